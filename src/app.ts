@@ -1,0 +1,45 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { requestId } from 'hono/request-id';
+import { jwksRoutes } from './crypto/routes.js';
+import { type AppEnv, clientIp } from './http/context.js';
+import { errorResponse } from './http/error-handler.js';
+import { WartaError } from './http/errors.js';
+import { healthRoutes } from './http/health.js';
+import { sameOrigin } from './http/same-origin.js';
+import { securityHeaders } from './http/security-headers.js';
+import { invitationRoutes } from './invitations/routes.js';
+import type { Deps } from './runtime.js';
+import { loadSession } from './sessions/middleware.js';
+
+/** OAuth endpoints called by clients from other origins; they authenticate by client credentials or tokens, never cookies. */
+export const CROSS_ORIGIN_ENDPOINTS = ['/token', '/introspect', '/revoke', '/par', '/userinfo'];
+
+export function createApp(deps: Deps): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+
+  app.use(requestId({ limitLength: 64 }));
+  app.use(async function context(c, next) {
+    c.set('deps', deps);
+    c.set('clientIp', clientIp(c, deps.config.trustProxy));
+    const started = performance.now();
+    await next();
+    // Only the path: query strings and bodies can carry codes and tokens.
+    deps.log.info({ requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started), ip: c.get('clientIp') }, 'request');
+  });
+  app.use(securityHeaders({ hsts: deps.config.secureCookies }));
+  app.use(bodyLimit({ maxSize: deps.config.bodyLimitBytes, onError: () => { throw new WartaError(413, 'request_too_large', `the request body is larger than ${deps.config.bodyLimitBytes} bytes`); } }));
+  app.use(sameOrigin({ origin: deps.config.origin, exempt: CROSS_ORIGIN_ENDPOINTS }));
+
+  app.route('/', healthRoutes());
+  app.route('/', jwksRoutes());
+
+  const authenticated = new Hono<AppEnv>();
+  authenticated.use(loadSession());
+  authenticated.route('/', invitationRoutes());
+  app.route('/', authenticated);
+
+  app.notFound((c) => c.json({ error: 'not_found', error_description: 'no such endpoint' }, 404));
+  app.onError((error, c) => errorResponse(c, deps.log, error));
+  return app;
+}

@@ -1,0 +1,176 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+/** A bad or missing setting. Start-up prints `message` as its one line and stops. */
+export class ConfigError extends Error {
+  constructor(readonly variable: string, expected: string) {
+    super(`${variable}: ${expected}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface Config {
+  env: 'production' | 'development' | 'test';
+  port: number;
+  host: string;
+  issuer: string;
+  /** The issuer's origin, e.g. `https://id.example.gov`: the web origin pages and passkeys are bound to. */
+  origin: string;
+  /** True when the issuer is https: cookies get `Secure` and the `__Host-` prefix, responses get HSTS. */
+  secureCookies: boolean;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  dbPoolSize: number;
+  dbConnectAttempts: number;
+  masterKey: { source: 'env' | 'file' | 'generated'; base64?: string; file?: string };
+  logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  trustProxy: boolean;
+  rpId: string;
+  rpName: string;
+  /** Exact origins accepted in WebAuthn clientDataJSON: the web origin plus native app origins. */
+  allowedOrigins: string[];
+  sessionIdleSeconds: number;
+  sessionAbsoluteSeconds: number;
+  invitationTtlSeconds: number;
+  challengeTtlSeconds: number;
+  accessTokenTtlSeconds: number;
+  idTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  keyCacheSeconds: number;
+  auditSealIntervalMs: number;
+  bodyLimitBytes: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got "${raw}"`);
+  const value = Number(raw.trim());
+  if (value < min || value > max) throw new ConfigError(name, `expected a whole number from ${min} to ${max}, got ${value}`);
+  return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, `expected true or false, got "${env[name]}"`);
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) throw new ConfigError(name, `expected one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
+function isLoopbackHost(hostname: string): boolean {
+  return hostname === 'localhost' || hostname === '127.0.0.1' || hostname === '[::1]';
+}
+
+function parseIssuer(raw: string, production: boolean): URL {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new ConfigError('WARTA_ISSUER', `expected an absolute URL such as https://id.example.gov, got "${raw}"`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw new ConfigError('WARTA_ISSUER', `expected an http(s) URL, got "${raw}"`);
+  if (url.search || url.hash || raw.includes('#') || raw.includes('?')) throw new ConfigError('WARTA_ISSUER', 'must not have a query or fragment (OpenID Connect Discovery §3)');
+  if (production && url.protocol !== 'https:' && !isLoopbackHost(url.hostname))
+    throw new ConfigError('WARTA_ISSUER', `must be https in production, got "${raw}"`);
+  return url;
+}
+
+function parseOrigins(raw: string | undefined, webOrigin: string): string[] {
+  const extra = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const origin of extra) {
+    const native = origin.startsWith('android:apk-key-hash:') || origin.startsWith('ios:bundle-id:');
+    if (native) continue;
+    let url: URL;
+    try {
+      url = new URL(origin);
+    } catch {
+      throw new ConfigError('WARTA_ALLOWED_ORIGINS', `"${origin}" is neither an origin (https://host[:port]) nor android:apk-key-hash:…`);
+    }
+    if (url.origin !== origin) throw new ConfigError('WARTA_ALLOWED_ORIGINS', `"${origin}" is not an origin (no path, no trailing slash)`);
+  }
+  return [...new Set([webOrigin, ...extra])];
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const nodeEnv = oneOf(env, 'NODE_ENV', ['production', 'development', 'test'] as const, 'development');
+  const production = nodeEnv === 'production';
+  const port = int(env, 'PORT', 3000, 0, 65535);
+  const issuerUrl = parseIssuer(env.WARTA_ISSUER?.trim() || `http://localhost:${port}`, production);
+  const issuer = issuerUrl.href.replace(/\/$/, '');
+
+  const databaseUrl = env.DATABASE_URL?.trim() || undefined;
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl))
+    throw new ConfigError('DATABASE_URL', 'expected postgres://user:password@host:port/database (or unset for the embedded database)');
+
+  const dataDir = path.resolve(env.WARTA_DATA_DIR?.trim() || './data');
+
+  let masterKey: Config['masterKey'];
+  if (env.WARTA_MASTER_KEY && env.WARTA_MASTER_KEY_FILE)
+    throw new ConfigError('WARTA_MASTER_KEY', 'set either WARTA_MASTER_KEY or WARTA_MASTER_KEY_FILE, not both');
+  if (env.WARTA_MASTER_KEY) {
+    masterKey = { source: 'env', base64: validateMasterKey('WARTA_MASTER_KEY', env.WARTA_MASTER_KEY) };
+  } else if (env.WARTA_MASTER_KEY_FILE) {
+    const file = env.WARTA_MASTER_KEY_FILE;
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigError('WARTA_MASTER_KEY_FILE', `cannot read "${file}": ${(e as NodeJS.ErrnoException).code ?? e}`);
+    }
+    masterKey = { source: 'file', file, base64: validateMasterKey('WARTA_MASTER_KEY_FILE', text) };
+  } else if (production) {
+    throw new ConfigError('WARTA_MASTER_KEY', 'required when NODE_ENV=production (32 random bytes, base64: `openssl rand -base64 32`), or set WARTA_MASTER_KEY_FILE');
+  } else {
+    masterKey = { source: 'generated', file: path.join(dataDir, 'master.key') };
+  }
+
+  const rpId = env.WARTA_RP_ID?.trim() || issuerUrl.hostname;
+  if (issuerUrl.hostname !== rpId && !issuerUrl.hostname.endsWith(`.${rpId}`))
+    throw new ConfigError('WARTA_RP_ID', `must be the issuer's host "${issuerUrl.hostname}" or a registrable suffix of it, got "${rpId}"`);
+
+  return {
+    env: nodeEnv,
+    port,
+    host: env.HOST?.trim() || '127.0.0.1',
+    issuer,
+    origin: issuerUrl.origin,
+    secureCookies: issuerUrl.protocol === 'https:',
+    databaseUrl,
+    dataDir,
+    dbPoolSize: int(env, 'WARTA_DB_POOL_SIZE', 10, 1, 200),
+    dbConnectAttempts: int(env, 'WARTA_DB_CONNECT_ATTEMPTS', 8, 1, 100),
+    masterKey,
+    logLevel: oneOf(env, 'WARTA_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, nodeEnv === 'test' ? 'silent' : 'info'),
+    trustProxy: bool(env, 'WARTA_TRUST_PROXY', false),
+    rpId,
+    rpName: env.WARTA_RP_NAME?.trim() || 'Warta',
+    allowedOrigins: parseOrigins(env.WARTA_ALLOWED_ORIGINS, issuerUrl.origin),
+    sessionIdleSeconds: int(env, 'WARTA_SESSION_IDLE_MINUTES', 30, 1, 7 * 24 * 60) * 60,
+    sessionAbsoluteSeconds: int(env, 'WARTA_SESSION_ABSOLUTE_HOURS', 12, 1, 24 * 90) * 3600,
+    invitationTtlSeconds: int(env, 'WARTA_INVITATION_TTL_HOURS', 72, 1, 24 * 30) * 3600,
+    challengeTtlSeconds: int(env, 'WARTA_CHALLENGE_TTL_SECONDS', 300, 30, 3600),
+    accessTokenTtlSeconds: int(env, 'WARTA_ACCESS_TOKEN_TTL_SECONDS', 300, 30, 86400),
+    idTokenTtlSeconds: int(env, 'WARTA_ID_TOKEN_TTL_SECONDS', 3600, 60, 86400),
+    refreshTokenTtlSeconds: int(env, 'WARTA_REFRESH_TOKEN_TTL_DAYS', 30, 1, 365) * 86400,
+    keyCacheSeconds: int(env, 'WARTA_KEY_CACHE_SECONDS', 30, 0, 3600),
+    auditSealIntervalMs: int(env, 'WARTA_AUDIT_SEAL_INTERVAL_MS', 1000, 50, 60_000),
+    bodyLimitBytes: int(env, 'WARTA_BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
+  };
+}
+
+function validateMasterKey(variable: string, raw: string): string {
+  const text = raw.trim();
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text) || Buffer.from(text, 'base64').length !== 32)
+    throw new ConfigError(variable, 'expected 32 random bytes in base64 (44 characters; `openssl rand -base64 32`)');
+  return text;
+}

@@ -1,0 +1,13 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../http/context.js';
+
+export function jwksRoutes() {
+  const app = new Hono<AppEnv>();
+  app.get('/.well-known/jwks.json', async (c) => {
+    const { signingKeys, config } = c.get('deps');
+    c.header('Cache-Control', `public, max-age=${Math.min(config.keyCacheSeconds, 300)}`);
+    c.header('Access-Control-Allow-Origin', '*');
+    return c.json(await signingKeys.jwks());
+  });
+  return app;
+}

@@ -1,0 +1,90 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import pg from 'pg';
+import type { Database } from './schema.js';
+
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  kind: 'pg' | 'pglite';
+  close(): Promise<void>;
+}
+
+export interface ConnectOptions {
+  /** postgres://… for a server; undefined for embedded PGlite. */
+  databaseUrl: string | undefined;
+  /** PGlite data folder; `memory://` for a throwaway in-memory database. */
+  pgliteDir: string;
+  poolSize: number;
+  attempts: number;
+  onRetry?: (attempt: number, delayMs: number, error: unknown) => void;
+}
+
+// int8 (bigserial ids, counts) as strings would leak into every caller; Warta's
+// bigints (audit ids, seqs) stay far below 2^53.
+pg.types.setTypeParser(20, (value) => Number(value));
+
+export async function connectDatabase(options: ConnectOptions): Promise<DatabaseHandle> {
+  if (options.databaseUrl === undefined) return openPglite(options.pgliteDir);
+  const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize, connectionTimeoutMillis: 5000 });
+  // An idle client losing its server must not crash the process; the next query fails and maps to 503.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  await withRetry(options, async () => {
+    const client = await pool.connect();
+    client.release();
+  });
+  return { db, kind: 'pg', close: () => db.destroy() };
+}
+
+async function openPglite(dir: string): Promise<DatabaseHandle> {
+  if (dir !== 'memory://') mkdirSync(path.resolve(dir), { recursive: true });
+  const pglite = await PGlite.create(dir === 'memory://' ? undefined : path.resolve(dir));
+  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+  return {
+    db,
+    kind: 'pglite',
+    close: async () => {
+      await db.destroy();
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}
+
+async function withRetry(options: ConnectOptions, attempt: () => Promise<void>): Promise<void> {
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt();
+    } catch (error) {
+      if (n >= options.attempts) throw new DatabaseUnavailableError(options.attempts, error);
+      const delayMs = Math.min(250 * 2 ** (n - 1), 5000);
+      options.onRetry?.(n, delayMs, error);
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+    }
+  }
+}
+
+export class DatabaseUnavailableError extends Error {
+  constructor(attempts: number, cause: unknown) {
+    super(`cannot reach the database after ${attempts} attempts: ${describeError(cause)}`, { cause });
+    this.name = 'DatabaseUnavailableError';
+  }
+}
+
+function describeError(e: unknown): string {
+  if (e instanceof AggregateError) return e.errors.map(describeError).join('; ');
+  if (e instanceof Error) return (e as NodeJS.ErrnoException).code ? `${(e as NodeJS.ErrnoException).code} ${e.message}` : e.message;
+  return String(e);
+}
+
+/** True when an error means the database cannot be reached (as opposed to a query error). */
+export function isDatabaseUnavailable(e: unknown): boolean {
+  if (!(e instanceof Error)) return false;
+  const code = (e as NodeJS.ErrnoException).code ?? '';
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', 'EPIPE', 'EHOSTUNREACH'].includes(code)) return true;
+  // SQLSTATE class 08 (connection exception), 57P01-03 (admin shutdown, crash, cannot connect now), 53300 (too many connections).
+  if (/^08/.test(code) || /^57P0[123]$/.test(code) || code === '53300') return true;
+  if (/Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|driver has already been destroyed|PGlite is closed/i.test(e.message)) return true;
+  return e instanceof AggregateError && e.errors.some(isDatabaseUnavailable);
+}

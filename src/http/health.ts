@@ -1,0 +1,22 @@
+import { Hono } from 'hono';
+import { sql } from 'kysely';
+import { pendingMigrations } from '../db/migrate.js';
+import type { AppEnv } from './context.js';
+
+/** `/healthz`: the process answers. `/readyz`: the database answers and the schema is current. */
+export function healthRoutes() {
+  const app = new Hono<AppEnv>();
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.get('/readyz', async (c) => {
+    const { db } = c.get('deps');
+    try {
+      await sql`select 1`.execute(db);
+      const pending = await pendingMigrations(db);
+      if (pending.length) return c.json({ status: 'unavailable', checks: { database: 'ok', migrations: `pending: ${pending.join(', ')}` } }, 503);
+      return c.json({ status: 'ok', checks: { database: 'ok', migrations: 'ok' } });
+    } catch {
+      return c.json({ status: 'unavailable', checks: { database: 'unreachable' } }, 503);
+    }
+  });
+  return app;
+}

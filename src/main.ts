@@ -1,0 +1,53 @@
+import { serve } from '@hono/node-server';
+import { createApp } from './app.js';
+import { startAuditSealer } from './audit/sealer.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createLogger } from './log.js';
+import { openRuntime } from './runtime.js';
+
+/** start-up: config → database → app → listen; SIGTERM/SIGINT: drain, then close. */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`warta: configuration error: ${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+  const log = createLogger(config.logLevel);
+  const runtime = await openRuntime(config, { log });
+  const sealer = startAuditSealer(runtime);
+  const app = createApp(runtime);
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+    log.info({ port: info.port, host: config.host, issuer: config.issuer, database: runtime.dbKind }, 'warta listening');
+  });
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: finishing in-flight requests');
+    const force = setTimeout(() => {
+      log.warn('in-flight requests did not finish in 10 s; closing anyway');
+      (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
+    }, 10_000);
+    force.unref();
+    server.close(async () => {
+      await sealer.stop();
+      await runtime.close();
+      log.info('stopped');
+      process.exit(0);
+    });
+    (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`warta: cannot start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,39 @@
+import type { Kysely } from 'kysely';
+import { appendAudit, type AuditContext } from '../audit/audit.js';
+import type { Clock } from '../clock.js';
+import { newId } from '../crypto/random.js';
+import { type Database, json, type Organisation } from '../db/schema.js';
+import { conflict, invalidRequest, notFound } from '../http/errors.js';
+import type { OrganisationPolicy } from './policy.js';
+
+export async function createOrganisation(
+  deps: { db: Kysely<Database>; clock: Clock },
+  context: AuditContext,
+  input: { name: string; policy?: Partial<OrganisationPolicy> },
+): Promise<Organisation> {
+  const name = input.name.trim();
+  if (name.length < 2 || name.length > 200) throw invalidRequest('organisation name must be 2 to 200 characters');
+  return deps.db.transaction().execute(async (trx) => {
+    const organisation = await trx
+      .insertInto('organisations')
+      .values({ id: newId(), name, policy: json(input.policy ?? {}), created_at: deps.clock.now() })
+      .onConflict((oc) => oc.column('name').doNothing())
+      .returningAll()
+      .executeTakeFirst();
+    if (!organisation) throw conflict('organisation_exists', `an organisation named "${name}" already exists`);
+    await appendAudit(trx, deps.clock, context, { action: 'organisation.created', subject: `org:${organisation.id}`, details: { name } });
+    return organisation;
+  });
+}
+
+export async function getOrganisation(db: Kysely<Database>, id: string): Promise<Organisation> {
+  const organisation = await db.selectFrom('organisations').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!organisation) throw notFound('organisation_not_found', 'no such organisation');
+  return organisation;
+}
+
+export async function findOrganisationByName(db: Kysely<Database>, name: string): Promise<Organisation> {
+  const organisation = await db.selectFrom('organisations').selectAll().where('name', '=', name.trim()).executeTakeFirst();
+  if (!organisation) throw notFound('organisation_not_found', `no organisation named "${name}"`);
+  return organisation;
+}

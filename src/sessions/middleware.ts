@@ -1,0 +1,43 @@
+import type { MiddlewareHandler } from 'hono';
+import type { Role } from '../db/schema.js';
+import type { AppEnv } from '../http/context.js';
+import { WartaError } from '../http/errors.js';
+import { userRoles } from '../users/service.js';
+import { readSessionCookie } from './cookie.js';
+import { resumeSession } from './service.js';
+
+/** Attaches the signed-in user (if any) to the context; never refuses by itself. */
+export function loadSession(): MiddlewareHandler<AppEnv> {
+  return async function loadSession(c, next) {
+    const deps = c.get('deps');
+    c.set('roles', []);
+    const token = readSessionCookie(c, deps.config.secureCookies);
+    if (token) {
+      const session = await resumeSession(deps, token);
+      if (session) {
+        const user = await deps.db.selectFrom('users').selectAll().where('id', '=', session.user_id).where('status', '=', 'active').executeTakeFirst();
+        if (user) {
+          c.set('session', session);
+          c.set('user', user);
+          c.set('roles', await userRoles(deps.db, user.id));
+        }
+      }
+    }
+    await next();
+  };
+}
+
+export function requireSession(): MiddlewareHandler<AppEnv> {
+  return async function requireSession(c, next) {
+    if (!c.get('session')) throw new WartaError(401, 'login_required', 'sign in first');
+    await next();
+  };
+}
+
+export function requireRole(role: Role): MiddlewareHandler<AppEnv> {
+  return async function requireRole(c, next) {
+    if (!c.get('session')) throw new WartaError(401, 'login_required', 'sign in first');
+    if (!c.get('roles').includes(role)) throw new WartaError(403, 'forbidden', `this needs the ${role} role`);
+    await next();
+  };
+}

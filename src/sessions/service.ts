@@ -1,0 +1,115 @@
+import type { Kysely, Transaction } from 'kysely';
+import { addSeconds, type Clock } from '../clock.js';
+import { hashToken, newId, newToken } from '../crypto/random.js';
+import { type Database, json, type Session } from '../db/schema.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface SessionDeps {
+  db: Kysely<Database>;
+  clock: Clock;
+  config: { sessionIdleSeconds: number; sessionAbsoluteSeconds: number };
+}
+
+/** `acr` values Warta defines (published in the OIDC discovery document). */
+export const ACR_PHISHING_RESISTANT = 'urn:warta:acr:phishing-resistant';
+export const ACR_MFA = 'urn:warta:acr:mfa';
+export const ACR_SINGLE_FACTOR = 'urn:warta:acr:single-factor';
+
+/**
+ * The assurance a set of RFC 8176 methods gives. A passkey with user
+ * verification (`hwk`/`swk` plus `user`/`pin`/`fpt`) is phishing-resistant
+ * because the credential is bound to Warta's origin; `pwd`+`otp` is two factors
+ * but phishable.
+ */
+export function acrFor(amr: readonly string[]): string {
+  const passkey = amr.includes('hwk') || amr.includes('swk');
+  const verified = amr.includes('user') || amr.includes('pin') || amr.includes('fpt');
+  if (passkey && verified) return ACR_PHISHING_RESISTANT;
+  if (amr.includes('mfa') || (passkey && amr.includes('pwd')) || (amr.includes('pwd') && amr.includes('otp'))) return ACR_MFA;
+  return ACR_SINGLE_FACTOR;
+}
+
+export interface StartSessionInput {
+  userId: string;
+  amr: string[];
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** A new session; only the hash of the returned token is stored. */
+export async function startSession(db: Db, deps: Omit<SessionDeps, 'db'>, input: StartSessionInput): Promise<{ token: string; session: Session }> {
+  const token = newToken();
+  const now = deps.clock.now();
+  const session = await db
+    .insertInto('sessions')
+    .values({
+      id: newId(),
+      token_hash: hashToken(token),
+      user_id: input.userId,
+      created_at: now,
+      last_seen_at: now,
+      idle_expires_at: addSeconds(now, deps.config.sessionIdleSeconds),
+      expires_at: addSeconds(now, deps.config.sessionAbsoluteSeconds),
+      auth_time: now,
+      amr: json([...new Set(input.amr)]),
+      acr: acrFor(input.amr),
+      ip: input.ip,
+      user_agent: input.userAgent?.slice(0, 512) ?? null,
+      revoked_at: null,
+      revoked_reason: null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { token, session };
+}
+
+// Sliding the idle expiry costs a write; do it at most once a minute per session.
+const TOUCH_INTERVAL_SECONDS = 60;
+
+/** The live session for a cookie value, sliding its idle timeout; undefined when absent, expired or revoked. */
+export async function resumeSession(deps: SessionDeps, token: string): Promise<Session | undefined> {
+  if (!token || token.length > 128) return undefined;
+  const now = deps.clock.now();
+  const session = await deps.db
+    .selectFrom('sessions')
+    .selectAll()
+    .where('token_hash', '=', hashToken(token))
+    .where('revoked_at', 'is', null)
+    .where('expires_at', '>', now)
+    .where('idle_expires_at', '>', now)
+    .executeTakeFirst();
+  if (!session) return undefined;
+  if (now.getTime() - session.last_seen_at.getTime() >= TOUCH_INTERVAL_SECONDS * 1000) {
+    const idle = addSeconds(now, deps.config.sessionIdleSeconds);
+    await deps.db.updateTable('sessions').set({ last_seen_at: now, idle_expires_at: idle }).where('id', '=', session.id).execute();
+    return { ...session, last_seen_at: now, idle_expires_at: idle };
+  }
+  return session;
+}
+
+/** Records a fresh proof of presence (re-authentication or step-up) on an existing session. */
+export async function reauthenticateSession(db: Db, clock: Clock, session: Session, amr: string[]): Promise<Session> {
+  const merged = [...new Set([...session.amr, ...amr])];
+  // The acr reflects what was just proven, not the union: a later password step must not inherit a passkey's assurance.
+  return db
+    .updateTable('sessions')
+    .set({ auth_time: clock.now(), amr: json(merged), acr: acrFor(amr) })
+    .where('id', '=', session.id)
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+export async function revokeSession(db: Db, clock: Clock, sessionId: string, reason: string): Promise<boolean> {
+  const result = await db.updateTable('sessions').set({ revoked_at: clock.now(), revoked_reason: reason }).where('id', '=', sessionId).where('revoked_at', 'is', null).executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
+export async function revokeUserSessions(db: Db, clock: Clock, userId: string, reason: string): Promise<number> {
+  const result = await db.updateTable('sessions').set({ revoked_at: clock.now(), revoked_reason: reason }).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
+/** True when the user proved presence within `maxAgeSeconds` (re-authentication gate for sensitive changes). */
+export const authenticatedWithin = (session: Pick<Session, 'auth_time'>, clock: Clock, maxAgeSeconds: number): boolean =>
+  clock.now().getTime() - session.auth_time.getTime() <= maxAgeSeconds * 1000;

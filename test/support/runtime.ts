@@ -1,0 +1,115 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll } from 'vitest';
+import { createApp } from '../../src/app.js';
+import { ManualClock } from '../../src/clock.js';
+import { type Config, loadConfig } from '../../src/config.js';
+import type { Role, User } from '../../src/db/schema.js';
+import { createInvitation, redeemInvitation } from '../../src/invitations/service.js';
+import { createOrganisation } from '../../src/orgs/service.js';
+import type { OrganisationPolicy } from '../../src/orgs/policy.js';
+import { openRuntime, type Runtime } from '../../src/runtime.js';
+import { sessionCookieName } from '../../src/sessions/cookie.js';
+import { startSession } from '../../src/sessions/service.js';
+
+/** `npm run test:pg` sets WARTA_TEST_DB=pg and TEST_DATABASE_URL; `npm test` uses in-memory PGlite. */
+export const usingPostgres = process.env.WARTA_TEST_DB === 'pg';
+
+export function testDatabaseServerUrl(): string {
+  const url = process.env.TEST_DATABASE_URL;
+  if (!url) throw new Error('npm run test:pg needs TEST_DATABASE_URL=postgres://user:pass@host:port/db (a server where the user may CREATE DATABASE)');
+  return url;
+}
+
+/** A fresh, empty PostgreSQL database on the test server; dropped by the returned function. */
+export async function createScratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
+  const serverUrl = testDatabaseServerUrl();
+  const name = `warta_test_${randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: serverUrl });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
+}
+
+export const TEST_MASTER_KEY = randomBytes(32).toString('base64');
+
+export function testConfig(overrides: Record<string, string> = {}): Config {
+  return loadConfig({ NODE_ENV: 'test', WARTA_MASTER_KEY: TEST_MASTER_KEY, WARTA_ISSUER: 'http://localhost:3000', WARTA_LOG_LEVEL: 'silent', ...overrides });
+}
+
+export interface TestRuntime extends Runtime {
+  clock: ManualClock;
+  /** The database URL (PostgreSQL runs) so a second runtime can share it; undefined on PGlite. */
+  databaseUrl: string | undefined;
+}
+
+/**
+ * A migrated runtime on a throwaway database, closed after the test file.
+ * Time is a ManualClock the test moves.
+ */
+export async function createTestRuntime(options: { env?: Record<string, string>; clock?: ManualClock; databaseUrl?: string } = {}): Promise<TestRuntime> {
+  const clock = options.clock ?? new ManualClock(new Date());
+  let databaseUrl = options.databaseUrl;
+  let drop: (() => Promise<void>) | undefined;
+  if (usingPostgres && !databaseUrl) {
+    const scratch = await createScratchDatabase();
+    databaseUrl = scratch.url;
+    drop = scratch.drop;
+  }
+  const config = testConfig({ ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...options.env });
+  const runtime = await openRuntime(config, { clock, pgliteDir: 'memory://' });
+  afterAll(async () => {
+    await runtime.close();
+    await drop?.();
+  });
+  return Object.assign(runtime, { clock, databaseUrl });
+}
+
+let counter = 0;
+
+/** An organisation, then a user in it created through a redeemed invitation (as enrollment does). */
+export async function createTestUser(
+  runtime: Runtime,
+  options: { role?: Role; organisationId?: string; policy?: Partial<OrganisationPolicy>; username?: string } = {},
+): Promise<User> {
+  counter += 1;
+  const organisationId =
+    options.organisationId ??
+    (await createOrganisation(runtime, { actor: 'test' }, { name: `Org ${counter} ${randomBytes(3).toString('hex')}`, ...(options.policy ? { policy: options.policy } : {}) })).id;
+  const issued = await createInvitation(runtime, { actor: 'test' }, {
+    organisationId,
+    displayName: `Test User ${counter}`,
+    email: options.username ?? `user${counter}-${randomBytes(3).toString('hex')}@example.gov`,
+    role: options.role ?? 'member',
+  });
+  return runtime.db.transaction().execute(async (trx) => (await redeemInvitation(trx, runtime.clock, { actor: 'test' }, issued.token)).user);
+}
+
+/** A Cookie header for a session of `user`, as a passkey sign-in would create. */
+export async function sessionCookie(runtime: Runtime, user: User, amr: string[] = ['hwk', 'user']): Promise<string> {
+  const { token } = await startSession(runtime.db, runtime, { userId: user.id, amr, ip: '127.0.0.1', userAgent: 'vitest' });
+  return `${sessionCookieName(runtime.config.secureCookies)}=${token}`;
+}
+
+/** The app over the runtime, called in-process (no socket) with JSON helpers. */
+export function testClient(runtime: Runtime) {
+  const app = createApp(runtime);
+  const request = (path: string, init: RequestInit & { json?: unknown; cookie?: string } = {}) => {
+    const headers = new Headers(init.headers);
+    if (init.json !== undefined) headers.set('content-type', 'application/json');
+    if (init.cookie) headers.set('cookie', init.cookie);
+    return app.request(path, { ...init, headers, ...(init.json !== undefined ? { body: JSON.stringify(init.json) } : {}) });
+  };
+  return { app, request };
+}
