@@ -10,6 +10,7 @@ import { sameOrigin } from './http/same-origin.js';
 import { securityHeaders } from './http/security-headers.js';
 import { invitationRoutes } from './invitations/routes.js';
 import type { Deps } from './runtime.js';
+import { staticRoutes } from './ui/static.js';
 import { loadSession } from './sessions/middleware.js';
 
 /** OAuth endpoints called by clients from other origins; they authenticate by client credentials or tokens, never cookies. */
@@ -33,6 +34,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 
   app.route('/', healthRoutes());
   app.route('/', jwksRoutes());
+  app.route('/', staticRoutes());
 
   const authenticated = new Hono<AppEnv>();
   authenticated.use(loadSession());

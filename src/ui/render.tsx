@@ -1,0 +1,33 @@
+import type { Context } from 'hono';
+import type { Child } from 'hono/jsx';
+import type { AppEnv } from '../http/context.js';
+import { pickLocale, type Translate, translator } from './i18n.js';
+import { Page } from './layout.js';
+
+export interface PageContext {
+  t: Translate;
+  locale: ReturnType<typeof pickLocale>;
+}
+
+export function pageContext(c: Context<AppEnv>): PageContext {
+  const locale = pickLocale(c);
+  return { locale, t: translator(locale) };
+}
+
+/** Renders `body` inside the layout, with the page's scripts. */
+export function renderPage(
+  c: Context<AppEnv>,
+  options: { title: (t: Translate) => string; scripts?: string[]; status?: 200 | 400 | 403 | 404 | 410 },
+  body: (page: PageContext) => Child,
+) {
+  const page = pageContext(c);
+  return c.html(
+    '<!doctype html>' +
+      (
+        <Page title={options.title(page.t)} locale={page.locale} t={page.t} path={c.req.path} signedIn={c.get('session') !== undefined} scripts={options.scripts ?? []}>
+          {body(page)}
+        </Page>
+      ).toString(),
+    options.status ?? 200,
+  );
+}
