@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
@@ -39,17 +39,66 @@ export async function connectDatabase(options: ConnectOptions): Promise<Database
 }
 
 async function openPglite(dir: string): Promise<DatabaseHandle> {
-  if (dir !== 'memory://') mkdirSync(path.resolve(dir), { recursive: true });
-  const pglite = await PGlite.create(dir === 'memory://' ? undefined : path.resolve(dir));
-  const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
-  return {
-    db,
-    kind: 'pglite',
-    close: async () => {
-      await db.destroy();
-      if (!pglite.closed) await pglite.close();
-    },
-  };
+  const inMemory = dir === 'memory://';
+  let unlock = () => {};
+  if (!inMemory) {
+    mkdirSync(path.resolve(dir), { recursive: true });
+    unlock = lockDataDir(path.resolve(dir));
+  }
+  try {
+    const pglite = await PGlite.create(inMemory ? undefined : path.resolve(dir));
+    const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+    return {
+      db,
+      kind: 'pglite',
+      close: async () => {
+        await db.destroy();
+        if (!pglite.closed) await pglite.close();
+        unlock();
+      },
+    };
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+}
+
+/**
+ * PGlite is one process's database: a second process opening the same folder
+ * would corrupt it. A pid file refuses that with a clear message (a stale one,
+ * left by a process that died, is taken over).
+ */
+function lockDataDir(dir: string): () => void {
+  const lockFile = `${dir}.lock`;
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      return () => rmSync(lockFile, { force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const holder = Number(readFileSync(lockFile, 'utf8').trim());
+      if (holder && holder !== process.pid && processAlive(holder))
+        throw new EmbeddedDatabaseInUseError(`the embedded database in ${dir} is in use by process ${holder}: stop that Warta process first, or run Warta on PostgreSQL (DATABASE_URL)`);
+      rmSync(lockFile, { force: true });
+    }
+  }
+  throw new EmbeddedDatabaseInUseError(`cannot lock the embedded database in ${dir}`);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+export class EmbeddedDatabaseInUseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EmbeddedDatabaseInUseError';
+  }
 }
 
 async function withRetry(options: ConnectOptions, attempt: () => Promise<void>): Promise<void> {

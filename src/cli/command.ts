@@ -1,0 +1,52 @@
+import type { Runtime } from '../runtime.js';
+
+export interface FlagSpec {
+  type: 'string' | 'boolean';
+  description: string;
+  required?: boolean;
+}
+
+export type Flags = Record<string, string | boolean | undefined>;
+
+export interface CliIo {
+  /** Opens the runtime (config from the environment, migrations applied) on first use. */
+  runtime(): Promise<Runtime>;
+  /** Where streaming commands (audit export) write lines. */
+  write(text: string): void;
+}
+
+/**
+ * A `warta` command: `path` is its words (`['keys', 'rotate']`). `run` returns
+ * a plain object, printed as JSON with --json and by `format` otherwise.
+ */
+export interface CliCommand<Result = unknown> {
+  path: string[];
+  summary: string;
+  flags: Record<string, FlagSpec>;
+  run(flags: Flags, io: CliIo): Promise<Result>;
+  format(result: Result): string;
+  /** Exit status for a result (e.g. a broken audit chain exits 1). Default 0. */
+  exitCode?(result: Result): number;
+}
+
+/** Wrong words or flags: exit 2 with the usage. */
+export class CliUsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CliUsageError';
+  }
+}
+
+export const defineCommand = <R>(command: CliCommand<R>): CliCommand<R> => command;
+
+export function stringFlag(flags: Flags, name: string): string | undefined {
+  const value = flags[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function integerFlag(flags: Flags, name: string): number | undefined {
+  const raw = stringFlag(flags, name);
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw)) throw new CliUsageError(`--${name} expects a whole number, got "${raw}"`);
+  return Number(raw);
+}

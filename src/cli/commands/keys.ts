@@ -1,0 +1,76 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { appendAudit } from '../../audit/audit.js';
+import { generateMasterKeyBase64, masterKeyFromBase64, writeMasterKeyFile } from '../../crypto/master-key.js';
+import { rewrapDataKeys } from '../../crypto/secret-box.js';
+import { rotateSigningKey } from '../../crypto/signing-keys.js';
+import { CliUsageError, defineCommand, integerFlag, stringFlag } from '../command.js';
+
+export const rotateSigningKeyCommand = defineCommand({
+  path: ['keys', 'rotate'],
+  summary: 'add a new ES256 signing key; the previous one stays published until its tokens have expired',
+  flags: {
+    'publish-ahead-seconds': { type: 'string', description: 'publish the new key this long before signing with it (default WARTA_KEY_CACHE_SECONDS)' },
+  },
+  async run(flags, io) {
+    const runtime = await io.runtime();
+    const result = await rotateSigningKey(runtime, {
+      publishAheadSeconds: integerFlag(flags, 'publish-ahead-seconds') ?? runtime.config.keyCacheSeconds,
+      maxTokenLifetimeSeconds: Math.max(runtime.config.idTokenTtlSeconds, runtime.config.accessTokenTtlSeconds),
+    });
+    await appendAudit(runtime.db, runtime.clock, { actor: 'cli' }, { action: 'signing_key.rotated', subject: `key:${result.kid}`, details: { active_from: result.activeFrom.toISOString(), retired: result.retired.map((r) => r.kid) } });
+    return { kid: result.kid, active_from: result.activeFrom.toISOString(), retiring: result.retired.map((r) => ({ kid: r.kid, unpublished_at: r.retireAt.toISOString() })) };
+  },
+  format: (r) => [`New signing key ${r.kid} signs from ${r.active_from}.`, ...r.retiring.map((k) => `Key ${k.kid} stays published until ${k.unpublished_at}.`)].join('\n'),
+});
+
+export const listSigningKeysCommand = defineCommand({
+  path: ['keys', 'list'],
+  summary: 'list signing keys and their state',
+  flags: {},
+  async run(_flags, io) {
+    const runtime = await io.runtime();
+    const now = runtime.clock.now();
+    const rows = await runtime.db.selectFrom('signing_keys').select(['kid', 'alg', 'created_at', 'active_from', 'retire_at']).orderBy('created_at').execute();
+    const signing = rows.filter((k) => k.active_from <= now && (!k.retire_at || k.retire_at > now)).at(-1)?.kid;
+    return {
+      keys: rows.map((k) => ({
+        kid: k.kid,
+        alg: k.alg,
+        state: k.retire_at && k.retire_at <= now ? 'retired' : k.kid === signing ? 'signing' : k.active_from > now ? 'published' : 'retiring',
+        active_from: k.active_from.toISOString(),
+        retire_at: k.retire_at?.toISOString() ?? null,
+      })),
+    };
+  },
+  format: (r) => r.keys.map((k) => `${k.kid}  ${k.alg}  ${k.state.padEnd(9)}  from ${k.active_from}${k.retire_at ? `  until ${k.retire_at}` : ''}`).join('\n'),
+});
+
+export const rotateMasterKeyCommand = defineCommand({
+  path: ['keys', 'rotate-master'],
+  summary: 're-wrap every data key with a new master key (generated into --new-key-file when that file does not exist)',
+  flags: {
+    'new-key-file': { type: 'string', description: 'file holding the new master key (base64); created with mode 0600 if missing', required: true },
+  },
+  async run(flags, io) {
+    const file = stringFlag(flags, 'new-key-file')!;
+    let generated = false;
+    if (!existsSync(file)) {
+      writeMasterKeyFile(file, generateMasterKeyBase64());
+      generated = true;
+    }
+    let next;
+    try {
+      next = masterKeyFromBase64(readFileSync(file, 'utf8'));
+    } catch {
+      throw new CliUsageError(`${file} does not hold a 32-byte base64 master key`);
+    }
+    const runtime = await io.runtime();
+    if (next.id === runtime.masterKey.id) throw new CliUsageError('the new master key is the one already in use');
+    const rewrapped = await rewrapDataKeys(runtime.db, runtime.masterKey, next);
+    await appendAudit(runtime.db, runtime.clock, { actor: 'cli' }, { action: 'master_key.rotated', details: { from: runtime.masterKey.id, to: next.id, data_keys: rewrapped } });
+    return { previous_master_key_id: runtime.masterKey.id, master_key_id: next.id, data_keys_rewrapped: rewrapped, new_key_file: file, generated };
+  },
+  format: (r) =>
+    `Re-wrapped ${r.data_keys_rewrapped} data key(s) from master key ${r.previous_master_key_id} to ${r.master_key_id}.\n` +
+    `Now point WARTA_MASTER_KEY_FILE at ${r.new_key_file} (or set WARTA_MASTER_KEY to its content) on every instance and restart them; running instances keep working until then.`,
+});

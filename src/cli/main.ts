@@ -1,0 +1,58 @@
+import { ConfigError, loadConfig } from '../config.js';
+import { toWartaError } from '../http/error-handler.js';
+import { WartaError } from '../http/errors.js';
+import { createLogger } from '../log.js';
+import { openRuntime, type Runtime } from '../runtime.js';
+import { commands } from './commands/index.js';
+import { type CliIo, CliUsageError } from './command.js';
+import { parseCommandLine, usage } from './parse.js';
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs one `warta` command. Exit codes: 0 done, 1 refused or failed, 2 bad
+ * usage, 78 bad configuration. With --json, errors are `{error, error_description}` too.
+ */
+export async function runCli(argv: string[], env: Record<string, string | undefined> = process.env, write: (text: string) => void = (t) => process.stdout.write(t)): Promise<CliResult> {
+  const json = argv.includes('--json');
+  let runtime: Runtime | undefined;
+  const fail = (exitCode: number, code: string, description: string): CliResult =>
+    json ? { exitCode, stdout: `${JSON.stringify({ error: code, error_description: description })}\n`, stderr: '' } : { exitCode, stdout: '', stderr: `warta: ${description}\n` };
+  try {
+    const { command, flags } = parseCommandLine(argv, commands);
+    if (!command || flags.help) return { exitCode: 0, stdout: `${usage(commands, command)}\n`, stderr: '' };
+    const io: CliIo = {
+      runtime: async () => {
+        if (!runtime) {
+          const config = loadConfig(env);
+          runtime = await openRuntime(config, { log: createLogger(env.WARTA_LOG_LEVEL ?? 'warn', process.stderr as never) });
+        }
+        return runtime;
+      },
+      write,
+    };
+    const result = await command.run(flags, io);
+    const exitCode = command.exitCode?.(result) ?? 0;
+    return { exitCode, stdout: json ? `${JSON.stringify(result)}\n` : `${command.format(result)}\n`, stderr: '' };
+  } catch (error) {
+    if (error instanceof CliUsageError) return { ...fail(2, 'invalid_usage', `${error.message} (see warta --help)`) };
+    if (error instanceof ConfigError) return fail(78, 'invalid_configuration', `configuration error: ${error.message}`);
+    if (error instanceof WartaError) return fail(1, error.code, error.description);
+    const wartaError = toWartaError(error);
+    return fail(1, wartaError.code === 'server_error' ? 'failed' : wartaError.code, error instanceof Error ? error.message : String(error));
+  } finally {
+    await runtime?.close();
+  }
+}
+
+const invokedDirectly = process.argv[1] !== undefined && /cli[/\\]main\.(ts|js)$/.test(process.argv[1]);
+if (invokedDirectly) {
+  const result = await runCli(process.argv.slice(2));
+  process.stdout.write(result.stdout);
+  process.stderr.write(result.stderr);
+  process.exitCode = result.exitCode;
+}
