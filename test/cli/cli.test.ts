@@ -1,0 +1,135 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../../src/cli/main.js';
+import { generateMasterKeyBase64 } from '../../src/crypto/master-key.js';
+import { createScratchDatabase, usingPostgres } from '../support/runtime.js';
+
+/** Each CLI call opens its own runtime, as the real command does: on a scratch PostgreSQL database, or a PGlite folder. */
+async function cliEnvironment() {
+  const dir = mkdtempSync(path.join(tmpdir(), 'warta-cli-'));
+  const env: Record<string, string> = { NODE_ENV: 'test', WARTA_DATA_DIR: path.join(dir, 'data'), WARTA_MASTER_KEY: generateMasterKeyBase64(), WARTA_LOG_LEVEL: 'silent', PATH: process.env.PATH ?? '' };
+  if (usingPostgres) {
+    const scratch = await createScratchDatabase();
+    env.DATABASE_URL = scratch.url;
+    afterAll(scratch.drop);
+  }
+  return { dir, env };
+}
+
+const { dir, env } = await cliEnvironment();
+const cli = async (...argv: string[]) => {
+  const lines: string[] = [];
+  const result = await runCli(argv, env, (text) => lines.push(text));
+  return { ...result, streamed: lines.join(''), json: () => JSON.parse(result.stdout) };
+};
+
+describe('warta CLI', () => {
+  it('bootstraps the first organisation and prints the admin invitation as JSON', async () => {
+    const result = await cli('bootstrap', '--org', 'Ministry of Digital Affairs', '--admin', 'Ala Admin', '--email', 'ala@example.gov', '--json');
+    expect(result.exitCode).toBe(0);
+    expect(result.json()).toEqual({
+      organisation: { id: expect.any(String), name: 'Ministry of Digital Affairs' },
+      invitation: { id: expect.any(String), role: 'admin', expires_at: expect.any(String) },
+      link: expect.stringMatching(/^http:\/\/localhost:3000\/enroll#invitation=[\w-]{43}$/),
+    });
+  });
+
+  it('refuses a second organisation with the same name, changing nothing', async () => {
+    const result = await cli('bootstrap', '--org', 'Ministry of Digital Affairs', '--admin', 'Bob', '--email', 'bob@example.gov', '--json');
+    expect(result.exitCode).toBe(1);
+    expect(result.json()).toEqual({ error: 'organisation_exists', error_description: expect.any(String) });
+  });
+
+  it('invites into an organisation by name', async () => {
+    const result = await cli('invite', '--org', 'Ministry of Digital Affairs', '--name', 'Jan Kowalski', '--employee-id', 'E-42', '--role', 'recovery_officer', '--ttl-hours', '24', '--json');
+    expect(result.exitCode).toBe(0);
+    const body = result.json();
+    expect(body.invitation).toMatchObject({ organisation: 'Ministry of Digital Affairs', display_name: 'Jan Kowalski', role: 'recovery_officer' });
+    expect(body.link).toMatch(/#invitation=/);
+    const human = await cli('invite', '--org', 'Nope', '--name', 'X', '--email', 'x@example.gov');
+    expect(human.exitCode).toBe(1);
+    expect(human.stderr).toBe('warta: no organisation named "Nope"\n');
+  });
+
+  it('rotates and lists signing keys', async () => {
+    const rotated = await cli('keys', 'rotate', '--publish-ahead-seconds', '0', '--json');
+    expect(rotated.exitCode).toBe(0);
+    const body = rotated.json();
+    expect(body).toMatchObject({ kid: expect.any(String), retiring: [{ kid: expect.any(String), unpublished_at: expect.any(String) }] });
+    const listed = (await cli('keys', 'list', '--json')).json();
+    expect(listed.keys.map((k: { state: string }) => k.state).sort()).toEqual(['retiring', 'signing']);
+  });
+
+  it('verifies the audit chain, after sealing', async () => {
+    const result = await cli('audit', 'verify', '--seal', '--json');
+    expect(result.exitCode).toBe(0);
+    expect(result.json()).toMatchObject({ ok: true, unsealed: 0, sealed: expect.any(Number) });
+    expect(result.json().sealed).toBeGreaterThanOrEqual(4);
+  });
+
+  it('exports the audit log as JSON lines', async () => {
+    const result = await cli('audit', 'export', '--since', '2000-01-01', '--json');
+    expect(result.exitCode).toBe(0);
+    const lines = result.streamed.trim().split('\n').map((line) => JSON.parse(line));
+    expect(lines.map((l) => l.action)).toEqual(expect.arrayContaining(['organisation.created', 'invitation.created', 'signing_key.rotated']));
+    expect(result.json()).toEqual({ exported: lines.length, since: '2000-01-01T00:00:00.000Z' });
+    expect(result.streamed).not.toMatch(/invitation=/);
+  });
+
+  it('rotates the master key into a new 0600 key file; the old key then no longer opens the data', async () => {
+    const keyFile = path.join(dir, 'next-master.key');
+    const result = await cli('keys', 'rotate-master', '--new-key-file', keyFile, '--json');
+    expect(result.exitCode).toBe(0);
+    expect(result.json()).toMatchObject({ data_keys_rewrapped: 1, generated: true, new_key_file: keyFile });
+    expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+    const withOldKey = await cli('keys', 'list', '--json');
+    expect(withOldKey.exitCode).toBe(1);
+    expect(withOldKey.json().error_description).toMatch(/master key/);
+    env.WARTA_MASTER_KEY = readFileSync(keyFile, 'utf8').trim();
+    expect((await cli('keys', 'list', '--json')).exitCode).toBe(0);
+  });
+
+  it('answers bad usage with exit 2 and a clear message, and bad configuration with 78', async () => {
+    expect(await cli('frobnicate')).toMatchObject({ exitCode: 2, stderr: 'warta: unknown command "frobnicate" (see warta --help)\n' });
+    expect((await cli('invite', '--org', 'X', '--json')).json()).toEqual({ error: 'invalid_usage', error_description: '--name is required (see warta --help)' });
+    expect((await cli('invite', '--org', 'X', '--name', 'Y', '--colour', 'red')).stderr).toMatch(/unknown flag --colour/);
+    expect((await cli('audit', 'export', '--since', 'yesterday')).exitCode).toBe(2);
+    const badConfig = await runCli(['keys', 'list'], { ...env, PORT: 'x' });
+    expect(badConfig).toMatchObject({ exitCode: 78, stderr: expect.stringContaining('PORT: expected a whole number') });
+    expect((await cli('--help')).stdout).toMatch(/keys rotate-master/);
+  });
+});
+
+function runMigrateProcess(processEnv: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'migrate', '--json'], { env: { ...process.env, ...processEnv }, cwd: path.resolve(import.meta.dirname, '../..') });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('migrations from two processes at once', () => {
+  it(usingPostgres ? 'apply each migration exactly once on PostgreSQL (advisory lock)' : 'cannot corrupt the embedded database: the second process is refused while the first holds it', async () => {
+    const { env: fresh } = await cliEnvironment();
+    const [a, b] = await Promise.all([runMigrateProcess(fresh), runMigrateProcess(fresh)]);
+    if (usingPostgres) {
+      expect([a.code, b.code]).toEqual([0, 0]);
+      const migrations = JSON.parse(a.stdout).migrations as string[];
+      expect(JSON.parse(b.stdout).migrations).toEqual(migrations);
+      expect(new Set(migrations).size).toBe(migrations.length);
+    } else {
+      const outcomes = [a, b].map((r) => (r.code === 0 ? 'ok' : JSON.parse(r.stdout).error_description));
+      expect(outcomes).toContain('ok');
+      for (const outcome of outcomes) expect(outcome === 'ok' || /in use by process/.test(outcome)).toBe(true);
+      expect(existsSync(`${fresh.WARTA_DATA_DIR}/pglite.lock`)).toBe(false);
+      const again = await runMigrateProcess(fresh);
+      expect(again.code).toBe(0);
+    }
+  });
+});

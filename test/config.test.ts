@@ -1,0 +1,60 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+const KEY = Buffer.alloc(32, 7).toString('base64');
+
+function errorOf(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('has working defaults for development: port 3000, issuer on localhost, embedded database', () => {
+    const config = loadConfig({});
+    expect(config.port).toBe(3000);
+    expect(config.issuer).toBe('http://localhost:3000');
+    expect(config.databaseUrl).toBeUndefined();
+    expect(config.masterKey.source).toBe('generated');
+    expect(config.rpId).toBe('localhost');
+    expect(config.allowedOrigins).toEqual(['http://localhost:3000']);
+    expect(config.secureCookies).toBe(false);
+  });
+
+  it('names the variable and what it expects in one line', () => {
+    expect(errorOf({ PORT: 'eighty' }).message).toBe('PORT: expected a whole number from 0 to 65535, got "eighty"');
+    expect(errorOf({ PORT: '70000' }).variable).toBe('PORT');
+    expect(errorOf({ WARTA_ISSUER: 'not a url' }).variable).toBe('WARTA_ISSUER');
+    expect(errorOf({ WARTA_ISSUER: 'https://id.example.gov/?x=1' }).message).toMatch(/query or fragment/);
+    expect(errorOf({ DATABASE_URL: 'mysql://x' }).variable).toBe('DATABASE_URL');
+    expect(errorOf({ WARTA_MASTER_KEY: 'short' }).message).toMatch(/32 random bytes/);
+    expect(errorOf({ WARTA_MASTER_KEY: KEY, WARTA_MASTER_KEY_FILE: '/x' }).message).toMatch(/not both/);
+    expect(errorOf({ WARTA_MASTER_KEY_FILE: '/nonexistent/key' }).message).toMatch(/cannot read/);
+    expect(errorOf({ WARTA_TRUST_PROXY: 'maybe' }).variable).toBe('WARTA_TRUST_PROXY');
+    expect(errorOf({ WARTA_LOG_LEVEL: 'loud' }).variable).toBe('WARTA_LOG_LEVEL');
+    expect(errorOf({ WARTA_ALLOWED_ORIGINS: 'https://app.example.gov/path' }).variable).toBe('WARTA_ALLOWED_ORIGINS');
+    expect(errorOf({ WARTA_ISSUER: 'https://id.example.gov', WARTA_RP_ID: 'evil.example' }).variable).toBe('WARTA_RP_ID');
+  });
+
+  it('refuses to start in production without a master key or with a plain-http public issuer', () => {
+    expect(errorOf({ NODE_ENV: 'production', WARTA_ISSUER: 'https://id.example.gov' }).variable).toBe('WARTA_MASTER_KEY');
+    expect(errorOf({ NODE_ENV: 'production', WARTA_MASTER_KEY: KEY, WARTA_ISSUER: 'http://id.example.gov' }).variable).toBe('WARTA_ISSUER');
+  });
+
+  it('reads the master key from a file, and accepts native app origins', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'warta-config-'));
+    const file = path.join(dir, 'master.key');
+    writeFileSync(file, `${KEY}\n`);
+    const config = loadConfig({ WARTA_MASTER_KEY_FILE: file, WARTA_ISSUER: 'https://id.example.gov', WARTA_ALLOWED_ORIGINS: 'android:apk-key-hash:abc123,https://web.example.gov' });
+    expect(config.masterKey).toMatchObject({ source: 'file', base64: KEY });
+    expect(config.allowedOrigins).toEqual(['https://id.example.gov', 'android:apk-key-hash:abc123', 'https://web.example.gov']);
+    expect(config.secureCookies).toBe(true);
+  });
+});

@@ -1,0 +1,73 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { afterAll, describe, expect, it } from 'vitest';
+import { generateMasterKeyBase64 } from '../src/crypto/master-key.js';
+import { createScratchDatabase, usingPostgres } from './support/runtime.js';
+
+const root = path.resolve(import.meta.dirname, '..');
+const children: ChildProcess[] = [];
+afterAll(() => children.forEach((child) => child.kill('SIGKILL')));
+
+/** Starts `src/main.ts` as `npm start` does and resolves with its port once it logs that it listens. */
+function startWarta(env: Record<string, string>): Promise<{ port: number; child: ChildProcess; exited: Promise<number | null> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env: { ...process.env, NODE_ENV: 'development', PORT: '0', WARTA_LOG_LEVEL: 'info', ...env } });
+  children.push(child);
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  let stderr = '';
+  child.stderr!.on('data', (d) => (stderr += d));
+  return new Promise((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const entry = JSON.parse(line) as { msg: string; port?: number };
+      if (entry.msg === 'warta listening') resolve({ port: entry.port!, child, exited });
+    });
+    void exited.then((code) => reject(new Error(`warta exited with ${code}: ${stderr}`)));
+  });
+}
+
+async function environment() {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'warta-main-'));
+  const env: Record<string, string> = { WARTA_DATA_DIR: dataDir };
+  if (usingPostgres) {
+    const scratch = await createScratchDatabase();
+    afterAll(scratch.drop);
+    env.DATABASE_URL = scratch.url;
+  }
+  return env;
+}
+
+describe('npm start', () => {
+  it('serves /readyz and a JWKS on a fresh data folder, stops on SIGTERM, and keeps keys and data across a restart', async () => {
+    const env = await environment();
+    const first = await startWarta(env);
+    const ready = await fetch(`http://127.0.0.1:${first.port}/readyz`);
+    expect(ready.status).toBe(200);
+    const jwks = (await (await fetch(`http://127.0.0.1:${first.port}/.well-known/jwks.json`)).json()) as { keys: { kid: string; kty: string }[] };
+    expect(jwks.keys).toHaveLength(1);
+    expect(jwks.keys[0]!.kty).toBe('EC');
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+
+    const second = await startWarta(env);
+    const again = (await (await fetch(`http://127.0.0.1:${second.port}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
+    expect(again.keys.map((k) => k.kid)).toEqual(jwks.keys.map((k) => k.kid));
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  });
+
+  it('stops with a clear message when the master key does not fit the data', async () => {
+    const env = await environment();
+    const first = await startWarta(env);
+    first.child.kill('SIGTERM');
+    await first.exited;
+    const error = await startWarta({ ...env, WARTA_MASTER_KEY: generateMasterKeyBase64() }).catch((e: Error) => e);
+    expect(String(error)).toMatch(/exited with 1: warta: cannot start: data key .* is wrapped with master key \w+, but the configured master key is \w+: wrong WARTA_MASTER_KEY\?/);
+  });
+
+  it('stops with one line naming a bad setting', async () => {
+    const error = await startWarta({ ...(await environment()), WARTA_SESSION_IDLE_MINUTES: 'forever' }).catch((e: Error) => e);
+    expect(String(error)).toMatch(/exited with 78: warta: configuration error: WARTA_SESSION_IDLE_MINUTES: expected a whole number/);
+  });
+});
