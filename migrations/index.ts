@@ -1,5 +1,10 @@
 import type { Migration } from 'kysely/migration';
 import * as m0001 from './0001_foundation.js';
+import * as m0002 from './0002_webauthn.js';
+import * as m0003 from './0003_totp_passwords.js';
+import * as m0004 from './0004_oidc.js';
+import * as m0006 from './0006_security_events.js';
+import * as m0007 from './0007_recovery.js';
 
 /**
  * Every migration, by name. Listed explicitly (not read from the folder) so the
@@ -7,4 +12,9 @@ import * as m0001 from './0001_foundation.js';
  */
 export const migrations: Record<string, Migration> = {
   '0001_foundation': m0001,
+  '0002_webauthn': m0002,
+  '0003_totp_passwords': m0003,
+  '0004_oidc': m0004,
+  '0006_security_events': m0006,
+  '0007_recovery': m0007,
 };

@@ -8,13 +8,24 @@ import { WartaError } from './http/errors.js';
 import { healthRoutes } from './http/health.js';
 import { sameOrigin } from './http/same-origin.js';
 import { securityHeaders } from './http/security-headers.js';
+import { accountRoutes } from './account/routes.js';
 import { invitationRoutes } from './invitations/routes.js';
+import { clientRoutes } from './clients/routes.js';
+import { oidcRoutes } from './oidc/routes.js';
+import { eventReceiverRoutes } from './events/routes.js';
+import { passwordRoutes } from './passwords/routes.js';
+import { totpRoutes } from './totp/routes.js';
+import { recoveryPages } from './recovery/pages.js';
+import { recoveryRoutes } from './recovery/routes.js';
 import type { Deps } from './runtime.js';
 import { staticRoutes } from './ui/static.js';
 import { loadSession } from './sessions/middleware.js';
+import { webauthnPages } from './webauthn/pages.js';
+import { webauthnRoutes } from './webauthn/routes.js';
 
 /** OAuth endpoints called by clients from other origins; they authenticate by client credentials or tokens, never cookies. */
-export const CROSS_ORIGIN_ENDPOINTS = ['/token', '/introspect', '/revoke', '/par', '/userinfo'];
+export const CROSS_ORIGIN_ENDPOINTS = ['/token', '/introspect', '/revoke', '/par', '/userinfo', '/authorize', '/end_session'];
+// '/authorize' and '/end_session' accept cross-site form POSTs by spec (OIDC Core §3.1.2.1, RP-Initiated Logout §2); SameSite=Lax keeps the session cookie off them.
 
 export function createApp(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -35,10 +46,20 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.route('/', healthRoutes());
   app.route('/', jwksRoutes());
   app.route('/', staticRoutes());
+  app.route('/', oidcRoutes(deps));
 
   const authenticated = new Hono<AppEnv>();
   authenticated.use(loadSession());
   authenticated.route('/', invitationRoutes());
+  authenticated.route('/', clientRoutes());
+  authenticated.route('/', eventReceiverRoutes());
+  authenticated.route('/', webauthnRoutes());
+  authenticated.route('/', webauthnPages());
+  authenticated.route('/', accountRoutes());
+  authenticated.route('/', passwordRoutes());
+  authenticated.route('/', totpRoutes());
+  authenticated.route('/', recoveryRoutes());
+  authenticated.route('/', recoveryPages());
   app.route('/', authenticated);
 
   app.notFound((c) => c.json({ error: 'not_found', error_description: 'no such endpoint' }, 404));

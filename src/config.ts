@@ -39,6 +39,36 @@ export interface Config {
   keyCacheSeconds: number;
   auditSealIntervalMs: number;
   bodyLimitBytes: number;
+  /** Security Event Token push delivery (src/events/): worker cadence, per-request timeout, back-off bounds, give-up age, health threshold. */
+  securityEvents: SecurityEventSettings;
+  /** OIDC: how long an authorization code may wait for its token request. */
+  authorizationCodeTtlSeconds: number;
+  /** OIDC: how long an authorization request waits for the user to sign in and consent. */
+  authorizationRequestTtlSeconds: number;
+  /** RFC 9126: lifetime of a pushed authorization request's request_uri. */
+  pushedRequestTtlSeconds: number;
+  /** Back-channel logout outbox: poll interval, attempts before giving up, per-request timeout. */
+  backchannelLogoutIntervalMs: number;
+  backchannelLogoutMaxAttempts: number;
+  backchannelLogoutTimeoutMs: number;
+  /** OIDC: how long an instance trusts a client record it read (a rotated secret or deleted client takes effect elsewhere within this); 0 = always read. */
+  clientCacheSeconds: number;
+  /** Local FIDO Metadata Service data for `direct` attestation policies: an MDS3 BLOB (+ the FIDO root it must chain to) or a folder of statements. Never fetched. */
+  fidoMetadata: { blobFile: string; rootCertFile: string } | { dir: string } | undefined;
+  /** argon2id cost for new password hashes; never below OWASP's minimum (m=19 MiB, t=2, p=1). Raising it rehashes at the next sign-in. */
+  argon2: { memoryKiB: number; timeCost: number; parallelism: number };
+  /** TOTP codes accepted this many time steps either side of now. */
+  totpWindow: number;
+  /** How long a TOTP secret shown for set-up waits for its confirming code. */
+  totpSetupTtlSeconds: number;
+  /** Failed password sign-ins per account allowed before exponential back-off. */
+  signInFreeAttempts: number;
+  /** Failed password sign-ins per account that lock it (NIST SP 800-63B: at most 100). */
+  signInLockAfter: number;
+  signInLockSeconds: number;
+  /** Recovery desk: how long a redeemed code's enrollment grant lasts, and how often expired cases are swept. */
+  recoveryGrantTtlSeconds: number;
+  recoverySweepIntervalMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -165,7 +195,41 @@ export function loadConfig(env: Env = process.env): Config {
     keyCacheSeconds: int(env, 'WARTA_KEY_CACHE_SECONDS', 30, 0, 3600),
     auditSealIntervalMs: int(env, 'WARTA_AUDIT_SEAL_INTERVAL_MS', 1000, 50, 60_000),
     bodyLimitBytes: int(env, 'WARTA_BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
+    securityEvents: securityEventSettings(env),
+    authorizationCodeTtlSeconds: int(env, 'WARTA_AUTHORIZATION_CODE_TTL_SECONDS', 60, 10, 600),
+    authorizationRequestTtlSeconds: int(env, 'WARTA_AUTHORIZATION_REQUEST_TTL_MINUTES', 15, 1, 120) * 60,
+    pushedRequestTtlSeconds: int(env, 'WARTA_PAR_TTL_SECONDS', 60, 10, 600),
+    backchannelLogoutIntervalMs: int(env, 'WARTA_BACKCHANNEL_LOGOUT_INTERVAL_MS', 2000, 100, 600_000),
+    backchannelLogoutMaxAttempts: int(env, 'WARTA_BACKCHANNEL_LOGOUT_MAX_ATTEMPTS', 15, 1, 100),
+    backchannelLogoutTimeoutMs: int(env, 'WARTA_BACKCHANNEL_LOGOUT_TIMEOUT_MS', 5000, 100, 60_000),
+    clientCacheSeconds: int(env, 'WARTA_CLIENT_CACHE_SECONDS', 1, 0, 60),
+    fidoMetadata: fidoMetadataSource(env),
+    argon2: {
+      memoryKiB: int(env, 'WARTA_ARGON2_MEMORY_KIB', 19456, 19456, 4 * 1024 * 1024),
+      timeCost: int(env, 'WARTA_ARGON2_TIME_COST', 2, 2, 100),
+      parallelism: int(env, 'WARTA_ARGON2_PARALLELISM', 1, 1, 16),
+    },
+    totpWindow: int(env, 'WARTA_TOTP_WINDOW', 1, 0, 10),
+    totpSetupTtlSeconds: int(env, 'WARTA_TOTP_SETUP_TTL_MINUTES', 15, 1, 24 * 60) * 60,
+    signInFreeAttempts: int(env, 'WARTA_SIGNIN_FREE_ATTEMPTS', 5, 0, 100),
+    signInLockAfter: int(env, 'WARTA_SIGNIN_LOCK_AFTER', 100, 1, 100),
+    signInLockSeconds: int(env, 'WARTA_SIGNIN_LOCK_MINUTES', 60, 1, 7 * 24 * 60) * 60,
+    recoveryGrantTtlSeconds: int(env, 'WARTA_RECOVERY_GRANT_TTL_MINUTES', 15, 1, 120) * 60,
+    recoverySweepIntervalMs: int(env, 'WARTA_RECOVERY_SWEEP_INTERVAL_MS', 30_000, 1000, 3_600_000),
   };
+}
+
+function fidoMetadataSource(env: Env): Config['fidoMetadata'] {
+  const blobFile = env.WARTA_FIDO_MDS_FILE?.trim();
+  const dir = env.WARTA_FIDO_MDS_DIR?.trim();
+  const rootCertFile = env.WARTA_FIDO_ROOT_CERT_FILE?.trim();
+  if (blobFile && dir) throw new ConfigError('WARTA_FIDO_MDS_FILE', 'set either WARTA_FIDO_MDS_FILE or WARTA_FIDO_MDS_DIR, not both');
+  if (blobFile) {
+    if (!rootCertFile) throw new ConfigError('WARTA_FIDO_ROOT_CERT_FILE', 'required with WARTA_FIDO_MDS_FILE: the FIDO Alliance root certificate (PEM) the BLOB must chain to');
+    return { blobFile: path.resolve(blobFile), rootCertFile: path.resolve(rootCertFile) };
+  }
+  if (rootCertFile) throw new ConfigError('WARTA_FIDO_ROOT_CERT_FILE', 'only meaningful with WARTA_FIDO_MDS_FILE');
+  return dir ? { dir: path.resolve(dir) } : undefined;
 }
 
 function validateMasterKey(variable: string, raw: string): string {
@@ -173,4 +237,34 @@ function validateMasterKey(variable: string, raw: string): string {
   if (!/^[A-Za-z0-9+/]+={0,2}$/.test(text) || Buffer.from(text, 'base64').length !== 32)
     throw new ConfigError(variable, 'expected 32 random bytes in base64 (44 characters; `openssl rand -base64 32`)');
   return text;
+}
+
+export interface SecurityEventSettings {
+  deliveryIntervalMs: number;
+  batchSize: number;
+  timeoutMs: number;
+  retryMinSeconds: number;
+  retryMaxSeconds: number;
+  /** A SET not delivered this long after it was raised is given up on (and recorded). */
+  maxAgeSeconds: number;
+  /** A receiver failing this long is reported on /readyz. */
+  failingAfterSeconds: number;
+  /** Delivered and given-up outbox rows are deleted this long after they finished. */
+  retentionSeconds: number;
+}
+
+function securityEventSettings(env: Env): SecurityEventSettings {
+  const retryMinSeconds = int(env, 'WARTA_SET_RETRY_MIN_SECONDS', 5, 1, 3600);
+  const retryMaxSeconds = int(env, 'WARTA_SET_RETRY_MAX_SECONDS', 3600, 1, 86400);
+  if (retryMaxSeconds < retryMinSeconds) throw new ConfigError('WARTA_SET_RETRY_MAX_SECONDS', `must not be below WARTA_SET_RETRY_MIN_SECONDS (${retryMinSeconds})`);
+  return {
+    deliveryIntervalMs: int(env, 'WARTA_SET_DELIVERY_INTERVAL_MS', 2000, 100, 600_000),
+    batchSize: int(env, 'WARTA_SET_BATCH_SIZE', 50, 1, 1000),
+    timeoutMs: int(env, 'WARTA_SET_TIMEOUT_MS', 5000, 100, 60_000),
+    retryMinSeconds,
+    retryMaxSeconds,
+    maxAgeSeconds: int(env, 'WARTA_SET_MAX_AGE_HOURS', 72, 1, 30 * 24) * 3600,
+    failingAfterSeconds: int(env, 'WARTA_SET_RECEIVER_FAILING_MINUTES', 15, 1, 24 * 60) * 60,
+    retentionSeconds: int(env, 'WARTA_SET_RETENTION_DAYS', 30, 1, 3650) * 86400,
+  };
 }

@@ -1,6 +1,10 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { startAuditSealer } from './audit/sealer.js';
+import { startOidcHousekeeping } from './oidc/housekeeping.js';
+import { startBackchannelLogoutDelivery } from './oidc/logout/backchannel.js';
+import { startSecurityEventDelivery } from './events/worker.js';
+import { startRecoveryExpiry } from './recovery/expire.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { openRuntime } from './runtime.js';
@@ -20,6 +24,10 @@ async function main(): Promise<void> {
   const log = createLogger(config.logLevel);
   const runtime = await openRuntime(config, { log });
   const sealer = startAuditSealer(runtime);
+  const backchannelLogouts = startBackchannelLogoutDelivery(runtime);
+  const oidcHousekeeping = startOidcHousekeeping(runtime);
+  const securityEventDelivery = startSecurityEventDelivery(runtime);
+  const recoveryExpiry = startRecoveryExpiry(runtime);
   const app = createApp(runtime);
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     log.info({ port: info.port, host: config.host, issuer: config.issuer, database: runtime.dbKind }, 'warta listening');
@@ -36,6 +44,10 @@ async function main(): Promise<void> {
     }, 10_000);
     force.unref();
     server.close(async () => {
+      await securityEventDelivery.stop();
+      await recoveryExpiry.stop();
+      await backchannelLogouts.stop();
+      await oidcHousekeeping.stop();
       await sealer.stop();
       await runtime.close();
       log.info('stopped');

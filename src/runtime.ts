@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import type { Kysely } from 'kysely';
 import { appendAudit } from './audit/audit.js';
@@ -10,6 +11,10 @@ import { connectDatabase, type DatabaseHandle } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import type { Database } from './db/schema.js';
 import { createLogger, type Logger } from './log.js';
+import type { FidoMetadata } from './webauthn/metadata.js';
+import { loadConfiguredMetadata } from './webauthn/metadata-source.js';
+import { hashPassword } from './passwords/hash.js';
+import { type Blocklist, loadBlocklist } from './passwords/policy.js';
 
 /**
  * Everything a request handler, a CLI command or a background job needs, built
@@ -28,6 +33,12 @@ export interface Deps {
   auditChainKey: Buffer;
   /** HMAC key for stored hashes of low-entropy or offline-checkable values (client secrets). */
   tokenHashKey: Buffer;
+  /** Local FIDO metadata for `direct` attestation policies; undefined when the operator installed none. */
+  fidoMetadata: FidoMetadata | undefined;
+  /** Common passwords refused when a password is set (src/passwords/blocklist.txt), loaded once. */
+  passwordBlocklist: Blocklist;
+  /** A hash at the configured cost, verified when no account matches so an unknown username costs the same time as a wrong password. */
+  dummyPasswordHash: string;
 }
 
 export interface Runtime extends Deps {
@@ -82,6 +93,9 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       signingKeys,
       auditChainKey: await instanceSecret(handle.db, box, 'audit-chain', clock),
       tokenHashKey: await instanceSecret(handle.db, box, 'token-hash', clock),
+      fidoMetadata: await loadConfiguredMetadata(config.fidoMetadata, clock.now(), log),
+      passwordBlocklist: loadBlocklist(),
+      dummyPasswordHash: await hashPassword(randomBytes(16).toString('base64url'), config.argon2),
       close: () => handle.close(),
     };
   } catch (error) {

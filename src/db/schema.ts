@@ -17,6 +17,25 @@ export interface Database {
   audit_log: AuditLogTable;
   rate_limits: RateLimitsTable;
   sessions: SessionsTable;
+  security_events: SecurityEventsTable;
+  event_receivers: EventReceiversTable;
+  set_outbox: SetOutboxTable;
+  webauthn_user_handles: WebauthnUserHandlesTable;
+  webauthn_credentials: WebauthnCredentialsTable;
+  webauthn_challenges: WebauthnChallengesTable;
+  password_credentials: PasswordCredentialsTable;
+  totp_credentials: TotpCredentialsTable;
+  totp_setups: TotpSetupsTable;
+  oauth_clients: OAuthClientsTable;
+  oauth_grants: OAuthGrantsTable;
+  oauth_authorization_codes: OAuthAuthorizationCodesTable;
+  oauth_refresh_tokens: OAuthRefreshTokensTable;
+  oauth_authorization_requests: OAuthAuthorizationRequestsTable;
+  oauth_consents: OAuthConsentsTable;
+  oauth_seen_jtis: OAuthSeenJtisTable;
+  oauth_revoked_access_tokens: OAuthRevokedAccessTokensTable;
+  backchannel_logouts: BackchannelLogoutsTable;
+  recovery_cases: RecoveryCasesTable;
 }
 
 /** jsonb columns: written as a JSON string, read back parsed. */
@@ -140,11 +159,326 @@ export interface SessionsTable {
   revoked_reason: string | null;
 }
 
+export interface PasswordCredentialsTable {
+  user_id: string;
+  /** argon2id PHC string of the NFKC-normalised password. */
+  hash: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface TotpCredentialsTable {
+  id: string;
+  /** One active TOTP credential per user. */
+  user_id: string;
+  /** The shared secret, sealed with context `totp <id>`. */
+  secret_enc: string;
+  algorithm: 'SHA1' | 'SHA256' | 'SHA512';
+  digits: number;
+  period: number;
+  /** The last accepted time step: replay protection accepts only later steps. */
+  last_used_step: number | null;
+  created_at: Date;
+  last_used_at: Date | null;
+}
+
+/** A TOTP secret shown for set-up, waiting for its first code; owned by a signed-in user or by an invitation. */
+export interface TotpSetupsTable {
+  id: string;
+  user_id: string | null;
+  invitation_id: string | null;
+  /** Sealed with context `totp setup user:<id>` or `totp setup invitation:<id>`. */
+  secret_enc: string;
+  algorithm: 'SHA1' | 'SHA256' | 'SHA512';
+  digits: number;
+  period: number;
+  created_at: Date;
+  expires_at: Date;
+}
+
+export interface WebauthnUserHandlesTable {
+  user_id: string;
+  /** The WebAuthn user.id (base64url of 32 random bytes): never the user's id or name. */
+  handle: string;
+  created_at: Date;
+}
+
+export interface WebauthnCredentialsTable {
+  id: string;
+  user_id: string;
+  /** base64url credential ID. */
+  credential_id: string;
+  /** base64url COSE public key. */
+  public_key: string;
+  sign_count: number;
+  transports: Json<string[]>;
+  aaguid: string;
+  attestation_fmt: string;
+  /** The model's name from FIDO metadata, when known. */
+  authenticator_name: string | null;
+  /** BE flag: true for a synced passkey (amr `swk`), false for a device-bound key (`hwk`). */
+  backup_eligible: boolean;
+  backed_up: boolean;
+  name: string;
+  created_at: Date;
+  last_used_at: Date | null;
+  /** Removed by its owner; kept for the audit trail and so it can never sign in again. */
+  revoked_at: Date | null;
+  /** Blocked by Warta (e.g. a signature counter that went backwards: a cloned authenticator). */
+  blocked_at: Date | null;
+  blocked_reason: string | null;
+}
+
+export type WebauthnCeremony = 'enrollment' | 'registration' | 'authentication' | 'reauthentication' | 'recovery';
+
+export interface WebauthnChallengesTable {
+  id: string;
+  /** SHA-256 of the challenge; looked up from the challenge in clientDataJSON. */
+  challenge_hash: string;
+  ceremony: WebauthnCeremony;
+  user_id: string | null;
+  session_id: string | null;
+  invitation_id: string | null;
+  /** The user.id offered in registration options. */
+  user_handle: string | null;
+  created_at: Date;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
 export type Organisation = Selectable<OrganisationsTable>;
 export type User = Selectable<UsersTable>;
 export type Invitation = Selectable<InvitationsTable>;
 export type NewInvitation = Insertable<InvitationsTable>;
 export type Session = Selectable<SessionsTable>;
 export type AuditEntry = Selectable<AuditLogTable>;
+export type WebauthnCredential = Selectable<WebauthnCredentialsTable>;
+export type WebauthnChallenge = Selectable<WebauthnChallengesTable>;
+
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+
+/** A relying party registered by an admin; column names follow RFC 7591 client metadata. */
+export interface OAuthClientsTable {
+  client_id: string;
+  client_name: string;
+  application_type: 'web' | 'native';
+  token_endpoint_auth_method: TokenEndpointAuthMethod;
+  /** keyedHash(tokenHashKey, secret): secrets are 256-bit random, shown once. */
+  client_secret_hash: string | null;
+  client_secret_issued_at: Date | null;
+  /** Public keys for private_key_jwt. */
+  jwks: Json<{ keys: Record<string, unknown>[] } | null> | null;
+  redirect_uris: Json<string[]>;
+  post_logout_redirect_uris: Json<string[]>;
+  grant_types: Json<string[]>;
+  /** Space-separated scopes the client may request. */
+  scope: string;
+  /** Operated by the Warta operator's organisation: no consent screen. */
+  first_party: boolean;
+  /** An acr every sign-in to this client must reach (e.g. urn:warta:acr:phishing-resistant). */
+  required_acr: string | null;
+  /** RFC 9449 §5.2: token requests without DPoP are refused. */
+  dpop_bound_access_tokens: boolean;
+  /** `aud` of access tokens; the client_id when null. */
+  access_token_audience: string | null;
+  backchannel_logout_uri: string | null;
+  backchannel_logout_session_required: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** One user's authorization of one client: the family of every code, refresh and access token issued from it. */
+export interface OAuthGrantsTable {
+  id: string;
+  client_id: string;
+  user_id: string;
+  /** The Warta session (the ID token's sid); grants without offline_access end with it. */
+  session_id: string | null;
+  scope: string;
+  offline: boolean;
+  auth_time: Date;
+  acr: string;
+  amr: Json<string[]>;
+  /** RFC 9449: refresh tokens of a public client are bound to this key. */
+  dpop_jkt: string | null;
+  created_at: Date;
+  /** No refresh token of the family outlives this. */
+  expires_at: Date;
+  revoked_at: Date | null;
+  revoked_reason: string | null;
+}
+
+export interface OAuthAuthorizationCodesTable {
+  code_hash: string;
+  grant_id: string;
+  client_id: string;
+  redirect_uri: string;
+  code_challenge: string;
+  nonce: string | null;
+  dpop_jkt: string | null;
+  created_at: Date;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
+export interface OAuthRefreshTokensTable {
+  token_hash: string;
+  grant_id: string;
+  created_at: Date;
+  expires_at: Date;
+  /** Set when rotated: presenting it again is reuse, which revokes the grant. */
+  used_at: Date | null;
+}
+
+/** A validated authorization request waiting for sign-in or consent, or pushed by the client (RFC 9126). */
+export interface OAuthAuthorizationRequestsTable {
+  id_hash: string;
+  kind: 'pushed' | 'interactive';
+  client_id: string;
+  params: Json<Record<string, unknown>>;
+  /** Times the browser was sent back to the sign-in page for it (a loop guard). */
+  sign_in_rounds: Generated<number>;
+  created_at: Date;
+  expires_at: Date;
+  used_at: Date | null;
+}
+
+export interface OAuthConsentsTable {
+  user_id: string;
+  client_id: string;
+  scope: string;
+  granted_at: Date;
+}
+
+/** Single-use jtis (DPoP proofs, client assertions), remembered until they could no longer be accepted. */
+export interface OAuthSeenJtisTable {
+  key: string;
+  expires_at: Date;
+}
+
+export interface OAuthRevokedAccessTokensTable {
+  jti: string;
+  expires_at: Date;
+}
+
+/** Outbox of OpenID Connect Back-Channel Logout notifications. */
+export interface BackchannelLogoutsTable {
+  id: string;
+  client_id: string;
+  user_id: string;
+  session_id: string;
+  created_at: Date;
+  next_attempt_at: Date;
+  attempts: number;
+  delivered_at: Date | null;
+  abandoned_at: Date | null;
+  last_error: string | null;
+}
+
+export type OAuthClient = Selectable<OAuthClientsTable>;
+export type OAuthGrant = Selectable<OAuthGrantsTable>;
 
 export const json = (value: unknown): string => JSON.stringify(value);
+
+/** A security event as the user sees it (account page banner and history); src/events/. */
+export interface SecurityEventsTable {
+  id: string;
+  organisation_id: string;
+  user_id: string;
+  /** A Warta event type name (src/events/types.ts), e.g. `credential_change`. */
+  type: string;
+  details: Json<Record<string, unknown>>;
+  initiating_entity: 'admin' | 'user' | 'policy' | 'system' | null;
+  /** RFC 8417 `txn`: correlates the SETs of one action. */
+  txn: string | null;
+  /** Shown to the user ("… from 192.0.2.7"); never sent to receivers. */
+  ip: string | null;
+  occurred_at: Date;
+}
+
+/** An endpoint an admin registered to receive Security Event Tokens (RFC 8935 push). */
+export interface EventReceiversTable {
+  id: string;
+  organisation_id: string;
+  url: string;
+  /** The SET `aud` this receiver expects. */
+  audience: string;
+  /** Subscribed Warta event type names; null for all. */
+  events: ColumnType<string[] | null, string | null, string | null>;
+  /** Bearer token for the receiver's endpoint, sealed with context `event receiver <id>`; never shown. */
+  bearer_token_enc: string | null;
+  created_by: string;
+  created_at: Date;
+  removed_at: Date | null;
+  consecutive_failures: number;
+  failing_since: Date | null;
+  last_success_at: Date | null;
+  last_failure_at: Date | null;
+  last_error: string | null;
+}
+
+export type SetDeliveryStatus = 'pending' | 'delivered' | 'rejected' | 'abandoned' | 'cancelled';
+
+/** One SET to push to one receiver; claimed by delivery workers with FOR UPDATE SKIP LOCKED. */
+export interface SetOutboxTable {
+  id: Generated<number>;
+  jti: string;
+  receiver_id: string;
+  event_id: string;
+  user_id: string;
+  status: SetDeliveryStatus;
+  created_at: Date;
+  next_attempt_at: Date;
+  locked_until: Date | null;
+  claim_id: string | null;
+  attempts: number;
+  last_error: string | null;
+  finished_at: Date | null;
+}
+
+export type SecurityEventRow = Selectable<SecurityEventsTable>;
+export type EventReceiver = Selectable<EventReceiversTable>;
+
+/**
+ * Open: `pending` (waiting for a second officer) → `approved` (a code was issued)
+ * → `redeemed` (the code was used; the enrollment grant is out). Closed:
+ * `completed`, `rejected`, `cancelled` (by the user), `expired`, `locked` (too many wrong codes).
+ */
+export type RecoveryCaseStatus = 'pending' | 'approved' | 'redeemed' | 'completed' | 'rejected' | 'cancelled' | 'expired' | 'locked';
+export const OPEN_RECOVERY_STATUSES: readonly RecoveryCaseStatus[] = ['pending', 'approved', 'redeemed'];
+
+/** An in-person account recovery (src/recovery/): opened by one officer, approved by another, redeemed by the user. */
+export interface RecoveryCasesTable {
+  id: string;
+  organisation_id: string;
+  user_id: string;
+  status: RecoveryCaseStatus;
+  reason: string;
+  /** The identity check at the desk: the document's type and only its last four characters, never the full number. */
+  document_type: string;
+  document_last4: string;
+  identity_note: string;
+  opened_by: string;
+  opened_desk: string;
+  opened_at: Date;
+  /** A pending case nobody approved by then expires. */
+  expires_at: Date;
+  approved_by: string | null;
+  approved_desk: string | null;
+  approved_at: Date | null;
+  /** argon2id of the recovery code; the code itself is only ever on the printed slip. */
+  code_hash: string | null;
+  code_expires_at: Date | null;
+  code_attempts: Generated<number>;
+  code_max_attempts: number | null;
+  redeemed_at: Date | null;
+  /** SHA-256 of the enrollment grant the redeemed code gave the user's browser. */
+  grant_hash: string | null;
+  grant_expires_at: Date | null;
+  closed_at: Date | null;
+  closed_by: string | null;
+  closed_desk: string | null;
+  close_reason: string | null;
+}
+
+export type RecoveryCase = Selectable<RecoveryCasesTable>;

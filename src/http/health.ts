@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
 import { sql } from 'kysely';
 import { pendingMigrations } from '../db/migrate.js';
+import { failingReceiversDetail } from '../events/health.js';
 import type { AppEnv } from './context.js';
 
 /** `/healthz`: the process answers. `/readyz`: the database answers and the schema is current. */
@@ -13,7 +14,9 @@ export function healthRoutes() {
       await sql`select 1`.execute(db);
       const pending = await pendingMigrations(db);
       if (pending.length) return c.json({ status: 'unavailable', checks: { database: 'ok', migrations: `pending: ${pending.join(', ')}` } }, 503);
-      return c.json({ status: 'ok', checks: { database: 'ok', migrations: 'ok' } });
+      // Failing event receivers are reported, not a reason to take Warta out of the load balancer.
+      const eventReceivers = await failingReceiversDetail(c.get('deps'));
+      return c.json({ status: 'ok', checks: { database: 'ok', migrations: 'ok' }, ...(eventReceivers ? { details: { event_receivers: eventReceivers } } : {}) });
     } catch {
       return c.json({ status: 'unavailable', checks: { database: 'unreachable' } }, 503);
     }

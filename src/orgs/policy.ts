@@ -14,6 +14,21 @@ export interface OrganisationPolicy {
   allowTotp: boolean;
   /** Roles that must sign in with a passkey (phishing-resistant). */
   passkeyRequiredRoles: Role[];
+  /** TOTP parameters for new enrollments (existing credentials keep theirs). SHA1/6/30 is what every authenticator app supports. */
+  totpAlgorithm: 'SHA1' | 'SHA256' | 'SHA512';
+  totpDigits: 6 | 7 | 8;
+  totpPeriod: number;
+  /** Recovery desk names (src/recovery/): officers pick theirs for each action. Empty: officers type the desk's name. */
+  recoveryDesks: string[];
+  /** The approving officer must sit at a different desk from the one that opened the case. */
+  recoveryRequireDifferentDesk: boolean;
+  /** How long an opened case waits for a second officer's approval. */
+  recoveryCaseTtlHours: number;
+  /** How long a recovery code is valid after approval, and how many wrong entries lock its case. */
+  recoveryCodeTtlMinutes: number;
+  recoveryCodeMaxAttempts: number;
+  /** On a completed recovery, revoke every earlier passkey, TOTP, password, refresh token and session. */
+  recoveryRevokesOldCredentials: boolean;
 }
 
 export const DEFAULT_POLICY: OrganisationPolicy = {
@@ -22,6 +37,15 @@ export const DEFAULT_POLICY: OrganisationPolicy = {
   allowPasswords: true,
   allowTotp: true,
   passkeyRequiredRoles: ['recovery_officer', 'admin'],
+  totpAlgorithm: 'SHA1',
+  totpDigits: 6,
+  totpPeriod: 30,
+  recoveryDesks: [],
+  recoveryRequireDifferentDesk: false,
+  recoveryCaseTtlHours: 24,
+  recoveryCodeTtlMinutes: 30,
+  recoveryCodeMaxAttempts: 5,
+  recoveryRevokesOldCredentials: true,
 };
 
 export function resolvePolicy(stored: Record<string, unknown> | null | undefined): OrganisationPolicy {

@@ -112,6 +112,7 @@ function* stepsNearestFirst(current: number, window: number): Generator<number> 
 }
 
 function toOtpauthSecret(secret: Uint8Array): Secret {
-  // slice() copies into an ArrayBuffer of exactly the secret's length; a view may share a larger one.
-  return new Secret({ buffer: secret.slice().buffer });
+  // Uint8Array.from copies into an ArrayBuffer of exactly the secret's length; a view may share a larger
+  // one, and Buffer#slice (a decrypted secret is a Buffer) returns such a view instead of a copy.
+  return new Secret({ buffer: Uint8Array.from(secret).buffer });
 }

@@ -11,6 +11,8 @@
  * const response = authenticator.createCredential(options, { origin: 'https://id.example' });
  * const assertion = authenticator.getAssertion(requestOptions, { origin: 'https://id.example' });
  */
+// @peculiar/x509 needs the Reflect metadata polyfill loaded first, whatever the importer loaded before.
+import 'reflect-metadata';
 import { createHash, generateKeyPairSync, KeyObject, randomBytes, randomUUID, sign } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { Encoder, type Options as CborOptions } from 'cbor-x';

@@ -134,6 +134,12 @@ describe('findMatchingTimeStep', () => {
     expect(match(code, new Date(stepStart.getTime() + 30_000))).toBe(step);
   });
 
+  it('reads a secret given as a Node Buffer inside a larger pool (as decryption returns it)', () => {
+    const pooled = Buffer.concat([Buffer.from('bytes before the secret'), Buffer.from(secret), Buffer.from('bytes after')]);
+    const view = pooled.subarray(23, 23 + secret.length);
+    expect(findMatchingTimeStep({ secret: view, code: codeAtStep(secret, step), settings, now: stepStart, window: 1 })).toBe(step);
+  });
+
   it('rejects a code made with another secret', () => {
     expect(match(codeAtStep(generateTotpSecret(), step), stepStart)).toBeNull();
   });

@@ -1,9 +1,12 @@
 import type { CliCommand } from '../command.js';
 import { exportAuditCommand, verifyAuditCommand } from './audit.js';
 import { bootstrapCommand } from './bootstrap.js';
+import { createClientCommand, deleteClientCommand, listClientsCommand, rotateClientSecretCommand } from './client.js';
 import { inviteCommand } from './invite.js';
 import { listSigningKeysCommand, rotateMasterKeyCommand, rotateSigningKeyCommand } from './keys.js';
 import { migrateCommand } from './migrate.js';
+import { addReceiverCommand, listReceiversCommand, removeReceiverCommand } from './receiver.js';
+import { exportRecoveryCasesCommand, listRecoveryCasesCommand } from './recovery.js';
 
 /** Every `warta` command. A capability adds its commands here. */
 export const commands: CliCommand<any>[] = [
@@ -15,4 +18,13 @@ export const commands: CliCommand<any>[] = [
   rotateMasterKeyCommand,
   verifyAuditCommand,
   exportAuditCommand,
+  createClientCommand,
+  listClientsCommand,
+  rotateClientSecretCommand,
+  deleteClientCommand,
+  addReceiverCommand,
+  listReceiversCommand,
+  removeReceiverCommand,
+  listRecoveryCasesCommand,
+  exportRecoveryCasesCommand,
 ];

@@ -1,0 +1,240 @@
+/**
+ * `npm run bench`: Warta against panva/oidc-provider, the same load on both.
+ *
+ * Each server runs in its own process (so the load generator never shares its event
+ * loop); they take turns under the same autocannon settings, scenario by scenario:
+ * client_credentials, refresh_token (every request rotates a chain: the response's
+ * refresh token goes back into the pool for the next request), introspection, JWKS
+ * and discovery. Prints requests/s, p50/p99 and the ratio Warta/peer, and writes
+ * bench/RESULTS.md.
+ *
+ * Settings (environment):
+ *   BENCH_DATABASE_URL   PostgreSQL server for both (a scratch database is created and
+ *                        dropped when the role may; else the database is used as is).
+ *                        Unset: Warta on embedded PGlite, the peer in memory.
+ *   BENCH_DURATION       seconds per measured run (default 4)
+ *   BENCH_ROUNDS         rounds; each scenario's median run is reported (default 2)
+ *   BENCH_WARMUP         seconds of warm-up before each run (default 1)
+ *   BENCH_CONNECTIONS    concurrent connections (default 32)
+ *   BENCH_PEER_ADAPTER   postgres | memory (default postgres with a database URL)
+ *   BENCH_DB_POOL        connection pool size of each server (default 20)
+ * Defaults keep a whole run under about two minutes.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import pg from 'pg';
+import type { ServerOptions, ServerReady } from './protocol.js';
+
+const env = process.env;
+const seconds = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
+const settings = {
+  duration: seconds('BENCH_DURATION', 4),
+  rounds: seconds('BENCH_ROUNDS', 2),
+  warmup: seconds('BENCH_WARMUP', 1),
+  connections: seconds('BENCH_CONNECTIONS', 32),
+  dbPool: seconds('BENCH_DB_POOL', 20),
+  databaseUrl: env.BENCH_DATABASE_URL || undefined,
+};
+const peerAdapter = (env.BENCH_PEER_ADAPTER as 'postgres' | 'memory' | undefined) ?? (settings.databaseUrl ? 'postgres' : 'memory');
+
+interface Scenario {
+  name: string;
+  /** Builds the autocannon options against a ready server (paths come from its discovery document). */
+  options(server: ServerReady, metadata: Record<string, string>): Partial<autocannon.Options>;
+}
+
+const basic = (s: ServerReady) => `Basic ${Buffer.from(`${encodeURIComponent(s.clientId)}:${encodeURIComponent(s.clientSecret)}`).toString('base64')}`;
+const FORM = 'application/x-www-form-urlencoded';
+
+const SCENARIOS: Scenario[] = [
+  {
+    name: 'client_credentials',
+    options: (s, m) => ({ url: m.token_endpoint, method: 'POST', headers: { authorization: basic(s), 'content-type': FORM }, body: `grant_type=client_credentials&scope=${encodeURIComponent(s.scope)}` }),
+  },
+  {
+    name: 'refresh_token',
+    options: (s, m) => {
+      // The current token of every chain. A connection takes one for its request and
+      // puts back the rotated successor from the response, so each token is used once
+      // and every chain stays valid (autocannon resets per-connection context each cycle).
+      const current = [...s.refreshTokens];
+      return {
+        url: m.token_endpoint,
+        requests: [
+          {
+            method: 'POST',
+            headers: { authorization: basic(s), 'content-type': FORM },
+            setupRequest: (request) => {
+              // Out of chains (should not happen): a request that fails, counted as non-2xx.
+              const token = current.shift() ?? 'no-chain-left';
+              return { ...request, body: `grant_type=refresh_token&refresh_token=${encodeURIComponent(token)}` };
+            },
+            onResponse: (status, body) => {
+              if (status === 200) current.push((JSON.parse(body) as { refresh_token: string }).refresh_token);
+            },
+          },
+        ],
+      };
+    },
+  },
+  {
+    name: 'introspection',
+    options: (s, m) => ({ url: m.introspection_endpoint, method: 'POST', headers: { authorization: basic(s), 'content-type': FORM }, body: `token=${encodeURIComponent(s.introspectionToken)}` }),
+  },
+  { name: 'jwks', options: (_s, m) => ({ url: m.jwks_uri }) },
+  { name: 'discovery', options: (s) => ({ url: `${s.url}/.well-known/openid-configuration` }) },
+];
+
+interface Measurement {
+  rps: number;
+  p50: number;
+  p99: number;
+  non2xx: number;
+  errors: number;
+}
+
+const children = new Set<ChildProcess>();
+// Never leave a server behind, whatever ends this process.
+process.on('exit', () => children.forEach((child) => child.kill()));
+
+function startServer(script: string, options: ServerOptions): Promise<{ child: ChildProcess; ready: ServerReady }> {
+  const child = fork(fileURLToPath(new URL(script, import.meta.url)), [JSON.stringify(options)], { execArgv: ['--import', 'tsx'], env: { ...env, NODE_ENV: 'production' }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return new Promise((resolve, reject) => {
+    child.once('message', (message) => resolve({ child, ready: message as ServerReady }));
+    child.once('exit', (code) => reject(new Error(`${script} exited with ${code} before it was ready`)));
+  });
+}
+
+function stopServer(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    child.once('exit', () => resolve());
+    child.send('stop');
+  });
+}
+
+interface Target {
+  ready: ServerReady;
+  child: ChildProcess;
+  /** Autocannon options per scenario, built once: runs share state (the refresh chains). */
+  options: Map<string, Partial<autocannon.Options>>;
+  runs: Map<string, Measurement[]>;
+}
+
+async function prepare(script: string, serverOptions: ServerOptions): Promise<Target> {
+  const { child, ready } = await startServer(script, serverOptions);
+  const metadata = (await (await fetch(`${ready.url}/.well-known/openid-configuration`)).json()) as Record<string, string>;
+  return { ready, child, options: new Map(SCENARIOS.map((s) => [s.name, s.options(ready, metadata)])), runs: new Map(SCENARIOS.map((s) => [s.name, []])) };
+}
+
+async function measure(target: Target, scenario: Scenario): Promise<void> {
+  const run = (duration: number) => autocannon({ connections: settings.connections, duration, ...target.options.get(scenario.name) } as autocannon.Options);
+  if (settings.warmup > 0) await run(settings.warmup);
+  const result = await run(settings.duration);
+  const r: Measurement = { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors };
+  target.runs.get(scenario.name)!.push(r);
+  process.stdout.write(`  ${target.ready.description.split(' ')[0]!.padEnd(14)} ${scenario.name.padEnd(20)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms${r.non2xx || r.errors ? `  (${r.non2xx} non-2xx, ${r.errors} errors)` : ''}\n`);
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+/** The median run of each scenario; non-2xx and errors summed over runs. */
+function summary(target: Target): Record<string, Measurement> {
+  return Object.fromEntries(
+    [...target.runs].map(([name, runs]) => [
+      name,
+      { rps: median(runs.map((r) => r.rps)), p50: median(runs.map((r) => r.p50)), p99: median(runs.map((r) => r.p99)), non2xx: runs.reduce((n, r) => n + r.non2xx, 0), errors: runs.reduce((n, r) => n + r.errors, 0) },
+    ]),
+  );
+}
+
+async function scratchDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `warta_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+  } catch (error) {
+    process.stdout.write(`(cannot create a scratch database: ${error instanceof Error ? error.message : String(error)}; using ${new URL(serverUrl).pathname.slice(1)} as is)\n`);
+    return { url: serverUrl, drop: async () => {} };
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const client = new pg.Client({ connectionString: serverUrl });
+      await client.connect();
+      await client.query(`drop database if exists ${name} with (force)`);
+      await client.end();
+    },
+  };
+}
+
+const database = settings.databaseUrl ? await scratchDatabase(settings.databaseUrl) : undefined;
+// Each run ends with up to one request per connection in flight, whose rotated token
+// is lost with it; so enough chains for every warm-up and measured run, and spares.
+const serverOptions: ServerOptions = { databaseUrl: database?.url, refreshChains: settings.connections * 2 * settings.rounds + 16, peerAdapter, dbPoolSize: settings.dbPool };
+process.stdout.write(`Benchmark: ${settings.connections} connections, ${settings.rounds} rounds of ${settings.duration} s per run after ${settings.warmup} s warm-up, ${settings.databaseUrl ? 'PostgreSQL' : 'embedded PGlite / in-memory peer'}\n`);
+let warta: { description: string; results: Record<string, Measurement> };
+let peer: typeof warta;
+try {
+  const targets = [await prepare('./warta-server.ts', serverOptions), await prepare('./peer-server.ts', serverOptions)];
+  try {
+    // Both servers stay up (the idle one costs nothing) and take turns, scenario by
+    // scenario, the order flipping every round: slow drifts of the machine hit both alike.
+    for (let round = 0; round < settings.rounds; round++)
+      for (const scenario of SCENARIOS) for (const target of round % 2 ? [...targets].reverse() : targets) await measure(target, scenario);
+  } finally {
+    await Promise.all(targets.map((t) => stopServer(t.child)));
+  }
+  warta = { description: targets[0]!.ready.description, results: summary(targets[0]!) };
+  peer = { description: targets[1]!.ready.description, results: summary(targets[1]!) };
+} finally {
+  await database?.drop();
+}
+
+const rows = SCENARIOS.map(({ name }) => {
+  const w = warta.results[name]!;
+  const p = peer.results[name]!;
+  return { name, w, p, ratio: w.rps / p.rps };
+});
+const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
+const table = [
+  '| scenario | Warta req/s | Warta p50 / p99 (ms) | peer req/s | peer p50 / p99 (ms) | Warta / peer |',
+  '|---|---:|---:|---:|---:|---:|',
+  ...rows.map(({ name, w, p, ratio }) => `| ${name} | ${w.rps.toFixed(0)} | ${w.p50} / ${w.p99} | ${p.rps.toFixed(0)} | ${p.p50} / ${p.p99} | **${ratio.toFixed(2)}×** |`),
+].join('\n');
+const failures = rows.filter(({ w, p }) => w.non2xx || w.errors || p.non2xx || p.errors).map(({ name, w, p }) => `- ${name}: Warta ${w.non2xx} non-2xx / ${w.errors} errors; peer ${p.non2xx} non-2xx / ${p.errors} errors`);
+
+process.stdout.write(`\n${table}\n${failures.length ? `\nNon-2xx responses or errors (these runs are not valid):\n${failures.join('\n')}\n` : ''}`);
+
+const report = `# Benchmark results
+
+Generated by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString().slice(0, 10)}.
+
+- **Warta**: ${warta.description}
+- **Peer**: ${peer.description}, configured equivalently: client_secret_basic; client_credentials → ES256 JWT access token (RFC 9068 via resource indicators); refresh tokens rotated on every use; ES256 ID tokens on refresh (scope \`openid offline_access ${'api:read'}\`).
+- Load: autocannon, ${settings.connections} connections, ${settings.rounds} rounds of ${settings.duration} s per scenario after ${settings.warmup} s warm-up (median run shown), each server in its own Node ${process.version} process, the two taking turns.
+- Machine: ${cpu}, ${os.cpus().length} logical CPUs, ${Math.round(os.totalmem() / 2 ** 30)} GiB; load generator on the same machine.
+
+${table}
+${failures.length ? `\nNon-2xx responses or errors (runs not valid):\n${failures.join('\n')}\n` : ''}
+Notes:
+- refresh_token: every connection follows its own rotation chain (the response's refresh token is the next request's), so each request rotates a family: Warta does it in one SQL statement.
+- introspection: Warta introspects its JWT access token (signature, then one query for revocation, grant and client); oidc-provider cannot introspect JWT access tokens it does not store, so it introspects a stored opaque client_credentials token.
+- Target (issue #5): Warta ≥ 1.5× the peer on client_credentials and refresh_token with Warta on PostgreSQL.
+`;
+writeFileSync(fileURLToPath(new URL('./RESULTS.md', import.meta.url)), report);
+process.stdout.write('\nWrote bench/RESULTS.md\n');

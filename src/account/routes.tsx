@@ -1,0 +1,150 @@
+import { Hono } from 'hono';
+import type { WebauthnCredential } from '../db/schema.js';
+import { type AppEnv, auditContext } from '../http/context.js';
+import { notFound } from '../http/errors.js';
+import { readJsonObject, requiredString } from '../http/json-body.js';
+import { requireSession } from '../sessions/middleware.js';
+import type { Locale, Translate } from '../ui/i18n.js';
+import { renderPage } from '../ui/render.js';
+import { listPasskeys, passkeyView } from '../webauthn/credentials.js';
+import { clientMessages } from '../webauthn/messages.js';
+import { accountText } from './messages.js';
+import { removePasskey, renamePasskey } from './passkeys.js';
+import { countSignInMethods } from './sign-in-methods.js';
+import { RECOVERY_ACCOUNT_SCRIPT, RecoveryNotice } from '../recovery/pages.js';
+import { openCasesOf } from '../recovery/people.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function passkeyIdParam(raw: string): string {
+  if (!UUID.test(raw)) throw notFound('passkey_not_found', 'no such passkey on your account');
+  return raw.toLowerCase();
+}
+
+// Outcomes the account page announces after its script reloads it (`?done=`).
+const DONE = { added: 'account.added', renamed: 'account.renamed', removed: 'account.removed' } as const;
+
+export function accountRoutes() {
+  const app = new Hono<AppEnv>();
+
+  app.get('/account', async (c) => {
+    const session = c.get('session');
+    if (!session) return c.redirect('/signin?return_to=%2Faccount', 303);
+    const user = c.get('user')!;
+    const passkeys = await listPasskeys(c.get('deps').db, user.id);
+    const recoveries = await openCasesOf(c.get('deps').db, user.id);
+    const done = DONE[c.req.query('done') as keyof typeof DONE] as (typeof DONE)[keyof typeof DONE] | undefined;
+    return renderPage(c, { title: (t) => accountText(t, 'account.title'), scripts: ['/static/vendor/simplewebauthn-browser.js', '/static/webauthn-common.js', '/static/account.js', RECOVERY_ACCOUNT_SCRIPT] }, ({ t, locale }) => (
+      <section id="account" data-messages={JSON.stringify({ ...clientMessages(t), reauth: accountText(t, 'account.reauth'), reauth_needed: accountText(t, 'account.reauth_needed'), reauthentication_required: accountText(t, 'account.reauth_needed'), no_passkey: accountText(t, 'account.reauth_needed') })}>
+        <h1>{accountText(t, 'account.title')}</h1>
+        <RecoveryNotice t={t} locale={locale} cases={recoveries} />
+        <p>{accountText(t, 'account.signed_in_as', { name: user.display_name, username: user.username })}</p>
+        <p id="status" role="status" aria-live="polite" class={done ? 'ok' : ''}>
+          {done ? accountText(t, done) : ''}
+        </p>
+
+        <h2 id="passkeys-heading">{accountText(t, 'account.passkeys')}</h2>
+        {passkeys.length ? <PasskeyTable passkeys={passkeys} t={t} locale={locale} /> : <p>{accountText(t, 'account.no_passkeys')}</p>}
+        <div id="last-warning" hidden>
+          <p class="error" role="alert">
+            {accountText(t, 'account.last_warning')}
+          </p>
+          <button type="button" class="danger" id="remove-anyway">
+            {accountText(t, 'account.remove_anyway')}
+          </button>
+        </div>
+
+        <h2>{accountText(t, 'account.add_title')}</h2>
+        <p>{accountText(t, 'account.add_intro')}</p>
+        <form id="add-passkey-form">
+          <label for="new-passkey-name">{accountText(t, 'account.add_name_label')}</label>
+          <input id="new-passkey-name" name="name" type="text" maxlength={64} autocomplete="off" />
+          <button type="submit" id="add-passkey">
+            {accountText(t, 'account.add_button')}
+          </button>
+        </form>
+
+        <h2>{accountText(t, 'account.other_methods')}</h2>
+        <ul>
+          <li>
+            <a href="/account/totp">{accountText(t, 'account.totp')}</a>
+          </li>
+          <li>
+            <a href="/account/password">{accountText(t, 'account.password')}</a>
+          </li>
+        </ul>
+      </section>
+    ));
+  });
+
+  app.get('/api/account/passkeys', requireSession(), async (c) => {
+    const deps = c.get('deps');
+    const userId = c.get('user')!.id;
+    const [passkeys, methods] = await Promise.all([listPasskeys(deps.db, userId), countSignInMethods(deps.db, userId)]);
+    return c.json({ passkeys: passkeys.map(passkeyView), sign_in_methods: methods.total });
+  });
+
+  app.patch('/api/account/passkeys/:id', requireSession(), async (c) => {
+    const body = await readJsonObject(c);
+    const passkey = await renamePasskey(c.get('deps'), auditContext(c), { userId: c.get('user')!.id, passkeyId: passkeyIdParam(c.req.param('id')), name: requiredString(body, 'name', 200) });
+    return c.json({ passkey: passkeyView(passkey) });
+  });
+
+  app.delete('/api/account/passkeys/:id', requireSession(), async (c) => {
+    const { remaining } = await removePasskey(c.get('deps'), auditContext(c), {
+      session: c.get('session')!,
+      passkeyId: passkeyIdParam(c.req.param('id')),
+      confirmLastMethod: c.req.query('confirm_last_method') === 'true',
+    });
+    return c.json({ removed: true, remaining_sign_in_methods: remaining });
+  });
+
+  return app;
+}
+
+function when(date: Date, locale: Locale): string {
+  return `${new Intl.DateTimeFormat(locale === 'pl' ? 'pl-PL' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(date)} UTC`;
+}
+
+function PasskeyTable(props: { passkeys: WebauthnCredential[]; t: Translate; locale: Locale }) {
+  const { t, locale } = props;
+  return (
+    <table aria-labelledby="passkeys-heading">
+      <thead>
+        <tr>
+          <th scope="col">{accountText(t, 'account.col_name')}</th>
+          <th scope="col">{accountText(t, 'account.col_type')}</th>
+          <th scope="col">{accountText(t, 'account.col_created')}</th>
+          <th scope="col">{accountText(t, 'account.col_last_used')}</th>
+          <th scope="col">{accountText(t, 'account.col_actions')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {props.passkeys.map((passkey) => (
+          <tr data-passkey-id={passkey.id}>
+            <td>
+              <span class="passkey-name">{passkey.name}</span>
+              {passkey.blocked_at ? <p class="error">{accountText(t, 'account.blocked')}</p> : null}
+            </td>
+            <td>{accountText(t, passkey.backup_eligible ? 'account.type_synced' : 'account.type_device_bound')}</td>
+            <td>
+              <time datetime={passkey.created_at.toISOString()}>{when(passkey.created_at, locale)}</time>
+            </td>
+            <td>{passkey.last_used_at ? <time datetime={passkey.last_used_at.toISOString()}>{when(passkey.last_used_at, locale)}</time> : accountText(t, 'account.never')}</td>
+            <td>
+              <form class="rename-form" data-passkey-id={passkey.id}>
+                <input name="name" type="text" maxlength={64} value={passkey.name} aria-label={accountText(t, 'account.rename_label', { name: passkey.name })} />
+                <button type="submit" class="secondary">
+                  {accountText(t, 'account.rename')}
+                </button>
+              </form>
+              <button type="button" class="danger remove-passkey" data-passkey-id={passkey.id}>
+                {accountText(t, 'account.remove')}
+              </button>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}

@@ -1,0 +1,37 @@
+import type { Kysely } from 'kysely';
+import type { Clock } from '../clock.js';
+import type { Database, OAuthClient } from '../db/schema.js';
+import { findClient } from './service.js';
+
+/** Most clients one instance remembers; a registry larger than this just misses more. */
+const MAX_ENTRIES = 1000;
+
+/**
+ * Registered clients as the back-channel endpoints see them, remembered per instance
+ * for `ttlSeconds` (like SigningKeys' snapshot): the token endpoint then checks a
+ * client secret with an HMAC and no database round trip. The price is bounded: an
+ * old secret or a deleted client is still accepted here for at most `ttlSeconds`
+ * after the change (a new secret works at once: a mismatch re-reads the record).
+ * Unknown client_ids are never remembered (they would let anyone fill the cache),
+ * and 0 turns the cache off.
+ */
+export class ClientDirectory {
+  private readonly entries = new Map<string, { client: OAuthClient; loadedAt: number }>();
+
+  constructor(private readonly deps: { db: Kysely<Database>; clock: Clock; ttlSeconds: number }) {}
+
+  /** The client, from memory when read less than ttlSeconds ago unless `fresh`. */
+  async find(clientId: string, options: { fresh?: boolean } = {}): Promise<OAuthClient | undefined> {
+    const now = this.deps.clock.now().getTime();
+    const cached = this.entries.get(clientId);
+    if (cached && !options.fresh && now - cached.loadedAt < this.deps.ttlSeconds * 1000) return cached.client;
+    const client = await findClient(this.deps.db, clientId);
+    if (!client || this.deps.ttlSeconds === 0) {
+      this.entries.delete(clientId);
+      return client;
+    }
+    if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
+    this.entries.set(clientId, { client, loadedAt: now });
+    return client;
+  }
+}

@@ -1,0 +1,188 @@
+/**
+ * Client registration metadata (RFC 7591 §2 names, OIDC Registration §2, RP-Initiated
+ * Logout §3.1, Back-Channel Logout §2.2, RFC 9449 §5.2), validated into the row an
+ * admin registers. Anything Warta does not offer is refused, not ignored: an admin who
+ * asks for the implicit grant must learn that it does not exist here.
+ */
+import { WartaError } from '../http/errors.js';
+import type { TokenEndpointAuthMethod } from '../db/schema.js';
+import { validateRedirectUriForRegistration } from '../oidc/checks/redirect-uri.js';
+import { ACR_MFA, ACR_PHISHING_RESISTANT } from '../sessions/service.js';
+
+export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
+export type GrantType = (typeof GRANT_TYPES)[number];
+
+export const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
+
+export const REQUIRABLE_ACRS = [ACR_MFA, ACR_PHISHING_RESISTANT] as const;
+
+/** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
+export const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/;
+
+export interface ClientMetadataInput {
+  client_name?: unknown;
+  application_type?: unknown;
+  token_endpoint_auth_method?: unknown;
+  grant_types?: unknown;
+  redirect_uris?: unknown;
+  post_logout_redirect_uris?: unknown;
+  scope?: unknown;
+  jwks?: unknown;
+  first_party?: unknown;
+  required_acr?: unknown;
+  dpop_bound_access_tokens?: unknown;
+  access_token_audience?: unknown;
+  backchannel_logout_uri?: unknown;
+  backchannel_logout_session_required?: unknown;
+}
+
+export interface ClientMetadata {
+  client_name: string;
+  application_type: 'web' | 'native';
+  token_endpoint_auth_method: TokenEndpointAuthMethod;
+  grant_types: GrantType[];
+  redirect_uris: string[];
+  post_logout_redirect_uris: string[];
+  scope: string;
+  jwks: { keys: Record<string, unknown>[] } | null;
+  first_party: boolean;
+  required_acr: string | null;
+  dpop_bound_access_tokens: boolean;
+  access_token_audience: string | null;
+  backchannel_logout_uri: string | null;
+  backchannel_logout_session_required: boolean;
+}
+
+const invalidMetadata = (description: string) => new WartaError(400, 'invalid_client_metadata', description);
+
+/** Validates admin input; `developmentMode` lets web clients use http loopback redirect URIs. */
+export function validateClientMetadata(input: ClientMetadataInput, options: { developmentMode: boolean }): ClientMetadata {
+  const clientName = text(input.client_name, 'client_name', 200);
+  if (!clientName) throw invalidMetadata('client_name is required');
+
+  const applicationType = oneOf(input.application_type ?? 'web', 'application_type', ['web', 'native'] as const);
+  const grantTypes = grantTypesOf(input.grant_types);
+  const method = oneOf(input.token_endpoint_auth_method ?? (applicationType === 'native' ? 'none' : 'client_secret_basic'), 'token_endpoint_auth_method', AUTH_METHODS);
+
+  // RFC 8252 §8.5: a secret shipped inside an app is known to everyone who has the app.
+  if (applicationType === 'native' && method !== 'none') throw invalidMetadata('native clients are public: token_endpoint_auth_method must be none (PKCE protects them)');
+  if (applicationType === 'web' && method === 'none') throw invalidMetadata('web clients must authenticate: use client_secret_basic, client_secret_post or private_key_jwt');
+  if (grantTypes.includes('client_credentials') && method === 'none') throw invalidMetadata('client_credentials needs a confidential client');
+
+  const redirectUris = uriList(input.redirect_uris, 'redirect_uris', applicationType, options.developmentMode);
+  if (grantTypes.includes('authorization_code') && redirectUris.length === 0) throw new WartaError(400, 'invalid_redirect_uri', 'redirect_uris is required for the authorization_code grant');
+  const postLogoutRedirectUris = uriList(input.post_logout_redirect_uris, 'post_logout_redirect_uris', applicationType, options.developmentMode);
+
+  const scope = scopeOf(input.scope, grantTypes);
+  const jwks = jwksOf(input.jwks, method);
+
+  const requiredAcr = input.required_acr === undefined || input.required_acr === null || input.required_acr === '' ? null : oneOf(input.required_acr, 'required_acr', REQUIRABLE_ACRS);
+  const backchannelLogoutUri = backchannelUri(input.backchannel_logout_uri, options.developmentMode);
+  const audience = text(input.access_token_audience, 'access_token_audience', 512) || null;
+  if (audience !== null && !/^[a-z][a-z0-9+.-]*:\S+$/i.test(audience)) throw invalidMetadata('access_token_audience must be an absolute URI');
+
+  return {
+    client_name: clientName,
+    application_type: applicationType,
+    token_endpoint_auth_method: method,
+    grant_types: grantTypes,
+    redirect_uris: redirectUris,
+    post_logout_redirect_uris: postLogoutRedirectUris,
+    scope,
+    jwks,
+    first_party: flag(input.first_party, 'first_party'),
+    required_acr: requiredAcr,
+    dpop_bound_access_tokens: flag(input.dpop_bound_access_tokens, 'dpop_bound_access_tokens'),
+    access_token_audience: audience,
+    backchannel_logout_uri: backchannelLogoutUri,
+    backchannel_logout_session_required: flag(input.backchannel_logout_session_required, 'backchannel_logout_session_required'),
+  };
+}
+
+function text(value: unknown, name: string, max: number): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value !== 'string') throw invalidMetadata(`${name} must be a string`);
+  const trimmed = value.trim();
+  if (trimmed.length > max) throw invalidMetadata(`${name} must be at most ${max} characters`);
+  return trimmed;
+}
+
+function oneOf<T extends string>(value: unknown, name: string, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) throw invalidMetadata(`${name} must be one of ${allowed.join(', ')}`);
+  return value as T;
+}
+
+function flag(value: unknown, name: string): boolean {
+  if (value === undefined || value === null) return false;
+  if (typeof value !== 'boolean') throw invalidMetadata(`${name} must be true or false`);
+  return value;
+}
+
+function stringArray(value: unknown, name: string): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || !value.every((v) => typeof v === 'string')) throw invalidMetadata(`${name} must be an array of strings`);
+  if (value.length > 20) throw invalidMetadata(`${name} may list at most 20 values`);
+  return [...new Set(value as string[])];
+}
+
+function grantTypesOf(value: unknown): GrantType[] {
+  const grants = value === undefined ? ['authorization_code'] : stringArray(value, 'grant_types');
+  if (grants.length === 0) throw invalidMetadata('grant_types must not be empty');
+  for (const grant of grants) {
+    if (!(GRANT_TYPES as readonly string[]).includes(grant))
+      throw invalidMetadata(`grant type ${JSON.stringify(grant)} is not offered; Warta supports ${GRANT_TYPES.join(', ')} (no implicit, no password grant)`);
+  }
+  return grants as GrantType[];
+}
+
+function uriList(value: unknown, name: string, applicationType: 'web' | 'native', developmentMode: boolean): string[] {
+  const uris = stringArray(value, name);
+  for (const uri of uris) validateRedirectUriForRegistration(uri, { applicationType, developmentMode });
+  return uris;
+}
+
+function scopeOf(value: unknown, grantTypes: GrantType[]): string {
+  if (value === undefined || value === null) {
+    if (!grantTypes.includes('authorization_code')) return '';
+    return ['openid', 'profile', 'email', ...(grantTypes.includes('refresh_token') ? ['offline_access'] : [])].join(' ');
+  }
+  if (typeof value !== 'string') throw invalidMetadata('scope must be a space-separated string');
+  const scopes = [...new Set(value.split(' ').filter(Boolean))];
+  for (const scope of scopes) if (!SCOPE_TOKEN.test(scope)) throw invalidMetadata(`scope ${JSON.stringify(scope.slice(0, 40))} is not a valid scope token (RFC 6749 §3.3)`);
+  if (scopes.includes('offline_access') && !grantTypes.includes('refresh_token')) throw invalidMetadata('offline_access needs the refresh_token grant');
+  return scopes.join(' ');
+}
+
+const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+
+function jwksOf(value: unknown, method: TokenEndpointAuthMethod): ClientMetadata['jwks'] {
+  if (value === undefined || value === null) {
+    if (method === 'private_key_jwt') throw invalidMetadata('private_key_jwt needs jwks: the public keys the client signs its assertions with');
+    return null;
+  }
+  if (method !== 'private_key_jwt') throw invalidMetadata('jwks is only used with private_key_jwt');
+  const keys = (value as { keys?: unknown }).keys;
+  if (typeof value !== 'object' || !Array.isArray(keys) || keys.length === 0 || keys.length > 10) throw invalidMetadata('jwks must be a JWK Set: {"keys": [ ... ]} with 1 to 10 keys');
+  for (const key of keys) {
+    if (typeof key !== 'object' || key === null || typeof (key as { kty?: unknown }).kty !== 'string') throw invalidMetadata('every jwks key needs a kty');
+    if (PRIVATE_JWK_MEMBERS.some((m) => Object.hasOwn(key, m))) throw invalidMetadata('jwks must contain public keys only (a private or symmetric key was given)');
+  }
+  return { keys: keys as Record<string, unknown>[] };
+}
+
+function backchannelUri(value: unknown, developmentMode: boolean): string | null {
+  const uri = text(value, 'backchannel_logout_uri', 2048);
+  if (!uri) return null;
+  let url: URL;
+  try {
+    url = new URL(uri);
+  } catch {
+    throw invalidMetadata('backchannel_logout_uri must be an absolute URL');
+  }
+  // Back-Channel Logout §2.2: "MUST NOT include a fragment component".
+  if (uri.includes('#')) throw invalidMetadata('backchannel_logout_uri must not contain a fragment');
+  const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(url.hostname);
+  if (url.protocol !== 'https:' && !(developmentMode && url.protocol === 'http:' && loopback)) throw invalidMetadata('backchannel_logout_uri must be https');
+  if (url.username || url.password) throw invalidMetadata('backchannel_logout_uri must not contain user information');
+  return uri;
+}

@@ -1,0 +1,111 @@
+import { sql, type Transaction } from 'kysely';
+import type { Clock } from '../clock.js';
+import { newId } from '../crypto/random.js';
+import { type Database, json, type SecurityEventRow } from '../db/schema.js';
+import { type InitiatingEntity, isSecurityEventType, type SecurityEventDetails, type SecurityEventType } from './types.js';
+
+export type RaiseSecurityEventInput = {
+  [T in SecurityEventType]: {
+    type: T;
+    userId: string;
+    organisationId: string;
+    details: SecurityEventDetails[T];
+    /** The address the action came from, shown to the user in the banner; never sent to receivers. */
+    ip?: string | null;
+    initiatingEntity?: InitiatingEntity;
+    /** RFC 8417 §2.2 `txn`: pass the same value to correlate the SETs of one action (e.g. the request id). */
+    txn?: string;
+  };
+}[SecurityEventType];
+
+// Namespace of the per-user advisory lock (two-key form: this, hashtext(user id)).
+const SUBJECT_ORDER_LOCK = 71_140_006;
+
+const MAX_TEXT = 200;
+
+/**
+ * Records a security event and queues one SET per subscribed receiver of the
+ * user's organisation. Call it inside the transaction that makes the change
+ * (next to its appendAudit): the event exists exactly when the change does.
+ * It never waits for delivery; the outbox worker pushes the SETs.
+ *
+ * Order per subject: the per-user transaction lock makes two transactions that
+ * raise events for the same user commit in the order their outbox ids were
+ * assigned, so "oldest pending id first" in the claim query is the order the
+ * changes happened in.
+ */
+export async function raiseSecurityEvent(trx: Transaction<Database>, clock: Clock, input: RaiseSecurityEventInput): Promise<SecurityEventRow> {
+  const details = checkedDetails(input);
+  const user = await trx.selectFrom('users').select('organisation_id').where('id', '=', input.userId).executeTakeFirst();
+  // Fail closed: an event filed under the wrong organisation would reach another organisation's receivers.
+  if (!user || user.organisation_id !== input.organisationId) throw new Error(`security event ${input.type}: user ${input.userId} is not in organisation ${input.organisationId}`);
+
+  await sql`select pg_advisory_xact_lock(${SUBJECT_ORDER_LOCK}, hashtext(${input.userId}::text))`.execute(trx);
+  const now = clock.now();
+  const event = await trx
+    .insertInto('security_events')
+    .values({
+      id: newId(),
+      organisation_id: input.organisationId,
+      user_id: input.userId,
+      type: input.type,
+      details: json(details),
+      initiating_entity: input.initiatingEntity ?? null,
+      txn: input.txn?.slice(0, MAX_TEXT) ?? null,
+      ip: input.ip ?? null,
+      occurred_at: now,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+
+  const receivers = await trx
+    .selectFrom('event_receivers')
+    .select('id')
+    .where('organisation_id', '=', input.organisationId)
+    .where('removed_at', 'is', null)
+    .where((eb) => eb.or([eb('events', 'is', null), sql<boolean>`events @> ${json([input.type])}::jsonb`]))
+    .orderBy('id')
+    .execute();
+  if (receivers.length) {
+    await trx
+      .insertInto('set_outbox')
+      .values(
+        receivers.map((receiver) => ({
+          jti: newId(),
+          receiver_id: receiver.id,
+          event_id: event.id,
+          user_id: input.userId,
+          status: 'pending' as const,
+          created_at: now,
+          next_attempt_at: now,
+          locked_until: null,
+          claim_id: null,
+          attempts: 0,
+          last_error: null,
+          finished_at: null,
+        })),
+      )
+      .execute();
+  }
+  return event;
+}
+
+/** The details as stored: required members present, free text bounded. A bad call is a bug, so it aborts the caller's transaction. */
+function checkedDetails(input: RaiseSecurityEventInput): Record<string, unknown> {
+  if (!isSecurityEventType(input.type)) throw new TypeError(`unknown security event type "${String(input.type)}"`);
+  const details: Record<string, unknown> = { ...(input.details as Record<string, unknown>) };
+  const required: Partial<Record<SecurityEventType, string[]>> = {
+    session_revoked: ['sessionId'],
+    credential_change: ['changeType', 'credentialType'],
+    recovery_opened: ['caseId'],
+    recovery_approved: ['caseId'],
+    recovery_rejected: ['caseId'],
+    recovery_expired: ['caseId'],
+    account_recovered: ['caseId'],
+    device_linked: ['deviceId', 'deviceName'],
+  };
+  for (const name of required[input.type] ?? [])
+    if (typeof details[name] !== 'string' || details[name] === '') throw new TypeError(`security event ${input.type} needs details.${name}`);
+  for (const [name, value] of Object.entries(details)) if (typeof value === 'string') details[name] = value.slice(0, MAX_TEXT);
+  return details;
+}

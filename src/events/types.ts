@@ -1,0 +1,111 @@
+/**
+ * The security events Warta raises, by Warta name, with the SET event type URI
+ * each is sent as. CAEP (OpenID Continuous Access Evaluation Profile 1.0 §3)
+ * and RISC (OpenID RISC Event Types 1.0 §2) URIs where a defined type means the
+ * same thing; `urn:warta:secevent:*` where no published type does. The reasons
+ * for each choice are in docs/security-events.md.
+ */
+
+const CAEP = 'https://schemas.openid.net/secevent/caep/event-type/';
+const RISC = 'https://schemas.openid.net/secevent/risc/event-type/';
+const WARTA = 'urn:warta:secevent:';
+
+export const EVENT_TYPE_URIS = {
+  session_revoked: `${CAEP}session-revoked`,
+  sessions_revoked: `${RISC}sessions-revoked`,
+  credential_change: `${CAEP}credential-change`,
+  account_disabled: `${RISC}account-disabled`,
+  account_enabled: `${RISC}account-enabled`,
+  recovery_opened: `${RISC}recovery-activated`,
+  recovery_approved: `${WARTA}recovery-approved`,
+  recovery_rejected: `${WARTA}recovery-rejected`,
+  recovery_expired: `${WARTA}recovery-expired`,
+  account_recovered: `${WARTA}recovery-redeemed`,
+  device_linked: `${WARTA}device-linked`,
+} as const;
+
+export type SecurityEventType = keyof typeof EVENT_TYPE_URIS;
+export const SECURITY_EVENT_TYPES = Object.keys(EVENT_TYPE_URIS) as SecurityEventType[];
+
+export const isSecurityEventType = (value: unknown): value is SecurityEventType =>
+  typeof value === 'string' && Object.hasOwn(EVENT_TYPE_URIS, value);
+
+/** CAEP §2 `initiating_entity`. */
+export type InitiatingEntity = 'admin' | 'user' | 'policy' | 'system';
+
+/** CAEP §3.3 credential-change `credential_type` values Warta has. */
+export type CredentialType = 'fido2-platform' | 'fido2-roaming' | 'app' | 'password';
+/** CAEP §3.3 credential-change `change_type`. */
+export type CredentialChangeType = 'create' | 'revoke' | 'update' | 'delete';
+
+/** What each event type carries. Stored with the event (the account page shows it) and mapped into the SET by `eventPayload`. */
+export interface SecurityEventDetails {
+  /** One session ended by someone other than its user's sign-out (the user on another device, an admin, a policy). */
+  session_revoked: { sessionId: string };
+  /** Every session of the account ended (recovery, admin "sign out everywhere", account disabled). */
+  sessions_revoked: Record<string, never>;
+  credential_change: { changeType: CredentialChangeType; credentialType: CredentialType; friendlyName?: string; fido2Aaguid?: string };
+  account_disabled: { reason?: 'hijacking' | 'bulk-account' };
+  account_enabled: Record<string, never>;
+  recovery_opened: { caseId: string };
+  recovery_approved: { caseId: string };
+  recovery_rejected: { caseId: string };
+  recovery_expired: { caseId: string };
+  /** The recovery was redeemed: the user enrolled a new credential with the officer-issued code. */
+  account_recovered: { caseId: string };
+  device_linked: { deviceId: string; deviceName: string };
+}
+
+/** The subject of every Warta SET: RFC 9493 §3.2.4 `iss_sub`, `sub` being the Warta user id (the OIDC `sub`). */
+export function subjectIdentifier(issuer: string, userId: string) {
+  return { format: 'iss_sub', iss: issuer, sub: userId } as const;
+}
+
+/**
+ * The `sub_id` claim of a SET. A revoked session is named with the SSF complex
+ * subject `{user, session}` (CAEP §3.1 example 2), so a receiver can end just
+ * the sessions it derived from that one; everything else names the user.
+ */
+export function setSubject(issuer: string, userId: string, type: SecurityEventType, details: Record<string, unknown>): Record<string, unknown> {
+  const user = subjectIdentifier(issuer, userId);
+  if (type === 'session_revoked' && typeof details.sessionId === 'string')
+    return { format: 'complex', user, session: { format: 'opaque', id: details.sessionId } };
+  return user;
+}
+
+/** The event's members inside `events[uri]`, in the claim names of its specification. */
+export function eventPayload(
+  type: SecurityEventType,
+  details: Record<string, unknown>,
+  common: { occurredAt: Date; initiatingEntity: InitiatingEntity | null },
+): Record<string, unknown> {
+  const payload: Record<string, unknown> = { event_timestamp: Math.floor(common.occurredAt.getTime() / 1000) };
+  if (common.initiatingEntity) payload.initiating_entity = common.initiatingEntity;
+  switch (type) {
+    case 'credential_change':
+      payload.credential_type = details.credentialType;
+      payload.change_type = details.changeType;
+      if (details.friendlyName) payload.friendly_name = details.friendlyName;
+      if (details.fido2Aaguid) payload.fido2_aaguid = details.fido2Aaguid;
+      break;
+    case 'account_disabled':
+      if (details.reason) payload.reason = details.reason;
+      break;
+    case 'recovery_opened':
+    case 'recovery_approved':
+    case 'recovery_rejected':
+    case 'recovery_expired':
+    case 'account_recovered':
+      payload.case_id = details.caseId;
+      break;
+    case 'device_linked':
+      payload.device_id = details.deviceId;
+      payload.device_name = details.deviceName;
+      break;
+    case 'session_revoked':
+    case 'sessions_revoked':
+    case 'account_enabled':
+      break;
+  }
+  return payload;
+}

@@ -1,0 +1,104 @@
+/**
+ * What happens to a valid authorization request (OIDC Core §3.1.2.3-§3.1.2.5), in order:
+ * sign-in (or step-up) when needed, consent when needed, then a code. `prompt=none`
+ * turns each "needed" into an error for the client instead of a page.
+ */
+import { appendAudit } from '../../audit/audit.js';
+import type { OAuthClient } from '../../db/schema.js';
+import { type AppContext, auditContext } from '../../http/context.js';
+import { WartaError } from '../../http/errors.js';
+import { ACR_PHISHING_RESISTANT } from '../../sessions/service.js';
+import { LOCALES } from '../../ui/i18n.js';
+import { signInNeeded, type SignInReason } from '../checks/authentication.js';
+import { consentNeeded } from '../checks/consent.js';
+import type { AuthorizationParams } from '../checks/params.js';
+import { parseScope } from '../checks/scope.js';
+import { ENDPOINTS } from '../endpoints.js';
+import { renderConsentPage } from '../pages.js';
+import { issueAuthorizationCode } from './issue-code.js';
+import type { ValidatedRequest } from './request.js';
+import { allowFormRedirectTo, authorizationResponseUrl } from './respond.js';
+import { countSignInRound, saveAuthorizationRequest } from './store.js';
+
+/** Trips back to the sign-in page one request may take before it fails. */
+const MAX_SIGN_IN_ROUNDS = 3;
+
+export interface AuthorizationAttempt {
+  client: OAuthClient;
+  request: ValidatedRequest;
+  /** The parameters as received, stored when the request must wait for the user. */
+  params: AuthorizationParams;
+  /** Set when resuming a stored request. */
+  pending: { id: string; createdAt: Date } | undefined;
+  /** The user just consented on the consent page. */
+  consented?: boolean;
+}
+
+export async function continueAuthorization(c: AppContext, attempt: AuthorizationAttempt): Promise<Response> {
+  const deps = c.get('deps');
+  const { client, request } = attempt;
+  const session = c.get('session');
+
+  const reason = signInNeeded({ session, prompt: request.prompt, maxAge: request.maxAge, requiredAcr: request.requiredAcr, now: deps.clock.now(), requestedAt: attempt.pending?.createdAt });
+  if (reason !== undefined) {
+    // OIDC Core §3.1.2.6: with prompt=none the OP must not show anything.
+    if (request.prompt.includes('none')) throw new WartaError(400, 'login_required', 'the user must sign in');
+    // Signed in again for this request and still short of the required acr (e.g. a
+    // password where a passkey is required): refuse rather than accept or loop.
+    if (reason === 'acr' && attempt.pending && session && session.auth_time >= attempt.pending.createdAt)
+      throw new WartaError(400, 'unmet_authentication_requirements', 'the user did not sign in with the required method');
+    // A sign-in page that sends the browser straight back (e.g. because a session exists)
+    // would otherwise loop until the browser gives up: end it with an error for the client.
+    if (attempt.pending && (await countSignInRound(deps.db, attempt.pending.id)) > MAX_SIGN_IN_ROUNDS)
+      throw new WartaError(400, 'login_required', 'the sign-in did not meet the request (prompt, max_age or acr)');
+    const id = attempt.pending?.id ?? (await saveAuthorizationRequest(deps.db, deps.clock, { kind: 'interactive', params: attempt.params, ttlSeconds: deps.config.authorizationRequestTtlSeconds }));
+    return c.redirect(signInLocation(id, request, reason), 303);
+  }
+
+  const user = c.get('user')!;
+  if (!attempt.consented) {
+    const consent = client.first_party
+      ? undefined
+      : await deps.db.selectFrom('oauth_consents').select('scope').where('user_id', '=', user.id).where('client_id', '=', client.client_id).executeTakeFirst();
+    if (consentNeeded({ firstParty: client.first_party, prompt: request.prompt, scopes: request.scopes, consentedScope: consent?.scope })) {
+      if (request.prompt.includes('none')) throw new WartaError(400, 'consent_required', 'the user has not consented to this application');
+      const id = attempt.pending?.id ?? (await saveAuthorizationRequest(deps.db, deps.clock, { kind: 'interactive', params: attempt.params, ttlSeconds: deps.config.authorizationRequestTtlSeconds }));
+      allowFormRedirectTo(c, request.redirectUri);
+      return renderConsentPage(c, { requestId: id, clientName: client.client_name, scopes: request.scopes, redirectUri: request.redirectUri });
+    }
+  }
+
+  const code = await issueAuthorizationCode(deps, auditContext(c), { request, session: session!, pendingRequestId: attempt.pending?.id });
+  const location = authorizationResponseUrl(request.redirectUri, deps.config.issuer, { code, state: request.state });
+  return c.redirect(location, 303);
+}
+
+/** Records the user's consent (merged with any earlier one), audited in the same transaction. */
+export async function recordConsent(c: AppContext, client: OAuthClient, scopes: readonly string[]): Promise<void> {
+  const deps = c.get('deps');
+  const user = c.get('user')!;
+  await deps.db.transaction().execute(async (trx) => {
+    const existing = await trx.selectFrom('oauth_consents').select('scope').where('user_id', '=', user.id).where('client_id', '=', client.client_id).forUpdate().executeTakeFirst();
+    const scope = [...new Set([...parseScope(existing?.scope), ...scopes])].join(' ');
+    await trx
+      .insertInto('oauth_consents')
+      .values({ user_id: user.id, client_id: client.client_id, scope, granted_at: deps.clock.now() })
+      .onConflict((oc) => oc.columns(['user_id', 'client_id']).doUpdateSet({ scope, granted_at: deps.clock.now() }))
+      .execute();
+    await appendAudit(trx, deps.clock, auditContext(c), { action: 'oidc.consent_granted', subject: `client:${client.client_id}`, details: { user_id: user.id, scope } });
+  });
+}
+
+/**
+ * The sign-in page, told where to resume (a relative path on Warta, never a URL the
+ * client chose), whether a passkey is required, and any hints the client gave.
+ */
+function signInLocation(requestId: string, request: ValidatedRequest, reason: SignInReason): string {
+  const query = new URLSearchParams({ return_to: `${ENDPOINTS.authorizationResume}?request=${encodeURIComponent(requestId)}` });
+  if (request.requiredAcr === ACR_PHISHING_RESISTANT) query.set('acr', 'phishing-resistant');
+  if (reason === 'prompt_login' || reason === 'max_age') query.set('prompt', 'login');
+  if (request.loginHint !== undefined) query.set('login_hint', request.loginHint.slice(0, 256));
+  const locale = (request.uiLocales ?? '').split(' ').map((tag) => tag.toLowerCase().split('-')[0]).find((tag) => (LOCALES as readonly string[]).includes(tag ?? ''));
+  if (locale !== undefined) query.set('lang', locale);
+  return `/signin?${query}`;
+}

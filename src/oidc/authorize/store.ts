@@ -1,0 +1,90 @@
+/**
+ * Authorization requests kept in the database: pushed ones (RFC 9126) until the
+ * browser arrives with their request_uri, and interactive ones while the user signs
+ * in or consents. Only a hash of each opaque id is stored; every instance can resume
+ * any request, and a restart loses none.
+ */
+import type { Kysely, Transaction } from 'kysely';
+import { addSeconds, type Clock } from '../../clock.js';
+import { hashToken, newToken } from '../../crypto/random.js';
+import { type Database, json } from '../../db/schema.js';
+import type { AuthorizationParams } from '../checks/params.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+export interface StoredRequest {
+  params: AuthorizationParams;
+  createdAt: Date;
+}
+
+/** Stores `params`; returns the opaque id that refers to them. */
+export async function saveAuthorizationRequest(db: Db, clock: Clock, input: { kind: 'pushed' | 'interactive'; params: AuthorizationParams; ttlSeconds: number }): Promise<string> {
+  const id = newToken();
+  const now = clock.now();
+  await db
+    .insertInto('oauth_authorization_requests')
+    .values({
+      id_hash: hashToken(id),
+      kind: input.kind,
+      client_id: input.params.client_id,
+      params: json({ ...input.params, request_uri: undefined }),
+      created_at: now,
+      expires_at: addSeconds(now, input.ttlSeconds),
+      used_at: null,
+    })
+    .execute();
+  return id;
+}
+
+/** An unused, unexpired interactive request; it stays usable until a code is issued for it. */
+export async function findInteractiveRequest(db: Db, clock: Clock, id: string): Promise<StoredRequest | undefined> {
+  if (id.length > 128) return undefined;
+  const row = await db
+    .selectFrom('oauth_authorization_requests')
+    .select(['params', 'created_at'])
+    .where('id_hash', '=', hashToken(id))
+    .where('kind', '=', 'interactive')
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', clock.now())
+    .executeTakeFirst();
+  return row && { params: row.params as unknown as AuthorizationParams, createdAt: row.created_at };
+}
+
+/** Uses a pushed request once (RFC 9126 §4: request_uri is one-time use); undefined if unknown, used, expired or another client's. */
+export async function consumePushedRequest(db: Db, clock: Clock, id: string, clientId: string): Promise<AuthorizationParams | undefined> {
+  if (id.length > 128) return undefined;
+  const now = clock.now();
+  const row = await db
+    .updateTable('oauth_authorization_requests')
+    .set({ used_at: now })
+    .where('id_hash', '=', hashToken(id))
+    .where('kind', '=', 'pushed')
+    .where('client_id', '=', clientId)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now)
+    .returning('params')
+    .executeTakeFirst();
+  return row?.params as unknown as AuthorizationParams | undefined;
+}
+
+/** Counts one more trip to the sign-in page for the request; returns the count. */
+export async function countSignInRound(db: Db, id: string): Promise<number> {
+  const row = await db
+    .updateTable('oauth_authorization_requests')
+    .set((eb) => ({ sign_in_rounds: eb('sign_in_rounds', '+', 1) }))
+    .where('id_hash', '=', hashToken(id))
+    .returning('sign_in_rounds')
+    .executeTakeFirst();
+  return row?.sign_in_rounds ?? 0;
+}
+
+/** Marks an interactive request done, in the transaction that issues its code; false if it already was. */
+export async function completeInteractiveRequest(db: Db, clock: Clock, id: string): Promise<boolean> {
+  const result = await db
+    .updateTable('oauth_authorization_requests')
+    .set({ used_at: clock.now() })
+    .where('id_hash', '=', hashToken(id))
+    .where('used_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}

@@ -1,0 +1,47 @@
+/**
+ * Access tokens presented to Warta's own protected resource, the UserInfo endpoint
+ * (RFC 6750 §2.1 Authorization header; RFC 9449 §7 for DPoP-bound tokens).
+ * Errors follow RFC 6750 §3.1: 401 `invalid_token`, 403 `insufficient_scope`, with a
+ * WWW-Authenticate challenge in the scheme the token belongs to.
+ */
+import type { Context } from 'hono';
+import { WartaError } from '../http/errors.js';
+import type { Deps } from '../runtime.js';
+import { dpopKeyOf } from './dpop-request.js';
+import { type AccessTokenClaims, accessTokenInForce, type Tokens } from './tokens.js';
+
+const challenge = (scheme: 'Bearer' | 'DPoP', error?: string, description?: string) =>
+  [`${scheme} realm="warta"`, ...(error ? [`error="${error}"`] : []), ...(description ? [`error_description="${description.replace(/["\\]/g, '')}"`] : [])].join(', ');
+
+export function invalidToken(scheme: 'Bearer' | 'DPoP', description: string): WartaError {
+  return new WartaError(401, 'invalid_token', description, { headers: { 'WWW-Authenticate': challenge(scheme, 'invalid_token', description) } });
+}
+
+/** The verified, in-force access token of the request, proven with DPoP when it is bound to a key. */
+export async function authenticateBearer(c: Context, deps: Deps, tokens: Tokens, path: string, requiredScope: string): Promise<AccessTokenClaims> {
+  const authorization = c.req.header('authorization') ?? '';
+  const match = /^(Bearer|DPoP) ([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization);
+  if (!match) {
+    // RFC 6750 §3.1: a request without credentials gets a bare challenge.
+    throw new WartaError(401, 'invalid_token', 'an access token is required', { headers: { 'WWW-Authenticate': challenge('Bearer') } });
+  }
+  const scheme = match[1]!.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
+  const token = match[2]!;
+  const claims = await tokens.accessToken(token);
+  if (!claims) throw invalidToken(scheme, 'the access token is invalid or expired');
+
+  const boundTo = claims.cnf?.jkt;
+  if (boundTo !== undefined) {
+    // RFC 9449 §7.1: a DPoP-bound token is only accepted with the DPoP scheme and a proof by its key.
+    if (scheme !== 'DPoP') throw invalidToken('DPoP', 'this access token is DPoP-bound: present it with the DPoP scheme and a proof');
+    const jkt = await dpopKeyOf(c, deps, path, token);
+    if (jkt !== boundTo) throw invalidToken('DPoP', 'the DPoP proof is missing or made with another key');
+  } else if (scheme === 'DPoP') {
+    throw invalidToken('Bearer', 'this access token is not DPoP-bound: use the Bearer scheme');
+  }
+
+  if (!(claims.scope ?? '').split(' ').includes(requiredScope))
+    throw new WartaError(403, 'insufficient_scope', `the access token lacks the ${requiredScope} scope`, { headers: { 'WWW-Authenticate': `${challenge(scheme, 'insufficient_scope')}, scope="${requiredScope}"` } });
+  if (!(await accessTokenInForce(deps.db, claims))) throw invalidToken(scheme, 'the access token has been revoked');
+  return claims;
+}

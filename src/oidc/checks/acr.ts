@@ -1,0 +1,37 @@
+/**
+ * Authentication Context Class references (OIDC Core §3.1.2.1 `acr_values`, §2 `acr`).
+ *
+ * Warta treats a requested acr as a floor, not a wish: a client that asks for
+ * `urn:warta:acr:phishing-resistant` (or is registered to require it) gets a user who
+ * signed in with a passkey, and a password+TOTP session is sent back to sign in
+ * again, never accepted silently. When several values are listed, any of them
+ * satisfies the request, so the floor is the lowest listed. Unknown values are
+ * ignored (acr_values is a voluntary claim request).
+ */
+import { ACR_MFA, ACR_PHISHING_RESISTANT, ACR_SINGLE_FACTOR } from '../../sessions/service.js';
+
+const LEVELS: Readonly<Record<string, number>> = {
+  [ACR_SINGLE_FACTOR]: 0,
+  [ACR_MFA]: 1,
+  [ACR_PHISHING_RESISTANT]: 2,
+};
+
+/** The acr values Warta publishes (discovery `acr_values_supported`). */
+export const SUPPORTED_ACR_VALUES = [ACR_MFA, ACR_PHISHING_RESISTANT];
+
+const levelOf = (acr: string): number | undefined => (Object.hasOwn(LEVELS, acr) ? LEVELS[acr] : undefined);
+
+/** The acr a sign-in must reach for this request, or undefined when any session will do. */
+export function requiredAcr(acrValues: string | undefined, clientRequiredAcr: string | null): string | undefined {
+  const requested = (acrValues ?? '').split(' ').filter((value) => SUPPORTED_ACR_VALUES.includes(value));
+  const floor = requested.length > 0 ? requested.reduce((low, value) => (levelOf(value)! < levelOf(low)! ? value : low)) : undefined;
+  if (clientRequiredAcr === null) return floor;
+  if (floor === undefined) return clientRequiredAcr;
+  return levelOf(clientRequiredAcr)! > levelOf(floor)! ? clientRequiredAcr : floor;
+}
+
+/** Whether a session's acr reaches `required`. */
+export function acrSatisfies(sessionAcr: string, required: string | undefined): boolean {
+  if (required === undefined) return true;
+  return (levelOf(sessionAcr) ?? -1) >= levelOf(required)!;
+}

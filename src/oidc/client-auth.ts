@@ -1,0 +1,128 @@
+/**
+ * Client authentication at the token, introspection, revocation and PAR endpoints
+ * (RFC 6749 §2.3, OIDC Core §9): `client_secret_basic`, `client_secret_post`,
+ * `private_key_jwt`, and `none` for public clients, which only identify themselves.
+ *
+ * - A client uses exactly the method it registered, and only one per request
+ *   (RFC 6749 §2.3: "MUST NOT use more than one authentication method").
+ * - Secrets are 256-bit random values stored as a keyed hash: one indexed look-up
+ *   and a constant-time comparison, no password hashing on the hot path.
+ * - Every failure is 401 `invalid_client`; when the client tried the Authorization
+ *   header the response carries `WWW-Authenticate: Basic` (RFC 6749 §5.2).
+ */
+import type { Context } from 'hono';
+import { decodeJwt, type JSONWebKeySet } from 'jose';
+import type { ClientDirectory } from '../clients/directory.js';
+import { constantTimeEqual, keyedHash } from '../crypto/random.js';
+import type { OAuthClient } from '../db/schema.js';
+import type { AppContext } from '../http/context.js';
+import { invalidRequest, WartaError } from '../http/errors.js';
+import type { Deps } from '../runtime.js';
+import { verifyClientAssertion } from './client-assertion.js';
+import { endpointUrl, ENDPOINTS } from './endpoints.js';
+import { type FormParams, readForm } from './form.js';
+import { jtiRecorder } from './replay.js';
+
+export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+const BASIC_CHALLENGE = { 'WWW-Authenticate': 'Basic realm="warta", charset="UTF-8"' };
+
+export interface AuthenticateClientOptions {
+  /** Whether a public client (`none`) may call this endpoint by sending its client_id. */
+  allowPublic: boolean;
+  /** The path of the endpoint being called (its URL is an accepted assertion audience). */
+  path: string;
+  clients: ClientDirectory;
+}
+
+/** The form of a request to a back-channel endpoint, and the client it authenticates. */
+export async function readClientRequest(c: AppContext, options: AuthenticateClientOptions): Promise<{ deps: Deps; form: FormParams; client: OAuthClient }> {
+  const deps = c.get('deps');
+  const form = await readForm(c);
+  return { deps, form, client: await authenticateClient(c, deps, form, options) };
+}
+
+export async function authenticateClient(c: Context, deps: Deps, form: FormParams, options: AuthenticateClientOptions): Promise<OAuthClient> {
+  const authorization = c.req.header('authorization');
+  const basic = authorization !== undefined && /^basic /i.test(authorization) ? parseBasic(authorization.slice(6).trim()) : undefined;
+  const used = [basic !== undefined, form.has('client_secret'), form.has('client_assertion')].filter(Boolean).length;
+  if (used > 1) throw invalidRequest('use exactly one client authentication method');
+
+  if (basic !== undefined) {
+    const formClientId = form.get('client_id');
+    if (formClientId !== undefined && formClientId !== basic.clientId) throw invalidRequest('client_id does not match the Authorization header');
+    return clientWithSecret(deps, options.clients, basic.clientId, basic.secret, 'client_secret_basic', BASIC_CHALLENGE);
+  }
+
+  if (form.has('client_secret')) {
+    return clientWithSecret(deps, options.clients, form.get('client_id'), form.require('client_secret'), 'client_secret_post');
+  }
+
+  if (form.has('client_assertion')) {
+    if (form.get('client_assertion_type') !== JWT_BEARER_ASSERTION) throw invalidRequest(`client_assertion_type must be ${JWT_BEARER_ASSERTION}`);
+    const assertion = form.require('client_assertion');
+    const clientId = form.get('client_id') ?? assertionSubject(assertion);
+    const client = await registeredClient(options.clients, clientId, 'private_key_jwt');
+    await verifyClientAssertion({
+      assertion,
+      clientId: client.client_id,
+      clientJwks: client.jwks as unknown as JSONWebKeySet,
+      // RFC 9126 §2 and OIDC Core §9: the issuer, the token endpoint, or the endpoint called.
+      expectedAudiences: [...new Set([deps.config.issuer, endpointUrl(deps.config.issuer, ENDPOINTS.token), endpointUrl(deps.config.issuer, options.path)])],
+      now: deps.clock.now(),
+      markJtiUsed: jtiRecorder(deps, `client-assertion:${client.client_id}`),
+    });
+    return client;
+  }
+
+  const clientId = form.get('client_id');
+  if (clientId === undefined) throw invalidClient('client authentication is required');
+  const client = await registeredClient(options.clients, clientId, 'none');
+  if (!options.allowPublic) throw invalidClient('this endpoint is for confidential clients');
+  return client;
+}
+
+function parseBasic(encoded: string): { clientId: string; secret: string } {
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (!/^[A-Za-z0-9+/]+=*$/.test(encoded) || colon < 1) throw invalidClient('malformed Basic credentials', BASIC_CHALLENGE);
+  // RFC 6749 §2.3.1: both parts are form-urlencoded before Base64.
+  try {
+    const decode = (part: string) => decodeURIComponent(part.replace(/\+/g, ' '));
+    return { clientId: decode(decoded.slice(0, colon)), secret: decode(decoded.slice(colon + 1)) };
+  } catch {
+    throw invalidClient('malformed Basic credentials', BASIC_CHALLENGE);
+  }
+}
+
+function assertionSubject(assertion: string): string | undefined {
+  try {
+    const sub = decodeJwt(assertion).sub;
+    return typeof sub === 'string' ? sub : undefined;
+  } catch {
+    throw invalidClient('client_assertion is not a JWT');
+  }
+}
+
+async function registeredClient(clients: ClientDirectory, clientId: string | undefined, method: OAuthClient['token_endpoint_auth_method'], headers?: Record<string, string>, fresh = false): Promise<OAuthClient> {
+  if (clientId === undefined || clientId === '') throw invalidClient('client_id is required', headers);
+  const client = await clients.find(clientId, { fresh });
+  if (!client) throw invalidClient('unknown client', headers);
+  if (client.token_endpoint_auth_method !== method) throw invalidClient(`this client is registered to authenticate with ${client.token_endpoint_auth_method}`, headers);
+  return client;
+}
+
+/** A secret client whose secret matches; a mismatch is checked once more against the database (the secret may just have been rotated). */
+async function clientWithSecret(deps: Deps, clients: ClientDirectory, clientId: string | undefined, secret: string, method: 'client_secret_basic' | 'client_secret_post', headers?: Record<string, string>): Promise<OAuthClient> {
+  const presented = keyedHash(deps.tokenHashKey, secret);
+  const matches = (client: OAuthClient) => client.client_secret_hash !== null && constantTimeEqual(presented, client.client_secret_hash);
+  const client = await registeredClient(clients, clientId, method, headers);
+  if (matches(client)) return client;
+  const current = await registeredClient(clients, clientId, method, headers, true);
+  if (matches(current)) return current;
+  throw invalidClient('wrong client credentials', headers);
+}
+
+function invalidClient(description: string, headers?: Record<string, string>): WartaError {
+  return new WartaError(401, 'invalid_client', description, headers ? { headers } : {});
+}

@@ -1,0 +1,78 @@
+/**
+ * Token introspection (RFC 7662). Callers are confidential clients (resource servers).
+ * Access tokens of any client can be introspected (that is what resource servers are
+ * for); refresh tokens only by the client they were issued to (§4: the server may
+ * limit what it tells whom). Anything unknown, expired, revoked or not shown is
+ * `{"active": false}` and nothing more (§2.2).
+ */
+import { Hono } from 'hono';
+import type { ClientDirectory } from '../clients/directory.js';
+import { sql } from 'kysely';
+import { hashToken } from '../crypto/random.js';
+import type { OAuthClient } from '../db/schema.js';
+import type { AppEnv } from '../http/context.js';
+import type { Deps } from '../runtime.js';
+import { readClientRequest } from './client-auth.js';
+import { ENDPOINTS } from './endpoints.js';
+import { accessTokenInForce, type Tokens } from './tokens.js';
+
+export function introspectionRoutes(tokens: Tokens, clients: ClientDirectory) {
+  const app = new Hono<AppEnv>();
+  app.post(ENDPOINTS.introspection, async (c) => {
+    const { deps, form, client } = await readClientRequest(c, { allowPublic: false, path: ENDPOINTS.introspection, clients });
+    const token = form.require('token');
+    c.header('Cache-Control', 'no-store');
+    // The hint only orders the look-ups (§2.1: the server may ignore it).
+    const refreshFirst = form.get('token_type_hint') === 'refresh_token';
+    const lookups = refreshFirst ? [introspectRefreshToken, introspectAccessToken] : [introspectAccessToken, introspectRefreshToken];
+    for (const lookup of lookups) {
+      const result = await lookup(deps, tokens, client, token);
+      if (result) return c.json(result);
+    }
+    return c.json({ active: false });
+  });
+  return app;
+}
+
+async function introspectAccessToken(deps: Deps, tokens: Tokens, _client: OAuthClient, token: string): Promise<Record<string, unknown> | undefined> {
+  const claims = await tokens.accessToken(token);
+  if (!claims || !(await accessTokenInForce(deps.db, claims))) return undefined;
+  return {
+    active: true,
+    iss: claims.iss,
+    sub: claims.sub,
+    aud: claims.aud,
+    client_id: claims.client_id,
+    scope: claims.scope ?? '',
+    token_type: claims.cnf?.jkt ? 'DPoP' : 'Bearer',
+    exp: claims.exp,
+    iat: claims.iat,
+    jti: claims.jti,
+    ...(claims.auth_time === undefined ? {} : { auth_time: claims.auth_time, acr: claims.acr, amr: claims.amr }),
+    ...(claims.cnf ? { cnf: claims.cnf } : {}),
+  };
+}
+
+async function introspectRefreshToken(deps: Deps, _tokens: Tokens, client: OAuthClient, token: string): Promise<Record<string, unknown> | undefined> {
+  if (token.length > 128) return undefined;
+  const now = deps.clock.now();
+  const { rows } = await sql<{ user_id: string; scope: string; created_at: Date; expires_at: Date }>`
+    select g.user_id, g.scope, r.created_at, r.expires_at
+    from oauth_refresh_tokens r
+    join oauth_grants g on g.id = r.grant_id
+    join users u on u.id = g.user_id
+    where r.token_hash = ${hashToken(token)} and r.used_at is null and r.expires_at > ${now}
+      and g.client_id = ${client.client_id} and g.revoked_at is null and u.status = 'active'
+      and (g.offline or exists (select 1 from sessions s where s.id = g.session_id and s.revoked_at is null and s.expires_at > ${now}))`.execute(deps.db);
+  const row = rows[0];
+  if (!row) return undefined;
+  return {
+    active: true,
+    iss: deps.config.issuer,
+    sub: row.user_id,
+    client_id: client.client_id,
+    scope: row.scope,
+    exp: Math.floor(row.expires_at.getTime() / 1000),
+    iat: Math.floor(row.created_at.getTime() / 1000),
+  };
+}

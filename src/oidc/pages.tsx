@@ -1,0 +1,131 @@
+/** The provider's pages: consent, logout confirmation, and errors that must not go back to a client. */
+import type { Context } from 'hono';
+import type { AppEnv } from '../http/context.js';
+import { addMessages, type MessageKey, type Translate } from '../ui/i18n.js';
+import { renderPage } from '../ui/render.js';
+
+const en = {
+  'oidc.error.title': 'Cannot continue',
+  'oidc.error.lead': 'The application that sent you here made a request Warta cannot accept. Nothing was shared with it.',
+  'oidc.error.detail': 'Details for the application’s administrator: {detail}',
+  'oidc.consent.title': 'Allow access?',
+  'oidc.consent.lead': '{client} asks to use your Warta account.',
+  'oidc.consent.scopes': 'It will receive:',
+  'oidc.consent.return_to': 'Afterwards you return to {target}.',
+  'oidc.consent.allow': 'Allow',
+  'oidc.consent.deny': 'Deny',
+  'oidc.scope.openid': 'Confirmation that you are signed in, and how you signed in',
+  'oidc.scope.profile': 'Your name, username, organisation and roles',
+  'oidc.scope.email': 'Your e-mail address',
+  'oidc.scope.offline_access': 'Access that continues while you are not signed in',
+  'oidc.scope.other': 'Permission “{scope}”',
+  'oidc.logout.title': 'Sign out?',
+  'oidc.logout.lead': 'Do you want to sign out of Warta? You will be signed out of the applications you used through it.',
+  'oidc.logout.from': 'The request came from {client}.',
+  'oidc.logout.confirm': 'Sign out',
+  'oidc.logout.cancel': 'Stay signed in',
+  'oidc.logout.done.title': 'Signed out',
+  'oidc.logout.done.lead': 'You are signed out of Warta. You may close this window.',
+} as const;
+
+type OidcMessageKey = keyof typeof en;
+
+const pl: Record<OidcMessageKey, string> = {
+  'oidc.error.title': 'Nie można kontynuować',
+  'oidc.error.lead': 'Aplikacja, która Cię tu skierowała, wysłała żądanie, którego Warta nie może przyjąć. Nic jej nie przekazano.',
+  'oidc.error.detail': 'Szczegóły dla administratora aplikacji: {detail}',
+  'oidc.consent.title': 'Zezwolić na dostęp?',
+  'oidc.consent.lead': '{client} prosi o dostęp do Twojego konta Warta.',
+  'oidc.consent.scopes': 'Otrzyma:',
+  'oidc.consent.return_to': 'Następnie wrócisz do {target}.',
+  'oidc.consent.allow': 'Zezwól',
+  'oidc.consent.deny': 'Odmów',
+  'oidc.scope.openid': 'Potwierdzenie, że jesteś zalogowany(-a), i sposób logowania',
+  'oidc.scope.profile': 'Twoje imię i nazwisko, nazwę użytkownika, organizację i role',
+  'oidc.scope.email': 'Twój adres e-mail',
+  'oidc.scope.offline_access': 'Dostęp trwający także wtedy, gdy nie jesteś zalogowany(-a)',
+  'oidc.scope.other': 'Uprawnienie „{scope}”',
+  'oidc.logout.title': 'Wylogować?',
+  'oidc.logout.lead': 'Czy chcesz wylogować się z Warty? Zostaniesz wylogowany(-a) z aplikacji, z których korzystasz przez Wartę.',
+  'oidc.logout.from': 'Żądanie pochodzi od {client}.',
+  'oidc.logout.confirm': 'Wyloguj',
+  'oidc.logout.cancel': 'Pozostań zalogowany(-a)',
+  'oidc.logout.done.title': 'Wylogowano',
+  'oidc.logout.done.lead': 'Wylogowano Cię z Warty. Możesz zamknąć to okno.',
+};
+
+addMessages({ en, pl });
+
+const tr = (t: Translate, key: OidcMessageKey, params?: Record<string, string>) => t(key as unknown as MessageKey, params);
+
+const STANDARD_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
+
+function scopeLabel(t: Translate, scope: string): string {
+  return STANDARD_SCOPES.has(scope) ? tr(t, `oidc.scope.${scope}` as OidcMessageKey) : tr(t, 'oidc.scope.other', { scope });
+}
+
+/** An authorization or logout request that cannot be answered at the client: shown, never redirected. */
+export function renderErrorPage(c: Context<AppEnv>, detail: string) {
+  return renderPage(c, { title: (t) => tr(t, 'oidc.error.title'), status: 400 }, ({ t }) => (
+    <section>
+      <h1>{tr(t, 'oidc.error.title')}</h1>
+      <p>{tr(t, 'oidc.error.lead')}</p>
+      <p class="detail">{tr(t, 'oidc.error.detail', { detail })}</p>
+    </section>
+  ));
+}
+
+export function renderConsentPage(c: Context<AppEnv>, input: { requestId: string; clientName: string; scopes: readonly string[]; redirectUri: string }) {
+  const target = new URL(input.redirectUri);
+  const shownTarget = target.protocol === 'http:' || target.protocol === 'https:' ? target.host : target.protocol.slice(0, -1);
+  return renderPage(c, { title: (t) => tr(t, 'oidc.consent.title') }, ({ t }) => (
+    <section>
+      <h1>{tr(t, 'oidc.consent.title')}</h1>
+      <p>{tr(t, 'oidc.consent.lead', { client: input.clientName })}</p>
+      <p>{tr(t, 'oidc.consent.scopes')}</p>
+      <ul class="scopes">
+        {input.scopes.map((scope) => (
+          <li>{scopeLabel(t, scope)}</li>
+        ))}
+      </ul>
+      <p>{tr(t, 'oidc.consent.return_to', { target: shownTarget })}</p>
+      <form method="post" action="/authorize/consent">
+        <input type="hidden" name="request" value={input.requestId} />
+        <button type="submit" name="decision" value="allow">
+          {tr(t, 'oidc.consent.allow')}
+        </button>{' '}
+        <button type="submit" name="decision" value="deny" class="secondary">
+          {tr(t, 'oidc.consent.deny')}
+        </button>
+      </form>
+    </section>
+  ));
+}
+
+export function renderLogoutConfirmation(c: Context<AppEnv>, input: { clientName: string | undefined; hidden: Record<string, string | undefined> }) {
+  return renderPage(c, { title: (t) => tr(t, 'oidc.logout.title') }, ({ t }) => (
+    <section>
+      <h1>{tr(t, 'oidc.logout.title')}</h1>
+      <p>{tr(t, 'oidc.logout.lead')}</p>
+      {input.clientName ? <p>{tr(t, 'oidc.logout.from', { client: input.clientName })}</p> : null}
+      <form method="post" action="/end_session/confirm">
+        {Object.entries(input.hidden).map(([name, value]) => (value === undefined ? null : <input type="hidden" name={name} value={value} />))}
+        <button type="submit" name="decision" value="logout">
+          {tr(t, 'oidc.logout.confirm')}
+        </button>{' '}
+        <button type="submit" name="decision" value="stay" class="secondary">
+          {tr(t, 'oidc.logout.cancel')}
+        </button>
+      </form>
+    </section>
+  ));
+}
+
+export function renderLoggedOut(c: Context<AppEnv>) {
+  return renderPage(c, { title: (t) => tr(t, 'oidc.logout.done.title') }, ({ t }) => (
+    <section>
+      <h1>{tr(t, 'oidc.logout.done.title')}</h1>
+      <p>{tr(t, 'oidc.logout.done.lead')}</p>
+    </section>
+  ));
+}

@@ -1,0 +1,59 @@
+/**
+ * Token revocation (RFC 7009). A refresh token revokes its whole grant (§2.1: "SHOULD
+ * also invalidate all access tokens based on the same authorization grant"); an access
+ * token is added to a deny-list until it expires. A client may revoke only its own
+ * tokens; a token that is unknown, invalid or already revoked still gets 200 (§2.2).
+ */
+import { Hono } from 'hono';
+import type { ClientDirectory } from '../clients/directory.js';
+import { appendAudit } from '../audit/audit.js';
+import { hashToken } from '../crypto/random.js';
+import type { OAuthClient } from '../db/schema.js';
+import type { AppEnv } from '../http/context.js';
+import { WartaError } from '../http/errors.js';
+import type { Deps } from '../runtime.js';
+import { readClientRequest } from './client-auth.js';
+import { ENDPOINTS } from './endpoints.js';
+import { revokeGrant } from './grants.js';
+import type { Tokens } from './tokens.js';
+
+const notYours = () => new WartaError(400, 'unauthorized_client', 'the token was not issued to this client');
+
+export function revocationRoutes(tokens: Tokens, clients: ClientDirectory) {
+  const app = new Hono<AppEnv>();
+  app.post(ENDPOINTS.revocation, async (c) => {
+    const { deps, form, client } = await readClientRequest(c, { allowPublic: true, path: ENDPOINTS.revocation, clients });
+    const token = form.require('token');
+    const context = { actor: `client:${client.client_id}`, ip: c.get('clientIp') };
+    if (!(await revokeRefreshToken(deps, client, token, context))) await revokeAccessToken(deps, tokens, client, token, context);
+    return c.body(null, 200);
+  });
+  return app;
+}
+
+async function revokeRefreshToken(deps: Deps, client: OAuthClient, token: string, context: { actor: string; ip: string | null }): Promise<boolean> {
+  if (token.length > 128) return false;
+  const row = await deps.db.selectFrom('oauth_refresh_tokens as r').innerJoin('oauth_grants as g', 'g.id', 'r.grant_id').select(['g.id', 'g.client_id']).where('r.token_hash', '=', hashToken(token)).executeTakeFirst();
+  if (!row) return false;
+  if (row.client_id !== client.client_id) throw notYours();
+  await deps.db.transaction().execute(async (trx) => {
+    if (await revokeGrant(trx, deps.clock, row.id, 'revoked_by_client'))
+      await appendAudit(trx, deps.clock, context, { action: 'oidc.grant_revoked', subject: `grant:${row.id}`, details: { client_id: client.client_id, via: 'refresh_token' } });
+  });
+  return true;
+}
+
+async function revokeAccessToken(deps: Deps, tokens: Tokens, client: OAuthClient, token: string, context: { actor: string; ip: string | null }): Promise<void> {
+  const claims = await tokens.accessToken(token);
+  if (!claims) return; // invalid or already expired: nothing left to revoke
+  if (claims.client_id !== client.client_id) throw notYours();
+  await deps.db.transaction().execute(async (trx) => {
+    const inserted = await trx
+      .insertInto('oauth_revoked_access_tokens')
+      .values({ jti: claims.jti, expires_at: new Date(claims.exp * 1000) })
+      .onConflict((oc) => oc.column('jti').doNothing())
+      .returning('jti')
+      .executeTakeFirst();
+    if (inserted) await appendAudit(trx, deps.clock, context, { action: 'oidc.access_token_revoked', subject: `client:${client.client_id}`, details: { jti: claims.jti, sub: claims.sub } });
+  });
+}

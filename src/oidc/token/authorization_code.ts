@@ -1,0 +1,70 @@
+/**
+ * `grant_type=authorization_code` (RFC 6749 §4.1.3, OIDC Core §3.1.3.2, RFC 7636 §4.6).
+ * The code must be this client's, unexpired, sent with the same redirect_uri and the
+ * PKCE verifier. It is claimed in SQL (`used_at IS NULL`), so of two concurrent
+ * redemptions exactly one wins; any later presentation revokes the grant it created.
+ */
+import { hashToken, newToken } from '../../crypto/random.js';
+import { invalidRequest, WartaError } from '../../http/errors.js';
+import { verifyPkce } from '../checks/pkce.js';
+import { userClaims } from '../claims.js';
+import { type GrantRequest, revokeAfterReuse, type TokenResponse } from './response.js';
+
+const invalidGrant = (description: string) => new WartaError(400, 'invalid_grant', description);
+
+export async function authorizationCodeGrant({ deps, tokens, client, form, jkt, ip }: GrantRequest): Promise<TokenResponse> {
+  const code = form.require('code');
+  const redirectUri = form.get('redirect_uri');
+  if (code.length > 128) throw invalidGrant('unknown authorization code');
+  const codeHash = hashToken(code);
+
+  const row = await deps.db
+    .selectFrom('oauth_authorization_codes as c')
+    .innerJoin('oauth_grants as g', 'g.id', 'c.grant_id')
+    .select(['c.client_id', 'c.redirect_uri', 'c.code_challenge', 'c.nonce', 'c.dpop_jkt', 'c.expires_at', 'c.used_at', 'g.id as grant_id', 'g.user_id', 'g.scope', 'g.revoked_at', 'g.auth_time', 'g.acr', 'g.amr', 'g.session_id'])
+    .where('c.code_hash', '=', codeHash)
+    .executeTakeFirst();
+  if (!row) throw invalidGrant('unknown authorization code');
+  if (row.client_id !== client.client_id) throw invalidGrant('the authorization code was issued to another client');
+  if (row.used_at !== null) {
+    await revokeAfterReuse(deps, { grantId: row.grant_id, clientId: client.client_id, token: 'authorization_code', ip });
+    throw invalidGrant('the authorization code was already used; the tokens issued from it are revoked');
+  }
+  if (row.expires_at <= deps.clock.now()) throw invalidGrant('the authorization code has expired');
+  if (redirectUri === undefined) throw invalidRequest('redirect_uri is required');
+  if (redirectUri !== row.redirect_uri) throw invalidGrant('redirect_uri does not match the authorization request');
+  verifyPkce({ codeChallenge: row.code_challenge, codeVerifier: form.get('code_verifier') });
+  // RFC 9449 §10: a code requested with dpop_jkt is redeemable only with that key.
+  if (row.dpop_jkt !== null && row.dpop_jkt !== jkt) throw invalidGrant('the DPoP proof key does not match the dpop_jkt of the authorization request');
+  if (row.revoked_at !== null) throw invalidGrant('the authorization has been revoked');
+
+  const scopes = row.scope.split(' ').filter(Boolean);
+  const claims = await userClaims(deps.db, row.user_id, scopes);
+  if (!claims) throw invalidGrant('the user account is not active');
+
+  const refreshToken = client.grant_types.includes('refresh_token') ? newToken() : undefined;
+  // RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key.
+  const bindRefreshTo = client.token_endpoint_auth_method === 'none' ? (jkt ?? null) : null;
+
+  const won = await deps.db.transaction().execute(async (trx) => {
+    const claimed = await trx.updateTable('oauth_authorization_codes').set({ used_at: deps.clock.now() }).where('code_hash', '=', codeHash).where('used_at', 'is', null).returning('grant_id').executeTakeFirst();
+    if (!claimed) return false;
+    if (bindRefreshTo !== null) await trx.updateTable('oauth_grants').set({ dpop_jkt: bindRefreshTo }).where('id', '=', row.grant_id).execute();
+    if (refreshToken !== undefined) {
+      const grant = await trx.selectFrom('oauth_grants').select('expires_at').where('id', '=', row.grant_id).executeTakeFirstOrThrow();
+      await trx.insertInto('oauth_refresh_tokens').values({ token_hash: hashToken(refreshToken), grant_id: row.grant_id, created_at: deps.clock.now(), expires_at: grant.expires_at, used_at: null }).execute();
+    }
+    return true;
+  });
+  if (!won) {
+    await revokeAfterReuse(deps, { grantId: row.grant_id, clientId: client.client_id, token: 'authorization_code', ip });
+    throw invalidGrant('the authorization code was already used; the tokens issued from it are revoked');
+  }
+
+  const grant = { id: row.grant_id, auth_time: row.auth_time, acr: row.acr, amr: row.amr, session_id: row.session_id };
+  const access = await tokens.issueAccessToken({ client, subject: row.user_id, scopes, grant, ...(jkt ? { jkt } : {}) });
+  const response: TokenResponse = { access_token: access.accessToken, token_type: access.tokenType, expires_in: access.expiresIn, scope: scopes.join(' ') };
+  if (refreshToken !== undefined) response.refresh_token = refreshToken;
+  if (scopes.includes('openid')) response.id_token = await tokens.issueIdToken({ client, grant, claims, nonce: row.nonce, accessToken: access.accessToken });
+  return response;
+}

@@ -1,0 +1,94 @@
+/**
+ * `grant_type=refresh_token` (RFC 6749 §6, OIDC Core §12) with rotation on every use
+ * (RFC 9700 §4.14.2, OAuth 2.1 §4.3.1). The presented token is consumed and its
+ * successor inserted in one SQL statement, so a refresh is one round trip and two
+ * concurrent uses of one token cannot both succeed. A token presented after it was
+ * rotated means two parties hold it: the whole family (the grant) is revoked and audited.
+ *
+ * The grant must be live, the user active, and, unless offline_access was granted,
+ * the Warta session the grant came from must not have ended (OIDC Core §11).
+ */
+import { sql } from 'kysely';
+import { hashToken, newToken } from '../../crypto/random.js';
+import type { OAuthClient } from '../../db/schema.js';
+import { WartaError } from '../../http/errors.js';
+import type { Deps } from '../../runtime.js';
+import { checkNarrowedScope } from '../checks/scope.js';
+import { SCOPE_CLAIMS, userClaims } from '../claims.js';
+import { type GrantRequest, revokeAfterReuse, type TokenResponse } from './response.js';
+
+const invalidGrant = (description: string) => new WartaError(400, 'invalid_grant', description);
+
+interface RotatedGrant {
+  id: string;
+  user_id: string;
+  scope: string;
+  auth_time: Date;
+  acr: string;
+  amr: string[];
+  session_id: string | null;
+}
+
+export async function refreshTokenGrant({ deps, tokens, client, form, jkt, ip }: GrantRequest): Promise<TokenResponse> {
+  const presented = form.require('refresh_token');
+  if (presented.length > 128) throw invalidGrant('unknown refresh token');
+  const presentedHash = hashToken(presented);
+  const requestedScope = form.get('scope');
+  if (requestedScope !== undefined) await checkScopeBeforeRotating(deps, presentedHash, requestedScope);
+
+  const successor = newToken();
+  const now = deps.clock.now();
+  const { rows } = await sql<RotatedGrant>`
+    with old as (
+      update oauth_refresh_tokens r set used_at = ${now}
+      from oauth_grants g join users u on u.id = g.user_id left join sessions s on s.id = g.session_id
+      where r.token_hash = ${presentedHash} and r.used_at is null and r.expires_at > ${now}
+        and g.id = r.grant_id and g.client_id = ${client.client_id} and g.revoked_at is null and u.status = 'active'
+        and (g.dpop_jkt is null or g.dpop_jkt = ${jkt ?? null})
+        and (g.offline or (s.revoked_at is null and s.expires_at > ${now}))
+      returning g.id, g.user_id, g.scope, g.auth_time, g.acr, g.amr, g.session_id, g.expires_at
+    ), successor as (
+      insert into oauth_refresh_tokens (token_hash, grant_id, created_at, expires_at, used_at)
+      select ${hashToken(successor)}, id, ${now}, expires_at, null from old
+    )
+    select id, user_id, scope, auth_time, acr, amr, session_id from old`.execute(deps.db);
+  const grant = rows[0];
+  if (!grant) return refuse(deps, client, presentedHash, { jkt, ip });
+
+  const scopes = checkNarrowedScope(requestedScope, grant.scope);
+  const access = await tokens.issueAccessToken({ client, subject: grant.user_id, scopes, grant, ...(jkt ? { jkt } : {}) });
+  const response: TokenResponse = { access_token: access.accessToken, token_type: access.tokenType, expires_in: access.expiresIn, scope: scopes.join(' '), refresh_token: successor };
+  if (scopes.includes('openid')) {
+    // Only a scope that releases user claims needs the user record.
+    const releasesClaims = scopes.some((scope) => Object.hasOwn(SCOPE_CLAIMS, scope));
+    const claims = releasesClaims ? await userClaims(deps.db, grant.user_id, scopes) : { sub: grant.user_id };
+    if (!claims) throw invalidGrant('the user account is not active');
+    response.id_token = await tokens.issueIdToken({ client, grant, claims, accessToken: access.accessToken });
+  }
+  return response;
+}
+
+async function checkScopeBeforeRotating(deps: Deps, presentedHash: string, requestedScope: string): Promise<void> {
+  const row = await deps.db.selectFrom('oauth_refresh_tokens as r').innerJoin('oauth_grants as g', 'g.id', 'r.grant_id').select('g.scope').where('r.token_hash', '=', presentedHash).executeTakeFirst();
+  if (row) checkNarrowedScope(requestedScope, row.scope);
+}
+
+/** Why the rotation matched nothing; a reused token revokes its family. */
+async function refuse(deps: Deps, client: OAuthClient, presentedHash: string, dpop: { jkt: string | undefined; ip: string | null }): Promise<never> {
+  const now = deps.clock.now();
+  const row = await deps.db
+    .selectFrom('oauth_refresh_tokens as r')
+    .innerJoin('oauth_grants as g', 'g.id', 'r.grant_id')
+    .select(['r.used_at', 'r.expires_at', 'g.id as grant_id', 'g.client_id', 'g.revoked_at', 'g.dpop_jkt'])
+    .where('r.token_hash', '=', presentedHash)
+    .executeTakeFirst();
+  if (!row || row.client_id !== client.client_id) throw invalidGrant('unknown refresh token');
+  if (row.used_at !== null) {
+    await revokeAfterReuse(deps, { grantId: row.grant_id, clientId: client.client_id, token: 'refresh_token', ip: dpop.ip });
+    throw invalidGrant('the refresh token was already used; every token of its family is revoked');
+  }
+  if (row.revoked_at !== null) throw invalidGrant('the refresh token has been revoked');
+  if (row.expires_at <= now) throw invalidGrant('the refresh token has expired');
+  if (row.dpop_jkt !== null && row.dpop_jkt !== dpop.jkt) throw invalidGrant('the refresh token is bound to a different DPoP key');
+  throw invalidGrant('the refresh token is no longer valid (signed out, or the account is not active)');
+}

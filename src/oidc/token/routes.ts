@@ -1,0 +1,42 @@
+/**
+ * The token endpoint (RFC 6749 §3.2): authenticate the client, check it may use the
+ * grant type, verify any DPoP proof, then hand over to the grant's own file.
+ */
+import { Hono } from 'hono';
+import type { ClientDirectory } from '../../clients/directory.js';
+import type { AppEnv } from '../../http/context.js';
+import { invalidRequest, WartaError } from '../../http/errors.js';
+import { readClientRequest } from '../client-auth.js';
+import { dpopKeyOf } from '../dpop-request.js';
+import { ENDPOINTS } from '../endpoints.js';
+import type { Tokens } from '../tokens.js';
+import { authorizationCodeGrant } from './authorization_code.js';
+import { clientCredentialsGrant } from './client_credentials.js';
+import { refreshTokenGrant } from './refresh_token.js';
+import { sendTokenResponse } from './response.js';
+
+const GRANTS = {
+  authorization_code: authorizationCodeGrant,
+  refresh_token: refreshTokenGrant,
+  client_credentials: clientCredentialsGrant,
+} as const;
+
+export function tokenRoutes(tokens: Tokens, clients: ClientDirectory) {
+  const app = new Hono<AppEnv>();
+  app.post(ENDPOINTS.token, async (c) => {
+    const { deps, form, client } = await readClientRequest(c, { allowPublic: true, path: ENDPOINTS.token, clients });
+
+    const grantType = form.get('grant_type');
+    if (grantType === undefined) throw invalidRequest('grant_type is required');
+    if (!Object.hasOwn(GRANTS, grantType)) throw new WartaError(400, 'unsupported_grant_type', 'grant_type must be authorization_code, refresh_token or client_credentials');
+    if (!client.grant_types.includes(grantType)) throw new WartaError(400, 'unauthorized_client', `this client is not registered for the ${grantType} grant`);
+
+    const jkt = await dpopKeyOf(c, deps, ENDPOINTS.token);
+    // RFC 9449 §5.2: a client registered with dpop_bound_access_tokens gets no bearer tokens.
+    if (jkt === undefined && client.dpop_bound_access_tokens) throw new WartaError(400, 'invalid_dpop_proof', 'this client must send a DPoP proof');
+
+    const grant = GRANTS[grantType as keyof typeof GRANTS];
+    return sendTokenResponse(c, await grant({ deps, tokens, client, form, jkt, ip: c.get('clientIp') }));
+  });
+  return app;
+}

@@ -1,0 +1,154 @@
+/**
+ * The tokens Warta signs (ES256, with the cached signing key):
+ *  - access tokens, JWTs per RFC 9068 (`typ: at+jwt`), short-lived, with `cnf.jkt` when
+ *    DPoP-bound (RFC 9449 §6.1) and the private claim `grant_id` naming the grant they
+ *    came from, so revoking the grant makes them inactive at introspection and userinfo;
+ *  - ID tokens per OIDC Core §2 and §3.1.3.6 (`at_hash`, `auth_time`, `acr`, `amr`, `sid`).
+ * Times come from the injected clock.
+ */
+import { randomUUID } from 'node:crypto';
+import type { JWTPayload } from 'jose';
+import { type Kysely, sql } from 'kysely';
+import { SIGNING_ALG } from '../crypto/signing-keys.js';
+import type { Database, OAuthClient, OAuthGrant } from '../db/schema.js';
+import type { Deps } from '../runtime.js';
+import { leftHalfHash } from './hashes.js';
+import { CompactJws } from './jws.js';
+
+export interface IssuedAccessToken {
+  accessToken: string;
+  tokenType: 'Bearer' | 'DPoP';
+  expiresIn: number;
+}
+
+export interface AccessTokenInput {
+  client: Pick<OAuthClient, 'client_id' | 'access_token_audience'>;
+  /** The user's id, or the client_id for client_credentials. */
+  subject: string;
+  scopes: readonly string[];
+  grant?: Pick<OAuthGrant, 'id' | 'auth_time' | 'acr' | 'amr'>;
+  /** JWK thumbprint of the DPoP key the token is bound to. */
+  jkt?: string;
+}
+
+export interface IdTokenInput {
+  client: Pick<OAuthClient, 'client_id'>;
+  grant: Pick<OAuthGrant, 'auth_time' | 'acr' | 'amr' | 'session_id'>;
+  /** `sub` and the claims the granted scopes release. */
+  claims: Record<string, unknown> & { sub: string };
+  nonce?: string | null;
+  accessToken: string;
+}
+
+export interface AccessTokenClaims extends JWTPayload {
+  sub: string;
+  client_id: string;
+  jti: string;
+  exp: number;
+  iat: number;
+  scope?: string;
+  grant_id?: string;
+  cnf?: { jkt?: string };
+}
+
+const seconds = (at: Date) => Math.floor(at.getTime() / 1000);
+
+/** RFC 9068 §4: `at+jwt`, which RFC 7515 §4.1.9 lets be written `application/at+jwt`. */
+const isAccessTokenTyp = (typ: unknown) => typeof typ === 'string' && /^(application\/)?at\+jwt$/i.test(typ);
+
+/**
+ * Issues and checks the JWTs the provider signs. One per app (it keeps the key
+ * objects of the current signing keys); times come from the injected clock.
+ */
+export class Tokens {
+  private readonly jws: CompactJws;
+
+  constructor(private readonly deps: Pick<Deps, 'config' | 'clock' | 'signingKeys'>) {
+    this.jws = new CompactJws(deps.signingKeys);
+  }
+
+  async issueAccessToken(input: AccessTokenInput): Promise<IssuedAccessToken> {
+    const iat = seconds(this.deps.clock.now());
+    const ttl = this.deps.config.accessTokenTtlSeconds;
+    const payload: Record<string, unknown> = {
+      iss: this.deps.config.issuer,
+      sub: input.subject,
+      aud: input.client.access_token_audience ?? input.client.client_id,
+      client_id: input.client.client_id,
+      iat,
+      exp: iat + ttl,
+      jti: randomUUID(),
+      scope: input.scopes.join(' '),
+    };
+    if (input.grant) {
+      payload.auth_time = seconds(input.grant.auth_time);
+      payload.acr = input.grant.acr;
+      payload.amr = input.grant.amr;
+      payload.grant_id = input.grant.id;
+    }
+    if (input.jkt) payload.cnf = { jkt: input.jkt };
+    return { accessToken: await this.jws.sign(payload, 'at+jwt'), tokenType: input.jkt ? 'DPoP' : 'Bearer', expiresIn: ttl };
+  }
+
+  async issueIdToken(input: IdTokenInput): Promise<string> {
+    const iat = seconds(this.deps.clock.now());
+    const payload: Record<string, unknown> = {
+      ...input.claims,
+      iss: this.deps.config.issuer,
+      sub: input.claims.sub,
+      aud: input.client.client_id,
+      iat,
+      exp: iat + this.deps.config.idTokenTtlSeconds,
+      auth_time: seconds(input.grant.auth_time),
+      acr: input.grant.acr,
+      amr: input.grant.amr,
+      at_hash: leftHalfHash(input.accessToken, SIGNING_ALG),
+    };
+    if (input.nonce) payload.nonce = input.nonce;
+    if (input.grant.session_id) payload.sid = input.grant.session_id;
+    return this.jws.sign(payload, 'JWT');
+  }
+
+  /** The claims of a valid, unexpired access token Warta issued; undefined for anything else. */
+  async accessToken(token: string): Promise<AccessTokenClaims | undefined> {
+    const verified = await this.jws.verify(token);
+    if (!verified || !isAccessTokenTyp(verified.header.typ)) return undefined;
+    const claims = verified.payload;
+    const now = seconds(this.deps.clock.now());
+    if (claims.iss !== this.deps.config.issuer) return undefined;
+    if (typeof claims.exp !== 'number' || claims.exp <= now || typeof claims.iat !== 'number') return undefined;
+    if (typeof claims.sub !== 'string' || typeof claims.client_id !== 'string' || typeof claims.jti !== 'string') return undefined;
+    if (claims.grant_id !== undefined && typeof claims.grant_id !== 'string') return undefined;
+    return claims as AccessTokenClaims;
+  }
+
+  /**
+   * The claims of an ID token Warta issued, expired or not (RP-Initiated Logout §2:
+   * an expired ID token is still a fine hint); undefined when the signature or issuer fails.
+   */
+  async idTokenHint(token: string): Promise<(JWTPayload & { sub: string }) | undefined> {
+    const verified = await this.jws.verify(token);
+    if (!verified || (verified.header.typ !== undefined && verified.header.typ !== 'JWT')) return undefined;
+    const claims = verified.payload;
+    if (claims.iss !== this.deps.config.issuer || typeof claims.sub !== 'string' || claims.aud === undefined) return undefined;
+    return claims as JWTPayload & { sub: string };
+  }
+}
+
+/**
+ * Whether a signature-valid access token is still in force: its client still
+ * registered, the token not revoked, and (for a user's token) its grant live and
+ * the user active. One round trip.
+ */
+export async function accessTokenInForce(db: Kysely<Database>, claims: AccessTokenClaims): Promise<boolean> {
+  const grantId = typeof claims.grant_id === 'string' ? claims.grant_id : null;
+  const { rows } = await sql<{ client_live: boolean; revoked: boolean; grant_live: boolean }>`
+    select
+      exists (select 1 from oauth_clients where client_id = ${claims.client_id}) as client_live,
+      exists (select 1 from oauth_revoked_access_tokens where jti = ${claims.jti}) as revoked,
+      (${grantId}::uuid is null or exists (
+        select 1 from oauth_grants g join users u on u.id = g.user_id
+        where g.id = ${grantId}::uuid and g.revoked_at is null and u.status = 'active')) as grant_live`.execute(db);
+  const row = rows[0];
+  return row !== undefined && row.client_live && !row.revoked && row.grant_live;
+}

@@ -1,0 +1,58 @@
+import type { AuditContext } from '../audit/audit.js';
+import { OPEN_RECOVERY_STATUSES, type RecoveryCase, type User } from '../db/schema.js';
+import { WartaError } from '../http/errors.js';
+import { optionalString } from '../http/json-body.js';
+import type { Deps } from '../runtime.js';
+import { auditingRefusal, caseIdOf, caseNotFound, findOfficerCase, recordCaseChange } from './cases.js';
+import { readReason } from './identity.js';
+import { checkDesk, recoveryPolicyOf } from './policy.js';
+
+/**
+ * Ending an open case before it completes: an officer rejects it (also after
+ * approval, which withdraws the code, or during enrollment), or the user
+ * cancels it from a session of theirs. One conditional UPDATE, so a case that
+ * completes at the same moment is either completed or closed, never both.
+ */
+async function closeOpenCase(deps: Deps, context: AuditContext, recoveryCase: Pick<RecoveryCase, 'id' | 'user_id'>, change: { status: 'rejected' | 'cancelled'; closedBy: string; desk: string | null; reason: string }) {
+  return deps.db.transaction().execute(async (trx) => {
+    const closed = await trx
+      .updateTable('recovery_cases')
+      .set({ status: change.status, closed_at: deps.clock.now(), closed_by: change.closedBy, closed_desk: change.desk, close_reason: change.reason })
+      .where('id', '=', recoveryCase.id)
+      .where('user_id', '=', recoveryCase.user_id)
+      .where('status', 'in', OPEN_RECOVERY_STATUSES)
+      .returningAll()
+      .executeTakeFirst();
+    if (!closed) return undefined;
+    const byUser = change.status === 'cancelled';
+    await recordCaseChange(trx, deps, context, closed, {
+      action: byUser ? 'recovery.cancelled' : 'recovery.rejected',
+      event: 'recovery_rejected',
+      initiatingEntity: byUser ? 'user' : 'admin',
+      details: { reason: change.reason, ...(change.desk ? { desk: change.desk } : {}) },
+    });
+    return closed;
+  });
+}
+
+/** An officer rejects an open case (body: desk, reason). */
+export async function rejectRecoveryCase(deps: Deps, context: AuditContext, input: { officer: User; caseId: string; body: Record<string, unknown> }): Promise<RecoveryCase> {
+  return auditingRefusal(deps, context, { action: 'reject', caseId: input.caseId, subject: `user:${input.officer.id}` }, async () => {
+    const reason = readReason(input.body);
+    const recoveryCase = await findOfficerCase(deps.db, input.officer, input.caseId);
+    if (recoveryCase.user_id === input.officer.id) throw new WartaError(403, 'recovery_self_case', 'nobody decides a recovery case about themselves; ask another officer');
+    const desk = checkDesk(await recoveryPolicyOf(deps.db, recoveryCase.organisation_id), optionalString(input.body, 'desk', 200));
+    const closed = await closeOpenCase(deps, context, recoveryCase, { status: 'rejected', closedBy: input.officer.id, desk, reason });
+    if (!closed) throw new WartaError(409, 'recovery_case_closed', `this case is already ${recoveryCase.status}`);
+    return closed;
+  });
+}
+
+/** The user, signed in on a device that still works, stops a recovery of their account they did not ask for. */
+export async function cancelRecoveryCase(deps: Deps, context: AuditContext, input: { userId: string; caseId: string }): Promise<RecoveryCase> {
+  return auditingRefusal(deps, context, { action: 'cancel', caseId: input.caseId, subject: `user:${input.userId}` }, async () => {
+    const closed = await closeOpenCase(deps, context, { id: caseIdOf(input.caseId), user_id: input.userId }, { status: 'cancelled', closedBy: input.userId, desk: null, reason: 'cancelled_by_user' });
+    if (!closed) throw caseNotFound();
+    return closed;
+  });
+}

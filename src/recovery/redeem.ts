@@ -1,0 +1,147 @@
+/**
+ * Redeeming a recovery code at /recover: username + code give a short-lived,
+ * single-use enrollment grant. "No such user", "no code issued" and "wrong
+ * code" are one answer, so the page cannot be used to learn who is being
+ * recovered. Only someone holding the right code learns more (expired, used,
+ * locked): they were at the desk.
+ */
+import { type Kysely, sql } from 'kysely';
+import { appendAudit, type AuditContext } from '../audit/audit.js';
+import { addSeconds } from '../clock.js';
+import { hashToken, keyedHash, newToken } from '../crypto/random.js';
+import type { Database, RecoveryCase, RecoveryCaseStatus, User } from '../db/schema.js';
+import { WartaError } from '../http/errors.js';
+import { assertNotThrottled, type FailurePolicy, recordFailure } from '../http/rate-limit.js';
+import type { Deps } from '../runtime.js';
+import { findUserByUsername } from '../users/service.js';
+import { normaliseRecoveryCode, recoveryCodeMatches } from './code.js';
+
+/** Wrong codes per client address: generous for a person retyping from paper, hopeless for guessing 100 bits. */
+export const RECOVERY_IP_POLICY: FailurePolicy = { windowSeconds: 3600, freeAttempts: 10, baseDelaySeconds: 1, maxDelaySeconds: 300, lockAfter: 100, lockSeconds: 3600 };
+
+export const recoveryIpKey = (ip: string | null | undefined) => `recovery:ip:${ip ?? 'unknown'}`;
+
+export const wrongRecoveryCode = () =>
+  new WartaError(400, 'invalid_recovery_code', 'the username or the recovery code is not right. After a few wrong attempts the code stops working, and you must go back to the recovery desk');
+
+export interface RedeemedCode {
+  /** The enrollment grant: the only copy, for the browser that redeemed the code. */
+  grant: string;
+  recoveryCase: RecoveryCase;
+  user: User;
+}
+
+/** The user's most recently approved case: the one whose code they hold, if any. */
+async function latestIssuedCase(db: Kysely<Database>, userId: string): Promise<RecoveryCase | undefined> {
+  return db.selectFrom('recovery_cases').selectAll().where('user_id', '=', userId).where('code_hash', 'is not', null).orderBy('approved_at', 'desc').limit(1).executeTakeFirst();
+}
+
+export async function redeemRecoveryCode(deps: Deps, context: AuditContext, input: { username: string; code: string }): Promise<RedeemedCode> {
+  const ipKey = recoveryIpKey(context.ip);
+  await assertNotThrottled(deps.db, deps.clock, ipKey);
+  const canonical = normaliseRecoveryCode(input.code);
+  const user = await findUserByUsername(deps.db, input.username);
+  const issued = user?.status === 'active' ? await latestIssuedCase(deps.db, user.id) : undefined;
+  // One argon2 verification whatever was found (a dummy hash when nothing was): the time taken says nothing either.
+  const verified = await recoveryCodeMatches(issued?.code_hash ?? deps.dummyPasswordHash, canonical ?? 'not a recovery code');
+  if (!issued || !canonical || !verified) {
+    await recordWrongCode(deps, context, { ipKey, username: input.username, user, issued });
+    throw wrongRecoveryCode();
+  }
+  return claimCase(deps, context, issued, user!);
+}
+
+/**
+ * Counts a wrong attempt against the address and, when the user has an
+ * approved code, against that code: the attempt that reaches the limit locks
+ * the case (one conditional UPDATE, so concurrent guesses cannot overshoot).
+ */
+async function recordWrongCode(deps: Deps, context: AuditContext, attempt: { ipKey: string; username: string; user: User | undefined; issued: RecoveryCase | undefined }): Promise<void> {
+  const { user, issued } = attempt;
+  await deps.db.transaction().execute(async (trx) => {
+    const ip = await recordFailure(trx, deps.clock, attempt.ipKey, RECOVERY_IP_POLICY);
+    const now = deps.clock.now();
+    const counted = issued
+      ? await trx
+          .updateTable('recovery_cases')
+          .set({
+            code_attempts: sql<number>`code_attempts + 1`,
+            status: sql<RecoveryCaseStatus>`case when code_attempts + 1 >= code_max_attempts then 'locked' else status end`,
+            closed_at: sql<Date | null>`case when code_attempts + 1 >= code_max_attempts then ${now}::timestamptz end`,
+            close_reason: sql<string | null>`case when code_attempts + 1 >= code_max_attempts then 'too_many_wrong_codes' end`,
+          })
+          .where('id', '=', issued.id)
+          .where('status', '=', 'approved')
+          .where('code_expires_at', '>', now)
+          .returning(['code_attempts', 'code_max_attempts', 'status'])
+          .executeTakeFirst()
+      : undefined;
+    const reason = !user ? 'unknown_account' : !issued ? 'no_code_issued' : 'wrong_code';
+    await appendAudit(trx, deps.clock, context, {
+      action: 'recovery.code_failed',
+      subject: user ? `user:${user.id}` : null,
+      outcome: 'failure',
+      details: {
+        reason,
+        // What was typed as the username is kept only as a keyed hash: it may be a code typed into the wrong field.
+        ...(user ? {} : { account_key: keyedHash(deps.tokenHashKey, attempt.username.trim().toLowerCase()) }),
+        ...(issued ? { case_id: issued.id } : {}),
+        ...(counted ? { attempts: Number(counted.code_attempts), max_attempts: counted.code_max_attempts } : {}),
+        ip_failures: ip.failures,
+      },
+    });
+    if (counted?.status === 'locked')
+      await appendAudit(trx, deps.clock, context, { action: 'recovery.locked', subject: `user:${issued!.user_id}`, outcome: 'failure', details: { case_id: issued!.id, attempts: Number(counted.code_attempts) } });
+    if (ip.locked) await appendAudit(trx, deps.clock, context, { action: 'recovery.ip_locked', subject: null, outcome: 'failure', details: { key: attempt.ipKey, until: ip.blockedUntil?.toISOString() } });
+  });
+}
+
+/** Why a right code for this case can no longer be used. */
+function unusableCode(recoveryCase: RecoveryCase, now: Date): WartaError {
+  switch (recoveryCase.status) {
+    case 'redeemed':
+    case 'completed':
+      return new WartaError(409, 'recovery_code_used', 'this recovery code was already used. If that was not you, go back to the recovery desk at once');
+    case 'locked':
+      return new WartaError(403, 'recovery_case_locked', 'this recovery code was entered wrongly too often and no longer works; go back to the recovery desk');
+    case 'rejected':
+    case 'cancelled':
+      return new WartaError(410, 'recovery_case_closed', 'this recovery was stopped and its code no longer works; go back to the recovery desk');
+    default:
+      return recoveryCase.code_expires_at && recoveryCase.code_expires_at <= now
+        ? new WartaError(410, 'recovery_code_expired', 'this recovery code has expired; go back to the recovery desk for a new one')
+        : new WartaError(409, 'recovery_code_used', 'this recovery code can no longer be used; go back to the recovery desk');
+  }
+}
+
+/**
+ * Spends the code: approved → redeemed in one conditional UPDATE, which also
+ * stores the new grant's hash. Of two concurrent redemptions, one gets the
+ * grant and the other finds the case already redeemed.
+ */
+async function claimCase(deps: Deps, context: AuditContext, issued: RecoveryCase, user: User): Promise<RedeemedCode> {
+  const grant = newToken(32);
+  const outcome = await deps.db.transaction().execute(async (trx): Promise<{ redeemed: RecoveryCase } | { refusal: WartaError }> => {
+    const now = deps.clock.now();
+    const redeemed = await trx
+      .updateTable('recovery_cases')
+      .set({ status: 'redeemed', redeemed_at: now, grant_hash: hashToken(grant), grant_expires_at: addSeconds(now, deps.config.recoveryGrantTtlSeconds) })
+      .where('id', '=', issued.id)
+      .where('status', '=', 'approved')
+      .where('code_expires_at', '>', now)
+      .where((eb) => eb('code_attempts', '<', eb.ref('code_max_attempts')))
+      .returningAll()
+      .executeTakeFirst();
+    if (redeemed) {
+      await appendAudit(trx, deps.clock, { ...context, actor: `user:${user.id}` }, { action: 'recovery.code_redeemed', subject: `user:${user.id}`, details: { case_id: redeemed.id, grant_expires_at: redeemed.grant_expires_at!.toISOString() } });
+      return { redeemed };
+    }
+    const current = await trx.selectFrom('recovery_cases').selectAll().where('id', '=', issued.id).executeTakeFirstOrThrow();
+    return { refusal: unusableCode(current, now) };
+  });
+  if ('refusal' in outcome) {
+    await appendAudit(deps.db, deps.clock, context, { action: 'recovery.code_refused', subject: `user:${user.id}`, outcome: 'failure', details: { case_id: issued.id, reason: outcome.refusal.code } });
+    throw outcome.refusal;
+  }
+  return { grant, recoveryCase: outcome.redeemed, user };
+}

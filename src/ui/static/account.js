@@ -1,0 +1,96 @@
+// Account page: add, rename and remove passkeys. Changes that need a recent
+// passkey confirmation run the re-authentication ceremony first, then retry.
+(function () {
+  'use strict';
+  const root = document.getElementById('account');
+  if (!root) return;
+  const webauthn = window.SimpleWebAuthnBrowser;
+  const warta = window.Warta;
+  const texts = warta.messages(root);
+  const status = document.getElementById('status');
+  const lastWarning = document.getElementById('last-warning');
+
+  function reloadWith(done) {
+    window.location.assign('/account?done=' + done);
+  }
+
+  async function reauthenticate() {
+    warta.setStatus(status, texts.reauth || texts.working || '');
+    const optionsJSON = await warta.callJSON('/api/webauthn/reauthentication/options', {});
+    const credential = await webauthn.startAuthentication({ optionsJSON: optionsJSON });
+    await warta.callJSON('/api/webauthn/reauthentication/verify', { credential: credential });
+  }
+
+  /** Runs `action`; if Warta asks for a recent confirmation, confirms with a passkey and runs it once more. */
+  async function withReauthentication(action) {
+    try {
+      return await action();
+    } catch (error) {
+      if (error.wartaCode !== 'reauthentication_required') throw error;
+      await reauthenticate();
+      return action();
+    }
+  }
+
+  document.getElementById('add-passkey-form').addEventListener('submit', async function (event) {
+    event.preventDefault();
+    const name = document.getElementById('new-passkey-name').value;
+    warta.setStatus(status, texts.working || '');
+    try {
+      const optionsJSON = await withReauthentication(function () {
+        return warta.callJSON('/api/webauthn/registration/options', {});
+      });
+      const credential = await webauthn.startRegistration({ optionsJSON: optionsJSON });
+      await warta.callJSON('/api/webauthn/registration/verify', { credential: credential, name: name });
+      reloadWith('added');
+    } catch (error) {
+      warta.showError(status, error, texts);
+    }
+  });
+
+  for (const form of document.querySelectorAll('form.rename-form')) {
+    form.addEventListener('submit', async function (event) {
+      event.preventDefault();
+      try {
+        await warta.callJSON('/api/account/passkeys/' + form.dataset.passkeyId, { name: form.elements.name.value }, 'PATCH');
+        reloadWith('renamed');
+      } catch (error) {
+        warta.showError(status, error, texts);
+      }
+    });
+  }
+
+  function remove(passkeyId, confirmLast) {
+    return withReauthentication(function () {
+      return warta.callJSON('/api/account/passkeys/' + passkeyId + (confirmLast ? '?confirm_last_method=true' : ''), undefined, 'DELETE');
+    });
+  }
+
+  for (const button of document.querySelectorAll('button.remove-passkey')) {
+    button.addEventListener('click', async function () {
+      const passkeyId = button.dataset.passkeyId;
+      try {
+        await remove(passkeyId, false);
+        reloadWith('removed');
+      } catch (error) {
+        if (error.wartaCode !== 'last_sign_in_method') {
+          warta.showError(status, error, texts);
+          return;
+        }
+        warta.setStatus(status, '');
+        lastWarning.hidden = false;
+        lastWarning.dataset.passkeyId = passkeyId;
+        document.getElementById('remove-anyway').focus();
+      }
+    });
+  }
+
+  document.getElementById('remove-anyway').addEventListener('click', async function () {
+    try {
+      await remove(lastWarning.dataset.passkeyId, true);
+      reloadWith('removed');
+    } catch (error) {
+      warta.showError(status, error, texts);
+    }
+  });
+})();

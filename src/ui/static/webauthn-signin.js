@@ -1,0 +1,46 @@
+// Sign-in page: usernameless (button), username-first (form), and conditional UI
+// (passkeys offered in the username field's autofill).
+(function () {
+  'use strict';
+  const root = document.getElementById('signin');
+  if (!root) return;
+  const webauthn = window.SimpleWebAuthnBrowser;
+  const warta = window.Warta;
+  const texts = warta.messages(root);
+  const returnTo = root.dataset.returnTo || '/account';
+  const status = document.getElementById('status');
+
+  async function signIn(username, autofill) {
+    const optionsJSON = await warta.callJSON('/api/webauthn/authentication/options', username ? { username: username } : {});
+    const credential = await webauthn.startAuthentication({ optionsJSON: optionsJSON, useBrowserAutofill: autofill });
+    const result = await warta.callJSON('/api/webauthn/authentication/verify', { credential: credential, return_to: returnTo });
+    warta.setStatus(status, texts.done || '', 'ok');
+    window.location.assign(result.redirect_to);
+  }
+
+  function start(username) {
+    warta.setStatus(status, texts.working || '');
+    signIn(username, false).catch(function (error) {
+      warta.showError(status, error, texts);
+    });
+  }
+
+  document.getElementById('passkey-signin').addEventListener('click', function () {
+    start('');
+  });
+  document.getElementById('username-form').addEventListener('submit', function (event) {
+    event.preventDefault();
+    start(document.getElementById('username').value.trim());
+  });
+
+  if (webauthn.browserSupportsWebAuthnAutofill) {
+    webauthn.browserSupportsWebAuthnAutofill().then(function (available) {
+      if (!available) return;
+      signIn('', true).catch(function (error) {
+        // A button press or the form aborts the autofill ceremony: that is not an error to show.
+        if (error && error.name === 'AbortError') return;
+        warta.showError(status, error, texts);
+      });
+    });
+  }
+})();

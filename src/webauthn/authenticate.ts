@@ -1,0 +1,173 @@
+/**
+ * Authentication ceremonies (WebAuthn §7.2): sign-in, usernameless or
+ * username-first, and re-authentication of a signed-in session.
+ */
+import { type PublicKeyCredentialRequestOptionsJSON, verifyAuthenticationResponse } from '@simplewebauthn/server';
+import type { Transaction } from 'kysely';
+import { appendAudit, type AuditContext } from '../audit/audit.js';
+import { hashToken, keyedHash } from '../crypto/random.js';
+import type { Database, Session, User, WebauthnCeremony, WebauthnChallenge, WebauthnCredential } from '../db/schema.js';
+import { type AppContext, auditContext } from '../http/context.js';
+import { WartaError } from '../http/errors.js';
+import { assertNotThrottled, clearFailures } from '../http/rate-limit.js';
+import type { Deps } from '../runtime.js';
+import { reauthenticateSession } from '../sessions/service.js';
+import { completeSignIn } from '../sessions/sign-in.js';
+import { findUserByUsername } from '../users/service.js';
+import { passkeyAmr } from './amr.js';
+import { type ChallengeBinding, consumeChallenge, issueChallenge } from './challenges.js';
+import { checkAuthenticatorData, checkClientData, readAuthenticationResponse, readAuthenticatorData, readClientData } from './checks.js';
+import { activePasskeys, advanceSignCount, blockCredential, credentialBlocked, findCredentialById, findUserHandle, unusableCredential } from './credentials.js';
+import { type Attempt, countingSignInFailure, ipKey, userKey } from './failures.js';
+import { requestOptions } from './options.js';
+
+/**
+ * Sign-in options. Without a username: usernameless (discoverable credentials,
+ * also what conditional UI autofill uses). With one: that account's passkeys.
+ * An unknown name, or one without passkeys, gets a decoy credential derived from
+ * the name, so the answer does not tell who has an account.
+ */
+export async function startAuthentication(deps: Deps, input: { username?: string | undefined }): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const username = input.username?.trim();
+  if (!username) {
+    const { challenge } = await issueChallenge(deps.db, deps, { ceremony: 'authentication' });
+    return requestOptions(deps.config, { challenge, allow: [] });
+  }
+  const user = await findUserByUsername(deps.db, username);
+  const passkeys = user?.status === 'active' ? await activePasskeys(deps.db, user.id).execute() : [];
+  const binding = passkeys.length ? { userId: user!.id } : {};
+  const { challenge } = await issueChallenge(deps.db, deps, { ceremony: 'authentication', binding });
+  const allow = passkeys.length ? passkeys : [{ credential_id: keyedHash(deps.tokenHashKey, `decoy-credential:${username.toLowerCase()}`), transports: ['internal', 'hybrid'] }];
+  return requestOptions(deps.config, { challenge, allow });
+}
+
+/** Verifies a sign-in assertion and, in one transaction, moves the counter forward and starts the session. */
+export async function finishAuthentication(c: AppContext, input: { credential: unknown }): Promise<{ user: User; session: Session; passkey: WebauthnCredential }> {
+  const deps = c.get('deps');
+  const context = auditContext(c);
+  await assertNotThrottled(deps.db, deps.clock, ipKey(context.ip));
+  const attempt: Attempt = {};
+  return countingSignInFailure(deps, context, { action: 'signin.failed', attempt }, async () => {
+    const asserted = await verifyAssertion(deps, input.credential, { ceremony: 'authentication', attempt });
+    const { user, passkey } = asserted;
+    const session = await commitAssertion(deps, context, asserted, (trx, updated) =>
+      completeSignIn(c, trx, { userId: user.id, amr: passkeyAmr(updated, asserted.userVerified), method: 'passkey' }),
+    );
+    await clearFailures(deps.db, userKey(user.id));
+    return { user, session, passkey };
+  });
+}
+
+/** Options to re-prove presence with one of the signed-in user's own passkeys. */
+export async function startReauthentication(deps: Deps, input: { session: Session; user: User }): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  const passkeys = await activePasskeys(deps.db, input.user.id).execute();
+  if (passkeys.length === 0) throw new WartaError(409, 'no_passkey', 'this account has no passkey to confirm with; sign in again instead');
+  const { challenge } = await issueChallenge(deps.db, deps, { ceremony: 'reauthentication', binding: { userId: input.user.id, sessionId: input.session.id } });
+  return requestOptions(deps.config, { challenge, allow: passkeys });
+}
+
+/** Verifies a re-authentication assertion and records the fresh proof on the session (auth_time, amr, acr). */
+export async function finishReauthentication(c: AppContext, input: { credential: unknown }): Promise<Session> {
+  const deps = c.get('deps');
+  const context = auditContext(c);
+  const session = c.get('session')!;
+  await assertNotThrottled(deps.db, deps.clock, ipKey(context.ip));
+  const attempt: Attempt = { userId: session.user_id };
+  return countingSignInFailure(deps, context, { action: 'reauthentication.failed', attempt }, async () => {
+    const asserted = await verifyAssertion(deps, input.credential, { ceremony: 'reauthentication', binding: { userId: session.user_id, sessionId: session.id }, attempt });
+    const updated = await commitAssertion(deps, context, asserted, async (trx, passkey) => {
+      const refreshed = await reauthenticateSession(trx, deps.clock, session, passkeyAmr(passkey, asserted.userVerified));
+      await appendAudit(trx, deps.clock, context, { action: 'session.reauthenticated', subject: `user:${session.user_id}`, details: { method: 'passkey', passkey_id: passkey.id, session_id: session.id, amr: refreshed.amr, acr: refreshed.acr } });
+      return refreshed;
+    });
+    await clearFailures(deps.db, userKey(session.user_id));
+    return updated;
+  });
+}
+
+interface VerifiedAssertion {
+  challenge: WebauthnChallenge;
+  passkey: WebauthnCredential;
+  user: User;
+  signCount: number;
+  backedUp: boolean;
+  userVerified: boolean;
+}
+
+/** §7.2, in order: challenge (spent once), client data, credential and its owner, authenticator data, signature. */
+async function verifyAssertion(deps: Deps, body: unknown, input: { ceremony: WebauthnCeremony; binding?: ChallengeBinding; attempt: Attempt }): Promise<VerifiedAssertion> {
+  const { attempt } = input;
+  const response = readAuthenticationResponse(body);
+  const clientData = readClientData(response.response.clientDataJSON);
+  const challenge = await consumeChallenge(deps.db, deps.clock, { challenge: clientData.challenge, ceremony: input.ceremony, ...(input.binding ? { binding: input.binding } : {}) });
+  checkClientData(clientData, { type: 'webauthn.get', origins: deps.config.allowedOrigins });
+
+  const passkey = await findCredentialById(deps.db, response.id);
+  if (passkey) {
+    attempt.passkeyId = passkey.id;
+    attempt.userId = passkey.user_id;
+  }
+  const unusable = unusableCredential(passkey);
+  if (unusable) throw unusable;
+  // §7.2 steps 5–6: the credential must belong to the user the ceremony was for, and the user handle must be theirs.
+  if (challenge.user_id && challenge.user_id !== passkey!.user_id) throw new WartaError(401, 'credential_not_allowed', 'this passkey belongs to a different account');
+  const userHandle = response.response.userHandle;
+  if (userHandle) {
+    if (userHandle !== (await findUserHandle(deps.db, passkey!.user_id))) throw new WartaError(401, 'user_handle_mismatch', 'this passkey belongs to a different account');
+  } else if (!challenge.user_id) {
+    throw new WartaError(400, 'user_handle_missing', 'a usernameless sign-in needs a discoverable passkey (the response carried no user handle)');
+  }
+  const user = await deps.db.selectFrom('users').selectAll().where('id', '=', passkey!.user_id).executeTakeFirstOrThrow();
+  if (user.status !== 'active') throw new WartaError(403, 'account_disabled', 'this account is disabled; contact the recovery desk');
+  await assertNotThrottled(deps.db, deps.clock, userKey(user.id));
+
+  const authData = readAuthenticatorData(response.response.authenticatorData);
+  checkAuthenticatorData(authData, deps.config.rpId);
+
+  let verification;
+  try {
+    verification = await verifyAuthenticationResponse({
+      response,
+      expectedChallenge: (answered) => hashToken(answered) === challenge.challenge_hash,
+      expectedOrigin: deps.config.allowedOrigins,
+      expectedRPID: deps.config.rpId,
+      expectedType: 'webauthn.get',
+      requireUserVerification: true,
+      // The counter is checked by advanceSignCount once the signature holds: checked here,
+      // a forged assertion with a low counter could get someone else's passkey blocked.
+      credential: { id: passkey!.credential_id, publicKey: Buffer.from(passkey!.public_key, 'base64url'), counter: 0, transports: [] },
+    });
+  } catch (error) {
+    throw new WartaError(400, 'malformed_response', 'the passkey response could not be read', { detail: error instanceof Error ? error.message : String(error), cause: error });
+  }
+  if (!verification.verified) throw new WartaError(401, 'signature_invalid', 'the passkey signature is not valid');
+  const info = verification.authenticationInfo;
+  // WebAuthn L3 §7.2 step 17: backup eligibility is fixed when the credential is created.
+  if ((info.credentialDeviceType === 'multiDevice') !== passkey!.backup_eligible) throw new WartaError(401, 'backup_eligibility_changed', 'this passkey reported a different kind of authenticator than when it was registered');
+  return { challenge, passkey: passkey!, user, signCount: info.newCounter, backedUp: info.credentialBackedUp, userVerified: info.userVerified };
+}
+
+/**
+ * Moves the counter forward and runs `then` in the same transaction. A counter
+ * that did not move forward means a cloned authenticator (§6.1.1): the passkey is
+ * blocked and audited (committed), and the sign-in refused.
+ */
+async function commitAssertion<T>(deps: Deps, context: AuditContext, asserted: VerifiedAssertion, then: (trx: Transaction<Database>, passkey: WebauthnCredential) => Promise<T>): Promise<T> {
+  const outcome = await deps.db.transaction().execute(async (trx) => {
+    const updated = await advanceSignCount(trx, deps.clock, asserted.passkey, { signCount: asserted.signCount, backedUp: asserted.backedUp });
+    if (updated) return { done: await then(trx, updated) };
+    const current = await findCredentialById(trx, asserted.passkey.credential_id);
+    const unusable = unusableCredential(current);
+    if (unusable) throw unusable;
+    await blockCredential(trx, deps.clock, asserted.passkey.id, 'sign_count_regressed');
+    await appendAudit(trx, deps.clock, context, {
+      action: 'passkey.blocked',
+      subject: `user:${asserted.user.id}`,
+      outcome: 'failure',
+      details: { passkey_id: asserted.passkey.id, reason: 'sign_count_regressed', stored_sign_count: Number(current!.sign_count), presented_sign_count: asserted.signCount },
+    });
+    return { blocked: true as const };
+  });
+  if ('blocked' in outcome) throw credentialBlocked();
+  return outcome.done;
+}

@@ -1,0 +1,103 @@
+import type { Kysely, Transaction } from 'kysely';
+import { addSeconds, type Clock } from '../clock.js';
+import { hashToken, newId, newToken } from '../crypto/random.js';
+import type { Database, WebauthnCeremony, WebauthnChallenge } from '../db/schema.js';
+import { WartaError } from '../http/errors.js';
+
+type Db = Kysely<Database> | Transaction<Database>;
+
+/** What a challenge is bound to besides its ceremony; a field left out must be null on the row. */
+export interface ChallengeBinding {
+  userId?: string;
+  sessionId?: string;
+  invitationId?: string;
+}
+
+export interface IssuedChallenge {
+  /** base64url, as it goes into the options and comes back in clientDataJSON. */
+  challenge: string;
+  row: WebauthnChallenge;
+}
+
+// Used and expired challenges are kept a while for diagnosis (`challenge_used` vs `challenge_unknown`), then purged.
+const KEEP_SPENT_SECONDS = 3600;
+
+/**
+ * A fresh 256-bit challenge for one ceremony, stored (hashed) in the database so
+ * any instance can finish the ceremony and a restart forgets nothing.
+ */
+export async function issueChallenge(
+  db: Db,
+  deps: { clock: Clock; config: { challengeTtlSeconds: number } },
+  input: { ceremony: WebauthnCeremony; binding?: ChallengeBinding; userHandle?: string },
+): Promise<IssuedChallenge> {
+  const now = deps.clock.now();
+  const challenge = newToken(32);
+  await db
+    .deleteFrom('webauthn_challenges')
+    .where('id', 'in', (eb) => eb.selectFrom('webauthn_challenges').select('id').where('expires_at', '<', addSeconds(now, -KEEP_SPENT_SECONDS)).limit(100))
+    .execute();
+  const row = await db
+    .insertInto('webauthn_challenges')
+    .values({
+      id: newId(),
+      challenge_hash: hashToken(challenge),
+      ceremony: input.ceremony,
+      user_id: input.binding?.userId ?? null,
+      session_id: input.binding?.sessionId ?? null,
+      invitation_id: input.binding?.invitationId ?? null,
+      user_handle: input.userHandle ?? null,
+      created_at: now,
+      expires_at: addSeconds(now, deps.config.challengeTtlSeconds),
+      used_at: null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  return { challenge, row };
+}
+
+/**
+ * Spends the challenge a response carries, once. The conditional UPDATE is the
+ * single-use guarantee: of two concurrent answers to one challenge, the second
+ * waits for the first's row lock and then finds `used_at` set. The binding is in
+ * the WHERE clause, so nobody can spend (and so cancel) someone else's ceremony.
+ * Called outside the ceremony's transaction on purpose: a response that fails
+ * verification has still used up its challenge.
+ */
+export async function consumeChallenge(
+  db: Db,
+  clock: Clock,
+  input: { challenge: string; ceremony: WebauthnCeremony; binding?: ChallengeBinding },
+): Promise<WebauthnChallenge> {
+  const now = clock.now();
+  const challengeHash = hashToken(input.challenge);
+  const binding = input.binding ?? {};
+  let query = db
+    .updateTable('webauthn_challenges')
+    .set({ used_at: now })
+    .where('challenge_hash', '=', challengeHash)
+    .where('ceremony', '=', input.ceremony)
+    .where('used_at', 'is', null)
+    .where('expires_at', '>', now);
+  if (binding.userId !== undefined) query = query.where('user_id', '=', binding.userId);
+  if (binding.sessionId !== undefined) query = query.where('session_id', '=', binding.sessionId);
+  if (binding.invitationId !== undefined) query = query.where('invitation_id', '=', binding.invitationId);
+  const claimed = await query.returningAll().executeTakeFirst();
+  if (claimed) return claimed;
+
+  const current = await db.selectFrom('webauthn_challenges').selectAll().where('challenge_hash', '=', challengeHash).executeTakeFirst();
+  throw unusableChallenge(current, input.ceremony, binding, now);
+}
+
+function unusableChallenge(row: WebauthnChallenge | undefined, ceremony: WebauthnCeremony, binding: ChallengeBinding, now: Date): WartaError {
+  if (!row) return new WartaError(400, 'challenge_unknown', 'this sign-in attempt is not known here; start again');
+  const foreign =
+    row.ceremony !== ceremony ||
+    (binding.userId !== undefined && row.user_id !== binding.userId) ||
+    (binding.sessionId !== undefined && row.session_id !== binding.sessionId) ||
+    (binding.invitationId !== undefined && row.invitation_id !== binding.invitationId);
+  if (foreign) return new WartaError(400, 'challenge_foreign', 'this response answers a different ceremony; start again');
+  if (row.used_at) return new WartaError(400, 'challenge_used', 'this response was already used; start again');
+  if (row.expires_at <= now) return new WartaError(400, 'challenge_expired', 'this attempt took too long; start again');
+  return new WartaError(400, 'challenge_used', 'this response was already used; start again');
+}

@@ -1,0 +1,48 @@
+import {
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+} from '@simplewebauthn/server';
+import { COSEALG } from '@simplewebauthn/server/helpers';
+import type { Config } from '../config.js';
+import type { WebauthnCredential } from '../db/schema.js';
+import type { AttestationPolicy } from './metadata.js';
+
+/** ES256 (every authenticator), EdDSA, RS256 (Windows Hello), in that order of preference. */
+export const SUPPORTED_ALGORITHMS = [COSEALG.ES256, COSEALG.EdDSA, COSEALG.RS256];
+
+type RpConfig = Pick<Config, 'rpId' | 'rpName' | 'challengeTtlSeconds'>;
+
+const descriptor = (credential: Pick<WebauthnCredential, 'credential_id' | 'transports'>) => ({ id: credential.credential_id, transports: credential.transports });
+
+/** navigator.credentials.create() options; every security parameter is set here, none left to defaults. */
+export function creationOptions(
+  config: RpConfig,
+  input: { challenge: string; userHandle: string; userName: string; displayName: string; exclude: WebauthnCredential[]; attestation: AttestationPolicy },
+): Promise<PublicKeyCredentialCreationOptionsJSON> {
+  return generateRegistrationOptions({
+    rpName: config.rpName,
+    rpID: config.rpId,
+    userID: Buffer.from(input.userHandle, 'base64url'),
+    userName: input.userName,
+    userDisplayName: input.displayName,
+    challenge: Buffer.from(input.challenge, 'base64url'),
+    timeout: config.challengeTtlSeconds * 1000,
+    attestationType: input.attestation.attestation,
+    excludeCredentials: input.exclude.map(descriptor),
+    authenticatorSelection: { residentKey: 'preferred', userVerification: 'required' },
+    supportedAlgorithmIDs: SUPPORTED_ALGORITHMS,
+  });
+}
+
+/** navigator.credentials.get() options; an empty `allow` list asks for a discoverable credential (usernameless). */
+export function requestOptions(config: RpConfig, input: { challenge: string; allow: Pick<WebauthnCredential, 'credential_id' | 'transports'>[] }): Promise<PublicKeyCredentialRequestOptionsJSON> {
+  return generateAuthenticationOptions({
+    rpID: config.rpId,
+    challenge: Buffer.from(input.challenge, 'base64url'),
+    timeout: config.challengeTtlSeconds * 1000,
+    userVerification: 'required',
+    allowCredentials: input.allow.map(descriptor),
+  });
+}

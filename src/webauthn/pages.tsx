@@ -1,0 +1,86 @@
+import { Hono } from 'hono';
+import type { AppEnv } from '../http/context.js';
+import { signOut } from '../sessions/sign-in.js';
+import { renderPage } from '../ui/render.js';
+import { clientMessages, passkeyText } from './messages.js';
+import { safeReturnPath } from './return-path.js';
+
+const SCRIPTS = ['/static/vendor/simplewebauthn-browser.js', '/static/webauthn-common.js'];
+
+/** The pages around passkeys: start, sign-in, sign-out and enrollment from an invitation. */
+export function webauthnPages() {
+  const app = new Hono<AppEnv>();
+
+  app.get('/', (c) => c.redirect(c.get('session') ? '/account' : '/signin', 303));
+
+  app.get('/signin', (c) => {
+    const returnTo = safeReturnPath(c.req.query('return_to'));
+    if (c.get('session')) return c.redirect(returnTo, 303);
+    const passwordLink = returnTo === '/account' ? '/signin/password' : `/signin/password?return_to=${encodeURIComponent(returnTo)}`;
+    return renderPage(c, { title: (t) => passkeyText(t, 'signin.title'), scripts: [...SCRIPTS, '/static/webauthn-signin.js'] }, ({ t }) => (
+      <section id="signin" data-return-to={returnTo} data-messages={JSON.stringify({ ...clientMessages(t), done: passkeyText(t, 'signin.done') })}>
+        <h1>{passkeyText(t, 'signin.title')}</h1>
+        <p>{passkeyText(t, 'signin.intro')}</p>
+        <noscript>
+          <p class="error">{passkeyText(t, 'js.required')}</p>
+        </noscript>
+        <button type="button" id="passkey-signin">
+          {passkeyText(t, 'signin.passkey_button')}
+        </button>
+        <form id="username-form" novalidate>
+          <label for="username">{passkeyText(t, 'signin.username_label')}</label>
+          <input id="username" name="username" type="text" autocomplete="username webauthn" autocapitalize="none" spellcheck={false} maxlength={254} aria-describedby="username-hint" />
+          <p id="username-hint" class="muted">
+            {passkeyText(t, 'signin.username_hint')}
+          </p>
+          <button type="submit" class="secondary">
+            {passkeyText(t, 'signin.continue')}
+          </button>
+        </form>
+        <p id="status" role="status" aria-live="polite"></p>
+        <p>
+          <a href={passwordLink}>{passkeyText(t, 'signin.password_link')}</a>
+        </p>
+      </section>
+    ));
+  });
+
+  app.post('/signout', async (c) => {
+    await signOut(c);
+    return c.redirect('/signin', 303);
+  });
+
+  // The invitation token is in the URL fragment, which the browser never sends: the page's script reads it.
+  app.get('/enroll', (c) =>
+    renderPage(c, { title: (t) => passkeyText(t, 'enroll.title'), scripts: [...SCRIPTS, '/static/webauthn-enroll.js'] }, ({ t }) => (
+      <section id="enroll" data-messages={JSON.stringify({ ...clientMessages(t), checking: passkeyText(t, 'enroll.checking'), for: passkeyText(t, 'enroll.for'), no_token: passkeyText(t, 'enroll.no_token'), done: passkeyText(t, 'enroll.done') })}>
+        <h1>{passkeyText(t, 'enroll.title')}</h1>
+        <noscript>
+          <p class="error">{passkeyText(t, 'js.required')}</p>
+        </noscript>
+        <p id="invitation-summary" aria-live="polite">
+          {passkeyText(t, 'enroll.checking')}
+        </p>
+        <h2>{passkeyText(t, 'enroll.what_title')}</h2>
+        <ol>
+          <li>{passkeyText(t, 'enroll.step1', { origin: new URL(c.get('deps').config.origin).host })}</li>
+          <li>{passkeyText(t, 'enroll.step2')}</li>
+          <li>{passkeyText(t, 'enroll.step3')}</li>
+        </ol>
+        <form id="enroll-form">
+          <label for="passkey-name">{passkeyText(t, 'enroll.name_label')}</label>
+          <input id="passkey-name" name="name" type="text" maxlength={64} autocomplete="off" aria-describedby="passkey-name-hint" />
+          <p id="passkey-name-hint" class="muted">
+            {passkeyText(t, 'enroll.name_hint')}
+          </p>
+          <button type="submit" id="create-passkey" disabled>
+            {passkeyText(t, 'enroll.create')}
+          </button>
+        </form>
+        <p id="status" role="status" aria-live="polite"></p>
+      </section>
+    )),
+  );
+
+  return app;
+}

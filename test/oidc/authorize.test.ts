@@ -1,0 +1,306 @@
+/** The authorization endpoint: OIDC Core §3.1.2, RFC 7636, RFC 8252, RFC 9126, RFC 9207. */
+import * as oidc from 'openid-client';
+import { describe, expect, it } from 'vitest';
+import { registerClient } from '../../src/clients/service.js';
+import { hashToken } from '../../src/crypto/random.js';
+import { ACR_MFA, ACR_PHISHING_RESISTANT } from '../../src/sessions/service.js';
+import { sessionCookie } from '../support/runtime.js';
+import { authorizeWithSession, basicAuth, browserGet, discover, locationOf, pkceRequest, postForm, REDIRECT_URI, registerWebClient, signedInUser, startOidcServer } from './support.js';
+
+const server = await startOidcServer();
+const { runtime } = server;
+
+const authorizeUrl = (params: Record<string, string> | [string, string][]) => `${server.url('/authorize')}?${new URLSearchParams(params)}`;
+
+/** The error the client receives at its redirect URI (asserting state and iss come back). */
+function clientError(response: Response, state: string): { error: string | null; description: string | null } {
+  const location = locationOf(response);
+  expect(`${location.origin}${location.pathname}`).toBe(REDIRECT_URI);
+  expect(location.searchParams.get('state')).toBe(state);
+  expect(location.searchParams.get('iss')).toBe(server.issuer);
+  expect(location.searchParams.has('code')).toBe(false);
+  return { error: location.searchParams.get('error'), description: location.searchParams.get('error_description') };
+}
+
+/** An error shown to the user, with nothing sent to any redirect URI. */
+async function errorPage(response: Response): Promise<string> {
+  expect(response.status).toBe(400);
+  expect(response.headers.get('location')).toBeNull();
+  expect(response.headers.get('content-type')).toMatch(/text\/html/);
+  return response.text();
+}
+
+const client = await registerWebClient(runtime);
+const thirdParty = await registerWebClient(runtime, { client_name: 'Ministry Wiki', first_party: false });
+const passkeyUser = await signedInUser(runtime, ['hwk', 'user']);
+const totpUser = await signedInUser(runtime, ['pwd', 'otp', 'mfa']);
+
+describe('PKCE (RFC 7636, required for every client)', () => {
+  it('refuses a request without code_challenge', async () => {
+    const { params, state } = await pkceRequest(client);
+    delete params.code_challenge;
+    expect(clientError(await browserGet(authorizeUrl(params), passkeyUser.cookie), state)).toMatchObject({ error: 'invalid_request', description: expect.stringMatching(/code_challenge required/) });
+  });
+
+  it('refuses the plain method, and a challenge without a method (which means plain)', async () => {
+    for (const method of ['plain', undefined]) {
+      const { params, state } = await pkceRequest(client);
+      if (method === undefined) delete params.code_challenge_method;
+      else params.code_challenge_method = method;
+      expect(clientError(await browserGet(authorizeUrl(params), passkeyUser.cookie), state).error).toBe('invalid_request');
+    }
+  });
+});
+
+describe('redirect URI (exact match; never redirect to an unregistered one)', () => {
+  it.each([
+    ['another host', 'https://evil.example/callback'],
+    ['a trailing slash', `${REDIRECT_URI}/`],
+    ['an added query', `${REDIRECT_URI}?next=/`],
+    ['a different path', 'http://127.0.0.1:8765/callback2'],
+    ['localhost instead of 127.0.0.1', 'http://localhost:8765/callback'],
+  ])('shows an error page for %s', async (_label, redirectUri) => {
+    const { params } = await pkceRequest(client, { redirect_uri: redirectUri });
+    expect(await errorPage(await browserGet(authorizeUrl(params), passkeyUser.cookie))).toContain('redirect_uri is not registered');
+  });
+
+  it('shows an error page when redirect_uri is missing or the client is unknown', async () => {
+    const { params } = await pkceRequest(client);
+    delete params.redirect_uri;
+    await errorPage(await browserGet(authorizeUrl(params), passkeyUser.cookie));
+    const unknown = await pkceRequest({ client_id: 'no-such-client' });
+    await errorPage(await browserGet(authorizeUrl(unknown.params), passkeyUser.cookie));
+  });
+
+  it('shows an error page for a client that may not use the code flow', async () => {
+    const backend = await registerClient(runtime, { actor: 'test' }, { client_name: 'Backend', grant_types: ['client_credentials'] });
+    expect(await errorPage(await browserGet(authorizeUrl((await pkceRequest(backend)).params), passkeyUser.cookie))).toContain('unauthorized_client');
+  });
+
+  it('delivers to a native app’s private-use scheme (RFC 8252 §7.1)', async () => {
+    const app = await registerClient(runtime, { actor: 'test' }, { client_name: 'Messenger', application_type: 'native', redirect_uris: ['gov.messenger.app:/oauth/callback'], first_party: true });
+    const { params } = await pkceRequest(app, { redirect_uri: 'gov.messenger.app:/oauth/callback', scope: 'openid' });
+    const location = locationOf(await browserGet(authorizeUrl(params), passkeyUser.cookie));
+    expect(location.protocol).toBe('gov.messenger.app:');
+    expect(location.searchParams.get('code')).toBeTruthy();
+  });
+});
+
+describe('parameters', () => {
+  it('refuses a duplicated parameter with an error page (RFC 6749 §3.1)', async () => {
+    const { params } = await pkceRequest(client);
+    const entries: [string, string][] = [...Object.entries(params), ['scope', 'openid']];
+    expect(await errorPage(await browserGet(authorizeUrl(entries), passkeyUser.cookie))).toContain('more than once');
+  });
+
+  it('refuses an oversized parameter', async () => {
+    const { params } = await pkceRequest(client, { state: 'x'.repeat(3000) });
+    expect(await errorPage(await browserGet(authorizeUrl(params), passkeyUser.cookie))).toContain('at most');
+  });
+
+  it('refuses response_type=token: no implicit flow', async () => {
+    const { params } = await pkceRequest(client, { response_type: 'token' });
+    expect(await errorPage(await browserGet(authorizeUrl(params), passkeyUser.cookie))).toContain('unsupported_response_type');
+  });
+
+  it('returns invalid_scope for a scope the client is not registered for', async () => {
+    const { params, state } = await pkceRequest(client, { scope: 'openid admin:everything' });
+    expect(clientError(await browserGet(authorizeUrl(params), passkeyUser.cookie), state).error).toBe('invalid_scope');
+  });
+
+  it('accepts the request by POST as well as GET (OIDC Core §3.1.2.1)', async () => {
+    const { params } = await pkceRequest(client);
+    const response = await fetch(server.url('/authorize'), { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: passkeyUser.cookie }, body: new URLSearchParams(params) });
+    expect(locationOf(response).searchParams.get('code')).toBeTruthy();
+  });
+});
+
+describe('sign-in', () => {
+  it('stores the request and sends the browser to /signin with a relative return_to; resumes after sign-in', async () => {
+    const { params, state } = await pkceRequest(client, { login_hint: 'anna@example.gov', ui_locales: 'pl-PL en' });
+    const signin = locationOf(await browserGet(authorizeUrl(params)));
+    expect(signin.pathname).toBe('/signin');
+    expect(signin.searchParams.get('login_hint')).toBe('anna@example.gov');
+    expect(signin.searchParams.get('lang')).toBe('pl');
+    const returnTo = signin.searchParams.get('return_to')!;
+    expect(returnTo).toMatch(/^\/authorize\/resume\?request=[\w-]{43}$/);
+    // Only the hash of the request id is stored.
+    const id = new URLSearchParams(returnTo.split('?')[1]).get('request')!;
+    expect(await runtime.db.selectFrom('oauth_authorization_requests').select('kind').where('id_hash', '=', hashToken(id)).executeTakeFirst()).toEqual({ kind: 'interactive' });
+
+    const { cookie } = await signedInUser(runtime);
+    const callback = locationOf(await browserGet(server.url(returnTo), cookie));
+    expect(callback.searchParams.get('state')).toBe(state);
+    expect(callback.searchParams.get('code')).toBeTruthy();
+    // The request is done: it cannot yield a second code.
+    expect(await errorPage(await browserGet(server.url(returnTo), cookie))).toContain('expired or was already completed');
+  });
+
+  it('returns login_required for prompt=none without a session', async () => {
+    const { params, state } = await pkceRequest(client, { prompt: 'none' });
+    expect(clientError(await browserGet(authorizeUrl(params)), state).error).toBe('login_required');
+  });
+
+  it('returns consent_required for prompt=none when a third-party client lacks consent', async () => {
+    const { params, state } = await pkceRequest(thirdParty, { prompt: 'none' });
+    expect(clientError(await browserGet(authorizeUrl(params), passkeyUser.cookie), state).error).toBe('consent_required');
+  });
+
+  it('forces a fresh sign-in for prompt=login, and accepts one made after the request', async () => {
+    const { user, cookie } = await signedInUser(runtime);
+    runtime.clock.advance(5);
+    const { params } = await pkceRequest(client, { prompt: 'login' });
+    const signin = locationOf(await browserGet(authorizeUrl(params), cookie));
+    expect(signin.pathname).toBe('/signin');
+    expect(signin.searchParams.get('prompt')).toBe('login');
+    const resume = server.url(signin.searchParams.get('return_to')!);
+    // Coming back with the old session is not a fresh sign-in.
+    expect(locationOf(await browserGet(resume, cookie)).pathname).toBe('/signin');
+    const fresh = await sessionCookie(runtime, user);
+    expect(locationOf(await browserGet(resume, fresh)).searchParams.get('code')).toBeTruthy();
+  });
+
+  it('ends with login_required, not a redirect loop, when the browser keeps coming back without a fresh sign-in', async () => {
+    const { cookie } = await signedInUser(runtime);
+    runtime.clock.advance(5);
+    const { params, state } = await pkceRequest(client, { prompt: 'login' });
+    const resume = server.url(locationOf(await browserGet(authorizeUrl(params), cookie)).searchParams.get('return_to')!);
+    for (let round = 0; round < 3; round++) expect(locationOf(await browserGet(resume, cookie)).pathname).toBe('/signin');
+    expect(clientError(await browserGet(resume, cookie), state).error).toBe('login_required');
+  });
+
+  it('re-authenticates when max_age has passed, and reports auth_time', async () => {
+    const { user, cookie } = await signedInUser(runtime);
+    runtime.clock.advance(120);
+    const stale = await pkceRequest(client, { max_age: '60' });
+    expect(locationOf(await browserGet(authorizeUrl(stale.params), cookie)).pathname).toBe('/signin');
+    const fine = await pkceRequest(client, { max_age: '600' });
+    const callback = locationOf(await browserGet(authorizeUrl(fine.params), cookie));
+    const config = await discover(server, client);
+    runtime.clock.set(new Date());
+    const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: fine.verifier, expectedState: fine.state, expectedNonce: fine.nonce, maxAge: 600 });
+    expect(tokens.claims()!.sub).toBe(user.id);
+    expect(typeof tokens.claims()!.auth_time).toBe('number');
+  });
+});
+
+describe('assurance: acr_values step-up', () => {
+  it('sends a password+TOTP session to sign in again with a passkey for acr_values=phishing-resistant', async () => {
+    const { user, cookie } = await signedInUser(runtime, ['pwd', 'otp', 'mfa']);
+    runtime.clock.advance(1);
+    const { params, verifier } = await pkceRequest(client, { acr_values: ACR_PHISHING_RESISTANT });
+    const signin = locationOf(await browserGet(authorizeUrl(params), cookie));
+    expect(signin.pathname).toBe('/signin');
+    expect(signin.searchParams.get('acr')).toBe('phishing-resistant');
+
+    const passkey = await sessionCookie(runtime, user, ['hwk', 'user']);
+    const callback = locationOf(await browserGet(server.url(signin.searchParams.get('return_to')!), passkey));
+    const code = callback.searchParams.get('code');
+    expect(code).toBeTruthy();
+    const token = await postForm(server.url('/token'), { grant_type: 'authorization_code', code: code!, redirect_uri: REDIRECT_URI, code_verifier: verifier }, basicAuth(client));
+    expect(token.status).toBe(200);
+    expect(JSON.parse(Buffer.from((token.body.id_token as string).split('.')[1]!, 'base64url').toString())).toMatchObject({ acr: ACR_PHISHING_RESISTANT, amr: ['hwk', 'user'] });
+  });
+
+  it('refuses with unmet_authentication_requirements when the new sign-in is still not a passkey', async () => {
+    const { user, cookie } = await signedInUser(runtime, ['pwd', 'otp', 'mfa']);
+    runtime.clock.advance(1);
+    const { params, state } = await pkceRequest(client, { acr_values: ACR_PHISHING_RESISTANT });
+    const signin = locationOf(await browserGet(authorizeUrl(params), cookie));
+    const again = await sessionCookie(runtime, user, ['pwd', 'otp', 'mfa']);
+    expect(clientError(await browserGet(server.url(signin.searchParams.get('return_to')!), again), state).error).toBe('unmet_authentication_requirements');
+  });
+
+  it('accepts password+TOTP for acr_values=mfa, and a passkey for "mfa phishing-resistant"', async () => {
+    const mfa = await pkceRequest(client, { acr_values: ACR_MFA });
+    expect((await authorizeWithSession(server, mfa.params, totpUser.cookie)).searchParams.get('code')).toBeTruthy();
+    const either = await pkceRequest(client, { acr_values: `${ACR_MFA} ${ACR_PHISHING_RESISTANT}` });
+    expect((await authorizeWithSession(server, either.params, totpUser.cookie)).searchParams.get('code')).toBeTruthy();
+  });
+
+  it('steps up for a client registered to require phishing resistance, without acr_values', async () => {
+    const strict = await registerWebClient(runtime, { required_acr: ACR_PHISHING_RESISTANT });
+    const { params, state } = await pkceRequest(strict, { prompt: 'none' });
+    expect(clientError(await browserGet(authorizeUrl(params), totpUser.cookie), state).error).toBe('login_required');
+    const interactive = await pkceRequest(strict);
+    expect(locationOf(await browserGet(authorizeUrl(interactive.params), totpUser.cookie)).searchParams.get('acr')).toBe('phishing-resistant');
+    expect((await authorizeWithSession(server, interactive.params, passkeyUser.cookie)).searchParams.get('code')).toBeTruthy();
+  });
+});
+
+describe('consent', () => {
+  it('asks once for a third-party client, naming it and the scopes, and remembers the answer', async () => {
+    const { user, cookie } = await signedInUser(runtime);
+    const first = await pkceRequest(thirdParty, { scope: 'openid email' });
+    const page = await browserGet(authorizeUrl(first.params), cookie);
+    expect(page.status).toBe(200);
+    // The form's submission ends in a redirect to the client: form-action allows exactly its origin.
+    expect(page.headers.get('content-security-policy')).toContain("form-action 'self' http://127.0.0.1:8765;");
+    const html = await page.text();
+    expect(html).toContain('Ministry Wiki');
+    expect(html).toContain('Your e-mail address');
+    const requestId = /name="request" value="([^"]+)"/.exec(html)![1]!;
+
+    const allowed = await fetch(server.url('/authorize/consent'), { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, origin: server.issuer }, body: new URLSearchParams({ request: requestId, decision: 'allow' }) });
+    expect(locationOf(allowed).searchParams.get('code')).toBeTruthy();
+    expect(await runtime.db.selectFrom('oauth_consents').select('scope').where('user_id', '=', user.id).where('client_id', '=', thirdParty.client_id).executeTakeFirst()).toEqual({ scope: 'openid email' });
+    const audit = await runtime.db.selectFrom('audit_log').select('action').where('action', '=', 'oidc.consent_granted').where('subject', '=', `client:${thirdParty.client_id}`).execute();
+    expect(audit.length).toBeGreaterThan(0);
+
+    const second = await pkceRequest(thirdParty, { scope: 'openid email' });
+    expect((await authorizeWithSession(server, second.params, cookie)).searchParams.get('code')).toBeTruthy();
+    // A wider scope asks again.
+    expect((await browserGet(authorizeUrl((await pkceRequest(thirdParty, { scope: 'openid email profile' })).params), cookie)).status).toBe(200);
+  });
+
+  it('returns access_denied when the user denies', async () => {
+    const { cookie } = await signedInUser(runtime);
+    const { params, state } = await pkceRequest(thirdParty);
+    const requestId = /name="request" value="([^"]+)"/.exec(await (await browserGet(authorizeUrl(params), cookie)).text())![1]!;
+    const denied = await fetch(server.url('/authorize/consent'), { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie }, body: new URLSearchParams({ request: requestId, decision: 'deny' }) });
+    expect(clientError(denied, state).error).toBe('access_denied');
+  });
+
+  it('refuses a consent form posted from another origin (CSRF)', async () => {
+    const { cookie } = await signedInUser(runtime);
+    const { params } = await pkceRequest(thirdParty);
+    const requestId = /name="request" value="([^"]+)"/.exec(await (await browserGet(authorizeUrl(params), cookie)).text())![1]!;
+    const forged = await fetch(server.url('/authorize/consent'), { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, origin: 'https://evil.example' }, body: new URLSearchParams({ request: requestId, decision: 'allow' }) });
+    expect(forged.status).toBe(403);
+  });
+
+  it('asks even a first-party client when prompt=consent', async () => {
+    const { params } = await pkceRequest(client, { prompt: 'consent' });
+    const page = await browserGet(authorizeUrl(params), passkeyUser.cookie);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('Test Portal');
+  });
+});
+
+describe('pushed authorization requests (RFC 9126)', () => {
+  it('validates at push time and answers errors as JSON', async () => {
+    const { params } = await pkceRequest(client, { redirect_uri: 'https://evil.example/cb' });
+    const pushed = await postForm(server.url('/par'), params, basicAuth(client));
+    expect(pushed.status).toBe(400);
+    expect(pushed.body.error).toBe('invalid_request');
+    const plain = await postForm(server.url('/par'), { ...(await pkceRequest(client)).params, code_challenge_method: 'plain' }, basicAuth(client));
+    expect(plain.body.error).toBe('invalid_request');
+  });
+
+  it('refuses a request_uri used by another client, or unknown', async () => {
+    const pushed = await postForm(server.url('/par'), (await pkceRequest(client)).params, basicAuth(client));
+    expect(pushed.status).toBe(201);
+    expect(pushed.body.expires_in).toBe(60);
+    const stolen = await browserGet(authorizeUrl({ client_id: thirdParty.client_id, request_uri: pushed.body.request_uri as string }), passkeyUser.cookie);
+    expect(await errorPage(stolen)).toContain('invalid_request_uri');
+    await errorPage(await browserGet(authorizeUrl({ client_id: client.client_id, request_uri: 'urn:ietf:params:oauth:request_uri:nope' }), passkeyUser.cookie));
+  });
+
+  it('expires a request_uri after its lifetime', async () => {
+    const pushed = await postForm(server.url('/par'), (await pkceRequest(client)).params, basicAuth(client));
+    runtime.clock.advance(61);
+    await errorPage(await browserGet(authorizeUrl({ client_id: client.client_id, request_uri: pushed.body.request_uri as string }), passkeyUser.cookie));
+    runtime.clock.set(new Date());
+  });
+});
+

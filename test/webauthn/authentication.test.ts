@@ -1,0 +1,235 @@
+import { describe, expect, it } from 'vitest';
+import { hashToken, keyedHash } from '../../src/crypto/random.js';
+import { ACR_PHISHING_RESISTANT } from '../../src/sessions/service.js';
+import { SoftAuthenticator } from '../support/soft-authenticator.js';
+import { createTestRuntime } from '../support/runtime.js';
+import { authenticationOptions, browser, enroll, lastAudit, origin, reauthenticate, reauthenticationOptions, signIn, TEST_ENV } from './ceremony.js';
+
+const runtime = await createTestRuntime({ env: TEST_ENV });
+
+const credentialRow = (credentialId: string) => runtime.db.selectFrom('webauthn_credentials').selectAll().where('credential_id', '=', credentialId).executeTakeFirstOrThrow();
+const liveSessions = (userId: string) => runtime.db.selectFrom('sessions').selectAll().where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
+
+describe('usernameless sign-in', () => {
+  it('offers options without allowCredentials that require user verification', async () => {
+    const options = await authenticationOptions(browser(runtime));
+    expect(options.allowCredentials).toEqual([]);
+    expect(options.userVerification).toBe('required');
+    expect(options.rpId).toBe('localhost');
+    const row = await runtime.db.selectFrom('webauthn_challenges').selectAll().where('challenge_hash', '=', hashToken(options.challenge)).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ ceremony: 'authentication', user_id: null, used_at: null });
+  });
+
+  it('signs in with a discoverable passkey, records hwk+user, and moves the counter and last-used time', async () => {
+    const { authenticator, user } = await enroll(runtime);
+    runtime.clock.advance(60);
+    const client = browser(runtime);
+    const reply = await signIn(runtime, client, authenticator);
+    expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+    expect(reply.body).toMatchObject({ user: { id: user.id }, amr: ['hwk', 'user'], acr: ACR_PHISHING_RESISTANT, redirect_to: '/account' });
+    const session = await runtime.db.selectFrom('sessions').selectAll().where('token_hash', '=', hashToken(client.state.cookie!)).executeTakeFirstOrThrow();
+    expect(session.amr).toEqual(['hwk', 'user']);
+    const stored = await credentialRow(authenticator.credentials[0]!.id);
+    expect(stored.sign_count).toBe(1);
+    expect(stored.last_used_at).toEqual(runtime.clock.now());
+    expect(await lastAudit(runtime, 'signin.succeeded')).toMatchObject({ subject: `user:${user.id}`, details: expect.objectContaining({ method: 'passkey' }) });
+  });
+
+  it('records swk for a synced passkey', async () => {
+    const { authenticator } = await enroll(runtime, { authenticator: { backupEligible: true } });
+    const reply = await signIn(runtime, browser(runtime), authenticator);
+    expect(reply.body.amr).toEqual(['swk', 'user']);
+  });
+
+  it('rotates the session id at sign-in and ends the session the browser had', async () => {
+    const { authenticator, client, user } = await enroll(runtime);
+    const before = client.state.cookie!;
+    const reply = await signIn(runtime, client, authenticator);
+    expect(reply.status).toBe(200);
+    expect(client.state.cookie).not.toBe(before);
+    const old = await runtime.db.selectFrom('sessions').selectAll().where('token_hash', '=', hashToken(before)).executeTakeFirstOrThrow();
+    expect(old.revoked_reason).toBe('replaced_at_sign_in');
+    expect(await liveSessions(user.id)).toHaveLength(1);
+  });
+
+  it('accepts authenticators whose counter stays at zero', async () => {
+    const { authenticator } = await enroll(runtime);
+    for (let i = 0; i < 2; i++) expect((await signIn(runtime, browser(runtime), authenticator, { overrides: { signCount: 0 } })).status).toBe(200);
+  });
+
+  it('accepts the messenger app’s native origin when it is configured', async () => {
+    const appOrigin = 'android:apk-key-hash:Ahk2f2G2bW1nX1F5c2lnbmF0dXJlX2hhc2g';
+    const withApp = await createTestRuntime({ env: { ...TEST_ENV, WARTA_ALLOWED_ORIGINS: appOrigin } });
+    const { authenticator } = await enroll(withApp);
+    const client = browser(withApp);
+    const options = await authenticationOptions(client);
+    const credential = authenticator.getAssertion(options, { origin: appOrigin });
+    expect((await client.post('/api/webauthn/authentication/verify', { credential })).status).toBe(200);
+  });
+});
+
+describe('username-first sign-in', () => {
+  it('lists the account’s passkeys and binds the challenge to the account', async () => {
+    const { authenticator, user } = await enroll(runtime);
+    const client = browser(runtime);
+    const options = await authenticationOptions(client, user.username.toUpperCase());
+    expect(options.allowCredentials).toEqual([{ id: authenticator.credentials[0]!.id, type: 'public-key', transports: ['internal'] }]);
+    const row = await runtime.db.selectFrom('webauthn_challenges').selectAll().where('challenge_hash', '=', hashToken(options.challenge)).executeTakeFirstOrThrow();
+    expect(row.user_id).toBe(user.id);
+    const credential = authenticator.getAssertion(options, { origin: origin(runtime) });
+    expect((await client.post('/api/webauthn/authentication/verify', { credential })).status).toBe(200);
+  });
+
+  it('answers an unknown username with a decoy credential, indistinguishable in shape', async () => {
+    const options = await authenticationOptions(browser(runtime), 'nobody@example.gov');
+    expect(options.allowCredentials).toEqual([{ id: keyedHash(runtime.tokenHashKey, 'decoy-credential:nobody@example.gov'), type: 'public-key', transports: ['internal', 'hybrid'] }]);
+    const again = await authenticationOptions(browser(runtime), 'nobody@example.gov');
+    expect(again.allowCredentials).toEqual(options.allowCredentials);
+  });
+
+  it('refuses another account’s passkey on a challenge bound to an account', async () => {
+    const alice = await enroll(runtime);
+    const bob = await enroll(runtime);
+    const client = browser(runtime);
+    const options = await authenticationOptions(client, alice.user.username);
+    const credential = bob.authenticator.getAssertion({ ...options, allowCredentials: [] }, { origin: origin(runtime) });
+    const reply = await client.post('/api/webauthn/authentication/verify', { credential });
+    expect(reply.status).toBe(401);
+    expect(reply.body.error).toBe('credential_not_allowed');
+    expect(client.state.cookie).toBeUndefined();
+  });
+});
+
+describe('clone detection', () => {
+  it('blocks a passkey whose signature counter goes backwards, audits it, and sends the user to the recovery desk', async () => {
+    const { authenticator, user } = await enroll(runtime);
+    expect((await signIn(runtime, browser(runtime), authenticator, { overrides: { signCount: 10 } })).status).toBe(200);
+    const cloned = await signIn(runtime, browser(runtime), authenticator, { overrides: { signCount: 9 } });
+    expect(cloned.status).toBe(403);
+    expect(cloned.body.error).toBe('credential_blocked');
+    expect(cloned.body.error_description).toMatch(/recovery desk/);
+
+    const stored = await credentialRow(authenticator.credentials[0]!.id);
+    expect(stored.blocked_reason).toBe('sign_count_regressed');
+    expect(stored.sign_count).toBe(10);
+    expect(await lastAudit(runtime, 'passkey.blocked')).toMatchObject({ subject: `user:${user.id}`, outcome: 'failure', details: expect.objectContaining({ stored_sign_count: 10, presented_sign_count: 9 }) });
+
+    // The genuine authenticator is refused too until the recovery desk acts.
+    const later = await signIn(runtime, browser(runtime), authenticator, { overrides: { signCount: 11 } });
+    expect(later.body.error).toBe('credential_blocked');
+    expect(await liveSessions(user.id)).toHaveLength(2); // enrollment + the first sign-in; none from the clone
+  });
+
+  it('treats a repeated non-zero counter as a clone', async () => {
+    const { authenticator } = await enroll(runtime);
+    expect((await signIn(runtime, browser(runtime), authenticator, { overrides: { signCount: 5 } })).status).toBe(200);
+    expect((await signIn(runtime, browser(runtime), authenticator, { overrides: { signCount: 5 } })).body.error).toBe('credential_blocked');
+  });
+
+  it('does not let a forged assertion with a low counter block someone else’s passkey', async () => {
+    const { authenticator } = await enroll(runtime);
+    expect((await signIn(runtime, browser(runtime), authenticator, { overrides: { signCount: 10 } })).status).toBe(200);
+    const forged = await signIn(runtime, browser(runtime), authenticator, { overrides: { signCount: 1, corruptSignature: true } });
+    expect(forged.body.error).toBe('signature_invalid');
+    expect((await credentialRow(authenticator.credentials[0]!.id)).blocked_at).toBeNull();
+    expect((await signIn(runtime, browser(runtime), authenticator, { overrides: { signCount: 11 } })).status).toBe(200);
+  });
+
+  it('refuses a passkey whose backup eligibility changed since registration', async () => {
+    const { authenticator } = await enroll(runtime);
+    const impostor = new SoftAuthenticator({ backupEligible: true });
+    impostor.credentials.push({ ...authenticator.credentials[0]! });
+    const reply = await signIn(runtime, browser(runtime), impostor);
+    expect(reply.status).toBe(401);
+    expect(reply.body.error).toBe('backup_eligibility_changed');
+  });
+});
+
+describe('re-authentication', () => {
+  it('offers only the user’s own passkeys and records a fresh auth_time, amr and acr on the session', async () => {
+    const { authenticator, client, user } = await enroll(runtime);
+    const session = await runtime.db.selectFrom('sessions').selectAll().where('token_hash', '=', hashToken(client.state.cookie!)).executeTakeFirstOrThrow();
+    runtime.clock.advance(600);
+    const options = await reauthenticationOptions(client);
+    expect(options.allowCredentials!.map((c) => c.id)).toEqual([authenticator.credentials[0]!.id]);
+    const credential = authenticator.getAssertion(options, { origin: origin(runtime) });
+    const reply = await client.post('/api/webauthn/reauthentication/verify', { credential });
+    expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+    expect(reply.body).toMatchObject({ auth_time: runtime.clock.now().toISOString(), amr: ['hwk', 'user'], acr: ACR_PHISHING_RESISTANT });
+    const updated = await runtime.db.selectFrom('sessions').selectAll().where('id', '=', session.id).executeTakeFirstOrThrow();
+    expect(updated.auth_time).toEqual(runtime.clock.now());
+    expect(await lastAudit(runtime, 'session.reauthenticated')).toMatchObject({ subject: `user:${user.id}` });
+  });
+
+  it('refuses another user’s passkey and another session’s challenge', async () => {
+    const alice = await enroll(runtime);
+    const bob = await enroll(runtime);
+    const options = await reauthenticationOptions(alice.client);
+    const bobs = bob.authenticator.getAssertion({ ...options, allowCredentials: [] }, { origin: origin(runtime) });
+    const refused = await alice.client.post('/api/webauthn/reauthentication/verify', { credential: bobs });
+    expect(refused.status).toBe(401);
+    expect(refused.body.error).toBe('credential_not_allowed');
+
+    const fresh = await reauthenticationOptions(alice.client);
+    const alices = alice.authenticator.getAssertion(fresh, { origin: origin(runtime) });
+    const elsewhere = await bob.client.post('/api/webauthn/reauthentication/verify', { credential: alices });
+    expect(elsewhere.body.error).toBe('challenge_foreign');
+  });
+
+  it('needs a session', async () => {
+    const reply = await browser(runtime).post('/api/webauthn/reauthentication/options', {});
+    expect(reply.status).toBe(401);
+    expect(reply.body.error).toBe('login_required');
+  });
+
+  it('runs with the helper used by the account tests', async () => {
+    const { authenticator, client } = await enroll(runtime);
+    expect((await reauthenticate(runtime, client, authenticator)).status).toBe(200);
+  });
+});
+
+describe('rate limits', () => {
+  it('backs off an account after repeated failures, even for a valid passkey, and forgets them after a success', async () => {
+    const { authenticator, user } = await enroll(runtime);
+    for (let i = 0; i < 6; i++) {
+      const reply = await signIn(runtime, browser(runtime), authenticator, { overrides: { corruptSignature: true } });
+      expect(reply.body.error).toBe('signature_invalid');
+    }
+    const throttled = await signIn(runtime, browser(runtime), authenticator);
+    expect(throttled.status).toBe(429);
+    expect(throttled.body.error).toBe('too_many_attempts');
+    expect(Number(throttled.headers.get('retry-after'))).toBeGreaterThan(0);
+    const counter = await runtime.db.selectFrom('rate_limits').selectAll().where('key', '=', `signin:user:${user.id}`).executeTakeFirstOrThrow();
+    expect(counter.failures).toBe(6);
+
+    runtime.clock.advance(3);
+    expect((await signIn(runtime, browser(runtime), authenticator)).status).toBe(200);
+    expect(await runtime.db.selectFrom('rate_limits').selectAll().where('key', '=', `signin:user:${user.id}`).executeTakeFirst()).toBeUndefined();
+  });
+
+  it('backs off a client address after repeated failures', async () => {
+    const { authenticator } = await enroll(runtime);
+    const attacker = browser(runtime);
+    for (let i = 0; i < 31; i++) {
+      const reply = await attacker.post('/api/webauthn/authentication/verify', { credential: { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: {} } });
+      expect(reply.status).toBe(400);
+    }
+    const throttled = await signIn(runtime, attacker, authenticator);
+    expect(throttled.status).toBe(429);
+    expect((await signIn(runtime, browser(runtime), authenticator)).status).toBe(200);
+  });
+
+  it('audits failed sign-ins with the reason', async () => {
+    const { authenticator, user } = await enroll(runtime);
+    await signIn(runtime, browser(runtime), authenticator, { overrides: { corruptSignature: true } });
+    expect(await lastAudit(runtime, 'signin.failed')).toMatchObject({ subject: `user:${user.id}`, outcome: 'failure', details: expect.objectContaining({ method: 'passkey', reason: 'signature_invalid' }) });
+  });
+
+  it('refuses a disabled account', async () => {
+    const { authenticator, user } = await enroll(runtime);
+    await runtime.db.updateTable('users').set({ status: 'disabled' }).where('id', '=', user.id).execute();
+    const reply = await signIn(runtime, browser(runtime), authenticator);
+    expect(reply.status).toBe(403);
+    expect(reply.body.error).toBe('account_disabled');
+  });
+});

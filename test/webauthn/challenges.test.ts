@@ -1,0 +1,57 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { hashToken } from '../../src/crypto/random.js';
+import { consumeChallenge, issueChallenge } from '../../src/webauthn/challenges.js';
+import { openRuntime } from '../../src/runtime.js';
+import { createTestRuntime, createTestUser, testConfig } from '../support/runtime.js';
+
+const runtime = await createTestRuntime();
+
+describe('ceremony challenges', () => {
+  it('are 256-bit, stored only as a hash, and spent once', async () => {
+    const { challenge, row } = await issueChallenge(runtime.db, runtime, { ceremony: 'authentication' });
+    expect(Buffer.from(challenge, 'base64url')).toHaveLength(32);
+    expect(row.challenge_hash).toBe(hashToken(challenge));
+    expect((await consumeChallenge(runtime.db, runtime.clock, { challenge, ceremony: 'authentication' })).id).toBe(row.id);
+    await expect(consumeChallenge(runtime.db, runtime.clock, { challenge, ceremony: 'authentication' })).rejects.toMatchObject({ code: 'challenge_used', status: 400 });
+  });
+
+  it('are bound to their ceremony, user and session; a foreign attempt leaves them unspent', async () => {
+    const user = await createTestUser(runtime);
+    const other = await createTestUser(runtime);
+    const { challenge } = await issueChallenge(runtime.db, runtime, { ceremony: 'registration', binding: { userId: user.id } });
+    await expect(consumeChallenge(runtime.db, runtime.clock, { challenge, ceremony: 'authentication' })).rejects.toMatchObject({ code: 'challenge_foreign' });
+    await expect(consumeChallenge(runtime.db, runtime.clock, { challenge, ceremony: 'registration', binding: { userId: other.id } })).rejects.toMatchObject({ code: 'challenge_foreign' });
+    expect((await consumeChallenge(runtime.db, runtime.clock, { challenge, ceremony: 'registration', binding: { userId: user.id } })).user_id).toBe(user.id);
+  });
+
+  it('expire after WARTA_CHALLENGE_TTL_SECONDS', async () => {
+    const { challenge } = await issueChallenge(runtime.db, runtime, { ceremony: 'authentication' });
+    runtime.clock.advance(300);
+    await expect(consumeChallenge(runtime.db, runtime.clock, { challenge, ceremony: 'authentication' })).rejects.toMatchObject({ code: 'challenge_expired' });
+  });
+
+  it('are purged an hour after they expire, when new ones are issued', async () => {
+    const { row } = await issueChallenge(runtime.db, runtime, { ceremony: 'authentication' });
+    runtime.clock.advance(300 + 3600 + 1);
+    await issueChallenge(runtime.db, runtime, { ceremony: 'authentication' });
+    expect(await runtime.db.selectFrom('webauthn_challenges').select('id').where('id', '=', row.id).execute()).toEqual([]);
+  });
+
+  it('survive a restart: the ceremony finishes after the server process reopens the database', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'warta-restart-'));
+    const config = testConfig(runtime.databaseUrl ? { DATABASE_URL: runtime.databaseUrl } : {});
+    const before = await openRuntime(config, { clock: runtime.clock, pgliteDir: dir });
+    const { challenge } = await issueChallenge(before.db, before, { ceremony: 'authentication' });
+    await before.close();
+    const after = await openRuntime(config, { clock: runtime.clock, pgliteDir: dir });
+    try {
+      expect((await consumeChallenge(after.db, after.clock, { challenge, ceremony: 'authentication' })).used_at).toEqual(runtime.clock.now());
+    } finally {
+      await after.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
