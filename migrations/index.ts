@@ -5,6 +5,7 @@ import * as m0003 from './0003_totp_passwords.js';
 import * as m0004 from './0004_oidc.js';
 import * as m0006 from './0006_security_events.js';
 import * as m0007 from './0007_recovery.js';
+import * as m0008 from './0008_devices.js';
 
 /**
  * Every migration, by name. Listed explicitly (not read from the folder) so the
@@ -17,4 +18,5 @@ export const migrations: Record<string, Migration> = {
   '0004_oidc': m0004,
   '0006_security_events': m0006,
   '0007_recovery': m0007,
+  '0008_devices': m0008,
 };

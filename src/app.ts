@@ -1,10 +1,9 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { requestId } from 'hono/request-id';
 import { jwksRoutes } from './crypto/routes.js';
 import { type AppEnv, clientIp } from './http/context.js';
 import { errorResponse } from './http/error-handler.js';
-import { WartaError } from './http/errors.js';
+import { bodyLimit } from './http/body-limit.js';
 import { healthRoutes } from './http/health.js';
 import { sameOrigin } from './http/same-origin.js';
 import { securityHeaders } from './http/security-headers.js';
@@ -16,6 +15,7 @@ import { eventReceiverRoutes } from './events/routes.js';
 import { passwordRoutes } from './passwords/routes.js';
 import { totpRoutes } from './totp/routes.js';
 import { recoveryPages } from './recovery/pages.js';
+import { devicesRoutes } from './devices/routes.js';
 import { recoveryRoutes } from './recovery/routes.js';
 import type { Deps } from './runtime.js';
 import { staticRoutes } from './ui/static.js';
@@ -40,7 +40,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
     deps.log.info({ requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started), ip: c.get('clientIp') }, 'request');
   });
   app.use(securityHeaders({ hsts: deps.config.secureCookies }));
-  app.use(bodyLimit({ maxSize: deps.config.bodyLimitBytes, onError: () => { throw new WartaError(413, 'request_too_large', `the request body is larger than ${deps.config.bodyLimitBytes} bytes`); } }));
+  app.use(bodyLimit(deps.config.bodyLimitBytes));
   app.use(sameOrigin({ origin: deps.config.origin, exempt: CROSS_ORIGIN_ENDPOINTS }));
 
   app.route('/', healthRoutes());
@@ -56,6 +56,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   authenticated.route('/', webauthnRoutes());
   authenticated.route('/', webauthnPages());
   authenticated.route('/', accountRoutes());
+  authenticated.route('/', devicesRoutes(deps));
   authenticated.route('/', passwordRoutes());
   authenticated.route('/', totpRoutes());
   authenticated.route('/', recoveryRoutes());

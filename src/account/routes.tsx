@@ -13,6 +13,11 @@ import { removePasskey, renamePasskey } from './passkeys.js';
 import { countSignInMethods } from './sign-in-methods.js';
 import { RECOVERY_ACCOUNT_SCRIPT, RecoveryNotice } from '../recovery/pages.js';
 import { openCasesOf } from '../recovery/people.js';
+import { bannerRevokeHref, DEVICES_DONE, DEVICES_SCRIPT, DevicesSection, SessionsSection, SignInsSection } from '../devices/pages.js';
+import { devicesText } from '../devices/messages.js';
+import { accountSecurityOverview } from '../devices/service.js';
+import { SecurityEventBanner } from '../events/banner.js';
+import { recentSecurityEvents } from '../events/recent.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -33,15 +38,20 @@ export function accountRoutes() {
     const user = c.get('user')!;
     const passkeys = await listPasskeys(c.get('deps').db, user.id);
     const recoveries = await openCasesOf(c.get('deps').db, user.id);
+    const security = await accountSecurityOverview(c.get('deps'), user.id, { sessionId: session.id });
+    const securityEvents = await recentSecurityEvents(c.get('deps').db, user.id, c.get('deps').clock.now());
+    const devicesDone = DEVICES_DONE[c.req.query('done') as keyof typeof DEVICES_DONE] as (typeof DEVICES_DONE)[keyof typeof DEVICES_DONE] | undefined;
     const done = DONE[c.req.query('done') as keyof typeof DONE] as (typeof DONE)[keyof typeof DONE] | undefined;
-    return renderPage(c, { title: (t) => accountText(t, 'account.title'), scripts: ['/static/vendor/simplewebauthn-browser.js', '/static/webauthn-common.js', '/static/account.js', RECOVERY_ACCOUNT_SCRIPT] }, ({ t, locale }) => (
+    return renderPage(c, { title: (t) => accountText(t, 'account.title'), scripts: ['/static/vendor/simplewebauthn-browser.js', '/static/webauthn-common.js', '/static/account.js', RECOVERY_ACCOUNT_SCRIPT, DEVICES_SCRIPT] }, ({ t, locale }) => (
       <section id="account" data-messages={JSON.stringify({ ...clientMessages(t), reauth: accountText(t, 'account.reauth'), reauth_needed: accountText(t, 'account.reauth_needed'), reauthentication_required: accountText(t, 'account.reauth_needed'), no_passkey: accountText(t, 'account.reauth_needed') })}>
         <h1>{accountText(t, 'account.title')}</h1>
         <RecoveryNotice t={t} locale={locale} cases={recoveries} />
+        <SecurityEventBanner events={securityEvents} locale={locale} revokeHref={bannerRevokeHref(new Set(security.devices.map((d) => d.id)))} />
         <p>{accountText(t, 'account.signed_in_as', { name: user.display_name, username: user.username })}</p>
         <p id="status" role="status" aria-live="polite" class={done ? 'ok' : ''}>
           {done ? accountText(t, done) : ''}
         </p>
+        {devicesDone ? <p class="ok" role="status">{devicesText(t, devicesDone)}</p> : null}
 
         <h2 id="passkeys-heading">{accountText(t, 'account.passkeys')}</h2>
         {passkeys.length ? <PasskeyTable passkeys={passkeys} t={t} locale={locale} /> : <p>{accountText(t, 'account.no_passkeys')}</p>}
@@ -73,6 +83,10 @@ export function accountRoutes() {
             <a href="/account/password">{accountText(t, 'account.password')}</a>
           </li>
         </ul>
+
+        <DevicesSection devices={security.devices} t={t} locale={locale} />
+        <SessionsSection sessions={security.sessions} t={t} locale={locale} />
+        <SignInsSection signIns={security.sign_ins} t={t} locale={locale} />
       </section>
     ));
   });

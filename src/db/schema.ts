@@ -36,6 +36,7 @@ export interface Database {
   oauth_revoked_access_tokens: OAuthRevokedAccessTokensTable;
   backchannel_logouts: BackchannelLogoutsTable;
   recovery_cases: RecoveryCasesTable;
+  devices: DevicesTable;
 }
 
 /** jsonb columns: written as a JSON string, read back parsed. */
@@ -482,3 +483,20 @@ export interface RecoveryCasesTable {
 }
 
 export type RecoveryCase = Selectable<RecoveryCasesTable>;
+
+/** What the user sees of one refresh-token family (oauth_grants row): src/devices/. Keyed by the grant, so the device id is the grant id. */
+export interface DevicesTable {
+  grant_id: string;
+  user_id: string;
+  /** From the client's `device_name` authorization parameter, else "Client on Platform"; the user may rename it. */
+  name: string;
+  platform: string;
+  user_agent: string | null;
+  first_ip: string | null;
+  last_ip: string | null;
+  created_at: Date;
+  /** Sign-in, then every refresh. */
+  last_used_at: Date;
+}
+
+export type Device = Selectable<DevicesTable>;

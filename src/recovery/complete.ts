@@ -7,8 +7,7 @@
  */
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import type { Transaction } from 'kysely';
-import type { AuditContext } from '../audit/audit.js';
-import { appendAudit } from '../audit/audit.js';
+import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { hashToken } from '../crypto/random.js';
 import type { Database, RecoveryCase, Session, User, WebauthnCredential } from '../db/schema.js';
 import { raiseSecurityEvent } from '../events/raise.js';

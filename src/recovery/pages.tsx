@@ -196,7 +196,7 @@ export function recoveryPages() {
         <h2>{rt(page.t, 'rc.console.search_title')}</h2>
         <form method="get" action="/recovery" role="search">
           <label for="q">{rt(page.t, 'rc.console.search_label')}</label>
-          <input id="q" name="q" type="search" value={query} maxlength={100} autocomplete="off" />
+          <input id="q" name="q" type="text" enterkeyhint="search" value={query} maxlength={100} autocomplete="off" />
           <button type="submit">{rt(page.t, 'rc.console.search_button')}</button>
         </form>
         {searchError ? <p class="error">{searchError.description}</p> : null}

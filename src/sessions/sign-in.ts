@@ -1,6 +1,7 @@
 import type { Transaction } from 'kysely';
 import { appendAudit } from '../audit/audit.js';
 import type { Database, Session } from '../db/schema.js';
+import { endSessionGrants } from '../oidc/grants.js';
 import { type AppContext, auditContext } from '../http/context.js';
 import { clearSessionCookie, readSessionCookie, writeSessionCookie } from './cookie.js';
 import { revokeSession, startSession } from './service.js';
@@ -32,6 +33,8 @@ export async function signOut(c: AppContext): Promise<void> {
   if (session) {
     await deps.db.transaction().execute(async (trx) => {
       await revokeSession(trx, deps.clock, session.id, 'signed_out');
+      // Relying parties signed in through this session hear of it (back-channel logout outbox).
+      await endSessionGrants(trx, deps.clock, session, 'signed_out');
       await appendAudit(trx, deps.clock, auditContext(c), { action: 'signout', subject: `user:${session.user_id}`, details: { session_id: session.id } });
     });
   }

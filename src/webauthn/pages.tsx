@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../http/context.js';
+import { ACR_PHISHING_RESISTANT } from '../sessions/service.js';
 import { signOut } from '../sessions/sign-in.js';
 import { renderPage } from '../ui/render.js';
 import { clientMessages, passkeyText } from './messages.js';
@@ -15,8 +16,13 @@ export function webauthnPages() {
 
   app.get('/signin', (c) => {
     const returnTo = safeReturnPath(c.req.query('return_to'));
-    if (c.get('session')) return c.redirect(returnTo, 303);
-    const passwordLink = returnTo === '/account' ? '/signin/password' : `/signin/password?return_to=${encodeURIComponent(returnTo)}`;
+    // An OIDC client can demand a fresh sign-in (prompt=login, max_age) or a passkey (step-up):
+    // then an existing session is not enough, and the sign-in replaces it.
+    const passkeyRequired = c.req.query('acr') === 'phishing-resistant';
+    const session = c.get('session');
+    const sessionSuffices = session && c.req.query('prompt') !== 'login' && (!passkeyRequired || session.acr === ACR_PHISHING_RESISTANT);
+    if (sessionSuffices) return c.redirect(returnTo, 303);
+    const passwordLink = passkeyRequired ? undefined : returnTo === '/account' ? '/signin/password' : `/signin/password?return_to=${encodeURIComponent(returnTo)}`;
     return renderPage(c, { title: (t) => passkeyText(t, 'signin.title'), scripts: [...SCRIPTS, '/static/webauthn-signin.js'] }, ({ t }) => (
       <section id="signin" data-return-to={returnTo} data-messages={JSON.stringify({ ...clientMessages(t), done: passkeyText(t, 'signin.done') })}>
         <h1>{passkeyText(t, 'signin.title')}</h1>
@@ -38,9 +44,11 @@ export function webauthnPages() {
           </button>
         </form>
         <p id="status" role="status" aria-live="polite"></p>
-        <p>
-          <a href={passwordLink}>{passkeyText(t, 'signin.password_link')}</a>
-        </p>
+        {passwordLink ? (
+          <p>
+            <a href={passwordLink}>{passkeyText(t, 'signin.password_link')}</a>
+          </p>
+        ) : null}
       </section>
     ));
   });

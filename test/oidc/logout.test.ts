@@ -172,3 +172,18 @@ describe('back-channel logout', () => {
     runtime.clock.set(new Date());
   });
 });
+
+describe('signing out of Warta itself', () => {
+  it('ends the grants made in that session and queues their back-channel logouts', async () => {
+    const withBackchannel = await registerWebClient(runtime, { backchannel_logout_uri: 'http://127.0.0.1:8766/bc' });
+    const { cookie, sid } = await signInTo(withBackchannel);
+    const signedOut = await fetch(server.url('/signout'), { method: 'POST', redirect: 'manual', headers: { cookie, origin: server.issuer } });
+    expect(signedOut.status).toBe(303);
+    expect(await sessionRevoked(sid)).toBe(true);
+    const grants = await runtime.db.selectFrom('oauth_grants').select(['revoked_at', 'revoked_reason']).where('session_id', '=', sid).execute();
+    expect(grants.length).toBeGreaterThan(0);
+    for (const grant of grants) expect(grant).toMatchObject({ revoked_reason: 'signed_out' });
+    const queued = await runtime.db.selectFrom('backchannel_logouts').selectAll().execute();
+    expect(JSON.stringify(queued)).toContain(sid);
+  });
+});

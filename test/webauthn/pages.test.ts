@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/crypto/random.js';
 import { safeReturnPath } from '../../src/webauthn/return-path.js';
-import { createTestRuntime } from '../support/runtime.js';
+import { createTestRuntime, createTestUser, sessionCookie, testClient } from '../support/runtime.js';
 import { browser, enroll, lastAudit, TEST_ENV } from './ceremony.js';
 
 const runtime = await createTestRuntime({ env: TEST_ENV });
@@ -56,6 +56,26 @@ describe('sign-in page', () => {
     const reply = await client.get('/signin');
     expect(reply.status).toBe(303);
     expect(reply.headers.get('location')).toBe('/account');
+  });
+
+  it('asks a signed-in user to sign in again when a client demands a fresh sign-in (prompt=login)', async () => {
+    const { client } = await enroll(runtime);
+    const reply = await client.get('/signin?return_to=%2Faccount&prompt=login');
+    expect(reply.status).toBe(200);
+    expect(reply.body.text).toContain('id="passkey-signin"');
+  });
+
+  it('steps a password+TOTP session up to a passkey when a client demands phishing resistance, offering no password route', async () => {
+    const user = await createTestUser(runtime);
+    const cookie = await sessionCookie(runtime, user, ['pwd', 'otp', 'mfa']);
+    const { request } = testClient(runtime);
+    const stepUp = await request('/signin?return_to=%2Fauthorize%2Fresume&acr=phishing-resistant', { cookie });
+    expect(stepUp.status).toBe(200);
+    expect(await stepUp.text()).not.toContain('/signin/password');
+    const passkeyCookie = await sessionCookie(runtime, user, ['hwk', 'user']);
+    const satisfied = await request('/signin?return_to=%2Fauthorize%2Fresume&acr=phishing-resistant', { cookie: passkeyCookie });
+    expect(satisfied.status).toBe(303);
+    expect(satisfied.headers.get('location')).toBe('/authorize/resume');
   });
 });
 

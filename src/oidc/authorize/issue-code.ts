@@ -5,6 +5,7 @@ import type { Session } from '../../db/schema.js';
 import { WartaError } from '../../http/errors.js';
 import type { Deps } from '../../runtime.js';
 import { createGrant } from '../grants.js';
+import { linkDevice } from '../../devices/link.js';
 import type { ValidatedRequest } from './request.js';
 import { completeInteractiveRequest } from './store.js';
 
@@ -31,6 +32,8 @@ export async function issueAuthorizationCode(
       dpopJkt: request.dpopJkt ?? null,
       lifetimeSeconds: deps.config.refreshTokenTtlSeconds,
     });
+    // Every new grant is a new device: audited and raised as device_linked (docs/devices.md).
+    await linkDevice(trx, deps.clock, { grant, requestedName: request.deviceName, context });
     await trx
       .insertInto('oauth_authorization_codes')
       .values({

@@ -37,6 +37,8 @@ export interface ValidatedRequest {
   uiLocales: string | undefined;
   requiredAcr: string | undefined;
   dpopJkt: string | undefined;
+  /** The `device_name` parameter, for the device list (src/devices/). */
+  deviceName?: string | undefined;
 }
 
 /** Errors here must not redirect: they are shown to the user (status 400). */
@@ -72,5 +74,6 @@ export function checkAuthorizationRequest({ client, redirectUri }: ClientRedirec
     uiLocales: params.ui_locales,
     requiredAcr: requiredAcr(params.acr_values, client.required_acr),
     dpopJkt: params.dpop_jkt,
+    deviceName: params.device_name,
   };
 }

@@ -45,6 +45,8 @@ export interface AuthorizationParams {
   request_uri: string | undefined;
   dpop_jkt: string | undefined;
   response_mode: 'query' | undefined;
+  /** Warta extension: the installation's name for the device list (src/devices/); display text only. */
+  device_name?: string | undefined;
 }
 
 /** `request` is known so that it is refused rather than silently ignored. */
@@ -65,6 +67,7 @@ const KNOWN_PARAMS: ReadonlySet<string> = new Set([
   'request_uri',
   'dpop_jkt',
   'response_mode',
+  'device_name',
   'request',
 ]);
 
@@ -100,6 +103,7 @@ export function parseAuthorizationParams(source: AuthorizationParamsSource): Aut
     request_uri: requestUri,
     dpop_jkt: get('dpop_jkt'),
     response_mode: checkResponseMode(get('response_mode')),
+    device_name: get('device_name'),
   };
 }
 

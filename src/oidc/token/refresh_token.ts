@@ -14,6 +14,7 @@ import type { OAuthClient } from '../../db/schema.js';
 import { WartaError } from '../../http/errors.js';
 import type { Deps } from '../../runtime.js';
 import { checkNarrowedScope } from '../checks/scope.js';
+import { recordDeviceUse } from '../../devices/use.js';
 import { SCOPE_CLAIMS, userClaims } from '../claims.js';
 import { type GrantRequest, revokeAfterReuse, type TokenResponse } from './response.js';
 
@@ -54,6 +55,7 @@ export async function refreshTokenGrant({ deps, tokens, client, form, jkt, ip }:
     select id, user_id, scope, auth_time, acr, amr, session_id from old`.execute(deps.db);
   const grant = rows[0];
   if (!grant) return refuse(deps, client, presentedHash, { jkt, ip });
+  await recordDeviceUse(deps.db, deps.clock, { grantId: grant.id, ip });
 
   const scopes = checkNarrowedScope(requestedScope, grant.scope);
   const access = await tokens.issueAccessToken({ client, subject: grant.user_id, scopes, grant, ...(jkt ? { jkt } : {}) });

@@ -1,0 +1,57 @@
+// Account page: sign out a device or a browser session, rename a device.
+// The server does the work (src/devices/); this only calls it and reloads.
+(function () {
+  'use strict';
+  const root = document.getElementById('account');
+  if (!root) return;
+  const warta = window.Warta;
+  const texts = warta.messages(root);
+  const status = document.getElementById('status');
+
+  function reloadWith(done) {
+    window.location.assign('/account?done=' + done);
+  }
+
+  async function run(action, done) {
+    try {
+      await action();
+      reloadWith(done);
+    } catch (error) {
+      warta.showError(status, error, texts);
+    }
+  }
+
+  document.querySelectorAll('button.revoke-device').forEach(function (button) {
+    button.addEventListener('click', function () {
+      const id = button.getAttribute('data-device-id');
+      run(function () {
+        return warta.callJSON('/api/account/devices/' + encodeURIComponent(id), undefined, 'DELETE');
+      }, 'device_revoked');
+    });
+  });
+
+  document.querySelectorAll('button.revoke-session').forEach(function (button) {
+    button.addEventListener('click', async function () {
+      const id = button.getAttribute('data-session-id');
+      try {
+        await warta.callJSON('/api/account/sessions/' + encodeURIComponent(id), undefined, 'DELETE');
+        // Signing out this browser's own session leaves nothing to show here.
+        if (button.getAttribute('data-current') === 'true') window.location.assign('/signin');
+        else reloadWith('session_revoked');
+      } catch (error) {
+        warta.showError(status, error, texts);
+      }
+    });
+  });
+
+  document.querySelectorAll('form.rename-device-form').forEach(function (form) {
+    form.addEventListener('submit', function (event) {
+      event.preventDefault();
+      const id = form.getAttribute('data-device-id');
+      const name = form.querySelector('input[name="name"]').value;
+      run(function () {
+        return warta.callJSON('/api/account/devices/' + encodeURIComponent(id), { name: name }, 'PATCH');
+      }, 'device_renamed');
+    });
+  });
+})();

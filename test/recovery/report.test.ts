@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { sealAuditLog, verifyAuditChain } from '../../src/audit/audit.js';
+import { createTestRuntime } from '../support/runtime.js';
+import { browser, type Reply, signIn, TEST_ENV } from '../webauthn/ceremony.js';
+import { approvedCase, auditRows, caseAuditActions, DESKS, enrollPerson, enrollWithGrant, openedCase, recoveryDesk, redeem } from './support.js';
+
+const runtime = await createTestRuntime({ env: TEST_ENV });
+
+/** An organisation with a completed case (A opened, B approved), then a day later a pending one opened by C, and its admin. */
+async function history() {
+  const desk = await recoveryDesk(runtime);
+  const admin = await enrollPerson(runtime, desk.organisation.id, 'admin');
+  const second = await enrollPerson(runtime, desk.organisation.id);
+  const completed = await approvedCase(desk);
+  const client = browser(runtime);
+  const grant = (await redeem(client, desk.member.user.username, completed.code)).body.grant as string;
+  expect((await enrollWithGrant(runtime, client, grant)).reply.status).toBe(201);
+  const dayOne = runtime.clock.now();
+  runtime.clock.advance(86400);
+  for (const person of [admin, desk.officerC]) expect((await signIn(runtime, person.client, person.authenticator)).status).toBe(200);
+  const pending = await openedCase(desk.officerC, second.user.id);
+  return { desk, admin, second, completedId: completed.caseId, pendingId: pending, dayOne };
+}
+
+const ids = (reply: Reply): string[] => reply.body.cases.map((c: { id: string }) => c.id);
+
+describe('recovery case reports for admins', () => {
+  it('lists the organisation’s cases, newest first, with every step and no secret', async () => {
+    const { admin, desk, completedId, pendingId } = await history();
+    const reply = await admin.client.get('/api/admin/recovery-cases');
+    expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+    expect(ids(reply)).toEqual([pendingId, completedId]);
+    expect(reply.body.cases[1]).toMatchObject({
+      status: 'completed',
+      user: { id: desk.member.user.id },
+      opened: { by: { id: desk.officerA.user.id }, desk: DESKS[0] },
+      approved: { by: { id: desk.officerB.user.id }, desk: DESKS[1] },
+      closed: { by: { id: desk.member.user.id }, reason: 'recovered' },
+      identity_check: { document_type: 'national_id', document_last4: '4KX9' },
+    });
+    expect(reply.body.cases[1].redeemed_at).toEqual(expect.any(String));
+    const text = JSON.stringify(reply.body);
+    expect(text).not.toContain('argon2');
+    expect(text).not.toContain('grant_hash');
+  });
+
+  it('filters by status, date range, officer and user', async () => {
+    const { admin, desk, second, completedId, pendingId, dayOne } = await history();
+    const list = (query: string) => admin.client.get(`/api/admin/recovery-cases?${query}`);
+    expect(ids(await list('status=completed'))).toEqual([completedId]);
+    expect(ids(await list('status=pending,approved'))).toEqual([pendingId]);
+    expect(ids(await list(`from=${encodeURIComponent(new Date(dayOne.getTime() + 1000).toISOString())}`))).toEqual([pendingId]);
+    expect(ids(await list(`to=${encodeURIComponent(new Date(dayOne.getTime() + 1000).toISOString())}`))).toEqual([completedId]);
+    expect(ids(await list(`officer=${desk.officerB.user.id}`))).toEqual([completedId]);
+    expect(ids(await list(`officer=${encodeURIComponent(desk.officerC.user.username)}`))).toEqual([pendingId]);
+    expect(ids(await list(`user=${encodeURIComponent(second.user.username)}`))).toEqual([pendingId]);
+    expect(ids(await list('limit=1'))).toEqual([pendingId]);
+  });
+
+  it('refuses bad filters with a 400 and an unknown person with a 404', async () => {
+    const { admin } = await history();
+    expect((await admin.client.get('/api/admin/recovery-cases?status=done')).body.error).toBe('invalid_request');
+    expect((await admin.client.get('/api/admin/recovery-cases?from=yesterday')).body.error).toBe('invalid_request');
+    expect((await admin.client.get('/api/admin/recovery-cases?limit=0')).body.error).toBe('invalid_request');
+    expect((await admin.client.get('/api/admin/recovery-cases?officer=nobody@example.gov')).status).toBe(404);
+  });
+
+  it('shows only the admin’s own organisation, and only to admins', async () => {
+    const { admin, completedId } = await history();
+    const elsewhere = await history();
+    expect((await signIn(runtime, admin.client, admin.authenticator)).status).toBe(200);
+    expect(ids(await admin.client.get('/api/admin/recovery-cases'))).not.toContain(elsewhere.completedId);
+    expect(ids(await elsewhere.admin.client.get('/api/admin/recovery-cases'))).not.toContain(completedId);
+    const officer = await elsewhere.desk.officerC.client.get('/api/admin/recovery-cases');
+    expect(officer.status).toBe(403);
+    expect((await browser(runtime).get('/api/admin/recovery-cases')).status).toBe(401);
+  });
+
+  it('exports the matching cases as a JSON attachment and audits the export', async () => {
+    const { admin, completedId, desk } = await history();
+    const reply = await admin.client.get('/api/admin/recovery-cases/export?status=completed');
+    expect(reply.status).toBe(200);
+    expect(reply.headers.get('content-disposition')).toBe('attachment; filename="recovery-cases.json"');
+    expect(reply.body).toMatchObject({ organisation_id: desk.organisation.id, cases: [expect.objectContaining({ id: completedId })] });
+    expect((await auditRows(runtime, 'recovery.cases_exported')).at(-1)).toMatchObject({ actor: `user:${admin.user.id}`, subject: `org:${desk.organisation.id}`, details: { count: 1, filters: { status: ['completed'] } } });
+  });
+
+  it('covers every step of a case in the audit log', async () => {
+    const { completedId } = await history();
+    expect(await caseAuditActions(runtime, completedId)).toEqual(['recovery.opened', 'recovery.approved', 'recovery.code_redeemed', 'recovery.completed']);
+    while ((await sealAuditLog(runtime.db, runtime.auditChainKey)) > 0);
+    expect(await verifyAuditChain(runtime.db, runtime.auditChainKey)).toMatchObject({ ok: true, unsealed: 0 });
+  });
+});
