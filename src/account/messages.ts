@@ -1,4 +1,4 @@
-import { catalogue } from '../webauthn/messages.js';
+import { catalogue } from '../ui/i18n.js';
 
 const en = {
   'account.title': 'Your account',

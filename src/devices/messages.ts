@@ -1,4 +1,4 @@
-import { catalogue } from '../webauthn/messages.js';
+import { catalogue } from '../ui/i18n.js';
 
 const en = {
   'devices.heading': 'Signed-in devices',

@@ -1,5 +1,6 @@
 import type { Translate } from '../ui/i18n.js';
-import { catalogue, clientMessages } from '../webauthn/messages.js';
+import { catalogue } from '../ui/i18n.js';
+import { clientMessages } from '../webauthn/messages.js';
 import { pt, TRANSLATED_ERRORS } from '../passwords/messages.js';
 import { minimumLength } from '../passwords/service.js';
 

@@ -48,6 +48,15 @@ export function translator(locale: Locale): Translate {
   };
 }
 
+/**
+ * Registers a capability's messages in both languages and returns a typed
+ * look-up for them (the shared `Translate` only knows the layout's own keys).
+ */
+export function catalogue<K extends string>(messages: { en: Record<K, string>; pl: Record<K, string> }) {
+  addMessages(messages);
+  return (t: Translate, key: K, params?: Record<string, string>): string => t(key as unknown as MessageKey, params);
+}
+
 /** Adds messages for a capability, e.g. `addMessages({ en: {...}, pl: {...} })`. */
 export function addMessages(extra: { en: Record<string, string>; pl: Record<string, string> }): void {
   Object.assign(catalogues.en, extra.en);

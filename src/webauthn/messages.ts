@@ -1,13 +1,4 @@
-import { addMessages, type MessageKey, type Translate } from '../ui/i18n.js';
-
-/**
- * Registers a capability's messages in both languages and returns a typed
- * look-up for them (the shared `Translate` only knows the layout's own keys).
- */
-export function catalogue<K extends string>(messages: { en: Record<K, string>; pl: Record<K, string> }) {
-  addMessages(messages);
-  return (t: Translate, key: K, params?: Record<string, string>): string => t(key as unknown as MessageKey, params);
-}
+import { catalogue, type Translate } from '../ui/i18n.js';
 
 const en = {
   'signin.title': 'Sign in',

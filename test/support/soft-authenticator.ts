@@ -15,7 +15,7 @@
 import 'reflect-metadata';
 import { createHash, generateKeyPairSync, KeyObject, randomBytes, randomUUID, sign } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import { Encoder, type Options as CborOptions } from 'cbor-x';
+import { type CborValue, encodeCbor } from './cbor.js';
 import type {
   AuthenticationExtensionsClientOutputs,
   AuthenticationResponseJSON,
@@ -109,15 +109,7 @@ const FLAG_BE = 0x08;
 const FLAG_BS = 0x10;
 const FLAG_AT = 0x40;
 
-// CTAP2 canonical CBOR: no cbor-x records, no tag 64 on byte strings, no tag 259
-// on maps (missing from cbor-x's typings), and minimal map lengths, which strict decoders insist on.
-const cborOptions: CborOptions & { useTag259ForMaps: boolean } = {
-  useRecords: false,
-  tagUint8Array: false,
-  useTag259ForMaps: false,
-  variableMapSize: true,
-};
-const cbor = new Encoder(cborOptions);
+
 
 export class SoftAuthenticator {
   readonly aaguid: string;
@@ -197,7 +189,7 @@ export class SoftAuthenticator {
     const attStmt = fmt === 'packed' ? this.packedStatement(authData, sha256(clientDataJSON), privateKey, overrides) : {};
     const attestationObject = overrides.garbageAttestationObject
       ? Uint8Array.of(0xa3, 0x63, 0x66, 0x6d) // a 3-entry map cut off inside its first key
-      : cbor.encode({ fmt, attStmt, authData });
+      : encodeCbor({ fmt, attStmt: attStmt as CborValue, authData });
 
     const clientExtensionResults: AuthenticationExtensionsClientOutputs = {};
     if (options.extensions?.credProps) clientExtensionResults.credProps = { rk: credential.discoverable };
@@ -428,8 +420,8 @@ function encodeClientData(
 /** COSE_Key for an EC2 P-256 ES256 key (RFC 9053 §7.1). */
 function encodeCosePublicKey(publicKey: KeyObject): Uint8Array {
   const jwk = publicKey.export({ format: 'jwk' });
-  return cbor.encode(
-    new Map<number, number | Uint8Array>([
+  return encodeCbor(
+    new Map<CborValue, CborValue>([
       [1, 2], // kty: EC2
       [3, ES256], // alg
       [-1, 1], // crv: P-256

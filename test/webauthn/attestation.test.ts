@@ -1,7 +1,7 @@
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { decode, Encoder } from 'cbor-x';
+import { decodeCbor as decode, encodeCbor, type CborValue } from '../support/cbor.js';
 import { CompactSign } from 'jose';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.js';
@@ -30,7 +30,6 @@ await writeFile(join(mdsDir, 'other-key.json'), JSON.stringify(statement(otherAa
 
 const runtime = await createTestRuntime({ env: { ...TEST_ENV, WARTA_FIDO_MDS_DIR: mdsDir } });
 const direct = { attestation: 'direct' as const, allowedAaguids: [aaguid.toUpperCase()] };
-const cbor = new Encoder({ useRecords: false, tagUint8Array: false, variableMapSize: true } as ConstructorParameters<typeof Encoder>[0]);
 
 afterEach(() => vi.restoreAllMocks());
 
@@ -49,7 +48,7 @@ async function register(policy: object, authenticatorOptions: SoftAuthenticatorO
 /** The same attestation object with another fmt (same attStmt): what a different platform would send. */
 const withFormat = (fmt: string) => (credential: any) => {
   const object = decode(Buffer.from(credential.response.attestationObject, 'base64url')) as Record<string, unknown>;
-  return { ...credential, response: { ...credential.response, attestationObject: Buffer.from(cbor.encode({ ...object, fmt })).toString('base64url') } };
+  return { ...credential, response: { ...credential.response, attestationObject: Buffer.from(encodeCbor({ ...object, fmt } as CborValue)).toString('base64url') } };
 };
 
 describe('attestation policy "direct" with local FIDO metadata', () => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { decode, Encoder } from 'cbor-x';
+import { decodeCbor as decode, encodeCbor, type CborValue } from '../support/cbor.js';
 import { describe, expect, it } from 'vitest';
 import { type AssertionOverrides, type RegistrationOverrides, SoftAuthenticator } from '../support/soft-authenticator.js';
 import { createTestRuntime } from '../support/runtime.js';
@@ -137,7 +137,7 @@ describe('bad registration responses', () => {
     const idLength = authData.readUInt16BE(53);
     const longId = randomBytes(1024);
     const longAuthData = Buffer.concat([authData.subarray(0, 53), Buffer.from([4, 0]), longId, authData.subarray(55 + idLength)]);
-    const attestationObject = Buffer.from(new Encoder({ useRecords: false, tagUint8Array: false, variableMapSize: true } as ConstructorParameters<typeof Encoder>[0]).encode({ ...object, authData: longAuthData })).toString('base64url');
+    const attestationObject = Buffer.from(encodeCbor({ ...object, authData: longAuthData } as CborValue)).toString('base64url');
     const id = longId.toString('base64url');
     await expectRefused(() => client.post('/api/webauthn/enrollment/verify', { invitation: invitation.token, credential: { ...credential, id, rawId: id, response: { ...credential.response, attestationObject } } }), 400, 'malformed_response');
   });
