@@ -1,7 +1,7 @@
 /**
  * `grant_type=refresh_token` (RFC 6749 §6, OIDC Core §12) with rotation on every use
  * (RFC 9700 §4.14.2, OAuth 2.1 §4.3.1). The presented token is consumed and its
- * successor inserted in one SQL statement, so a refresh is one round trip and two
+ * successor inserted (and the device's last use noted) in one SQL statement, so a refresh is one round trip and two
  * concurrent uses of one token cannot both succeed. A token presented after it was
  * rotated means two parties hold it: the whole family (the grant) is revoked and audited.
  *
@@ -14,7 +14,7 @@ import type { OAuthClient } from '../../db/schema.js';
 import { WartaError } from '../../http/errors.js';
 import type { Deps } from '../../runtime.js';
 import { checkNarrowedScope } from '../checks/scope.js';
-import { recordDeviceUse } from '../../devices/use.js';
+import { touchDeviceOnRefresh } from '../../devices/use.js';
 import { SCOPE_CLAIMS, userClaims } from '../claims.js';
 import { type GrantRequest, revokeAfterReuse, type TokenResponse } from './response.js';
 
@@ -51,11 +51,12 @@ export async function refreshTokenGrant({ deps, tokens, client, form, jkt, ip }:
     ), successor as (
       insert into oauth_refresh_tokens (token_hash, grant_id, created_at, expires_at, used_at)
       select ${hashToken(successor)}, id, ${now}, expires_at, null from old
+    ), device as (
+      ${touchDeviceOnRefresh('old', now, ip)}
     )
     select id, user_id, scope, auth_time, acr, amr, session_id from old`.execute(deps.db);
   const grant = rows[0];
   if (!grant) return refuse(deps, client, presentedHash, { jkt, ip });
-  await recordDeviceUse(deps.db, deps.clock, { grantId: grant.id, ip });
 
   const scopes = checkNarrowedScope(requestedScope, grant.scope);
   const access = await tokens.issueAccessToken({ client, subject: grant.user_id, scopes, grant, ...(jkt ? { jkt } : {}) });
