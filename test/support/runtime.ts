@@ -36,8 +36,16 @@ export async function createScratchDatabase(): Promise<{ url: string; drop: () =
     drop: async () => {
       const client = new pg.Client({ connectionString: serverUrl });
       await client.connect();
-      await client.query(`drop database if exists ${name} with (force)`);
-      await client.end();
+      try {
+        await client.query(`drop database if exists ${name} with (force)`);
+      } catch (error) {
+        // Cleanup only: an autovacuum worker (a superuser backend) can hold the scratch
+        // database for a moment, and a non-superuser cannot terminate it. A leftover
+        // scratch database harms nothing; the test's own result stands.
+        process.emitWarning(`could not drop scratch database ${name}: ${(error as Error).message}`);
+      } finally {
+        await client.end();
+      }
     },
   };
 }
