@@ -21,12 +21,11 @@
  * Defaults keep a whole run under about two minutes.
  */
 import { type ChildProcess, fork } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
-import pg from 'pg';
+import { createScratchDatabase } from '../test/support/scratch-database.js';
 import type { ServerOptions, ServerReady } from './protocol.js';
 
 const env = process.env;
@@ -159,28 +158,12 @@ function summary(target: Target): Record<string, Measurement> {
 }
 
 async function scratchDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `warta_bench_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
   try {
-    await admin.query(`create database ${name}`);
+    return await createScratchDatabase(serverUrl, 'warta_bench');
   } catch (error) {
     process.stdout.write(`(cannot create a scratch database: ${error instanceof Error ? error.message : String(error)}; using ${new URL(serverUrl).pathname.slice(1)} as is)\n`);
     return { url: serverUrl, drop: async () => {} };
-  } finally {
-    await admin.end();
   }
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: serverUrl });
-      await client.connect();
-      await client.query(`drop database if exists ${name} with (force)`);
-      await client.end();
-    },
-  };
 }
 
 const loadAtStart = os.loadavg()[0]!;

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateMasterKeyBase64 } from '../src/crypto/master-key.js';
-import { createScratchDatabase, usingPostgres } from './support/runtime.js';
+import { createScratchDatabase, usingPostgres, cleanUpLater } from './support/runtime.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const children: ChildProcess[] = [];
@@ -32,7 +32,7 @@ async function environment() {
   const env: Record<string, string> = { WARTA_DATA_DIR: dataDir };
   if (usingPostgres) {
     const scratch = await createScratchDatabase();
-    afterAll(scratch.drop);
+    cleanUpLater(scratch.drop);
     env.DATABASE_URL = scratch.url;
   }
   return env;

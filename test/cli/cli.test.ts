@@ -2,10 +2,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import { generateMasterKeyBase64 } from '../../src/crypto/master-key.js';
-import { createScratchDatabase, usingPostgres } from '../support/runtime.js';
+import { createScratchDatabase, usingPostgres, cleanUpLater } from '../support/runtime.js';
 
 /** Each CLI call opens its own runtime, as the real command does: on a scratch PostgreSQL database, or a PGlite folder. */
 async function cliEnvironment() {
@@ -14,7 +14,7 @@ async function cliEnvironment() {
   if (usingPostgres) {
     const scratch = await createScratchDatabase();
     env.DATABASE_URL = scratch.url;
-    afterAll(scratch.drop);
+    cleanUpLater(scratch.drop);
   }
   return { dir, env };
 }

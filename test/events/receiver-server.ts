@@ -1,7 +1,8 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeJwt } from 'jose';
-import { afterAll } from 'vitest';
+import { cleanUpLater } from '../support/runtime.js';
+
 
 export type ReceiverMode =
   | { kind: 'accept'; status?: number }
@@ -57,7 +58,7 @@ export async function startReceiver(initial: ReceiverMode = { kind: 'accept', st
     server.closeAllConnections();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   };
-  afterAll(close);
+  cleanUpLater(close);
   const port = (server.address() as AddressInfo).port;
   return {
     url: `http://127.0.0.1:${port}/events`,

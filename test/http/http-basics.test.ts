@@ -1,11 +1,11 @@
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { connectDatabase, DatabaseUnavailableError } from '../../src/db/connect.js';
 import type { Database } from '../../src/db/schema.js';
 import { CONTENT_SECURITY_POLICY } from '../../src/http/security-headers.js';
-import { createTestRuntime, testClient } from '../support/runtime.js';
+import { createTestRuntime, testClient, cleanUpLater } from '../support/runtime.js';
 
 const runtime = await createTestRuntime();
 const { request } = testClient(runtime);
@@ -54,7 +54,7 @@ describe('HTTP basics', () => {
     const pool = new pg.Pool({ connectionString: 'postgres://nobody:nothing@127.0.0.1:1/none', connectionTimeoutMillis: 500 });
     pool.on('error', () => {});
     const downDb = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    afterAll(() => downDb.destroy());
+    cleanUpLater(() => downDb.destroy());
     const app = createApp({ ...runtime, db: downDb });
     const ready = await app.request('/readyz');
     expect(ready.status).toBe(503);

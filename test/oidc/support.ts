@@ -6,12 +6,12 @@
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import * as oidc from 'openid-client';
-import { afterAll } from 'vitest';
+
 import { createApp } from '../../src/app.js';
 import type { ClientMetadataInput } from '../../src/clients/metadata.js';
 import { type ClientView, registerClient } from '../../src/clients/service.js';
 import type { User } from '../../src/db/schema.js';
-import { createTestRuntime, createTestUser, sessionCookie, type TestRuntime } from '../support/runtime.js';
+import { createTestRuntime, createTestUser, sessionCookie, type TestRuntime, cleanUpLater } from '../support/runtime.js';
 
 export interface OidcTestServer {
   runtime: TestRuntime;
@@ -27,7 +27,7 @@ export async function startOidcServer(env: Record<string, string> = {}): Promise
   const issuer = `http://127.0.0.1:${port}`;
   const runtime = await createTestRuntime({ env: { WARTA_ISSUER: issuer, ...env } });
   handler = createApp(runtime).fetch;
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  cleanUpLater(() => new Promise<void>((resolve) => server.close(() => resolve())));
   return { runtime, issuer, url: (path) => `${issuer}${path}` };
 }
 

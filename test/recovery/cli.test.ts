@@ -1,12 +1,12 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import { ManualClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { openRuntime } from '../../src/runtime.js';
-import { createScratchDatabase, TEST_MASTER_KEY, usingPostgres } from '../support/runtime.js';
+import { createScratchDatabase, TEST_MASTER_KEY, usingPostgres, cleanUpLater } from '../support/runtime.js';
 import { browser } from '../webauthn/ceremony.js';
 import { approvedCase, enrollWithGrant, openedCase, recoveryDesk, redeem } from './support.js';
 
@@ -17,7 +17,7 @@ async function sharedEnvironment(): Promise<Record<string, string>> {
   if (usingPostgres) {
     const scratch = await createScratchDatabase();
     env.DATABASE_URL = scratch.url;
-    afterAll(scratch.drop);
+    cleanUpLater(scratch.drop);
   }
   return env;
 }

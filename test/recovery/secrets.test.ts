@@ -1,9 +1,9 @@
 import { Writable } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { createLogger } from '../../src/log.js';
 import { openRuntime } from '../../src/runtime.js';
-import { createScratchDatabase, testConfig, usingPostgres } from '../support/runtime.js';
+import { createScratchDatabase, testConfig, usingPostgres, cleanUpLater } from '../support/runtime.js';
 import { browser, TEST_ENV } from '../webauthn/ceremony.js';
 import { approve, approvedCase, DESKS, enrollWithGrant, recoveryDesk, redeem, wrongCodes } from './support.js';
 
@@ -19,7 +19,7 @@ async function loggingRuntime() {
   const scratch = usingPostgres ? await createScratchDatabase() : undefined;
   const config = testConfig({ ...TEST_ENV, WARTA_LOG_LEVEL: 'trace', ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
   const runtime = await openRuntime(config, { clock: new ManualClock(), pgliteDir: 'memory://', log: createLogger('trace', sink) });
-  afterAll(async () => {
+  cleanUpLater(async () => {
     await runtime.close();
     await scratch?.drop();
   });

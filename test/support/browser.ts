@@ -20,10 +20,10 @@
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import { afterAll } from 'vitest';
+
 import { createApp } from '../../src/app.js';
 import type { Runtime } from '../../src/runtime.js';
-import { createTestRuntime, type TestRuntime } from './runtime.js';
+import { createTestRuntime, type TestRuntime, cleanUpLater } from './runtime.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -62,7 +62,7 @@ export async function startWartaServer(options: { runtime?: Runtime; env?: Recor
   let app: ReturnType<typeof createApp> | undefined;
   const { server, port } = await listen((request) => (app ? app.fetch(request) : new Response('starting', { status: 503 })));
   const close = closer(server);
-  afterAll(close);
+  cleanUpLater(close);
   const runtime = options.runtime ?? (await createTestRuntime({ env: { WARTA_ISSUER: `http://localhost:${port}`, ...options.env } }));
   app = createApp(runtime);
   return { url: `http://localhost:${port}`, port, runtime, close };
@@ -75,7 +75,7 @@ export async function launchBrowser(): Promise<Browser> {
     headless: true,
     args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu', '--no-first-run'],
   });
-  afterAll(() => browser.close());
+  cleanUpLater(() => browser.close());
   return browser;
 }
 

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
-import { afterAll } from 'vitest';
+import { afterAll, expect, onTestFinished } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { type Config, loadConfig } from '../../src/config.js';
@@ -11,6 +10,7 @@ import type { OrganisationPolicy } from '../../src/orgs/policy.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
 import { sessionCookieName } from '../../src/sessions/cookie.js';
 import { startSession } from '../../src/sessions/service.js';
+import { createScratchDatabase as createScratchDatabaseOn } from './scratch-database.js';
 
 /** `npm run test:pg` sets WARTA_TEST_DB=pg and TEST_DATABASE_URL; `npm test` uses in-memory PGlite. */
 export const usingPostgres = process.env.WARTA_TEST_DB === 'pg';
@@ -22,32 +22,15 @@ export function testDatabaseServerUrl(): string {
 }
 
 /** A fresh, empty PostgreSQL database on the test server; dropped by the returned function. */
-export async function createScratchDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const serverUrl = testDatabaseServerUrl();
-  const name = `warta_test_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  await admin.query(`create database ${name}`);
-  await admin.end();
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new pg.Client({ connectionString: serverUrl });
-      await client.connect();
-      try {
-        await client.query(`drop database if exists ${name} with (force)`);
-      } catch (error) {
-        // Cleanup only: an autovacuum worker (a superuser backend) can hold the scratch
-        // database for a moment, and a non-superuser cannot terminate it. A leftover
-        // scratch database harms nothing; the test's own result stands.
-        process.emitWarning(`could not drop scratch database ${name}: ${(error as Error).message}`);
-      } finally {
-        await client.end();
-      }
-    },
-  };
+export const createScratchDatabase = () => createScratchDatabaseOn(testDatabaseServerUrl());
+
+/**
+ * Runs `cleanUp` when the current test ends, or after the file when called outside a
+ * test (an afterAll registered inside a running test would be silently lost).
+ */
+export function cleanUpLater(cleanUp: () => void | Promise<void>): void {
+  if (expect.getState().currentTestName !== undefined) onTestFinished(cleanUp);
+  else afterAll(cleanUp);
 }
 
 export const TEST_MASTER_KEY = randomBytes(32).toString('base64');
@@ -77,10 +60,11 @@ export async function createTestRuntime(options: { env?: Record<string, string>;
   }
   const config = testConfig({ ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...options.env });
   const runtime = await openRuntime(config, { clock, pgliteDir: 'memory://' });
-  afterAll(async () => {
+  const cleanUp = async () => {
     await runtime.close();
     await drop?.();
-  });
+  };
+  cleanUpLater(cleanUp);
   return Object.assign(runtime, { clock, databaseUrl });
 }
 
