@@ -1,21 +1,21 @@
+import { type PeriodicJob, startPeriodicJob } from '../jobs/periodic.js';
 import type { Deps } from '../runtime.js';
 import { sealAuditLog } from './audit.js';
 
 /** Seals new audit entries into the chain every `auditSealIntervalMs`, on every instance (they take turns by try-lock). */
-export function startAuditSealer(deps: Pick<Deps, 'db' | 'auditChainKey' | 'config' | 'log'>): { stop(): Promise<void> } {
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = running
-      .then(async () => {
-        while ((await sealAuditLog(deps.db, deps.auditChainKey)) === 500);
-      })
-      .catch((error: unknown) => deps.log.warn({ err: String(error) }, 'audit sealing failed; will retry'));
-  }, deps.config.auditSealIntervalMs);
-  timer.unref();
+export function startAuditSealer(deps: Pick<Deps, 'db' | 'auditChainKey' | 'config' | 'log'>): PeriodicJob {
+  const job = startPeriodicJob({
+    name: 'audit sealing',
+    intervalMs: deps.config.auditSealIntervalMs,
+    log: deps.log,
+    round: async (stopping) => {
+      while (!stopping() && (await sealAuditLog(deps.db, deps.auditChainKey)) === 500);
+    },
+  });
   return {
     async stop() {
-      clearInterval(timer);
-      await running;
+      await job.stop();
+      // Seal what the last requests wrote, so a clean shutdown leaves nothing unsealed.
       await sealAuditLog(deps.db, deps.auditChainKey).catch(() => 0);
     },
   };

@@ -5,6 +5,7 @@
  */
 import { addSeconds } from '../clock.js';
 import type { Deps } from '../runtime.js';
+import { type PeriodicJob, startPeriodicJob } from '../jobs/periodic.js';
 
 /** How long a spent or expired code or grant is kept, so a late replay is still recognised as reuse. */
 const REUSE_MEMORY_SECONDS = 24 * 3600;
@@ -31,16 +32,6 @@ export async function purgeExpiredOidcState(deps: Pick<Deps, 'db' | 'clock'>): P
   return counts.reduce((sum, result) => sum + Number(result.numDeletedRows), 0);
 }
 
-export function startOidcHousekeeping(deps: Pick<Deps, 'db' | 'clock' | 'log'>): { stop(): Promise<void> } {
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = running.then(() => purgeExpiredOidcState(deps)).catch((error: unknown) => deps.log.warn({ err: String(error) }, 'OIDC housekeeping failed; will retry'));
-  }, INTERVAL_MS);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
-    },
-  };
+export function startOidcHousekeeping(deps: Pick<Deps, 'db' | 'clock' | 'log'>): PeriodicJob {
+  return startPeriodicJob({ name: 'OIDC housekeeping', intervalMs: INTERVAL_MS, log: deps.log, round: () => purgeExpiredOidcState(deps) });
 }

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { RecoveryCase } from '../db/schema.js';
 import type { Deps } from '../runtime.js';
 import { recordCaseChange } from './cases.js';
+import { type PeriodicJob, startPeriodicJob } from '../jobs/periodic.js';
 
 const BATCH = 100;
 
@@ -33,20 +34,13 @@ export async function expireRecoveryCases(deps: Pick<Deps, 'db' | 'clock'>): Pro
 }
 
 /** The background sweep started by src/main.ts, every `recoverySweepIntervalMs`. */
-export function startRecoveryExpiry(deps: Pick<Deps, 'db' | 'clock' | 'config' | 'log'>): { stop(): Promise<void> } {
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = running
-      .then(async () => {
-        while ((await expireRecoveryCases(deps)) === BATCH);
-      })
-      .catch((error: unknown) => deps.log.warn({ err: String(error) }, 'recovery case expiry failed; will retry'));
-  }, deps.config.recoverySweepIntervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
+export function startRecoveryExpiry(deps: Pick<Deps, 'db' | 'clock' | 'config' | 'log'>): PeriodicJob {
+  return startPeriodicJob({
+    name: 'recovery case expiry',
+    intervalMs: deps.config.recoverySweepIntervalMs,
+    log: deps.log,
+    round: async (stopping) => {
+      while (!stopping() && (await expireRecoveryCases(deps)) === BATCH);
     },
-  };
+  });
 }

@@ -15,6 +15,7 @@ import { sql } from 'kysely';
 import { appendAudit } from '../../audit/audit.js';
 import { addSeconds } from '../../clock.js';
 import type { Deps } from '../../runtime.js';
+import { type PeriodicJob, startPeriodicJob } from '../../jobs/periodic.js';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
@@ -133,20 +134,13 @@ async function recordOutcome(deps: Deps, row: ClaimedLogout, error: string | und
 }
 
 /** Delivers due logouts every `backchannelLogoutIntervalMs` on every instance (they share the outbox safely). */
-export function startBackchannelLogoutDelivery(deps: Deps, fetchImpl: FetchLike = fetch): { stop(): Promise<void> } {
-  let running: Promise<unknown> = Promise.resolve();
-  const timer = setInterval(() => {
-    running = running
-      .then(async () => {
-        while ((await deliverPendingLogouts(deps, fetchImpl)).delivered === BATCH_SIZE);
-      })
-      .catch((error: unknown) => deps.log.warn({ err: String(error) }, 'back-channel logout delivery failed; will retry'));
-  }, deps.config.backchannelLogoutIntervalMs);
-  timer.unref();
-  return {
-    async stop() {
-      clearInterval(timer);
-      await running;
+export function startBackchannelLogoutDelivery(deps: Deps, fetchImpl: FetchLike = fetch): PeriodicJob {
+  return startPeriodicJob({
+    name: 'back-channel logout delivery',
+    intervalMs: deps.config.backchannelLogoutIntervalMs,
+    log: deps.log,
+    round: async (stopping) => {
+      while (!stopping() && (await deliverPendingLogouts(deps, fetchImpl)).delivered === BATCH_SIZE);
     },
-  };
+  });
 }
