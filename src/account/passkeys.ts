@@ -1,6 +1,6 @@
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Session, WebauthnCredential } from '../db/schema.js';
-import { notFound, WartaError } from '../http/errors.js';
+import { notFound, WartaError } from '../errors.js';
 import type { Deps } from '../runtime.js';
 import { passkeyName } from '../webauthn/credentials.js';
 import { assertRecentPasskey } from './reauth.js';

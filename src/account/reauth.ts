@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
 import type { Session } from '../db/schema.js';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 import { ACR_PHISHING_RESISTANT, authenticatedWithin } from '../sessions/service.js';
 
 /** How recent a proof of presence must be for changes to how the account signs in. */

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { WebauthnCredential } from '../db/schema.js';
 import { type AppEnv, auditContext } from '../http/context.js';
-import { notFound } from '../http/errors.js';
+import { notFound } from '../errors.js';
 import { readJsonObject, requiredString } from '../http/json-body.js';
 import { requireSession } from '../sessions/middleware.js';
 import type { Locale, Translate } from '../ui/i18n.js';

@@ -1,9 +1,7 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../db/schema.js';
+import type { Database, Db } from '../db/schema.js';
 import { countPasswordAndTotp } from '../passwords/password-account.js';
 import { countActivePasskeys } from '../webauthn/credentials.js';
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 /**
  * Ways a user can sign in by themselves, each counted by one function; a

@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from '../config.js';
 import { toWartaError } from '../http/error-handler.js';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { openRuntime, type Runtime } from '../runtime.js';
 import { commands } from './commands/index.js';

@@ -4,7 +4,7 @@
  * admin registers. Anything Warta does not offer is refused, not ignored: an admin who
  * asks for the implicit grant must learn that it does not exist here.
  */
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 import type { TokenEndpointAuthMethod } from '../db/schema.js';
 import { validateRedirectUriForRegistration } from '../oidc/checks/redirect-uri.js';
 import { ACR_MFA, ACR_PHISHING_RESISTANT } from '../sessions/service.js';

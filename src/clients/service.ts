@@ -3,7 +3,7 @@ import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { keyedHash, newToken } from '../crypto/random.js';
 import { type Database, json, type OAuthClient } from '../db/schema.js';
-import { notFound, WartaError } from '../http/errors.js';
+import { notFound, WartaError } from '../errors.js';
 import { type ClientMetadataInput, validateClientMetadata } from './metadata.js';
 
 export interface ClientDeps {

@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable, Kysely } from 'kysely';
 
 /**
  * Every table Warta has, in one place. Capabilities add their tables to this
@@ -500,3 +500,6 @@ export interface DevicesTable {
 }
 
 export type Device = Selectable<DevicesTable>;
+
+/** A connection or a transaction: a kysely Transaction is a Kysely, so functions that may run in either take this. */
+export type Db = Kysely<Database>;

@@ -8,7 +8,7 @@
  */
 import { Hono } from 'hono';
 import { type AppContext, type AppEnv, auditContext } from '../http/context.js';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 import { readJsonObject, requiredString } from '../http/json-body.js';
 import { authenticateBearer } from '../oidc/bearer.js';
 import { Tokens } from '../oidc/tokens.js';

@@ -10,7 +10,7 @@ import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { raiseSecurityEvent } from '../events/raise.js';
-import { notFound, WartaError } from '../http/errors.js';
+import { notFound, WartaError } from '../errors.js';
 import { endSessionGrants, enqueueBackchannelLogouts, revokeGrant } from '../oidc/grants.js';
 import { revokeSession } from '../sessions/service.js';
 import { listPasskeys, passkeyView } from '../webauthn/credentials.js';

@@ -5,7 +5,7 @@ import type { Config } from '../config.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import { newId } from '../crypto/random.js';
 import { type Database, type EventReceiver, json } from '../db/schema.js';
-import { notFound, WartaError } from '../http/errors.js';
+import { notFound, WartaError } from '../errors.js';
 import { isSecurityEventType, SECURITY_EVENT_TYPES, type SecurityEventType } from './types.js';
 
 export interface ReceiverInput {

@@ -1,6 +1,6 @@
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit as streamingBodyLimit } from 'hono/body-limit';
-import { WartaError } from './errors.js';
+import { WartaError } from '../errors.js';
 
 /**
  * Refuses request bodies over `maxBytes` with 413. A declared Content-Length is

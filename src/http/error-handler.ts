@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import { isDatabaseUnavailable } from '../db/connect.js';
 import type { Logger } from '../log.js';
-import { WartaError } from './errors.js';
+import { WartaError } from '../errors.js';
 
 /** Turns any thrown value into a WartaError: the one place errors become HTTP. */
 export function toWartaError(error: unknown): WartaError {

@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import { WartaError } from './errors.js';
+import { WartaError } from '../errors.js';
 
 /** The request's JSON object body, or a 4xx saying what is wrong with it. */
 export async function readJsonObject(c: Context): Promise<Record<string, unknown>> {

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { addSeconds, type Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
-import { WartaError } from './errors.js';
+import { WartaError } from '../errors.js';
 
 /**
  * Failure counters in the database (so every instance sees the same count and a

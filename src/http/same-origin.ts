@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono';
-import { WartaError } from './errors.js';
+import { WartaError } from '../errors.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

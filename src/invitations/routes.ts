@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import type { Role } from '../db/schema.js';
 import { type AppEnv, auditContext } from '../http/context.js';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 import { optionalString, readJsonObject, requiredString } from '../http/json-body.js';
 import { requireRole } from '../sessions/middleware.js';
 import { createInvitation, findUsableInvitation, invitationView, listInvitations, revokeInvitation } from './service.js';

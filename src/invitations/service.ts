@@ -3,7 +3,7 @@ import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { addSeconds, type Clock } from '../clock.js';
 import { hashToken, newId, newToken } from '../crypto/random.js';
 import { type Database, type Invitation, ROLES, type Role, type User } from '../db/schema.js';
-import { invalidRequest, notFound, WartaError } from '../http/errors.js';
+import { invalidRequest, notFound, WartaError } from '../errors.js';
 import { getOrganisation } from '../orgs/service.js';
 import { createUser, usernameTaken } from '../users/service.js';
 

@@ -5,7 +5,7 @@
  * WWW-Authenticate challenge in the scheme the token belongs to.
  */
 import type { Context } from 'hono';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 import type { Deps } from '../runtime.js';
 import { dpopKeyOf } from './dpop-request.js';
 import { type AccessTokenClaims, accessTokenInForce, type Tokens } from './tokens.js';

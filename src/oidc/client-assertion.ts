@@ -27,7 +27,7 @@
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, errors } from 'jose';
 import type { JSONWebKeySet, ProtectedHeaderParameters } from 'jose';
 
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 
 /** Asymmetric JWS algorithms accepted for client assertions. */
 export const CLIENT_ASSERTION_ALGS: readonly string[] = [

@@ -16,7 +16,7 @@ import type { ClientDirectory } from '../clients/directory.js';
 import { constantTimeEqual, keyedHash } from '../crypto/random.js';
 import type { OAuthClient } from '../db/schema.js';
 import type { AppContext } from '../http/context.js';
-import { invalidRequest, WartaError } from '../http/errors.js';
+import { invalidRequest, WartaError } from '../errors.js';
 import type { Deps } from '../runtime.js';
 import { verifyClientAssertion } from './client-assertion.js';
 import { endpointUrl, ENDPOINTS } from './endpoints.js';

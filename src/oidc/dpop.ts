@@ -31,7 +31,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { EmbeddedJWK, calculateJwkThumbprint, compactVerify, decodeProtectedHeader } from 'jose';
 import type { JWK, ProtectedHeaderParameters } from 'jose';
 
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 
 /** JWS algorithms that are asymmetric signatures (RFC 9449 §4.2: never `none`, never a MAC). */
 const ASYMMETRIC_JWS_ALGS: ReadonlySet<string> = new Set([

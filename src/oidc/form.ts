@@ -5,7 +5,7 @@
  * MUST NOT be included more than once"), empty values treated as omitted (§3.1).
  */
 import type { Context } from 'hono';
-import { invalidRequest, WartaError } from '../http/errors.js';
+import { invalidRequest, WartaError } from '../errors.js';
 
 /** Longest value accepted: a client assertion or an access token with room to spare. */
 export const MAX_FORM_VALUE_LENGTH = 8192;

@@ -8,12 +8,10 @@
  * The revocation hooks here are for other capabilities too (device and session
  * management): call them inside the transaction that makes the change, with its audit entry.
  */
-import type { Kysely, Transaction } from 'kysely';
 import { addSeconds, type Clock } from '../clock.js';
 import { newId } from '../crypto/random.js';
-import { type Database, json, type OAuthGrant, type Session } from '../db/schema.js';
+import { type Database, json, type OAuthGrant, type Session, type Db } from '../db/schema.js';
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 export interface NewGrant {
   clientId: string;

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 
 /**
  * The hash each ID Token signing algorithm implies. EdDSA (and its fully-specified

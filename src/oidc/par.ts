@@ -8,7 +8,7 @@
 import { Hono } from 'hono';
 import type { ClientDirectory } from '../clients/directory.js';
 import type { AppEnv } from '../http/context.js';
-import { invalidRequest, WartaError } from '../http/errors.js';
+import { invalidRequest, WartaError } from '../errors.js';
 import { checkAuthorizationRequest, identifyClient } from './authorize/request.js';
 import { saveAuthorizationRequest } from './authorize/store.js';
 import { parseAuthorizationParams } from './checks/params.js';

@@ -10,7 +10,7 @@ import { appendAudit } from '../audit/audit.js';
 import { hashToken } from '../crypto/random.js';
 import type { OAuthClient } from '../db/schema.js';
 import type { AppEnv } from '../http/context.js';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 import type { Deps } from '../runtime.js';
 import { readClientRequest } from './client-auth.js';
 import { ENDPOINTS } from './endpoints.js';

@@ -3,7 +3,7 @@ import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { newId } from '../crypto/random.js';
 import { type Database, json, type Organisation } from '../db/schema.js';
-import { conflict, invalidRequest, notFound } from '../http/errors.js';
+import { conflict, invalidRequest, notFound } from '../errors.js';
 import type { OrganisationPolicy } from './policy.js';
 
 export async function createOrganisation(

@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import { appendAudit } from '../audit/audit.js';
 import type { Database, Session } from '../db/schema.js';
 import { type AppContext, auditContext } from '../http/context.js';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 import { requiredString } from '../http/json-body.js';
 import { clearFailures } from '../http/rate-limit.js';
 import { completeSignIn } from '../sessions/sign-in.js';

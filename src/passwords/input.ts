@@ -1,4 +1,4 @@
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 import { normalizePassword } from './policy.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { Role } from '../db/schema.js';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 import type { OrganisationPolicy } from '../orgs/policy.js';
 
 /**

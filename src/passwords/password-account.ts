@@ -1,10 +1,9 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
-import type { Database, Role, User } from '../db/schema.js';
+import { sql } from 'kysely';
+import type { Database, Role, User, Db } from '../db/schema.js';
 import { type OrganisationPolicy, resolvePolicy } from '../orgs/policy.js';
 import type { TotpCredential } from '../totp/service.js';
 import { methodRefusal } from './method-policy.js';
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 /** Everything a password + TOTP attempt needs about an account, in one query (the same query whether or not the account exists). */
 export interface PasswordAccount {

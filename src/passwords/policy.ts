@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 
 /**
  * Password rules of NIST SP 800-63B-4 section 3.1.1.2: a minimum length, a blocklist of common and

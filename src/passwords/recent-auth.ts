@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { assertRecentlyAuthenticated, REAUTH_MAX_AGE_SECONDS } from '../account/reauth.js';
 import type { AppContext, AppEnv } from '../http/context.js';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 import { authenticatedWithin } from '../sessions/service.js';
 
 /** API guard: a session whose last sign-in or re-authentication is recent (a stolen, idle session is not enough). */

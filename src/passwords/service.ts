@@ -2,15 +2,14 @@ import type { Kysely, Transaction } from 'kysely';
 import { countSignInMethods } from '../account/sign-in-methods.js';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
-import type { Database, User } from '../db/schema.js';
-import { WartaError } from '../http/errors.js';
+import type { Database, User, Db } from '../db/schema.js';
+import { WartaError } from '../errors.js';
 import { type OrganisationPolicy, resolvePolicy } from '../orgs/policy.js';
 import { userRoles } from '../users/service.js';
 import { type Argon2Params, hashPassword } from './hash.js';
 import { methodRefusal } from './method-policy.js';
 import { type Blocklist, checkPasswordPolicy, minimumPasswordLength } from './policy.js';
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 /** RFC 8176 methods of a password + TOTP sign-in. */
 export const PASSWORD_AMR = ['pwd', 'otp', 'mfa'];

@@ -2,7 +2,7 @@ import { assertRecentPasskey } from '../account/reauth.js';
 import type { AuditContext } from '../audit/audit.js';
 import { addSeconds } from '../clock.js';
 import type { RecoveryCase, Session, User } from '../db/schema.js';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 import { optionalString } from '../http/json-body.js';
 import type { Deps } from '../runtime.js';
 import { auditingRefusal, findOfficerCase, recordCaseChange } from './cases.js';

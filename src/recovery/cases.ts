@@ -1,12 +1,11 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
-import type { Database, RecoveryCase, User } from '../db/schema.js';
+import type { Database, RecoveryCase, User, Db } from '../db/schema.js';
 import { raiseSecurityEvent } from '../events/raise.js';
 import type { InitiatingEntity } from '../events/types.js';
-import { notFound, WartaError } from '../http/errors.js';
+import { notFound, WartaError } from '../errors.js';
 import type { Deps } from '../runtime.js';
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 export type RecoveryEvent = 'recovery_opened' | 'recovery_approved' | 'recovery_rejected' | 'recovery_expired' | 'account_recovered';
 

@@ -1,6 +1,6 @@
 import type { AuditContext } from '../audit/audit.js';
 import { OPEN_RECOVERY_STATUSES, type RecoveryCase, type User } from '../db/schema.js';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 import { optionalString } from '../http/json-body.js';
 import type { Deps } from '../runtime.js';
 import { auditingRefusal, caseIdOf, caseNotFound, findOfficerCase, recordCaseChange } from './cases.js';

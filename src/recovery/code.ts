@@ -5,7 +5,7 @@
  * ignored, I and L read as 1, O as 0. U is not in the alphabet (and never printed).
  */
 import { randomBytes } from 'node:crypto';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 import { hashPassword, verifyPassword, type Argon2Params } from '../passwords/hash.js';
 
 export const CROCKFORD_ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';

@@ -13,7 +13,7 @@ import type { Database, RecoveryCase, Session, User, WebauthnCredential } from '
 import { raiseSecurityEvent } from '../events/raise.js';
 import type { SecurityEventDetails } from '../events/types.js';
 import { type AppContext, auditContext } from '../http/context.js';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 import { requiredString } from '../http/json-body.js';
 import { assertNotThrottled } from '../http/rate-limit.js';
 import { hashPassword } from '../passwords/hash.js';

@@ -1,4 +1,4 @@
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 import { requiredString, optionalString } from '../http/json-body.js';
 
 /** Documents an officer may check at the desk. */

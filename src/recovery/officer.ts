@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import { appendAudit } from '../audit/audit.js';
 import { type AppContext, type AppEnv, auditContext } from '../http/context.js';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 import { ACR_PHISHING_RESISTANT } from '../sessions/service.js';
 
 /**

@@ -3,7 +3,7 @@ import type { AuditContext } from '../audit/audit.js';
 import { addSeconds } from '../clock.js';
 import { newId } from '../crypto/random.js';
 import type { RecoveryCase, User } from '../db/schema.js';
-import { conflict, notFound, WartaError } from '../http/errors.js';
+import { conflict, notFound, WartaError } from '../errors.js';
 import { optionalString } from '../http/json-body.js';
 import type { Deps } from '../runtime.js';
 import { auditingRefusal, isUuid, recordCaseChange } from './cases.js';

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import type { Context } from 'hono';
 import { OPEN_RECOVERY_STATUSES, type RecoveryCase, type RecoveryCaseStatus } from '../db/schema.js';
 import { type AppContext, type AppEnv, auditContext } from '../http/context.js';
-import { isWartaError, type WartaError } from '../http/errors.js';
+import { isWartaError, type WartaError } from '../errors.js';
 import { getOrganisation } from '../orgs/service.js';
 import { CodeField, PasswordField, TotpSetupPanel } from '../passwords/form-parts.js';
 import type { Locale, Translate } from '../ui/i18n.js';

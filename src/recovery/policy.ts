@@ -1,9 +1,7 @@
-import type { Kysely, Transaction } from 'kysely';
-import type { Database } from '../db/schema.js';
-import { WartaError } from '../http/errors.js';
+import type { Database, Db } from '../db/schema.js';
+import { WartaError } from '../errors.js';
 import { resolvePolicy } from '../orgs/policy.js';
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 /** The recovery part of an organisation's policy (src/orgs/policy.ts), checked. */
 export interface RecoveryPolicy {

@@ -10,7 +10,7 @@ import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { addSeconds } from '../clock.js';
 import { hashToken, keyedHash, newToken } from '../crypto/random.js';
 import type { Database, RecoveryCase, RecoveryCaseStatus, User } from '../db/schema.js';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 import { assertNotThrottled, type FailurePolicy, recordFailure } from '../http/rate-limit.js';
 import type { Deps } from '../runtime.js';
 import { findUserByUsername } from '../users/service.js';

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Database, RecoveryCaseStatus } from '../db/schema.js';
-import { notFound, WartaError } from '../http/errors.js';
+import { notFound, WartaError } from '../errors.js';
 import { caseView, type CaseView, casesWithPeople, isUuid } from './cases.js';
 
 const STATUSES: readonly RecoveryCaseStatus[] = ['pending', 'approved', 'redeemed', 'completed', 'rejected', 'cancelled', 'expired', 'locked'];

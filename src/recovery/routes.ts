@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { type AppContext, type AppEnv, auditContext } from '../http/context.js';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 import { optionalString, readJsonObject, requiredString } from '../http/json-body.js';
 import { requireRole, requireSession } from '../sessions/middleware.js';
 import { passkeyView } from '../webauthn/credentials.js';

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Role } from '../db/schema.js';
 import type { AppEnv } from '../http/context.js';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 import { userRoles } from '../users/service.js';
 import { readSessionCookie } from './cookie.js';
 import { resumeSession } from './service.js';

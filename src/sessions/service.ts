@@ -1,9 +1,8 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Kysely } from 'kysely';
 import { addSeconds, type Clock } from '../clock.js';
 import { hashToken, newId, newToken } from '../crypto/random.js';
-import { type Database, json, type Session } from '../db/schema.js';
+import { type Database, json, type Session, type Db } from '../db/schema.js';
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 export interface SessionDeps {
   db: Kysely<Database>;

@@ -3,15 +3,14 @@ import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { addSeconds, type Clock } from '../clock.js';
 import { newId } from '../crypto/random.js';
 import type { SecretBox } from '../crypto/secret-box.js';
-import type { Database, TotpCredentialsTable, TotpSetupsTable } from '../db/schema.js';
-import { WartaError } from '../http/errors.js';
+import type { Database, TotpCredentialsTable, TotpSetupsTable, Db } from '../db/schema.js';
+import { WartaError } from '../errors.js';
 import { assertNotThrottled, recordFailure } from '../http/rate-limit.js';
 import type { OrganisationPolicy } from '../orgs/policy.js';
 import { assertMethodAllowed, organisationPolicyOf, removeSignInFactor } from '../passwords/service.js';
 import { accountFailurePolicy } from '../passwords/throttle.js';
 import { buildOtpauthUri, findMatchingTimeStep, formatSecretForDisplay, generateTotpSecret, renderQrSvg, type TotpSettings } from './totp.js';
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 export type TotpCredential = Selectable<TotpCredentialsTable>;
 export type TotpSetup = Selectable<TotpSetupsTable>;

@@ -1,7 +1,7 @@
 import { getRandomValues, timingSafeEqual } from 'node:crypto';
 import { HOTP, Secret, TOTP } from 'otpauth';
 import QRCode from 'qrcode';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 
 export type TotpSettings = {
   algorithm: 'SHA1' | 'SHA256' | 'SHA512';

@@ -1,10 +1,9 @@
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
 import { newId } from '../crypto/random.js';
-import type { Database, Role, User } from '../db/schema.js';
-import { conflict, notFound } from '../http/errors.js';
+import type { Database, Role, User, Db } from '../db/schema.js';
+import { conflict, notFound } from '../errors.js';
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 export interface NewUser {
   organisationId: string;

@@ -1,6 +1,6 @@
 import type { RegistrationResponseJSON, VerifiedRegistrationResponse } from '@simplewebauthn/server';
 import { isoCBOR } from '@simplewebauthn/server/helpers';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 import type { OrganisationPolicy } from '../orgs/policy.js';
 import type { DecodedAttestation } from './checks.js';
 import { type AttestationDecision, type AttestationPolicy, attestationPolicyCheck, type FidoMetadata } from './metadata.js';

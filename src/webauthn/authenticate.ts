@@ -8,7 +8,7 @@ import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { hashToken, keyedHash } from '../crypto/random.js';
 import type { Database, Session, User, WebauthnCeremony, WebauthnChallenge, WebauthnCredential } from '../db/schema.js';
 import { type AppContext, auditContext } from '../http/context.js';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 import { assertNotThrottled, clearFailures } from '../http/rate-limit.js';
 import type { Deps } from '../runtime.js';
 import { reauthenticateSession } from '../sessions/service.js';

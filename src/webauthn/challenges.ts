@@ -1,10 +1,8 @@
-import type { Kysely, Transaction } from 'kysely';
 import { addSeconds, type Clock } from '../clock.js';
 import { hashToken, newId, newToken } from '../crypto/random.js';
-import type { Database, WebauthnCeremony, WebauthnChallenge } from '../db/schema.js';
-import { WartaError } from '../http/errors.js';
+import type { Database, WebauthnCeremony, WebauthnChallenge, Db } from '../db/schema.js';
+import { WartaError } from '../errors.js';
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 /** What a challenge is bound to besides its ceremony; a field left out must be null on the row. */
 export interface ChallengeBinding {

@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { type AttestationObject, decodeAttestationObject, type ParsedAuthenticatorData, parseAuthenticatorData } from '@simplewebauthn/server/helpers';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
 // Generous bounds: credential IDs are at most 1023 bytes (§5.8.3); attestation objects with certificate chains stay well under 16 KiB.

@@ -1,10 +1,9 @@
-import type { Kysely, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
 import { newToken } from '../crypto/random.js';
-import type { Database, WebauthnCredential } from '../db/schema.js';
-import { invalidRequest, WartaError } from '../http/errors.js';
+import type { Database, WebauthnCredential, Db } from '../db/schema.js';
+import { invalidRequest, WartaError } from '../errors.js';
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 /** The user's WebAuthn user handle, if they have one. */
 export async function findUserHandle(db: Db, userId: string): Promise<string | undefined> {

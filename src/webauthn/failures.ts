@@ -1,6 +1,6 @@
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { type FailurePolicy, PER_IP_POLICY, recordFailure, SIGN_IN_POLICY } from '../http/rate-limit.js';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 import type { Deps } from '../runtime.js';
 
 /**

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { compactVerify, decodeProtectedHeader } from 'jose';
 import type { MetadataStatement, StatusReport, VerifiedRegistrationResponse } from '@simplewebauthn/server';
 import { decodeAttestationObject } from '@simplewebauthn/server/helpers';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 
 export interface MetadataEntry {
   aaguid: string;

@@ -9,7 +9,7 @@ import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { hashToken, newId, newToken } from '../crypto/random.js';
 import { type Database, json, type Session, type User, type WebauthnCeremony, type WebauthnChallenge, type WebauthnCredential } from '../db/schema.js';
 import { type AppContext, auditContext } from '../http/context.js';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 import { findUsableInvitation, redeemInvitation, usernameFor } from '../invitations/service.js';
 import { resolvePolicy } from '../orgs/policy.js';
 import { getOrganisation } from '../orgs/service.js';

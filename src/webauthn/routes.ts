@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../http/context.js';
-import { WartaError } from '../http/errors.js';
+import { WartaError } from '../errors.js';
 import { optionalString, readJsonObject, requiredString } from '../http/json-body.js';
 import { requireSession } from '../sessions/middleware.js';
 import { finishAuthentication, finishReauthentication, startAuthentication, startReauthentication } from './authenticate.js';

@@ -1,6 +1,6 @@
 import { expect } from 'vitest';
 
-import { WartaError } from '../../src/http/errors.js';
+import { WartaError } from '../../src/errors.js';
 
 /** Runs `fn`, which must throw a WartaError, and returns that error for further assertions. */
 export function errorFrom(fn: () => unknown): WartaError {

@@ -2,7 +2,7 @@ import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { WartaError } from '../../src/http/errors.js';
+import { WartaError } from '../../src/errors.js';
 import {
   MAX_PASSWORD_LENGTH,
   type PasswordPolicy,

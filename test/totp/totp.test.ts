@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { HOTP, Secret, URI } from 'otpauth';
 import QRCode from 'qrcode';
 import { describe, expect, it } from 'vitest';
-import { WartaError } from '../../src/http/errors.js';
+import { WartaError } from '../../src/errors.js';
 import {
   DEFAULT_TOTP_SETTINGS,
   type TotpSettings,

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CompactSign } from 'jose';
 import { generateRegistrationOptions, verifyRegistrationResponse } from '@simplewebauthn/server';
-import { WartaError } from '../../src/http/errors.js';
+import { WartaError } from '../../src/errors.js';
 import {
   attestationPolicyCheck,
   loadMetadataFromBlob,

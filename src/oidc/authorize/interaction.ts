@@ -6,7 +6,7 @@
 import { appendAudit } from '../../audit/audit.js';
 import type { OAuthClient } from '../../db/schema.js';
 import { type AppContext, auditContext } from '../../http/context.js';
-import { WartaError } from '../../http/errors.js';
+import { WartaError } from '../../errors.js';
 import { ACR_PHISHING_RESISTANT } from '../../sessions/service.js';
 import { LOCALES } from '../../ui/i18n.js';
 import { signInNeeded, type SignInReason } from '../checks/authentication.js';

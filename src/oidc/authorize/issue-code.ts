@@ -2,7 +2,7 @@ import { appendAudit, type AuditContext } from '../../audit/audit.js';
 import { addSeconds } from '../../clock.js';
 import { hashToken, newToken } from '../../crypto/random.js';
 import type { Session } from '../../db/schema.js';
-import { WartaError } from '../../http/errors.js';
+import { WartaError } from '../../errors.js';
 import type { Deps } from '../../runtime.js';
 import { createGrant } from '../grants.js';
 import { linkDevice } from '../../devices/link.js';

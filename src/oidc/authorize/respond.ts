@@ -6,7 +6,7 @@
  */
 import type { Context } from 'hono';
 import { CONTENT_SECURITY_POLICY } from '../../http/security-headers.js';
-import type { WartaError } from '../../http/errors.js';
+import type { WartaError } from '../../errors.js';
 
 export function authorizationResponseUrl(redirectUri: string, issuer: string, params: Record<string, string | undefined>): string {
   const url = new URL(redirectUri);

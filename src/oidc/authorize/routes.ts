@@ -6,7 +6,7 @@
 import { Hono } from 'hono';
 import type { AppContext, AppEnv } from '../../http/context.js';
 import { toWartaError } from '../../http/error-handler.js';
-import { WartaError } from '../../http/errors.js';
+import { WartaError } from '../../errors.js';
 import { type AuthorizationParams, parseAuthorizationParams } from '../checks/params.js';
 import { ENDPOINTS, REQUEST_URI_PREFIX } from '../endpoints.js';
 import { readUrlEncodedBody } from '../form.js';

@@ -4,13 +4,11 @@
  * in or consents. Only a hash of each opaque id is stored; every instance can resume
  * any request, and a restart loses none.
  */
-import type { Kysely, Transaction } from 'kysely';
 import { addSeconds, type Clock } from '../../clock.js';
 import { hashToken, newToken } from '../../crypto/random.js';
-import { type Database, json } from '../../db/schema.js';
+import { type Database, json, type Db } from '../../db/schema.js';
 import type { AuthorizationParams } from '../checks/params.js';
 
-type Db = Kysely<Database> | Transaction<Database>;
 
 export interface StoredRequest {
   params: AuthorizationParams;

@@ -14,7 +14,7 @@
  * caller decides whether it may redirect them back to the client (OIDC Core §3.1.2.6)
  * or must show them to the user.
  */
-import { WartaError, invalidRequest } from '../../http/errors.js';
+import { WartaError, invalidRequest } from '../../errors.js';
 
 /** Longest single parameter value accepted (a redirect_uri or request_uri fits easily). */
 export const MAX_PARAM_VALUE_LENGTH = 2048;

@@ -11,7 +11,7 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-import { WartaError, invalidRequest } from '../../http/errors.js';
+import { WartaError, invalidRequest } from '../../errors.js';
 
 /** BASE64URL(SHA-256(...)) is always 43 characters without padding. */
 const CODE_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;

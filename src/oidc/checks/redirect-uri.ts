@@ -12,7 +12,7 @@
  * Registration: the shape rules that keep a redirect URI from being turned against the
  * user (RFC 6749 §3.1.2, RFC 8252 §7, RFC 7591 §2 and `invalid_redirect_uri`).
  */
-import { WartaError } from '../../http/errors.js';
+import { WartaError } from '../../errors.js';
 
 export type ApplicationType = 'web' | 'native';
 

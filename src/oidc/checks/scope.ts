@@ -3,7 +3,7 @@
  * with; anything else is `invalid_scope` rather than silently narrowed, so a
  * misconfigured client finds out at once.
  */
-import { WartaError } from '../../http/errors.js';
+import { WartaError } from '../../errors.js';
 
 export const parseScope = (scope: string | undefined): string[] => [...new Set((scope ?? '').split(' ').filter(Boolean))];
 

@@ -17,7 +17,7 @@ import { findClient } from '../../clients/service.js';
 import type { OAuthClient } from '../../db/schema.js';
 import { type AppContext, type AppEnv, auditContext } from '../../http/context.js';
 import { toWartaError } from '../../http/error-handler.js';
-import { invalidRequest, WartaError } from '../../http/errors.js';
+import { invalidRequest, WartaError } from '../../errors.js';
 import { clearSessionCookie } from '../../sessions/cookie.js';
 import { revokeSession } from '../../sessions/service.js';
 import { allowFormRedirectTo } from '../authorize/respond.js';

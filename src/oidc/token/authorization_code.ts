@@ -5,7 +5,7 @@
  * redemptions exactly one wins; any later presentation revokes the grant it created.
  */
 import { hashToken, newToken } from '../../crypto/random.js';
-import { invalidRequest, WartaError } from '../../http/errors.js';
+import { invalidRequest, WartaError } from '../../errors.js';
 import { verifyPkce } from '../checks/pkce.js';
 import { userClaims } from '../claims.js';
 import { type GrantRequest, revokeAfterReuse, type TokenResponse } from './response.js';

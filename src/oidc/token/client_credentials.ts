@@ -3,7 +3,7 @@
  * itself. The access token's `sub` is the client_id (RFC 9068 §2.2); no refresh
  * token (§4.4.3) and no OpenID scopes, since there is no End-User.
  */
-import { WartaError } from '../../http/errors.js';
+import { WartaError } from '../../errors.js';
 import { checkRequestedScope, parseScope } from '../checks/scope.js';
 import type { GrantRequest, TokenResponse } from './response.js';
 

@@ -11,7 +11,7 @@
 import { sql } from 'kysely';
 import { hashToken, newToken } from '../../crypto/random.js';
 import type { OAuthClient } from '../../db/schema.js';
-import { WartaError } from '../../http/errors.js';
+import { WartaError } from '../../errors.js';
 import type { Deps } from '../../runtime.js';
 import { checkNarrowedScope } from '../checks/scope.js';
 import { touchDeviceOnRefresh } from '../../devices/use.js';

@@ -5,7 +5,7 @@
 import { Hono } from 'hono';
 import type { ClientDirectory } from '../../clients/directory.js';
 import type { AppEnv } from '../../http/context.js';
-import { invalidRequest, WartaError } from '../../http/errors.js';
+import { invalidRequest, WartaError } from '../../errors.js';
 import { readClientRequest } from '../client-auth.js';
 import { dpopKeyOf } from '../dpop-request.js';
 import { ENDPOINTS } from '../endpoints.js';
