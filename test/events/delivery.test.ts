@@ -1,7 +1,8 @@
 import { createLocalJWKSet, decodeProtectedHeader, type JSONWebKeySet, jwtVerify } from 'jose';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { User } from '../../src/db/schema.js';
-import { deliverPendingEvents, type DeliveryReport, retryDelaySeconds } from '../../src/events/deliver.js';
+import { deliverPendingEvents, type DeliveryReport } from '../../src/events/deliver.js';
+import { retryDelaySeconds } from '../../src/outbox/retry.js';
 import { receiverHealth } from '../../src/events/health.js';
 import { type RaiseSecurityEventInput, raiseSecurityEvent } from '../../src/events/raise.js';
 import { addReceiver, removeReceiver } from '../../src/events/receivers.js';
@@ -263,7 +264,7 @@ describe('Security Event Tokens (RFC 8417) pushed over HTTP (RFC 8935)', () => {
     const registered = await register(user, receiver.url);
     await raise(passkeyAdded(user, 'Lost'));
     expect((await deliver()).retrying).toBe(1);
-    runtime.clock.advance(runtime.config.securityEvents.maxAgeSeconds - 60);
+    runtime.clock.advance(runtime.config.outbox.maxAgeSeconds - 60);
     expect((await deliver()).retrying).toBe(1);
     runtime.clock.advance(60);
     await raise(passkeyAdded(user, 'Next'));
