@@ -136,27 +136,7 @@ describe('back-channel logout', () => {
     expect(await deliverPendingLogouts(runtime)).toMatchObject({ delivered: 0 });
   });
 
-  it('retries with back-off while the client is down, then delivers', async () => {
-    let up = false;
-    const receiver = await startLogoutReceiver(() => (up ? 200 : 503));
-    const rp = await registerWebClient(runtime, { backchannel_logout_uri: receiver.uri });
-    const { cookie, idToken } = await signInTo(rp);
-    await endSession({ id_token_hint: idToken }, cookie);
-
-    expect(await deliverPendingLogouts(runtime)).toMatchObject({ retrying: 1 });
-    const row = await runtime.db.selectFrom('backchannel_logouts').selectAll().where('client_id', '=', rp.client_id).executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ attempts: 1, last_error: 'http 503', delivered_at: null });
-    expect(row.next_attempt_at.getTime()).toBe(runtime.clock.now().getTime() + 5000);
-    // Not due yet.
-    expect(await deliverPendingLogouts(runtime)).toMatchObject({ delivered: 0, retrying: 0 });
-    up = true;
-    runtime.clock.advance(5);
-    expect(await deliverPendingLogouts(runtime)).toMatchObject({ delivered: 1 });
-    expect(receiver.received).toHaveLength(2);
-    runtime.clock.set(new Date());
-  });
-
-  it('gives up after the configured attempts and audits the lost logout', async () => {
+  it('gives up after WARTA_BACKCHANNEL_LOGOUT_MAX_ATTEMPTS and audits the lost logout', async () => {
     const rp = await registerWebClient(runtime, { backchannel_logout_uri: 'https://rp.example/logout' });
     const { cookie, idToken, sid } = await signInTo(rp);
     await endSession({ id_token_hint: idToken }, cookie);
@@ -171,6 +151,18 @@ describe('back-channel logout', () => {
     const audit = await runtime.db.selectFrom('audit_log').select(['outcome', 'details']).where('action', '=', 'oidc.backchannel_logout_abandoned').where('subject', '=', `client:${rp.client_id}`).executeTakeFirstOrThrow();
     expect(audit).toMatchObject({ outcome: 'failure', details: { session_id: sid, attempts: 3, last_error: 'network error' } });
     runtime.clock.set(new Date());
+  });
+
+  it('gives up, without sending, on a logout whose client no longer has a backchannel_logout_uri', async () => {
+    const receiver = await startLogoutReceiver(() => 200);
+    const rp = await registerWebClient(runtime, { backchannel_logout_uri: receiver.uri });
+    const { cookie, idToken, sid } = await signInTo(rp);
+    await endSession({ id_token_hint: idToken }, cookie);
+    await runtime.db.updateTable('oauth_clients').set({ backchannel_logout_uri: null }).where('client_id', '=', rp.client_id).execute();
+    expect(await deliverPendingLogouts(runtime)).toMatchObject({ abandoned: 1 });
+    expect(receiver.received).toHaveLength(0);
+    const audit = await runtime.db.selectFrom('audit_log').select(['outcome', 'details']).where('action', '=', 'oidc.backchannel_logout_abandoned').where('subject', '=', `client:${rp.client_id}`).executeTakeFirstOrThrow();
+    expect(audit).toMatchObject({ outcome: 'failure', details: { session_id: sid, last_error: 'the client no longer has a backchannel_logout_uri' } });
   });
 });
 
