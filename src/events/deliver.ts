@@ -4,8 +4,8 @@
  * ordering in the claim, the token and its bearer authorisation, RFC 8935
  * refusals, and the receiver health that /readyz reports.
  */
-import { type Kysely, sql } from 'kysely';
-import type { Database } from '../db/schema.js';
+import { sql } from 'kysely';
+import type { Db } from '../db/schema.js';
 import { type DeliveryOptions, type DeliveryReport, deliverOutbox, type Lease, type OutboxJob } from '../outbox/deliver.js';
 import { readLimited } from '../outbox/post.js';
 import type { Deps } from '../runtime.js';
@@ -113,7 +113,7 @@ export function securityEventOutbox(deps: DeliveryDeps): OutboxJob<ClaimedSet> {
   };
 }
 
-async function claimDueSets(db: Kysely<Database>, lease: Lease): Promise<ClaimedSet[]> {
+async function claimDueSets(db: Db, lease: Lease): Promise<ClaimedSet[]> {
   const { rows } = await sql<ClaimedSet>`
     update set_outbox set locked_until = ${lease.lockedUntil}, claim_id = ${lease.claimId}
     where id in (

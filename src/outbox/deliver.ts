@@ -15,11 +15,11 @@
  *
  * What differs per job (table, token, what is permanent) is an `OutboxJob`.
  */
-import type { Kysely, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import { appendAudit } from '../audit/audit.js';
 import { addSeconds } from '../clock.js';
 import { newId } from '../crypto/random.js';
-import type { Database } from '../db/schema.js';
+import type { Database, Db } from '../db/schema.js';
 import type { Deps } from '../runtime.js';
 import { type Attempt, type FetchLike, type PermanentFailure, postSignedToken, type SignedPost } from './post.js';
 import { isTimeToGiveUp, type RetryRules, retryDelaySeconds } from './retry.js';
@@ -61,7 +61,7 @@ export interface OutboxJob<M extends OutboxMessage> {
   timeoutMs: number;
   retry: RetryRules & { maxAttempts?: number };
   /** Claims up to `lease.limit` due rows (FOR UPDATE SKIP LOCKED), each endpoint's rows in the order they must arrive. */
-  claim(db: Kysely<Database>, lease: Lease): Promise<M[]>;
+  claim(db: Db, lease: Lease): Promise<M[]>;
   /** Looks up where the batch goes, one query per table rather than per row. */
   dispatch(messages: M[]): Promise<Dispatch<M>[]>;
   /** RFC 8935 `400 {"err":…}` for SETs; without it every failure is retried. */
@@ -69,7 +69,7 @@ export interface OutboxJob<M extends OutboxMessage> {
   /** Stores the settlement if `claimId` still holds the row; false when another worker took it over. */
   settle(trx: Transaction<Database>, message: M, claimId: string, settlement: Settlement): Promise<boolean>;
   /** Puts rows back untried, due at `nextAttemptAt`. */
-  release(db: Kysely<Database>, messages: M[], claimId: string, nextAttemptAt: Date): Promise<void>;
+  release(db: Db, messages: M[], claimId: string, nextAttemptAt: Date): Promise<void>;
   /** Runs in the settling transaction after a real attempt (not a drop), e.g. an endpoint's health. */
   afterAttempt?(trx: Transaction<Database>, message: M, attempt: Attempt, now: Date): Promise<void>;
   /** Audit actions: giving up is always recorded, a refusal or a delivery when the job names one. */

@@ -7,8 +7,8 @@
  * silently. What is logout-specific lives here: the logout token and where it goes.
  */
 import { randomUUID } from 'node:crypto';
-import { type Kysely, sql } from 'kysely';
-import type { Database } from '../../db/schema.js';
+import { sql } from 'kysely';
+import type { Db } from '../../db/schema.js';
 import { type DeliveryOptions, type DeliveryReport, deliverOutbox, type Lease, type OutboxJob } from '../../outbox/deliver.js';
 import { startOutboxDelivery } from '../../outbox/worker.js';
 import type { PeriodicJob } from '../../jobs/periodic.js';
@@ -107,7 +107,7 @@ export function backchannelLogoutOutbox(deps: LogoutDeps): OutboxJob<ClaimedLogo
   };
 }
 
-async function claimDueLogouts(db: Kysely<Database>, lease: Lease): Promise<ClaimedLogout[]> {
+async function claimDueLogouts(db: Db, lease: Lease): Promise<ClaimedLogout[]> {
   const { rows } = await sql<ClaimedLogout>`
     with due as (
       select id from backchannel_logouts
