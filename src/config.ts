@@ -39,15 +39,17 @@ export interface Config {
   keyCacheSeconds: number;
   auditSealIntervalMs: number;
   bodyLimitBytes: number;
-  /** Security Event Token push delivery (src/events/): worker cadence, per-request timeout, back-off bounds, give-up age, health threshold. */
+  /** Security Event Token push delivery (src/events/): worker cadence, batch, per-request timeout, health threshold, retention. */
   securityEvents: SecurityEventSettings;
+  /** The retry rules every outbox (SETs, back-channel logouts) delivers under (src/outbox/). */
+  outbox: OutboxSettings;
   /** OIDC: how long an authorization code may wait for its token request. */
   authorizationCodeTtlSeconds: number;
   /** OIDC: how long an authorization request waits for the user to sign in and consent. */
   authorizationRequestTtlSeconds: number;
   /** RFC 9126: lifetime of a pushed authorization request's request_uri. */
   pushedRequestTtlSeconds: number;
-  /** Back-channel logout outbox: poll interval, attempts before giving up, per-request timeout. */
+  /** Back-channel logout outbox: poll interval, attempts before giving up (besides the outbox's give-up age), per-request timeout. */
   backchannelLogoutIntervalMs: number;
   backchannelLogoutMaxAttempts: number;
   backchannelLogoutTimeoutMs: number;
@@ -196,6 +198,7 @@ export function loadConfig(env: Env = process.env): Config {
     auditSealIntervalMs: int(env, 'WARTA_AUDIT_SEAL_INTERVAL_MS', 1000, 50, 60_000),
     bodyLimitBytes: int(env, 'WARTA_BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
     securityEvents: securityEventSettings(env),
+    outbox: outboxSettings(env),
     authorizationCodeTtlSeconds: int(env, 'WARTA_AUTHORIZATION_CODE_TTL_SECONDS', 60, 10, 600),
     authorizationRequestTtlSeconds: int(env, 'WARTA_AUTHORIZATION_REQUEST_TTL_MINUTES', 15, 1, 120) * 60,
     pushedRequestTtlSeconds: int(env, 'WARTA_PAR_TTL_SECONDS', 60, 10, 600),
@@ -243,10 +246,6 @@ export interface SecurityEventSettings {
   deliveryIntervalMs: number;
   batchSize: number;
   timeoutMs: number;
-  retryMinSeconds: number;
-  retryMaxSeconds: number;
-  /** A SET not delivered this long after it was raised is given up on (and recorded). */
-  maxAgeSeconds: number;
   /** A receiver failing this long is reported on /readyz. */
   failingAfterSeconds: number;
   /** Delivered and given-up outbox rows are deleted this long after they finished. */
@@ -254,17 +253,34 @@ export interface SecurityEventSettings {
 }
 
 function securityEventSettings(env: Env): SecurityEventSettings {
-  const retryMinSeconds = int(env, 'WARTA_SET_RETRY_MIN_SECONDS', 5, 1, 3600);
-  const retryMaxSeconds = int(env, 'WARTA_SET_RETRY_MAX_SECONDS', 3600, 1, 86400);
-  if (retryMaxSeconds < retryMinSeconds) throw new ConfigError('WARTA_SET_RETRY_MAX_SECONDS', `must not be below WARTA_SET_RETRY_MIN_SECONDS (${retryMinSeconds})`);
   return {
     deliveryIntervalMs: int(env, 'WARTA_SET_DELIVERY_INTERVAL_MS', 2000, 100, 600_000),
     batchSize: int(env, 'WARTA_SET_BATCH_SIZE', 50, 1, 1000),
     timeoutMs: int(env, 'WARTA_SET_TIMEOUT_MS', 5000, 100, 60_000),
-    retryMinSeconds,
-    retryMaxSeconds,
-    maxAgeSeconds: int(env, 'WARTA_SET_MAX_AGE_HOURS', 72, 1, 30 * 24) * 3600,
     failingAfterSeconds: int(env, 'WARTA_SET_RECEIVER_FAILING_MINUTES', 15, 1, 24 * 60) * 60,
     retentionSeconds: int(env, 'WARTA_SET_RETENTION_DAYS', 30, 1, 3650) * 86400,
+  };
+}
+
+export interface OutboxSettings {
+  /** Exponential back-off between attempts, from the minimum to the maximum delay (with jitter). */
+  retryMinSeconds: number;
+  retryMaxSeconds: number;
+  /** A message not delivered this long after it was queued is given up on (and audited). */
+  maxAgeSeconds: number;
+}
+
+/** The retry rules were SET-only before both outboxes shared them: the WARTA_SET_* names still count when the WARTA_OUTBOX_* ones are unset. */
+function outboxSettings(env: Env): OutboxSettings {
+  const named = (name: string, formerName: string) => (env[name] === undefined || env[name] === '' ? formerName : name);
+  const minName = named('WARTA_OUTBOX_RETRY_MIN_SECONDS', 'WARTA_SET_RETRY_MIN_SECONDS');
+  const maxName = named('WARTA_OUTBOX_RETRY_MAX_SECONDS', 'WARTA_SET_RETRY_MAX_SECONDS');
+  const retryMinSeconds = int(env, minName, 5, 1, 3600);
+  const retryMaxSeconds = int(env, maxName, 3600, 1, 86400);
+  if (retryMaxSeconds < retryMinSeconds) throw new ConfigError(maxName, `must not be below ${minName} (${retryMinSeconds})`);
+  return {
+    retryMinSeconds,
+    retryMaxSeconds,
+    maxAgeSeconds: int(env, named('WARTA_OUTBOX_MAX_AGE_HOURS', 'WARTA_SET_MAX_AGE_HOURS'), 72, 1, 30 * 24) * 3600,
   };
 }

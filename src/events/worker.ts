@@ -1,28 +1,19 @@
 import type { Kysely } from 'kysely';
 import { addSeconds } from '../clock.js';
 import type { Database } from '../db/schema.js';
-import { deliverPendingEvents, type DeliveryDeps } from './deliver.js';
-import { type PeriodicJob, startPeriodicJob } from '../jobs/periodic.js';
+import type { PeriodicJob } from '../jobs/periodic.js';
+import { startOutboxDelivery } from '../outbox/worker.js';
+import { type DeliveryDeps, securityEventOutbox } from './deliver.js';
 
 /**
  * Pushes queued Security Event Tokens every `deliveryIntervalMs`, on every
- * instance (they share the work through the claim query). A round that
- * finished SETs is followed at once by another, since each round takes only
- * the oldest pending SET per (receiver, user).
+ * instance (they share the work through the claim query), then prunes the
+ * outbox rows that finished long ago.
  */
 export function startSecurityEventDelivery(deps: DeliveryDeps): PeriodicJob {
-  return startPeriodicJob({
-    name: 'security event delivery',
+  return startOutboxDelivery(deps, securityEventOutbox(deps), {
     intervalMs: deps.config.securityEvents.deliveryIntervalMs,
-    log: deps.log,
-    round: async (stopping) => {
-      for (;;) {
-        if (stopping()) return;
-        const report = await deliverPendingEvents(deps);
-        if (report.delivered + report.rejected + report.abandoned + report.cancelled === 0) break;
-      }
-      await pruneFinishedDeliveries(deps.db, addSeconds(deps.clock.now(), -deps.config.securityEvents.retentionSeconds));
-    },
+    afterRounds: () => pruneFinishedDeliveries(deps.db, addSeconds(deps.clock.now(), -deps.config.securityEvents.retentionSeconds)),
   });
 }
 

@@ -12,7 +12,7 @@ import { deliverPendingEvents } from '../../src/events/deliver.js';
 import { addReceiver } from '../../src/events/receivers.js';
 import { EVENT_TYPE_URIS } from '../../src/events/types.js';
 import { sessionCookie } from '../support/runtime.js';
-import { startReceiver } from '../events/receiver-server.js';
+import { startReceiver } from '../support/receiver-server.js';
 import { basicAuth, browserGet, locationOf, pkceRequest, postForm, REDIRECT_URI, registerWebClient, signedInUser, startOidcServer } from '../oidc/support.js';
 
 // Behind a (simulated) proxy, so tests choose the address each request comes from.

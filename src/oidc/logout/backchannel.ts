@@ -1,37 +1,26 @@
 /**
  * OpenID Connect Back-Channel Logout 1.0 delivery, from the `backchannel_logouts`
  * outbox (filled by `enqueueBackchannelLogouts` in the transaction that ends a
- * session). Rows are claimed with `FOR UPDATE SKIP LOCKED` and a lease, so every
- * instance can deliver without two sending the same row at once, and a crash
- * mid-delivery only delays it. Failures retry with exponential back-off until
- * `backchannelLogoutMaxAttempts`, then the row is abandoned and audited: no logout is
- * dropped silently.
- *
- * This is Warta's one deliberate outbound call: to a URI an admin registered, no
- * redirects followed, with a timeout.
+ * session), by the outbox engine (src/outbox/): claimed with a lease, retried
+ * with back-off, given up after the outbox give-up age or
+ * `backchannelLogoutMaxAttempts` with an audit entry, so no logout is dropped
+ * silently. What is logout-specific lives here: the logout token and where it goes.
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { appendAudit } from '../../audit/audit.js';
-import { addSeconds } from '../../clock.js';
+import type { Db } from '../../db/schema.js';
+import { type DeliveryOptions, type DeliveryReport, deliverOutbox, type Lease, type OutboxJob } from '../../outbox/deliver.js';
+import { startOutboxDelivery } from '../../outbox/worker.js';
+import type { PeriodicJob } from '../../jobs/periodic.js';
 import type { Deps } from '../../runtime.js';
-import { type PeriodicJob, startPeriodicJob } from '../../jobs/periodic.js';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
 /** Back-Channel Logout §2.4 recommends a short lifetime: two minutes. */
 const LOGOUT_TOKEN_TTL_SECONDS = 120;
 const BATCH_SIZE = 20;
-const FIRST_RETRY_SECONDS = 5;
-const MAX_RETRY_SECONDS = 3600;
 
-export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
-
-export interface DeliveryReport {
-  delivered: number;
-  failed: number;
-  abandoned: number;
-}
+type LogoutDeps = Pick<Deps, 'db' | 'clock' | 'config' | 'signingKeys' | 'log'>;
 
 interface ClaimedLogout {
   id: string;
@@ -39,108 +28,115 @@ interface ClaimedLogout {
   user_id: string;
   session_id: string;
   attempts: number;
+  created_at: Date;
+  /** The lease this claim set (as `next_attempt_at`); unique per claim, so it marks the claim in place of a claim column. */
+  leased_until: Date;
   backchannel_logout_uri: string | null;
 }
 
 /** Delivers the logouts that are due; tests call it directly with their own fetch. */
-export async function deliverPendingLogouts(deps: Deps, fetchImpl: FetchLike = fetch): Promise<DeliveryReport> {
-  const now = deps.clock.now();
-  // The lease: if this instance dies mid-delivery, another retries after it.
-  const leaseUntil = new Date(now.getTime() + deps.config.backchannelLogoutTimeoutMs * 2);
+export function deliverPendingLogouts(deps: LogoutDeps, options: DeliveryOptions = {}): Promise<DeliveryReport> {
+  return deliverOutbox(deps, backchannelLogoutOutbox(deps), options);
+}
+
+/** Delivers due logouts every `backchannelLogoutIntervalMs` on every instance (they share the outbox safely). */
+export function startBackchannelLogoutDelivery(deps: LogoutDeps, options: DeliveryOptions = {}): PeriodicJob {
+  return startOutboxDelivery(deps, backchannelLogoutOutbox(deps), { ...options, intervalMs: deps.config.backchannelLogoutIntervalMs });
+}
+
+export function backchannelLogoutOutbox(deps: LogoutDeps): OutboxJob<ClaimedLogout> {
+  return {
+    name: 'back-channel logout',
+    batchSize: BATCH_SIZE,
+    timeoutMs: deps.config.backchannelLogoutTimeoutMs,
+    retry: { ...deps.config.outbox, maxAttempts: deps.config.backchannelLogoutMaxAttempts },
+    claim: claimDueLogouts,
+    async dispatch(logouts) {
+      return logouts.map((logout) => {
+        const uri = logout.backchannel_logout_uri;
+        if (uri === null) return { message: logout, endpoint: logout.client_id, drop: 'abandoned' as const, reason: 'the client no longer has a backchannel_logout_uri' };
+        return {
+          message: logout,
+          endpoint: logout.client_id,
+          send: async () => ({
+            url: uri,
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({ logout_token: await signLogoutToken(deps, logout) }).toString(),
+          }),
+        };
+      });
+    },
+    async settle(trx, logout, _claimId, settlement) {
+      const updated = await trx
+        .updateTable('backchannel_logouts')
+        .set(
+          settlement.status === 'pending'
+            ? { attempts: settlement.attempts, next_attempt_at: settlement.nextAttemptAt, last_error: settlement.error }
+            : settlement.status === 'delivered'
+              ? { attempts: settlement.attempts, delivered_at: settlement.finishedAt, last_error: null }
+              : { attempts: settlement.attempts, abandoned_at: settlement.finishedAt, last_error: settlement.error },
+        )
+        .where('id', '=', logout.id)
+        .where('next_attempt_at', '=', logout.leased_until)
+        .where('delivered_at', 'is', null)
+        .where('abandoned_at', 'is', null)
+        .executeTakeFirst();
+      return Number(updated.numUpdatedRows) > 0;
+    },
+    async release(db, logouts, _claimId, nextAttemptAt) {
+      // One claim, one lease: every row of the round carries the same one.
+      await db
+        .updateTable('backchannel_logouts')
+        .set({ next_attempt_at: nextAttemptAt })
+        .where('id', 'in', logouts.map((l) => l.id))
+        .where('next_attempt_at', '=', logouts[0]!.leased_until)
+        .where('delivered_at', 'is', null)
+        .where('abandoned_at', 'is', null)
+        .execute();
+    },
+    audit: {
+      subject: (logout) => `client:${logout.client_id}`,
+      details: (logout, settlement) =>
+        settlement.status === 'delivered'
+          ? { session_id: logout.session_id, attempts: settlement.attempts }
+          : { session_id: logout.session_id, user_id: logout.user_id, attempts: settlement.attempts, last_error: settlement.error },
+      delivered: 'oidc.backchannel_logout_delivered',
+      abandoned: 'oidc.backchannel_logout_abandoned',
+    },
+    logFields: (logout, url) => ({ client_id: logout.client_id, ...(url ? { host: new URL(url).host } : {}) }),
+  };
+}
+
+async function claimDueLogouts(db: Db, lease: Lease): Promise<ClaimedLogout[]> {
   const { rows } = await sql<ClaimedLogout>`
     with due as (
       select id from backchannel_logouts
-      where delivered_at is null and abandoned_at is null and next_attempt_at <= ${now}
+      where delivered_at is null and abandoned_at is null and next_attempt_at <= ${lease.now}
       order by next_attempt_at
-      limit ${BATCH_SIZE}
+      limit ${lease.limit}
       for update skip locked
     )
-    update backchannel_logouts b set attempts = b.attempts + 1, next_attempt_at = ${leaseUntil}
+    update backchannel_logouts b set next_attempt_at = ${lease.lockedUntil}
     from due, oauth_clients c
     where b.id = due.id and c.client_id = b.client_id
-    returning b.id, b.client_id, b.user_id, b.session_id, b.attempts, c.backchannel_logout_uri`.execute(deps.db);
-
-  const report: DeliveryReport = { delivered: 0, failed: 0, abandoned: 0 };
-  await Promise.all(
-    rows.map(async (row) => {
-      const error = await deliver(deps, fetchImpl, row);
-      const outcome = await recordOutcome(deps, row, error);
-      report[outcome] += 1;
-    }),
-  );
-  return report;
-}
-
-async function deliver(deps: Deps, fetchImpl: FetchLike, row: ClaimedLogout): Promise<string | undefined> {
-  if (row.backchannel_logout_uri === null) return 'the client no longer has a backchannel_logout_uri';
-  try {
-    const logoutToken = await signLogoutToken(deps, row);
-    const response = await fetchImpl(row.backchannel_logout_uri, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ logout_token: logoutToken }).toString(),
-      redirect: 'manual',
-      signal: AbortSignal.timeout(deps.config.backchannelLogoutTimeoutMs),
-    });
-    await response.body?.cancel().catch(() => {});
-    // §2.8: 200 on success; any 2xx is taken as delivered.
-    return response.status >= 200 && response.status < 300 ? undefined : `HTTP ${response.status}`;
-  } catch (error) {
-    return error instanceof Error ? `${error.name}: ${error.message}`.slice(0, 300) : 'delivery failed';
-  }
+    returning b.id, b.client_id, b.user_id, b.session_id, b.attempts, b.created_at, b.next_attempt_at as leased_until, c.backchannel_logout_uri`.execute(db);
+  return rows.map((row) => ({ ...row, created_at: new Date(row.created_at), leased_until: new Date(row.leased_until) }));
 }
 
 /** §2.4: iss, aud, iat, exp, jti, events, and sub and sid; never a nonce; typed logout+jwt. */
-function signLogoutToken(deps: Deps, row: ClaimedLogout): Promise<string> {
+function signLogoutToken(deps: Pick<Deps, 'clock' | 'config' | 'signingKeys'>, logout: ClaimedLogout): Promise<string> {
   const iat = Math.floor(deps.clock.now().getTime() / 1000);
   return deps.signingKeys.sign(
     {
       iss: deps.config.issuer,
-      aud: row.client_id,
+      aud: logout.client_id,
       iat,
       exp: iat + LOGOUT_TOKEN_TTL_SECONDS,
       jti: randomUUID(),
-      sub: row.user_id,
-      sid: row.session_id,
+      sub: logout.user_id,
+      sid: logout.session_id,
       events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
     },
     { typ: 'logout+jwt' },
   );
-}
-
-async function recordOutcome(deps: Deps, row: ClaimedLogout, error: string | undefined): Promise<keyof DeliveryReport> {
-  const now = deps.clock.now();
-  const context = { actor: 'system' };
-  return deps.db.transaction().execute(async (trx) => {
-    if (error === undefined) {
-      await trx.updateTable('backchannel_logouts').set({ delivered_at: now, last_error: null }).where('id', '=', row.id).execute();
-      await appendAudit(trx, deps.clock, context, { action: 'oidc.backchannel_logout_delivered', subject: `client:${row.client_id}`, details: { session_id: row.session_id, attempts: row.attempts } });
-      return 'delivered';
-    }
-    if (row.attempts >= deps.config.backchannelLogoutMaxAttempts || row.backchannel_logout_uri === null) {
-      await trx.updateTable('backchannel_logouts').set({ abandoned_at: now, last_error: error }).where('id', '=', row.id).execute();
-      await appendAudit(trx, deps.clock, context, {
-        action: 'oidc.backchannel_logout_abandoned',
-        subject: `client:${row.client_id}`,
-        outcome: 'failure',
-        details: { session_id: row.session_id, user_id: row.user_id, attempts: row.attempts, last_error: error },
-      });
-      return 'abandoned';
-    }
-    const delay = Math.min(MAX_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2 ** (row.attempts - 1));
-    await trx.updateTable('backchannel_logouts').set({ next_attempt_at: addSeconds(now, delay), last_error: error }).where('id', '=', row.id).execute();
-    return 'failed';
-  });
-}
-
-/** Delivers due logouts every `backchannelLogoutIntervalMs` on every instance (they share the outbox safely). */
-export function startBackchannelLogoutDelivery(deps: Deps, fetchImpl: FetchLike = fetch): PeriodicJob {
-  return startPeriodicJob({
-    name: 'back-channel logout delivery',
-    intervalMs: deps.config.backchannelLogoutIntervalMs,
-    log: deps.log,
-    round: async (stopping) => {
-      while (!stopping() && (await deliverPendingLogouts(deps, fetchImpl)).delivered === BATCH_SIZE);
-    },
-  });
 }

@@ -1,8 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { decodeJwt } from 'jose';
-import { cleanUpLater } from '../support/runtime.js';
-
+import { cleanUpLater } from './runtime.js';
 
 export type ReceiverMode =
   | { kind: 'accept'; status?: number }
@@ -12,6 +11,7 @@ export type ReceiverMode =
   | { kind: 'hang' };
 
 export interface ReceivedSet {
+  /** The JWT pushed: the whole body (RFC 8935), or the `logout_token` form field (Back-Channel Logout §2.5). */
   token: string;
   claims: Record<string, unknown>;
   headers: IncomingMessage['headers'];
@@ -20,8 +20,9 @@ export interface ReceivedSet {
 }
 
 /**
- * A real RFC 8935 receiver on 127.0.0.1 (port 0) that records every POST and
- * answers as `mode` says; closed after the test file.
+ * A real push endpoint (an RFC 8935 receiver, or a relying party's back-channel
+ * logout URI) on 127.0.0.1 (port 0) that records every POST and answers as
+ * `mode` says; closed after the test file.
  */
 export async function startReceiver(initial: ReceiverMode = { kind: 'accept', status: 202 }) {
   let mode: ReceiverMode = initial;
@@ -32,7 +33,8 @@ export async function startReceiver(initial: ReceiverMode = { kind: 'accept', st
     req.setEncoding('utf8');
     req.on('data', (chunk: string) => (body += chunk));
     req.on('end', () => {
-      received.push({ token: body, claims: safeDecode(body), headers: req.headers, answered: mode.kind });
+      const token = req.headers['content-type']?.startsWith('application/x-www-form-urlencoded') ? (new URLSearchParams(body).get('logout_token') ?? '') : body;
+      received.push({ token, claims: safeDecode(token), headers: req.headers, answered: mode.kind });
       switch (mode.kind) {
         case 'accept':
           res.writeHead(mode.status ?? 202).end();
