@@ -132,7 +132,7 @@ describe.each(OUTBOXES)('the outbox engine delivering $name', (outbox) => {
     expect(new Set(receiver.received.map((r) => outbox.messageId(r.claims))).size).toBe(24);
   });
 
-  // Back-channel logouts have no permanent refusal (OIDC Back-Channel Logout §2.8 only says retry), so only outboxes that define one get this test.
+  // Only SETs have a permanent refusal (RFC 8935 §2.4 `err`); a logout 400 (Back-Channel Logout §2.8) may be transient, so it is retried.
   if (outbox.refusal) it('does not retry a message its endpoint refuses for good, records and audits it, and moves on to the next', async () => {
     const refusal = outbox.refusal!;
     const receiver = await startReceiver(refusal.mode);
