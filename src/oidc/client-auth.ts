@@ -36,10 +36,9 @@ export interface AuthenticateClientOptions {
 }
 
 /** The form of a request to a back-channel endpoint, and the client it authenticates. */
-export async function readClientRequest(c: AppContext, options: AuthenticateClientOptions): Promise<{ deps: Deps; form: FormParams; client: OAuthClient }> {
-  const deps = c.get('deps');
+export async function readClientRequest(c: AppContext, deps: Deps, options: AuthenticateClientOptions): Promise<{ form: FormParams; client: OAuthClient }> {
   const form = await readForm(c);
-  return { deps, form, client: await authenticateClient(c, deps, form, options) };
+  return { form, client: await authenticateClient(c, deps, form, options) };
 }
 
 export async function authenticateClient(c: Context, deps: Deps, form: FormParams, options: AuthenticateClientOptions): Promise<OAuthClient> {

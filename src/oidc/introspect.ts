@@ -16,10 +16,10 @@ import { readClientRequest } from './client-auth.js';
 import { ENDPOINTS } from './endpoints.js';
 import { accessTokenInForce, type Tokens } from './tokens.js';
 
-export function introspectionRoutes(tokens: Tokens, clients: ClientDirectory) {
+export function introspectionRoutes(deps: Deps, tokens: Tokens, clients: ClientDirectory) {
   const app = new Hono<AppEnv>();
   app.post(ENDPOINTS.introspection, async (c) => {
-    const { deps, form, client } = await readClientRequest(c, { allowPublic: false, path: ENDPOINTS.introspection, clients });
+    const { form, client } = await readClientRequest(c, deps, { allowPublic: false, path: ENDPOINTS.introspection, clients });
     const token = form.require('token');
     c.header('Cache-Control', 'no-store');
     // The hint only orders the look-ups (§2.1: the server may ignore it).

@@ -9,6 +9,7 @@ import { Hono } from 'hono';
 import type { ClientDirectory } from '../clients/directory.js';
 import type { AppEnv } from '../http/context.js';
 import { invalidRequest, WartaError } from '../errors.js';
+import type { Deps } from '../runtime.js';
 import { checkAuthorizationRequest, identifyClient } from './authorize/request.js';
 import { saveAuthorizationRequest } from './authorize/store.js';
 import { parseAuthorizationParams } from './checks/params.js';
@@ -16,10 +17,10 @@ import { readClientRequest } from './client-auth.js';
 import { dpopKeyOf } from './dpop-request.js';
 import { ENDPOINTS, REQUEST_URI_PREFIX } from './endpoints.js';
 
-export function pushedAuthorizationRoutes(clients: ClientDirectory) {
+export function pushedAuthorizationRoutes(deps: Deps, clients: ClientDirectory) {
   const app = new Hono<AppEnv>();
   app.post(ENDPOINTS.pushedAuthorization, async (c) => {
-    const { deps, form, client } = await readClientRequest(c, { allowPublic: true, path: ENDPOINTS.pushedAuthorization, clients });
+    const { form, client } = await readClientRequest(c, deps, { allowPublic: true, path: ENDPOINTS.pushedAuthorization, clients });
     if (form.has('request_uri')) throw invalidRequest('request_uri must not be pushed (RFC 9126 §2.1)');
     if (!client.grant_types.includes('authorization_code')) throw new WartaError(400, 'unauthorized_client', 'this client may not use the authorization code flow');
 

@@ -19,10 +19,10 @@ import type { Tokens } from './tokens.js';
 
 const notYours = () => new WartaError(400, 'unauthorized_client', 'the token was not issued to this client');
 
-export function revocationRoutes(tokens: Tokens, clients: ClientDirectory) {
+export function revocationRoutes(deps: Deps, tokens: Tokens, clients: ClientDirectory) {
   const app = new Hono<AppEnv>();
   app.post(ENDPOINTS.revocation, async (c) => {
-    const { deps, form, client } = await readClientRequest(c, { allowPublic: true, path: ENDPOINTS.revocation, clients });
+    const { form, client } = await readClientRequest(c, deps, { allowPublic: true, path: ENDPOINTS.revocation, clients });
     const token = form.require('token');
     const context = { actor: `client:${client.client_id}`, ip: c.get('clientIp') };
     if (!(await revokeRefreshToken(deps, client, token, context))) await revokeAccessToken(deps, tokens, client, token, context);

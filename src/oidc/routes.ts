@@ -23,19 +23,19 @@ const BROWSER_PATHS = [ENDPOINTS.authorization, ENDPOINTS.authorizationResume, E
 
 const POST_ONLY_PATHS = [ENDPOINTS.token, ENDPOINTS.introspection, ENDPOINTS.revocation, ENDPOINTS.pushedAuthorization, ENDPOINTS.consent, ENDPOINTS.endSessionConfirm];
 
-export function oidcRoutes(deps: Pick<Deps, 'config' | 'clock' | 'signingKeys' | 'db'>) {
+export function oidcRoutes(deps: Deps) {
   const tokens = new Tokens(deps);
   const clients = new ClientDirectory({ db: deps.db, clock: deps.clock, ttlSeconds: deps.config.clientCacheSeconds });
   const app = new Hono<AppEnv>();
-  for (const path of BROWSER_PATHS) app.use(path, loadSession());
+  for (const path of BROWSER_PATHS) app.use(path, loadSession(deps));
   app.route('/', discoveryRoutes(deps.config));
-  app.route('/', authorizationRoutes());
-  app.route('/', tokenRoutes(tokens, clients));
-  app.route('/', userinfoRoutes(tokens));
-  app.route('/', introspectionRoutes(tokens, clients));
-  app.route('/', revocationRoutes(tokens, clients));
-  app.route('/', pushedAuthorizationRoutes(clients));
-  app.route('/', endSessionRoutes(tokens));
+  app.route('/', authorizationRoutes(deps));
+  app.route('/', tokenRoutes(deps, tokens, clients));
+  app.route('/', userinfoRoutes(deps, tokens));
+  app.route('/', introspectionRoutes(deps, tokens, clients));
+  app.route('/', revocationRoutes(deps, tokens, clients));
+  app.route('/', pushedAuthorizationRoutes(deps, clients));
+  app.route('/', endSessionRoutes(deps, tokens));
   for (const path of POST_ONLY_PATHS)
     app.on(['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE'], path, () => {
       throw new WartaError(405, 'invalid_request', 'use POST', { headers: { Allow: 'POST' } });

@@ -13,13 +13,14 @@ import { pt } from './messages.js';
 import { AccountPasswordPage, EnrollPasswordPage, ReauthPage, SignInPasswordPage } from './pages.js';
 import { pageGate, requireRecentAuthentication } from './recent-auth.js';
 import { listTotpAndPassword, methodRefusalFor, removePassword, setPassword } from './service.js';
+import type { Deps } from '../runtime.js';
 
 const scripts = [PASSWORD_TOTP_SCRIPT];
 // The re-authentication page also offers a passkey, through the passkeys capability's browser library.
 const PASSKEY_SCRIPTS = ['/static/vendor/simplewebauthn-browser.js'];
 
 /** Password sign-in, re-authentication, the account's password, and enrollment by invitation with a password. */
-export function passwordRoutes() {
+export function passwordRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
 
   app.get('/signin/password', (c) =>
@@ -35,7 +36,6 @@ export function passwordRoutes() {
     const user = c.get('user');
     const returnTo = safeReturnPath(c.req.query('return_to'));
     if (!user) return c.redirect(`/signin?return_to=${encodeURIComponent(returnTo)}`);
-    const deps = c.get('deps');
     const methods = await listTotpAndPassword(deps.db, user.id);
     const hasPasskey = (await countActivePasskeys(deps.db, user.id)) > 0;
     return renderPage(c, { title: (t) => pt(t, 'pwd.reauth.title'), scripts: [...PASSKEY_SCRIPTS, ...scripts] }, (page) => (
@@ -49,23 +49,22 @@ export function passwordRoutes() {
   });
 
   app.get('/account/password', async (c) => {
-    const gate = pageGate(c);
+    const gate = pageGate(c, deps.clock);
     if (gate) return c.redirect(gate);
-    const deps = c.get('deps');
     const user = c.get('user')!;
     const { password } = await listTotpAndPassword(deps.db, user.id);
     const allowed = (await methodRefusalFor(deps.db, user, 'password')) === undefined;
     return renderPage(c, { title: (t) => pt(t, 'pwd.account.title'), scripts }, (page) => <AccountPasswordPage {...page} password={password} allowed={allowed} />);
   });
 
-  app.put('/api/account/password', requireRecentAuthentication(), async (c) => {
+  app.put('/api/account/password', requireRecentAuthentication(deps), async (c) => {
     const password = readPassword(await readJsonObject(c));
-    const action = await setPassword(c.get('deps'), auditContext(c), c.get('user')!, password, c.get('session')!.id);
+    const action = await setPassword(deps, auditContext(c), c.get('user')!, password, c.get('session')!.id);
     return c.json({ status: action === 'password.set' ? 'set' : 'changed' });
   });
 
-  app.delete('/api/account/password', requireRecentAuthentication(), async (c) => {
-    const { remaining } = await removePassword(c.get('deps'), auditContext(c), { userId: c.get('user')!.id, confirmLastMethod: c.req.query('confirm_last_method') === 'true' });
+  app.delete('/api/account/password', requireRecentAuthentication(deps), async (c) => {
+    const { remaining } = await removePassword(deps, auditContext(c), { userId: c.get('user')!.id, confirmLastMethod: c.req.query('confirm_last_method') === 'true' });
     return c.json({ status: 'removed', remaining_sign_in_methods: remaining });
   });
 
@@ -74,7 +73,7 @@ export function passwordRoutes() {
   // POST with the token in the body: tokens stay out of URLs and access logs.
   app.post('/api/enroll/password/start', async (c) => {
     const token = requiredString(await readJsonObject(c), 'token', 128);
-    return c.json(await startPasswordEnrollment(c.get('deps'), auditContext(c), token));
+    return c.json(await startPasswordEnrollment(deps, auditContext(c), token));
   });
 
   app.post('/api/enroll/password', async (c) => {

@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { appendAudit } from '../audit/audit.js';
 import { type AppContext, type AppEnv, auditContext } from '../http/context.js';
 import { WartaError } from '../errors.js';
+import type { Deps } from '../runtime.js';
 import { ACR_PHISHING_RESISTANT } from '../sessions/service.js';
 
 /**
@@ -19,18 +20,17 @@ export function officerRefusal(c: AppContext): WartaError | undefined {
 }
 
 /** Audits a signed-in person's refused attempt to use the console (someone probing for it is worth knowing about). */
-export async function auditOfficerRefusal(c: AppContext, refusal: WartaError): Promise<void> {
+export async function auditOfficerRefusal(deps: Pick<Deps, 'db' | 'clock'>, c: AppContext, refusal: WartaError): Promise<void> {
   const user = c.get('user');
   if (!user) return;
-  const deps = c.get('deps');
   await appendAudit(deps.db, deps.clock, auditContext(c), { action: 'recovery.refused', subject: `user:${user.id}`, outcome: 'failure', details: { attempted: 'console', reason: refusal.code, path: c.req.path } });
 }
 
-export function requireOfficer(): MiddlewareHandler<AppEnv> {
+export function requireOfficer(deps: Pick<Deps, 'db' | 'clock'>): MiddlewareHandler<AppEnv> {
   return async function requireOfficer(c, next) {
     const refusal = officerRefusal(c);
     if (refusal) {
-      await auditOfficerRefusal(c, refusal);
+      await auditOfficerRefusal(deps, c, refusal);
       throw refusal;
     }
     await next();

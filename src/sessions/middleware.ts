@@ -2,14 +2,14 @@ import type { MiddlewareHandler } from 'hono';
 import type { Role } from '../db/schema.js';
 import type { AppEnv } from '../http/context.js';
 import { WartaError } from '../errors.js';
+import type { Deps } from '../runtime.js';
 import { userRoles } from '../users/service.js';
 import { readSessionCookie } from './cookie.js';
 import { resumeSession } from './service.js';
 
 /** Attaches the signed-in user (if any) to the context; never refuses by itself. */
-export function loadSession(): MiddlewareHandler<AppEnv> {
+export function loadSession(deps: Pick<Deps, 'db' | 'clock' | 'config'>): MiddlewareHandler<AppEnv> {
   return async function loadSession(c, next) {
-    const deps = c.get('deps');
     c.set('roles', []);
     const token = readSessionCookie(c, deps.config.secureCookies);
     if (token) {

@@ -7,6 +7,7 @@ import { finishAuthentication, finishReauthentication, startAuthentication, star
 import { passkeyView } from './credentials.js';
 import { finishEnrollment, finishRegistration, startEnrollment, startRegistration } from './register.js';
 import { safeReturnPath } from './return-path.js';
+import type { Deps } from '../runtime.js';
 
 const userView = (user: { id: string; username: string; display_name: string }) => ({ id: user.id, username: user.username, display_name: user.display_name });
 
@@ -20,12 +21,12 @@ function credentialOf(body: Record<string, unknown>): unknown {
  * messenger's native apps alike (docs/api/passkeys.md). Each ceremony is a pair:
  * `…/options` returns the WebAuthn options, `…/verify` takes the credential.
  */
-export function webauthnRoutes() {
+export function webauthnRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
 
   app.post('/api/webauthn/enrollment/options', async (c) => {
     const body = await readJsonObject(c);
-    return c.json(await startEnrollment(c.get('deps'), requiredString(body, 'invitation', 128)));
+    return c.json(await startEnrollment(deps, requiredString(body, 'invitation', 128)));
   });
 
   app.post('/api/webauthn/enrollment/verify', async (c) => {
@@ -36,7 +37,7 @@ export function webauthnRoutes() {
 
   app.post('/api/webauthn/registration/options', requireSession(), async (c) => {
     await readJsonObject(c);
-    return c.json(await startRegistration(c.get('deps'), { session: c.get('session')!, user: c.get('user')! }));
+    return c.json(await startRegistration(deps, { session: c.get('session')!, user: c.get('user')! }));
   });
 
   app.post('/api/webauthn/registration/verify', requireSession(), async (c) => {
@@ -47,7 +48,7 @@ export function webauthnRoutes() {
 
   app.post('/api/webauthn/authentication/options', async (c) => {
     const body = await readJsonObject(c);
-    return c.json(await startAuthentication(c.get('deps'), { username: optionalString(body, 'username', 254) }));
+    return c.json(await startAuthentication(deps, { username: optionalString(body, 'username', 254) }));
   });
 
   app.post('/api/webauthn/authentication/verify', async (c) => {
@@ -59,7 +60,7 @@ export function webauthnRoutes() {
 
   app.post('/api/webauthn/reauthentication/options', requireSession(), async (c) => {
     await readJsonObject(c);
-    return c.json(await startReauthentication(c.get('deps'), { session: c.get('session')!, user: c.get('user')! }));
+    return c.json(await startReauthentication(deps, { session: c.get('session')!, user: c.get('user')! }));
   });
 
   app.post('/api/webauthn/reauthentication/verify', requireSession(), async (c) => {

@@ -25,6 +25,7 @@ import { ENDPOINTS } from '../endpoints.js';
 import { type FormParams, readUrlEncodedBody, singleValued } from '../form.js';
 import { endSessionGrants } from '../grants.js';
 import { renderErrorPage, renderLoggedOut, renderLogoutConfirmation } from '../pages.js';
+import type { Deps } from '../../runtime.js';
 import type { Tokens } from '../tokens.js';
 
 interface LogoutRequest {
@@ -35,13 +36,13 @@ interface LogoutRequest {
   hint: { sid: unknown; sub: string } | undefined;
 }
 
-export function endSessionRoutes(tokens: Tokens) {
+export function endSessionRoutes(deps: Deps, tokens: Tokens) {
   const app = new Hono<AppEnv>();
 
   const endSession = async (c: AppContext, params: FormParams) => {
     let request: LogoutRequest;
     try {
-      request = await validateLogoutRequest(c, tokens, params);
+      request = await validateLogoutRequest(deps, tokens, params);
     } catch (error) {
       return errorPage(c, error);
     }
@@ -49,7 +50,7 @@ export function endSessionRoutes(tokens: Tokens) {
     if (!session) return afterLogout(c, request);
     const hintIsThisSession = request.hint !== undefined && request.hint.sub === session.user_id && request.hint.sid === session.id;
     if (hintIsThisSession) {
-      await endWartaSession(c, request.client);
+      await endWartaSession(deps, c, request.client);
       return afterLogout(c, request);
     }
     if (request.postLogoutRedirectUri !== undefined) allowFormRedirectTo(c, request.postLogoutRedirectUri);
@@ -67,20 +68,19 @@ export function endSessionRoutes(tokens: Tokens) {
     const params = singleValued(await readUrlEncodedBody(c));
     let request: LogoutRequest;
     try {
-      request = await validateLogoutRequest(c, tokens, params);
+      request = await validateLogoutRequest(deps, tokens, params);
     } catch (error) {
       return errorPage(c, error);
     }
     if (params.get('decision') !== 'logout') return c.redirect('/', 303);
-    if (c.get('session')) await endWartaSession(c, request.client);
+    if (c.get('session')) await endWartaSession(deps, c, request.client);
     return afterLogout(c, request);
   });
 
   return app;
 }
 
-async function validateLogoutRequest(c: AppContext, tokens: Tokens, params: FormParams): Promise<LogoutRequest> {
-  const deps = c.get('deps');
+async function validateLogoutRequest(deps: Deps, tokens: Tokens, params: FormParams): Promise<LogoutRequest> {
   const hintToken = params.get('id_token_hint');
   const hint = hintToken === undefined ? undefined : await tokens.idTokenHint(hintToken);
   if (hintToken !== undefined && !hint) throw invalidRequest('id_token_hint is not an ID token issued by Warta');
@@ -99,8 +99,7 @@ async function validateLogoutRequest(c: AppContext, tokens: Tokens, params: Form
   return { client, postLogoutRedirectUri, state: params.get('state'), hint: hint && { sid: hint.sid, sub: hint.sub } };
 }
 
-async function endWartaSession(c: AppContext, client: OAuthClient | undefined): Promise<void> {
-  const deps = c.get('deps');
+async function endWartaSession(deps: Deps, c: AppContext, client: OAuthClient | undefined): Promise<void> {
   const session = c.get('session')!;
   await deps.db.transaction().execute(async (trx) => {
     await revokeSession(trx, deps.clock, session.id, 'rp_initiated_logout');

@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import type { ClientDirectory } from '../../clients/directory.js';
 import type { AppEnv } from '../../http/context.js';
 import { invalidRequest, WartaError } from '../../errors.js';
+import type { Deps } from '../../runtime.js';
 import { readClientRequest } from '../client-auth.js';
 import { dpopKeyOf } from '../dpop-request.js';
 import { ENDPOINTS } from '../endpoints.js';
@@ -21,10 +22,10 @@ const GRANTS = {
   client_credentials: clientCredentialsGrant,
 } as const;
 
-export function tokenRoutes(tokens: Tokens, clients: ClientDirectory) {
+export function tokenRoutes(deps: Deps, tokens: Tokens, clients: ClientDirectory) {
   const app = new Hono<AppEnv>();
   app.post(ENDPOINTS.token, async (c) => {
-    const { deps, form, client } = await readClientRequest(c, { allowPublic: true, path: ENDPOINTS.token, clients });
+    const { form, client } = await readClientRequest(c, deps, { allowPublic: true, path: ENDPOINTS.token, clients });
 
     const grantType = form.get('grant_type');
     if (grantType === undefined) throw invalidRequest('grant_type is required');
