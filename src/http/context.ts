@@ -39,3 +39,8 @@ export function auditContext(c: AppContext): AuditContext {
     userAgent: c.req.header('user-agent') ?? null,
   };
 }
+
+/** What a sign-in needs to know about its request: who asks, from where, and the session the browser already had. */
+export function signInRequest(c: AppContext): { context: AuditContext; previousSession: Session | undefined } {
+  return { context: auditContext(c), previousSession: c.get('session') };
+}

@@ -1,6 +1,7 @@
 import { Hono } from 'hono';
-import { type AppEnv, auditContext } from '../http/context.js';
+import { type AppEnv, auditContext, signInRequest } from '../http/context.js';
 import { readJsonObject, requiredString } from '../http/json-body.js';
+import { writeSessionCookie } from '../http/session-cookie.js';
 import { requireSession } from '../sessions/middleware.js';
 import { renderPage } from '../ui/render.js';
 import { countActivePasskeys } from '../webauthn/credentials.js';
@@ -8,7 +9,7 @@ import { safeReturnPath } from '../webauthn/return-path.js';
 import { signInWithPassword, reauthenticateWithPassword } from './authenticate.js';
 import { finishPasswordEnrollment, startPasswordEnrollment } from './enroll.js';
 import { PASSWORD_TOTP_SCRIPT } from './form-parts.js';
-import { readPassword } from './input.js';
+import { readPassword, readPasswordEnrollment, readPasswordReauthentication, readPasswordSignIn } from './input.js';
 import { pt } from './messages.js';
 import { AccountPasswordPage, EnrollPasswordPage, ReauthPage, SignInPasswordPage } from './pages.js';
 import { pageGate, requireRecentAuthentication } from './recent-auth.js';
@@ -28,7 +29,8 @@ export function passwordRoutes(deps: Deps) {
   );
 
   app.post('/api/signin/password', async (c) => {
-    const session = await signInWithPassword(c, await readJsonObject(c));
+    const { session, token } = await signInWithPassword(deps, signInRequest(c), readPasswordSignIn(await readJsonObject(c)));
+    writeSessionCookie(c, deps.config, token);
     return c.json({ user_id: session.user_id, amr: session.amr, acr: session.acr, auth_time: session.auth_time.toISOString(), expires_at: session.expires_at.toISOString() });
   });
 
@@ -44,7 +46,7 @@ export function passwordRoutes(deps: Deps) {
   });
 
   app.post('/api/account/reauth/password', requireSession(), async (c) => {
-    const session = await reauthenticateWithPassword(c, await readJsonObject(c));
+    const session = await reauthenticateWithPassword(deps, auditContext(c), { user: c.get('user')!, session: c.get('session')!, attempt: readPasswordReauthentication(await readJsonObject(c)) });
     return c.json({ auth_time: session.auth_time.toISOString(), amr: session.amr, acr: session.acr });
   });
 
@@ -77,7 +79,8 @@ export function passwordRoutes(deps: Deps) {
   });
 
   app.post('/api/enroll/password', async (c) => {
-    const { user, session } = await finishPasswordEnrollment(c, await readJsonObject(c));
+    const { user, session, token } = await finishPasswordEnrollment(deps, signInRequest(c), readPasswordEnrollment(await readJsonObject(c)));
+    writeSessionCookie(c, deps.config, token);
     return c.json({ user_id: user.id, username: user.username, amr: session.amr, acr: session.acr, redirect_to: '/account' }, 201);
   });
 

@@ -1,13 +1,14 @@
 import { Hono } from 'hono';
-import { type AppContext, type AppEnv, auditContext } from '../http/context.js';
-import { WartaError } from '../errors.js';
-import { optionalString, readJsonObject, requiredString } from '../http/json-body.js';
+import { type AppContext, type AppEnv, auditContext, signInRequest } from '../http/context.js';
+import { readJsonObject, requiredString } from '../http/json-body.js';
+import { writeSessionCookie } from '../http/session-cookie.js';
 import { requireRole, requireSession } from '../sessions/middleware.js';
 import { passkeyView } from '../webauthn/credentials.js';
 import { approveRecoveryCase, checkApproval } from './approve.js';
 import { findCaseView, findOfficerCase } from './cases.js';
 import { cancelRecoveryCase, rejectRecoveryCase } from './close.js';
 import { finishRecoveryPassword, finishRecoveryPasskey, recoveryMethodsFor, startRecoveryPassword, startRecoveryPasskey } from './complete.js';
+import { readRecoveryPasskey, readRecoveryPassword } from './input.js';
 import { requireOfficer } from './officer.js';
 import { openRecoveryCase } from './open.js';
 import { openCasesOf, searchPeople, userCaseView } from './people.js';
@@ -95,9 +96,8 @@ export function recoveryRoutes(deps: Deps) {
   });
 
   app.post('/api/recovery/passkey/verify', async (c) => {
-    const body = await readJsonObject(c);
-    if (body.credential === undefined) throw new WartaError(400, 'invalid_request', 'credential is required');
-    const { user, passkey, session } = await finishRecoveryPasskey(c, { grant: requiredString(body, 'grant', 128), credential: body.credential, name: optionalString(body, 'name', 200) });
+    const { user, passkey, session, token } = await finishRecoveryPasskey(deps, signInRequest(c), readRecoveryPasskey(await readJsonObject(c)));
+    writeSessionCookie(c, deps.config, token);
     return c.json({ user: { id: user.id, username: user.username, display_name: user.display_name }, passkey: passkeyView(passkey), amr: session.amr, acr: session.acr, redirect_to: '/account' }, 201);
   });
 
@@ -107,7 +107,8 @@ export function recoveryRoutes(deps: Deps) {
   });
 
   app.post('/api/recovery/password', async (c) => {
-    const { user, session } = await finishRecoveryPassword(c, await readJsonObject(c));
+    const { user, session, token } = await finishRecoveryPassword(deps, signInRequest(c), readRecoveryPassword(await readJsonObject(c)));
+    writeSessionCookie(c, deps.config, token);
     return c.json({ user: { id: user.id, username: user.username, display_name: user.display_name }, amr: session.amr, acr: session.acr, redirect_to: '/account' }, 201);
   });
 

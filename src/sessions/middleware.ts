@@ -4,7 +4,7 @@ import type { AppEnv } from '../http/context.js';
 import { WartaError } from '../errors.js';
 import type { Deps } from '../runtime.js';
 import { userRoles } from '../users/service.js';
-import { readSessionCookie } from './cookie.js';
+import { readSessionCookie } from '../http/session-cookie.js';
 import { resumeSession } from './service.js';
 
 /** Attaches the signed-in user (if any) to the context; never refuses by itself. */

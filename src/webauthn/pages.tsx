@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
-import type { AppEnv } from '../http/context.js';
+import { type AppEnv, auditContext } from '../http/context.js';
+import { clearSessionCookie, readSessionCookie } from '../http/session-cookie.js';
 import { ACR_PHISHING_RESISTANT } from '../sessions/service.js';
 import { signOut } from '../sessions/sign-in.js';
 import { renderPage } from '../ui/render.js';
@@ -55,7 +56,9 @@ export function webauthnPages(deps: Deps) {
   });
 
   app.post('/signout', async (c) => {
-    await signOut(c);
+    const session = c.get('session');
+    if (session) await signOut(deps, auditContext(c), session);
+    if (readSessionCookie(c, deps.config.secureCookies) !== undefined) clearSessionCookie(c, deps.config.secureCookies);
     return c.redirect('/signin', 303);
   });
 

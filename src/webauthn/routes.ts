@@ -1,7 +1,8 @@
 import { Hono } from 'hono';
-import type { AppEnv } from '../http/context.js';
+import { type AppEnv, auditContext, signInRequest } from '../http/context.js';
 import { WartaError } from '../errors.js';
 import { optionalString, readJsonObject, requiredString } from '../http/json-body.js';
+import { writeSessionCookie } from '../http/session-cookie.js';
 import { requireSession } from '../sessions/middleware.js';
 import { finishAuthentication, finishReauthentication, startAuthentication, startReauthentication } from './authenticate.js';
 import { passkeyView } from './credentials.js';
@@ -31,7 +32,8 @@ export function webauthnRoutes(deps: Deps) {
 
   app.post('/api/webauthn/enrollment/verify', async (c) => {
     const body = await readJsonObject(c);
-    const { user, passkey, session } = await finishEnrollment(c, { invitationToken: requiredString(body, 'invitation', 128), credential: credentialOf(body), name: optionalString(body, 'name', 200) });
+    const { user, passkey, session, token } = await finishEnrollment(deps, signInRequest(c), { invitationToken: requiredString(body, 'invitation', 128), credential: credentialOf(body), name: optionalString(body, 'name', 200) });
+    writeSessionCookie(c, deps.config, token);
     return c.json({ user: userView(user), passkey: passkeyView(passkey), amr: session.amr, acr: session.acr, redirect_to: '/account' }, 201);
   });
 
@@ -42,7 +44,7 @@ export function webauthnRoutes(deps: Deps) {
 
   app.post('/api/webauthn/registration/verify', requireSession(), async (c) => {
     const body = await readJsonObject(c);
-    const passkey = await finishRegistration(c, { credential: credentialOf(body), name: optionalString(body, 'name', 200) });
+    const passkey = await finishRegistration(deps, auditContext(c), { session: c.get('session')!, user: c.get('user')!, credential: credentialOf(body), name: optionalString(body, 'name', 200) });
     return c.json({ passkey: passkeyView(passkey) }, 201);
   });
 
@@ -54,7 +56,8 @@ export function webauthnRoutes(deps: Deps) {
   app.post('/api/webauthn/authentication/verify', async (c) => {
     const body = await readJsonObject(c);
     const returnTo = safeReturnPath(optionalString(body, 'return_to', 2048));
-    const { user, session } = await finishAuthentication(c, { credential: credentialOf(body) });
+    const { user, session, token } = await finishAuthentication(deps, signInRequest(c), { credential: credentialOf(body) });
+    writeSessionCookie(c, deps.config, token);
     return c.json({ user: userView(user), amr: session.amr, acr: session.acr, redirect_to: returnTo });
   });
 
@@ -65,7 +68,7 @@ export function webauthnRoutes(deps: Deps) {
 
   app.post('/api/webauthn/reauthentication/verify', requireSession(), async (c) => {
     const body = await readJsonObject(c);
-    const session = await finishReauthentication(c, { credential: credentialOf(body) });
+    const session = await finishReauthentication(deps, auditContext(c), { session: c.get('session')!, credential: credentialOf(body) });
     return c.json({ auth_time: session.auth_time.toISOString(), amr: session.amr, acr: session.acr });
   });
 

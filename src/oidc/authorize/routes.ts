@@ -4,15 +4,16 @@
  * the consent form (`/authorize/consent`).
  */
 import { Hono } from 'hono';
-import type { AppContext, AppEnv } from '../../http/context.js';
+import { type AppContext, type AppEnv, auditContext } from '../../http/context.js';
 import { toWartaError } from '../../http/error-handler.js';
 import { WartaError } from '../../errors.js';
 import { type AuthorizationParams, parseAuthorizationParams } from '../checks/params.js';
 import { ENDPOINTS, REQUEST_URI_PREFIX } from '../endpoints.js';
 import { readUrlEncodedBody } from '../form.js';
-import { renderErrorPage } from '../pages.js';
-import { continueAuthorization, recordConsent } from './interaction.js';
+import { renderConsentPage, renderErrorPage } from '../pages.js';
+import { type AuthorizationStep, continueAuthorization, recordConsent } from './interaction.js';
 import { checkAuthorizationRequest, type ClientRedirect, identifyClient } from './request.js';
+import { allowFormRedirectTo } from '../../http/form-redirect.js';
 import { errorResponseUrl } from './respond.js';
 import { consumePushedRequest, findInteractiveRequest } from './store.js';
 import type { Deps } from '../../runtime.js';
@@ -75,17 +76,24 @@ async function answer(deps: Deps, c: AppContext, params: AuthorizationParams, pe
   try {
     const request = checkAuthorizationRequest(target, params);
     if (decision === 'deny') throw new WartaError(400, 'access_denied', 'the user denied the request');
+    const requester = { session: c.get('session'), user: c.get('user'), context: auditContext(c) };
     if (decision === 'allow') {
-      if (!c.get('session')) return continueAuthorization(c, { client: target.client, request, params, pending });
-      await recordConsent(c, target.client, request.scopes);
+      if (!requester.session) return continueAuthorization(deps, requester, { client: target.client, request, params, pending }).then((step) => respond(c, step));
+      await recordConsent(deps, requester.context, requester.user!, target.client, request.scopes);
     }
-    return await continueAuthorization(c, { client: target.client, request, params, pending, consented: decision === 'allow' });
+    return respond(c, await continueAuthorization(deps, requester, { client: target.client, request, params, pending, consented: decision === 'allow' }));
   } catch (error) {
     const wartaError = toWartaError(error);
     if (wartaError.status >= 500) deps.log.error({ requestId: c.get('requestId'), err: error }, 'authorization failed');
     else deps.log.info({ requestId: c.get('requestId'), code: wartaError.code, detail: wartaError.detail }, 'authorization refused');
     return c.redirect(errorResponseUrl(target.redirectUri, deps.config.issuer, params.state, wartaError), 303);
   }
+}
+
+function respond(c: AppContext, step: AuthorizationStep): Response | Promise<Response> {
+  if ('redirectTo' in step) return c.redirect(step.redirectTo, 303);
+  allowFormRedirectTo(c, step.consent.redirectUri);
+  return renderConsentPage(c, step.consent);
 }
 
 function pageFor(deps: Deps, c: AppContext, error: unknown): Response | Promise<Response> {
