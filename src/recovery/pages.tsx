@@ -10,6 +10,7 @@ import { type PageContext, renderPage } from '../ui/render.js';
 import { approveRecoveryCase } from './approve.js';
 import { type CaseView, caseIdOf, findCaseView, findOfficerCase, isUuid } from './cases.js';
 import { DOCUMENT_TYPES } from './identity.js';
+import { readApproval } from './input.js';
 import { recoveryClientMessages, rt, type RecoveryMessage } from './messages.js';
 import { auditOfficerRefusal, officerRefusal } from './officer.js';
 import { findPersonForOfficer, type PersonMatch, searchPeople } from './people.js';
@@ -293,7 +294,7 @@ export function recoveryPages(deps: Deps) {
     const form = await c.req.parseBody();
     let issued;
     try {
-      issued = await approveRecoveryCase(deps, auditContext(c), { officer, session: c.get('session')!, caseId, body: { desk: typeof form.desk === 'string' ? form.desk : undefined } });
+      issued = await approveRecoveryCase(deps, auditContext(c), { officer, session: c.get('session')!, caseId, ...readApproval({ desk: typeof form.desk === 'string' ? form.desk : undefined }) });
     } catch (error) {
       if (!isWartaError(error) || error.status >= 500) throw error;
       return withStatus(approvalRefusedPage(c, caseId, error), error.status);

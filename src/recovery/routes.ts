@@ -8,7 +8,7 @@ import { approveRecoveryCase, checkApproval } from './approve.js';
 import { findCaseView, findOfficerCase } from './cases.js';
 import { cancelRecoveryCase, rejectRecoveryCase } from './close.js';
 import { finishRecoveryPassword, finishRecoveryPasskey, recoveryMethodsFor, startRecoveryPassword, startRecoveryPasskey } from './complete.js';
-import { readRecoveryPasskey, readRecoveryPassword } from './input.js';
+import { readApproval, readOpenCase, readRecoveryPasskey, readRecoveryPassword, readRejection } from './input.js';
 import { requireOfficer } from './officer.js';
 import { openRecoveryCase } from './open.js';
 import { openCasesOf, searchPeople, userCaseView } from './people.js';
@@ -48,7 +48,7 @@ export function recoveryRoutes(deps: Deps) {
   app.get('/api/recovery/cases', officer, (c) => listOrganisationCases(deps, c));
 
   app.post('/api/recovery/cases', officer, async (c) => {
-    const opened = await openRecoveryCase(deps, auditContext(c), c.get('user')!, await readJsonObject(c));
+    const opened = await openRecoveryCase(deps, auditContext(c), c.get('user')!, readOpenCase(await readJsonObject(c)));
     return c.json({ case: await findCaseView(deps.db, opened.id) }, 201);
   });
 
@@ -59,18 +59,18 @@ export function recoveryRoutes(deps: Deps) {
 
   // The console asks first, so the officer confirms with a passkey only when the approval would otherwise go through.
   app.post('/api/recovery/cases/:id/approval-check', officer, async (c) => {
-    await checkApproval(deps, { officer: c.get('user')!, session: c.get('session')!, caseId: c.req.param('id'), body: await readJsonObject(c) });
+    await checkApproval(deps, { officer: c.get('user')!, session: c.get('session')!, caseId: c.req.param('id'), ...readApproval(await readJsonObject(c)) });
     return c.json({ ok: true });
   });
 
   // For API clients; the console's approval is the form POST of src/recovery/pages.tsx, whose answer is the printable slip.
   app.post('/api/recovery/cases/:id/approve', officer, async (c) => {
-    const issued = await approveRecoveryCase(deps, auditContext(c), { officer: c.get('user')!, session: c.get('session')!, caseId: c.req.param('id'), body: await readJsonObject(c) });
+    const issued = await approveRecoveryCase(deps, auditContext(c), { officer: c.get('user')!, session: c.get('session')!, caseId: c.req.param('id'), ...readApproval(await readJsonObject(c)) });
     return c.json({ case_id: issued.recoveryCase.id, code: issued.code, code_expires_at: issued.recoveryCase.code_expires_at!.toISOString(), max_attempts: issued.recoveryCase.code_max_attempts });
   });
 
   app.post('/api/recovery/cases/:id/reject', officer, async (c) => {
-    const rejected = await rejectRecoveryCase(deps, auditContext(c), { officer: c.get('user')!, caseId: c.req.param('id'), body: await readJsonObject(c) });
+    const rejected = await rejectRecoveryCase(deps, auditContext(c), { officer: c.get('user')!, caseId: c.req.param('id'), ...readRejection(await readJsonObject(c)) });
     return c.json({ case: await findCaseView(deps.db, rejected.id) });
   });
 
