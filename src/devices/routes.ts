@@ -7,6 +7,7 @@
  * ids are all 404 with nothing changed.
  */
 import { Hono } from 'hono';
+import { readAccessToken, readDpopProof } from '../http/authorization.js';
 import { type AppContext, type AppEnv, auditContext } from '../http/context.js';
 import { WartaError } from '../errors.js';
 import { readJsonObject, requiredString } from '../http/json-body.js';
@@ -25,7 +26,7 @@ export function devicesRoutes(deps: Deps) {
 
   /** The user and device behind the request's access token; client-credentials tokens (no user grant) are refused. */
   async function bearerUser(c: AppContext): Promise<{ userId: string; grantId: string }> {
-    const claims = await authenticateBearer(c, deps, tokens, c.req.path, BEARER_SCOPE);
+    const claims = await authenticateBearer(deps, tokens, { accessToken: readAccessToken(c), dpop: readDpopProof(c), path: c.req.path }, BEARER_SCOPE);
     if (typeof claims.grant_id !== 'string') throw new WartaError(403, 'insufficient_scope', 'this API needs an access token issued to a signed-in user');
     return { userId: claims.sub, grantId: claims.grant_id };
   }

@@ -12,7 +12,7 @@ import { type CaseView, caseIdOf, findCaseView, findOfficerCase, isUuid } from '
 import { DOCUMENT_TYPES } from './identity.js';
 import { readApproval } from './input.js';
 import { recoveryClientMessages, rt, type RecoveryMessage } from './messages.js';
-import { auditOfficerRefusal, officerRefusal } from './officer.js';
+import { consoleRefusal } from './middleware.js';
 import { findPersonForOfficer, type PersonMatch, searchPeople } from './people.js';
 import { recoveryPolicyOf, type RecoveryPolicy } from './policy.js';
 import { listRecoveryCases } from './report.js';
@@ -42,9 +42,8 @@ async function withStatus(response: Response | Promise<Response>, status: number
 /** Officers only, with a passkey-grade session; everyone else gets a page saying what to do (and an audit entry). */
 async function consoleGate(deps: Deps, c: AppContext): Promise<Response | undefined> {
   if (!c.get('session')) return c.redirect(`/signin?return_to=${encodeURIComponent('/recovery')}`, 303);
-  const refusal = officerRefusal(c);
+  const refusal = await consoleRefusal(deps, c);
   if (!refusal) return undefined;
-  await auditOfficerRefusal(deps, c, refusal);
   const confirm = refusal.code === 'phishing_resistant_required';
   return renderPage(c, { title: (t) => rt(t, 'rc.console.title'), scripts: CONSOLE_SCRIPTS, status: 403 }, ({ t }) => (
     <section id="recovery-gate" data-messages={JSON.stringify(recoveryClientMessages(t))}>

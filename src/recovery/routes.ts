@@ -9,7 +9,7 @@ import { findCaseView, findOfficerCase } from './cases.js';
 import { cancelRecoveryCase, rejectRecoveryCase } from './close.js';
 import { finishRecoveryPassword, finishRecoveryPasskey, recoveryMethodsFor, startRecoveryPassword, startRecoveryPasskey } from './complete.js';
 import { readApproval, readOpenCase, readRecoveryPasskey, readRecoveryPassword, readRejection } from './input.js';
-import { requireOfficer } from './officer.js';
+import { requireOfficer } from './middleware.js';
 import { openRecoveryCase } from './open.js';
 import { openCasesOf, searchPeople, userCaseView } from './people.js';
 import { recoveryPolicyOf } from './policy.js';

@@ -9,7 +9,7 @@ import { toWartaError } from '../../http/error-handler.js';
 import { WartaError } from '../../errors.js';
 import { type AuthorizationParams, parseAuthorizationParams } from '../checks/params.js';
 import { ENDPOINTS, REQUEST_URI_PREFIX } from '../endpoints.js';
-import { readUrlEncodedBody } from '../form.js';
+import { readUrlEncodedBody } from '../../http/form.js';
 import { renderConsentPage, renderErrorPage } from '../pages.js';
 import { type AuthorizationStep, continueAuthorization, recordConsent } from './interaction.js';
 import { checkAuthorizationRequest, type ClientRedirect, identifyClient } from './request.js';
