@@ -2,7 +2,8 @@ import { Hono } from 'hono';
 import { type AppEnv, auditContext, signInRequest } from '../http/context.js';
 import { readJsonObject, requiredString } from '../http/json-body.js';
 import { writeSessionCookie } from '../http/session-cookie.js';
-import { requireSession } from '../sessions/middleware.js';
+import { requireRecentAuthentication, requireSession } from '../sessions/middleware.js';
+import { reauthenticationRedirect } from '../sessions/reauth.js';
 import { renderPage } from '../ui/render.js';
 import { countActivePasskeys } from '../webauthn/credentials.js';
 import { safeReturnPath } from '../webauthn/return-path.js';
@@ -12,7 +13,6 @@ import { PASSWORD_TOTP_SCRIPT } from './form-parts.js';
 import { readPassword, readPasswordEnrollment, readPasswordReauthentication, readPasswordSignIn } from './input.js';
 import { pt } from './messages.js';
 import { AccountPasswordPage, EnrollPasswordPage, ReauthPage, SignInPasswordPage } from './pages.js';
-import { pageGate, requireRecentAuthentication } from './recent-auth.js';
 import { listTotpAndPassword, methodRefusalFor, removePassword, setPassword } from './service.js';
 import type { Deps } from '../runtime.js';
 
@@ -51,7 +51,7 @@ export function passwordRoutes(deps: Deps) {
   });
 
   app.get('/account/password', async (c) => {
-    const gate = pageGate(c, deps.clock);
+    const gate = reauthenticationRedirect(c.get('session'), deps.clock, c.req.path);
     if (gate) return c.redirect(gate);
     const user = c.get('user')!;
     const { password } = await listTotpAndPassword(deps.db, user.id);

@@ -1,10 +1,10 @@
-import { assertRecentPasskey } from '../account/reauth.js';
 import type { AuditContext } from '../audit/audit.js';
 import { addSeconds } from '../clock.js';
 import type { RecoveryCase, Session, User } from '../db/schema.js';
 import { WartaError } from '../errors.js';
 import { parsedValue } from '../parsed.js';
 import type { Deps } from '../runtime.js';
+import { assertRecentPasskey } from '../sessions/reauth.js';
 import { auditingRefusal, findOfficerCase, recordCaseChange } from './cases.js';
 import { formatRecoveryCode, generateRecoveryCode, hashRecoveryCode } from './code.js';
 import type { ApprovalFields } from './input.js';

@@ -5,6 +5,7 @@ import { WartaError } from '../errors.js';
 import type { Deps } from '../runtime.js';
 import { userRoles } from '../users/service.js';
 import { readSessionCookie } from '../http/session-cookie.js';
+import { assertRecentlyAuthenticated } from './reauth.js';
 import { resumeSession } from './service.js';
 
 /** Attaches the signed-in user (if any) to the context; never refuses by itself. */
@@ -38,6 +39,16 @@ export function requireRole(role: Role): MiddlewareHandler<AppEnv> {
   return async function requireRole(c, next) {
     if (!c.get('session')) throw new WartaError(401, 'login_required', 'sign in first');
     if (!c.get('roles').includes(role)) throw new WartaError(403, 'forbidden', `this needs the ${role} role`);
+    await next();
+  };
+}
+
+/** API guard: a session whose last sign-in or re-authentication is recent (a stolen, idle session is not enough). */
+export function requireRecentAuthentication(deps: Pick<Deps, 'clock'>): MiddlewareHandler<AppEnv> {
+  return async function requireRecentAuthentication(c, next) {
+    const session = c.get('session');
+    if (!session) throw new WartaError(401, 'login_required', 'sign in first');
+    assertRecentlyAuthenticated(session, deps.clock);
     await next();
   };
 }

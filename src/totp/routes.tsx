@@ -4,8 +4,9 @@ import { readJsonObject } from '../http/json-body.js';
 import { PASSWORD_TOTP_SCRIPT } from '../passwords/form-parts.js';
 import { readTotpCode } from '../passwords/input.js';
 import { pt } from '../passwords/messages.js';
-import { pageGate, requireRecentAuthentication } from '../passwords/recent-auth.js';
 import { listTotpAndPassword, methodRefusalFor } from '../passwords/service.js';
+import { requireRecentAuthentication } from '../sessions/middleware.js';
+import { reauthenticationRedirect } from '../sessions/reauth.js';
 import { renderPage } from '../ui/render.js';
 import { AccountTotpPage } from './pages.js';
 import { confirmTotpSetup, removeTotp, startTotpSetup } from './service.js';
@@ -16,7 +17,7 @@ export function totpRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
 
   app.get('/account/totp', async (c) => {
-    const gate = pageGate(c, deps.clock);
+    const gate = reauthenticationRedirect(c.get('session'), deps.clock, c.req.path);
     if (gate) return c.redirect(gate);
     const user = c.get('user')!;
     const { totp } = await listTotpAndPassword(deps.db, user.id);

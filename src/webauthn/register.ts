@@ -4,7 +4,6 @@
  */
 import { type PublicKeyCredentialCreationOptionsJSON, verifyRegistrationResponse } from '@simplewebauthn/server';
 import type { Transaction } from 'kysely';
-import { assertRecentlyAuthenticated } from '../account/reauth.js';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { hashToken, newId, newToken } from '../crypto/random.js';
 import { type Database, json, type Session, type User, type WebauthnCeremony, type WebauthnChallenge, type WebauthnCredential } from '../db/schema.js';
@@ -13,6 +12,7 @@ import { findUsableInvitation, redeemInvitation, usernameFor } from '../invitati
 import { resolvePolicy } from '../orgs/policy.js';
 import { getOrganisation } from '../orgs/service.js';
 import type { Deps } from '../runtime.js';
+import { assertRecentlyAuthenticated } from '../sessions/reauth.js';
 import { completeSignIn, type SignedIn, type SignInRequest } from '../sessions/sign-in.js';
 import { passkeyAmr } from './amr.js';
 import { assertAttestationSupported, attestationPolicyOf, checkAttestationPolicy, responseForVerification } from './attestation.js';
