@@ -32,7 +32,6 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 
   app.use(requestId({ limitLength: 64 }));
   app.use(async function context(c, next) {
-    c.set('deps', deps);
     c.set('clientIp', clientIp(c, deps.config.trustProxy));
     const started = performance.now();
     await next();

@@ -2,11 +2,9 @@ import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { AuditContext } from '../audit/audit.js';
 import type { Role, Session, User } from '../db/schema.js';
-import type { Deps } from '../runtime.js';
 
 export interface AppEnv {
   Variables: {
-    deps: Deps;
     requestId: string;
     clientIp: string | null;
     session: Session | undefined;
