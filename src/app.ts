@@ -32,7 +32,6 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 
   app.use(requestId({ limitLength: 64 }));
   app.use(async function context(c, next) {
-    c.set('deps', deps);
     c.set('clientIp', clientIp(c, deps.config.trustProxy));
     const started = performance.now();
     await next();
@@ -43,24 +42,24 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.use(bodyLimit(deps.config.bodyLimitBytes));
   app.use(sameOrigin({ origin: deps.config.origin, exempt: CROSS_ORIGIN_ENDPOINTS }));
 
-  app.route('/', healthRoutes());
-  app.route('/', jwksRoutes());
+  app.route('/', healthRoutes(deps));
+  app.route('/', jwksRoutes(deps));
   app.route('/', staticRoutes());
   app.route('/', oidcRoutes(deps));
 
   const authenticated = new Hono<AppEnv>();
-  authenticated.use(loadSession());
-  authenticated.route('/', invitationRoutes());
-  authenticated.route('/', clientRoutes());
-  authenticated.route('/', eventReceiverRoutes());
-  authenticated.route('/', webauthnRoutes());
-  authenticated.route('/', webauthnPages());
-  authenticated.route('/', accountRoutes());
+  authenticated.use(loadSession(deps));
+  authenticated.route('/', invitationRoutes(deps));
+  authenticated.route('/', clientRoutes(deps));
+  authenticated.route('/', eventReceiverRoutes(deps));
+  authenticated.route('/', webauthnRoutes(deps));
+  authenticated.route('/', webauthnPages(deps));
+  authenticated.route('/', accountRoutes(deps));
   authenticated.route('/', devicesRoutes(deps));
-  authenticated.route('/', passwordRoutes());
-  authenticated.route('/', totpRoutes());
-  authenticated.route('/', recoveryRoutes());
-  authenticated.route('/', recoveryPages());
+  authenticated.route('/', passwordRoutes(deps));
+  authenticated.route('/', totpRoutes(deps));
+  authenticated.route('/', recoveryRoutes(deps));
+  authenticated.route('/', recoveryPages(deps));
   app.route('/', authenticated);
 
   app.notFound((c) => c.json({ error: 'not_found', error_description: 'no such endpoint' }, 404));

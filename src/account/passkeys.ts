@@ -2,8 +2,8 @@ import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Session, WebauthnCredential } from '../db/schema.js';
 import { notFound, WartaError } from '../errors.js';
 import type { Deps } from '../runtime.js';
+import { assertRecentPasskey } from '../sessions/reauth.js';
 import { passkeyName } from '../webauthn/credentials.js';
-import { assertRecentPasskey } from './reauth.js';
 import { countSignInMethods } from './sign-in-methods.js';
 
 const passkeyNotFound = () => notFound('passkey_not_found', 'no such passkey on your account');

@@ -18,6 +18,7 @@ import { devicesText } from '../devices/messages.js';
 import { accountSecurityOverview } from '../devices/service.js';
 import { SecurityEventBanner } from '../events/banner.js';
 import { recentSecurityEvents } from '../events/recent.js';
+import type { Deps } from '../runtime.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -29,17 +30,17 @@ function passkeyIdParam(raw: string): string {
 // Outcomes the account page announces after its script reloads it (`?done=`).
 const DONE = { added: 'account.added', renamed: 'account.renamed', removed: 'account.removed' } as const;
 
-export function accountRoutes() {
+export function accountRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
 
   app.get('/account', async (c) => {
     const session = c.get('session');
     if (!session) return c.redirect('/signin?return_to=%2Faccount', 303);
     const user = c.get('user')!;
-    const passkeys = await listPasskeys(c.get('deps').db, user.id);
-    const recoveries = await openCasesOf(c.get('deps').db, user.id);
-    const security = await accountSecurityOverview(c.get('deps'), user.id, { sessionId: session.id });
-    const securityEvents = await recentSecurityEvents(c.get('deps').db, user.id, c.get('deps').clock.now());
+    const passkeys = await listPasskeys(deps.db, user.id);
+    const recoveries = await openCasesOf(deps.db, user.id);
+    const security = await accountSecurityOverview(deps, user.id, { sessionId: session.id });
+    const securityEvents = await recentSecurityEvents(deps.db, user.id, deps.clock.now());
     const devicesDone = DEVICES_DONE[c.req.query('done') as keyof typeof DEVICES_DONE] as (typeof DEVICES_DONE)[keyof typeof DEVICES_DONE] | undefined;
     const done = DONE[c.req.query('done') as keyof typeof DONE] as (typeof DONE)[keyof typeof DONE] | undefined;
     return renderPage(c, { title: (t) => accountText(t, 'account.title'), scripts: ['/static/vendor/simplewebauthn-browser.js', '/static/webauthn-common.js', '/static/account.js', RECOVERY_ACCOUNT_SCRIPT, DEVICES_SCRIPT] }, ({ t, locale }) => (
@@ -92,7 +93,6 @@ export function accountRoutes() {
   });
 
   app.get('/api/account/passkeys', requireSession(), async (c) => {
-    const deps = c.get('deps');
     const userId = c.get('user')!.id;
     const [passkeys, methods] = await Promise.all([listPasskeys(deps.db, userId), countSignInMethods(deps.db, userId)]);
     return c.json({ passkeys: passkeys.map(passkeyView), sign_in_methods: methods.total });
@@ -100,12 +100,12 @@ export function accountRoutes() {
 
   app.patch('/api/account/passkeys/:id', requireSession(), async (c) => {
     const body = await readJsonObject(c);
-    const passkey = await renamePasskey(c.get('deps'), auditContext(c), { userId: c.get('user')!.id, passkeyId: passkeyIdParam(c.req.param('id')), name: requiredString(body, 'name', 200) });
+    const passkey = await renamePasskey(deps, auditContext(c), { userId: c.get('user')!.id, passkeyId: passkeyIdParam(c.req.param('id')), name: requiredString(body, 'name', 200) });
     return c.json({ passkey: passkeyView(passkey) });
   });
 
   app.delete('/api/account/passkeys/:id', requireSession(), async (c) => {
-    const { remaining } = await removePasskey(c.get('deps'), auditContext(c), {
+    const { remaining } = await removePasskey(deps, auditContext(c), {
       session: c.get('session')!,
       passkeyId: passkeyIdParam(c.req.param('id')),
       confirmLastMethod: c.req.query('confirm_last_method') === 'true',

@@ -1,10 +1,11 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../http/context.js';
+import type { Deps } from '../runtime.js';
 
-export function jwksRoutes() {
+export function jwksRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
   app.get('/.well-known/jwks.json', async (c) => {
-    const { signingKeys, config } = c.get('deps');
+    const { signingKeys, config } = deps;
     c.header('Cache-Control', `public, max-age=${Math.min(config.keyCacheSeconds, 300)}`);
     c.header('Access-Control-Allow-Origin', '*');
     return c.json(await signingKeys.jwks());

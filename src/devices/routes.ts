@@ -7,6 +7,7 @@
  * ids are all 404 with nothing changed.
  */
 import { Hono } from 'hono';
+import { readAccessToken, readDpopProof } from '../http/authorization.js';
 import { type AppContext, type AppEnv, auditContext } from '../http/context.js';
 import { WartaError } from '../errors.js';
 import { readJsonObject, requiredString } from '../http/json-body.js';
@@ -19,13 +20,13 @@ import { accountSecurityOverview, deviceIdParam, renameDevice, revokeBrowserSess
 
 const BEARER_SCOPE = 'openid';
 
-export function devicesRoutes(deps: Pick<Deps, 'config' | 'clock' | 'signingKeys'>) {
+export function devicesRoutes(deps: Deps) {
   const tokens = new Tokens(deps);
   const app = new Hono<AppEnv>();
 
   /** The user and device behind the request's access token; client-credentials tokens (no user grant) are refused. */
   async function bearerUser(c: AppContext): Promise<{ userId: string; grantId: string }> {
-    const claims = await authenticateBearer(c, c.get('deps'), tokens, c.req.path, BEARER_SCOPE);
+    const claims = await authenticateBearer(deps, tokens, { accessToken: readAccessToken(c), dpop: readDpopProof(c), path: c.req.path }, BEARER_SCOPE);
     if (typeof claims.grant_id !== 'string') throw new WartaError(403, 'insufficient_scope', 'this API needs an access token issued to a signed-in user');
     return { userId: claims.sub, grantId: claims.grant_id };
   }
@@ -34,21 +35,21 @@ export function devicesRoutes(deps: Pick<Deps, 'config' | 'clock' | 'signingKeys
   // --- account page (session cookie) ---
   app.get('/api/account/devices', requireSession(), async (c) => {
     const session = c.get('session')!;
-    return c.json(await accountSecurityOverview(c.get('deps'), session.user_id, { sessionId: session.id }));
+    return c.json(await accountSecurityOverview(deps, session.user_id, { sessionId: session.id }));
   });
   app.patch('/api/account/devices/:id', requireSession(), async (c) => {
     const deviceId = deviceIdParam(c.req.param('id'));
     const name = requiredString(await readJsonObject(c), 'name', MAX_DEVICE_NAME_LENGTH);
-    return c.json({ device: await renameDevice(c.get('deps'), auditContext(c), { userId: c.get('user')!.id, deviceId, name }) });
+    return c.json({ device: await renameDevice(deps, auditContext(c), { userId: c.get('user')!.id, deviceId, name }) });
   });
   app.delete('/api/account/devices/:id', requireSession(), async (c) => {
     const deviceId = deviceIdParam(c.req.param('id'));
-    const revoked = await revokeDevice(c.get('deps'), auditContext(c), { userId: c.get('user')!.id, deviceId, txn: c.get('requestId') });
+    const revoked = await revokeDevice(deps, auditContext(c), { userId: c.get('user')!.id, deviceId, txn: c.get('requestId') });
     return c.json({ revoked: true, id: revoked.id, session_ended: revoked.sessionEnded });
   });
   app.delete('/api/account/sessions/:id', requireSession(), async (c) => {
     const sessionId = sessionIdParam(c.req.param('id'));
-    const revoked = await revokeBrowserSession(c.get('deps'), auditContext(c), { userId: c.get('user')!.id, sessionId, txn: c.get('requestId') });
+    const revoked = await revokeBrowserSession(deps, auditContext(c), { userId: c.get('user')!.id, sessionId, txn: c.get('requestId') });
     return c.json({ revoked: true, id: revoked.id, current: revoked.id === c.get('session')!.id });
   });
 
@@ -56,24 +57,24 @@ export function devicesRoutes(deps: Pick<Deps, 'config' | 'clock' | 'signingKeys
   app.get('/api/me/devices', async (c) => {
     const { userId, grantId } = await bearerUser(c);
     c.header('Cache-Control', 'no-store');
-    return c.json(await accountSecurityOverview(c.get('deps'), userId, { grantId }));
+    return c.json(await accountSecurityOverview(deps, userId, { grantId }));
   });
   app.patch('/api/me/devices/:id', async (c) => {
     const { userId } = await bearerUser(c);
     const deviceId = deviceIdParam(c.req.param('id'));
     const name = requiredString(await readJsonObject(c), 'name', MAX_DEVICE_NAME_LENGTH);
-    return c.json({ device: await renameDevice(c.get('deps'), bearerContext(c, userId), { userId, deviceId, name }) });
+    return c.json({ device: await renameDevice(deps, bearerContext(c, userId), { userId, deviceId, name }) });
   });
   app.delete('/api/me/devices/:id', async (c) => {
     const { userId } = await bearerUser(c);
     const deviceId = deviceIdParam(c.req.param('id'));
-    const revoked = await revokeDevice(c.get('deps'), bearerContext(c, userId), { userId, deviceId, txn: c.get('requestId') });
+    const revoked = await revokeDevice(deps, bearerContext(c, userId), { userId, deviceId, txn: c.get('requestId') });
     return c.json({ revoked: true, id: revoked.id, session_ended: revoked.sessionEnded });
   });
   app.delete('/api/me/sessions/:id', async (c) => {
     const { userId } = await bearerUser(c);
     const sessionId = sessionIdParam(c.req.param('id'));
-    const revoked = await revokeBrowserSession(c.get('deps'), bearerContext(c, userId), { userId, sessionId, txn: c.get('requestId') });
+    const revoked = await revokeBrowserSession(deps, bearerContext(c, userId), { userId, sessionId, txn: c.get('requestId') });
     return c.json({ revoked: true, id: revoked.id });
   });
 

@@ -2,11 +2,9 @@ import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { AuditContext } from '../audit/audit.js';
 import type { Role, Session, User } from '../db/schema.js';
-import type { Deps } from '../runtime.js';
 
 export interface AppEnv {
   Variables: {
-    deps: Deps;
     requestId: string;
     clientIp: string | null;
     session: Session | undefined;
@@ -38,4 +36,9 @@ export function auditContext(c: AppContext): AuditContext {
     ip: c.get('clientIp'),
     userAgent: c.req.header('user-agent') ?? null,
   };
+}
+
+/** What a sign-in needs to know about its request: who asks, from where, and the session the browser already had. */
+export function signInRequest(c: AppContext): { context: AuditContext; previousSession: Session | undefined } {
+  return { context: auditContext(c), previousSession: c.get('session') };
 }

@@ -5,16 +5,16 @@ import { WartaError } from '../errors.js';
 import { optionalString, readJsonObject, requiredString } from '../http/json-body.js';
 import { requireRole } from '../sessions/middleware.js';
 import { createInvitation, findUsableInvitation, invitationView, listInvitations, revokeInvitation } from './service.js';
+import type { Deps } from '../runtime.js';
 
 /**
  * Admin API for invitations, scoped to the admin's own organisation, and the
  * invitee's look-up of their own invitation (the enrollment page calls it).
  */
-export function invitationRoutes() {
+export function invitationRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
 
   app.post('/api/admin/invitations', requireRole('admin'), async (c) => {
-    const deps = c.get('deps');
     const admin = c.get('user')!;
     const body = await readJsonObject(c);
     const ttlHours = body.ttl_hours;
@@ -32,13 +32,11 @@ export function invitationRoutes() {
   });
 
   app.get('/api/admin/invitations', requireRole('admin'), async (c) => {
-    const deps = c.get('deps');
     const rows = await listInvitations(deps.db, c.get('user')!.organisation_id);
     return c.json({ invitations: rows.map((row) => invitationView(row, deps.clock.now())) });
   });
 
   app.delete('/api/admin/invitations/:id', requireRole('admin'), async (c) => {
-    const deps = c.get('deps');
     const id = c.req.param('id');
     if (!/^[0-9a-f-]{36}$/i.test(id)) throw new WartaError(404, 'invitation_not_found', 'no such invitation');
     const revoked = await revokeInvitation(deps, auditContext(c), { id, organisationId: c.get('user')!.organisation_id });
@@ -47,7 +45,6 @@ export function invitationRoutes() {
 
   // POST so the token travels in the body, not in a URL that proxies log.
   app.post('/api/invitations/lookup', async (c) => {
-    const deps = c.get('deps');
     const token = requiredString(await readJsonObject(c), 'token', 128);
     const invitation = await findUsableInvitation(deps.db, deps.clock, token);
     const organisation = await deps.db.selectFrom('organisations').select('name').where('id', '=', invitation.organisation_id).executeTakeFirstOrThrow();

@@ -1,13 +1,13 @@
 /**
- * Access tokens presented to Warta's own protected resource, the UserInfo endpoint
- * (RFC 6750 §2.1 Authorization header; RFC 9449 §7 for DPoP-bound tokens).
- * Errors follow RFC 6750 §3.1: 401 `invalid_token`, 403 `insufficient_scope`, with a
- * WWW-Authenticate challenge in the scheme the token belongs to.
+ * Access tokens presented to Warta's own protected resources, the UserInfo endpoint
+ * and the messenger's device API (RFC 6750 §2.1 Authorization header; RFC 9449 §7 for
+ * DPoP-bound tokens). Errors follow RFC 6750 §3.1: 401 `invalid_token`, 403
+ * `insufficient_scope`, with a WWW-Authenticate challenge in the scheme the token belongs to.
  */
-import type { Context } from 'hono';
 import { WartaError } from '../errors.js';
+import type { PresentedAccessToken } from '../http/authorization.js';
 import type { Deps } from '../runtime.js';
-import { dpopKeyOf } from './dpop-request.js';
+import { dpopKeyOf, type PresentedDpopProof } from './dpop-request.js';
 import { type AccessTokenClaims, accessTokenInForce, type Tokens } from './tokens.js';
 
 const challenge = (scheme: 'Bearer' | 'DPoP', error?: string, description?: string) =>
@@ -17,16 +17,21 @@ export function invalidToken(scheme: 'Bearer' | 'DPoP', description: string): Wa
   return new WartaError(401, 'invalid_token', description, { headers: { 'WWW-Authenticate': challenge(scheme, 'invalid_token', description) } });
 }
 
+/** What a request to a protected resource presented: its access token (undefined when missing or malformed) and DPoP proof. */
+export interface ResourceRequest {
+  accessToken: PresentedAccessToken | undefined;
+  dpop: PresentedDpopProof;
+  /** The resource's path, which a DPoP proof must name. */
+  path: string;
+}
+
 /** The verified, in-force access token of the request, proven with DPoP when it is bound to a key. */
-export async function authenticateBearer(c: Context, deps: Deps, tokens: Tokens, path: string, requiredScope: string): Promise<AccessTokenClaims> {
-  const authorization = c.req.header('authorization') ?? '';
-  const match = /^(Bearer|DPoP) ([A-Za-z0-9\-._~+/]+=*)$/i.exec(authorization);
-  if (!match) {
+export async function authenticateBearer(deps: Deps, tokens: Tokens, request: ResourceRequest, requiredScope: string): Promise<AccessTokenClaims> {
+  if (!request.accessToken) {
     // RFC 6750 §3.1: a request without credentials gets a bare challenge.
     throw new WartaError(401, 'invalid_token', 'an access token is required', { headers: { 'WWW-Authenticate': challenge('Bearer') } });
   }
-  const scheme = match[1]!.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer';
-  const token = match[2]!;
+  const { scheme, token } = request.accessToken;
   const claims = await tokens.accessToken(token);
   if (!claims) throw invalidToken(scheme, 'the access token is invalid or expired');
 
@@ -34,7 +39,7 @@ export async function authenticateBearer(c: Context, deps: Deps, tokens: Tokens,
   if (boundTo !== undefined) {
     // RFC 9449 §7.1: a DPoP-bound token is only accepted with the DPoP scheme and a proof by its key.
     if (scheme !== 'DPoP') throw invalidToken('DPoP', 'this access token is DPoP-bound: present it with the DPoP scheme and a proof');
-    const jkt = await dpopKeyOf(c, deps, path, token);
+    const jkt = await dpopKeyOf(deps, request.dpop, request.path, token);
     if (jkt !== boundTo) throw invalidToken('DPoP', 'the DPoP proof is missing or made with another key');
   } else if (scheme === 'DPoP') {
     throw invalidToken('Bearer', 'this access token is not DPoP-bound: use the Bearer scheme');

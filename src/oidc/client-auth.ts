@@ -10,17 +10,16 @@
  * - Every failure is 401 `invalid_client`; when the client tried the Authorization
  *   header the response carries `WWW-Authenticate: Basic` (RFC 6749 §5.2).
  */
-import type { Context } from 'hono';
 import { decodeJwt, type JSONWebKeySet } from 'jose';
 import type { ClientDirectory } from '../clients/directory.js';
 import { constantTimeEqual, keyedHash } from '../crypto/random.js';
 import type { OAuthClient } from '../db/schema.js';
-import type { AppContext } from '../http/context.js';
 import { invalidRequest, WartaError } from '../errors.js';
+import type { BasicCredentials } from '../http/authorization.js';
+import type { FormParams } from '../http/form.js';
 import type { Deps } from '../runtime.js';
 import { verifyClientAssertion } from './client-assertion.js';
 import { endpointUrl, ENDPOINTS } from './endpoints.js';
-import { type FormParams, readForm } from './form.js';
 import { jtiRecorder } from './replay.js';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -35,16 +34,15 @@ export interface AuthenticateClientOptions {
   clients: ClientDirectory;
 }
 
-/** The form of a request to a back-channel endpoint, and the client it authenticates. */
-export async function readClientRequest(c: AppContext, options: AuthenticateClientOptions): Promise<{ deps: Deps; form: FormParams; client: OAuthClient }> {
-  const deps = c.get('deps');
-  const form = await readForm(c);
-  return { deps, form, client: await authenticateClient(c, deps, form, options) };
+/** What the client presented: its form body and, if sent, the Authorization: Basic credentials. */
+export interface PresentedClientCredentials {
+  form: FormParams;
+  basic: BasicCredentials | undefined;
 }
 
-export async function authenticateClient(c: Context, deps: Deps, form: FormParams, options: AuthenticateClientOptions): Promise<OAuthClient> {
-  const authorization = c.req.header('authorization');
-  const basic = authorization !== undefined && /^basic /i.test(authorization) ? parseBasic(authorization.slice(6).trim()) : undefined;
+export async function authenticateClient(deps: Deps, presented: PresentedClientCredentials, options: AuthenticateClientOptions): Promise<OAuthClient> {
+  const { form, basic } = presented;
+  if (basic === 'malformed') throw invalidClient('malformed Basic credentials', BASIC_CHALLENGE);
   const used = [basic !== undefined, form.has('client_secret'), form.has('client_assertion')].filter(Boolean).length;
   if (used > 1) throw invalidRequest('use exactly one client authentication method');
 
@@ -80,19 +78,6 @@ export async function authenticateClient(c: Context, deps: Deps, form: FormParam
   const client = await registeredClient(options.clients, clientId, 'none');
   if (!options.allowPublic) throw invalidClient('this endpoint is for confidential clients');
   return client;
-}
-
-function parseBasic(encoded: string): { clientId: string; secret: string } {
-  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
-  const colon = decoded.indexOf(':');
-  if (!/^[A-Za-z0-9+/]+=*$/.test(encoded) || colon < 1) throw invalidClient('malformed Basic credentials', BASIC_CHALLENGE);
-  // RFC 6749 §2.3.1: both parts are form-urlencoded before Base64.
-  try {
-    const decode = (part: string) => decodeURIComponent(part.replace(/\+/g, ' '));
-    return { clientId: decode(decoded.slice(0, colon)), secret: decode(decoded.slice(colon + 1)) };
-  } catch {
-    throw invalidClient('malformed Basic credentials', BASIC_CHALLENGE);
-  }
 }
 
 function assertionSubject(assertion: string): string | undefined {

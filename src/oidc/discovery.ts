@@ -3,13 +3,10 @@
  * members RFC 7662, 7009, 9126, 9207, 9449, RP-Initiated and Back-Channel Logout
  * define). Every value states what Warta does, no more: e.g. `request_uri_parameter_supported`
  * is false (its default is true) because only PAR request_uris are accepted.
- * Built once per app from the configuration.
  */
-import { Hono } from 'hono';
 import { AUTH_METHODS } from '../clients/metadata.js';
 import type { Config } from '../config.js';
 import { SIGNING_ALG } from '../crypto/signing-keys.js';
-import type { AppEnv } from '../http/context.js';
 import { SUPPORTED_ACR_VALUES } from './checks/acr.js';
 import { USER_CLAIMS } from './claims.js';
 import { CLIENT_ASSERTION_ALGS } from './client-assertion.js';
@@ -57,16 +54,4 @@ export function providerMetadata(config: Pick<Config, 'issuer'>): Record<string,
     backchannel_logout_session_supported: true,
     frontchannel_logout_supported: false,
   };
-}
-
-export function discoveryRoutes(config: Pick<Config, 'issuer'>) {
-  const app = new Hono<AppEnv>();
-  const body = JSON.stringify(providerMetadata(config));
-  app.get(ENDPOINTS.discovery, (c) => {
-    c.header('Cache-Control', 'public, max-age=300');
-    c.header('Access-Control-Allow-Origin', '*');
-    c.header('Content-Type', 'application/json; charset=utf-8');
-    return c.body(body);
-  });
-  return app;
 }

@@ -1,4 +1,3 @@
-import type { Context } from 'hono';
 import type { Deps } from '../runtime.js';
 import { verifyDpopProof } from './dpop.js';
 import { endpointUrl } from './endpoints.js';
@@ -10,16 +9,21 @@ export const DPOP_ALGS = ['ES256', 'ES384', 'ES512', 'PS256', 'RS256', 'EdDSA', 
 /** How long after its iat a proof is accepted (RFC 9449 §11.1: "a relatively brief period"). */
 export const DPOP_PROOF_MAX_AGE_SECONDS = 60;
 
+/** A request's DPoP header (absent when the client sent none) and the method the proof must name. */
+export interface PresentedDpopProof {
+  proof: string | undefined;
+  method: string;
+}
+
 /**
- * Verifies the request's DPoP header, if any, for the endpoint at `path`; returns the
+ * Verifies the request's DPoP proof, if any, for the endpoint at `path`; returns the
  * proof key's thumbprint, or undefined when the request carries no DPoP header.
  */
-export async function dpopKeyOf(c: Context, deps: Pick<Deps, 'db' | 'clock' | 'config'>, path: string, accessToken?: string): Promise<string | undefined> {
-  const proof = c.req.header('dpop');
-  if (proof === undefined) return undefined;
+export async function dpopKeyOf(deps: Pick<Deps, 'db' | 'clock' | 'config'>, presented: PresentedDpopProof, path: string, accessToken?: string): Promise<string | undefined> {
+  if (presented.proof === undefined) return undefined;
   const { jkt } = await verifyDpopProof({
-    proof,
-    method: c.req.method,
+    proof: presented.proof,
+    method: presented.method,
     url: endpointUrl(deps.config.issuer, path),
     ...(accessToken === undefined ? {} : { accessToken }),
     now: deps.clock.now(),

@@ -5,33 +5,22 @@
  * limit what it tells whom). Anything unknown, expired, revoked or not shown is
  * `{"active": false}` and nothing more (§2.2).
  */
-import { Hono } from 'hono';
-import type { ClientDirectory } from '../clients/directory.js';
 import { sql } from 'kysely';
 import { hashToken } from '../crypto/random.js';
 import type { OAuthClient } from '../db/schema.js';
-import type { AppEnv } from '../http/context.js';
 import type { Deps } from '../runtime.js';
-import { readClientRequest } from './client-auth.js';
-import { ENDPOINTS } from './endpoints.js';
 import { accessTokenInForce, type Tokens } from './tokens.js';
 
-export function introspectionRoutes(tokens: Tokens, clients: ClientDirectory) {
-  const app = new Hono<AppEnv>();
-  app.post(ENDPOINTS.introspection, async (c) => {
-    const { deps, form, client } = await readClientRequest(c, { allowPublic: false, path: ENDPOINTS.introspection, clients });
-    const token = form.require('token');
-    c.header('Cache-Control', 'no-store');
-    // The hint only orders the look-ups (§2.1: the server may ignore it).
-    const refreshFirst = form.get('token_type_hint') === 'refresh_token';
-    const lookups = refreshFirst ? [introspectRefreshToken, introspectAccessToken] : [introspectAccessToken, introspectRefreshToken];
-    for (const lookup of lookups) {
-      const result = await lookup(deps, tokens, client, token);
-      if (result) return c.json(result);
-    }
-    return c.json({ active: false });
-  });
-  return app;
+/** What `client` may be told about `token`. */
+export async function introspectToken(deps: Deps, tokens: Tokens, client: OAuthClient, input: { token: string; tokenTypeHint: string | undefined }): Promise<Record<string, unknown>> {
+  // The hint only orders the look-ups (§2.1: the server may ignore it).
+  const refreshFirst = input.tokenTypeHint === 'refresh_token';
+  const lookups = refreshFirst ? [introspectRefreshToken, introspectAccessToken] : [introspectAccessToken, introspectRefreshToken];
+  for (const lookup of lookups) {
+    const result = await lookup(deps, tokens, client, input.token);
+    if (result) return result;
+  }
+  return { active: false };
 }
 
 async function introspectAccessToken(deps: Deps, tokens: Tokens, _client: OAuthClient, token: string): Promise<Record<string, unknown> | undefined> {

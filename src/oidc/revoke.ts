@@ -4,34 +4,22 @@
  * token is added to a deny-list until it expires. A client may revoke only its own
  * tokens; a token that is unknown, invalid or already revoked still gets 200 (§2.2).
  */
-import { Hono } from 'hono';
-import type { ClientDirectory } from '../clients/directory.js';
-import { appendAudit } from '../audit/audit.js';
+import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { hashToken } from '../crypto/random.js';
 import type { OAuthClient } from '../db/schema.js';
-import type { AppEnv } from '../http/context.js';
 import { WartaError } from '../errors.js';
 import type { Deps } from '../runtime.js';
-import { readClientRequest } from './client-auth.js';
-import { ENDPOINTS } from './endpoints.js';
 import { revokeGrant } from './grants.js';
 import type { Tokens } from './tokens.js';
 
 const notYours = () => new WartaError(400, 'unauthorized_client', 'the token was not issued to this client');
 
-export function revocationRoutes(tokens: Tokens, clients: ClientDirectory) {
-  const app = new Hono<AppEnv>();
-  app.post(ENDPOINTS.revocation, async (c) => {
-    const { deps, form, client } = await readClientRequest(c, { allowPublic: true, path: ENDPOINTS.revocation, clients });
-    const token = form.require('token');
-    const context = { actor: `client:${client.client_id}`, ip: c.get('clientIp') };
-    if (!(await revokeRefreshToken(deps, client, token, context))) await revokeAccessToken(deps, tokens, client, token, context);
-    return c.body(null, 200);
-  });
-  return app;
+/** Revokes `token` if `client` holds it; the context names the client as the actor. */
+export async function revokeToken(deps: Deps, tokens: Tokens, client: OAuthClient, token: string, context: AuditContext): Promise<void> {
+  if (!(await revokeRefreshToken(deps, client, token, context))) await revokeAccessToken(deps, tokens, client, token, context);
 }
 
-async function revokeRefreshToken(deps: Deps, client: OAuthClient, token: string, context: { actor: string; ip: string | null }): Promise<boolean> {
+async function revokeRefreshToken(deps: Deps, client: OAuthClient, token: string, context: AuditContext): Promise<boolean> {
   if (token.length > 128) return false;
   const row = await deps.db.selectFrom('oauth_refresh_tokens as r').innerJoin('oauth_grants as g', 'g.id', 'r.grant_id').select(['g.id', 'g.client_id']).where('r.token_hash', '=', hashToken(token)).executeTakeFirst();
   if (!row) return false;
@@ -43,7 +31,7 @@ async function revokeRefreshToken(deps: Deps, client: OAuthClient, token: string
   return true;
 }
 
-async function revokeAccessToken(deps: Deps, tokens: Tokens, client: OAuthClient, token: string, context: { actor: string; ip: string | null }): Promise<void> {
+async function revokeAccessToken(deps: Deps, tokens: Tokens, client: OAuthClient, token: string, context: AuditContext): Promise<void> {
   const claims = await tokens.accessToken(token);
   if (!claims) return; // invalid or already expired: nothing left to revoke
   if (claims.client_id !== client.client_id) throw notYours();

@@ -1,41 +1,80 @@
 /**
  * The OpenID provider's endpoints. The browser-facing ones (authorization, resume,
  * consent, end_session) read the Warta session cookie; the back-channel ones never do.
+ * Endpoints with a folder (authorize/, token/, logout/) have their own routes there;
+ * the others are answered here, over the plain functions of their files.
  */
 import { Hono } from 'hono';
 import { ClientDirectory } from '../clients/directory.js';
-import type { AppEnv } from '../http/context.js';
 import { WartaError } from '../errors.js';
+import { readAccessToken, readBasicCredentials, readDpopProof } from '../http/authorization.js';
+import { type AppContext, type AppEnv } from '../http/context.js';
+import { readForm } from '../http/form.js';
+import { noStoreJson } from '../http/no-store.js';
 import type { Deps } from '../runtime.js';
 import { loadSession } from '../sessions/middleware.js';
 import { authorizationRoutes } from './authorize/routes.js';
-import { discoveryRoutes } from './discovery.js';
+import { authenticateClient } from './client-auth.js';
+import { providerMetadata } from './discovery.js';
 import { ENDPOINTS } from './endpoints.js';
-import { introspectionRoutes } from './introspect.js';
-import { endSessionRoutes } from './logout/end-session.js';
-import { pushedAuthorizationRoutes } from './par.js';
-import { revocationRoutes } from './revoke.js';
+import { introspectToken } from './introspect.js';
+import { endSessionRoutes } from './logout/routes.js';
+import { pushAuthorizationRequest } from './par.js';
+import { revokeToken } from './revoke.js';
 import { tokenRoutes } from './token/routes.js';
 import { Tokens } from './tokens.js';
-import { userinfoRoutes } from './userinfo.js';
+import { userinfo } from './userinfo.js';
 
 const BROWSER_PATHS = [ENDPOINTS.authorization, ENDPOINTS.authorizationResume, ENDPOINTS.consent, ENDPOINTS.endSession, ENDPOINTS.endSessionConfirm];
 
 const POST_ONLY_PATHS = [ENDPOINTS.token, ENDPOINTS.introspection, ENDPOINTS.revocation, ENDPOINTS.pushedAuthorization, ENDPOINTS.consent, ENDPOINTS.endSessionConfirm];
 
-export function oidcRoutes(deps: Pick<Deps, 'config' | 'clock' | 'signingKeys' | 'db'>) {
+export function oidcRoutes(deps: Deps) {
   const tokens = new Tokens(deps);
   const clients = new ClientDirectory({ db: deps.db, clock: deps.clock, ttlSeconds: deps.config.clientCacheSeconds });
   const app = new Hono<AppEnv>();
-  for (const path of BROWSER_PATHS) app.use(path, loadSession());
-  app.route('/', discoveryRoutes(deps.config));
-  app.route('/', authorizationRoutes());
-  app.route('/', tokenRoutes(tokens, clients));
-  app.route('/', userinfoRoutes(tokens));
-  app.route('/', introspectionRoutes(tokens, clients));
-  app.route('/', revocationRoutes(tokens, clients));
-  app.route('/', pushedAuthorizationRoutes(clients));
-  app.route('/', endSessionRoutes(tokens));
+  for (const path of BROWSER_PATHS) app.use(path, loadSession(deps));
+
+  /** The form of a back-channel request, and the client it authenticates. */
+  const clientRequest = async (c: AppContext, options: { allowPublic: boolean; path: string }) => {
+    const form = await readForm(c);
+    return { form, client: await authenticateClient(deps, { form, basic: readBasicCredentials(c) }, { ...options, clients }) };
+  };
+
+  // Discovery (OpenID Connect Discovery 1.0 §4): built once from the configuration.
+  const metadata = JSON.stringify(providerMetadata(deps.config));
+  app.get(ENDPOINTS.discovery, (c) => {
+    c.header('Cache-Control', 'public, max-age=300');
+    c.header('Access-Control-Allow-Origin', '*');
+    c.header('Content-Type', 'application/json; charset=utf-8');
+    return c.body(metadata);
+  });
+
+  app.route('/', authorizationRoutes(deps));
+  app.route('/', tokenRoutes(deps, tokens, clients));
+
+  const answerUserinfo = async (c: AppContext) => c.json(await userinfo(deps, tokens, { accessToken: readAccessToken(c), dpop: readDpopProof(c), path: ENDPOINTS.userinfo }));
+  app.get(ENDPOINTS.userinfo, answerUserinfo);
+  app.post(ENDPOINTS.userinfo, answerUserinfo);
+
+  app.post(ENDPOINTS.introspection, async (c) => {
+    const { form, client } = await clientRequest(c, { allowPublic: false, path: ENDPOINTS.introspection });
+    const token = form.require('token');
+    return noStoreJson(c, await introspectToken(deps, tokens, client, { token, tokenTypeHint: form.get('token_type_hint') }));
+  });
+
+  app.post(ENDPOINTS.revocation, async (c) => {
+    const { form, client } = await clientRequest(c, { allowPublic: true, path: ENDPOINTS.revocation });
+    await revokeToken(deps, tokens, client, form.require('token'), { actor: `client:${client.client_id}`, ip: c.get('clientIp') });
+    return c.body(null, 200);
+  });
+
+  app.post(ENDPOINTS.pushedAuthorization, async (c) => {
+    const { form, client } = await clientRequest(c, { allowPublic: true, path: ENDPOINTS.pushedAuthorization });
+    return noStoreJson(c, await pushAuthorizationRequest(deps, { client, form, dpop: readDpopProof(c) }), 201);
+  });
+
+  app.route('/', endSessionRoutes(deps, tokens));
   for (const path of POST_ONLY_PATHS)
     app.on(['GET', 'HEAD', 'PUT', 'PATCH', 'DELETE'], path, () => {
       throw new WartaError(405, 'invalid_request', 'use POST', { headers: { Allow: 'POST' } });

@@ -1,21 +1,12 @@
-/** The UserInfo endpoint (OIDC Core §5.3): GET and POST, claims released by the token's scopes. */
-import { Hono } from 'hono';
-import type { AppContext, AppEnv } from '../http/context.js';
-import { authenticateBearer, invalidToken } from './bearer.js';
-import { userClaims } from './claims.js';
-import { ENDPOINTS } from './endpoints.js';
+/** The UserInfo endpoint (OIDC Core §5.3): the claims released by the token's scopes. */
+import type { Deps } from '../runtime.js';
+import { authenticateBearer, invalidToken, type ResourceRequest } from './bearer.js';
+import { type UserClaims, userClaims } from './claims.js';
 import type { Tokens } from './tokens.js';
 
-export function userinfoRoutes(tokens: Tokens) {
-  const app = new Hono<AppEnv>();
-  const userinfo = async (c: AppContext) => {
-    const deps = c.get('deps');
-    const token = await authenticateBearer(c, deps, tokens, ENDPOINTS.userinfo, 'openid');
-    const claims = await userClaims(deps.db, token.sub, (token.scope ?? '').split(' '));
-    if (!claims) throw invalidToken(token.cnf?.jkt ? 'DPoP' : 'Bearer', 'the user account is not active');
-    return c.json(claims);
-  };
-  app.get(ENDPOINTS.userinfo, userinfo);
-  app.post(ENDPOINTS.userinfo, userinfo);
-  return app;
+export async function userinfo(deps: Deps, tokens: Tokens, request: ResourceRequest): Promise<UserClaims> {
+  const token = await authenticateBearer(deps, tokens, request, 'openid');
+  const claims = await userClaims(deps.db, token.sub, (token.scope ?? '').split(' '));
+  if (!claims) throw invalidToken(token.cnf?.jkt ? 'DPoP' : 'Bearer', 'the user account is not active');
+  return claims;
 }

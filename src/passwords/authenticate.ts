@@ -1,15 +1,15 @@
 import type { Transaction } from 'kysely';
-import { appendAudit } from '../audit/audit.js';
-import type { Database, Session } from '../db/schema.js';
-import { type AppContext, auditContext } from '../http/context.js';
+import { appendAudit, type AuditContext } from '../audit/audit.js';
+import type { Database, Session, User } from '../db/schema.js';
 import { WartaError } from '../errors.js';
-import { requiredString } from '../http/json-body.js';
 import { clearFailures } from '../http/rate-limit.js';
-import { completeSignIn } from '../sessions/sign-in.js';
+import { parsedValue, type Parsed } from '../parsed.js';
+import type { Deps } from '../runtime.js';
+import { completeSignIn, type SignedIn, type SignInRequest } from '../sessions/sign-in.js';
 import { reauthenticateSession } from '../sessions/service.js';
 import { consumeTimeStep, matchCredentialCode } from '../totp/service.js';
 import { hashPassword, needsRehash, verifyPassword } from './hash.js';
-import { readPassword, readTotpCode } from './input.js';
+import type { PasswordSignInInput } from './input.js';
 import { methodRefusal } from './method-policy.js';
 import { findPasswordAccount, type PasswordAccount } from './password-account.js';
 import { PASSWORD_AMR } from './service.js';
@@ -28,15 +28,14 @@ type Ceremony = 'signin' | 'reauth';
  * password. Every failure is counted and audited.
  */
 async function authenticateWithPasswordAndCode<T>(
-  c: AppContext,
+  deps: Deps,
+  context: AuditContext,
   ceremony: Ceremony,
   keys: PasswordThrottleKeys,
   account: PasswordAccount | undefined,
   attempt: { password: string; code: string },
   commit: (trx: Transaction<Database>, account: PasswordAccount) => Promise<T>,
 ): Promise<T> {
-  const deps = c.get('deps');
-  const context = auditContext(c);
   const failed = async (reason: string) => {
     await recordPasswordFailure(deps, context, keys, { action: `${ceremony}.failed`, reason, userId: account?.user.id });
     return invalidCredentials();
@@ -73,13 +72,13 @@ async function authenticateWithPasswordAndCode<T>(
   return outcome.value;
 }
 
-/** Reads the attempt's fields; a malformed attempt is counted like a wrong one. */
-async function readAttempt<T>(c: AppContext, ceremony: Ceremony, keys: PasswordThrottleKeys, read: () => T): Promise<T> {
+/** The attempt's fields; a malformed attempt is counted like a wrong one (against the signed-in user, if any). */
+async function readAttempt<T>(deps: Deps, context: AuditContext, ceremony: Ceremony, keys: PasswordThrottleKeys, attempt: Parsed<T>, signedInUserId: string | undefined): Promise<T> {
   try {
-    return read();
+    return parsedValue(attempt);
   } catch (error) {
     const reason = error instanceof WartaError ? error.code : 'malformed_request';
-    await recordPasswordFailure(c.get('deps'), auditContext(c), keys, { action: `${ceremony}.failed`, reason, userId: c.get('user')?.id });
+    await recordPasswordFailure(deps, context, keys, { action: `${ceremony}.failed`, reason, userId: signedInUserId });
     throw error;
   }
 }
@@ -88,27 +87,25 @@ async function readAttempt<T>(c: AppContext, ceremony: Ceremony, keys: PasswordT
  * Sign-in with username, password and TOTP code in one request: there is no
  * half-signed-in state between the factors to keep, expire or attack.
  */
-export async function signInWithPassword(c: AppContext, body: Record<string, unknown>): Promise<Session> {
-  const deps = c.get('deps');
-  const keys = passwordThrottleKeys(deps.tokenHashKey, c.get('clientIp'), typeof body.username === 'string' ? body.username : undefined);
+export async function signInWithPassword(deps: Deps, request: SignInRequest, input: PasswordSignInInput): Promise<SignedIn> {
+  const { context, previousSession } = request;
+  const keys = passwordThrottleKeys(deps.tokenHashKey, context.ip ?? null, input.username);
   await assertPasswordAttemptAllowed(deps.db, deps.clock, keys);
-  const attempt = await readAttempt(c, 'signin', keys, () => ({ username: requiredString(body, 'username', 320), password: readPassword(body), code: readTotpCode(body) }));
+  const attempt = await readAttempt(deps, context, 'signin', keys, input.attempt, previousSession?.user_id);
   const account = await findPasswordAccount(deps.db, { username: attempt.username });
-  return authenticateWithPasswordAndCode(c, 'signin', keys, account, attempt, (trx, { user }) => completeSignIn(c, trx, { userId: user.id, amr: PASSWORD_AMR, method: 'password+totp' }));
+  return authenticateWithPasswordAndCode(deps, context, 'signin', keys, account, attempt, (trx, { user }) => completeSignIn(deps, trx, request, { userId: user.id, amr: PASSWORD_AMR, method: 'password+totp' }));
 }
 
 /** Fresh proof of presence for the signed-in user, before a sensitive change. Shares the sign-in failure counters. */
-export async function reauthenticateWithPassword(c: AppContext, body: Record<string, unknown>): Promise<Session> {
-  const deps = c.get('deps');
-  const user = c.get('user')!;
-  const session = c.get('session')!;
-  const keys = passwordThrottleKeys(deps.tokenHashKey, c.get('clientIp'), user.username);
+export async function reauthenticateWithPassword(deps: Deps, context: AuditContext, input: { user: User; session: Session; attempt: Parsed<{ password: string; code: string }> }): Promise<Session> {
+  const { user, session } = input;
+  const keys = passwordThrottleKeys(deps.tokenHashKey, context.ip ?? null, user.username);
   await assertPasswordAttemptAllowed(deps.db, deps.clock, keys);
-  const attempt = await readAttempt(c, 'reauth', keys, () => ({ password: readPassword(body), code: readTotpCode(body) }));
+  const attempt = await readAttempt(deps, context, 'reauth', keys, input.attempt, user.id);
   const account = await findPasswordAccount(deps.db, { userId: user.id });
-  return authenticateWithPasswordAndCode(c, 'reauth', keys, account, attempt, async (trx) => {
+  return authenticateWithPasswordAndCode(deps, context, 'reauth', keys, account, attempt, async (trx) => {
     const updated = await reauthenticateSession(trx, deps.clock, session, PASSWORD_AMR);
-    await appendAudit(trx, deps.clock, auditContext(c), { action: 'reauth.succeeded', subject: `user:${user.id}`, details: { method: 'password+totp', session_id: session.id } });
+    await appendAudit(trx, deps.clock, context, { action: 'reauth.succeeded', subject: `user:${user.id}`, details: { method: 'password+totp', session_id: session.id } });
     return updated;
   });
 }

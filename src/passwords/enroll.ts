@@ -1,17 +1,16 @@
 import { appendAudit, type AuditContext } from '../audit/audit.js';
-import type { Invitation, Session, User } from '../db/schema.js';
-import { type AppContext, auditContext } from '../http/context.js';
-import { requiredString } from '../http/json-body.js';
+import type { Invitation, User } from '../db/schema.js';
 import { assertNotThrottled } from '../http/rate-limit.js';
 import { findUsableInvitation, redeemInvitation, usernameFor } from '../invitations/service.js';
 import { resolvePolicy } from '../orgs/policy.js';
 import { getOrganisation } from '../orgs/service.js';
-import { completeSignIn } from '../sessions/sign-in.js';
+import type { Deps } from '../runtime.js';
+import { completeSignIn, type SignedIn, type SignInRequest } from '../sessions/sign-in.js';
 import { activateTotpSetup, createTotpSetup, findTotpSetup, matchSetupCode, recordSetupCodeFailure, type TotpDeps, type TotpSetupView, totpSettingsFor, wrongSetupCode } from '../totp/service.js';
 import { hashPassword } from './hash.js';
-import { readPassword, readTotpCode } from './input.js';
+import type { PasswordEnrollmentInput } from './input.js';
 import { methodRefusal } from './method-policy.js';
-import { checkNewPassword, minimumLength, PASSWORD_AMR, type PasswordDeps, storePasswordHash } from './service.js';
+import { checkNewPassword, minimumLength, PASSWORD_AMR, storePasswordHash } from './service.js';
 
 /**
  * Enrollment by invitation with a password and an authenticator app, for
@@ -51,12 +50,9 @@ export async function startPasswordEnrollment(deps: TotpDeps, context: AuditCont
   return { ...view, username, display_name: invitation.display_name, organisation: organisation.name, min_password_length: minimumLength() };
 }
 
-export async function finishPasswordEnrollment(c: AppContext, body: Record<string, unknown>): Promise<{ user: User; session: Session }> {
-  const deps: TotpDeps & PasswordDeps = c.get('deps');
-  const context = auditContext(c);
-  const token = requiredString(body, 'token', 128);
-  const password = readPassword(body);
-  const code = readTotpCode(body);
+export async function finishPasswordEnrollment(deps: Deps, request: SignInRequest, input: PasswordEnrollmentInput): Promise<SignedIn & { user: User }> {
+  const { context } = request;
+  const { invitationToken: token, password, code } = input;
   const { invitation } = await passwordInvitation(deps, token);
   const key = `enroll:invitation:${invitation.id}`;
   await assertNotThrottled(deps.db, deps.clock, key);
@@ -76,7 +72,7 @@ export async function finishPasswordEnrollment(c: AppContext, body: Record<strin
     await appendAudit(trx, deps.clock, asUser, { action: 'password.set', subject: `user:${user.id}`, details: { via: 'enrollment' } });
     const { credential } = await activateTotpSetup(trx, deps, setup, owner, user.id, step);
     await appendAudit(trx, deps.clock, asUser, { action: 'totp.enrolled', subject: `user:${user.id}`, details: { via: 'enrollment', credential_id: credential.id, algorithm: credential.algorithm, digits: credential.digits, period: credential.period } });
-    const session = await completeSignIn(c, trx, { userId: user.id, amr: PASSWORD_AMR, method: 'enrollment:password+totp' });
-    return { user, session };
+    const signedIn = await completeSignIn(deps, trx, request, { userId: user.id, amr: PASSWORD_AMR, method: 'enrollment:password+totp' });
+    return { ...signedIn, user };
   });
 }

@@ -1,4 +1,6 @@
 import { WartaError } from '../errors.js';
+import { requiredString } from '../http/json-body.js';
+import { type Parsed, parse } from '../parsed.js';
 import { normalizePassword } from './policy.js';
 
 /**
@@ -25,4 +27,32 @@ export function readTotpCode(body: Record<string, unknown>, name = 'code'): stri
   if (typeof value !== 'string') throw new WartaError(400, 'invalid_code_format', `${name} must be a string of digits`);
   if (value.length > 16 || !/^[0-9]{6,8}$/.test(value.replaceAll(' ', ''))) throw new WartaError(400, 'invalid_code_format', 'enter the 6-digit code from your authenticator app');
   return value;
+}
+
+/** A password sign-in as sent. */
+export interface PasswordSignInInput {
+  /** The username as sent, even in a malformed attempt: it names the account whose failures are counted. */
+  username: string | undefined;
+  attempt: Parsed<{ username: string; password: string; code: string }>;
+}
+
+export function readPasswordSignIn(body: Record<string, unknown>): PasswordSignInInput {
+  return {
+    username: typeof body.username === 'string' ? body.username : undefined,
+    attempt: parse(() => ({ username: requiredString(body, 'username', 320), password: readPassword(body), code: readTotpCode(body) })),
+  };
+}
+
+export function readPasswordReauthentication(body: Record<string, unknown>): Parsed<{ password: string; code: string }> {
+  return parse(() => ({ password: readPassword(body), code: readTotpCode(body) }));
+}
+
+export interface PasswordEnrollmentInput {
+  invitationToken: string;
+  password: string;
+  code: string;
+}
+
+export function readPasswordEnrollment(body: Record<string, unknown>): PasswordEnrollmentInput {
+  return { invitationToken: requiredString(body, 'token', 128), password: readPassword(body), code: readTotpCode(body) };
 }

@@ -1,20 +1,19 @@
-import { assertRecentPasskey } from '../account/reauth.js';
 import type { AuditContext } from '../audit/audit.js';
 import { addSeconds } from '../clock.js';
 import type { RecoveryCase, Session, User } from '../db/schema.js';
 import { WartaError } from '../errors.js';
-import { optionalString } from '../http/json-body.js';
+import { parsedValue } from '../parsed.js';
 import type { Deps } from '../runtime.js';
+import { assertRecentPasskey } from '../sessions/reauth.js';
 import { auditingRefusal, findOfficerCase, recordCaseChange } from './cases.js';
 import { formatRecoveryCode, generateRecoveryCode, hashRecoveryCode } from './code.js';
+import type { ApprovalFields } from './input.js';
 import { checkDesk, recoveryPolicyOf, type RecoveryPolicy, sameDesk } from './policy.js';
 
-export interface ApprovalInput {
+export interface ApprovalInput extends ApprovalFields {
   officer: User;
   session: Session;
   caseId: string;
-  /** `{ desk }`: where the approving officer sits. */
-  body: Record<string, unknown>;
 }
 
 interface CheckedApproval {
@@ -43,7 +42,7 @@ export async function checkApproval(deps: Deps, input: ApprovalInput): Promise<C
   const now = deps.clock.now();
   if (recoveryCase.status !== 'pending' || recoveryCase.expires_at <= now) throw notPending(recoveryCase, now);
   const policy = await recoveryPolicyOf(deps.db, recoveryCase.organisation_id);
-  const desk = checkDesk(policy, optionalString(input.body, 'desk', 200));
+  const desk = checkDesk(policy, parsedValue(input.desk));
   if (policy.requireDifferentDesk && sameDesk(desk, recoveryCase.opened_desk))
     throw new WartaError(403, 'recovery_same_desk', 'your organisation requires the approval to come from a different desk than the one that opened the case');
   assertRecentPasskey(input.session, deps.clock);

@@ -1,10 +1,10 @@
 import type { AuditContext } from '../audit/audit.js';
 import { OPEN_RECOVERY_STATUSES, type RecoveryCase, type User } from '../db/schema.js';
 import { WartaError } from '../errors.js';
-import { optionalString } from '../http/json-body.js';
+import { parsedValue } from '../parsed.js';
 import type { Deps } from '../runtime.js';
 import { auditingRefusal, caseIdOf, caseNotFound, findOfficerCase, recordCaseChange } from './cases.js';
-import { readReason } from './identity.js';
+import type { RejectionFields } from './input.js';
 import { checkDesk, recoveryPolicyOf } from './policy.js';
 
 /**
@@ -35,13 +35,13 @@ async function closeOpenCase(deps: Deps, context: AuditContext, recoveryCase: Pi
   });
 }
 
-/** An officer rejects an open case (body: desk, reason). */
-export async function rejectRecoveryCase(deps: Deps, context: AuditContext, input: { officer: User; caseId: string; body: Record<string, unknown> }): Promise<RecoveryCase> {
+/** An officer rejects an open case, saying why and at which desk. */
+export async function rejectRecoveryCase(deps: Deps, context: AuditContext, input: { officer: User; caseId: string } & RejectionFields): Promise<RecoveryCase> {
   return auditingRefusal(deps, context, { action: 'reject', caseId: input.caseId, subject: `user:${input.officer.id}` }, async () => {
-    const reason = readReason(input.body);
+    const reason = parsedValue(input.reason);
     const recoveryCase = await findOfficerCase(deps.db, input.officer, input.caseId);
     if (recoveryCase.user_id === input.officer.id) throw new WartaError(403, 'recovery_self_case', 'nobody decides a recovery case about themselves; ask another officer');
-    const desk = checkDesk(await recoveryPolicyOf(deps.db, recoveryCase.organisation_id), optionalString(input.body, 'desk', 200));
+    const desk = checkDesk(await recoveryPolicyOf(deps.db, recoveryCase.organisation_id), parsedValue(input.desk));
     const closed = await closeOpenCase(deps, context, recoveryCase, { status: 'rejected', closedBy: input.officer.id, desk, reason });
     if (!closed) throw new WartaError(409, 'recovery_case_closed', `this case is already ${recoveryCase.status}`);
     return closed;

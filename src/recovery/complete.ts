@@ -9,18 +9,15 @@ import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/ser
 import type { Transaction } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { hashToken } from '../crypto/random.js';
-import type { Database, RecoveryCase, Session, User, WebauthnCredential } from '../db/schema.js';
+import type { Database, RecoveryCase, User, WebauthnCredential } from '../db/schema.js';
 import { raiseSecurityEvent } from '../events/raise.js';
 import type { SecurityEventDetails } from '../events/types.js';
-import { type AppContext, auditContext } from '../http/context.js';
 import { WartaError } from '../errors.js';
-import { requiredString } from '../http/json-body.js';
 import { assertNotThrottled } from '../http/rate-limit.js';
 import { hashPassword } from '../passwords/hash.js';
-import { readPassword, readTotpCode } from '../passwords/input.js';
 import { assertMethodAllowed, checkNewPassword, methodRefusalFor, minimumLength, organisationPolicyOf, PASSWORD_AMR, storePasswordHash } from '../passwords/service.js';
 import type { Deps } from '../runtime.js';
-import { completeSignIn } from '../sessions/sign-in.js';
+import { completeSignIn, type SignedIn, type SignInRequest } from '../sessions/sign-in.js';
 import { activateTotpSetup, createTotpSetup, findTotpSetup, matchSetupCode, recordSetupCodeFailure, type TotpSetupView, totpSettingsFor, wrongSetupCode } from '../totp/service.js';
 import { passkeyAmr } from '../webauthn/amr.js';
 import { issueChallenge } from '../webauthn/challenges.js';
@@ -29,6 +26,7 @@ import { auditingRegistrationFailure } from '../webauthn/failures.js';
 import { creationOptions } from '../webauthn/options.js';
 import { organisationAttestation, storePasskey, verifyNewCredential } from '../webauthn/register.js';
 import { recordCaseChange } from './cases.js';
+import type { RecoveryPasskeyInput, RecoveryPasswordInput } from './input.js';
 import { recoveryPolicyOf } from './policy.js';
 import { type KeptCredentials, revokeOldCredentials } from './revoke.js';
 
@@ -65,10 +63,9 @@ interface NewCredentials<T> {
 }
 
 /** The one transaction at the end of every recovery (see the file comment). */
-async function completeRecovery<T>(c: AppContext, holder: GrantHolder, grant: string, method: RecoveryMethod, storeNew: (trx: Transaction<Database>, context: AuditContext) => Promise<NewCredentials<T>>) {
-  const deps = c.get('deps');
+async function completeRecovery<T>(deps: Deps, request: SignInRequest, holder: GrantHolder, grant: string, method: RecoveryMethod, storeNew: (trx: Transaction<Database>, context: AuditContext) => Promise<NewCredentials<T>>) {
   const { user } = holder;
-  const context = { ...auditContext(c), actor: `user:${user.id}` };
+  const context = { ...request.context, actor: `user:${user.id}` };
   return deps.db.transaction().execute(async (trx) => {
     const now = deps.clock.now();
     const closed = await trx
@@ -88,8 +85,8 @@ async function completeRecovery<T>(c: AppContext, holder: GrantHolder, grant: st
     const raise = { userId: user.id, organisationId: user.organisation_id, ip: context.ip ?? null, initiatingEntity: 'user' as const };
     for (const change of stored.changes) await raiseSecurityEvent(trx, deps.clock, { ...raise, type: 'credential_change', details: change });
     if (revoked?.sessions) await raiseSecurityEvent(trx, deps.clock, { ...raise, type: 'sessions_revoked', details: {} });
-    const session = await completeSignIn(c, trx, { userId: user.id, amr: stored.amr, method: `recovery:${method}` });
-    return { user, session, result: stored.result };
+    const signedIn = await completeSignIn(deps, trx, request, { userId: user.id, amr: stored.amr, method: `recovery:${method}` });
+    return { ...signedIn, user, result: stored.result };
   });
 }
 
@@ -111,20 +108,19 @@ const passkeyCreated = (passkey: WebauthnCredential): SecurityEventDetails['cred
   fido2Aaguid: passkey.aaguid,
 });
 
-export async function finishRecoveryPasskey(c: AppContext, input: { grant: string; credential: unknown; name: string | undefined }): Promise<{ user: User; session: Session; passkey: WebauthnCredential }> {
-  const deps = c.get('deps');
+export async function finishRecoveryPasskey(deps: Deps, request: SignInRequest, input: RecoveryPasskeyInput): Promise<SignedIn & { user: User; passkey: WebauthnCredential }> {
   const name = passkeyName(input.name);
   const holder = await findRecoveryGrant(deps, input.grant);
   const { user } = holder;
-  const verified = await auditingRegistrationFailure(deps, auditContext(c), `user:${user.id}`, { userId: user.id }, async () => {
+  const verified = await auditingRegistrationFailure(deps, request.context, `user:${user.id}`, { userId: user.id }, async () => {
     const attestation = await organisationAttestation(deps, user.organisation_id);
     return verifyNewCredential(deps, input.credential, { ceremony: 'recovery', binding: { userId: user.id }, attestation });
   });
-  const done = await completeRecovery(c, holder, input.grant, 'passkey', async (trx, context) => {
+  const done = await completeRecovery(deps, request, holder, input.grant, 'passkey', async (trx, context) => {
     const passkey = await storePasskey(trx, deps, context, { userId: user.id, verified, name });
     return { keep: { passkeyId: passkey.id }, amr: passkeyAmr(passkey, verified.userVerified), changes: [passkeyCreated(passkey)], result: passkey };
   });
-  return { user: done.user, session: done.session, passkey: done.result };
+  return { user: done.user, session: done.session, token: done.token, passkey: done.result };
 }
 
 export interface RecoveryPasswordStart extends TotpSetupView {
@@ -145,11 +141,8 @@ export async function startRecoveryPassword(deps: Deps, context: AuditContext, g
   return { ...view, username: user.username, min_password_length: minimumLength() };
 }
 
-export async function finishRecoveryPassword(c: AppContext, body: Record<string, unknown>): Promise<{ user: User; session: Session }> {
-  const deps = c.get('deps');
-  const grant = requiredString(body, 'grant', 128);
-  const password = readPassword(body);
-  const code = readTotpCode(body);
+export async function finishRecoveryPassword(deps: Deps, request: SignInRequest, input: RecoveryPasswordInput): Promise<SignedIn & { user: User }> {
+  const { grant, password, code } = input;
   const holder = await findRecoveryGrant(deps, grant);
   const { user } = holder;
   await assertMethodAllowed(deps.db, user, 'password');
@@ -160,11 +153,11 @@ export async function finishRecoveryPassword(c: AppContext, body: Record<string,
   checkNewPassword(deps.passwordBlocklist, user, password);
   const step = matchSetupCode(deps, setup, owner, code);
   if (step === null) {
-    await recordSetupCodeFailure(deps, auditContext(c), key, `user:${user.id}`);
+    await recordSetupCodeFailure(deps, request.context, key, `user:${user.id}`);
     throw wrongSetupCode();
   }
   const hash = await hashPassword(password, deps.config.argon2);
-  const done = await completeRecovery(c, holder, grant, 'password_totp', async (trx, context) => {
+  const done = await completeRecovery(deps, request, holder, grant, 'password_totp', async (trx, context) => {
     const { credential } = await activateTotpSetup(trx, deps, setup, owner, user.id, step);
     await storePasswordHash(trx, deps.clock, user.id, hash);
     await appendAudit(trx, deps.clock, context, { action: 'password.set', subject: `user:${user.id}`, details: { via: 'recovery' } });
@@ -179,5 +172,5 @@ export async function finishRecoveryPassword(c: AppContext, body: Record<string,
       result: undefined,
     };
   });
-  return { user: done.user, session: done.session };
+  return { user: done.user, session: done.session, token: done.token };
 }

@@ -1,7 +1,7 @@
-import type { MiddlewareHandler } from 'hono';
-import { appendAudit } from '../audit/audit.js';
-import { type AppContext, type AppEnv, auditContext } from '../http/context.js';
+import { appendAudit, type AuditContext } from '../audit/audit.js';
+import type { Role, Session } from '../db/schema.js';
 import { WartaError } from '../errors.js';
+import type { Deps } from '../runtime.js';
 import { ACR_PHISHING_RESISTANT } from '../sessions/service.js';
 
 /**
@@ -10,29 +10,15 @@ import { ACR_PHISHING_RESISTANT } from '../sessions/service.js';
  * with a passkey: a console that hands out account access must not be reachable
  * through a phishable sign-in.
  */
-export function officerRefusal(c: AppContext): WartaError | undefined {
-  const session = c.get('session');
+export function officerRefusal(signedIn: { session: Session | undefined; roles: readonly Role[] }): WartaError | undefined {
+  const { session } = signedIn;
   if (!session) return new WartaError(401, 'login_required', 'sign in first');
-  if (!c.get('roles').includes('recovery_officer')) return new WartaError(403, 'forbidden', 'this needs the recovery_officer role');
+  if (!signedIn.roles.includes('recovery_officer')) return new WartaError(403, 'forbidden', 'this needs the recovery_officer role');
   if (session.acr !== ACR_PHISHING_RESISTANT) return new WartaError(403, 'phishing_resistant_required', 'recovery officers must sign in with a passkey; confirm with yours');
   return undefined;
 }
 
 /** Audits a signed-in person's refused attempt to use the console (someone probing for it is worth knowing about). */
-export async function auditOfficerRefusal(c: AppContext, refusal: WartaError): Promise<void> {
-  const user = c.get('user');
-  if (!user) return;
-  const deps = c.get('deps');
-  await appendAudit(deps.db, deps.clock, auditContext(c), { action: 'recovery.refused', subject: `user:${user.id}`, outcome: 'failure', details: { attempted: 'console', reason: refusal.code, path: c.req.path } });
-}
-
-export function requireOfficer(): MiddlewareHandler<AppEnv> {
-  return async function requireOfficer(c, next) {
-    const refusal = officerRefusal(c);
-    if (refusal) {
-      await auditOfficerRefusal(c, refusal);
-      throw refusal;
-    }
-    await next();
-  };
+export async function auditOfficerRefusal(deps: Pick<Deps, 'db' | 'clock'>, context: AuditContext, attempt: { userId: string; path: string }, refusal: WartaError): Promise<void> {
+  await appendAudit(deps.db, deps.clock, context, { action: 'recovery.refused', subject: `user:${attempt.userId}`, outcome: 'failure', details: { attempted: 'console', reason: refusal.code, path: attempt.path } });
 }

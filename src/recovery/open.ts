@@ -4,33 +4,31 @@ import { addSeconds } from '../clock.js';
 import { newId } from '../crypto/random.js';
 import type { RecoveryCase, User } from '../db/schema.js';
 import { conflict, notFound, WartaError } from '../errors.js';
-import { optionalString } from '../http/json-body.js';
+import { parsedValue } from '../parsed.js';
 import type { Deps } from '../runtime.js';
-import { auditingRefusal, isUuid, recordCaseChange } from './cases.js';
-import { readIdentityCheck, readReason } from './identity.js';
+import { auditingRefusal, recordCaseChange } from './cases.js';
+import type { OpenCaseInput } from './input.js';
 import { findPersonForOfficer } from './people.js';
 import { checkDesk, recoveryPolicyOf } from './policy.js';
 
 const userNotFound = () => notFound('user_not_found', 'no such person in your organisation');
 
 /**
- * Officer A records the in-person identity check and opens a case (body:
- * user_id, desk, document_type, document_last4, identity_note, reason). The
+ * Officer A records the in-person identity check and opens a case. The
  * person must be in A's own organisation and must not be A. The partial unique
  * index (one open case per person) guards against two officers opening at once.
  */
-export async function openRecoveryCase(deps: Deps, context: AuditContext, officer: User, body: Record<string, unknown>): Promise<RecoveryCase> {
-  const userId = typeof body.user_id === 'string' && isUuid(body.user_id) ? body.user_id.toLowerCase() : undefined;
+export async function openRecoveryCase(deps: Deps, context: AuditContext, officer: User, input: OpenCaseInput): Promise<RecoveryCase> {
+  const { userId } = input;
   return auditingRefusal(deps, context, { action: 'open', subject: userId ? `user:${userId}` : `user:${officer.id}` }, async () => {
-    const identity = readIdentityCheck(body);
-    const reason = readReason(body);
+    const { identity, reason } = parsedValue(input.identity);
     if (!userId) throw userNotFound();
     const user = await findPersonForOfficer(deps.db, officer, userId);
     if (!user) throw userNotFound();
     if (user.id === officer.id) throw new WartaError(403, 'recovery_self_case', 'nobody opens or approves a recovery case about themselves; ask another officer');
     if (user.status !== 'active') throw new WartaError(409, 'account_disabled', 'this account is disabled; an administrator must enable it before it can be recovered');
     const policy = await recoveryPolicyOf(deps.db, officer.organisation_id);
-    const desk = checkDesk(policy, optionalString(body, 'desk', 200));
+    const desk = checkDesk(policy, parsedValue(input.desk));
 
     return deps.db.transaction().execute(async (trx) => {
       const now = deps.clock.now();

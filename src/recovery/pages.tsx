@@ -10,11 +10,13 @@ import { type PageContext, renderPage } from '../ui/render.js';
 import { approveRecoveryCase } from './approve.js';
 import { type CaseView, caseIdOf, findCaseView, findOfficerCase, isUuid } from './cases.js';
 import { DOCUMENT_TYPES } from './identity.js';
+import { readApproval } from './input.js';
 import { recoveryClientMessages, rt, type RecoveryMessage } from './messages.js';
-import { auditOfficerRefusal, officerRefusal } from './officer.js';
+import { consoleRefusal } from './middleware.js';
 import { findPersonForOfficer, type PersonMatch, searchPeople } from './people.js';
 import { recoveryPolicyOf, type RecoveryPolicy } from './policy.js';
 import { listRecoveryCases } from './report.js';
+import type { Deps } from '../runtime.js';
 
 const WEBAUTHN_SCRIPTS = ['/static/vendor/simplewebauthn-browser.js', '/static/webauthn-common.js'];
 const CONSOLE_SCRIPTS = [...WEBAUTHN_SCRIPTS, '/static/recovery-console.js'];
@@ -38,11 +40,10 @@ async function withStatus(response: Response | Promise<Response>, status: number
 }
 
 /** Officers only, with a passkey-grade session; everyone else gets a page saying what to do (and an audit entry). */
-async function consoleGate(c: AppContext): Promise<Response | undefined> {
+async function consoleGate(deps: Deps, c: AppContext): Promise<Response | undefined> {
   if (!c.get('session')) return c.redirect(`/signin?return_to=${encodeURIComponent('/recovery')}`, 303);
-  const refusal = officerRefusal(c);
+  const refusal = await consoleRefusal(deps, c);
   if (!refusal) return undefined;
-  await auditOfficerRefusal(c, refusal);
   const confirm = refusal.code === 'phishing_resistant_required';
   return renderPage(c, { title: (t) => rt(t, 'rc.console.title'), scripts: CONSOLE_SCRIPTS, status: 403 }, ({ t }) => (
     <section id="recovery-gate" data-messages={JSON.stringify(recoveryClientMessages(t))}>
@@ -162,13 +163,12 @@ function PeopleTable({ t, people }: { t: Translate; people: PersonMatch[] }) {
 const filters = (statuses: RecoveryCaseStatus[], limit: number) => ({ statuses, from: undefined, to: undefined, officerId: undefined, userId: undefined, limit });
 
 /** The officer console (/recovery), the case pages, the slip, and the user's /recover page. */
-export function recoveryPages() {
+export function recoveryPages(deps: Deps) {
   const app = new Hono<AppEnv>();
 
   app.get('/recovery', async (c) => {
-    const gate = await consoleGate(c);
+    const gate = await consoleGate(deps, c);
     if (gate) return gate;
-    const deps = c.get('deps');
     const officer = c.get('user')!;
     const query = (c.req.query('q') ?? '').trim();
     let people: PersonMatch[] | undefined;
@@ -213,9 +213,8 @@ export function recoveryPages() {
   });
 
   app.get('/recovery/open', async (c) => {
-    const gate = await consoleGate(c);
+    const gate = await consoleGate(deps, c);
     if (gate) return gate;
-    const deps = c.get('deps');
     const officer = c.get('user')!;
     const userId = c.req.query('user') ?? '';
     const person = isUuid(userId) ? await findPersonForOfficer(deps.db, officer, userId.toLowerCase()) : undefined;
@@ -263,9 +262,8 @@ export function recoveryPages() {
   });
 
   app.get('/recovery/cases/:id', async (c) => {
-    const gate = await consoleGate(c);
+    const gate = await consoleGate(deps, c);
     if (gate) return gate;
-    const deps = c.get('deps');
     const officer = c.get('user')!;
     const found = await findOfficerCase(deps.db, officer, c.req.param('id'));
     const view = await findCaseView(deps.db, found.id);
@@ -288,15 +286,14 @@ export function recoveryPages() {
 
   // The slip is this POST's answer and nothing else's: there is no URL to fetch it again, and the code is not stored.
   app.post('/recovery/cases/:id/approve', async (c) => {
-    const gate = await consoleGate(c);
+    const gate = await consoleGate(deps, c);
     if (gate) return gate;
-    const deps = c.get('deps');
     const officer = c.get('user')!;
     const caseId = caseIdOf(c.req.param('id'));
     const form = await c.req.parseBody();
     let issued;
     try {
-      issued = await approveRecoveryCase(deps, auditContext(c), { officer, session: c.get('session')!, caseId, body: { desk: typeof form.desk === 'string' ? form.desk : undefined } });
+      issued = await approveRecoveryCase(deps, auditContext(c), { officer, session: c.get('session')!, caseId, ...readApproval({ desk: typeof form.desk === 'string' ? form.desk : undefined }) });
     } catch (error) {
       if (!isWartaError(error) || error.status >= 500) throw error;
       return withStatus(approvalRefusedPage(c, caseId, error), error.status);

@@ -1,19 +1,21 @@
 import { Hono } from 'hono';
-import { type AppContext, type AppEnv, auditContext } from '../http/context.js';
-import { WartaError } from '../errors.js';
-import { optionalString, readJsonObject, requiredString } from '../http/json-body.js';
+import { type AppContext, type AppEnv, auditContext, signInRequest } from '../http/context.js';
+import { readJsonObject, requiredString } from '../http/json-body.js';
+import { writeSessionCookie } from '../http/session-cookie.js';
 import { requireRole, requireSession } from '../sessions/middleware.js';
 import { passkeyView } from '../webauthn/credentials.js';
 import { approveRecoveryCase, checkApproval } from './approve.js';
 import { findCaseView, findOfficerCase } from './cases.js';
 import { cancelRecoveryCase, rejectRecoveryCase } from './close.js';
 import { finishRecoveryPassword, finishRecoveryPasskey, recoveryMethodsFor, startRecoveryPassword, startRecoveryPasskey } from './complete.js';
-import { requireOfficer } from './officer.js';
+import { readApproval, readOpenCase, readRecoveryPasskey, readRecoveryPassword, readRejection } from './input.js';
+import { requireOfficer } from './middleware.js';
 import { openRecoveryCase } from './open.js';
 import { openCasesOf, searchPeople, userCaseView } from './people.js';
 import { recoveryPolicyOf } from './policy.js';
 import { redeemRecoveryCode } from './redeem.js';
 import { exportRecoveryCases, listRecoveryCases, type RawCaseFilters, readCaseFilters } from './report.js';
+import type { Deps } from '../runtime.js';
 
 const filtersOf = (query: (name: string) => string | undefined): RawCaseFilters => ({
   status: query('status'),
@@ -25,8 +27,7 @@ const filtersOf = (query: (name: string) => string | undefined): RawCaseFilters 
 });
 
 /** The signed-in officer's or admin's organisation's cases, filtered by the query. */
-async function listOrganisationCases(c: AppContext) {
-  const deps = c.get('deps');
+async function listOrganisationCases(deps: Deps, c: AppContext) {
   const organisationId = c.get('user')!.organisation_id;
   return c.json({ cases: await listRecoveryCases(deps.db, organisationId, await readCaseFilters(deps.db, organisationId, filtersOf((name) => c.req.query(name)))) });
 }
@@ -36,49 +37,45 @@ async function listOrganisationCases(c: AppContext) {
  * reject), redemption and enrollment at /recover, the user's own view of open
  * cases, and the admin report. docs/recovery-desk.md describes it.
  */
-export function recoveryRoutes() {
+export function recoveryRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
-  const officer = requireOfficer();
+  const officer = requireOfficer(deps);
 
   app.get('/api/recovery/people', officer, async (c) => {
-    return c.json({ people: await searchPeople(c.get('deps'), auditContext(c), c.get('user')!, c.req.query('q') ?? '') });
+    return c.json({ people: await searchPeople(deps, auditContext(c), c.get('user')!, c.req.query('q') ?? '') });
   });
 
-  app.get('/api/recovery/cases', officer, listOrganisationCases);
+  app.get('/api/recovery/cases', officer, (c) => listOrganisationCases(deps, c));
 
   app.post('/api/recovery/cases', officer, async (c) => {
-    const deps = c.get('deps');
-    const opened = await openRecoveryCase(deps, auditContext(c), c.get('user')!, await readJsonObject(c));
+    const opened = await openRecoveryCase(deps, auditContext(c), c.get('user')!, readOpenCase(await readJsonObject(c)));
     return c.json({ case: await findCaseView(deps.db, opened.id) }, 201);
   });
 
   app.get('/api/recovery/cases/:id', officer, async (c) => {
-    const deps = c.get('deps');
     const found = await findOfficerCase(deps.db, c.get('user')!, c.req.param('id'));
     return c.json({ case: await findCaseView(deps.db, found.id) });
   });
 
   // The console asks first, so the officer confirms with a passkey only when the approval would otherwise go through.
   app.post('/api/recovery/cases/:id/approval-check', officer, async (c) => {
-    await checkApproval(c.get('deps'), { officer: c.get('user')!, session: c.get('session')!, caseId: c.req.param('id'), body: await readJsonObject(c) });
+    await checkApproval(deps, { officer: c.get('user')!, session: c.get('session')!, caseId: c.req.param('id'), ...readApproval(await readJsonObject(c)) });
     return c.json({ ok: true });
   });
 
   // For API clients; the console's approval is the form POST of src/recovery/pages.tsx, whose answer is the printable slip.
   app.post('/api/recovery/cases/:id/approve', officer, async (c) => {
-    const issued = await approveRecoveryCase(c.get('deps'), auditContext(c), { officer: c.get('user')!, session: c.get('session')!, caseId: c.req.param('id'), body: await readJsonObject(c) });
+    const issued = await approveRecoveryCase(deps, auditContext(c), { officer: c.get('user')!, session: c.get('session')!, caseId: c.req.param('id'), ...readApproval(await readJsonObject(c)) });
     return c.json({ case_id: issued.recoveryCase.id, code: issued.code, code_expires_at: issued.recoveryCase.code_expires_at!.toISOString(), max_attempts: issued.recoveryCase.code_max_attempts });
   });
 
   app.post('/api/recovery/cases/:id/reject', officer, async (c) => {
-    const deps = c.get('deps');
-    const rejected = await rejectRecoveryCase(deps, auditContext(c), { officer: c.get('user')!, caseId: c.req.param('id'), body: await readJsonObject(c) });
+    const rejected = await rejectRecoveryCase(deps, auditContext(c), { officer: c.get('user')!, caseId: c.req.param('id'), ...readRejection(await readJsonObject(c)) });
     return c.json({ case: await findCaseView(deps.db, rejected.id) });
   });
 
   // Redemption at /recover: no session; the code is the credential.
   app.post('/api/recovery/redeem', async (c) => {
-    const deps = c.get('deps');
     const body = await readJsonObject(c);
     const { grant, recoveryCase, user } = await redeemRecoveryCode(deps, auditContext(c), { username: requiredString(body, 'username', 254), code: requiredString(body, 'code', 64) });
     const policy = await recoveryPolicyOf(deps.db, recoveryCase.organisation_id);
@@ -95,40 +92,39 @@ export function recoveryRoutes() {
 
   app.post('/api/recovery/passkey/options', async (c) => {
     const body = await readJsonObject(c);
-    return c.json(await startRecoveryPasskey(c.get('deps'), requiredString(body, 'grant', 128)));
+    return c.json(await startRecoveryPasskey(deps, requiredString(body, 'grant', 128)));
   });
 
   app.post('/api/recovery/passkey/verify', async (c) => {
-    const body = await readJsonObject(c);
-    if (body.credential === undefined) throw new WartaError(400, 'invalid_request', 'credential is required');
-    const { user, passkey, session } = await finishRecoveryPasskey(c, { grant: requiredString(body, 'grant', 128), credential: body.credential, name: optionalString(body, 'name', 200) });
+    const { user, passkey, session, token } = await finishRecoveryPasskey(deps, signInRequest(c), readRecoveryPasskey(await readJsonObject(c)));
+    writeSessionCookie(c, deps.config, token);
     return c.json({ user: { id: user.id, username: user.username, display_name: user.display_name }, passkey: passkeyView(passkey), amr: session.amr, acr: session.acr, redirect_to: '/account' }, 201);
   });
 
   app.post('/api/recovery/password/start', async (c) => {
     const body = await readJsonObject(c);
-    return c.json(await startRecoveryPassword(c.get('deps'), auditContext(c), requiredString(body, 'grant', 128)));
+    return c.json(await startRecoveryPassword(deps, auditContext(c), requiredString(body, 'grant', 128)));
   });
 
   app.post('/api/recovery/password', async (c) => {
-    const { user, session } = await finishRecoveryPassword(c, await readJsonObject(c));
+    const { user, session, token } = await finishRecoveryPassword(deps, signInRequest(c), readRecoveryPassword(await readJsonObject(c)));
+    writeSessionCookie(c, deps.config, token);
     return c.json({ user: { id: user.id, username: user.username, display_name: user.display_name }, amr: session.amr, acr: session.acr, redirect_to: '/account' }, 201);
   });
 
   // The user's own open cases, from any signed-in session: a device that still works sees a recovery it did not ask for.
   app.get('/api/account/recovery', requireSession(), async (c) => {
-    return c.json({ cases: (await openCasesOf(c.get('deps').db, c.get('user')!.id)).map(userCaseView) });
+    return c.json({ cases: (await openCasesOf(deps.db, c.get('user')!.id)).map(userCaseView) });
   });
 
   app.post('/api/account/recovery/:id/cancel', requireSession(), async (c) => {
-    const cancelled = await cancelRecoveryCase(c.get('deps'), auditContext(c), { userId: c.get('user')!.id, caseId: c.req.param('id') });
+    const cancelled = await cancelRecoveryCase(deps, auditContext(c), { userId: c.get('user')!.id, caseId: c.req.param('id') });
     return c.json({ case: userCaseView(cancelled) });
   });
 
-  app.get('/api/admin/recovery-cases', requireRole('admin'), listOrganisationCases);
+  app.get('/api/admin/recovery-cases', requireRole('admin'), (c) => listOrganisationCases(deps, c));
 
   app.get('/api/admin/recovery-cases/export', requireRole('admin'), async (c) => {
-    const deps = c.get('deps');
     const organisationId = c.get('user')!.organisation_id;
     const cases = await exportRecoveryCases(deps, auditContext(c), organisationId, filtersOf((name) => c.req.query(name)));
     c.header('Content-Disposition', 'attachment; filename="recovery-cases.json"');

@@ -2,14 +2,15 @@ import type { MiddlewareHandler } from 'hono';
 import type { Role } from '../db/schema.js';
 import type { AppEnv } from '../http/context.js';
 import { WartaError } from '../errors.js';
+import type { Deps } from '../runtime.js';
 import { userRoles } from '../users/service.js';
-import { readSessionCookie } from './cookie.js';
+import { readSessionCookie } from '../http/session-cookie.js';
+import { assertRecentlyAuthenticated } from './reauth.js';
 import { resumeSession } from './service.js';
 
 /** Attaches the signed-in user (if any) to the context; never refuses by itself. */
-export function loadSession(): MiddlewareHandler<AppEnv> {
+export function loadSession(deps: Pick<Deps, 'db' | 'clock' | 'config'>): MiddlewareHandler<AppEnv> {
   return async function loadSession(c, next) {
-    const deps = c.get('deps');
     c.set('roles', []);
     const token = readSessionCookie(c, deps.config.secureCookies);
     if (token) {
@@ -38,6 +39,16 @@ export function requireRole(role: Role): MiddlewareHandler<AppEnv> {
   return async function requireRole(c, next) {
     if (!c.get('session')) throw new WartaError(401, 'login_required', 'sign in first');
     if (!c.get('roles').includes(role)) throw new WartaError(403, 'forbidden', `this needs the ${role} role`);
+    await next();
+  };
+}
+
+/** API guard: a session whose last sign-in or re-authentication is recent (a stolen, idle session is not enough). */
+export function requireRecentAuthentication(deps: Pick<Deps, 'clock'>): MiddlewareHandler<AppEnv> {
+  return async function requireRecentAuthentication(c, next) {
+    const session = c.get('session');
+    if (!session) throw new WartaError(401, 'login_required', 'sign in first');
+    assertRecentlyAuthenticated(session, deps.clock);
     await next();
   };
 }

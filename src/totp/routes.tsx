@@ -4,20 +4,21 @@ import { readJsonObject } from '../http/json-body.js';
 import { PASSWORD_TOTP_SCRIPT } from '../passwords/form-parts.js';
 import { readTotpCode } from '../passwords/input.js';
 import { pt } from '../passwords/messages.js';
-import { pageGate, requireRecentAuthentication } from '../passwords/recent-auth.js';
 import { listTotpAndPassword, methodRefusalFor } from '../passwords/service.js';
+import { requireRecentAuthentication } from '../sessions/middleware.js';
+import { reauthenticationRedirect } from '../sessions/reauth.js';
 import { renderPage } from '../ui/render.js';
 import { AccountTotpPage } from './pages.js';
 import { confirmTotpSetup, removeTotp, startTotpSetup } from './service.js';
+import type { Deps } from '../runtime.js';
 
 /** The signed-in user's authenticator app: set up, replace (set up again), remove. */
-export function totpRoutes() {
+export function totpRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
 
   app.get('/account/totp', async (c) => {
-    const gate = pageGate(c);
+    const gate = reauthenticationRedirect(c.get('session'), deps.clock, c.req.path);
     if (gate) return c.redirect(gate);
-    const deps = c.get('deps');
     const user = c.get('user')!;
     const { totp } = await listTotpAndPassword(deps.db, user.id);
     const allowed = (await methodRefusalFor(deps.db, user, 'totp')) === undefined;
@@ -26,16 +27,16 @@ export function totpRoutes() {
     ));
   });
 
-  app.post('/api/account/totp/setup', requireRecentAuthentication(), async (c) => c.json(await startTotpSetup(c.get('deps'), auditContext(c), c.get('user')!)));
+  app.post('/api/account/totp/setup', requireRecentAuthentication(deps), async (c) => c.json(await startTotpSetup(deps, auditContext(c), c.get('user')!)));
 
-  app.post('/api/account/totp/confirm', requireRecentAuthentication(), async (c) => {
+  app.post('/api/account/totp/confirm', requireRecentAuthentication(deps), async (c) => {
     const code = readTotpCode(await readJsonObject(c));
-    const credential = await confirmTotpSetup(c.get('deps'), auditContext(c), c.get('user')!, code);
+    const credential = await confirmTotpSetup(deps, auditContext(c), c.get('user')!, code);
     return c.json({ status: 'active', created_at: credential.created_at.toISOString() });
   });
 
-  app.delete('/api/account/totp', requireRecentAuthentication(), async (c) => {
-    const { remaining } = await removeTotp(c.get('deps'), auditContext(c), { userId: c.get('user')!.id, confirmLastMethod: c.req.query('confirm_last_method') === 'true' });
+  app.delete('/api/account/totp', requireRecentAuthentication(deps), async (c) => {
+    const { remaining } = await removeTotp(deps, auditContext(c), { userId: c.get('user')!.id, confirmLastMethod: c.req.query('confirm_last_method') === 'true' });
     return c.json({ status: 'removed', remaining_sign_in_methods: remaining });
   });
 

@@ -7,12 +7,11 @@ import type { Transaction } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { hashToken, keyedHash } from '../crypto/random.js';
 import type { Database, Session, User, WebauthnCeremony, WebauthnChallenge, WebauthnCredential } from '../db/schema.js';
-import { type AppContext, auditContext } from '../http/context.js';
 import { WartaError } from '../errors.js';
 import { assertNotThrottled, clearFailures } from '../http/rate-limit.js';
 import type { Deps } from '../runtime.js';
 import { reauthenticateSession } from '../sessions/service.js';
-import { completeSignIn } from '../sessions/sign-in.js';
+import { completeSignIn, type SignedIn, type SignInRequest } from '../sessions/sign-in.js';
 import { findUserByUsername } from '../users/service.js';
 import { passkeyAmr } from './amr.js';
 import { type ChallengeBinding, consumeChallenge, issueChallenge } from './challenges.js';
@@ -42,19 +41,18 @@ export async function startAuthentication(deps: Deps, input: { username?: string
 }
 
 /** Verifies a sign-in assertion and, in one transaction, moves the counter forward and starts the session. */
-export async function finishAuthentication(c: AppContext, input: { credential: unknown }): Promise<{ user: User; session: Session; passkey: WebauthnCredential }> {
-  const deps = c.get('deps');
-  const context = auditContext(c);
+export async function finishAuthentication(deps: Deps, request: SignInRequest, input: { credential: unknown }): Promise<SignedIn & { user: User; passkey: WebauthnCredential }> {
+  const { context } = request;
   await assertNotThrottled(deps.db, deps.clock, ipKey(context.ip));
   const attempt: Attempt = {};
   return countingSignInFailure(deps, context, { action: 'signin.failed', attempt }, async () => {
     const asserted = await verifyAssertion(deps, input.credential, { ceremony: 'authentication', attempt });
     const { user, passkey } = asserted;
-    const session = await commitAssertion(deps, context, asserted, (trx, updated) =>
-      completeSignIn(c, trx, { userId: user.id, amr: passkeyAmr(updated, asserted.userVerified), method: 'passkey' }),
+    const signedIn = await commitAssertion(deps, context, asserted, (trx, updated) =>
+      completeSignIn(deps, trx, request, { userId: user.id, amr: passkeyAmr(updated, asserted.userVerified), method: 'passkey' }),
     );
     await clearFailures(deps.db, userKey(user.id));
-    return { user, session, passkey };
+    return { ...signedIn, user, passkey };
   });
 }
 
@@ -67,10 +65,8 @@ export async function startReauthentication(deps: Deps, input: { session: Sessio
 }
 
 /** Verifies a re-authentication assertion and records the fresh proof on the session (auth_time, amr, acr). */
-export async function finishReauthentication(c: AppContext, input: { credential: unknown }): Promise<Session> {
-  const deps = c.get('deps');
-  const context = auditContext(c);
-  const session = c.get('session')!;
+export async function finishReauthentication(deps: Deps, context: AuditContext, input: { session: Session; credential: unknown }): Promise<Session> {
+  const { session } = input;
   await assertNotThrottled(deps.db, deps.clock, ipKey(context.ip));
   const attempt: Attempt = { userId: session.user_id };
   return countingSignInFailure(deps, context, { action: 'reauthentication.failed', attempt }, async () => {

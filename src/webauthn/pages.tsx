@@ -1,15 +1,17 @@
 import { Hono } from 'hono';
-import type { AppEnv } from '../http/context.js';
+import { type AppEnv, auditContext } from '../http/context.js';
+import { clearSessionCookie, readSessionCookie } from '../http/session-cookie.js';
 import { ACR_PHISHING_RESISTANT } from '../sessions/service.js';
 import { signOut } from '../sessions/sign-in.js';
 import { renderPage } from '../ui/render.js';
 import { clientMessages, passkeyText } from './messages.js';
 import { safeReturnPath } from './return-path.js';
+import type { Deps } from '../runtime.js';
 
 const SCRIPTS = ['/static/vendor/simplewebauthn-browser.js', '/static/webauthn-common.js'];
 
 /** The pages around passkeys: start, sign-in, sign-out and enrollment from an invitation. */
-export function webauthnPages() {
+export function webauthnPages(deps: Deps) {
   const app = new Hono<AppEnv>();
 
   app.get('/', (c) => c.redirect(c.get('session') ? '/account' : '/signin', 303));
@@ -54,7 +56,9 @@ export function webauthnPages() {
   });
 
   app.post('/signout', async (c) => {
-    await signOut(c);
+    const session = c.get('session');
+    if (session) await signOut(deps, auditContext(c), session);
+    if (readSessionCookie(c, deps.config.secureCookies) !== undefined) clearSessionCookie(c, deps.config.secureCookies);
     return c.redirect('/signin', 303);
   });
 
@@ -71,7 +75,7 @@ export function webauthnPages() {
         </p>
         <h2>{passkeyText(t, 'enroll.what_title')}</h2>
         <ol>
-          <li>{passkeyText(t, 'enroll.step1', { origin: new URL(c.get('deps').config.origin).host })}</li>
+          <li>{passkeyText(t, 'enroll.step1', { origin: new URL(deps.config.origin).host })}</li>
           <li>{passkeyText(t, 'enroll.step2')}</li>
           <li>{passkeyText(t, 'enroll.step3')}</li>
         </ol>

@@ -4,17 +4,16 @@
  */
 import { type PublicKeyCredentialCreationOptionsJSON, verifyRegistrationResponse } from '@simplewebauthn/server';
 import type { Transaction } from 'kysely';
-import { assertRecentlyAuthenticated } from '../account/reauth.js';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { hashToken, newId, newToken } from '../crypto/random.js';
 import { type Database, json, type Session, type User, type WebauthnCeremony, type WebauthnChallenge, type WebauthnCredential } from '../db/schema.js';
-import { type AppContext, auditContext } from '../http/context.js';
 import { WartaError } from '../errors.js';
 import { findUsableInvitation, redeemInvitation, usernameFor } from '../invitations/service.js';
 import { resolvePolicy } from '../orgs/policy.js';
 import { getOrganisation } from '../orgs/service.js';
 import type { Deps } from '../runtime.js';
-import { completeSignIn } from '../sessions/sign-in.js';
+import { assertRecentlyAuthenticated } from '../sessions/reauth.js';
+import { completeSignIn, type SignedIn, type SignInRequest } from '../sessions/sign-in.js';
 import { passkeyAmr } from './amr.js';
 import { assertAttestationSupported, attestationPolicyOf, checkAttestationPolicy, responseForVerification } from './attestation.js';
 import { type ChallengeBinding, consumeChallenge, issueChallenge } from './challenges.js';
@@ -44,9 +43,8 @@ export async function startEnrollment(deps: Deps, invitationToken: string): Prom
  * (creating the user), stores the passkey, and signs the new user in. A second
  * use of the invitation, or of the challenge, stores nothing.
  */
-export async function finishEnrollment(c: AppContext, input: { invitationToken: string; credential: unknown; name: string | undefined }): Promise<{ user: User; passkey: WebauthnCredential; session: Session }> {
-  const deps = c.get('deps');
-  const context = auditContext(c);
+export async function finishEnrollment(deps: Deps, request: SignInRequest, input: { invitationToken: string; credential: unknown; name: string | undefined }): Promise<SignedIn & { user: User; passkey: WebauthnCredential }> {
+  const { context } = request;
   const name = passkeyName(input.name);
   const invitation = await findUsableInvitation(deps.db, deps.clock, input.invitationToken);
   const verified = await auditingRegistrationFailure(deps, context, `invitation:${invitation.id}`, {}, async () => {
@@ -57,8 +55,8 @@ export async function finishEnrollment(c: AppContext, input: { invitationToken: 
     const { user } = await redeemInvitation(trx, deps.clock, context, input.invitationToken);
     await ensureUserHandle(trx, deps.clock, user.id, verified.challenge.user_handle!);
     const passkey = await storePasskey(trx, deps, { ...context, actor: `user:${user.id}` }, { userId: user.id, verified, name });
-    const session = await completeSignIn(c, trx, { userId: user.id, amr: passkeyAmr(passkey, verified.userVerified), method: 'passkey' });
-    return { user, passkey, session };
+    const signedIn = await completeSignIn(deps, trx, request, { userId: user.id, amr: passkeyAmr(passkey, verified.userVerified), method: 'passkey' });
+    return { ...signedIn, user, passkey };
   });
 }
 
@@ -73,11 +71,8 @@ export async function startRegistration(deps: Deps, input: { session: Session; u
   return creationOptions(deps.config, { challenge, userHandle, userName: input.user.username, displayName: input.user.display_name, exclude, attestation });
 }
 
-export async function finishRegistration(c: AppContext, input: { credential: unknown; name: string | undefined }): Promise<WebauthnCredential> {
-  const deps = c.get('deps');
-  const session = c.get('session')!;
-  const user = c.get('user')!;
-  const context = auditContext(c);
+export async function finishRegistration(deps: Deps, context: AuditContext, input: { session: Session; user: User; credential: unknown; name: string | undefined }): Promise<WebauthnCredential> {
+  const { session, user } = input;
   const name = passkeyName(input.name);
   const verified = await auditingRegistrationFailure(deps, context, `user:${user.id}`, { userId: user.id }, async () => {
     assertRecentlyAuthenticated(session, deps.clock);

@@ -3,7 +3,7 @@ import { createTestUser, sessionCookie } from '../support/runtime.js';
 import { launchBrowser, startWartaServer } from '../support/browser.js';
 import { registerWebClient, pkceRequest } from '../oidc/support.js';
 import { startSession } from '../../src/sessions/service.js';
-import { sessionCookieName } from '../../src/sessions/cookie.js';
+import { sessionCookieName } from '../../src/http/session-cookie.js';
 
 const server = await startWartaServer();
 const { runtime } = server;

@@ -8,7 +8,7 @@ import { createInvitation, redeemInvitation } from '../../src/invitations/servic
 import { createOrganisation } from '../../src/orgs/service.js';
 import type { OrganisationPolicy } from '../../src/orgs/policy.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
-import { sessionCookieName } from '../../src/sessions/cookie.js';
+import { sessionCookieName } from '../../src/http/session-cookie.js';
 import { startSession } from '../../src/sessions/service.js';
 import { createScratchDatabase as createScratchDatabaseOn } from './scratch-database.js';
 

@@ -11,7 +11,7 @@ import { createInvitation } from '../../src/invitations/service.js';
 import type { OrganisationPolicy } from '../../src/orgs/policy.js';
 import { createOrganisation } from '../../src/orgs/service.js';
 import type { Runtime } from '../../src/runtime.js';
-import { sessionCookieName } from '../../src/sessions/cookie.js';
+import { sessionCookieName } from '../../src/http/session-cookie.js';
 import { type AssertionOverrides, type RegistrationOverrides, SoftAuthenticator, type SoftAuthenticatorOptions } from '../support/soft-authenticator.js';
 import { testClient } from '../support/runtime.js';
 

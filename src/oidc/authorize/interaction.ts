@@ -3,10 +3,10 @@
  * sign-in (or step-up) when needed, consent when needed, then a code. `prompt=none`
  * turns each "needed" into an error for the client instead of a page.
  */
-import { appendAudit } from '../../audit/audit.js';
-import type { OAuthClient } from '../../db/schema.js';
-import { type AppContext, auditContext } from '../../http/context.js';
+import { appendAudit, type AuditContext } from '../../audit/audit.js';
+import type { OAuthClient, Session, User } from '../../db/schema.js';
 import { WartaError } from '../../errors.js';
+import type { Deps } from '../../runtime.js';
 import { ACR_PHISHING_RESISTANT } from '../../sessions/service.js';
 import { LOCALES } from '../../ui/i18n.js';
 import { signInNeeded, type SignInReason } from '../checks/authentication.js';
@@ -14,10 +14,9 @@ import { consentNeeded } from '../checks/consent.js';
 import type { AuthorizationParams } from '../checks/params.js';
 import { parseScope } from '../checks/scope.js';
 import { ENDPOINTS } from '../endpoints.js';
-import { renderConsentPage } from '../pages.js';
 import { issueAuthorizationCode } from './issue-code.js';
 import type { ValidatedRequest } from './request.js';
-import { allowFormRedirectTo, authorizationResponseUrl } from './respond.js';
+import { authorizationResponseUrl } from './respond.js';
 import { countSignInRound, saveAuthorizationRequest } from './store.js';
 
 /** Trips back to the sign-in page one request may take before it fails. */
@@ -34,10 +33,21 @@ export interface AuthorizationAttempt {
   consented?: boolean;
 }
 
-export async function continueAuthorization(c: AppContext, attempt: AuthorizationAttempt): Promise<Response> {
-  const deps = c.get('deps');
+/** The browser's side of the request, as the route saw it. */
+export interface AuthorizationRequester {
+  session: Session | undefined;
+  user: User | undefined;
+  context: AuditContext;
+}
+
+/** Where the browser goes next: a redirect (to sign in, or back to the client with a code), or the consent page. */
+export type AuthorizationStep =
+  | { redirectTo: string }
+  | { consent: { requestId: string; clientName: string; scopes: readonly string[]; redirectUri: string } };
+
+export async function continueAuthorization(deps: Deps, requester: AuthorizationRequester, attempt: AuthorizationAttempt): Promise<AuthorizationStep> {
   const { client, request } = attempt;
-  const session = c.get('session');
+  const { session } = requester;
 
   const reason = signInNeeded({ session, prompt: request.prompt, maxAge: request.maxAge, requiredAcr: request.requiredAcr, now: deps.clock.now(), requestedAt: attempt.pending?.createdAt });
   if (reason !== undefined) {
@@ -52,10 +62,10 @@ export async function continueAuthorization(c: AppContext, attempt: Authorizatio
     if (attempt.pending && (await countSignInRound(deps.db, attempt.pending.id)) > MAX_SIGN_IN_ROUNDS)
       throw new WartaError(400, 'login_required', 'the sign-in did not meet the request (prompt, max_age or acr)');
     const id = attempt.pending?.id ?? (await saveAuthorizationRequest(deps.db, deps.clock, { kind: 'interactive', params: attempt.params, ttlSeconds: deps.config.authorizationRequestTtlSeconds }));
-    return c.redirect(signInLocation(id, request, reason), 303);
+    return { redirectTo: signInLocation(id, request, reason) };
   }
 
-  const user = c.get('user')!;
+  const user = requester.user!;
   if (!attempt.consented) {
     const consent = client.first_party
       ? undefined
@@ -63,20 +73,16 @@ export async function continueAuthorization(c: AppContext, attempt: Authorizatio
     if (consentNeeded({ firstParty: client.first_party, prompt: request.prompt, scopes: request.scopes, consentedScope: consent?.scope })) {
       if (request.prompt.includes('none')) throw new WartaError(400, 'consent_required', 'the user has not consented to this application');
       const id = attempt.pending?.id ?? (await saveAuthorizationRequest(deps.db, deps.clock, { kind: 'interactive', params: attempt.params, ttlSeconds: deps.config.authorizationRequestTtlSeconds }));
-      allowFormRedirectTo(c, request.redirectUri);
-      return renderConsentPage(c, { requestId: id, clientName: client.client_name, scopes: request.scopes, redirectUri: request.redirectUri });
+      return { consent: { requestId: id, clientName: client.client_name, scopes: request.scopes, redirectUri: request.redirectUri } };
     }
   }
 
-  const code = await issueAuthorizationCode(deps, auditContext(c), { request, session: session!, pendingRequestId: attempt.pending?.id });
-  const location = authorizationResponseUrl(request.redirectUri, deps.config.issuer, { code, state: request.state });
-  return c.redirect(location, 303);
+  const code = await issueAuthorizationCode(deps, requester.context, { request, session: session!, pendingRequestId: attempt.pending?.id });
+  return { redirectTo: authorizationResponseUrl(request.redirectUri, deps.config.issuer, { code, state: request.state }) };
 }
 
 /** Records the user's consent (merged with any earlier one), audited in the same transaction. */
-export async function recordConsent(c: AppContext, client: OAuthClient, scopes: readonly string[]): Promise<void> {
-  const deps = c.get('deps');
-  const user = c.get('user')!;
+export async function recordConsent(deps: Pick<Deps, 'db' | 'clock'>, context: AuditContext, user: User, client: OAuthClient, scopes: readonly string[]): Promise<void> {
   await deps.db.transaction().execute(async (trx) => {
     const existing = await trx.selectFrom('oauth_consents').select('scope').where('user_id', '=', user.id).where('client_id', '=', client.client_id).forUpdate().executeTakeFirst();
     const scope = [...new Set([...parseScope(existing?.scope), ...scopes])].join(' ');
@@ -85,7 +91,7 @@ export async function recordConsent(c: AppContext, client: OAuthClient, scopes: 
       .values({ user_id: user.id, client_id: client.client_id, scope, granted_at: deps.clock.now() })
       .onConflict((oc) => oc.columns(['user_id', 'client_id']).doUpdateSet({ scope, granted_at: deps.clock.now() }))
       .execute();
-    await appendAudit(trx, deps.clock, auditContext(c), { action: 'oidc.consent_granted', subject: `client:${client.client_id}`, details: { user_id: user.id, scope } });
+    await appendAudit(trx, deps.clock, context, { action: 'oidc.consent_granted', subject: `client:${client.client_id}`, details: { user_id: user.id, scope } });
   });
 }
 

@@ -4,59 +4,58 @@
  * the consent form (`/authorize/consent`).
  */
 import { Hono } from 'hono';
-import type { AppContext, AppEnv } from '../../http/context.js';
+import { type AppContext, type AppEnv, auditContext } from '../../http/context.js';
 import { toWartaError } from '../../http/error-handler.js';
 import { WartaError } from '../../errors.js';
 import { type AuthorizationParams, parseAuthorizationParams } from '../checks/params.js';
 import { ENDPOINTS, REQUEST_URI_PREFIX } from '../endpoints.js';
-import { readUrlEncodedBody } from '../form.js';
-import { renderErrorPage } from '../pages.js';
-import { continueAuthorization, recordConsent } from './interaction.js';
+import { readUrlEncodedBody } from '../../http/form.js';
+import { renderConsentPage, renderErrorPage } from '../pages.js';
+import { type AuthorizationStep, continueAuthorization, recordConsent } from './interaction.js';
 import { checkAuthorizationRequest, type ClientRedirect, identifyClient } from './request.js';
+import { allowFormRedirectTo } from '../../http/form-redirect.js';
 import { errorResponseUrl } from './respond.js';
 import { consumePushedRequest, findInteractiveRequest } from './store.js';
+import type { Deps } from '../../runtime.js';
 
-export function authorizationRoutes() {
+export function authorizationRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
 
-  app.get(ENDPOINTS.authorization, (c) => authorize(c, () => parseAuthorizationParams(new URLSearchParams(new URL(c.req.url).search))));
+  app.get(ENDPOINTS.authorization, (c) => authorize(deps, c, () => parseAuthorizationParams(new URLSearchParams(new URL(c.req.url).search))));
   app.post(ENDPOINTS.authorization, async (c) => {
     const body = await readUrlEncodedBody(c).catch(() => new URLSearchParams());
-    return authorize(c, () => parseAuthorizationParams(body));
+    return authorize(deps, c, () => parseAuthorizationParams(body));
   });
 
   app.get(ENDPOINTS.authorizationResume, async (c) => {
-    const deps = c.get('deps');
     const id = c.req.query('request') ?? '';
     const stored = await findInteractiveRequest(deps.db, deps.clock, id);
     if (!stored) return renderErrorPage(c, 'this sign-in request has expired or was already completed; start again from the application');
-    return answer(c, stored.params, { id, createdAt: stored.createdAt });
+    return answer(deps, c, stored.params, { id, createdAt: stored.createdAt });
   });
 
   app.post(ENDPOINTS.consent, async (c) => {
-    const deps = c.get('deps');
     const form = await readUrlEncodedBody(c);
     const id = form.get('request') ?? '';
     const stored = await findInteractiveRequest(deps.db, deps.clock, id);
     if (!stored) return renderErrorPage(c, 'this sign-in request has expired or was already completed; start again from the application');
     const decision = form.get('decision');
     if (decision !== 'allow' && decision !== 'deny') return renderErrorPage(c, 'choose allow or deny');
-    return answer(c, stored.params, { id, createdAt: stored.createdAt }, decision);
+    return answer(deps, c, stored.params, { id, createdAt: stored.createdAt }, decision);
   });
 
   return app;
 }
 
 /** First pass: parse (errors shown as a page), resolve a pushed request, then answer. */
-async function authorize(c: AppContext, parse: () => AuthorizationParams): Promise<Response> {
+async function authorize(deps: Deps, c: AppContext, parse: () => AuthorizationParams): Promise<Response> {
   let params: AuthorizationParams;
   try {
     params = parse();
   } catch (error) {
-    return pageFor(c, error);
+    return pageFor(deps, c, error);
   }
   if (params.request_uri !== undefined) {
-    const deps = c.get('deps');
     // RFC 9126 §4: only the pushed parameters count; client_id must match the pusher.
     const pushed = params.request_uri.startsWith(REQUEST_URI_PREFIX)
       ? await consumePushedRequest(deps.db, deps.clock, params.request_uri.slice(REQUEST_URI_PREFIX.length), params.client_id)
@@ -64,36 +63,42 @@ async function authorize(c: AppContext, parse: () => AuthorizationParams): Promi
     if (!pushed) return renderErrorPage(c, 'invalid_request_uri: the request_uri is unknown, expired, already used, or belongs to another client');
     params = pushed;
   }
-  return answer(c, params, undefined);
+  return answer(deps, c, params, undefined);
 }
 
-async function answer(c: AppContext, params: AuthorizationParams, pending: { id: string; createdAt: Date } | undefined, decision?: 'allow' | 'deny'): Promise<Response> {
+async function answer(deps: Deps, c: AppContext, params: AuthorizationParams, pending: { id: string; createdAt: Date } | undefined, decision?: 'allow' | 'deny'): Promise<Response> {
   let target: ClientRedirect;
   try {
-    target = await identifyClient(c.get('deps'), params);
+    target = await identifyClient(deps, params);
   } catch (error) {
-    return pageFor(c, error);
+    return pageFor(deps, c, error);
   }
   try {
     const request = checkAuthorizationRequest(target, params);
     if (decision === 'deny') throw new WartaError(400, 'access_denied', 'the user denied the request');
+    const requester = { session: c.get('session'), user: c.get('user'), context: auditContext(c) };
     if (decision === 'allow') {
-      if (!c.get('session')) return continueAuthorization(c, { client: target.client, request, params, pending });
-      await recordConsent(c, target.client, request.scopes);
+      if (!requester.session) return continueAuthorization(deps, requester, { client: target.client, request, params, pending }).then((step) => respond(c, step));
+      await recordConsent(deps, requester.context, requester.user!, target.client, request.scopes);
     }
-    return await continueAuthorization(c, { client: target.client, request, params, pending, consented: decision === 'allow' });
+    return respond(c, await continueAuthorization(deps, requester, { client: target.client, request, params, pending, consented: decision === 'allow' }));
   } catch (error) {
     const wartaError = toWartaError(error);
-    const deps = c.get('deps');
     if (wartaError.status >= 500) deps.log.error({ requestId: c.get('requestId'), err: error }, 'authorization failed');
     else deps.log.info({ requestId: c.get('requestId'), code: wartaError.code, detail: wartaError.detail }, 'authorization refused');
     return c.redirect(errorResponseUrl(target.redirectUri, deps.config.issuer, params.state, wartaError), 303);
   }
 }
 
-function pageFor(c: AppContext, error: unknown): Response | Promise<Response> {
+function respond(c: AppContext, step: AuthorizationStep): Response | Promise<Response> {
+  if ('redirectTo' in step) return c.redirect(step.redirectTo, 303);
+  allowFormRedirectTo(c, step.consent.redirectUri);
+  return renderConsentPage(c, step.consent);
+}
+
+function pageFor(deps: Deps, c: AppContext, error: unknown): Response | Promise<Response> {
   const wartaError = toWartaError(error);
   if (wartaError.status >= 500) throw error;
-  c.get('deps').log.info({ requestId: c.get('requestId'), code: wartaError.code, detail: wartaError.detail }, 'authorization request shown as an error page');
+  deps.log.info({ requestId: c.get('requestId'), code: wartaError.code, detail: wartaError.detail }, 'authorization request shown as an error page');
   return renderErrorPage(c, `${wartaError.code}: ${wartaError.description}`);
 }

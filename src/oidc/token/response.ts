@@ -1,8 +1,7 @@
-import type { Context } from 'hono';
 import { appendAudit } from '../../audit/audit.js';
 import type { OAuthClient } from '../../db/schema.js';
 import type { Deps } from '../../runtime.js';
-import type { FormParams } from '../form.js';
+import type { FormParams } from '../../http/form.js';
 import type { Tokens } from '../tokens.js';
 import { revokeGrant } from '../grants.js';
 
@@ -25,13 +24,6 @@ export interface TokenResponse {
   scope: string;
   refresh_token?: string;
   id_token?: string;
-}
-
-/** RFC 6749 §5.1: "Cache-Control: no-store" and "Pragma: no-cache". */
-export function sendTokenResponse(c: Context, body: TokenResponse): Response {
-  c.header('Cache-Control', 'no-store');
-  c.header('Pragma', 'no-cache');
-  return c.json(body);
 }
 
 /**

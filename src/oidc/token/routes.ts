@@ -4,16 +4,19 @@
  */
 import { Hono } from 'hono';
 import type { ClientDirectory } from '../../clients/directory.js';
+import { readBasicCredentials, readDpopProof } from '../../http/authorization.js';
 import type { AppEnv } from '../../http/context.js';
+import { readForm } from '../../http/form.js';
+import { noStoreJson } from '../../http/no-store.js';
 import { invalidRequest, WartaError } from '../../errors.js';
-import { readClientRequest } from '../client-auth.js';
+import type { Deps } from '../../runtime.js';
+import { authenticateClient } from '../client-auth.js';
 import { dpopKeyOf } from '../dpop-request.js';
 import { ENDPOINTS } from '../endpoints.js';
 import type { Tokens } from '../tokens.js';
 import { authorizationCodeGrant } from './authorization_code.js';
 import { clientCredentialsGrant } from './client_credentials.js';
 import { refreshTokenGrant } from './refresh_token.js';
-import { sendTokenResponse } from './response.js';
 
 const GRANTS = {
   authorization_code: authorizationCodeGrant,
@@ -21,22 +24,26 @@ const GRANTS = {
   client_credentials: clientCredentialsGrant,
 } as const;
 
-export function tokenRoutes(tokens: Tokens, clients: ClientDirectory) {
+export function tokenRoutes(deps: Deps, tokens: Tokens, clients: ClientDirectory) {
   const app = new Hono<AppEnv>();
   app.post(ENDPOINTS.token, async (c) => {
-    const { deps, form, client } = await readClientRequest(c, { allowPublic: true, path: ENDPOINTS.token, clients });
+    const form = await readForm(c);
+    const client = await authenticateClient(deps, { form, basic: readBasicCredentials(c) }, { allowPublic: true, path: ENDPOINTS.token, clients });
 
     const grantType = form.get('grant_type');
     if (grantType === undefined) throw invalidRequest('grant_type is required');
     if (!Object.hasOwn(GRANTS, grantType)) throw new WartaError(400, 'unsupported_grant_type', 'grant_type must be authorization_code, refresh_token or client_credentials');
     if (!client.grant_types.includes(grantType)) throw new WartaError(400, 'unauthorized_client', `this client is not registered for the ${grantType} grant`);
 
-    const jkt = await dpopKeyOf(c, deps, ENDPOINTS.token);
+    const jkt = await dpopKeyOf(deps, readDpopProof(c), ENDPOINTS.token);
     // RFC 9449 §5.2: a client registered with dpop_bound_access_tokens gets no bearer tokens.
     if (jkt === undefined && client.dpop_bound_access_tokens) throw new WartaError(400, 'invalid_dpop_proof', 'this client must send a DPoP proof');
 
     const grant = GRANTS[grantType as keyof typeof GRANTS];
-    return sendTokenResponse(c, await grant({ deps, tokens, client, form, jkt, ip: c.get('clientIp') }));
+    const issued = await grant({ deps, tokens, client, form, jkt, ip: c.get('clientIp') });
+    // RFC 6749 §5.1: "Cache-Control: no-store" and "Pragma: no-cache".
+    c.header('Pragma', 'no-cache');
+    return noStoreJson(c, issued);
   });
   return app;
 }

@@ -12,8 +12,9 @@ export function readSessionCookie(c: Context, secure: boolean): string | undefin
   return getCookie(c, sessionCookieName(secure));
 }
 
-export function writeSessionCookie(c: Context, secure: boolean, token: string, maxAgeSeconds: number): void {
-  setCookie(c, sessionCookieName(secure), token, { httpOnly: true, secure, sameSite: 'Lax', path: '/', maxAge: maxAgeSeconds });
+/** Hands the browser a session token; routes call it once the sign-in's transaction committed. */
+export function writeSessionCookie(c: Context, config: { secureCookies: boolean; sessionAbsoluteSeconds: number }, token: string): void {
+  setCookie(c, sessionCookieName(config.secureCookies), token, { httpOnly: true, secure: config.secureCookies, sameSite: 'Lax', path: '/', maxAge: config.sessionAbsoluteSeconds });
 }
 
 export function clearSessionCookie(c: Context, secure: boolean): void {

@@ -1,0 +1,42 @@
+/**
+ * Credentials a request carries in its headers, read and nothing more: whether they
+ * are any good is for the endpoint that receives them to decide.
+ */
+import type { Context } from 'hono';
+
+/** Client credentials of an `Authorization: Basic` header, or `malformed` when it is one but cannot be read. */
+export type BasicCredentials = { clientId: string; secret: string } | 'malformed';
+
+export function readBasicCredentials(c: Context): BasicCredentials | undefined {
+  const authorization = c.req.header('authorization');
+  if (authorization === undefined || !/^basic /i.test(authorization)) return undefined;
+  const encoded = authorization.slice(6).trim();
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (!/^[A-Za-z0-9+/]+=*$/.test(encoded) || colon < 1) return 'malformed';
+  // RFC 6749 §2.3.1: both parts are form-urlencoded before Base64.
+  try {
+    const decode = (part: string) => decodeURIComponent(part.replace(/\+/g, ' '));
+    return { clientId: decode(decoded.slice(0, colon)), secret: decode(decoded.slice(colon + 1)) };
+  } catch {
+    return 'malformed';
+  }
+}
+
+/** An access token in the Authorization header (RFC 6750 §2.1; RFC 9449 §7.1 for the DPoP scheme). */
+export interface PresentedAccessToken {
+  scheme: 'Bearer' | 'DPoP';
+  token: string;
+}
+
+/** The request's access token, or undefined when the header is missing or not a token. */
+export function readAccessToken(c: Context): PresentedAccessToken | undefined {
+  const match = /^(Bearer|DPoP) ([A-Za-z0-9\-._~+/]+=*)$/i.exec(c.req.header('authorization') ?? '');
+  if (!match) return undefined;
+  return { scheme: match[1]!.toLowerCase() === 'dpop' ? 'DPoP' : 'Bearer', token: match[2]! };
+}
+
+/** The request's DPoP proof (RFC 9449 §4.1), if any, with the method it must be bound to. */
+export function readDpopProof(c: Context): { proof: string | undefined; method: string } {
+  return { proof: c.req.header('dpop'), method: c.req.method };
+}
