@@ -12,7 +12,7 @@ import { WartaError } from '../errors.js';
 import { readJsonObject, requiredString } from '../http/json-body.js';
 import { authenticateBearer } from '../oidc/bearer.js';
 import { Tokens } from '../oidc/tokens.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { requireSession } from '../sessions/middleware.js';
 import { MAX_DEVICE_NAME_LENGTH } from './name.js';
 import { accountSecurityOverview, deviceIdParam, renameDevice, revokeBrowserSession, revokeDevice, sessionIdParam } from './service.js';

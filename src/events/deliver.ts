@@ -3,7 +3,7 @@ import { appendAudit } from '../audit/audit.js';
 import { addSeconds } from '../clock.js';
 import { newId } from '../crypto/random.js';
 import type { Database, EventReceiver, SecurityEventRow } from '../db/schema.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { bearerTokenContext } from './receivers.js';
 import { signSecurityEventToken } from './set.js';
 

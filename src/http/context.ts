@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { AuditContext } from '../audit/audit.js';
 import type { Role, Session, User } from '../db/schema.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 
 export interface AppEnv {
   Variables: {

@@ -6,7 +6,7 @@
  */
 import type { Context } from 'hono';
 import { WartaError } from '../errors.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { dpopKeyOf } from './dpop-request.js';
 import { type AccessTokenClaims, accessTokenInForce, type Tokens } from './tokens.js';
 

@@ -17,7 +17,7 @@ import { constantTimeEqual, keyedHash } from '../crypto/random.js';
 import type { OAuthClient } from '../db/schema.js';
 import type { AppContext } from '../http/context.js';
 import { invalidRequest, WartaError } from '../errors.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { verifyClientAssertion } from './client-assertion.js';
 import { endpointUrl, ENDPOINTS } from './endpoints.js';
 import { type FormParams, readForm } from './form.js';

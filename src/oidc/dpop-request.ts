@@ -1,5 +1,5 @@
 import type { Context } from 'hono';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { verifyDpopProof } from './dpop.js';
 import { endpointUrl } from './endpoints.js';
 import { jtiRecorder } from './replay.js';

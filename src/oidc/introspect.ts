@@ -11,7 +11,7 @@ import { sql } from 'kysely';
 import { hashToken } from '../crypto/random.js';
 import type { OAuthClient } from '../db/schema.js';
 import type { AppEnv } from '../http/context.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { readClientRequest } from './client-auth.js';
 import { ENDPOINTS } from './endpoints.js';
 import { accessTokenInForce, type Tokens } from './tokens.js';

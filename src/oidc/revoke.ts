@@ -11,7 +11,7 @@ import { hashToken } from '../crypto/random.js';
 import type { OAuthClient } from '../db/schema.js';
 import type { AppEnv } from '../http/context.js';
 import { WartaError } from '../errors.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { readClientRequest } from './client-auth.js';
 import { ENDPOINTS } from './endpoints.js';
 import { revokeGrant } from './grants.js';

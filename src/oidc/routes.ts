@@ -6,7 +6,7 @@ import { Hono } from 'hono';
 import { ClientDirectory } from '../clients/directory.js';
 import type { AppEnv } from '../http/context.js';
 import { WartaError } from '../errors.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { loadSession } from '../sessions/middleware.js';
 import { authorizationRoutes } from './authorize/routes.js';
 import { discoveryRoutes } from './discovery.js';

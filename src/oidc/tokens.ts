@@ -11,7 +11,7 @@ import type { JWTPayload } from 'jose';
 import { type Kysely, sql } from 'kysely';
 import { SIGNING_ALG } from '../crypto/signing-keys.js';
 import type { Database, OAuthClient, OAuthGrant } from '../db/schema.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { leftHalfHash } from './hashes.js';
 import { CompactJws } from './jws.js';
 

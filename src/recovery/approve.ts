@@ -4,7 +4,7 @@ import { addSeconds } from '../clock.js';
 import type { RecoveryCase, Session, User } from '../db/schema.js';
 import { WartaError } from '../errors.js';
 import { optionalString } from '../http/json-body.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { auditingRefusal, findOfficerCase, recordCaseChange } from './cases.js';
 import { formatRecoveryCode, generateRecoveryCode, hashRecoveryCode } from './code.js';
 import { checkDesk, recoveryPolicyOf, type RecoveryPolicy, sameDesk } from './policy.js';

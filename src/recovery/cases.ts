@@ -4,7 +4,7 @@ import type { Database, RecoveryCase, User, Db } from '../db/schema.js';
 import { raiseSecurityEvent } from '../events/raise.js';
 import type { InitiatingEntity } from '../events/types.js';
 import { notFound, WartaError } from '../errors.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 
 
 export type RecoveryEvent = 'recovery_opened' | 'recovery_approved' | 'recovery_rejected' | 'recovery_expired' | 'account_recovered';

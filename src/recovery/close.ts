@@ -2,7 +2,7 @@ import type { AuditContext } from '../audit/audit.js';
 import { OPEN_RECOVERY_STATUSES, type RecoveryCase, type User } from '../db/schema.js';
 import { WartaError } from '../errors.js';
 import { optionalString } from '../http/json-body.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { auditingRefusal, caseIdOf, caseNotFound, findOfficerCase, recordCaseChange } from './cases.js';
 import { readReason } from './identity.js';
 import { checkDesk, recoveryPolicyOf } from './policy.js';

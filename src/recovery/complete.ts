@@ -19,7 +19,7 @@ import { assertNotThrottled } from '../http/rate-limit.js';
 import { hashPassword } from '../passwords/hash.js';
 import { readPassword, readTotpCode } from '../passwords/input.js';
 import { assertMethodAllowed, checkNewPassword, methodRefusalFor, minimumLength, organisationPolicyOf, PASSWORD_AMR, storePasswordHash } from '../passwords/service.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { completeSignIn } from '../sessions/sign-in.js';
 import { activateTotpSetup, createTotpSetup, findTotpSetup, matchSetupCode, recordSetupCodeFailure, type TotpSetupView, totpSettingsFor, wrongSetupCode } from '../totp/service.js';
 import { passkeyAmr } from '../webauthn/amr.js';

@@ -5,7 +5,7 @@ import { newId } from '../crypto/random.js';
 import type { RecoveryCase, User } from '../db/schema.js';
 import { conflict, notFound, WartaError } from '../errors.js';
 import { optionalString } from '../http/json-body.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { auditingRefusal, isUuid, recordCaseChange } from './cases.js';
 import { readIdentityCheck, readReason } from './identity.js';
 import { findPersonForOfficer } from './people.js';

@@ -10,7 +10,7 @@ import type { Database, Session, User, WebauthnCeremony, WebauthnChallenge, Weba
 import { type AppContext, auditContext } from '../http/context.js';
 import { WartaError } from '../errors.js';
 import { assertNotThrottled, clearFailures } from '../http/rate-limit.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { reauthenticateSession } from '../sessions/service.js';
 import { completeSignIn } from '../sessions/sign-in.js';
 import { findUserByUsername } from '../users/service.js';

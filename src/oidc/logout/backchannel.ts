@@ -14,7 +14,7 @@ import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { appendAudit } from '../../audit/audit.js';
 import { addSeconds } from '../../clock.js';
-import type { Deps } from '../../runtime.js';
+import type { Deps } from '../../deps.js';
 import { type PeriodicJob, startPeriodicJob } from '../../jobs/periodic.js';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';

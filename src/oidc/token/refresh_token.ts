@@ -12,7 +12,7 @@ import { sql } from 'kysely';
 import { hashToken, newToken } from '../../crypto/random.js';
 import type { OAuthClient } from '../../db/schema.js';
 import { WartaError } from '../../errors.js';
-import type { Deps } from '../../runtime.js';
+import type { Deps } from '../../deps.js';
 import { checkNarrowedScope } from '../checks/scope.js';
 import { touchDeviceOnRefresh } from '../../devices/use.js';
 import { SCOPE_CLAIMS, userClaims } from '../claims.js';

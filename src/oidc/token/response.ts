@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { appendAudit } from '../../audit/audit.js';
 import type { OAuthClient } from '../../db/schema.js';
-import type { Deps } from '../../runtime.js';
+import type { Deps } from '../../deps.js';
 import type { FormParams } from '../form.js';
 import type { Tokens } from '../tokens.js';
 import { revokeGrant } from '../grants.js';
