@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import type { ClientDirectory } from './clients/directory.js';
 import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { MasterKey } from './crypto/master-key.js';
@@ -7,6 +8,7 @@ import type { SigningKeys } from './crypto/signing-keys.js';
 import type { DatabaseHandle } from './db/connect.js';
 import type { Database } from './db/schema.js';
 import type { Logger } from './log.js';
+import type { Tokens } from './oidc/tokens.js';
 import type { Blocklist } from './passwords/policy.js';
 import type { FidoMetadata } from './webauthn/metadata.js';
 
@@ -25,6 +27,10 @@ export interface Deps {
   box: SecretBox;
   masterKey: MasterKey;
   signingKeys: SigningKeys;
+  /** Issues and checks the JWTs Warta signs; one per instance, as it keeps key objects made from the signing keys. */
+  tokens: Tokens;
+  /** Registered clients as the back-channel endpoints see them, remembered per instance for `config.clientCacheSeconds`. */
+  clients: ClientDirectory;
   /** HMAC key of the audit hash chain. */
   auditChainKey: Buffer;
   /** HMAC key for stored hashes of low-entropy or offline-checkable values (client secrets). */

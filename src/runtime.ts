@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { appendAudit } from './audit/audit.js';
+import { ClientDirectory } from './clients/directory.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import type { Deps } from './deps.js';
@@ -10,6 +11,7 @@ import { ensureSigningKey, SigningKeys } from './crypto/signing-keys.js';
 import { connectDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createLogger, type Logger } from './log.js';
+import { Tokens } from './oidc/tokens.js';
 import { loadConfiguredMetadata } from './webauthn/metadata-source.js';
 import { hashPassword } from './passwords/hash.js';
 import { loadBlocklist } from './passwords/policy.js';
@@ -64,6 +66,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       box,
       masterKey,
       signingKeys,
+      tokens: new Tokens({ config, clock, signingKeys }),
+      clients: new ClientDirectory({ db: handle.db, clock, ttlSeconds: config.clientCacheSeconds }),
       auditChainKey: await instanceSecret(handle.db, box, 'audit-chain', clock),
       tokenHashKey: await instanceSecret(handle.db, box, 'token-hash', clock),
       fidoMetadata: await loadConfiguredMetadata(config.fidoMetadata, clock.now(), log),

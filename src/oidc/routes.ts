@@ -3,7 +3,6 @@
  * consent, end_session) read the Warta session cookie; the back-channel ones never do.
  */
 import { Hono } from 'hono';
-import { ClientDirectory } from '../clients/directory.js';
 import type { AppEnv } from '../http/context.js';
 import { WartaError } from '../errors.js';
 import type { Deps } from '../deps.js';
@@ -16,16 +15,14 @@ import { endSessionRoutes } from './logout/end-session.js';
 import { pushedAuthorizationRoutes } from './par.js';
 import { revocationRoutes } from './revoke.js';
 import { tokenRoutes } from './token/routes.js';
-import { Tokens } from './tokens.js';
 import { userinfoRoutes } from './userinfo.js';
 
 const BROWSER_PATHS = [ENDPOINTS.authorization, ENDPOINTS.authorizationResume, ENDPOINTS.consent, ENDPOINTS.endSession, ENDPOINTS.endSessionConfirm];
 
 const POST_ONLY_PATHS = [ENDPOINTS.token, ENDPOINTS.introspection, ENDPOINTS.revocation, ENDPOINTS.pushedAuthorization, ENDPOINTS.consent, ENDPOINTS.endSessionConfirm];
 
-export function oidcRoutes(deps: Pick<Deps, 'config' | 'clock' | 'signingKeys' | 'db'>) {
-  const tokens = new Tokens(deps);
-  const clients = new ClientDirectory({ db: deps.db, clock: deps.clock, ttlSeconds: deps.config.clientCacheSeconds });
+export function oidcRoutes(deps: Pick<Deps, 'config' | 'tokens' | 'clients'>) {
+  const { tokens, clients } = deps;
   const app = new Hono<AppEnv>();
   for (const path of BROWSER_PATHS) app.use(path, loadSession());
   app.route('/', discoveryRoutes(deps.config));
