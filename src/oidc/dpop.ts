@@ -32,6 +32,7 @@ import { EmbeddedJWK, calculateJwkThumbprint, compactVerify, decodeProtectedHead
 import type { JWK, ProtectedHeaderParameters } from 'jose';
 
 import { WartaError } from '../errors.js';
+import { COMPACT_JWS, MAX_JTI_LENGTH, MAX_JWT_LENGTH } from './jws.js';
 
 /** JWS algorithms that are asymmetric signatures (RFC 9449 §4.2: never `none`, never a MAC). */
 const ASYMMETRIC_JWS_ALGS: ReadonlySet<string> = new Set([
@@ -46,14 +47,6 @@ const ASYMMETRIC_JWS_ALGS: ReadonlySet<string> = new Set([
  * future"); FAPI 2.0 §5.3.2.1 asks servers to accept up to 10 seconds.
  */
 export const DEFAULT_DPOP_CLOCK_SKEW_SECONDS = 10;
-
-/** RFC 9449 §11.1: "reject DPoP proof JWTs with unnecessarily large jti values". */
-const MAX_JTI_LENGTH = 256;
-
-/** A proof is a header with a public key, a few claims and a signature: a few KiB at most. */
-const MAX_PROOF_LENGTH = 8192;
-
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** JWK members that only a private (or symmetric) key has. */
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'] as const;
@@ -100,7 +93,7 @@ export async function verifyDpopProof(options: VerifyDpopProofOptions): Promise<
   const algs = allowedAsymmetricAlgs(options.allowedAlgs);
   const fail = failureFor(accessToken !== undefined, algs);
 
-  if (typeof proof !== 'string' || proof.length > MAX_PROOF_LENGTH || !COMPACT_JWS.test(proof)) {
+  if (typeof proof !== 'string' || proof.length > MAX_JWT_LENGTH || !COMPACT_JWS.test(proof)) {
     throw fail.invalid('DPoP header must contain exactly one well-formed JWT');
   }
 

@@ -7,7 +7,7 @@
 import { Hono } from 'hono';
 import type { ClientDirectory } from '../clients/directory.js';
 import { appendAudit } from '../audit/audit.js';
-import { hashToken } from '../crypto/random.js';
+import { hashToken, MAX_ISSUED_TOKEN_LENGTH } from '../crypto/random.js';
 import type { OAuthClient } from '../db/schema.js';
 import type { AppEnv } from '../http/context.js';
 import { WartaError } from '../errors.js';
@@ -32,7 +32,7 @@ export function revocationRoutes(tokens: Tokens, clients: ClientDirectory) {
 }
 
 async function revokeRefreshToken(deps: Deps, client: OAuthClient, token: string, context: { actor: string; ip: string | null }): Promise<boolean> {
-  if (token.length > 128) return false;
+  if (token.length > MAX_ISSUED_TOKEN_LENGTH) return false;
   const row = await deps.db.selectFrom('oauth_refresh_tokens as r').innerJoin('oauth_grants as g', 'g.id', 'r.grant_id').select(['g.id', 'g.client_id']).where('r.token_hash', '=', hashToken(token)).executeTakeFirst();
   if (!row) return false;
   if (row.client_id !== client.client_id) throw notYours();
