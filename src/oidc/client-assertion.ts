@@ -28,15 +28,10 @@ import { compactVerify, createLocalJWKSet, decodeProtectedHeader, errors } from 
 import type { JSONWebKeySet, ProtectedHeaderParameters } from 'jose';
 
 import { WartaError } from '../errors.js';
-import { COMPACT_JWS, MAX_JTI_LENGTH, MAX_JWT_LENGTH } from './jws.js';
+import { ASYMMETRIC_JWS_ALGS, COMPACT_JWS, MAX_JTI_LENGTH, MAX_JWT_LENGTH } from './jws.js';
 
 /** Asymmetric JWS algorithms accepted for client assertions. */
-export const CLIENT_ASSERTION_ALGS: readonly string[] = [
-  'ES256', 'ES384', 'ES512',
-  'RS256', 'RS384', 'RS512',
-  'PS256', 'PS384', 'PS512',
-  'EdDSA', 'Ed25519',
-];
+export const CLIENT_ASSERTION_ALGS = ASYMMETRIC_JWS_ALGS;
 
 /** Longest time ahead an assertion's `exp` may be; five minutes, as most client libraries use. */
 export const MAX_CLIENT_ASSERTION_LIFETIME_SECONDS = 300;

@@ -7,12 +7,23 @@
  *
  * Verification accepts exactly what Warta issues: `alg` ES256, a `kid` that is in the
  * published JWKS, no `crit`, a 64-byte signature. The caller checks the claims.
+ *
+ * The shape, size and algorithm limits below hold for every JWT Warta reads, its own
+ * and those clients sign (DPoP proofs, client assertions).
  */
 import { createPublicKey, KeyObject, sign, verify } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { SigningKeys } from '../crypto/signing-keys.js';
 
 const ALG = 'ES256';
+
+/** JWS algorithms that are asymmetric signatures, the ones accepted on JWTs clients sign (never `none`, never a MAC: RFC 9449 §4.2). */
+export const ASYMMETRIC_JWS_ALGS: readonly string[] = [
+  'ES256', 'ES384', 'ES512',
+  'RS256', 'RS384', 'RS512',
+  'PS256', 'PS384', 'PS512',
+  'EdDSA', 'Ed25519',
+];
 
 /** RFC 7515 §7.1: three base64url parts, none empty. Repeated headers joined with "," fail it. */
 export const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
