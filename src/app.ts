@@ -17,7 +17,7 @@ import { totpRoutes } from './totp/routes.js';
 import { recoveryPages } from './recovery/pages.js';
 import { devicesRoutes } from './devices/routes.js';
 import { recoveryRoutes } from './recovery/routes.js';
-import type { Deps } from './runtime.js';
+import type { Deps } from './deps.js';
 import { staticRoutes } from './ui/static.js';
 import { loadSession } from './sessions/middleware.js';
 import { webauthnPages } from './webauthn/pages.js';

@@ -1,45 +1,20 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import type { Kysely } from 'kysely';
 import { appendAudit } from './audit/audit.js';
+import { ClientDirectory } from './clients/directory.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
-import { loadMasterKey, type MasterKey } from './crypto/master-key.js';
-import { instanceSecret, openSecretBox, type SecretBox } from './crypto/secret-box.js';
+import type { Deps } from './deps.js';
+import { loadMasterKey } from './crypto/master-key.js';
+import { instanceSecret, openSecretBox } from './crypto/secret-box.js';
 import { ensureSigningKey, SigningKeys } from './crypto/signing-keys.js';
-import { connectDatabase, type DatabaseHandle } from './db/connect.js';
+import { connectDatabase } from './db/connect.js';
 import { migrateToLatest } from './db/migrate.js';
-import type { Database } from './db/schema.js';
 import { createLogger, type Logger } from './log.js';
-import type { FidoMetadata } from './webauthn/metadata.js';
+import { Tokens } from './oidc/tokens.js';
 import { loadConfiguredMetadata } from './webauthn/metadata-source.js';
 import { hashPassword } from './passwords/hash.js';
-import { type Blocklist, loadBlocklist } from './passwords/policy.js';
-
-/**
- * Everything a request handler, a CLI command or a background job needs, built
- * once at start-up and passed down as an argument (no module-level state).
- */
-export interface Deps {
-  config: Config;
-  db: Kysely<Database>;
-  dbKind: DatabaseHandle['kind'];
-  clock: Clock;
-  log: Logger;
-  box: SecretBox;
-  masterKey: MasterKey;
-  signingKeys: SigningKeys;
-  /** HMAC key of the audit hash chain. */
-  auditChainKey: Buffer;
-  /** HMAC key for stored hashes of low-entropy or offline-checkable values (client secrets). */
-  tokenHashKey: Buffer;
-  /** Local FIDO metadata for `direct` attestation policies; undefined when the operator installed none. */
-  fidoMetadata: FidoMetadata | undefined;
-  /** Common passwords refused when a password is set (src/passwords/blocklist.txt), loaded once. */
-  passwordBlocklist: Blocklist;
-  /** A hash at the configured cost, verified when no account matches so an unknown username costs the same time as a wrong password. */
-  dummyPasswordHash: string;
-}
+import { loadBlocklist } from './passwords/policy.js';
 
 export interface Runtime extends Deps {
   close(): Promise<void>;
@@ -91,6 +66,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       box,
       masterKey,
       signingKeys,
+      tokens: new Tokens({ config, clock, signingKeys }),
+      clients: new ClientDirectory({ db: handle.db, clock, ttlSeconds: config.clientCacheSeconds }),
       auditChainKey: await instanceSecret(handle.db, box, 'audit-chain', clock),
       tokenHashKey: await instanceSecret(handle.db, box, 'token-hash', clock),
       fidoMetadata: await loadConfiguredMetadata(config.fidoMetadata, clock.now(), log),

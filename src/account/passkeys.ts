@@ -1,7 +1,7 @@
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Session, WebauthnCredential } from '../db/schema.js';
 import { notFound, WartaError } from '../errors.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { assertRecentPasskey } from '../sessions/reauth.js';
 import { passkeyName } from '../webauthn/credentials.js';
 import { countSignInMethods } from './sign-in-methods.js';

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import type { WebauthnCredential } from '../db/schema.js';
+import { isUuid } from '../db/uuid.js';
 import { type AppEnv, auditContext } from '../http/context.js';
 import { notFound } from '../errors.js';
 import { readJsonObject, requiredString } from '../http/json-body.js';
@@ -18,12 +19,10 @@ import { devicesText } from '../devices/messages.js';
 import { accountSecurityOverview } from '../devices/service.js';
 import { SecurityEventBanner } from '../events/banner.js';
 import { recentSecurityEvents } from '../events/recent.js';
-import type { Deps } from '../runtime.js';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+import type { Deps } from '../deps.js';
 
 function passkeyIdParam(raw: string): string {
-  if (!UUID.test(raw)) throw notFound('passkey_not_found', 'no such passkey on your account');
+  if (!isUuid(raw)) throw notFound('passkey_not_found', 'no such passkey on your account');
   return raw.toLowerCase();
 }
 

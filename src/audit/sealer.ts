@@ -1,5 +1,5 @@
 import { type PeriodicJob, startPeriodicJob } from '../jobs/periodic.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { sealAuditLog } from './audit.js';
 
 /** Seals new audit entries into the chain every `auditSealIntervalMs`, on every instance (they take turns by try-lock). */

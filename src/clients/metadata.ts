@@ -5,7 +5,7 @@
  * asks for the implicit grant must learn that it does not exist here.
  */
 import { WartaError } from '../errors.js';
-import type { TokenEndpointAuthMethod } from '../db/schema.js';
+import type { OAuthClient, TokenEndpointAuthMethod } from '../db/schema.js';
 import { validateRedirectUriForRegistration } from '../oidc/checks/redirect-uri.js';
 import { ACR_MFA, ACR_PHISHING_RESISTANT } from '../sessions/service.js';
 
@@ -19,39 +19,14 @@ export const REQUIRABLE_ACRS = [ACR_MFA, ACR_PHISHING_RESISTANT] as const;
 /** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
 export const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/;
 
-export interface ClientMetadataInput {
-  client_name?: unknown;
-  application_type?: unknown;
-  token_endpoint_auth_method?: unknown;
-  grant_types?: unknown;
-  redirect_uris?: unknown;
-  post_logout_redirect_uris?: unknown;
-  scope?: unknown;
-  jwks?: unknown;
-  first_party?: unknown;
-  required_acr?: unknown;
-  dpop_bound_access_tokens?: unknown;
-  access_token_audience?: unknown;
-  backchannel_logout_uri?: unknown;
-  backchannel_logout_session_required?: unknown;
-}
+/** The columns a registration chooses; Warta sets the id, the secret and the timestamps itself. */
+type RegisteredColumns = Omit<OAuthClient, 'client_id' | 'client_secret_hash' | 'client_secret_issued_at' | 'created_at' | 'updated_at'>;
 
-export interface ClientMetadata {
-  client_name: string;
-  application_type: 'web' | 'native';
-  token_endpoint_auth_method: TokenEndpointAuthMethod;
-  grant_types: GrantType[];
-  redirect_uris: string[];
-  post_logout_redirect_uris: string[];
-  scope: string;
-  jwks: { keys: Record<string, unknown>[] } | null;
-  first_party: boolean;
-  required_acr: string | null;
-  dpop_bound_access_tokens: boolean;
-  access_token_audience: string | null;
-  backchannel_logout_uri: string | null;
-  backchannel_logout_session_required: boolean;
-}
+/** Registration input by column name, as received: nothing checked yet. */
+export type ClientMetadataInput = { [Column in keyof RegisteredColumns]?: unknown };
+
+/** Validated registration metadata: the registered columns, with only the grant types Warta offers. */
+export type ClientMetadata = Omit<RegisteredColumns, 'grant_types'> & { grant_types: GrantType[] };
 
 const invalidMetadata = (description: string) => new WartaError(400, 'invalid_client_metadata', description);
 

@@ -3,7 +3,7 @@ import { type AppEnv, auditContext } from '../http/context.js';
 import { readJsonObject } from '../http/json-body.js';
 import { requireRole } from '../sessions/middleware.js';
 import { deleteClient, getClient, clientView, listClients, registerClient, rotateClientSecret } from './service.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 
 /**
  * Admin API for OAuth clients (relying parties). Clients belong to the whole

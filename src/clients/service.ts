@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
-import { keyedHash, newToken } from '../crypto/random.js';
+import { keyedHash, MAX_ISSUED_TOKEN_LENGTH, newToken } from '../crypto/random.js';
 import { type Database, json, type OAuthClient } from '../db/schema.js';
 import { notFound, WartaError } from '../errors.js';
 import { type ClientMetadataInput, validateClientMetadata } from './metadata.js';
@@ -105,7 +105,7 @@ export async function registerClient(deps: ClientDeps, context: AuditContext, in
 }
 
 export async function findClient(db: Kysely<Database>, clientId: string): Promise<OAuthClient | undefined> {
-  if (clientId.length > 128) return undefined;
+  if (clientId.length > MAX_ISSUED_TOKEN_LENGTH) return undefined;
   return db.selectFrom('oauth_clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
 }
 

@@ -3,6 +3,13 @@ import { createHash, createHmac, randomBytes, randomUUID, timingSafeEqual } from
 /** A bearer token with 256 bits from the CSPRNG, base64url. */
 export const newToken = (bytes = 32): string => randomBytes(bytes).toString('base64url');
 
+/**
+ * Longest value that can be a token Warta made with newToken (22 to 43 characters).
+ * A longer code, refresh token, session, challenge or client id is unknown
+ * without hashing it or asking the database.
+ */
+export const MAX_ISSUED_TOKEN_LENGTH = 128;
+
 export const newId = (): string => randomUUID();
 
 /**

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { AppEnv } from '../http/context.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 
 export function jwksRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();

@@ -12,8 +12,7 @@ import { type AppContext, type AppEnv, auditContext } from '../http/context.js';
 import { WartaError } from '../errors.js';
 import { readJsonObject, requiredString } from '../http/json-body.js';
 import { authenticateBearer } from '../oidc/bearer.js';
-import { Tokens } from '../oidc/tokens.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { requireSession } from '../sessions/middleware.js';
 import { MAX_DEVICE_NAME_LENGTH } from './name.js';
 import { accountSecurityOverview, deviceIdParam, renameDevice, revokeBrowserSession, revokeDevice, sessionIdParam } from './service.js';
@@ -21,7 +20,7 @@ import { accountSecurityOverview, deviceIdParam, renameDevice, revokeBrowserSess
 const BEARER_SCOPE = 'openid';
 
 export function devicesRoutes(deps: Deps) {
-  const tokens = new Tokens(deps);
+  const { tokens } = deps;
   const app = new Hono<AppEnv>();
 
   /** The user and device behind the request's access token; client-credentials tokens (no user grant) are refused. */

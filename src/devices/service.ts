@@ -9,6 +9,7 @@ import { type Kysely, sql, type Transaction } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
+import { isUuid } from '../db/uuid.js';
 import { raiseSecurityEvent } from '../events/raise.js';
 import { notFound, WartaError } from '../errors.js';
 import { endSessionGrants, enqueueBackchannelLogouts, revokeGrant } from '../oidc/grants.js';
@@ -18,19 +19,17 @@ import { cleanDeviceName, deviceName, platformOf } from './name.js';
 
 type DevicesDeps = { db: Kysely<Database>; clock: Clock };
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export const deviceNotFound = () => notFound('device_not_found', 'no such device is signed in to your account');
 export const sessionNotFound = () => notFound('session_not_found', 'no such session is active on your account');
 
 /** A device or session id from a URL: anything but a UUID is simply not found (never a database error). */
 export function deviceIdParam(raw: string): string {
-  if (!UUID.test(raw)) throw deviceNotFound();
+  if (!isUuid(raw)) throw deviceNotFound();
   return raw.toLowerCase();
 }
 
 export function sessionIdParam(raw: string): string {
-  if (!UUID.test(raw)) throw sessionNotFound();
+  if (!isUuid(raw)) throw sessionNotFound();
   return raw.toLowerCase();
 }
 

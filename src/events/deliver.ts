@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/schema.js';
 import { type DeliveryOptions, type DeliveryReport, deliverOutbox, type Lease, type OutboxJob } from '../outbox/deliver.js';
 import { readLimited } from '../outbox/post.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { bearerTokenContext } from './receivers.js';
 import { signSecurityEventToken } from './set.js';
 

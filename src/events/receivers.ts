@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import { newId } from '../crypto/random.js';
 import { type Database, type EventReceiver, json } from '../db/schema.js';
+import { isUuid } from '../db/uuid.js';
 import { notFound, WartaError } from '../errors.js';
 import { isSecurityEventType, SECURITY_EVENT_TYPES, type SecurityEventType } from './types.js';
 
@@ -107,7 +108,7 @@ export async function addReceiver(deps: { db: Kysely<Database>; clock: Clock; bo
 
 /** Removes a receiver of `organisationId` and cancels the SETs still queued for it. */
 export async function removeReceiver(deps: { db: Kysely<Database>; clock: Clock }, context: AuditContext, input: { id: string; organisationId: string }): Promise<EventReceiver> {
-  if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(input.id)) throw notFound('receiver_not_found', 'no such event receiver');
+  if (!isUuid(input.id)) throw notFound('receiver_not_found', 'no such event receiver');
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (trx) => {
     const removed = await trx

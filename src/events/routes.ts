@@ -3,7 +3,7 @@ import { type AppEnv, auditContext } from '../http/context.js';
 import { optionalString, readJsonObject, requiredString } from '../http/json-body.js';
 import { requireRole } from '../sessions/middleware.js';
 import { addReceiver, listReceivers, receiverView, removeReceiver } from './receivers.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 
 /** Admin API for Security Event Token receivers, scoped to the admin's own organisation. */
 export function eventReceiverRoutes(deps: Deps) {

@@ -5,7 +5,7 @@ import { WartaError } from '../errors.js';
 import { optionalString, readJsonObject, requiredString } from '../http/json-body.js';
 import { requireRole } from '../sessions/middleware.js';
 import { createInvitation, findUsableInvitation, invitationView, listInvitations, revokeInvitation } from './service.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 
 /**
  * Admin API for invitations, scoped to the admin's own organisation, and the

@@ -6,7 +6,7 @@
  */
 import { WartaError } from '../errors.js';
 import type { PresentedAccessToken } from '../http/authorization.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { dpopKeyOf, type PresentedDpopProof } from './dpop-request.js';
 import { type AccessTokenClaims, accessTokenInForce, type Tokens } from './tokens.js';
 

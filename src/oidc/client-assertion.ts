@@ -28,14 +28,10 @@ import { compactVerify, createLocalJWKSet, decodeProtectedHeader, errors } from 
 import type { JSONWebKeySet, ProtectedHeaderParameters } from 'jose';
 
 import { WartaError } from '../errors.js';
+import { ASYMMETRIC_JWS_ALGS, COMPACT_JWS, MAX_JTI_LENGTH, MAX_JWT_LENGTH } from './jws.js';
 
 /** Asymmetric JWS algorithms accepted for client assertions. */
-export const CLIENT_ASSERTION_ALGS: readonly string[] = [
-  'ES256', 'ES384', 'ES512',
-  'RS256', 'RS384', 'RS512',
-  'PS256', 'PS384', 'PS512',
-  'EdDSA', 'Ed25519',
-];
+export const CLIENT_ASSERTION_ALGS = ASYMMETRIC_JWS_ALGS;
 
 /** Longest time ahead an assertion's `exp` may be; five minutes, as most client libraries use. */
 export const MAX_CLIENT_ASSERTION_LIFETIME_SECONDS = 300;
@@ -43,9 +39,6 @@ export const MAX_CLIENT_ASSERTION_LIFETIME_SECONDS = 300;
 /** Tolerance for clocks that disagree, applied to exp, nbf and iat. */
 export const CLIENT_ASSERTION_CLOCK_SKEW_SECONDS = 10;
 
-const MAX_JTI_LENGTH = 256;
-const MAX_ASSERTION_LENGTH = 8192;
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 const ACCEPTED_TYPS: ReadonlySet<string> = new Set(['jwt', 'client-authentication+jwt']);
 
 export interface VerifyClientAssertionOptions {
@@ -71,7 +64,7 @@ export interface VerifiedClientAssertion {
 export async function verifyClientAssertion(options: VerifyClientAssertionOptions): Promise<VerifiedClientAssertion> {
   const { assertion, clientId, clientJwks, expectedAudiences, now, markJtiUsed } = options;
 
-  if (typeof assertion !== 'string' || assertion.length > MAX_ASSERTION_LENGTH || !COMPACT_JWS.test(assertion)) {
+  if (typeof assertion !== 'string' || assertion.length > MAX_JWT_LENGTH || !COMPACT_JWS.test(assertion)) {
     throw invalidClient('client_assertion must be a signed JWT in compact serialization');
   }
 

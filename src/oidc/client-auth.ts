@@ -17,7 +17,7 @@ import type { OAuthClient } from '../db/schema.js';
 import { invalidRequest, WartaError } from '../errors.js';
 import type { BasicCredentials } from '../http/authorization.js';
 import type { FormParams } from '../http/form.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { verifyClientAssertion } from './client-assertion.js';
 import { endpointUrl, ENDPOINTS } from './endpoints.js';
 import { jtiRecorder } from './replay.js';

@@ -1,4 +1,4 @@
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { verifyDpopProof } from './dpop.js';
 import { endpointUrl } from './endpoints.js';
 import { jtiRecorder } from './replay.js';

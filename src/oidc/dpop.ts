@@ -32,28 +32,13 @@ import { EmbeddedJWK, calculateJwkThumbprint, compactVerify, decodeProtectedHead
 import type { JWK, ProtectedHeaderParameters } from 'jose';
 
 import { WartaError } from '../errors.js';
-
-/** JWS algorithms that are asymmetric signatures (RFC 9449 §4.2: never `none`, never a MAC). */
-const ASYMMETRIC_JWS_ALGS: ReadonlySet<string> = new Set([
-  'ES256', 'ES384', 'ES512',
-  'RS256', 'RS384', 'RS512',
-  'PS256', 'PS384', 'PS512',
-  'EdDSA', 'Ed25519',
-]);
+import { ASYMMETRIC_JWS_ALGS, COMPACT_JWS, MAX_JTI_LENGTH, MAX_JWT_LENGTH } from './jws.js';
 
 /**
  * How far in the future an `iat` may be (RFC 9449 §11.1 allows "the reasonably near
  * future"); FAPI 2.0 §5.3.2.1 asks servers to accept up to 10 seconds.
  */
 export const DEFAULT_DPOP_CLOCK_SKEW_SECONDS = 10;
-
-/** RFC 9449 §11.1: "reject DPoP proof JWTs with unnecessarily large jti values". */
-const MAX_JTI_LENGTH = 256;
-
-/** A proof is a header with a public key, a few claims and a signature: a few KiB at most. */
-const MAX_PROOF_LENGTH = 8192;
-
-const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** JWK members that only a private (or symmetric) key has. */
 const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k', 'priv'] as const;
@@ -100,7 +85,7 @@ export async function verifyDpopProof(options: VerifyDpopProofOptions): Promise<
   const algs = allowedAsymmetricAlgs(options.allowedAlgs);
   const fail = failureFor(accessToken !== undefined, algs);
 
-  if (typeof proof !== 'string' || proof.length > MAX_PROOF_LENGTH || !COMPACT_JWS.test(proof)) {
+  if (typeof proof !== 'string' || proof.length > MAX_JWT_LENGTH || !COMPACT_JWS.test(proof)) {
     throw fail.invalid('DPoP header must contain exactly one well-formed JWT');
   }
 
@@ -225,7 +210,7 @@ export function normalizeHtu(value: string): string | null {
 
 /** RFC 9449 §4.3 rule 5: "registered asymmetric ... supported ... acceptable per local policy". */
 function allowedAsymmetricAlgs(allowedAlgs: readonly string[]): ReadonlySet<string> {
-  const algs = new Set(allowedAlgs.filter((alg) => ASYMMETRIC_JWS_ALGS.has(alg)));
+  const algs = new Set(allowedAlgs.filter((alg) => ASYMMETRIC_JWS_ALGS.includes(alg)));
   if (algs.size === 0) {
     throw new WartaError(500, 'server_error', 'DPoP is misconfigured', {
       detail: `verifyDpopProof: no asymmetric algorithm in allowedAlgs (${allowedAlgs.join(', ')})`,

@@ -4,7 +4,7 @@
  * reuse is detected; everything else goes once it has expired.
  */
 import { addSeconds } from '../clock.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { type PeriodicJob, startPeriodicJob } from '../jobs/periodic.js';
 
 /** How long a spent or expired code or grant is kept, so a late replay is still recognised as reuse. */

@@ -6,9 +6,9 @@
  * `{"active": false}` and nothing more (§2.2).
  */
 import { sql } from 'kysely';
-import { hashToken } from '../crypto/random.js';
+import { hashToken, MAX_ISSUED_TOKEN_LENGTH } from '../crypto/random.js';
 import type { OAuthClient } from '../db/schema.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { accessTokenInForce, type Tokens } from './tokens.js';
 
 /** What `client` may be told about `token`. */
@@ -43,7 +43,7 @@ async function introspectAccessToken(deps: Deps, tokens: Tokens, _client: OAuthC
 }
 
 async function introspectRefreshToken(deps: Deps, _tokens: Tokens, client: OAuthClient, token: string): Promise<Record<string, unknown> | undefined> {
-  if (token.length > 128) return undefined;
+  if (token.length > MAX_ISSUED_TOKEN_LENGTH) return undefined;
   const now = deps.clock.now();
   const { rows } = await sql<{ user_id: string; scope: string; created_at: Date; expires_at: Date }>`
     select g.user_id, g.scope, r.created_at, r.expires_at

@@ -7,14 +7,36 @@
  *
  * Verification accepts exactly what Warta issues: `alg` ES256, a `kid` that is in the
  * published JWKS, no `crit`, a 64-byte signature. The caller checks the claims.
+ *
+ * The shape, size and algorithm limits below hold for every JWT Warta reads, its own
+ * and those clients sign (DPoP proofs, client assertions).
  */
 import { createPublicKey, KeyObject, sign, verify } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { SigningKeys } from '../crypto/signing-keys.js';
 
 const ALG = 'ES256';
-const B64URL = /^[A-Za-z0-9_-]*$/;
-const MAX_TOKEN_LENGTH = 8192;
+
+/** JWS algorithms that are asymmetric signatures, the ones accepted on JWTs clients sign (never `none`, never a MAC: RFC 9449 §4.2). */
+export const ASYMMETRIC_JWS_ALGS: readonly string[] = [
+  'ES256', 'ES384', 'ES512',
+  'RS256', 'RS384', 'RS512',
+  'PS256', 'PS384', 'PS512',
+  'EdDSA', 'Ed25519',
+];
+
+/** RFC 7515 §7.1: three base64url parts, none empty. Repeated headers joined with "," fail it. */
+export const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
+
+/**
+ * Longest JWT Warta reads (its own tokens, DPoP proofs, client assertions): a header
+ * with a key, a few claims and a signature take a few KiB; anything longer is refused
+ * before it is decoded.
+ */
+export const MAX_JWT_LENGTH = 8192;
+
+/** RFC 9449 §11.1: "reject DPoP proof JWTs with unnecessarily large jti values"; client assertions' jti are recorded the same way. */
+export const MAX_JTI_LENGTH = 256;
 
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
 
@@ -50,10 +72,8 @@ export class CompactJws {
 
   /** The header and payload of a token signed by a published Warta key; undefined otherwise. */
   async verify(token: string): Promise<VerifiedJws | undefined> {
-    if (token.length > MAX_TOKEN_LENGTH) return undefined;
-    const parts = token.split('.');
-    if (parts.length !== 3 || !parts.every((part) => part.length > 0 && B64URL.test(part))) return undefined;
-    const [encodedHeader, encodedPayload, encodedSignature] = parts as [string, string, string];
+    if (token.length > MAX_JWT_LENGTH || !COMPACT_JWS.test(token)) return undefined;
+    const [encodedHeader, encodedPayload, encodedSignature] = token.split('.') as [string, string, string];
     const header = decodeJson(encodedHeader);
     if (!header || header.alg !== ALG || typeof header.kid !== 'string' || 'crit' in header) return undefined;
     const key = (await this.publicKeys()).get(header.kid);

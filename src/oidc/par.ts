@@ -8,7 +8,7 @@
 import type { OAuthClient } from '../db/schema.js';
 import { invalidRequest, WartaError } from '../errors.js';
 import type { FormParams } from '../http/form.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { checkAuthorizationRequest, identifyClient } from './authorize/request.js';
 import { saveAuthorizationRequest } from './authorize/store.js';
 import { parseAuthorizationParams } from './checks/params.js';

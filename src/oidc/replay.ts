@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 
 /**
  * Records a single-use identifier (a DPoP proof's or client assertion's jti) until

@@ -5,10 +5,10 @@
  * tokens; a token that is unknown, invalid or already revoked still gets 200 (§2.2).
  */
 import { appendAudit, type AuditContext } from '../audit/audit.js';
-import { hashToken } from '../crypto/random.js';
+import { hashToken, MAX_ISSUED_TOKEN_LENGTH } from '../crypto/random.js';
 import type { OAuthClient } from '../db/schema.js';
 import { WartaError } from '../errors.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { revokeGrant } from './grants.js';
 import type { Tokens } from './tokens.js';
 
@@ -20,7 +20,7 @@ export async function revokeToken(deps: Deps, tokens: Tokens, client: OAuthClien
 }
 
 async function revokeRefreshToken(deps: Deps, client: OAuthClient, token: string, context: AuditContext): Promise<boolean> {
-  if (token.length > 128) return false;
+  if (token.length > MAX_ISSUED_TOKEN_LENGTH) return false;
   const row = await deps.db.selectFrom('oauth_refresh_tokens as r').innerJoin('oauth_grants as g', 'g.id', 'r.grant_id').select(['g.id', 'g.client_id']).where('r.token_hash', '=', hashToken(token)).executeTakeFirst();
   if (!row) return false;
   if (row.client_id !== client.client_id) throw notYours();

@@ -5,13 +5,12 @@
  * the others are answered here, over the plain functions of their files.
  */
 import { Hono } from 'hono';
-import { ClientDirectory } from '../clients/directory.js';
 import { WartaError } from '../errors.js';
 import { readAccessToken, readBasicCredentials, readDpopProof } from '../http/authorization.js';
 import { type AppContext, type AppEnv } from '../http/context.js';
 import { readForm } from '../http/form.js';
 import { noStoreJson } from '../http/no-store.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { loadSession } from '../sessions/middleware.js';
 import { authorizationRoutes } from './authorize/routes.js';
 import { authenticateClient } from './client-auth.js';
@@ -22,7 +21,6 @@ import { endSessionRoutes } from './logout/routes.js';
 import { pushAuthorizationRequest } from './par.js';
 import { revokeToken } from './revoke.js';
 import { tokenRoutes } from './token/routes.js';
-import { Tokens } from './tokens.js';
 import { userinfo } from './userinfo.js';
 
 const BROWSER_PATHS = [ENDPOINTS.authorization, ENDPOINTS.authorizationResume, ENDPOINTS.consent, ENDPOINTS.endSession, ENDPOINTS.endSessionConfirm];
@@ -30,8 +28,7 @@ const BROWSER_PATHS = [ENDPOINTS.authorization, ENDPOINTS.authorizationResume, E
 const POST_ONLY_PATHS = [ENDPOINTS.token, ENDPOINTS.introspection, ENDPOINTS.revocation, ENDPOINTS.pushedAuthorization, ENDPOINTS.consent, ENDPOINTS.endSessionConfirm];
 
 export function oidcRoutes(deps: Deps) {
-  const tokens = new Tokens(deps);
-  const clients = new ClientDirectory({ db: deps.db, clock: deps.clock, ttlSeconds: deps.config.clientCacheSeconds });
+  const { tokens, clients } = deps;
   const app = new Hono<AppEnv>();
   for (const path of BROWSER_PATHS) app.use(path, loadSession(deps));
 

@@ -9,9 +9,10 @@
 import { randomUUID } from 'node:crypto';
 import type { JWTPayload } from 'jose';
 import { type Kysely, sql } from 'kysely';
-import { SIGNING_ALG } from '../crypto/signing-keys.js';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import { SIGNING_ALG, type SigningKeys } from '../crypto/signing-keys.js';
 import type { Database, OAuthClient, OAuthGrant } from '../db/schema.js';
-import type { Deps } from '../runtime.js';
 import { leftHalfHash } from './hashes.js';
 import { CompactJws } from './jws.js';
 
@@ -63,7 +64,7 @@ const isAccessTokenTyp = (typ: unknown) => typeof typ === 'string' && /^(applica
 export class Tokens {
   private readonly jws: CompactJws;
 
-  constructor(private readonly deps: Pick<Deps, 'config' | 'clock' | 'signingKeys'>) {
+  constructor(private readonly deps: { config: Config; clock: Clock; signingKeys: SigningKeys }) {
     this.jws = new CompactJws(deps.signingKeys);
   }
 

@@ -1,5 +1,5 @@
 /** The UserInfo endpoint (OIDC Core §5.3): the claims released by the token's scopes. */
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { authenticateBearer, invalidToken, type ResourceRequest } from './bearer.js';
 import { type UserClaims, userClaims } from './claims.js';
 import type { Tokens } from './tokens.js';

@@ -20,7 +20,7 @@ import { appendAudit } from '../audit/audit.js';
 import { addSeconds } from '../clock.js';
 import { newId } from '../crypto/random.js';
 import type { Database, Db } from '../db/schema.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { type Attempt, type FetchLike, type PermanentFailure, postSignedToken, type SignedPost } from './post.js';
 import { isTimeToGiveUp, type RetryRules, retryDelaySeconds } from './retry.js';
 

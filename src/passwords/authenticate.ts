@@ -4,7 +4,7 @@ import type { Database, Session, User } from '../db/schema.js';
 import { WartaError } from '../errors.js';
 import { clearFailures } from '../http/rate-limit.js';
 import { parsedValue, type Parsed } from '../parsed.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { completeSignIn, type SignedIn, type SignInRequest } from '../sessions/sign-in.js';
 import { reauthenticateSession } from '../sessions/service.js';
 import { consumeTimeStep, matchCredentialCode } from '../totp/service.js';

@@ -14,7 +14,7 @@ import { readPassword, readPasswordEnrollment, readPasswordReauthentication, rea
 import { pt } from './messages.js';
 import { AccountPasswordPage, EnrollPasswordPage, ReauthPage, SignInPasswordPage } from './pages.js';
 import { listTotpAndPassword, methodRefusalFor, removePassword, setPassword } from './service.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 
 const scripts = [PASSWORD_TOTP_SCRIPT];
 // The re-authentication page also offers a passkey, through the passkeys capability's browser library.

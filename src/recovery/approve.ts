@@ -3,7 +3,7 @@ import { addSeconds } from '../clock.js';
 import type { RecoveryCase, Session, User } from '../db/schema.js';
 import { WartaError } from '../errors.js';
 import { parsedValue } from '../parsed.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { assertRecentPasskey } from '../sessions/reauth.js';
 import { auditingRefusal, findOfficerCase, recordCaseChange } from './cases.js';
 import { formatRecoveryCode, generateRecoveryCode, hashRecoveryCode } from './code.js';

@@ -1,25 +1,24 @@
 import type { Transaction } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Database, RecoveryCase, User, Db } from '../db/schema.js';
+import { isUuid } from '../db/uuid.js';
 import { raiseSecurityEvent } from '../events/raise.js';
 import type { InitiatingEntity } from '../events/types.js';
 import { notFound, WartaError } from '../errors.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 
 
 export type RecoveryEvent = 'recovery_opened' | 'recovery_approved' | 'recovery_rejected' | 'recovery_expired' | 'account_recovered';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export const caseNotFound = () => notFound('recovery_case_not_found', 'no such recovery case in your organisation');
 
 /** A case id from a URL or body: anything that is not a UUID names no case (and never reaches SQL as one). */
 export function caseIdOf(raw: string | undefined): string {
-  if (!raw || !UUID.test(raw)) throw caseNotFound();
+  if (!raw || !isUuid(raw)) throw caseNotFound();
   return raw.toLowerCase();
 }
 
-export const isUuid = (raw: string) => UUID.test(raw);
+export { isUuid };
 
 /** A case of the officer's own organisation; another organisation's case is "not found", not "forbidden", so ids reveal nothing. */
 export async function findOfficerCase(db: Db, officer: Pick<User, 'organisation_id'>, caseId: string): Promise<RecoveryCase> {

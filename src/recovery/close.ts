@@ -2,7 +2,7 @@ import type { AuditContext } from '../audit/audit.js';
 import { OPEN_RECOVERY_STATUSES, type RecoveryCase, type User } from '../db/schema.js';
 import { WartaError } from '../errors.js';
 import { parsedValue } from '../parsed.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { auditingRefusal, caseIdOf, caseNotFound, findOfficerCase, recordCaseChange } from './cases.js';
 import type { RejectionFields } from './input.js';
 import { checkDesk, recoveryPolicyOf } from './policy.js';

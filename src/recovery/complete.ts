@@ -8,7 +8,7 @@
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import type { Transaction } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
-import { hashToken } from '../crypto/random.js';
+import { hashToken, MAX_ISSUED_TOKEN_LENGTH } from '../crypto/random.js';
 import type { Database, RecoveryCase, User, WebauthnCredential } from '../db/schema.js';
 import { raiseSecurityEvent } from '../events/raise.js';
 import type { SecurityEventDetails } from '../events/types.js';
@@ -16,7 +16,7 @@ import { WartaError } from '../errors.js';
 import { assertNotThrottled } from '../http/rate-limit.js';
 import { hashPassword } from '../passwords/hash.js';
 import { assertMethodAllowed, checkNewPassword, methodRefusalFor, minimumLength, organisationPolicyOf, PASSWORD_AMR, storePasswordHash } from '../passwords/service.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { completeSignIn, type SignedIn, type SignInRequest } from '../sessions/sign-in.js';
 import { activateTotpSetup, createTotpSetup, findTotpSetup, matchSetupCode, recordSetupCodeFailure, type TotpSetupView, totpSettingsFor, wrongSetupCode } from '../totp/service.js';
 import { passkeyAmr } from '../webauthn/amr.js';
@@ -41,7 +41,7 @@ export interface GrantHolder {
 
 /** The case a grant belongs to, while it is redeemed and the grant unexpired. */
 export async function findRecoveryGrant(deps: Pick<Deps, 'db' | 'clock'>, grant: string): Promise<GrantHolder> {
-  if (grant.length > 128) throw grantInvalid();
+  if (grant.length > MAX_ISSUED_TOKEN_LENGTH) throw grantInvalid();
   const recoveryCase = await deps.db.selectFrom('recovery_cases').selectAll().where('grant_hash', '=', hashToken(grant)).where('status', '=', 'redeemed').executeTakeFirst();
   if (!recoveryCase) throw grantInvalid();
   if (recoveryCase.grant_expires_at! <= deps.clock.now()) throw new WartaError(410, 'recovery_grant_expired', 'this recovery took too long; go back to the recovery desk for a new code');

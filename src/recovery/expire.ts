@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { RecoveryCase } from '../db/schema.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { recordCaseChange } from './cases.js';
 import { type PeriodicJob, startPeriodicJob } from '../jobs/periodic.js';
 

@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono';
 import type { WartaError } from '../errors.js';
 import { type AppContext, type AppEnv, auditContext } from '../http/context.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { auditOfficerRefusal, officerRefusal } from './officer.js';
 
 /** Why this request's person may not use the recovery console (audited when they are signed in), or undefined. */

@@ -1,7 +1,7 @@
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Role, Session } from '../db/schema.js';
 import { WartaError } from '../errors.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { ACR_PHISHING_RESISTANT } from '../sessions/service.js';
 
 /**

@@ -5,7 +5,7 @@ import { newId } from '../crypto/random.js';
 import type { RecoveryCase, User } from '../db/schema.js';
 import { conflict, notFound, WartaError } from '../errors.js';
 import { parsedValue } from '../parsed.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { auditingRefusal, recordCaseChange } from './cases.js';
 import type { OpenCaseInput } from './input.js';
 import { findPersonForOfficer } from './people.js';

@@ -16,7 +16,7 @@ import { consoleRefusal } from './middleware.js';
 import { findPersonForOfficer, type PersonMatch, searchPeople } from './people.js';
 import { recoveryPolicyOf, type RecoveryPolicy } from './policy.js';
 import { listRecoveryCases } from './report.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 
 const WEBAUTHN_SCRIPTS = ['/static/vendor/simplewebauthn-browser.js', '/static/webauthn-common.js'];
 const CONSOLE_SCRIPTS = [...WEBAUTHN_SCRIPTS, '/static/recovery-console.js'];

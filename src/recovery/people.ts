@@ -2,7 +2,7 @@ import { type Kysely, sql } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { type Database, OPEN_RECOVERY_STATUSES, type RecoveryCase, type User } from '../db/schema.js';
 import { WartaError } from '../errors.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 
 export interface PersonMatch {
   id: string;

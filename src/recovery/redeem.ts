@@ -12,7 +12,7 @@ import { hashToken, keyedHash, newToken } from '../crypto/random.js';
 import type { Database, RecoveryCase, RecoveryCaseStatus, User } from '../db/schema.js';
 import { WartaError } from '../errors.js';
 import { assertNotThrottled, type FailurePolicy, recordFailure } from '../http/rate-limit.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { findUserByUsername } from '../users/service.js';
 import { normaliseRecoveryCode, recoveryCodeMatches } from './code.js';
 

@@ -15,7 +15,7 @@ import { openCasesOf, searchPeople, userCaseView } from './people.js';
 import { recoveryPolicyOf } from './policy.js';
 import { redeemRecoveryCode } from './redeem.js';
 import { exportRecoveryCases, listRecoveryCases, type RawCaseFilters, readCaseFilters } from './report.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 
 const filtersOf = (query: (name: string) => string | undefined): RawCaseFilters => ({
   status: query('status'),

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { addSeconds, type Clock } from '../clock.js';
-import { hashToken, newId, newToken } from '../crypto/random.js';
+import { hashToken, MAX_ISSUED_TOKEN_LENGTH, newId, newToken } from '../crypto/random.js';
 import { type Database, json, type Session, type Db } from '../db/schema.js';
 
 
@@ -68,7 +68,7 @@ const TOUCH_INTERVAL_SECONDS = 60;
 
 /** The live session for a cookie value, sliding its idle timeout; undefined when absent, expired or revoked. */
 export async function resumeSession(deps: SessionDeps, token: string): Promise<Session | undefined> {
-  if (!token || token.length > 128) return undefined;
+  if (!token || token.length > MAX_ISSUED_TOKEN_LENGTH) return undefined;
   const now = deps.clock.now();
   const session = await deps.db
     .selectFrom('sessions')

@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Database, Session } from '../db/schema.js';
 import { endSessionGrants } from '../oidc/grants.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { revokeSession, startSession } from './service.js';
 
 /** What a sign-in needs to know about the request it arrives on; the route gathers it. */

@@ -10,7 +10,7 @@ import { reauthenticationRedirect } from '../sessions/reauth.js';
 import { renderPage } from '../ui/render.js';
 import { AccountTotpPage } from './pages.js';
 import { confirmTotpSetup, removeTotp, startTotpSetup } from './service.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 
 /** The signed-in user's authenticator app: set up, replace (set up again), remove. */
 export function totpRoutes(deps: Deps) {

@@ -9,7 +9,7 @@ import { hashToken, keyedHash } from '../crypto/random.js';
 import type { Database, Session, User, WebauthnCeremony, WebauthnChallenge, WebauthnCredential } from '../db/schema.js';
 import { WartaError } from '../errors.js';
 import { assertNotThrottled, clearFailures } from '../http/rate-limit.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { reauthenticateSession } from '../sessions/service.js';
 import { completeSignIn, type SignedIn, type SignInRequest } from '../sessions/sign-in.js';
 import { findUserByUsername } from '../users/service.js';

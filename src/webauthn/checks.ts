@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import { type AttestationObject, decodeAttestationObject, type ParsedAuthenticatorData, parseAuthenticatorData } from '@simplewebauthn/server/helpers';
+import { MAX_ISSUED_TOKEN_LENGTH } from '../crypto/random.js';
 import { WartaError } from '../errors.js';
 
 const BASE64URL = /^[A-Za-z0-9_-]*$/;
@@ -73,7 +74,7 @@ export function readClientData(clientDataJSON: string): ClientData {
   const data = parsed as Record<string, unknown>;
   if (typeof data.type !== 'string' || typeof data.challenge !== 'string' || typeof data.origin !== 'string')
     throw malformed('clientDataJSON lacks type, challenge or origin');
-  if (!BASE64URL.test(data.challenge) || data.challenge.length === 0 || data.challenge.length > 128) throw malformed('clientDataJSON.challenge is not a challenge Warta issued');
+  if (!BASE64URL.test(data.challenge) || data.challenge.length === 0 || data.challenge.length > MAX_ISSUED_TOKEN_LENGTH) throw malformed('clientDataJSON.challenge is not a challenge Warta issued');
   return {
     type: data.type,
     challenge: data.challenge,

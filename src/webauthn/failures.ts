@@ -1,7 +1,7 @@
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { type FailurePolicy, PER_IP_POLICY, recordFailure, SIGN_IN_POLICY } from '../http/rate-limit.js';
 import { WartaError } from '../errors.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 
 /**
  * Rate-limit keys shared with the other sign-in methods. A request with no known

@@ -6,7 +6,7 @@ import { signOut } from '../sessions/sign-in.js';
 import { renderPage } from '../ui/render.js';
 import { clientMessages, passkeyText } from './messages.js';
 import { safeReturnPath } from './return-path.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 
 const SCRIPTS = ['/static/vendor/simplewebauthn-browser.js', '/static/webauthn-common.js'];
 

@@ -11,7 +11,7 @@ import { WartaError } from '../errors.js';
 import { findUsableInvitation, redeemInvitation, usernameFor } from '../invitations/service.js';
 import { resolvePolicy } from '../orgs/policy.js';
 import { getOrganisation } from '../orgs/service.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 import { assertRecentlyAuthenticated } from '../sessions/reauth.js';
 import { completeSignIn, type SignedIn, type SignInRequest } from '../sessions/sign-in.js';
 import { passkeyAmr } from './amr.js';

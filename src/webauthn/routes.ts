@@ -8,7 +8,7 @@ import { finishAuthentication, finishReauthentication, startAuthentication, star
 import { passkeyView } from './credentials.js';
 import { finishEnrollment, finishRegistration, startEnrollment, startRegistration } from './register.js';
 import { safeReturnPath } from './return-path.js';
-import type { Deps } from '../runtime.js';
+import type { Deps } from '../deps.js';
 
 const userView = (user: { id: string; username: string; display_name: string }) => ({ id: user.id, username: user.username, display_name: user.display_name });
 

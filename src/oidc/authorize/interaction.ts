@@ -6,7 +6,7 @@
 import { appendAudit, type AuditContext } from '../../audit/audit.js';
 import type { OAuthClient, Session, User } from '../../db/schema.js';
 import { WartaError } from '../../errors.js';
-import type { Deps } from '../../runtime.js';
+import type { Deps } from '../../deps.js';
 import { ACR_PHISHING_RESISTANT } from '../../sessions/service.js';
 import { LOCALES } from '../../ui/i18n.js';
 import { signInNeeded, type SignInReason } from '../checks/authentication.js';

@@ -3,7 +3,7 @@ import { addSeconds } from '../../clock.js';
 import { hashToken, newToken } from '../../crypto/random.js';
 import type { Session } from '../../db/schema.js';
 import { WartaError } from '../../errors.js';
-import type { Deps } from '../../runtime.js';
+import type { Deps } from '../../deps.js';
 import { createGrant } from '../grants.js';
 import { linkDevice } from '../../devices/link.js';
 import type { ValidatedRequest } from './request.js';

@@ -10,7 +10,7 @@
 import { findClient } from '../../clients/service.js';
 import type { OAuthClient } from '../../db/schema.js';
 import { invalidRequest, WartaError } from '../../errors.js';
-import type { Deps } from '../../runtime.js';
+import type { Deps } from '../../deps.js';
 import { requiredAcr } from '../checks/acr.js';
 import type { AuthorizationParams, Prompt } from '../checks/params.js';
 import { checkPkceRequest } from '../checks/pkce.js';

@@ -16,7 +16,7 @@ import { checkAuthorizationRequest, type ClientRedirect, identifyClient } from '
 import { allowFormRedirectTo } from '../../http/form-redirect.js';
 import { errorResponseUrl } from './respond.js';
 import { consumePushedRequest, findInteractiveRequest } from './store.js';
-import type { Deps } from '../../runtime.js';
+import type { Deps } from '../../deps.js';
 
 export function authorizationRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();

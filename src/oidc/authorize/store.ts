@@ -5,7 +5,7 @@
  * any request, and a restart loses none.
  */
 import { addSeconds, type Clock } from '../../clock.js';
-import { hashToken, newToken } from '../../crypto/random.js';
+import { hashToken, MAX_ISSUED_TOKEN_LENGTH, newToken } from '../../crypto/random.js';
 import { type Database, json, type Db } from '../../db/schema.js';
 import type { AuthorizationParams } from '../checks/params.js';
 
@@ -36,7 +36,7 @@ export async function saveAuthorizationRequest(db: Db, clock: Clock, input: { ki
 
 /** An unused, unexpired interactive request; it stays usable until a code is issued for it. */
 export async function findInteractiveRequest(db: Db, clock: Clock, id: string): Promise<StoredRequest | undefined> {
-  if (id.length > 128) return undefined;
+  if (id.length > MAX_ISSUED_TOKEN_LENGTH) return undefined;
   const row = await db
     .selectFrom('oauth_authorization_requests')
     .select(['params', 'created_at'])
@@ -50,7 +50,7 @@ export async function findInteractiveRequest(db: Db, clock: Clock, id: string): 
 
 /** Uses a pushed request once (RFC 9126 §4: request_uri is one-time use); undefined if unknown, used, expired or another client's. */
 export async function consumePushedRequest(db: Db, clock: Clock, id: string, clientId: string): Promise<AuthorizationParams | undefined> {
-  if (id.length > 128) return undefined;
+  if (id.length > MAX_ISSUED_TOKEN_LENGTH) return undefined;
   const now = clock.now();
   const row = await db
     .updateTable('oauth_authorization_requests')

@@ -12,7 +12,7 @@ import type { Db } from '../../db/schema.js';
 import { type DeliveryOptions, type DeliveryReport, deliverOutbox, type Lease, type OutboxJob } from '../../outbox/deliver.js';
 import { startOutboxDelivery } from '../../outbox/worker.js';
 import type { PeriodicJob } from '../../jobs/periodic.js';
-import type { Deps } from '../../runtime.js';
+import type { Deps } from '../../deps.js';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 

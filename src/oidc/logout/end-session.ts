@@ -16,7 +16,7 @@ import { findClient } from '../../clients/service.js';
 import type { OAuthClient, Session } from '../../db/schema.js';
 import { invalidRequest } from '../../errors.js';
 import type { FormParams } from '../../http/form.js';
-import type { Deps } from '../../runtime.js';
+import type { Deps } from '../../deps.js';
 import { revokeSession } from '../../sessions/service.js';
 import { endSessionGrants } from '../grants.js';
 import type { Tokens } from '../tokens.js';

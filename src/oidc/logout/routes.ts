@@ -6,7 +6,7 @@ import { toWartaError } from '../../http/error-handler.js';
 import { readUrlEncodedBody, type FormParams, singleValued } from '../../http/form.js';
 import { allowFormRedirectTo } from '../../http/form-redirect.js';
 import { clearSessionCookie } from '../../http/session-cookie.js';
-import type { Deps } from '../../runtime.js';
+import type { Deps } from '../../deps.js';
 import { ENDPOINTS } from '../endpoints.js';
 import { renderErrorPage, renderLoggedOut, renderLogoutConfirmation } from '../pages.js';
 import type { Tokens } from '../tokens.js';

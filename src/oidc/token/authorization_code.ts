@@ -4,7 +4,7 @@
  * PKCE verifier. It is claimed in SQL (`used_at IS NULL`), so of two concurrent
  * redemptions exactly one wins; any later presentation revokes the grant it created.
  */
-import { hashToken, newToken } from '../../crypto/random.js';
+import { hashToken, MAX_ISSUED_TOKEN_LENGTH, newToken } from '../../crypto/random.js';
 import { invalidRequest, WartaError } from '../../errors.js';
 import { verifyPkce } from '../checks/pkce.js';
 import { userClaims } from '../claims.js';
@@ -15,7 +15,7 @@ const invalidGrant = (description: string) => new WartaError(400, 'invalid_grant
 export async function authorizationCodeGrant({ deps, tokens, client, form, jkt, ip }: GrantRequest): Promise<TokenResponse> {
   const code = form.require('code');
   const redirectUri = form.get('redirect_uri');
-  if (code.length > 128) throw invalidGrant('unknown authorization code');
+  if (code.length > MAX_ISSUED_TOKEN_LENGTH) throw invalidGrant('unknown authorization code');
   const codeHash = hashToken(code);
 
   const row = await deps.db

@@ -9,10 +9,10 @@
  * the Warta session the grant came from must not have ended (OIDC Core §11).
  */
 import { sql } from 'kysely';
-import { hashToken, newToken } from '../../crypto/random.js';
+import { hashToken, MAX_ISSUED_TOKEN_LENGTH, newToken } from '../../crypto/random.js';
 import type { OAuthClient } from '../../db/schema.js';
 import { WartaError } from '../../errors.js';
-import type { Deps } from '../../runtime.js';
+import type { Deps } from '../../deps.js';
 import { checkNarrowedScope } from '../checks/scope.js';
 import { touchDeviceOnRefresh } from '../../devices/use.js';
 import { SCOPE_CLAIMS, userClaims } from '../claims.js';
@@ -32,7 +32,7 @@ interface RotatedGrant {
 
 export async function refreshTokenGrant({ deps, tokens, client, form, jkt, ip }: GrantRequest): Promise<TokenResponse> {
   const presented = form.require('refresh_token');
-  if (presented.length > 128) throw invalidGrant('unknown refresh token');
+  if (presented.length > MAX_ISSUED_TOKEN_LENGTH) throw invalidGrant('unknown refresh token');
   const presentedHash = hashToken(presented);
   const requestedScope = form.get('scope');
   if (requestedScope !== undefined) await checkScopeBeforeRotating(deps, presentedHash, requestedScope);

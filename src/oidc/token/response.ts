@@ -1,6 +1,6 @@
 import { appendAudit } from '../../audit/audit.js';
 import type { OAuthClient } from '../../db/schema.js';
-import type { Deps } from '../../runtime.js';
+import type { Deps } from '../../deps.js';
 import type { FormParams } from '../../http/form.js';
 import type { Tokens } from '../tokens.js';
 import { revokeGrant } from '../grants.js';

@@ -9,7 +9,7 @@ import type { AppEnv } from '../../http/context.js';
 import { readForm } from '../../http/form.js';
 import { noStoreJson } from '../../http/no-store.js';
 import { invalidRequest, WartaError } from '../../errors.js';
-import type { Deps } from '../../runtime.js';
+import type { Deps } from '../../deps.js';
 import { authenticateClient } from '../client-auth.js';
 import { dpopKeyOf } from '../dpop-request.js';
 import { ENDPOINTS } from '../endpoints.js';

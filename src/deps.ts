@@ -1,0 +1,44 @@
+import type { Kysely } from 'kysely';
+import type { ClientDirectory } from './clients/directory.js';
+import type { Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { MasterKey } from './crypto/master-key.js';
+import type { SecretBox } from './crypto/secret-box.js';
+import type { SigningKeys } from './crypto/signing-keys.js';
+import type { DatabaseHandle } from './db/connect.js';
+import type { Database } from './db/schema.js';
+import type { Logger } from './log.js';
+import type { Tokens } from './oidc/tokens.js';
+import type { Blocklist } from './passwords/policy.js';
+import type { FidoMetadata } from './webauthn/metadata.js';
+
+/**
+ * Everything a request handler, a CLI command or a background job needs, built
+ * once at start-up by `openRuntime` (src/runtime.ts) and passed down as an
+ * argument (no module-level state). Types only: a module that takes Deps never
+ * pulls in what builds them.
+ */
+export interface Deps {
+  config: Config;
+  db: Kysely<Database>;
+  dbKind: DatabaseHandle['kind'];
+  clock: Clock;
+  log: Logger;
+  box: SecretBox;
+  masterKey: MasterKey;
+  signingKeys: SigningKeys;
+  /** Issues and checks the JWTs Warta signs; one per instance, as it keeps key objects made from the signing keys. */
+  tokens: Tokens;
+  /** Registered clients as the back-channel endpoints see them, remembered per instance for `config.clientCacheSeconds`. */
+  clients: ClientDirectory;
+  /** HMAC key of the audit hash chain. */
+  auditChainKey: Buffer;
+  /** HMAC key for stored hashes of low-entropy or offline-checkable values (client secrets). */
+  tokenHashKey: Buffer;
+  /** Local FIDO metadata for `direct` attestation policies; undefined when the operator installed none. */
+  fidoMetadata: FidoMetadata | undefined;
+  /** Common passwords refused when a password is set (src/passwords/blocklist.txt), loaded once. */
+  passwordBlocklist: Blocklist;
+  /** A hash at the configured cost, verified when no account matches so an unknown username costs the same time as a wrong password. */
+  dummyPasswordHash: string;
+}
