@@ -15,7 +15,7 @@ import { RECOVERY_ACCOUNT_SCRIPT, RecoveryNotice } from '../recovery/pages.js';
 import { openCasesOf } from '../recovery/people.js';
 import { bannerRevokeHref, DEVICES_DONE, DEVICES_SCRIPT, DevicesSection, SessionsSection, SignInsSection } from '../devices/pages.js';
 import { devicesText } from '../devices/messages.js';
-import { accountSecurityOverview } from '../devices/service.js';
+import { accountSecurityOverview } from '../devices/views.js';
 import { SecurityEventBanner } from '../events/banner.js';
 import { recentSecurityEvents } from '../events/recent.js';
 
