@@ -1,5 +1,5 @@
 /** Texts of the provider's pages: consent, logout confirmation, and errors that must not go back to a client. */
-import { addMessages, type MessageKey, type Translate } from '../ui/i18n.js';
+import { type Catalogue, messageLookup } from '../ui/i18n.js';
 
 const en = {
   'oidc.error.title': 'Cannot continue',
@@ -51,6 +51,6 @@ const pl: Record<OidcMessageKey, string> = {
   'oidc.logout.done.lead': 'Wylogowano Cię z Warty. Możesz zamknąć to okno.',
 };
 
-addMessages({ en, pl });
+export const oidcMessages = { en, pl } satisfies Catalogue<OidcMessageKey>;
 
-export const tr = (t: Translate, key: OidcMessageKey, params?: Record<string, string>) => t(key as unknown as MessageKey, params);
+export const tr = messageLookup<OidcMessageKey>();
