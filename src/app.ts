@@ -18,6 +18,8 @@ import { recoveryPages } from './recovery/pages.js';
 import { devicesRoutes } from './devices/routes.js';
 import { recoveryRoutes } from './recovery/routes.js';
 import type { Deps } from './deps.js';
+import { appMessages } from './messages.js';
+import { messageCatalogue } from './ui/i18n.js';
 import { staticRoutes } from './ui/static.js';
 import { loadSession } from './sessions/middleware.js';
 import { webauthnPages } from './webauthn/pages.js';
@@ -41,6 +43,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.use(securityHeaders({ hsts: deps.config.secureCookies }));
   app.use(bodyLimit(deps.config.bodyLimitBytes));
   app.use(sameOrigin({ origin: deps.config.origin, exempt: CROSS_ORIGIN_ENDPOINTS }));
+  app.use(messageCatalogue(appMessages));
 
   app.route('/', healthRoutes(deps));
   app.route('/', jwksRoutes(deps));

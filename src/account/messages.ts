@@ -1,4 +1,4 @@
-import { catalogue } from '../ui/i18n.js';
+import { type Catalogue, messageLookup } from '../ui/i18n.js';
 
 const en = {
   'account.title': 'Your account',
@@ -66,4 +66,5 @@ const pl = {
   'account.reauth_needed': 'Potwierdź swoją tożsamość: zaloguj się ponownie i spróbuj jeszcze raz.',
 } satisfies Record<keyof typeof en, string>;
 
-export const accountText = catalogue({ en, pl });
+export const accountMessages = { en, pl } satisfies Catalogue<keyof typeof en>;
+export const accountText = messageLookup<keyof typeof en>();

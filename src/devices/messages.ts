@@ -1,4 +1,4 @@
-import { catalogue } from '../ui/i18n.js';
+import { type Catalogue, messageLookup } from '../ui/i18n.js';
 
 const en = {
   'devices.heading': 'Signed-in devices',
@@ -78,4 +78,5 @@ const pl = {
   'signins.unknown_method': '—',
 } satisfies Record<keyof typeof en, string>;
 
-export const devicesText = catalogue({ en, pl });
+export const devicesMessages = { en, pl } satisfies Catalogue<keyof typeof en>;
+export const devicesText = messageLookup<keyof typeof en>();

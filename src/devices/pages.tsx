@@ -7,7 +7,7 @@
 import type { RecentSecurityEvent } from '../events/recent.js';
 import type { Locale, Translate } from '../ui/i18n.js';
 import { devicesText } from './messages.js';
-import type { DeviceView, SessionView, SignInView } from './service.js';
+import type { DeviceView, SessionView, SignInView } from './views.js';
 
 export const DEVICES_SCRIPT = '/static/devices.js';
 

@@ -15,7 +15,8 @@ import { authenticateBearer } from '../oidc/bearer.js';
 import type { Deps } from '../deps.js';
 import { requireSession } from '../sessions/middleware.js';
 import { MAX_DEVICE_NAME_LENGTH } from './name.js';
-import { accountSecurityOverview, deviceIdParam, renameDevice, revokeBrowserSession, revokeDevice, sessionIdParam } from './service.js';
+import { deviceIdParam, renameDevice, revokeBrowserSession, revokeDevice, sessionIdParam } from './actions.js';
+import { accountSecurityOverview } from './views.js';
 
 const BEARER_SCOPE = 'openid';
 

@@ -1,4 +1,4 @@
-import { addMessages, type MessageKey, type Translate } from '../ui/i18n.js';
+import { type Catalogue, messageLookup } from '../ui/i18n.js';
 
 /** Texts of the password, authenticator-app, re-authentication and password-enrollment pages. */
 const en = {
@@ -163,10 +163,10 @@ const pl = {
   'pwd.enroll.submit': 'Utwórz konto',
 } satisfies Record<PasswordMessageKey, string>;
 
-addMessages({ en, pl });
+export const passwordMessages = { en, pl } satisfies Catalogue<PasswordMessageKey>;
 
 /** `t` for this module's keys (the shared MessageKey type only knows the core catalogue). */
-export const pt = (t: Translate, key: PasswordMessageKey, params?: Record<string, string>) => t(key as MessageKey, params);
+export const pt = messageLookup<PasswordMessageKey>();
 
 /** API error codes the pages' script translates; anything else shows `pwd.err.generic`. */
 export const TRANSLATED_ERRORS: Record<string, PasswordMessageKey> = {

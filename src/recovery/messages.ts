@@ -1,5 +1,5 @@
 import type { Translate } from '../ui/i18n.js';
-import { catalogue } from '../ui/i18n.js';
+import { type Catalogue, messageLookup } from '../ui/i18n.js';
 import { clientMessages } from '../webauthn/messages.js';
 import { pt, TRANSLATED_ERRORS } from '../passwords/messages.js';
 import { minimumLength } from '../passwords/service.js';
@@ -257,7 +257,8 @@ const pl = {
   'rc.notice.cancelled': 'Odzyskiwanie zostało anulowane.',
 } satisfies Record<keyof typeof en, string>;
 
-export const rt = catalogue({ en, pl });
+export const recoveryMessages = { en, pl } satisfies Catalogue<keyof typeof en>;
+export const rt = messageLookup<keyof typeof en>();
 export type RecoveryMessage = keyof typeof en;
 
 /** Messages the recovery pages' scripts show for Warta error codes (handed over in a data- attribute: no inline scripts). */

@@ -63,7 +63,7 @@ export function recoveryRoutes(deps: Deps) {
     return c.json({ ok: true });
   });
 
-  // For API clients; the console's approval is the form POST of src/recovery/pages.tsx, whose answer is the printable slip.
+  // For API clients; the console's approval is the form POST of src/recovery/pages/case.tsx, whose answer is the printable slip.
   app.post('/api/recovery/cases/:id/approve', officer, async (c) => {
     const issued = await approveRecoveryCase(deps, auditContext(c), { officer: c.get('user')!, session: c.get('session')!, caseId: c.req.param('id'), ...readApproval(await readJsonObject(c)) });
     return c.json({ case_id: issued.recoveryCase.id, code: issued.code, code_expires_at: issued.recoveryCase.code_expires_at!.toISOString(), max_attempts: issued.recoveryCase.code_max_attempts });

@@ -1,13 +1,16 @@
-import type { Context } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 
 export const LOCALES = ['en', 'pl'] as const;
 export type Locale = (typeof LOCALES)[number];
 
 /**
- * Message catalogues. Each capability adds its keys to both languages; the
- * `satisfies` check makes a key missing from Polish a type error.
+ * One capability's messages in every language. Each capability exports its own
+ * (`{ en, pl } satisfies Catalogue<keyof typeof en>`, so a key missing from
+ * Polish is a type error) and src/messages.ts composes them for the app.
  */
+export type Catalogue<K extends string = string> = { readonly [L in Locale]: Readonly<Record<K, string>> };
+
 const en = {
   'app.name': 'Warta',
   'app.tagline': 'Sign-in for your organisation',
@@ -34,33 +37,50 @@ const pl = {
   'nav.signin': 'Zaloguj się',
 } satisfies Messages;
 
-const catalogues: Record<Locale, Messages> = { en, pl };
+/** The layout's own messages: the name, the navigation, the warning every page carries. */
+export const layoutMessages = { en, pl } satisfies Catalogue<keyof typeof en>;
 
 export type MessageKey = keyof typeof en;
 export type Translate = (key: MessageKey, params?: Record<string, string>) => string;
 
-export function translator(locale: Locale): Translate {
-  const messages = catalogues[locale];
+/** The capabilities' catalogues as one, for `translator`; a key two catalogues define keeps the later one's text. */
+export function composeCatalogues(catalogues: readonly Catalogue[]): Catalogue {
+  const merged = (locale: Locale): Record<string, string> => Object.assign({}, ...catalogues.map((catalogue) => catalogue[locale]));
+  return { en: merged('en'), pl: merged('pl') };
+}
+
+export function translator(messages: Catalogue, locale: Locale): Translate {
   return (key, params) => {
-    let text = messages[key] ?? en[key] ?? key;
+    let text = messages[locale][key] ?? messages.en[key] ?? key;
     for (const [name, value] of Object.entries(params ?? {})) text = text.replaceAll(`{${name}}`, value);
     return text;
   };
 }
 
 /**
- * Registers a capability's messages in both languages and returns a typed
- * look-up for them (the shared `Translate` only knows the layout's own keys).
+ * A typed look-up of one capability's keys, e.g. `messageLookup<keyof typeof en>()`:
+ * the shared `Translate` only knows the layout's own keys.
  */
-export function catalogue<K extends string>(messages: { en: Record<K, string>; pl: Record<K, string> }) {
-  addMessages(messages);
+export function messageLookup<K extends string>() {
   return (t: Translate, key: K, params?: Record<string, string>): string => t(key as unknown as MessageKey, params);
 }
 
-/** Adds messages for a capability, e.g. `addMessages({ en: {...}, pl: {...} })`. */
-export function addMessages(extra: { en: Record<string, string>; pl: Record<string, string> }): void {
-  Object.assign(catalogues.en, extra.en);
-  Object.assign(catalogues.pl, extra.pl);
+declare module 'hono' {
+  interface ContextVariableMap {
+    /** The app's composed catalogue, set by `messageCatalogue`. */
+    messages: Catalogue;
+  }
+}
+
+/**
+ * Hands the pages the app's composed catalogue: ui/ cannot import it, since
+ * the capabilities whose messages it holds import ui/.
+ */
+export function messageCatalogue(messages: Catalogue): MiddlewareHandler {
+  return async function messageCatalogue(c, next) {
+    c.set('messages', messages);
+    await next();
+  };
 }
 
 const LANG_COOKIE = 'warta_lang';

@@ -11,7 +11,7 @@ export interface PageContext {
 
 export function pageContext(c: Context<AppEnv>): PageContext {
   const locale = pickLocale(c);
-  return { locale, t: translator(locale) };
+  return { locale, t: translator(c.get('messages'), locale) };
 }
 
 /** Renders `body` inside the layout, with the page's scripts. */

@@ -1,4 +1,4 @@
-import { catalogue, type Translate } from '../ui/i18n.js';
+import { type Catalogue, messageLookup, type Translate } from '../ui/i18n.js';
 
 const en = {
   'signin.title': 'Sign in',
@@ -78,7 +78,8 @@ const pl = {
   'error.generic': 'Coś poszło nie tak. Spróbuj ponownie; jeśli to się powtarza, skontaktuj się z punktem odzyskiwania dostępu.',
 } satisfies Record<keyof typeof en, string>;
 
-export const passkeyText = catalogue({ en, pl });
+export const passkeyMessages = { en, pl } satisfies Catalogue<keyof typeof en>;
+export const passkeyText = messageLookup<keyof typeof en>();
 export type PasskeyMessage = keyof typeof en;
 
 /**
