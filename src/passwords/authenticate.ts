@@ -4,7 +4,7 @@ import type { Database, Session } from '../db/schema.js';
 import { type AppContext, auditContext } from '../http/context.js';
 import { WartaError } from '../errors.js';
 import { requiredString } from '../http/json-body.js';
-import { clearFailures } from '../http/rate-limit.js';
+import { clearFailures } from '../throttle/counters.js';
 import { completeSignIn } from '../sessions/sign-in.js';
 import { reauthenticateSession } from '../sessions/service.js';
 import { consumeTimeStep, matchCredentialCode } from '../totp/service.js';
@@ -13,7 +13,7 @@ import { readPassword, readTotpCode } from './input.js';
 import { methodRefusal } from './method-policy.js';
 import { findPasswordAccount, type PasswordAccount } from './password-account.js';
 import { PASSWORD_AMR } from './service.js';
-import { assertPasswordAttemptAllowed, type PasswordThrottleKeys, passwordThrottleKeys, recordPasswordFailure } from './throttle.js';
+import { assertPasswordAttemptAllowed, type PasswordThrottleKeys, passwordThrottleKeys, recordPasswordFailure } from '../throttle/passwords.js';
 
 /** One answer for every wrong attempt, so it reveals neither which factor was wrong nor whether the account exists. */
 export const invalidCredentials = () =>

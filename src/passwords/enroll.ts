@@ -2,7 +2,7 @@ import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Invitation, Session, User } from '../db/schema.js';
 import { type AppContext, auditContext } from '../http/context.js';
 import { requiredString } from '../http/json-body.js';
-import { assertNotThrottled } from '../http/rate-limit.js';
+import { assertNotThrottled } from '../throttle/counters.js';
 import { findUsableInvitation, redeemInvitation, usernameFor } from '../invitations/service.js';
 import { resolvePolicy } from '../orgs/policy.js';
 import { getOrganisation } from '../orgs/service.js';

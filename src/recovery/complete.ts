@@ -15,7 +15,7 @@ import type { SecurityEventDetails } from '../events/types.js';
 import { type AppContext, auditContext } from '../http/context.js';
 import { WartaError } from '../errors.js';
 import { requiredString } from '../http/json-body.js';
-import { assertNotThrottled } from '../http/rate-limit.js';
+import { assertNotThrottled } from '../throttle/counters.js';
 import { hashPassword } from '../passwords/hash.js';
 import { readPassword, readTotpCode } from '../passwords/input.js';
 import { assertMethodAllowed, checkNewPassword, methodRefusalFor, minimumLength, organisationPolicyOf, PASSWORD_AMR, storePasswordHash } from '../passwords/service.js';

@@ -9,7 +9,7 @@ import { hashToken, keyedHash } from '../crypto/random.js';
 import type { Database, Session, User, WebauthnCeremony, WebauthnChallenge, WebauthnCredential } from '../db/schema.js';
 import { type AppContext, auditContext } from '../http/context.js';
 import { WartaError } from '../errors.js';
-import { assertNotThrottled, clearFailures } from '../http/rate-limit.js';
+import { assertNotThrottled, clearFailures } from '../throttle/counters.js';
 import type { Deps } from '../runtime.js';
 import { reauthenticateSession } from '../sessions/service.js';
 import { completeSignIn } from '../sessions/sign-in.js';
@@ -18,7 +18,7 @@ import { passkeyAmr } from './amr.js';
 import { type ChallengeBinding, consumeChallenge, issueChallenge } from './challenges.js';
 import { checkAuthenticatorData, checkClientData, readAuthenticationResponse, readAuthenticatorData, readClientData } from './checks.js';
 import { activePasskeys, advanceSignCount, blockCredential, credentialBlocked, findCredentialById, findUserHandle, unusableCredential } from './credentials.js';
-import { type Attempt, countingSignInFailure, ipKey, userKey } from './failures.js';
+import { type Attempt, countingSignInFailure, ipKey, userKey } from '../throttle/sign-in.js';
 import { requestOptions } from './options.js';
 
 /**
