@@ -10,7 +10,7 @@ import { reauthenticateSession } from '../sessions/service.js';
 import { consumeTimeStep, matchCredentialCode } from '../totp/service.js';
 import { hashPassword, needsRehash, verifyPassword } from './hash.js';
 import { readPassword, readTotpCode } from './input.js';
-import { methodRefusal } from './method-policy.js';
+import { methodRefusal } from '../orgs/method-policy.js';
 import { findPasswordAccount, type PasswordAccount } from './password-account.js';
 import { PASSWORD_AMR } from './service.js';
 import { assertPasswordAttemptAllowed, type PasswordThrottleKeys, passwordThrottleKeys, recordPasswordFailure } from '../throttle/passwords.js';

@@ -10,7 +10,7 @@ import { completeSignIn } from '../sessions/sign-in.js';
 import { activateTotpSetup, createTotpSetup, findTotpSetup, matchSetupCode, recordSetupCodeFailure, type TotpDeps, type TotpSetupView, totpSettingsFor, wrongSetupCode } from '../totp/service.js';
 import { hashPassword } from './hash.js';
 import { readPassword, readTotpCode } from './input.js';
-import { methodRefusal } from './method-policy.js';
+import { methodRefusal } from '../orgs/method-policy.js';
 import { checkNewPassword, minimumLength, PASSWORD_AMR, type PasswordDeps, storePasswordHash } from './service.js';
 
 /**

@@ -1,9 +1,10 @@
 import { Hono } from 'hono';
 import { type AppEnv, auditContext } from '../http/context.js';
 import { readJsonObject, requiredString } from '../http/json-body.js';
+import { methodRefusalFor } from '../orgs/method-policy.js';
 import { requireSession } from '../sessions/middleware.js';
 import { renderPage } from '../ui/render.js';
-import { countActivePasskeys } from '../webauthn/credentials.js';
+import { countActivePasskeys, listTotpAndPassword } from '../users/sign-in-methods.js';
 import { safeReturnPath } from '../webauthn/return-path.js';
 import { signInWithPassword, reauthenticateWithPassword } from './authenticate.js';
 import { finishPasswordEnrollment, startPasswordEnrollment } from './enroll.js';
@@ -12,7 +13,7 @@ import { readPassword } from './input.js';
 import { pt } from './messages.js';
 import { AccountPasswordPage, EnrollPasswordPage, ReauthPage, SignInPasswordPage } from './pages.js';
 import { pageGate, requireRecentAuthentication } from './recent-auth.js';
-import { listTotpAndPassword, methodRefusalFor, removePassword, setPassword } from './service.js';
+import { removePassword, setPassword } from './service.js';
 
 const scripts = [PASSWORD_TOTP_SCRIPT];
 // The re-authentication page also offers a passkey, through the passkeys capability's browser library.

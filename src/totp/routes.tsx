@@ -5,8 +5,9 @@ import { PASSWORD_TOTP_SCRIPT } from '../passwords/form-parts.js';
 import { readTotpCode } from '../passwords/input.js';
 import { pt } from '../passwords/messages.js';
 import { pageGate, requireRecentAuthentication } from '../passwords/recent-auth.js';
-import { listTotpAndPassword, methodRefusalFor } from '../passwords/service.js';
+import { methodRefusalFor } from '../orgs/method-policy.js';
 import { renderPage } from '../ui/render.js';
+import { listTotpAndPassword } from '../users/sign-in-methods.js';
 import { AccountTotpPage } from './pages.js';
 import { confirmTotpSetup, removeTotp, startTotpSetup } from './service.js';
 
