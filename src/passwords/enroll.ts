@@ -9,7 +9,8 @@ import { getOrganisation } from '../orgs/service.js';
 import { completeSignIn } from '../sessions/sign-in.js';
 import { activateTotpSetup, createTotpSetup, findTotpSetup, matchSetupCode, recordSetupCodeFailure, type TotpDeps, type TotpSetupView, totpSettingsFor, wrongSetupCode } from '../totp/service.js';
 import { hashPassword } from './hash.js';
-import { readPassword, readTotpCode } from './input.js';
+import { readPassword } from './input.js';
+import { readTotpCode } from '../totp/input.js';
 import { methodRefusal } from '../orgs/method-policy.js';
 import { checkNewPassword, minimumLength, PASSWORD_AMR, type PasswordDeps, storePasswordHash } from './service.js';
 

@@ -19,7 +19,8 @@ import { assertMethodAllowed, methodRefusalFor } from '../orgs/method-policy.js'
 import { organisationPolicyOf } from '../orgs/service.js';
 import { assertNotThrottled } from '../throttle/counters.js';
 import { hashPassword } from '../passwords/hash.js';
-import { readPassword, readTotpCode } from '../passwords/input.js';
+import { readPassword } from '../passwords/input.js';
+import { readTotpCode } from '../totp/input.js';
 import { checkNewPassword, minimumLength, PASSWORD_AMR, storePasswordHash } from '../passwords/service.js';
 import type { Deps } from '../runtime.js';
 import { completeSignIn } from '../sessions/sign-in.js';

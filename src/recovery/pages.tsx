@@ -4,7 +4,8 @@ import { OPEN_RECOVERY_STATUSES, type RecoveryCase, type RecoveryCaseStatus } fr
 import { type AppContext, type AppEnv, auditContext } from '../http/context.js';
 import { isWartaError, type WartaError } from '../errors.js';
 import { getOrganisation } from '../orgs/service.js';
-import { CodeField, PasswordField, TotpSetupPanel } from '../passwords/form-parts.js';
+import { PasswordField } from '../passwords/form-parts.js';
+import { CodeField, TotpSetupPanel } from '../totp/form-parts.js';
 import type { Locale, Translate } from '../ui/i18n.js';
 import { type PageContext, renderPage } from '../ui/render.js';
 import { approveRecoveryCase } from './approve.js';

@@ -1,13 +1,13 @@
 import { Hono } from 'hono';
 import { type AppEnv, auditContext } from '../http/context.js';
 import { readJsonObject } from '../http/json-body.js';
-import { PASSWORD_TOTP_SCRIPT } from '../passwords/form-parts.js';
-import { readTotpCode } from '../passwords/input.js';
-import { pt } from '../passwords/messages.js';
 import { pageGate, requireRecentAuthentication } from '../passwords/recent-auth.js';
 import { methodRefusalFor } from '../orgs/method-policy.js';
 import { renderPage } from '../ui/render.js';
 import { listTotpAndPassword } from '../users/sign-in-methods.js';
+import { PASSWORD_TOTP_SCRIPT } from './form-parts.js';
+import { readTotpCode } from './input.js';
+import { tt } from './messages.js';
 import { AccountTotpPage } from './pages.js';
 import { confirmTotpSetup, removeTotp, startTotpSetup } from './service.js';
 
@@ -22,7 +22,7 @@ export function totpRoutes() {
     const user = c.get('user')!;
     const { totp } = await listTotpAndPassword(deps.db, user.id);
     const allowed = (await methodRefusalFor(deps.db, user, 'totp')) === undefined;
-    return renderPage(c, { title: (t) => pt(t, 'pwd.totp.title'), scripts: [PASSWORD_TOTP_SCRIPT] }, (page) => (
+    return renderPage(c, { title: (t) => tt(t, 'pwd.totp.title'), scripts: [PASSWORD_TOTP_SCRIPT] }, (page) => (
       <AccountTotpPage {...page} totp={totp} allowed={allowed} done={c.req.query('done') === '1'} />
     ));
   });
