@@ -14,7 +14,7 @@ import { authenticateBearer } from '../oidc/bearer.js';
 import { Tokens } from '../oidc/tokens.js';
 import type { Deps } from '../runtime.js';
 import { requireSession } from '../sessions/middleware.js';
-import { MAX_DEVICE_NAME_LENGTH } from './name.js';
+import { MAX_DEVICE_NAME_LENGTH } from '../grants/device-name.js';
 import { accountSecurityOverview, deviceIdParam, renameDevice, revokeBrowserSession, revokeDevice, sessionIdParam } from './service.js';
 
 const BEARER_SCOPE = 'openid';

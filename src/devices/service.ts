@@ -11,10 +11,10 @@ import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { raiseSecurityEvent } from '../events/raise.js';
 import { notFound, WartaError } from '../errors.js';
-import { endSessionGrants, enqueueBackchannelLogouts, revokeGrant } from '../oidc/grants.js';
+import { endSessionGrants, enqueueBackchannelLogouts, revokeGrant } from '../grants/service.js';
 import { revokeSession } from '../sessions/service.js';
 import { listPasskeys, passkeyView } from '../webauthn/credentials.js';
-import { cleanDeviceName, deviceName, platformOf } from './name.js';
+import { cleanDeviceName, deviceName, platformOf } from '../grants/device-name.js';
 
 type DevicesDeps = { db: Kysely<Database>; clock: Clock };
 

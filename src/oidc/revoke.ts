@@ -14,7 +14,7 @@ import { WartaError } from '../errors.js';
 import type { Deps } from '../runtime.js';
 import { readClientRequest } from './client-auth.js';
 import { ENDPOINTS } from './endpoints.js';
-import { revokeGrant } from './grants.js';
+import { revokeGrant } from '../grants/service.js';
 import type { Tokens } from './tokens.js';
 
 const notYours = () => new WartaError(400, 'unauthorized_client', 'the token was not issued to this client');

@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import { appendAudit } from '../audit/audit.js';
 import type { Database, Session } from '../db/schema.js';
-import { endSessionGrants } from '../oidc/grants.js';
+import { endSessionGrants } from '../grants/service.js';
 import { type AppContext, auditContext } from '../http/context.js';
 import { clearSessionCookie, readSessionCookie, writeSessionCookie } from './cookie.js';
 import { revokeSession, startSession } from './service.js';

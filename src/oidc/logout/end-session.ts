@@ -23,7 +23,7 @@ import { revokeSession } from '../../sessions/service.js';
 import { allowFormRedirectTo } from '../authorize/respond.js';
 import { ENDPOINTS } from '../endpoints.js';
 import { type FormParams, readUrlEncodedBody, singleValued } from '../form.js';
-import { endSessionGrants } from '../grants.js';
+import { endSessionGrants } from '../../grants/service.js';
 import { renderErrorPage, renderLoggedOut, renderLogoutConfirmation } from '../pages.js';
 import type { Tokens } from '../tokens.js';
 
