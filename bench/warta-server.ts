@@ -12,7 +12,7 @@ import { registerClient } from '../src/clients/service.js';
 import { loadConfig } from '../src/config.js';
 import { hashToken, newToken } from '../src/crypto/random.js';
 import { createInvitation, redeemInvitation } from '../src/invitations/service.js';
-import { createGrant } from '../src/oidc/grants.js';
+import { createGrant } from '../src/grants/service.js';
 import { createOrganisation } from '../src/orgs/service.js';
 import { openRuntime } from '../src/runtime.js';
 import { startSession } from '../src/sessions/service.js';

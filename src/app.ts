@@ -4,7 +4,7 @@ import { jwksRoutes } from './crypto/routes.js';
 import { type AppEnv, clientIp } from './http/context.js';
 import { errorResponse } from './http/error-handler.js';
 import { bodyLimit } from './http/body-limit.js';
-import { healthRoutes } from './http/health.js';
+import { healthRoutes } from './health/routes.js';
 import { sameOrigin } from './http/same-origin.js';
 import { securityHeaders } from './http/security-headers.js';
 import { accountRoutes } from './account/routes.js';

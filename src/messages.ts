@@ -8,6 +8,7 @@ import { devicesMessages } from './devices/messages.js';
 import { oidcMessages } from './oidc/messages.js';
 import { passwordMessages } from './passwords/messages.js';
 import { recoveryMessages } from './recovery/messages.js';
+import { totpMessages } from './totp/messages.js';
 import { type Catalogue, composeCatalogues, layoutMessages } from './ui/i18n.js';
 import { passkeyMessages } from './webauthn/messages.js';
 
@@ -17,6 +18,7 @@ export const catalogues = {
   account: accountMessages,
   devices: devicesMessages,
   passwords: passwordMessages,
+  totp: totpMessages,
   oidc: oidcMessages,
   recovery: recoveryMessages,
 } satisfies Record<string, Catalogue>;

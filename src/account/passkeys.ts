@@ -4,7 +4,7 @@ import { notFound, WartaError } from '../errors.js';
 import type { Deps } from '../deps.js';
 import { assertRecentPasskey } from '../sessions/reauth.js';
 import { passkeyName } from '../webauthn/credentials.js';
-import { countSignInMethods } from './sign-in-methods.js';
+import { removeSignInFactor } from '../users/sign-in-methods.js';
 
 const passkeyNotFound = () => notFound('passkey_not_found', 'no such passkey on your account');
 
@@ -28,27 +28,21 @@ export async function renamePasskey(deps: Deps, context: AuditContext, input: { 
 
 /**
  * Removes a passkey after a recent passkey re-authentication. Removing the last
- * way to sign in needs `confirmLastMethod` as well: afterwards only the recovery
- * desk can let the person back in.
+ * way to sign in needs `confirmLastMethod` as well (removeSignInFactor).
  */
 export async function removePasskey(deps: Deps, context: AuditContext, input: { session: Session; passkeyId: string; confirmLastMethod: boolean }): Promise<{ remaining: number }> {
   assertRecentPasskey(input.session, deps.clock);
   const userId = input.session.user_id;
-  return deps.db.transaction().execute(async (trx) => {
-    // Locking the user serialises changes to their sign-in methods: two removals at once cannot both see "one left".
-    await trx.selectFrom('users').select('id').where('id', '=', userId).forUpdate().executeTakeFirstOrThrow();
-    const passkey = await trx.selectFrom('webauthn_credentials').selectAll().where('id', '=', input.passkeyId).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
+  return removeSignInFactor(deps, context, { userId, confirmLastMethod: input.confirmLastMethod, action: 'passkey.removed' }, async (trx) => {
+    const passkey = await trx
+      .updateTable('webauthn_credentials')
+      .set({ revoked_at: deps.clock.now() })
+      .where('id', '=', input.passkeyId)
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .returning(['id', 'name'])
+      .executeTakeFirst();
     if (!passkey) throw passkeyNotFound();
-    const methods = await countSignInMethods(trx, userId);
-    const remaining = methods.total - (passkey.blocked_at ? 0 : 1);
-    if (remaining === 0 && !input.confirmLastMethod)
-      throw new WartaError(409, 'last_sign_in_method', 'this is your last way to sign in; without it only the recovery desk can let you back in. Confirm to remove it anyway');
-    await trx.updateTable('webauthn_credentials').set({ revoked_at: deps.clock.now() }).where('id', '=', passkey.id).execute();
-    await appendAudit(trx, deps.clock, context, {
-      action: 'passkey.removed',
-      subject: `user:${userId}`,
-      details: { passkey_id: passkey.id, name: passkey.name, remaining_sign_in_methods: remaining, ...(remaining === 0 ? { last_method_confirmed: true } : {}) },
-    });
-    return { remaining };
+    return { passkey_id: passkey.id, name: passkey.name };
   });
 }

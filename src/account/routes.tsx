@@ -11,7 +11,7 @@ import { listPasskeys, passkeyView } from '../webauthn/credentials.js';
 import { clientMessages } from '../webauthn/messages.js';
 import { accountText } from './messages.js';
 import { removePasskey, renamePasskey } from './passkeys.js';
-import { countSignInMethods } from './sign-in-methods.js';
+import { countSignInMethods } from '../users/sign-in-methods.js';
 import { RECOVERY_ACCOUNT_SCRIPT, RecoveryNotice } from '../recovery/pages/notice.js';
 import { openCasesOf } from '../recovery/people.js';
 import { bannerRevokeHref, DEVICES_DONE, DEVICES_SCRIPT, DevicesSection, SessionsSection, SignInsSection } from '../devices/pages.js';

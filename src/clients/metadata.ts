@@ -6,7 +6,7 @@
  */
 import { WartaError } from '../errors.js';
 import type { OAuthClient, TokenEndpointAuthMethod } from '../db/schema.js';
-import { validateRedirectUriForRegistration } from '../oidc/checks/redirect-uri.js';
+import { validateRedirectUriForRegistration } from './redirect-uri.js';
 import { ACR_MFA, ACR_PHISHING_RESISTANT } from '../sessions/service.js';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;

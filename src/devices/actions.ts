@@ -11,9 +11,9 @@ import type { Database } from '../db/schema.js';
 import { isUuid } from '../db/uuid.js';
 import { raiseSecurityEvent } from '../events/raise.js';
 import { notFound, WartaError } from '../errors.js';
-import { endSessionGrants, enqueueBackchannelLogouts, revokeGrant } from '../oidc/grants.js';
+import { endSessionGrants, enqueueBackchannelLogouts, revokeGrant } from '../grants/service.js';
 import { revokeSession } from '../sessions/service.js';
-import { cleanDeviceName } from './name.js';
+import { cleanDeviceName } from '../grants/device-name.js';
 import { type DevicesDeps, type DeviceView, listDevices } from './views.js';
 
 export const deviceNotFound = () => notFound('device_not_found', 'no such device is signed in to your account');

@@ -14,9 +14,9 @@ import { readJsonObject, requiredString } from '../http/json-body.js';
 import { authenticateBearer } from '../oidc/bearer.js';
 import type { Deps } from '../deps.js';
 import { requireSession } from '../sessions/middleware.js';
-import { MAX_DEVICE_NAME_LENGTH } from './name.js';
 import { deviceIdParam, renameDevice, revokeBrowserSession, revokeDevice, sessionIdParam } from './actions.js';
 import { accountSecurityOverview } from './views.js';
+import { MAX_DEVICE_NAME_LENGTH } from '../grants/device-name.js';
 
 const BEARER_SCOPE = 'openid';
 

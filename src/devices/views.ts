@@ -6,7 +6,7 @@ import { type Kysely, sql } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { listPasskeys, passkeyView } from '../webauthn/credentials.js';
-import { deviceName, platformOf } from './name.js';
+import { deviceName, platformOf } from '../grants/device-name.js';
 
 export type DevicesDeps = { db: Kysely<Database>; clock: Clock };
 

@@ -9,7 +9,7 @@ import { hashToken, MAX_ISSUED_TOKEN_LENGTH } from '../crypto/random.js';
 import type { OAuthClient } from '../db/schema.js';
 import { WartaError } from '../errors.js';
 import type { Deps } from '../deps.js';
-import { revokeGrant } from './grants.js';
+import { revokeGrant } from '../grants/service.js';
 import type { Tokens } from './tokens.js';
 
 const notYours = () => new WartaError(400, 'unauthorized_client', 'the token was not issued to this client');

@@ -2,9 +2,9 @@ import type { Kysely } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { newId } from '../crypto/random.js';
-import { type Database, json, type Organisation } from '../db/schema.js';
+import { type Database, type Db, json, type Organisation, type User } from '../db/schema.js';
 import { conflict, invalidRequest, notFound } from '../errors.js';
-import type { OrganisationPolicy } from './policy.js';
+import { type OrganisationPolicy, resolvePolicy } from './policy.js';
 
 export async function createOrganisation(
   deps: { db: Kysely<Database>; clock: Clock },
@@ -36,4 +36,10 @@ export async function findOrganisationByName(db: Kysely<Database>, name: string)
   const organisation = await db.selectFrom('organisations').selectAll().where('name', '=', name.trim()).executeTakeFirst();
   if (!organisation) throw notFound('organisation_not_found', `no organisation named "${name}"`);
   return organisation;
+}
+
+/** The policy of the user's organisation, defaults filled in. */
+export async function organisationPolicyOf(db: Db, user: Pick<User, 'organisation_id'>): Promise<OrganisationPolicy> {
+  const row = await db.selectFrom('organisations').select('policy').where('id', '=', user.organisation_id).executeTakeFirstOrThrow();
+  return resolvePolicy(row.policy);
 }

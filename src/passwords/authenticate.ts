@@ -2,18 +2,18 @@ import type { Transaction } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Database, Session, User } from '../db/schema.js';
 import { WartaError } from '../errors.js';
-import { clearFailures } from '../http/rate-limit.js';
 import { parsedValue, type Parsed } from '../parsed.js';
 import type { Deps } from '../deps.js';
-import { completeSignIn, type SignedIn, type SignInRequest } from '../sessions/sign-in.js';
-import { reauthenticateSession } from '../sessions/service.js';
-import { consumeTimeStep, matchCredentialCode } from '../totp/service.js';
 import { hashPassword, needsRehash, verifyPassword } from './hash.js';
+import { consumeTimeStep, matchCredentialCode } from '../totp/service.js';
+import { reauthenticateSession } from '../sessions/service.js';
+import { completeSignIn, type SignedIn, type SignInRequest } from '../sessions/sign-in.js';
 import type { PasswordSignInInput } from './input.js';
-import { methodRefusal } from './method-policy.js';
+import { clearFailures } from '../throttle/counters.js';
+import { methodRefusal } from '../orgs/method-policy.js';
 import { findPasswordAccount, type PasswordAccount } from './password-account.js';
 import { PASSWORD_AMR } from './service.js';
-import { assertPasswordAttemptAllowed, type PasswordThrottleKeys, passwordThrottleKeys, recordPasswordFailure } from './throttle.js';
+import { assertPasswordAttemptAllowed, type PasswordThrottleKeys, passwordThrottleKeys, recordPasswordFailure } from '../throttle/passwords.js';
 
 /** One answer for every wrong attempt, so it reveals neither which factor was wrong nor whether the account exists. */
 export const invalidCredentials = () =>

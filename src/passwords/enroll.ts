@@ -1,6 +1,6 @@
 import { appendAudit, type AuditContext } from '../audit/audit.js';
-import type { Invitation, User } from '../db/schema.js';
-import { assertNotThrottled } from '../http/rate-limit.js';
+import type { Invitation, Session, User } from '../db/schema.js';
+import { assertNotThrottled } from '../throttle/counters.js';
 import { findUsableInvitation, redeemInvitation, usernameFor } from '../invitations/service.js';
 import { resolvePolicy } from '../orgs/policy.js';
 import { getOrganisation } from '../orgs/service.js';
@@ -9,8 +9,8 @@ import { completeSignIn, type SignedIn, type SignInRequest } from '../sessions/s
 import { activateTotpSetup, createTotpSetup, findTotpSetup, matchSetupCode, recordSetupCodeFailure, type TotpDeps, type TotpSetupView, totpSettingsFor, wrongSetupCode } from '../totp/service.js';
 import { hashPassword } from './hash.js';
 import type { PasswordEnrollmentInput } from './input.js';
-import { methodRefusal } from './method-policy.js';
-import { checkNewPassword, minimumLength, PASSWORD_AMR, storePasswordHash } from './service.js';
+import { methodRefusal } from '../orgs/method-policy.js';
+import { checkNewPassword, minimumLength, PASSWORD_AMR, type PasswordDeps, storePasswordHash } from './service.js';
 
 /**
  * Enrollment by invitation with a password and an authenticator app, for

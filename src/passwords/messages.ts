@@ -1,31 +1,21 @@
+import { TOTP_ERRORS, type TotpMessageKey } from '../totp/messages.js';
 import { type Catalogue, messageLookup } from '../ui/i18n.js';
 
-/** Texts of the password, authenticator-app, re-authentication and password-enrollment pages. */
+/** Texts of the password, re-authentication and password-enrollment pages (the authenticator-app texts they share: src/totp/messages.ts). */
 const en = {
   'pwd.field.username': 'Username (e-mail address or employee ID)',
   'pwd.field.password': 'Password',
   'pwd.field.new_password': 'New password',
   'pwd.field.repeat_password': 'Repeat the password',
-  'pwd.field.code': 'Code from your authenticator app',
-  'pwd.back': 'Back to your account',
   'pwd.working': 'Please wait…',
 
   'pwd.err.invalid_credentials': 'The username, password or code is not right. Each code works only once: wait for the next one before trying again.',
-  'pwd.err.too_many_attempts': 'Too many failed attempts. Wait a while, then try again.',
-  'pwd.err.passkey_required': 'Your account must sign in with a passkey.',
-  'pwd.err.invalid_code_format': 'Enter the code from your authenticator app: digits only.',
-  'pwd.err.invalid_code': 'That code is not right. Check that the time on your phone is correct and enter the current code.',
   'pwd.err.password_too_short': 'The password is too short: use at least {min} characters.',
   'pwd.err.password_too_long': 'The password is too long: use at most 1,024 characters.',
   'pwd.err.password_blocklisted': 'This password is too common. Choose another one.',
   'pwd.err.password_contains_context': 'The password cannot contain your name, username, e-mail address or the word "Warta".',
   'pwd.err.password_mismatch': 'The two passwords differ.',
-  'pwd.err.reauthentication_required': 'Confirm it is you first.',
-  'pwd.err.totp_setup_expired': 'The set-up took too long. Start again to get a new QR code.',
-  'pwd.err.totp_setup_missing': 'Start the set-up again.',
-  'pwd.err.last_sign_in_method': 'Add a passkey first: without one you could not sign in any more.',
   'pwd.err.invitation': 'This invitation link cannot be used any more. Ask your administrator for a new one.',
-  'pwd.err.generic': 'Something went wrong. Try again.',
 
   'pwd.signin.title': 'Sign in with a password',
   'pwd.signin.intro': 'Enter your username, your password and the code your authenticator app shows now.',
@@ -45,24 +35,6 @@ const en = {
   'pwd.account.remove_confirm': 'Remove your password? You will no longer be able to sign in with it.',
   'pwd.account.saved': 'Your password is saved.',
   'pwd.account.not_allowed': 'Your organisation or role does not allow passwords: sign in with a passkey.',
-
-  'pwd.totp.title': 'Authenticator app',
-  'pwd.totp.status_active': 'Set up {date}; last used {used}.',
-  'pwd.totp.status_none': 'No authenticator app is set up.',
-  'pwd.totp.setup': 'Set up an authenticator app',
-  'pwd.totp.replace': 'Replace with a new app',
-  'pwd.totp.replace_note': 'The current app keeps working until you confirm the new one.',
-  'pwd.totp.step_scan': 'Scan this QR code with your authenticator app (for example Aegis, FreeOTP, Google Authenticator or Microsoft Authenticator).',
-  'pwd.totp.qr_alt': 'QR code holding the key for your authenticator app',
-  'pwd.totp.step_type': 'Cannot scan it? Type this key into the app instead:',
-  'pwd.totp.uri': 'Key as a link (otpauth URI)',
-  'pwd.totp.step_confirm': 'To finish, enter the code the app shows now:',
-  'pwd.totp.confirm': 'Confirm',
-  'pwd.totp.remove': 'Remove the authenticator app',
-  'pwd.totp.remove_confirm': 'Remove the authenticator app? Signing in with your password will stop working.',
-  'pwd.totp.done': 'Your authenticator app is set up.',
-  'pwd.totp.not_allowed': 'Your organisation or role does not allow authenticator apps: sign in with a passkey.',
-  'pwd.totp.never': 'never',
 
   'pwd.reauth.title': 'Confirm it is you',
   'pwd.reauth.intro': 'Changing how you sign in needs a fresh confirmation (valid for 5 minutes).',
@@ -88,26 +60,15 @@ const pl = {
   'pwd.field.password': 'Hasło',
   'pwd.field.new_password': 'Nowe hasło',
   'pwd.field.repeat_password': 'Powtórz hasło',
-  'pwd.field.code': 'Kod z aplikacji uwierzytelniającej',
-  'pwd.back': 'Wróć do konta',
   'pwd.working': 'Proszę czekać…',
 
   'pwd.err.invalid_credentials': 'Nazwa użytkownika, hasło lub kod są nieprawidłowe. Każdy kod działa tylko raz: przed ponowną próbą poczekaj na następny.',
-  'pwd.err.too_many_attempts': 'Zbyt wiele nieudanych prób. Odczekaj chwilę i spróbuj ponownie.',
-  'pwd.err.passkey_required': 'Twoje konto musi logować się kluczem dostępu (passkey).',
-  'pwd.err.invalid_code_format': 'Wpisz kod z aplikacji uwierzytelniającej: same cyfry.',
-  'pwd.err.invalid_code': 'Ten kod jest nieprawidłowy. Sprawdź, czy czas w telefonie jest poprawny, i wpisz aktualny kod.',
   'pwd.err.password_too_short': 'Hasło jest za krótkie: użyj co najmniej {min} znaków.',
   'pwd.err.password_too_long': 'Hasło jest za długie: użyj najwyżej 1024 znaków.',
   'pwd.err.password_blocklisted': 'To hasło jest zbyt popularne. Wybierz inne.',
   'pwd.err.password_contains_context': 'Hasło nie może zawierać Twojego imienia, nazwiska, nazwy użytkownika, adresu e-mail ani słowa „Warta”.',
   'pwd.err.password_mismatch': 'Podane hasła się różnią.',
-  'pwd.err.reauthentication_required': 'Najpierw potwierdź, że to Ty.',
-  'pwd.err.totp_setup_expired': 'Konfiguracja trwała zbyt długo. Zacznij od nowa, aby otrzymać nowy kod QR.',
-  'pwd.err.totp_setup_missing': 'Zacznij konfigurację od nowa.',
-  'pwd.err.last_sign_in_method': 'Najpierw dodaj klucz dostępu: bez niego nie można by się już zalogować.',
   'pwd.err.invitation': 'Tego zaproszenia nie można już użyć. Poproś administratora o nowe.',
-  'pwd.err.generic': 'Coś poszło nie tak. Spróbuj ponownie.',
 
   'pwd.signin.title': 'Logowanie hasłem',
   'pwd.signin.intro': 'Wpisz nazwę użytkownika, hasło i kod, który teraz pokazuje aplikacja uwierzytelniająca.',
@@ -128,24 +89,6 @@ const pl = {
   'pwd.account.saved': 'Hasło zostało zapisane.',
   'pwd.account.not_allowed': 'Twoja organizacja lub rola nie pozwala na hasła: zaloguj się kluczem dostępu.',
 
-  'pwd.totp.title': 'Aplikacja uwierzytelniająca',
-  'pwd.totp.status_active': 'Skonfigurowana {date}; ostatnio użyta {used}.',
-  'pwd.totp.status_none': 'Nie skonfigurowano aplikacji uwierzytelniającej.',
-  'pwd.totp.setup': 'Skonfiguruj aplikację uwierzytelniającą',
-  'pwd.totp.replace': 'Zastąp nową aplikacją',
-  'pwd.totp.replace_note': 'Obecna aplikacja działa, dopóki nie potwierdzisz nowej.',
-  'pwd.totp.step_scan': 'Zeskanuj ten kod QR w aplikacji uwierzytelniającej (np. Aegis, FreeOTP, Google Authenticator lub Microsoft Authenticator).',
-  'pwd.totp.qr_alt': 'Kod QR z kluczem dla aplikacji uwierzytelniającej',
-  'pwd.totp.step_type': 'Nie możesz zeskanować? Wpisz w aplikacji ten klucz:',
-  'pwd.totp.uri': 'Klucz jako link (otpauth URI)',
-  'pwd.totp.step_confirm': 'Na koniec wpisz kod, który teraz pokazuje aplikacja:',
-  'pwd.totp.confirm': 'Potwierdź',
-  'pwd.totp.remove': 'Usuń aplikację uwierzytelniającą',
-  'pwd.totp.remove_confirm': 'Usunąć aplikację uwierzytelniającą? Logowanie hasłem przestanie działać.',
-  'pwd.totp.done': 'Aplikacja uwierzytelniająca jest skonfigurowana.',
-  'pwd.totp.not_allowed': 'Twoja organizacja lub rola nie pozwala na aplikacje uwierzytelniające: zaloguj się kluczem dostępu.',
-  'pwd.totp.never': 'nigdy',
-
   'pwd.reauth.title': 'Potwierdź, że to Ty',
   'pwd.reauth.intro': 'Zmiana sposobu logowania wymaga ponownego potwierdzenia (ważnego przez 5 minut).',
   'pwd.reauth.submit': 'Potwierdź',
@@ -165,28 +108,20 @@ const pl = {
 
 export const passwordMessages = { en, pl } satisfies Catalogue<PasswordMessageKey>;
 
-/** `t` for this module's keys (the shared MessageKey type only knows the core catalogue). */
-export const pt = messageLookup<PasswordMessageKey>();
+/** `t` for this module's keys and the authenticator-app keys its pages share (the shared MessageKey type only knows the core catalogue). */
+export const pt = messageLookup<PasswordMessageKey | TotpMessageKey>();
 
 /** API error codes the pages' script translates; anything else shows `pwd.err.generic`. */
-export const TRANSLATED_ERRORS: Record<string, PasswordMessageKey> = {
+export const TRANSLATED_ERRORS: Record<string, PasswordMessageKey | TotpMessageKey> = {
+  ...TOTP_ERRORS,
   invalid_credentials: 'pwd.err.invalid_credentials',
-  too_many_attempts: 'pwd.err.too_many_attempts',
-  passkey_required: 'pwd.err.passkey_required',
-  invalid_code_format: 'pwd.err.invalid_code_format',
-  invalid_code: 'pwd.err.invalid_code',
   password_too_short: 'pwd.err.password_too_short',
   password_too_long: 'pwd.err.password_too_long',
   password_blocklisted: 'pwd.err.password_blocklisted',
   password_contains_context: 'pwd.err.password_contains_context',
   password_mismatch: 'pwd.err.password_mismatch',
-  reauthentication_required: 'pwd.err.reauthentication_required',
-  totp_setup_expired: 'pwd.err.totp_setup_expired',
-  totp_setup_missing: 'pwd.err.totp_setup_missing',
-  last_sign_in_method: 'pwd.err.last_sign_in_method',
   invitation_not_found: 'pwd.err.invitation',
   invitation_used: 'pwd.err.invitation',
   invitation_expired: 'pwd.err.invitation',
   invitation_revoked: 'pwd.err.invitation',
-  generic: 'pwd.err.generic',
 };

@@ -1,5 +1,7 @@
+import { BackToAccount, CodeField, TotpSetupPanel } from '../totp/form-parts.js';
+import { FormError, formatDate, RemoveMethodForm } from '../ui/forms.js';
 import type { PageContext } from '../ui/render.js';
-import { BackToAccount, CodeField, ErrorMessages, FormError, formatDate, PasswordField, RemoveMethodForm, TotpSetupPanel } from './form-parts.js';
+import { ErrorMessages, PasswordField } from './form-parts.js';
 import { pt } from './messages.js';
 import { minimumLength } from './service.js';
 
@@ -46,8 +48,9 @@ export function AccountPasswordPage({ t, locale, password, allowed }: PageContex
       ) : (
         <p>{pt(t, 'pwd.account.not_allowed')}</p>
       )}
-      {password ? <RemoveMethodForm t={t} id="password-remove" api="/api/account/password" page="/account/password" confirm="pwd.account.remove_confirm" label="pwd.account.remove" /> : null}
+      {password ? <RemoveMethodForm id="password-remove" api="/api/account/password" page="/account/password" confirm={pt(t, 'pwd.account.remove_confirm')} label={pt(t, 'pwd.account.remove')} /> : null}
       <BackToAccount t={t} />
+      <ErrorMessages t={t} />
     </>
   );
 }

@@ -2,7 +2,6 @@ import { sql } from 'kysely';
 import type { Database, Role, User, Db } from '../db/schema.js';
 import { type OrganisationPolicy, resolvePolicy } from '../orgs/policy.js';
 import type { TotpCredential } from '../totp/service.js';
-import { methodRefusal } from './method-policy.js';
 
 
 /** Everything a password + TOTP attempt needs about an account, in one query (the same query whether or not the account exists). */
@@ -45,14 +44,4 @@ export async function findPasswordAccount(db: Db, by: { username: string } | { u
       ? null
       : { id: totp_id, user_id: user.id, secret_enc: totp_secret_enc!, algorithm: totp_algorithm!, digits: totp_digits!, period: totp_period!, last_used_step: totp_last_used_step, created_at: totp_created_at!, last_used_at: totp_last_used_at };
   return { user, roles, policy: resolvePolicy(org_policy), passwordHash: password_hash, totp };
-}
-
-/**
- * Password and TOTP count as one way to sign in, and only together and only
- * where the organisation and the user's roles allow them (src/account/sign-in-methods.ts).
- */
-export async function countPasswordAndTotp(db: Db, userId: string): Promise<number> {
-  const account = await findPasswordAccount(db, { userId });
-  if (!account?.passwordHash || !account.totp) return 0;
-  return methodRefusal('password', account.policy, account.roles) ? 0 : 1;
 }

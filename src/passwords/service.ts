@@ -1,13 +1,11 @@
 import type { Kysely, Transaction } from 'kysely';
-import { countSignInMethods } from '../account/sign-in-methods.js';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
-import type { Database, User, Db } from '../db/schema.js';
+import type { Database, User } from '../db/schema.js';
 import { WartaError } from '../errors.js';
-import { type OrganisationPolicy, resolvePolicy } from '../orgs/policy.js';
-import { userRoles } from '../users/service.js';
+import { assertMethodAllowed } from '../orgs/method-policy.js';
+import { removeSignInFactor } from '../users/sign-in-methods.js';
 import { type Argon2Params, hashPassword } from './hash.js';
-import { methodRefusal } from './method-policy.js';
 import { type Blocklist, checkPasswordPolicy, minimumPasswordLength } from './policy.js';
 
 
@@ -22,54 +20,6 @@ export const PASSWORD_AMR = ['pwd', 'otp', 'mfa'];
 export const PASSWORD_REQUIRES_SECOND_FACTOR = true;
 
 export const minimumLength = () => minimumPasswordLength({ secondFactorRequired: PASSWORD_REQUIRES_SECOND_FACTOR });
-
-export async function organisationPolicyOf(db: Db, user: Pick<User, 'organisation_id'>): Promise<OrganisationPolicy> {
-  const row = await db.selectFrom('organisations').select('policy').where('id', '=', user.organisation_id).executeTakeFirstOrThrow();
-  return resolvePolicy(row.policy);
-}
-
-/** Why this user may not set up `method`, or undefined when they may. */
-export async function methodRefusalFor(db: Db, user: Pick<User, 'id' | 'organisation_id'>, method: 'password' | 'totp'): Promise<WartaError | undefined> {
-  return methodRefusal(method, await organisationPolicyOf(db, user), await userRoles(db, user.id));
-}
-
-export async function assertMethodAllowed(db: Db, user: Pick<User, 'id' | 'organisation_id'>, method: 'password' | 'totp'): Promise<void> {
-  const refusal = await methodRefusalFor(db, user, method);
-  if (refusal) throw refusal;
-}
-
-/** The password and TOTP methods a user has, for the account overview. */
-export async function listTotpAndPassword(db: Db, userId: string): Promise<{ password: { createdAt: Date; updatedAt: Date } | null; totp: { createdAt: Date; lastUsedAt: Date | null } | null }> {
-  const password = await db.selectFrom('password_credentials').select(['created_at', 'updated_at']).where('user_id', '=', userId).executeTakeFirst();
-  const totp = await db.selectFrom('totp_credentials').select(['created_at', 'last_used_at']).where('user_id', '=', userId).executeTakeFirst();
-  return {
-    password: password ? { createdAt: password.created_at, updatedAt: password.updated_at } : null,
-    totp: totp ? { createdAt: totp.created_at, lastUsedAt: totp.last_used_at } : null,
-  };
-}
-
-/**
- * Removes one half of the password + TOTP pair inside `remove`. Without a
- * passkey that leaves no way to sign in, so it needs `confirmLastMethod`, as
- * removing the last passkey does (src/account/passkeys.ts). Locking the user
- * row first serialises this with every other change to their sign-in methods.
- */
-export async function removeSignInFactor(
-  deps: { db: Kysely<Database>; clock: Clock },
-  context: AuditContext,
-  input: { userId: string; confirmLastMethod: boolean; action: string },
-  remove: (trx: Transaction<Database>) => Promise<Record<string, unknown> | undefined>,
-): Promise<{ remaining: number }> {
-  return deps.db.transaction().execute(async (trx) => {
-    await trx.selectFrom('users').select('id').where('id', '=', input.userId).forUpdate().executeTakeFirstOrThrow();
-    const details = await remove(trx);
-    const { total: remaining } = await countSignInMethods(trx, input.userId);
-    if (remaining === 0 && !input.confirmLastMethod)
-      throw new WartaError(409, 'last_sign_in_method', 'without this you would have no way to sign in, and only the recovery desk could let you back in. Confirm to remove it anyway');
-    await appendAudit(trx, deps.clock, context, { action: input.action, subject: `user:${input.userId}`, details: { ...details, remaining_sign_in_methods: remaining, ...(remaining === 0 ? { last_method_confirmed: true } : {}) } });
-    return { remaining };
-  });
-}
 
 export interface PasswordDeps {
   db: Kysely<Database>;

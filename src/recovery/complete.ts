@@ -13,11 +13,13 @@ import type { Database, RecoveryCase, User, WebauthnCredential } from '../db/sch
 import { raiseSecurityEvent } from '../events/raise.js';
 import type { SecurityEventDetails } from '../events/types.js';
 import { WartaError } from '../errors.js';
-import { assertNotThrottled } from '../http/rate-limit.js';
-import { hashPassword } from '../passwords/hash.js';
-import { assertMethodAllowed, checkNewPassword, methodRefusalFor, minimumLength, organisationPolicyOf, PASSWORD_AMR, storePasswordHash } from '../passwords/service.js';
 import type { Deps } from '../deps.js';
 import { completeSignIn, type SignedIn, type SignInRequest } from '../sessions/sign-in.js';
+import { assertMethodAllowed, methodRefusalFor } from '../orgs/method-policy.js';
+import { organisationPolicyOf } from '../orgs/service.js';
+import { assertNotThrottled } from '../throttle/counters.js';
+import { hashPassword } from '../passwords/hash.js';
+import { checkNewPassword, minimumLength, PASSWORD_AMR, storePasswordHash } from '../passwords/service.js';
 import { activateTotpSetup, createTotpSetup, findTotpSetup, matchSetupCode, recordSetupCodeFailure, type TotpSetupView, totpSettingsFor, wrongSetupCode } from '../totp/service.js';
 import { passkeyAmr } from '../webauthn/amr.js';
 import { issueChallenge } from '../webauthn/challenges.js';

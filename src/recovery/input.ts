@@ -6,7 +6,8 @@
 import { WartaError } from '../errors.js';
 import { optionalString, requiredString } from '../http/json-body.js';
 import { type Parsed, parse } from '../parsed.js';
-import { readPassword, readTotpCode } from '../passwords/input.js';
+import { readPassword } from '../passwords/input.js';
+import { readTotpCode } from '../totp/input.js';
 import { type IdentityCheck, readIdentityCheck, readReason } from './identity.js';
 import { isUuid } from './cases.js';
 

@@ -11,7 +11,7 @@ import { addSeconds } from '../clock.js';
 import { hashToken, keyedHash, newToken } from '../crypto/random.js';
 import type { Database, RecoveryCase, RecoveryCaseStatus, User } from '../db/schema.js';
 import { WartaError } from '../errors.js';
-import { assertNotThrottled, type FailurePolicy, recordFailure } from '../http/rate-limit.js';
+import { assertNotThrottled, type FailurePolicy, recordFailure } from '../throttle/counters.js';
 import type { Deps } from '../deps.js';
 import { findUserByUsername } from '../users/service.js';
 import { normaliseRecoveryCode, recoveryCodeMatches } from './code.js';

@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
-import { enqueueBackchannelLogouts, revokeUserGrants } from '../oidc/grants.js';
+import { enqueueBackchannelLogouts, revokeUserGrants } from '../grants/service.js';
 import { revokeUserSessions } from '../sessions/service.js';
 
 /** The credentials the recovery itself just created, which stay. */

@@ -1,7 +1,7 @@
 import type { Transaction } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Database, Session } from '../db/schema.js';
-import { endSessionGrants } from '../oidc/grants.js';
+import { endSessionGrants } from '../grants/service.js';
 import type { Deps } from '../deps.js';
 import { revokeSession, startSession } from './service.js';
 

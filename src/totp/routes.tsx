@@ -1,13 +1,14 @@
 import { Hono } from 'hono';
 import { type AppEnv, auditContext } from '../http/context.js';
 import { readJsonObject } from '../http/json-body.js';
-import { PASSWORD_TOTP_SCRIPT } from '../passwords/form-parts.js';
-import { readTotpCode } from '../passwords/input.js';
-import { pt } from '../passwords/messages.js';
-import { listTotpAndPassword, methodRefusalFor } from '../passwords/service.js';
 import { requireRecentAuthentication } from '../sessions/middleware.js';
 import { reauthenticationRedirect } from '../sessions/reauth.js';
+import { methodRefusalFor } from '../orgs/method-policy.js';
 import { renderPage } from '../ui/render.js';
+import { listTotpAndPassword } from '../users/sign-in-methods.js';
+import { PASSWORD_TOTP_SCRIPT } from './form-parts.js';
+import { readTotpCode } from './input.js';
+import { tt } from './messages.js';
 import { AccountTotpPage } from './pages.js';
 import { confirmTotpSetup, removeTotp, startTotpSetup } from './service.js';
 import type { Deps } from '../deps.js';
@@ -22,7 +23,7 @@ export function totpRoutes(deps: Deps) {
     const user = c.get('user')!;
     const { totp } = await listTotpAndPassword(deps.db, user.id);
     const allowed = (await methodRefusalFor(deps.db, user, 'totp')) === undefined;
-    return renderPage(c, { title: (t) => pt(t, 'pwd.totp.title'), scripts: [PASSWORD_TOTP_SCRIPT] }, (page) => (
+    return renderPage(c, { title: (t) => tt(t, 'pwd.totp.title'), scripts: [PASSWORD_TOTP_SCRIPT] }, (page) => (
       <AccountTotpPage {...page} totp={totp} allowed={allowed} done={c.req.query('done') === '1'} />
     ));
   });

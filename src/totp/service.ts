@@ -5,10 +5,12 @@ import { newId } from '../crypto/random.js';
 import type { SecretBox } from '../crypto/secret-box.js';
 import type { Database, TotpCredentialsTable, TotpSetupsTable, Db } from '../db/schema.js';
 import { WartaError } from '../errors.js';
-import { assertNotThrottled, recordFailure } from '../http/rate-limit.js';
+import { assertNotThrottled, recordFailure } from '../throttle/counters.js';
+import { assertMethodAllowed } from '../orgs/method-policy.js';
 import type { OrganisationPolicy } from '../orgs/policy.js';
-import { assertMethodAllowed, organisationPolicyOf, removeSignInFactor } from '../passwords/service.js';
-import { accountFailurePolicy } from '../passwords/throttle.js';
+import { organisationPolicyOf } from '../orgs/service.js';
+import { accountFailurePolicy } from '../throttle/passwords.js';
+import { removeSignInFactor } from '../users/sign-in-methods.js';
 import { buildOtpauthUri, findMatchingTimeStep, formatSecretForDisplay, generateTotpSecret, renderQrSvg, type TotpSettings } from './totp.js';
 
 

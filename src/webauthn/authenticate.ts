@@ -8,7 +8,7 @@ import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { hashToken, keyedHash } from '../crypto/random.js';
 import type { Database, Session, User, WebauthnCeremony, WebauthnChallenge, WebauthnCredential } from '../db/schema.js';
 import { WartaError } from '../errors.js';
-import { assertNotThrottled, clearFailures } from '../http/rate-limit.js';
+import { assertNotThrottled, clearFailures } from '../throttle/counters.js';
 import type { Deps } from '../deps.js';
 import { reauthenticateSession } from '../sessions/service.js';
 import { completeSignIn, type SignedIn, type SignInRequest } from '../sessions/sign-in.js';
@@ -17,7 +17,7 @@ import { passkeyAmr } from './amr.js';
 import { type ChallengeBinding, consumeChallenge, issueChallenge } from './challenges.js';
 import { checkAuthenticatorData, checkClientData, readAuthenticationResponse, readAuthenticatorData, readClientData } from './checks.js';
 import { activePasskeys, advanceSignCount, blockCredential, credentialBlocked, findCredentialById, findUserHandle, unusableCredential } from './credentials.js';
-import { type Attempt, countingSignInFailure, ipKey, userKey } from './failures.js';
+import { type Attempt, countingSignInFailure, ipKey, userKey } from '../throttle/sign-in.js';
 import { requestOptions } from './options.js';
 
 /**

@@ -26,17 +26,6 @@ export function activePasskeys(db: Db, userId: string) {
   return db.selectFrom('webauthn_credentials').selectAll().where('user_id', '=', userId).where('revoked_at', 'is', null).where('blocked_at', 'is', null);
 }
 
-export async function countActivePasskeys(db: Db, userId: string): Promise<number> {
-  const row = await db
-    .selectFrom('webauthn_credentials')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where('user_id', '=', userId)
-    .where('revoked_at', 'is', null)
-    .where('blocked_at', 'is', null)
-    .executeTakeFirstOrThrow();
-  return Number(row.n);
-}
-
 /** Every passkey the user has not removed, blocked ones included (so the account page can say why one no longer works). */
 export async function listPasskeys(db: Db, userId: string): Promise<WebauthnCredential[]> {
   return db.selectFrom('webauthn_credentials').selectAll().where('user_id', '=', userId).where('revoked_at', 'is', null).orderBy('created_at').execute();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { countSignInMethods } from '../../src/account/sign-in-methods.js';
+import { countSignInMethods } from '../../src/users/sign-in-methods.js';
 import { SoftAuthenticator } from '../support/soft-authenticator.js';
 import { createTestRuntime, createTestUser, sessionCookie } from '../support/runtime.js';
 import { browser, enroll, lastAudit, origin, reauthenticate, signIn, TEST_ENV } from '../webauthn/ceremony.js';

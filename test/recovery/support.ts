@@ -9,7 +9,7 @@ import { expect } from 'vitest';
 import { hashToken, newToken } from '../../src/crypto/random.js';
 import type { Role, User } from '../../src/db/schema.js';
 import { registerClient } from '../../src/clients/service.js';
-import { createGrant } from '../../src/oidc/grants.js';
+import { createGrant } from '../../src/grants/service.js';
 import type { OrganisationPolicy } from '../../src/orgs/policy.js';
 import { createOrganisation } from '../../src/orgs/service.js';
 import type { Runtime } from '../../src/runtime.js';

@@ -4,8 +4,8 @@ import { hashToken, newToken } from '../../crypto/random.js';
 import type { Session } from '../../db/schema.js';
 import { WartaError } from '../../errors.js';
 import type { Deps } from '../../deps.js';
-import { createGrant } from '../grants.js';
-import { linkDevice } from '../../devices/link.js';
+import { createGrant } from '../../grants/service.js';
+import { linkDevice } from '../../grants/device-link.js';
 import type { ValidatedRequest } from './request.js';
 import { completeInteractiveRequest } from './store.js';
 

@@ -18,7 +18,7 @@ import { invalidRequest } from '../../errors.js';
 import type { FormParams } from '../../http/form.js';
 import type { Deps } from '../../deps.js';
 import { revokeSession } from '../../sessions/service.js';
-import { endSessionGrants } from '../grants.js';
+import { endSessionGrants } from '../../grants/service.js';
 import type { Tokens } from '../tokens.js';
 
 export interface LogoutRequest {

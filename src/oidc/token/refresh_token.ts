@@ -14,7 +14,7 @@ import type { OAuthClient } from '../../db/schema.js';
 import { WartaError } from '../../errors.js';
 import type { Deps } from '../../deps.js';
 import { checkNarrowedScope } from '../checks/scope.js';
-import { touchDeviceOnRefresh } from '../../devices/use.js';
+import { touchDeviceOnRefresh } from '../../grants/device-use.js';
 import { SCOPE_CLAIMS, userClaims } from '../claims.js';
 import { type GrantRequest, revokeAfterReuse, type TokenResponse } from './response.js';
 

@@ -3,7 +3,7 @@ import type { OAuthClient } from '../../db/schema.js';
 import type { Deps } from '../../deps.js';
 import type { FormParams } from '../../http/form.js';
 import type { Tokens } from '../tokens.js';
-import { revokeGrant } from '../grants.js';
+import { revokeGrant } from '../../grants/service.js';
 
 /** What every grant handler gets: the authenticated client, the form, and the request's DPoP key. */
 export interface GrantRequest {

@@ -1,6 +1,7 @@
 /** The person's /recover page: the code from the slip, then a new passkey (or a password and an authenticator app). */
 import type { AppContext } from '../../http/context.js';
-import { CodeField, PasswordField, TotpSetupPanel } from '../../passwords/form-parts.js';
+import { PasswordField } from '../../passwords/form-parts.js';
+import { CodeField, TotpSetupPanel } from '../../totp/form-parts.js';
 import { type PageContext, renderPage } from '../../ui/render.js';
 import { recoveryClientMessages, rt } from '../messages.js';
 import { WEBAUTHN_SCRIPTS } from './parts.js';

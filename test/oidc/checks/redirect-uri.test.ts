@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { matchRedirectUri, validateRedirectUriForRegistration } from '../../../src/oidc/checks/redirect-uri.js';
-import type { RedirectUriRegistrationOptions } from '../../../src/oidc/checks/redirect-uri.js';
+import { matchRedirectUri } from '../../../src/oidc/checks/redirect-uri.js';
+import { type RedirectUriRegistrationOptions, validateRedirectUriForRegistration } from '../../../src/clients/redirect-uri.js';
 import { errorFrom } from '../expect-error.js';
 
 describe('matchRedirectUri: exact string matching (RFC 6749 §3.1.2.3, RFC 9700 §4.1.3)', () => {

@@ -2,7 +2,7 @@ import { Hono } from 'hono';
 import { sql } from 'kysely';
 import { pendingMigrations } from '../db/migrate.js';
 import { failingReceiversDetail } from '../events/health.js';
-import type { AppEnv } from './context.js';
+import type { AppEnv } from '../http/context.js';
 import type { Deps } from '../deps.js';
 
 /** `/healthz`: the process answers. `/readyz`: the database answers and the schema is current. */

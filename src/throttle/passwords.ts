@@ -3,8 +3,8 @@ import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { keyedHash } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
-import { assertNotThrottled, type FailurePolicy, PER_IP_POLICY, recordFailure, SIGN_IN_POLICY } from '../http/rate-limit.js';
-import { ipKey } from '../webauthn/failures.js';
+import { assertNotThrottled, type FailurePolicy, PER_IP_POLICY, recordFailure, SIGN_IN_POLICY } from './counters.js';
+import { ipKey } from './sign-in.js';
 
 /** Back-off and lock-out per account, from the settings. */
 export function accountFailurePolicy(config: { signInFreeAttempts: number; signInLockAfter: number; signInLockSeconds: number }): FailurePolicy {

@@ -12,7 +12,7 @@ import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import type { Database, OAuthGrant } from '../db/schema.js';
 import { raiseSecurityEvent } from '../events/raise.js';
-import { deviceName, platformOf } from './name.js';
+import { deviceName, platformOf } from './device-name.js';
 
 export interface LinkDeviceInput {
   grant: Pick<OAuthGrant, 'id' | 'client_id' | 'user_id' | 'created_at'>;

@@ -1,0 +1,52 @@
+import { appendAudit, type AuditContext } from '../audit/audit.js';
+import { type FailurePolicy, PER_IP_POLICY, recordFailure, SIGN_IN_POLICY } from './counters.js';
+import { WartaError } from '../errors.js';
+import type { Deps } from '../deps.js';
+
+/**
+ * Rate-limit keys shared with the other sign-in methods. A request with no known
+ * address (only possible in-process) is counted under one shared key: fail closed.
+ */
+export const ipKey = (ip: string | null | undefined) => `signin:ip:${ip ?? 'unknown'}`;
+export const userKey = (userId: string) => `signin:user:${userId}`;
+
+/** What is known about a failing ceremony by the time it fails; filled in as verification goes. */
+export interface Attempt {
+  userId?: string;
+  /** Warta's id of the stored credential (never the credential ID itself: that identifies the authenticator). */
+  passkeyId?: string;
+}
+
+/** Client mistakes and refusals; 429 is excluded (counting a throttled request would extend its own block). */
+export const isRefusal = (error: unknown): error is WartaError => error instanceof WartaError && error.status < 500 && error.status !== 429;
+
+/**
+ * Runs a sign-in (or re-authentication) step; a refusal is counted against the
+ * client's address and, once the credential named an account, against that
+ * account, and audited, all in one transaction.
+ */
+export async function countingSignInFailure<T>(deps: Deps, context: AuditContext, input: { action: string; attempt: Attempt }, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (isRefusal(error)) await recordSignInFailure(deps, context, input.action, input.attempt, error);
+    throw error;
+  }
+}
+
+async function recordSignInFailure(deps: Deps, context: AuditContext, action: string, attempt: Attempt, error: WartaError): Promise<void> {
+  await deps.db.transaction().execute(async (trx) => {
+    const counted: [string, FailurePolicy][] = [[ipKey(context.ip), PER_IP_POLICY]];
+    if (attempt.userId) counted.push([userKey(attempt.userId), SIGN_IN_POLICY]);
+    for (const [key, policy] of counted) {
+      const outcome = await recordFailure(trx, deps.clock, key, policy);
+      if (outcome.locked) await appendAudit(trx, deps.clock, context, { action: 'signin.locked', subject: key === ipKey(context.ip) ? null : `user:${attempt.userId}`, outcome: 'failure', details: { key, until: outcome.blockedUntil?.toISOString() } });
+    }
+    await appendAudit(trx, deps.clock, context, {
+      action,
+      subject: attempt.userId ? `user:${attempt.userId}` : null,
+      outcome: 'failure',
+      details: { method: 'passkey', reason: error.code, ...(attempt.passkeyId ? { passkey_id: attempt.passkeyId } : {}) },
+    });
+  });
+}

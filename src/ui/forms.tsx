@@ -1,0 +1,33 @@
+import type { Locale } from './i18n.js';
+
+/** Where the page script shows an API error. */
+export function FormError() {
+  return <p class="error" role="alert" data-error hidden></p>;
+}
+
+/** Translated API errors by code, read by the page script (no inline script: the CSP forbids it). */
+export function ErrorList({ errors }: { errors: [code: string, text: string][] }) {
+  return (
+    <ul id="warta-errors" hidden>
+      {errors.map(([code, text]) => (
+        <li data-code={code}>{text}</li>
+      ))}
+    </ul>
+  );
+}
+
+/** Removing a method: a DELETE with a confirmation prompt, back to the same page. */
+export function RemoveMethodForm({ id, api, page, confirm, label }: { id: string; api: string; page: string; confirm: string; label: string }) {
+  return (
+    <form id={id} data-api={api} data-method="DELETE" data-next={page} data-confirm={confirm}>
+      <FormError />
+      <button type="submit" class="danger">
+        {label}
+      </button>
+    </form>
+  );
+}
+
+export function formatDate(locale: Locale, at: Date): string {
+  return new Intl.DateTimeFormat(locale === 'pl' ? 'pl-PL' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(at);
+}
