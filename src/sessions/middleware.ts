@@ -1,10 +1,10 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Role } from '../db/schema.js';
 import type { AppEnv } from '../http/context.js';
+import { readSessionCookie } from '../http/session-cookie.js';
 import { WartaError } from '../errors.js';
 import type { Deps } from '../deps.js';
 import { userRoles } from '../users/service.js';
-import { readSessionCookie } from '../http/session-cookie.js';
 import { assertRecentlyAuthenticated } from './reauth.js';
 import { resumeSession } from './service.js';
 
