@@ -10,7 +10,7 @@ import { loadConfig } from '../src/config.js';
 import { type Argon2Params, measureHashTime } from '../src/passwords/hash.js';
 
 const iterations = Number(process.argv[2] ?? 20);
-const configured = loadConfig({ ...process.env, NODE_ENV: 'development' }).argon2;
+const configured = loadConfig({ ...process.env, NODE_ENV: 'development' }).passwords.argon2;
 const candidates: [string, Argon2Params][] = [
   ['configured', configured],
   ['OWASP alt. m=46 MiB t=1', { memoryKiB: 47104, timeCost: 1, parallelism: 1 }],

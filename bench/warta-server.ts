@@ -51,7 +51,7 @@ const client = await registerClient(runtime, { actor: 'bench' }, {
 const { session } = await startSession(runtime.db, runtime, { userId: user.id, amr: ['hwk', 'user'], ip: null, userAgent: 'bench' });
 const refreshTokens: string[] = [];
 for (let i = 0; i < options.refreshChains; i++) {
-  const grant = await createGrant(runtime.db, runtime.clock, { clientId: client.client_id, session, scope: `openid offline_access ${BENCH_SCOPE}`, dpopJkt: null, lifetimeSeconds: config.refreshTokenTtlSeconds });
+  const grant = await createGrant(runtime.db, runtime.clock, { clientId: client.client_id, session, scope: `openid offline_access ${BENCH_SCOPE}`, dpopJkt: null, lifetimeSeconds: config.oidc.refreshTokenTtlSeconds });
   const token = newToken();
   await runtime.db.insertInto('oauth_refresh_tokens').values({ token_hash: hashToken(token), grant_id: grant.id, created_at: runtime.clock.now(), expires_at: grant.expires_at, used_at: null }).execute();
   refreshTokens.push(token);

@@ -34,14 +34,14 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 
   app.use(requestId({ limitLength: 64 }));
   app.use(async function context(c, next) {
-    c.set('clientIp', clientIp(c, deps.config.trustProxy));
+    c.set('clientIp', clientIp(c, deps.config.http.trustProxy));
     const started = performance.now();
     await next();
     // Only the path: query strings and bodies can carry codes and tokens.
     deps.log.info({ requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started), ip: c.get('clientIp') }, 'request');
   });
   app.use(securityHeaders({ hsts: deps.config.secureCookies }));
-  app.use(bodyLimit(deps.config.bodyLimitBytes));
+  app.use(bodyLimit(deps.config.http.bodyLimitBytes));
   app.use(sameOrigin({ origin: deps.config.origin, exempt: CROSS_ORIGIN_ENDPOINTS }));
   app.use(messageCatalogue(appMessages));
 

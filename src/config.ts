@@ -9,68 +9,85 @@ export class ConfigError extends Error {
   }
 }
 
+/** Every setting, grouped by the capability that reads it. */
 export interface Config {
   env: 'production' | 'development' | 'test';
-  port: number;
-  host: string;
   issuer: string;
   /** The issuer's origin, e.g. `https://id.example.gov`: the web origin pages and passkeys are bound to. */
   origin: string;
   /** True when the issuer is https: cookies get `Secure` and the `__Host-` prefix, responses get HSTS. */
   secureCookies: boolean;
-  databaseUrl: string | undefined;
-  dataDir: string;
-  dbPoolSize: number;
-  dbConnectAttempts: number;
   masterKey: { source: 'env' | 'file' | 'generated'; base64?: string; file?: string };
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  trustProxy: boolean;
-  rpId: string;
-  rpName: string;
-  /** Exact origins accepted in WebAuthn clientDataJSON: the web origin plus native app origins. */
-  allowedOrigins: string[];
-  sessionIdleSeconds: number;
-  sessionAbsoluteSeconds: number;
-  invitationTtlSeconds: number;
-  challengeTtlSeconds: number;
-  accessTokenTtlSeconds: number;
-  idTokenTtlSeconds: number;
-  refreshTokenTtlSeconds: number;
-  keyCacheSeconds: number;
-  auditSealIntervalMs: number;
-  bodyLimitBytes: number;
+  http: {
+    port: number;
+    host: string;
+    /** Take the client address from the last X-Forwarded-For hop (only behind a proxy that sets it). */
+    trustProxy: boolean;
+    bodyLimitBytes: number;
+  };
+  database: {
+    /** PostgreSQL; undefined = the embedded PGlite database under dataDir. */
+    url: string | undefined;
+    dataDir: string;
+    poolSize: number;
+    connectAttempts: number;
+  };
+  webauthn: {
+    rpId: string;
+    rpName: string;
+    /** Exact origins accepted in WebAuthn clientDataJSON: the web origin plus native app origins. */
+    allowedOrigins: string[];
+    challengeTtlSeconds: number;
+    /** Local FIDO Metadata Service data for `direct` attestation policies: an MDS3 BLOB (+ the FIDO root it must chain to) or a folder of statements. Never fetched. */
+    fidoMetadata: { blobFile: string; rootCertFile: string } | { dir: string } | undefined;
+  };
+  sessions: { idleSeconds: number; absoluteSeconds: number };
+  invitations: { ttlSeconds: number };
+  oidc: {
+    accessTokenTtlSeconds: number;
+    idTokenTtlSeconds: number;
+    refreshTokenTtlSeconds: number;
+    /** How long an authorization code may wait for its token request. */
+    authorizationCodeTtlSeconds: number;
+    /** How long an authorization request waits for the user to sign in and consent. */
+    authorizationRequestTtlSeconds: number;
+    /** RFC 9126: lifetime of a pushed authorization request's request_uri. */
+    pushedRequestTtlSeconds: number;
+    /** How long an instance trusts a client record it read (a rotated secret or deleted client takes effect elsewhere within this); 0 = always read. */
+    clientCacheSeconds: number;
+    /** Back-channel logout outbox: poll interval, attempts before giving up (besides the outbox's give-up age), per-request timeout. */
+    backchannelLogout: { intervalMs: number; maxAttempts: number; timeoutMs: number };
+  };
+  signingKeys: { cacheSeconds: number };
+  audit: { sealIntervalMs: number };
   /** Security Event Token push delivery (src/events/): worker cadence, batch, per-request timeout, health threshold, retention. */
   securityEvents: SecurityEventSettings;
   /** The retry rules every outbox (SETs, back-channel logouts) delivers under (src/outbox/). */
   outbox: OutboxSettings;
-  /** OIDC: how long an authorization code may wait for its token request. */
-  authorizationCodeTtlSeconds: number;
-  /** OIDC: how long an authorization request waits for the user to sign in and consent. */
-  authorizationRequestTtlSeconds: number;
-  /** RFC 9126: lifetime of a pushed authorization request's request_uri. */
-  pushedRequestTtlSeconds: number;
-  /** Back-channel logout outbox: poll interval, attempts before giving up (besides the outbox's give-up age), per-request timeout. */
-  backchannelLogoutIntervalMs: number;
-  backchannelLogoutMaxAttempts: number;
-  backchannelLogoutTimeoutMs: number;
-  /** OIDC: how long an instance trusts a client record it read (a rotated secret or deleted client takes effect elsewhere within this); 0 = always read. */
-  clientCacheSeconds: number;
-  /** Local FIDO Metadata Service data for `direct` attestation policies: an MDS3 BLOB (+ the FIDO root it must chain to) or a folder of statements. Never fetched. */
-  fidoMetadata: { blobFile: string; rootCertFile: string } | { dir: string } | undefined;
-  /** argon2id cost for new password hashes; never below OWASP's minimum (m=19 MiB, t=2, p=1). Raising it rehashes at the next sign-in. */
-  argon2: { memoryKiB: number; timeCost: number; parallelism: number };
-  /** TOTP codes accepted this many time steps either side of now. */
-  totpWindow: number;
-  /** How long a TOTP secret shown for set-up waits for its confirming code. */
-  totpSetupTtlSeconds: number;
-  /** Failed password sign-ins per account allowed before exponential back-off. */
-  signInFreeAttempts: number;
-  /** Failed password sign-ins per account that lock it (NIST SP 800-63B: at most 100). */
-  signInLockAfter: number;
-  signInLockSeconds: number;
-  /** Recovery desk: how long a redeemed code's enrollment grant lasts, and how often expired cases are swept. */
-  recoveryGrantTtlSeconds: number;
-  recoverySweepIntervalMs: number;
+  passwords: {
+    /** argon2id cost for new password hashes; never below OWASP's minimum (m=19 MiB, t=2, p=1). Raising it rehashes at the next sign-in. */
+    argon2: { memoryKiB: number; timeCost: number; parallelism: number };
+  };
+  totp: {
+    /** Codes accepted this many time steps either side of now. */
+    window: number;
+    /** How long a secret shown for set-up waits for its confirming code. */
+    setupTtlSeconds: number;
+  };
+  throttle: {
+    /** Failed password sign-ins per account allowed before exponential back-off. */
+    freeAttempts: number;
+    /** Failed password sign-ins per account that lock it (NIST SP 800-63B: at most 100). */
+    lockAfter: number;
+    lockSeconds: number;
+  };
+  recovery: {
+    /** How long a redeemed code's enrollment grant lasts. */
+    grantTtlSeconds: number;
+    /** How often expired cases are swept. */
+    sweepIntervalMs: number;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -172,57 +189,77 @@ export function loadConfig(env: Env = process.env): Config {
 
   return {
     env: nodeEnv,
-    port,
-    host: env.HOST?.trim() || '127.0.0.1',
     issuer,
     origin: issuerUrl.origin,
     secureCookies: issuerUrl.protocol === 'https:',
-    databaseUrl,
-    dataDir,
-    dbPoolSize: int(env, 'WARTA_DB_POOL_SIZE', 10, 1, 200),
-    dbConnectAttempts: int(env, 'WARTA_DB_CONNECT_ATTEMPTS', 8, 1, 100),
     masterKey,
     logLevel: oneOf(env, 'WARTA_LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, nodeEnv === 'test' ? 'silent' : 'info'),
-    trustProxy: bool(env, 'WARTA_TRUST_PROXY', false),
-    rpId,
-    rpName: env.WARTA_RP_NAME?.trim() || 'Warta',
-    allowedOrigins: parseOrigins(env.WARTA_ALLOWED_ORIGINS, issuerUrl.origin),
-    sessionIdleSeconds: int(env, 'WARTA_SESSION_IDLE_MINUTES', 30, 1, 7 * 24 * 60) * 60,
-    sessionAbsoluteSeconds: int(env, 'WARTA_SESSION_ABSOLUTE_HOURS', 12, 1, 24 * 90) * 3600,
-    invitationTtlSeconds: int(env, 'WARTA_INVITATION_TTL_HOURS', 72, 1, 24 * 30) * 3600,
-    challengeTtlSeconds: int(env, 'WARTA_CHALLENGE_TTL_SECONDS', 300, 30, 3600),
-    accessTokenTtlSeconds: int(env, 'WARTA_ACCESS_TOKEN_TTL_SECONDS', 300, 30, 86400),
-    idTokenTtlSeconds: int(env, 'WARTA_ID_TOKEN_TTL_SECONDS', 3600, 60, 86400),
-    refreshTokenTtlSeconds: int(env, 'WARTA_REFRESH_TOKEN_TTL_DAYS', 30, 1, 365) * 86400,
-    keyCacheSeconds: int(env, 'WARTA_KEY_CACHE_SECONDS', 30, 0, 3600),
-    auditSealIntervalMs: int(env, 'WARTA_AUDIT_SEAL_INTERVAL_MS', 1000, 50, 60_000),
-    bodyLimitBytes: int(env, 'WARTA_BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
+    http: {
+      port,
+      host: env.HOST?.trim() || '127.0.0.1',
+      trustProxy: bool(env, 'WARTA_TRUST_PROXY', false),
+      bodyLimitBytes: int(env, 'WARTA_BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
+    },
+    database: {
+      url: databaseUrl,
+      dataDir,
+      poolSize: int(env, 'WARTA_DB_POOL_SIZE', 10, 1, 200),
+      connectAttempts: int(env, 'WARTA_DB_CONNECT_ATTEMPTS', 8, 1, 100),
+    },
+    webauthn: {
+      rpId,
+      rpName: env.WARTA_RP_NAME?.trim() || 'Warta',
+      allowedOrigins: parseOrigins(env.WARTA_ALLOWED_ORIGINS, issuerUrl.origin),
+      challengeTtlSeconds: int(env, 'WARTA_CHALLENGE_TTL_SECONDS', 300, 30, 3600),
+      fidoMetadata: fidoMetadataSource(env),
+    },
+    sessions: {
+      idleSeconds: int(env, 'WARTA_SESSION_IDLE_MINUTES', 30, 1, 7 * 24 * 60) * 60,
+      absoluteSeconds: int(env, 'WARTA_SESSION_ABSOLUTE_HOURS', 12, 1, 24 * 90) * 3600,
+    },
+    invitations: { ttlSeconds: int(env, 'WARTA_INVITATION_TTL_HOURS', 72, 1, 24 * 30) * 3600 },
+    oidc: {
+      accessTokenTtlSeconds: int(env, 'WARTA_ACCESS_TOKEN_TTL_SECONDS', 300, 30, 86400),
+      idTokenTtlSeconds: int(env, 'WARTA_ID_TOKEN_TTL_SECONDS', 3600, 60, 86400),
+      refreshTokenTtlSeconds: int(env, 'WARTA_REFRESH_TOKEN_TTL_DAYS', 30, 1, 365) * 86400,
+      authorizationCodeTtlSeconds: int(env, 'WARTA_AUTHORIZATION_CODE_TTL_SECONDS', 60, 10, 600),
+      authorizationRequestTtlSeconds: int(env, 'WARTA_AUTHORIZATION_REQUEST_TTL_MINUTES', 15, 1, 120) * 60,
+      pushedRequestTtlSeconds: int(env, 'WARTA_PAR_TTL_SECONDS', 60, 10, 600),
+      clientCacheSeconds: int(env, 'WARTA_CLIENT_CACHE_SECONDS', 1, 0, 60),
+      backchannelLogout: {
+        intervalMs: int(env, 'WARTA_BACKCHANNEL_LOGOUT_INTERVAL_MS', 2000, 100, 600_000),
+        maxAttempts: int(env, 'WARTA_BACKCHANNEL_LOGOUT_MAX_ATTEMPTS', 15, 1, 100),
+        timeoutMs: int(env, 'WARTA_BACKCHANNEL_LOGOUT_TIMEOUT_MS', 5000, 100, 60_000),
+      },
+    },
+    signingKeys: { cacheSeconds: int(env, 'WARTA_KEY_CACHE_SECONDS', 30, 0, 3600) },
+    audit: { sealIntervalMs: int(env, 'WARTA_AUDIT_SEAL_INTERVAL_MS', 1000, 50, 60_000) },
     securityEvents: securityEventSettings(env),
     outbox: outboxSettings(env),
-    authorizationCodeTtlSeconds: int(env, 'WARTA_AUTHORIZATION_CODE_TTL_SECONDS', 60, 10, 600),
-    authorizationRequestTtlSeconds: int(env, 'WARTA_AUTHORIZATION_REQUEST_TTL_MINUTES', 15, 1, 120) * 60,
-    pushedRequestTtlSeconds: int(env, 'WARTA_PAR_TTL_SECONDS', 60, 10, 600),
-    backchannelLogoutIntervalMs: int(env, 'WARTA_BACKCHANNEL_LOGOUT_INTERVAL_MS', 2000, 100, 600_000),
-    backchannelLogoutMaxAttempts: int(env, 'WARTA_BACKCHANNEL_LOGOUT_MAX_ATTEMPTS', 15, 1, 100),
-    backchannelLogoutTimeoutMs: int(env, 'WARTA_BACKCHANNEL_LOGOUT_TIMEOUT_MS', 5000, 100, 60_000),
-    clientCacheSeconds: int(env, 'WARTA_CLIENT_CACHE_SECONDS', 1, 0, 60),
-    fidoMetadata: fidoMetadataSource(env),
-    argon2: {
-      memoryKiB: int(env, 'WARTA_ARGON2_MEMORY_KIB', 19456, 19456, 4 * 1024 * 1024),
-      timeCost: int(env, 'WARTA_ARGON2_TIME_COST', 2, 2, 100),
-      parallelism: int(env, 'WARTA_ARGON2_PARALLELISM', 1, 1, 16),
+    passwords: {
+      argon2: {
+        memoryKiB: int(env, 'WARTA_ARGON2_MEMORY_KIB', 19456, 19456, 4 * 1024 * 1024),
+        timeCost: int(env, 'WARTA_ARGON2_TIME_COST', 2, 2, 100),
+        parallelism: int(env, 'WARTA_ARGON2_PARALLELISM', 1, 1, 16),
+      },
     },
-    totpWindow: int(env, 'WARTA_TOTP_WINDOW', 1, 0, 10),
-    totpSetupTtlSeconds: int(env, 'WARTA_TOTP_SETUP_TTL_MINUTES', 15, 1, 24 * 60) * 60,
-    signInFreeAttempts: int(env, 'WARTA_SIGNIN_FREE_ATTEMPTS', 5, 0, 100),
-    signInLockAfter: int(env, 'WARTA_SIGNIN_LOCK_AFTER', 100, 1, 100),
-    signInLockSeconds: int(env, 'WARTA_SIGNIN_LOCK_MINUTES', 60, 1, 7 * 24 * 60) * 60,
-    recoveryGrantTtlSeconds: int(env, 'WARTA_RECOVERY_GRANT_TTL_MINUTES', 15, 1, 120) * 60,
-    recoverySweepIntervalMs: int(env, 'WARTA_RECOVERY_SWEEP_INTERVAL_MS', 30_000, 1000, 3_600_000),
+    totp: {
+      window: int(env, 'WARTA_TOTP_WINDOW', 1, 0, 10),
+      setupTtlSeconds: int(env, 'WARTA_TOTP_SETUP_TTL_MINUTES', 15, 1, 24 * 60) * 60,
+    },
+    throttle: {
+      freeAttempts: int(env, 'WARTA_SIGNIN_FREE_ATTEMPTS', 5, 0, 100),
+      lockAfter: int(env, 'WARTA_SIGNIN_LOCK_AFTER', 100, 1, 100),
+      lockSeconds: int(env, 'WARTA_SIGNIN_LOCK_MINUTES', 60, 1, 7 * 24 * 60) * 60,
+    },
+    recovery: {
+      grantTtlSeconds: int(env, 'WARTA_RECOVERY_GRANT_TTL_MINUTES', 15, 1, 120) * 60,
+      sweepIntervalMs: int(env, 'WARTA_RECOVERY_SWEEP_INTERVAL_MS', 30_000, 1000, 3_600_000),
+    },
   };
 }
 
-function fidoMetadataSource(env: Env): Config['fidoMetadata'] {
+function fidoMetadataSource(env: Env): Config['webauthn']['fidoMetadata'] {
   const blobFile = env.WARTA_FIDO_MDS_FILE?.trim();
   const dir = env.WARTA_FIDO_MDS_DIR?.trim();
   const rootCertFile = env.WARTA_FIDO_ROOT_CERT_FILE?.trim();

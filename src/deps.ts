@@ -29,7 +29,7 @@ export interface Deps {
   signingKeys: SigningKeys;
   /** Issues and checks the JWTs Warta signs; one per instance, as it keeps key objects made from the signing keys. */
   tokens: Tokens;
-  /** Registered clients as the back-channel endpoints see them, remembered per instance for `config.clientCacheSeconds`. */
+  /** Registered clients as the back-channel endpoints see them, remembered per instance for `config.oidc.clientCacheSeconds`. */
   clients: ClientDirectory;
   /** HMAC key of the audit hash chain. */
   auditChainKey: Buffer;

@@ -29,8 +29,8 @@ async function main(): Promise<void> {
   const securityEventDelivery = startSecurityEventDelivery(runtime);
   const recoveryExpiry = startRecoveryExpiry(runtime);
   const app = createApp(runtime);
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
-    log.info({ port: info.port, host: config.host, issuer: config.issuer, database: runtime.dbKind }, 'warta listening');
+  const server = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host }, (info) => {
+    log.info({ port: info.port, host: config.http.host, issuer: config.issuer, database: runtime.dbKind }, 'warta listening');
   });
 
   let stopping = false;

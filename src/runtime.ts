@@ -36,10 +36,10 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     log.warn({ file }, 'no WARTA_MASTER_KEY configured: generated a development master key file; set WARTA_MASTER_KEY or WARTA_MASTER_KEY_FILE in production'),
   );
   const handle = await connectDatabase({
-    databaseUrl: config.databaseUrl,
-    pgliteDir: options.pgliteDir ?? path.join(config.dataDir, 'pglite'),
-    poolSize: config.dbPoolSize,
-    attempts: config.dbConnectAttempts,
+    databaseUrl: config.database.url,
+    pgliteDir: options.pgliteDir ?? path.join(config.database.dataDir, 'pglite'),
+    poolSize: config.database.poolSize,
+    attempts: config.database.connectAttempts,
     onRetry: (attempt, delayMs, error) => log.warn({ attempt, delayMs, err: String(error) }, 'database not reachable yet, retrying'),
   });
   try {
@@ -54,8 +54,8 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       log.info('created the first signing key');
     }
     const signingKeys = new SigningKeys(deps, {
-      cacheSeconds: config.keyCacheSeconds,
-      maxTokenLifetimeSeconds: Math.max(config.idTokenTtlSeconds, config.accessTokenTtlSeconds),
+      cacheSeconds: config.signingKeys.cacheSeconds,
+      maxTokenLifetimeSeconds: Math.max(config.oidc.idTokenTtlSeconds, config.oidc.accessTokenTtlSeconds),
     });
     return {
       config,
@@ -67,12 +67,12 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       masterKey,
       signingKeys,
       tokens: new Tokens({ config, clock, signingKeys }),
-      clients: new ClientDirectory({ db: handle.db, clock, ttlSeconds: config.clientCacheSeconds }),
+      clients: new ClientDirectory({ db: handle.db, clock, ttlSeconds: config.oidc.clientCacheSeconds }),
       auditChainKey: await instanceSecret(handle.db, box, 'audit-chain', clock),
       tokenHashKey: await instanceSecret(handle.db, box, 'token-hash', clock),
-      fidoMetadata: await loadConfiguredMetadata(config.fidoMetadata, clock.now(), log),
+      fidoMetadata: await loadConfiguredMetadata(config.webauthn.fidoMetadata, clock.now(), log),
       passwordBlocklist: loadBlocklist(),
-      dummyPasswordHash: await hashPassword(randomBytes(16).toString('base64url'), config.argon2),
+      dummyPasswordHash: await hashPassword(randomBytes(16).toString('base64url'), config.passwords.argon2),
       close: () => handle.close(),
     };
   } catch (error) {

@@ -19,12 +19,12 @@ function errorOf(env: Record<string, string>): ConfigError {
 describe('configuration', () => {
   it('has working defaults for development: port 3000, issuer on localhost, embedded database', () => {
     const config = loadConfig({});
-    expect(config.port).toBe(3000);
+    expect(config.http.port).toBe(3000);
     expect(config.issuer).toBe('http://localhost:3000');
-    expect(config.databaseUrl).toBeUndefined();
+    expect(config.database.url).toBeUndefined();
     expect(config.masterKey.source).toBe('generated');
-    expect(config.rpId).toBe('localhost');
-    expect(config.allowedOrigins).toEqual(['http://localhost:3000']);
+    expect(config.webauthn.rpId).toBe('localhost');
+    expect(config.webauthn.allowedOrigins).toEqual(['http://localhost:3000']);
     expect(config.secureCookies).toBe(false);
   });
 
@@ -54,7 +54,7 @@ describe('configuration', () => {
     writeFileSync(file, `${KEY}\n`);
     const config = loadConfig({ WARTA_MASTER_KEY_FILE: file, WARTA_ISSUER: 'https://id.example.gov', WARTA_ALLOWED_ORIGINS: 'android:apk-key-hash:abc123,https://web.example.gov' });
     expect(config.masterKey).toMatchObject({ source: 'file', base64: KEY });
-    expect(config.allowedOrigins).toEqual(['https://id.example.gov', 'android:apk-key-hash:abc123', 'https://web.example.gov']);
+    expect(config.webauthn.allowedOrigins).toEqual(['https://id.example.gov', 'android:apk-key-hash:abc123', 'https://web.example.gov']);
     expect(config.secureCookies).toBe(true);
   });
 });

@@ -6,7 +6,7 @@ import { sealAuditLog } from './audit.js';
 export function startAuditSealer(deps: Pick<Deps, 'db' | 'auditChainKey' | 'config' | 'log'>): PeriodicJob {
   const job = startPeriodicJob({
     name: 'audit sealing',
-    intervalMs: deps.config.auditSealIntervalMs,
+    intervalMs: deps.config.audit.sealIntervalMs,
     log: deps.log,
     round: async (stopping) => {
       while (!stopping() && (await sealAuditLog(deps.db, deps.auditChainKey)) === 500);

@@ -1,3 +1,4 @@
+import type { Config } from '../config.js';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 
@@ -13,8 +14,8 @@ export function readSessionCookie(c: Context, secure: boolean): string | undefin
 }
 
 /** Hands the browser a session token; routes call it once the sign-in's transaction committed. */
-export function writeSessionCookie(c: Context, config: { secureCookies: boolean; sessionAbsoluteSeconds: number }, token: string): void {
-  setCookie(c, sessionCookieName(config.secureCookies), token, { httpOnly: true, secure: config.secureCookies, sameSite: 'Lax', path: '/', maxAge: config.sessionAbsoluteSeconds });
+export function writeSessionCookie(c: Context, config: Pick<Config, 'secureCookies' | 'sessions'>, token: string): void {
+  setCookie(c, sessionCookieName(config.secureCookies), token, { httpOnly: true, secure: config.secureCookies, sameSite: 'Lax', path: '/', maxAge: config.sessions.absoluteSeconds });
 }
 
 export function clearSessionCookie(c: Context, secure: boolean): void {

@@ -1,3 +1,4 @@
+import type { Config } from '../config.js';
 import type { Kysely, Transaction } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { addSeconds, type Clock } from '../clock.js';
@@ -10,7 +11,7 @@ import { createUser, usernameTaken } from '../users/service.js';
 interface InvitationDeps {
   db: Kysely<Database>;
   clock: Clock;
-  config: { issuer: string; invitationTtlSeconds: number };
+  config: Pick<Config, 'issuer' | 'invitations'>;
 }
 
 export interface InvitationInput {
@@ -47,7 +48,7 @@ export async function createInvitation(deps: InvitationDeps, context: AuditConte
   if (email && (!EMAIL.test(email) || email.length > 254)) throw invalidRequest('e-mail address is not valid');
   if (employeeId && !/^[\w.-]{1,64}$/.test(employeeId)) throw invalidRequest('employee id must be 1 to 64 letters, digits, dot, dash or underscore');
   if (!ROLES.includes(input.role)) throw invalidRequest(`role must be one of ${ROLES.join(', ')}`);
-  const ttl = input.ttlSeconds ?? deps.config.invitationTtlSeconds;
+  const ttl = input.ttlSeconds ?? deps.config.invitations.ttlSeconds;
   if (!Number.isInteger(ttl) || ttl < 60 || ttl > 30 * 86400) throw invalidRequest('invitation lifetime must be 1 minute to 30 days');
   await getOrganisation(deps.db, input.organisationId);
   const username = (email ?? employeeId)!;

@@ -31,6 +31,6 @@ export async function pushAuthorizationRequest(deps: Deps, input: { client: OAut
   const pushed = { ...params, dpop_jkt: params.dpop_jkt ?? jkt };
 
   checkAuthorizationRequest(await identifyClient(deps, pushed), pushed);
-  const id = await saveAuthorizationRequest(deps.db, deps.clock, { kind: 'pushed', params: pushed, ttlSeconds: deps.config.pushedRequestTtlSeconds });
-  return { request_uri: `${REQUEST_URI_PREFIX}${id}`, expires_in: deps.config.pushedRequestTtlSeconds };
+  const id = await saveAuthorizationRequest(deps.db, deps.clock, { kind: 'pushed', params: pushed, ttlSeconds: deps.config.oidc.pushedRequestTtlSeconds });
+  return { request_uri: `${REQUEST_URI_PREFIX}${id}`, expires_in: deps.config.oidc.pushedRequestTtlSeconds };
 }

@@ -70,7 +70,7 @@ export class Tokens {
 
   async issueAccessToken(input: AccessTokenInput): Promise<IssuedAccessToken> {
     const iat = seconds(this.deps.clock.now());
-    const ttl = this.deps.config.accessTokenTtlSeconds;
+    const ttl = this.deps.config.oidc.accessTokenTtlSeconds;
     const payload: Record<string, unknown> = {
       iss: this.deps.config.issuer,
       sub: input.subject,
@@ -99,7 +99,7 @@ export class Tokens {
       sub: input.claims.sub,
       aud: input.client.client_id,
       iat,
-      exp: iat + this.deps.config.idTokenTtlSeconds,
+      exp: iat + this.deps.config.oidc.idTokenTtlSeconds,
       auth_time: seconds(input.grant.auth_time),
       acr: input.grant.acr,
       amr: input.grant.amr,

@@ -57,13 +57,13 @@ async function authenticateWithPasswordAndCode<T>(
     throw refusal;
   }
 
-  const rehashed = needsRehash(storedHash, deps.config.argon2) ? await hashPassword(attempt.password, deps.config.argon2) : undefined;
+  const rehashed = needsRehash(storedHash, deps.config.passwords.argon2) ? await hashPassword(attempt.password, deps.config.passwords.argon2) : undefined;
   const outcome = await deps.db.transaction().execute(async (trx) => {
     if (!(await consumeTimeStep(trx, deps.clock, totp.id, step))) return { reused: true as const };
     if (rehashed) {
       // Conditional on the old hash: a password changed meanwhile is not overwritten.
       const updated = await trx.updateTable('password_credentials').set({ hash: rehashed }).where('user_id', '=', account.user.id).where('hash', '=', storedHash).executeTakeFirst();
-      if (Number(updated.numUpdatedRows) > 0) await appendAudit(trx, deps.clock, { ...context, actor: `user:${account.user.id}` }, { action: 'password.rehashed', subject: `user:${account.user.id}`, details: { ...deps.config.argon2 } });
+      if (Number(updated.numUpdatedRows) > 0) await appendAudit(trx, deps.clock, { ...context, actor: `user:${account.user.id}` }, { action: 'password.rehashed', subject: `user:${account.user.id}`, details: { ...deps.config.passwords.argon2 } });
     }
     return { reused: false as const, value: await commit(trx, account) };
   });

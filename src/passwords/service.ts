@@ -1,3 +1,4 @@
+import type { Config } from '../config.js';
 import type { Kysely, Transaction } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
@@ -5,7 +6,7 @@ import type { Database, User } from '../db/schema.js';
 import { WartaError } from '../errors.js';
 import { assertMethodAllowed } from '../orgs/method-policy.js';
 import { removeSignInFactor } from '../users/sign-in-methods.js';
-import { type Argon2Params, hashPassword } from './hash.js';
+import { hashPassword } from './hash.js';
 import { type Blocklist, checkPasswordPolicy, minimumPasswordLength } from './policy.js';
 
 
@@ -25,7 +26,7 @@ export interface PasswordDeps {
   db: Kysely<Database>;
   clock: Clock;
   passwordBlocklist: Blocklist;
-  config: { argon2: Argon2Params };
+  config: Pick<Config, 'passwords'>;
 }
 
 /** Refuses a new password the rules (NIST SP 800-63B) forbid: too short, common, or made of the user's names. */
@@ -53,7 +54,7 @@ export async function storePasswordHash(trx: Transaction<Database>, clock: Clock
 export async function setPassword(deps: PasswordDeps, context: AuditContext, user: User, password: string, currentSessionId: string): Promise<'password.set' | 'password.changed'> {
   await assertMethodAllowed(deps.db, user, 'password');
   checkNewPassword(deps.passwordBlocklist, user, password);
-  const hash = await hashPassword(password, deps.config.argon2);
+  const hash = await hashPassword(password, deps.config.passwords.argon2);
   return deps.db.transaction().execute(async (trx) => {
     const action = await storePasswordHash(trx, deps.clock, user.id, hash);
     let revoked = 0;

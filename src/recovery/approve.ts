@@ -64,7 +64,7 @@ export async function approveRecoveryCase(deps: Deps, context: AuditContext, inp
   return auditingRefusal(deps, context, { action: 'approve', caseId: input.caseId, subject: `user:${input.officer.id}` }, async () => {
     const { recoveryCase, policy, desk } = await checkApproval(deps, input);
     const code = generateRecoveryCode();
-    const codeHash = await hashRecoveryCode(code, deps.config.argon2);
+    const codeHash = await hashRecoveryCode(code, deps.config.passwords.argon2);
     return deps.db.transaction().execute(async (trx) => {
       const now = deps.clock.now();
       const approved = await trx

@@ -37,7 +37,7 @@ export async function expireRecoveryCases(deps: Pick<Deps, 'db' | 'clock'>): Pro
 export function startRecoveryExpiry(deps: Pick<Deps, 'db' | 'clock' | 'config' | 'log'>): PeriodicJob {
   return startPeriodicJob({
     name: 'recovery case expiry',
-    intervalMs: deps.config.recoverySweepIntervalMs,
+    intervalMs: deps.config.recovery.sweepIntervalMs,
     log: deps.log,
     round: async (stopping) => {
       while (!stopping() && (await expireRecoveryCases(deps)) === BATCH);

@@ -125,7 +125,7 @@ async function claimCase(deps: Deps, context: AuditContext, issued: RecoveryCase
     const now = deps.clock.now();
     const redeemed = await trx
       .updateTable('recovery_cases')
-      .set({ status: 'redeemed', redeemed_at: now, grant_hash: hashToken(grant), grant_expires_at: addSeconds(now, deps.config.recoveryGrantTtlSeconds) })
+      .set({ status: 'redeemed', redeemed_at: now, grant_hash: hashToken(grant), grant_expires_at: addSeconds(now, deps.config.recovery.grantTtlSeconds) })
       .where('id', '=', issued.id)
       .where('status', '=', 'approved')
       .where('code_expires_at', '>', now)

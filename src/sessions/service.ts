@@ -1,3 +1,4 @@
+import type { Config } from '../config.js';
 import type { Kysely } from 'kysely';
 import { addSeconds, type Clock } from '../clock.js';
 import { hashToken, MAX_ISSUED_TOKEN_LENGTH, newId, newToken } from '../crypto/random.js';
@@ -7,7 +8,7 @@ import { type Database, json, type Session, type Db } from '../db/schema.js';
 export interface SessionDeps {
   db: Kysely<Database>;
   clock: Clock;
-  config: { sessionIdleSeconds: number; sessionAbsoluteSeconds: number };
+  config: Pick<Config, 'sessions'>;
 }
 
 /** `acr` values Warta defines (published in the OIDC discovery document). */
@@ -48,8 +49,8 @@ export async function startSession(db: Db, deps: Omit<SessionDeps, 'db'>, input:
       user_id: input.userId,
       created_at: now,
       last_seen_at: now,
-      idle_expires_at: addSeconds(now, deps.config.sessionIdleSeconds),
-      expires_at: addSeconds(now, deps.config.sessionAbsoluteSeconds),
+      idle_expires_at: addSeconds(now, deps.config.sessions.idleSeconds),
+      expires_at: addSeconds(now, deps.config.sessions.absoluteSeconds),
       auth_time: now,
       amr: json([...new Set(input.amr)]),
       acr: acrFor(input.amr),
@@ -80,7 +81,7 @@ export async function resumeSession(deps: SessionDeps, token: string): Promise<S
     .executeTakeFirst();
   if (!session) return undefined;
   if (now.getTime() - session.last_seen_at.getTime() >= TOUCH_INTERVAL_SECONDS * 1000) {
-    const idle = addSeconds(now, deps.config.sessionIdleSeconds);
+    const idle = addSeconds(now, deps.config.sessions.idleSeconds);
     await deps.db.updateTable('sessions').set({ last_seen_at: now, idle_expires_at: idle }).where('id', '=', session.id).execute();
     return { ...session, last_seen_at: now, idle_expires_at: idle };
   }

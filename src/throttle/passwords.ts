@@ -1,3 +1,4 @@
+import type { Config } from '../config.js';
 import type { Kysely } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
@@ -7,8 +8,8 @@ import { assertNotThrottled, type FailurePolicy, PER_IP_POLICY, recordFailure, S
 import { ipKey } from './sign-in.js';
 
 /** Back-off and lock-out per account, from the settings. */
-export function accountFailurePolicy(config: { signInFreeAttempts: number; signInLockAfter: number; signInLockSeconds: number }): FailurePolicy {
-  return { ...SIGN_IN_POLICY, freeAttempts: config.signInFreeAttempts, lockAfter: config.signInLockAfter, lockSeconds: config.signInLockSeconds };
+export function accountFailurePolicy(config: Pick<Config, 'throttle'>): FailurePolicy {
+  return { ...SIGN_IN_POLICY, freeAttempts: config.throttle.freeAttempts, lockAfter: config.throttle.lockAfter, lockSeconds: config.throttle.lockSeconds };
 }
 
 export interface PasswordThrottleKeys {
@@ -41,7 +42,7 @@ export async function assertPasswordAttemptAllowed(db: Kysely<Database>, clock: 
  * audits it (and a lock, when this failure causes one) in the same transaction.
  */
 export async function recordPasswordFailure(
-  deps: { db: Kysely<Database>; clock: Clock; config: { signInFreeAttempts: number; signInLockAfter: number; signInLockSeconds: number } },
+  deps: { db: Kysely<Database>; clock: Clock; config: Pick<Config, 'throttle'> },
   context: AuditContext,
   keys: PasswordThrottleKeys,
   failure: { action: string; reason: string; userId?: string | undefined },

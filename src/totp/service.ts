@@ -1,3 +1,4 @@
+import type { Config } from '../config.js';
 import type { Kysely, Selectable, Transaction } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { addSeconds, type Clock } from '../clock.js';
@@ -21,7 +22,7 @@ export interface TotpDeps {
   db: Kysely<Database>;
   clock: Clock;
   box: SecretBox;
-  config: { rpName: string; totpWindow: number; totpSetupTtlSeconds: number; signInFreeAttempts: number; signInLockAfter: number; signInLockSeconds: number };
+  config: Pick<Config, 'webauthn' | 'totp' | 'throttle'>;
 }
 
 /** Who a pending set-up belongs to: a signed-in user, or an invitation being redeemed. */
@@ -60,13 +61,13 @@ export interface TotpSetupView {
  */
 export async function createTotpSetup(trx: Transaction<Database>, deps: Omit<TotpDeps, 'db'>, owner: SetupOwner, accountName: string, settings: TotpSettings): Promise<TotpSetupView> {
   const secret = generateTotpSecret();
-  const otpauthUri = buildOtpauthUri({ secret, issuer: deps.config.rpName, accountName, settings });
+  const otpauthUri = buildOtpauthUri({ secret, issuer: deps.config.webauthn.rpName, accountName, settings });
   const now = deps.clock.now();
   const row = {
     secret_enc: deps.box.seal(secret, setupContext(owner)),
     ...settings,
     created_at: now,
-    expires_at: addSeconds(now, deps.config.totpSetupTtlSeconds),
+    expires_at: addSeconds(now, deps.config.totp.setupTtlSeconds),
   };
   const ownerColumn = 'userId' in owner ? 'user_id' : 'invitation_id';
   await trx
@@ -108,7 +109,7 @@ export async function findTotpSetup(db: Db, clock: Clock, owner: SetupOwner): Pr
 /** The time step `code` matches for the pending set-up, or null. Throws `invalid_code_format` for malformed codes. */
 export function matchSetupCode(deps: Pick<TotpDeps, 'box' | 'clock' | 'config'>, setup: TotpSetup, owner: SetupOwner, code: string): number | null {
   const secret = deps.box.open(setup.secret_enc, setupContext(owner));
-  return findMatchingTimeStep({ secret, code, settings: settingsOf(setup), now: deps.clock.now(), window: deps.config.totpWindow });
+  return findMatchingTimeStep({ secret, code, settings: settingsOf(setup), now: deps.clock.now(), window: deps.config.totp.window });
 }
 
 /**
@@ -172,7 +173,7 @@ export async function findTotpCredential(db: Db, userId: string): Promise<TotpCr
 export function matchCredentialCode(deps: Pick<TotpDeps, 'box' | 'clock' | 'config'>, credential: TotpCredential, code: string): number | null {
   const secret = deps.box.open(credential.secret_enc, credentialContext(credential.id));
   try {
-    return findMatchingTimeStep({ secret, code, settings: settingsOf(credential), now: deps.clock.now(), window: deps.config.totpWindow });
+    return findMatchingTimeStep({ secret, code, settings: settingsOf(credential), now: deps.clock.now(), window: deps.config.totp.window });
   } catch (error) {
     if (error instanceof WartaError && error.code === 'invalid_code_format') return null;
     throw error;

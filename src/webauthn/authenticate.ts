@@ -96,7 +96,7 @@ async function verifyAssertion(deps: Deps, body: unknown, input: { ceremony: Web
   const response = readAuthenticationResponse(body);
   const clientData = readClientData(response.response.clientDataJSON);
   const challenge = await consumeChallenge(deps.db, deps.clock, { challenge: clientData.challenge, ceremony: input.ceremony, ...(input.binding ? { binding: input.binding } : {}) });
-  checkClientData(clientData, { type: 'webauthn.get', origins: deps.config.allowedOrigins });
+  checkClientData(clientData, { type: 'webauthn.get', origins: deps.config.webauthn.allowedOrigins });
 
   const passkey = await findCredentialById(deps.db, response.id);
   if (passkey) {
@@ -118,15 +118,15 @@ async function verifyAssertion(deps: Deps, body: unknown, input: { ceremony: Web
   await assertNotThrottled(deps.db, deps.clock, userKey(user.id));
 
   const authData = readAuthenticatorData(response.response.authenticatorData);
-  checkAuthenticatorData(authData, deps.config.rpId);
+  checkAuthenticatorData(authData, deps.config.webauthn.rpId);
 
   let verification;
   try {
     verification = await verifyAuthenticationResponse({
       response,
       expectedChallenge: (answered) => hashToken(answered) === challenge.challenge_hash,
-      expectedOrigin: deps.config.allowedOrigins,
-      expectedRPID: deps.config.rpId,
+      expectedOrigin: deps.config.webauthn.allowedOrigins,
+      expectedRPID: deps.config.webauthn.rpId,
       expectedType: 'webauthn.get',
       requireUserVerification: true,
       // The counter is checked by advanceSignCount once the signature holds: checked here,

@@ -1,3 +1,4 @@
+import type { Config } from '../config.js';
 import { addSeconds, type Clock } from '../clock.js';
 import { hashToken, newId, newToken } from '../crypto/random.js';
 import type { Database, WebauthnCeremony, WebauthnChallenge, Db } from '../db/schema.js';
@@ -26,7 +27,7 @@ const KEEP_SPENT_SECONDS = 3600;
  */
 export async function issueChallenge(
   db: Db,
-  deps: { clock: Clock; config: { challengeTtlSeconds: number } },
+  deps: { clock: Clock; config: Pick<Config, 'webauthn'> },
   input: { ceremony: WebauthnCeremony; binding?: ChallengeBinding; userHandle?: string },
 ): Promise<IssuedChallenge> {
   const now = deps.clock.now();
@@ -46,7 +47,7 @@ export async function issueChallenge(
       invitation_id: input.binding?.invitationId ?? null,
       user_handle: input.userHandle ?? null,
       created_at: now,
-      expires_at: addSeconds(now, deps.config.challengeTtlSeconds),
+      expires_at: addSeconds(now, deps.config.webauthn.challengeTtlSeconds),
       used_at: null,
     })
     .returningAll()

@@ -9,7 +9,7 @@ import { type FidoMetadata, loadMetadataFromBlob, loadMetadataFromDirectory } fr
  * A configured file that cannot be read or verified stops start-up: running with no
  * trust data while the operator believes there is some would fail open.
  */
-export async function loadConfiguredMetadata(source: Config['fidoMetadata'], now: Date, log: Logger): Promise<FidoMetadata | undefined> {
+export async function loadConfiguredMetadata(source: Config['webauthn']['fidoMetadata'], now: Date, log: Logger): Promise<FidoMetadata | undefined> {
   if (!source) return undefined;
   if ('dir' in source) {
     const metadata = await loadMetadataFromDirectory(source.dir);

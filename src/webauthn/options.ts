@@ -12,7 +12,7 @@ import type { AttestationPolicy } from './metadata.js';
 /** ES256 (every authenticator), EdDSA, RS256 (Windows Hello), in that order of preference. */
 export const SUPPORTED_ALGORITHMS = [COSEALG.ES256, COSEALG.EdDSA, COSEALG.RS256];
 
-type RpConfig = Pick<Config, 'rpId' | 'rpName' | 'challengeTtlSeconds'>;
+type RpConfig = Pick<Config, 'webauthn'>;
 
 const descriptor = (credential: Pick<WebauthnCredential, 'credential_id' | 'transports'>) => ({ id: credential.credential_id, transports: credential.transports });
 
@@ -22,13 +22,13 @@ export function creationOptions(
   input: { challenge: string; userHandle: string; userName: string; displayName: string; exclude: WebauthnCredential[]; attestation: AttestationPolicy },
 ): Promise<PublicKeyCredentialCreationOptionsJSON> {
   return generateRegistrationOptions({
-    rpName: config.rpName,
-    rpID: config.rpId,
+    rpName: config.webauthn.rpName,
+    rpID: config.webauthn.rpId,
     userID: Buffer.from(input.userHandle, 'base64url'),
     userName: input.userName,
     userDisplayName: input.displayName,
     challenge: Buffer.from(input.challenge, 'base64url'),
-    timeout: config.challengeTtlSeconds * 1000,
+    timeout: config.webauthn.challengeTtlSeconds * 1000,
     attestationType: input.attestation.attestation,
     excludeCredentials: input.exclude.map(descriptor),
     authenticatorSelection: { residentKey: 'preferred', userVerification: 'required' },
@@ -39,9 +39,9 @@ export function creationOptions(
 /** navigator.credentials.get() options; an empty `allow` list asks for a discoverable credential (usernameless). */
 export function requestOptions(config: RpConfig, input: { challenge: string; allow: Pick<WebauthnCredential, 'credential_id' | 'transports'>[] }): Promise<PublicKeyCredentialRequestOptionsJSON> {
   return generateAuthenticationOptions({
-    rpID: config.rpId,
+    rpID: config.webauthn.rpId,
     challenge: Buffer.from(input.challenge, 'base64url'),
-    timeout: config.challengeTtlSeconds * 1000,
+    timeout: config.webauthn.challengeTtlSeconds * 1000,
     userVerification: 'required',
     allowCredentials: input.allow.map(descriptor),
   });

@@ -101,10 +101,10 @@ export async function verifyNewCredential(deps: Deps, body: unknown, input: { ce
   const response = readRegistrationResponse(body);
   const clientData = readClientData(response.response.clientDataJSON);
   const challenge = await consumeChallenge(deps.db, deps.clock, { challenge: clientData.challenge, ceremony: input.ceremony, binding: input.binding });
-  checkClientData(clientData, { type: 'webauthn.create', origins: deps.config.allowedOrigins });
+  checkClientData(clientData, { type: 'webauthn.create', origins: deps.config.webauthn.allowedOrigins });
   const decoded = readAttestationObject(response.response.attestationObject);
   if (Buffer.from(decoded.authData.credentialID!).toString('base64url') !== response.id) throw malformed('credential.id is not the ID of the credential in the attestation');
-  checkAuthenticatorData(decoded.authData, deps.config.rpId);
+  checkAuthenticatorData(decoded.authData, deps.config.webauthn.rpId);
   const toVerify = responseForVerification(response, decoded, input.attestation);
 
   let verification;
@@ -112,8 +112,8 @@ export async function verifyNewCredential(deps: Deps, body: unknown, input: { ce
     verification = await verifyRegistrationResponse({
       response: toVerify,
       expectedChallenge: (answered) => hashToken(answered) === challenge.challenge_hash,
-      expectedOrigin: deps.config.allowedOrigins,
-      expectedRPID: deps.config.rpId,
+      expectedOrigin: deps.config.webauthn.allowedOrigins,
+      expectedRPID: deps.config.webauthn.rpId,
       expectedType: 'webauthn.create',
       requireUserPresence: true,
       requireUserVerification: true,

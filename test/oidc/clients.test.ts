@@ -109,7 +109,7 @@ describe('warta client (CLI)', () => {
 
 describe('client secrets at the token endpoint', () => {
   it('accepts a rotated secret at once and the old one for at most WARTA_CLIENT_CACHE_SECONDS', async () => {
-    expect(runtime.config.clientCacheSeconds).toBe(1);
+    expect(runtime.config.oidc.clientCacheSeconds).toBe(1);
     const client = await registerClient(runtime, { actor: 'test' }, { client_name: 'Backend', grant_types: ['client_credentials'], scope: 'x' });
     expect((await tokenRequest(client.client_id, client.client_secret!)).status).toBe(200);
     const admin = await createTestUser(runtime, { role: 'admin' });

@@ -61,7 +61,7 @@ describe('RP-initiated logout', () => {
 
   it('accepts an expired ID token as the hint', async () => {
     const { cookie, idToken, sid } = await signInTo(client);
-    runtime.clock.advance(runtime.config.idTokenTtlSeconds + 60); // still inside the session's idle timeout
+    runtime.clock.advance(runtime.config.oidc.idTokenTtlSeconds + 60); // still inside the session's idle timeout
     const response = await endSession({ id_token_hint: idToken, post_logout_redirect_uri: POST_LOGOUT_URI }, cookie);
     runtime.clock.set(new Date());
     expect(locationOf(response).href).toBe(POST_LOGOUT_URI);

@@ -122,7 +122,7 @@ describe('refresh_token grant: rotation with reuse detection', () => {
 
   it('refuses an expired refresh token', async () => {
     const { refresh_token } = await tokensFor();
-    runtime.clock.advance(runtime.config.refreshTokenTtlSeconds + 1);
+    runtime.clock.advance(runtime.config.oidc.refreshTokenTtlSeconds + 1);
     expect((await refresh(refresh_token)).body.error).toBe('invalid_grant');
     runtime.clock.set(new Date());
   });

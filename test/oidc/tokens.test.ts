@@ -41,7 +41,7 @@ describe('Tokens.accessToken', () => {
   it('accepts its own access tokens until they expire', async () => {
     const { accessToken } = await tokens.issueAccessToken({ client, subject: 'u1', scopes: ['openid'] });
     expect(await tokens.accessToken(accessToken)).toMatchObject({ sub: 'u1', client_id: 'portal', aud: 'portal', scope: 'openid' });
-    runtime.clock.advance(runtime.config.accessTokenTtlSeconds);
+    runtime.clock.advance(runtime.config.oidc.accessTokenTtlSeconds);
     expect(await tokens.accessToken(accessToken)).toBeUndefined();
     runtime.clock.set(new Date());
   });

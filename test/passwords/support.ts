@@ -37,7 +37,7 @@ export async function givePasswordAndTotp(runtime: TestRuntime, user: User, pass
 }
 
 export async function givePassword(runtime: Runtime, user: User, password = GOOD_PASSWORD): Promise<void> {
-  const hash = await hashPassword(password, runtime.config.argon2);
+  const hash = await hashPassword(password, runtime.config.passwords.argon2);
   await runtime.db.transaction().execute((trx) => storePasswordHash(trx, runtime.clock, user.id, hash));
 }
 

@@ -14,8 +14,8 @@ export const rotateSigningKeyCommand = defineCommand({
   async run(flags, io) {
     const runtime = await io.runtime();
     const result = await rotateSigningKey(runtime, {
-      publishAheadSeconds: integerFlag(flags, 'publish-ahead-seconds') ?? runtime.config.keyCacheSeconds,
-      maxTokenLifetimeSeconds: Math.max(runtime.config.idTokenTtlSeconds, runtime.config.accessTokenTtlSeconds),
+      publishAheadSeconds: integerFlag(flags, 'publish-ahead-seconds') ?? runtime.config.signingKeys.cacheSeconds,
+      maxTokenLifetimeSeconds: Math.max(runtime.config.oidc.idTokenTtlSeconds, runtime.config.oidc.accessTokenTtlSeconds),
     });
     await appendAudit(runtime.db, runtime.clock, { actor: 'cli' }, { action: 'signing_key.rotated', subject: `key:${result.kid}`, details: { active_from: result.activeFrom.toISOString(), retired: result.retired.map((r) => r.kid) } });
     return { kid: result.kid, active_from: result.activeFrom.toISOString(), retiring: result.retired.map((r) => ({ kid: r.kid, unpublished_at: r.retireAt.toISOString() })) };

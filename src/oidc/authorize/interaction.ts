@@ -61,7 +61,7 @@ export async function continueAuthorization(deps: Deps, requester: Authorization
     // would otherwise loop until the browser gives up: end it with an error for the client.
     if (attempt.pending && (await countSignInRound(deps.db, attempt.pending.id)) > MAX_SIGN_IN_ROUNDS)
       throw new WartaError(400, 'login_required', 'the sign-in did not meet the request (prompt, max_age or acr)');
-    const id = attempt.pending?.id ?? (await saveAuthorizationRequest(deps.db, deps.clock, { kind: 'interactive', params: attempt.params, ttlSeconds: deps.config.authorizationRequestTtlSeconds }));
+    const id = attempt.pending?.id ?? (await saveAuthorizationRequest(deps.db, deps.clock, { kind: 'interactive', params: attempt.params, ttlSeconds: deps.config.oidc.authorizationRequestTtlSeconds }));
     return { redirectTo: signInLocation(id, request, reason) };
   }
 
@@ -72,7 +72,7 @@ export async function continueAuthorization(deps: Deps, requester: Authorization
       : await deps.db.selectFrom('oauth_consents').select('scope').where('user_id', '=', user.id).where('client_id', '=', client.client_id).executeTakeFirst();
     if (consentNeeded({ firstParty: client.first_party, prompt: request.prompt, scopes: request.scopes, consentedScope: consent?.scope })) {
       if (request.prompt.includes('none')) throw new WartaError(400, 'consent_required', 'the user has not consented to this application');
-      const id = attempt.pending?.id ?? (await saveAuthorizationRequest(deps.db, deps.clock, { kind: 'interactive', params: attempt.params, ttlSeconds: deps.config.authorizationRequestTtlSeconds }));
+      const id = attempt.pending?.id ?? (await saveAuthorizationRequest(deps.db, deps.clock, { kind: 'interactive', params: attempt.params, ttlSeconds: deps.config.oidc.authorizationRequestTtlSeconds }));
       return { consent: { requestId: id, clientName: client.client_name, scopes: request.scopes, redirectUri: request.redirectUri } };
     }
   }

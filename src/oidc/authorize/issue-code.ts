@@ -30,7 +30,7 @@ export async function issueAuthorizationCode(
       session,
       scope: request.scopes.join(' '),
       dpopJkt: request.dpopJkt ?? null,
-      lifetimeSeconds: deps.config.refreshTokenTtlSeconds,
+      lifetimeSeconds: deps.config.oidc.refreshTokenTtlSeconds,
     });
     // Every new grant is a new device: audited and raised as device_linked (docs/devices.md).
     await linkDevice(trx, deps.clock, { grant, requestedName: request.deviceName, context });
@@ -45,7 +45,7 @@ export async function issueAuthorizationCode(
         nonce: request.nonce ?? null,
         dpop_jkt: request.dpopJkt ?? null,
         created_at: now,
-        expires_at: addSeconds(now, deps.config.authorizationCodeTtlSeconds),
+        expires_at: addSeconds(now, deps.config.oidc.authorizationCodeTtlSeconds),
         used_at: null,
       })
       .execute();

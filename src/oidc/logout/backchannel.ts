@@ -41,15 +41,15 @@ export function deliverPendingLogouts(deps: LogoutDeps, options: DeliveryOptions
 
 /** Delivers due logouts every `backchannelLogoutIntervalMs` on every instance (they share the outbox safely). */
 export function startBackchannelLogoutDelivery(deps: LogoutDeps, options: DeliveryOptions = {}): PeriodicJob {
-  return startOutboxDelivery(deps, backchannelLogoutOutbox(deps), { ...options, intervalMs: deps.config.backchannelLogoutIntervalMs });
+  return startOutboxDelivery(deps, backchannelLogoutOutbox(deps), { ...options, intervalMs: deps.config.oidc.backchannelLogout.intervalMs });
 }
 
 export function backchannelLogoutOutbox(deps: LogoutDeps): OutboxJob<ClaimedLogout> {
   return {
     name: 'back-channel logout',
     batchSize: BATCH_SIZE,
-    timeoutMs: deps.config.backchannelLogoutTimeoutMs,
-    retry: { ...deps.config.outbox, maxAttempts: deps.config.backchannelLogoutMaxAttempts },
+    timeoutMs: deps.config.oidc.backchannelLogout.timeoutMs,
+    retry: { ...deps.config.outbox, maxAttempts: deps.config.oidc.backchannelLogout.maxAttempts },
     claim: claimDueLogouts,
     async dispatch(logouts) {
       return logouts.map((logout) => {
