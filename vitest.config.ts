@@ -7,5 +7,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // One migrated database per run, which each test database is copied from.
+    globalSetup: ['test/support/migrated-database.ts'],
   },
 });

@@ -52,6 +52,8 @@ export interface RuntimeOptions {
   migrate?: boolean;
   /** Override the database location (tests: `memory://`). */
   pgliteDir?: string;
+  /** What a new embedded database starts from instead of initdb (tests: one migrated snapshot per run); see `ConnectOptions`. */
+  pgliteSnapshot?: Blob;
 }
 
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -63,6 +65,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   const handle = await connectDatabase({
     databaseUrl: config.databaseUrl,
     pgliteDir: options.pgliteDir ?? path.join(config.dataDir, 'pglite'),
+    pgliteSnapshot: options.pgliteSnapshot,
     poolSize: config.dbPoolSize,
     attempts: config.dbConnectAttempts,
     onRetry: (attempt, delayMs, error) => log.warn({ attempt, delayMs, err: String(error) }, 'database not reachable yet, retrying'),
