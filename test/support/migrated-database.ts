@@ -1,6 +1,8 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect } from 'kysely';
 import type { TestProject } from 'vitest/node';
@@ -18,10 +20,12 @@ declare module 'vitest' {
 }
 
 /**
- * vitest globalSetup: migrates one database per run, which every test runtime then
- * copies instead of paying initdb and every migration again (seconds per file).
- * It holds the schema only: each runtime still makes its own instance secrets
- * under its own master key. Returns the teardown.
+ * vitest globalSetup: one migrated database, which every test runtime copies
+ * instead of paying initdb and every migration again (seconds per file). It holds
+ * the schema only: each runtime still makes its own instance secrets under its own
+ * master key. On PostgreSQL a template database made for the run (and dropped after
+ * it); on PGlite a snapshot of the data directory, kept between runs. Returns the
+ * teardown.
  */
 export default async function migrateOnceForTheRun(project: TestProject): Promise<() => Promise<void>> {
   if (usingPostgres) {
@@ -38,16 +42,38 @@ export default async function migrateOnceForTheRun(project: TestProject): Promis
     return () => template.drop();
   }
 
-  const dir = await mkdtemp(path.join(tmpdir(), 'warta-test-snapshot-'));
-  const file = path.join(dir, 'pgdata.tar');
+  project.provide('migratedPgliteSnapshot', await cachedPgliteSnapshot());
+  return async () => {};
+}
+
+/**
+ * Making the snapshot costs about ten seconds of CPU, so it is kept between runs
+ * under a name derived from everything it is made from (the migrations, this
+ * recipe, the PGlite and kysely versions): a changed migration makes a new one.
+ */
+async function cachedPgliteSnapshot(): Promise<string> {
+  const dir = path.join(tmpdir(), 'warta-test-snapshots');
+  const file = path.join(dir, `${await snapshotKey()}.tar`);
+  if (await access(file).then(() => true, () => false)) return file;
+  await mkdir(dir, { recursive: true });
+  // Written aside and renamed: a run in another checkout may be making the same file.
+  const partial = `${file}.${randomBytes(6).toString('hex')}.partial`;
   try {
-    await writeFile(file, await migratedPgliteDataDir());
-  } catch (error) {
-    await rm(dir, { recursive: true, force: true });
-    throw error;
+    await writeFile(partial, await migratedPgliteDataDir());
+    await rename(partial, file);
+  } finally {
+    await rm(partial, { force: true });
   }
-  project.provide('migratedPgliteSnapshot', file);
-  return () => rm(dir, { recursive: true, force: true });
+  return file;
+}
+
+async function snapshotKey(): Promise<string> {
+  const hash = createHash('sha256');
+  const root = fileURLToPath(new URL('../../', import.meta.url));
+  for (const name of ['@electric-sql/pglite', 'kysely']) hash.update(await readFile(path.join(root, 'node_modules', name, 'package.json')));
+  hash.update(await readFile(fileURLToPath(import.meta.url)));
+  for (const name of (await readdir(path.join(root, 'migrations'))).sort()) hash.update(name).update(await readFile(path.join(root, 'migrations', name)));
+  return `pglite-migrated-${hash.digest('hex').slice(0, 16)}`;
 }
 
 async function migratedPgliteDataDir(): Promise<Buffer> {
