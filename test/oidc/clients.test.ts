@@ -137,7 +137,7 @@ describe('/api/admin/clients', () => {
     const created = await request('/api/admin/clients', { method: 'POST', cookie, json: { client_name: 'Wiki', redirect_uris: ['https://wiki.example.gov/cb'], grant_types: ['authorization_code', 'refresh_token'] } });
     expect(created.status).toBe(201);
     const client = (await created.json()) as { client_id: string; client_secret: string };
-    expect(client.client_secret).toBeTruthy();
+    expect(Buffer.from(client.client_secret, 'base64url').length).toBeGreaterThanOrEqual(32);
 
     const fetched = await request(`/api/admin/clients/${client.client_id}`, { cookie });
     expect(await fetched.json()).not.toHaveProperty('client_secret');
