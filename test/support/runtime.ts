@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { openAsBlob } from 'node:fs';
+import path from 'node:path';
 import { afterAll, expect, inject, onTestFinished } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { type Config, loadConfig } from '../../src/config.js';
+import { connectDatabase } from '../../src/db/connect.js';
 import type { Role, User } from '../../src/db/schema.js';
 import { createInvitation, redeemInvitation } from '../../src/invitations/service.js';
 import { createOrganisation } from '../../src/orgs/service.js';
@@ -33,6 +35,16 @@ export const createMigratedScratchDatabase = () => createScratchDatabaseOn(testD
 export async function migratedPgliteSnapshot(): Promise<Blob | undefined> {
   const file = inject('migratedPgliteSnapshot');
   return file ? openAsBlob(file) : undefined;
+}
+
+/**
+ * Starts the embedded database of the Warta data folder `dataDir` from the run's
+ * migrated snapshot, for tests of commands that open the folder themselves as
+ * `warta` does but are not about migrating it.
+ */
+export async function seedDataDirWithMigratedSnapshot(dataDir: string): Promise<void> {
+  const handle = await connectDatabase({ databaseUrl: undefined, pgliteDir: path.join(dataDir, 'pglite'), pgliteSnapshot: await migratedPgliteSnapshot(), poolSize: 1, attempts: 1 });
+  await handle.close();
 }
 
 /**
