@@ -27,6 +27,8 @@ export interface RuntimeOptions {
   migrate?: boolean;
   /** Override the database location (tests: `memory://`). */
   pgliteDir?: string;
+  /** What a new embedded database starts from instead of initdb (tests: one migrated snapshot per run); see `ConnectOptions`. */
+  pgliteSnapshot?: Blob;
 }
 
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -38,6 +40,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   const handle = await connectDatabase({
     databaseUrl: config.database.url,
     pgliteDir: options.pgliteDir ?? path.join(config.database.dataDir, 'pglite'),
+    pgliteSnapshot: options.pgliteSnapshot,
     poolSize: config.database.poolSize,
     attempts: config.database.connectAttempts,
     onRetry: (attempt, delayMs, error) => log.warn({ attempt, delayMs, err: String(error) }, 'database not reachable yet, retrying'),

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
@@ -16,6 +16,12 @@ export interface ConnectOptions {
   databaseUrl: string | undefined;
   /** PGlite data folder; `memory://` for a throwaway in-memory database. */
   pgliteDir: string;
+  /**
+   * A saved PGlite data directory (`dumpDataDir()`, e.g. already migrated) that a new
+   * embedded database starts from instead of running initdb: used only when the
+   * folder holds no database yet (`memory://` never does). Ignored on PostgreSQL.
+   */
+  pgliteSnapshot?: Blob;
   poolSize: number;
   attempts: number;
   onRetry?: (attempt: number, delayMs: number, error: unknown) => void;
@@ -26,7 +32,7 @@ export interface ConnectOptions {
 pg.types.setTypeParser(20, (value) => Number(value));
 
 export async function connectDatabase(options: ConnectOptions): Promise<DatabaseHandle> {
-  if (options.databaseUrl === undefined) return openPglite(options.pgliteDir);
+  if (options.databaseUrl === undefined) return openPglite(options.pgliteDir, options.pgliteSnapshot);
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize, connectionTimeoutMillis: 5000 });
   // An idle client losing its server must not crash the process; the next query fails and maps to 503.
   pool.on('error', () => {});
@@ -38,7 +44,7 @@ export async function connectDatabase(options: ConnectOptions): Promise<Database
   return { db, kind: 'pg', close: () => db.destroy() };
 }
 
-async function openPglite(dir: string): Promise<DatabaseHandle> {
+async function openPglite(dir: string, snapshot: Blob | undefined): Promise<DatabaseHandle> {
   const inMemory = dir === 'memory://';
   let unlock = () => {};
   if (!inMemory) {
@@ -46,7 +52,10 @@ async function openPglite(dir: string): Promise<DatabaseHandle> {
     unlock = lockDataDir(path.resolve(dir));
   }
   try {
-    const pglite = await PGlite.create(inMemory ? undefined : path.resolve(dir));
+    const dataDir = inMemory ? undefined : path.resolve(dir);
+    // PGlite refuses to load a snapshot over an existing database.
+    const empty = dataDir === undefined || !existsSync(path.join(dataDir, 'PG_VERSION'));
+    const pglite = await PGlite.create({ dataDir, loadDataDir: empty ? snapshot : undefined });
     const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
     return {
       db,

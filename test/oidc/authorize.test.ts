@@ -5,7 +5,7 @@ import { registerClient } from '../../src/clients/service.js';
 import { hashToken } from '../../src/crypto/random.js';
 import { ACR_MFA, ACR_PHISHING_RESISTANT } from '../../src/sessions/service.js';
 import { sessionCookie } from '../support/runtime.js';
-import { authorizeWithSession, basicAuth, browserGet, discover, locationOf, pkceRequest, postForm, REDIRECT_URI, registerWebClient, signedInUser, startOidcServer } from './support.js';
+import { authorizeWithSession, basicAuth, browserGet, discover, idTokenClaims, locationOf, pkceRequest, postForm, REDIRECT_URI, registerWebClient, signedInUser, startOidcServer } from './support.js';
 
 const server = await startOidcServer();
 const { runtime } = server;
@@ -79,10 +79,10 @@ describe('redirect URI (exact match; never redirect to an unregistered one)', ()
 
   it('delivers to a native app’s private-use scheme (RFC 8252 §7.1)', async () => {
     const app = await registerClient(runtime, { actor: 'test' }, { client_name: 'Messenger', application_type: 'native', redirect_uris: ['gov.messenger.app:/oauth/callback'], first_party: true });
-    const { params } = await pkceRequest(app, { redirect_uri: 'gov.messenger.app:/oauth/callback', scope: 'openid' });
-    const location = locationOf(await browserGet(authorizeUrl(params), passkeyUser.cookie));
+    const request = await pkceRequest(app, { redirect_uri: 'gov.messenger.app:/oauth/callback', scope: 'openid' });
+    const location = locationOf(await browserGet(authorizeUrl(request.params), passkeyUser.cookie));
     expect(location.protocol).toBe('gov.messenger.app:');
-    expect(location.searchParams.get('code')).toBeTruthy();
+    expect(await idTokenClaims(server, location, request, app)).toMatchObject({ sub: passkeyUser.user.id, aud: app.client_id, nonce: request.nonce });
   });
 });
 
@@ -109,16 +109,16 @@ describe('parameters', () => {
   });
 
   it('accepts the request by POST as well as GET (OIDC Core §3.1.2.1)', async () => {
-    const { params } = await pkceRequest(client);
-    const response = await fetch(server.url('/authorize'), { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: passkeyUser.cookie }, body: new URLSearchParams(params) });
-    expect(locationOf(response).searchParams.get('code')).toBeTruthy();
+    const request = await pkceRequest(client);
+    const response = await fetch(server.url('/authorize'), { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: passkeyUser.cookie }, body: new URLSearchParams(request.params) });
+    expect(await idTokenClaims(server, locationOf(response), request, client)).toMatchObject({ sub: passkeyUser.user.id, aud: client.client_id, nonce: request.nonce });
   });
 });
 
 describe('sign-in', () => {
   it('stores the request and sends the browser to /signin with a relative return_to; resumes after sign-in', async () => {
-    const { params, state } = await pkceRequest(client, { login_hint: 'anna@example.gov', ui_locales: 'pl-PL en' });
-    const signin = locationOf(await browserGet(authorizeUrl(params)));
+    const request = await pkceRequest(client, { login_hint: 'anna@example.gov', ui_locales: 'pl-PL en' });
+    const signin = locationOf(await browserGet(authorizeUrl(request.params)));
     expect(signin.pathname).toBe('/signin');
     expect(signin.searchParams.get('login_hint')).toBe('anna@example.gov');
     expect(signin.searchParams.get('lang')).toBe('pl');
@@ -128,10 +128,10 @@ describe('sign-in', () => {
     const id = new URLSearchParams(returnTo.split('?')[1]).get('request')!;
     expect(await runtime.db.selectFrom('oauth_authorization_requests').select('kind').where('id_hash', '=', hashToken(id)).executeTakeFirst()).toEqual({ kind: 'interactive' });
 
-    const { cookie } = await signedInUser(runtime);
+    const { user, cookie } = await signedInUser(runtime);
     const callback = locationOf(await browserGet(server.url(returnTo), cookie));
-    expect(callback.searchParams.get('state')).toBe(state);
-    expect(callback.searchParams.get('code')).toBeTruthy();
+    expect(callback.searchParams.get('state')).toBe(request.state);
+    expect(await idTokenClaims(server, callback, request, client)).toMatchObject({ sub: user.id, aud: client.client_id, nonce: request.nonce });
     // The request is done: it cannot yield a second code.
     expect(await errorPage(await browserGet(server.url(returnTo), cookie))).toContain('expired or was already completed');
   });
@@ -149,15 +149,16 @@ describe('sign-in', () => {
   it('forces a fresh sign-in for prompt=login, and accepts one made after the request', async () => {
     const { user, cookie } = await signedInUser(runtime);
     runtime.clock.advance(5);
-    const { params } = await pkceRequest(client, { prompt: 'login' });
-    const signin = locationOf(await browserGet(authorizeUrl(params), cookie));
+    const request = await pkceRequest(client, { prompt: 'login' });
+    const signin = locationOf(await browserGet(authorizeUrl(request.params), cookie));
     expect(signin.pathname).toBe('/signin');
     expect(signin.searchParams.get('prompt')).toBe('login');
     const resume = server.url(signin.searchParams.get('return_to')!);
     // Coming back with the old session is not a fresh sign-in.
     expect(locationOf(await browserGet(resume, cookie)).pathname).toBe('/signin');
     const fresh = await sessionCookie(runtime, user);
-    expect(locationOf(await browserGet(resume, fresh)).searchParams.get('code')).toBeTruthy();
+    // auth_time is the fresh sign-in's, made after the request.
+    expect(await idTokenClaims(server, locationOf(await browserGet(resume, fresh)), request, client)).toMatchObject({ sub: user.id, auth_time: Math.floor(runtime.clock.now().getTime() / 1000) });
   });
 
   it('ends with login_required, not a redirect loop, when the browser keeps coming back without a fresh sign-in', async () => {
@@ -188,18 +189,14 @@ describe('assurance: acr_values step-up', () => {
   it('sends a password+TOTP session to sign in again with a passkey for acr_values=phishing-resistant', async () => {
     const { user, cookie } = await signedInUser(runtime, ['pwd', 'otp', 'mfa']);
     runtime.clock.advance(1);
-    const { params, verifier } = await pkceRequest(client, { acr_values: ACR_PHISHING_RESISTANT });
-    const signin = locationOf(await browserGet(authorizeUrl(params), cookie));
+    const request = await pkceRequest(client, { acr_values: ACR_PHISHING_RESISTANT });
+    const signin = locationOf(await browserGet(authorizeUrl(request.params), cookie));
     expect(signin.pathname).toBe('/signin');
     expect(signin.searchParams.get('acr')).toBe('phishing-resistant');
 
     const passkey = await sessionCookie(runtime, user, ['hwk', 'user']);
     const callback = locationOf(await browserGet(server.url(signin.searchParams.get('return_to')!), passkey));
-    const code = callback.searchParams.get('code');
-    expect(code).toBeTruthy();
-    const token = await postForm(server.url('/token'), { grant_type: 'authorization_code', code: code!, redirect_uri: REDIRECT_URI, code_verifier: verifier }, basicAuth(client));
-    expect(token.status).toBe(200);
-    expect(JSON.parse(Buffer.from((token.body.id_token as string).split('.')[1]!, 'base64url').toString())).toMatchObject({ acr: ACR_PHISHING_RESISTANT, amr: ['hwk', 'user'] });
+    expect(await idTokenClaims(server, callback, request, client)).toMatchObject({ sub: user.id, acr: ACR_PHISHING_RESISTANT, amr: ['hwk', 'user'] });
   });
 
   it('refuses with unmet_authentication_requirements when the new sign-in is still not a passkey', async () => {
@@ -213,9 +210,11 @@ describe('assurance: acr_values step-up', () => {
 
   it('accepts password+TOTP for acr_values=mfa, and a passkey for "mfa phishing-resistant"', async () => {
     const mfa = await pkceRequest(client, { acr_values: ACR_MFA });
-    expect((await authorizeWithSession(server, mfa.params, totpUser.cookie)).searchParams.get('code')).toBeTruthy();
+    expect(await idTokenClaims(server, await authorizeWithSession(server, mfa.params, totpUser.cookie), mfa, client)).toMatchObject({ sub: totpUser.user.id, acr: ACR_MFA, amr: ['pwd', 'otp', 'mfa'] });
     const either = await pkceRequest(client, { acr_values: `${ACR_MFA} ${ACR_PHISHING_RESISTANT}` });
-    expect((await authorizeWithSession(server, either.params, totpUser.cookie)).searchParams.get('code')).toBeTruthy();
+    expect(await idTokenClaims(server, await authorizeWithSession(server, either.params, totpUser.cookie), either, client)).toMatchObject({ sub: totpUser.user.id, acr: ACR_MFA, amr: ['pwd', 'otp', 'mfa'] });
+    const passkey = await pkceRequest(client, { acr_values: `${ACR_MFA} ${ACR_PHISHING_RESISTANT}` });
+    expect(await idTokenClaims(server, await authorizeWithSession(server, passkey.params, passkeyUser.cookie), passkey, client)).toMatchObject({ sub: passkeyUser.user.id, acr: ACR_PHISHING_RESISTANT, amr: ['hwk', 'user'] });
   });
 
   it('steps up for a client registered to require phishing resistance, without acr_values', async () => {
@@ -224,7 +223,7 @@ describe('assurance: acr_values step-up', () => {
     expect(clientError(await browserGet(authorizeUrl(params), totpUser.cookie), state).error).toBe('login_required');
     const interactive = await pkceRequest(strict);
     expect(locationOf(await browserGet(authorizeUrl(interactive.params), totpUser.cookie)).searchParams.get('acr')).toBe('phishing-resistant');
-    expect((await authorizeWithSession(server, interactive.params, passkeyUser.cookie)).searchParams.get('code')).toBeTruthy();
+    expect(await idTokenClaims(server, await authorizeWithSession(server, interactive.params, passkeyUser.cookie), interactive, strict)).toMatchObject({ sub: passkeyUser.user.id, aud: strict.client_id, acr: ACR_PHISHING_RESISTANT });
   });
 });
 
@@ -242,13 +241,13 @@ describe('consent', () => {
     const requestId = /name="request" value="([^"]+)"/.exec(html)![1]!;
 
     const allowed = await fetch(server.url('/authorize/consent'), { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie, origin: server.issuer }, body: new URLSearchParams({ request: requestId, decision: 'allow' }) });
-    expect(locationOf(allowed).searchParams.get('code')).toBeTruthy();
+    expect(await idTokenClaims(server, locationOf(allowed), first, thirdParty)).toMatchObject({ sub: user.id, aud: thirdParty.client_id, nonce: first.nonce });
     expect(await runtime.db.selectFrom('oauth_consents').select('scope').where('user_id', '=', user.id).where('client_id', '=', thirdParty.client_id).executeTakeFirst()).toEqual({ scope: 'openid email' });
     const audit = await runtime.db.selectFrom('audit_log').select('action').where('action', '=', 'oidc.consent_granted').where('subject', '=', `client:${thirdParty.client_id}`).execute();
     expect(audit.length).toBeGreaterThan(0);
 
     const second = await pkceRequest(thirdParty, { scope: 'openid email' });
-    expect((await authorizeWithSession(server, second.params, cookie)).searchParams.get('code')).toBeTruthy();
+    expect(await idTokenClaims(server, await authorizeWithSession(server, second.params, cookie), second, thirdParty)).toMatchObject({ sub: user.id, aud: thirdParty.client_id, nonce: second.nonce });
     // A wider scope asks again.
     expect((await browserGet(authorizeUrl((await pkceRequest(thirdParty, { scope: 'openid email profile' })).params), cookie)).status).toBe(200);
   });

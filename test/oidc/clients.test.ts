@@ -2,13 +2,13 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import { validateClientMetadata, type ClientMetadataInput } from '../../src/clients/metadata.js';
 import { deleteClient, registerClient } from '../../src/clients/service.js';
 import { keyedHash } from '../../src/crypto/random.js';
 import { openRuntime } from '../../src/runtime.js';
-import { createTestRuntime, createTestUser, sessionCookie, TEST_MASTER_KEY, testClient, testConfig, usingPostgres } from '../support/runtime.js';
+import { createTestRuntime, createTestUser, seedDataDirWithMigratedSnapshot, sessionCookie, TEST_MASTER_KEY, testClient, testConfig, usingPostgres } from '../support/runtime.js';
 import { errorFrom } from './expect-error.js';
 
 const runtime = await createTestRuntime();
@@ -67,6 +67,7 @@ describe('warta client (CLI)', () => {
     WARTA_DATA_DIR: path.join(mkdtempSync(path.join(tmpdir(), 'warta-client-cli-')), 'data'),
     ...(usingPostgres ? { DATABASE_URL: runtime.databaseUrl! } : {}),
   };
+  beforeAll(() => (usingPostgres ? undefined : seedDataDirWithMigratedSnapshot(env.WARTA_DATA_DIR!)));
   const cli = async (...argv: string[]) => {
     const result = await runCli(argv, env, () => {});
     return { ...result, json: () => JSON.parse(result.stdout) };
@@ -137,7 +138,7 @@ describe('/api/admin/clients', () => {
     const created = await request('/api/admin/clients', { method: 'POST', cookie, json: { client_name: 'Wiki', redirect_uris: ['https://wiki.example.gov/cb'], grant_types: ['authorization_code', 'refresh_token'] } });
     expect(created.status).toBe(201);
     const client = (await created.json()) as { client_id: string; client_secret: string };
-    expect(client.client_secret).toBeTruthy();
+    expect(Buffer.from(client.client_secret, 'base64url').length).toBeGreaterThanOrEqual(32);
 
     const fetched = await request(`/api/admin/clients/${client.client_id}`, { cookie });
     expect(await fetched.json()).not.toHaveProperty('client_secret');

@@ -6,13 +6,18 @@
  */
 import { exportJWK, generateKeyPair } from 'jose';
 import * as oidc from 'openid-client';
-import { describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { ACR_PHISHING_RESISTANT } from '../../src/sessions/service.js';
 import { registerClient } from '../../src/clients/service.js';
 import { authorizeWithSession, browserGet, discover, locationOf, pkceRequest, POST_LOGOUT_URI, registerWebClient, signedInUser, startOidcServer } from './support.js';
 
 const server = await startOidcServer();
 const { runtime } = server;
+
+// openid-client stamps DPoP proofs and client assertions with the real time, which
+// Warta accepts only seconds ahead of its own: on a busy machine the test clock,
+// set when the runtime started, falls behind. Each test starts it at the real time.
+beforeEach(() => runtime.clock.set(new Date()));
 
 describe('discovery', () => {
   it('publishes complete, truthful metadata that openid-client accepts', async () => {
@@ -73,7 +78,7 @@ describe('authorization code flow with PKCE', () => {
     expect(userinfo.org).toMatchObject({ id: user.organisation_id });
 
     const refreshed = await oidc.refreshTokenGrant(config, tokens.refresh_token!);
-    expect(refreshed.refresh_token).toBeDefined();
+    expect(await oidc.tokenIntrospection(config, refreshed.refresh_token!)).toMatchObject({ active: true, sub: user.id, client_id: client.client_id });
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
     expect(refreshed.claims()?.sub).toBe(user.id);
 
@@ -100,19 +105,19 @@ describe('authorization code flow with PKCE', () => {
     expect(payload.exp - payload.iat).toBe(300);
     expect(typeof payload.jti).toBe('string');
     // No offline_access requested, but the client has the refresh grant: a session-bound refresh token.
-    expect(tokens.refresh_token).toBeDefined();
+    expect(await oidc.tokenIntrospection(config, tokens.refresh_token!)).toMatchObject({ active: true, sub: user.id, client_id: client.client_id, scope: 'openid email' });
   });
 
   it('completes through PAR (RFC 9126) with buildAuthorizationUrlWithPAR', async () => {
     const client = await registerWebClient(runtime);
     const config = await discover(server, client);
-    const { cookie } = await signedInUser(runtime);
+    const { user, cookie } = await signedInUser(runtime);
     const request = await pkceRequest(client);
     const url = await oidc.buildAuthorizationUrlWithPAR(config, request.params);
     expect([...url.searchParams.keys()].sort()).toEqual(['client_id', 'request_uri']);
     const callback = await authorizeWithSession(server, Object.fromEntries(url.searchParams), cookie);
     const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
-    expect(tokens.access_token).toBeTruthy();
+    expect(tokens.claims()).toMatchObject({ iss: server.issuer, sub: user.id, aud: client.client_id, nonce: request.nonce });
     // A request_uri is single-use (RFC 9126 §4).
     const again = await browserGet(url, cookie);
     expect(again.status).toBe(400);
@@ -153,11 +158,11 @@ describe('authorization code flow with PKCE', () => {
     const { privateKey, publicKey } = await generateKeyPair('ES256');
     const client = await registerWebClient(runtime, { token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [{ ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' }] } });
     const config = await discover(server, client, oidc.PrivateKeyJwt({ key: privateKey, kid: 'k1' }));
-    const { cookie } = await signedInUser(runtime);
+    const { user, cookie } = await signedInUser(runtime);
     const request = await pkceRequest(client);
     const callback = await authorizeWithSession(server, request.params, cookie);
     const tokens = await oidc.authorizationCodeGrant(config, callback, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
-    expect(tokens.id_token).toBeTruthy();
+    expect(tokens.claims()).toMatchObject({ iss: server.issuer, sub: user.id, aud: client.client_id, nonce: request.nonce });
   });
 });
 

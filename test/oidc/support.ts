@@ -5,6 +5,7 @@
  */
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
+import { decodeJwt, type JWTPayload } from 'jose';
 import * as oidc from 'openid-client';
 
 import { createApp } from '../../src/app.js';
@@ -106,6 +107,20 @@ export async function authorizeWithSession(server: OidcTestServer, params: Recor
   const callback = locationOf(response);
   if (callback.searchParams.has('error')) throw new Error(`authorization failed: ${callback.searchParams.get('error')}: ${callback.searchParams.get('error_description')}`);
   return callback;
+}
+
+/**
+ * Redeems the code at `callback` as `client` would (PKCE verifier, its own
+ * authentication) and returns the claims of the ID Token it gets: what the relying
+ * party learns from the authorization.
+ */
+export async function idTokenClaims(server: OidcTestServer, callback: URL, request: PkceRequest, client: Pick<ClientView, 'client_id' | 'client_secret'>): Promise<JWTPayload> {
+  const code = callback.searchParams.get('code');
+  if (code === null) throw new Error(`no code at the redirect URI: ${callback}`);
+  const form = { grant_type: 'authorization_code', code, redirect_uri: request.params.redirect_uri!, code_verifier: request.verifier };
+  const reply = client.client_secret ? await postForm(server.url('/token'), form, basicAuth(client)) : await postForm(server.url('/token'), { ...form, client_id: client.client_id });
+  if (reply.status !== 200) throw new Error(`the code was not redeemed: ${reply.status} ${JSON.stringify(reply.body)}`);
+  return decodeJwt(reply.body.id_token as string);
 }
 
 /** POSTs a form to the token endpoint (or another back-channel endpoint) and returns status and JSON body. */

@@ -6,7 +6,7 @@ import { runCli } from '../../src/cli/main.js';
 import { ManualClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { openRuntime } from '../../src/runtime.js';
-import { createScratchDatabase, TEST_MASTER_KEY, usingPostgres, cleanUpLater } from '../support/runtime.js';
+import { cleanUpLater, createMigratedScratchDatabase, migratedPgliteSnapshot, TEST_MASTER_KEY, usingPostgres } from '../support/runtime.js';
 import { browser } from '../webauthn/ceremony.js';
 import { approvedCase, enrollWithGrant, openedCase, recoveryDesk, redeem } from './support.js';
 
@@ -15,7 +15,7 @@ async function sharedEnvironment(): Promise<Record<string, string>> {
   const dir = mkdtempSync(path.join(tmpdir(), 'warta-recovery-cli-'));
   const env: Record<string, string> = { NODE_ENV: 'test', WARTA_DATA_DIR: path.join(dir, 'data'), WARTA_MASTER_KEY: TEST_MASTER_KEY, WARTA_LOG_LEVEL: 'silent', WARTA_TRUST_PROXY: 'true' };
   if (usingPostgres) {
-    const scratch = await createScratchDatabase();
+    const scratch = await createMigratedScratchDatabase();
     env.DATABASE_URL = scratch.url;
     cleanUpLater(scratch.drop);
   }
@@ -25,7 +25,7 @@ async function sharedEnvironment(): Promise<Record<string, string>> {
 const env = await sharedEnvironment();
 
 async function seed() {
-  const runtime = await openRuntime(loadConfig(env), { clock: new ManualClock() });
+  const runtime = await openRuntime(loadConfig(env), { clock: new ManualClock(), pgliteSnapshot: await migratedPgliteSnapshot() });
   try {
     const desk = await recoveryDesk(runtime);
     const { caseId: completedId, code } = await approvedCase(desk);

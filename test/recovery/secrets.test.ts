@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { createLogger } from '../../src/log.js';
 import { openRuntime } from '../../src/runtime.js';
-import { createScratchDatabase, testConfig, usingPostgres, cleanUpLater } from '../support/runtime.js';
+import { cleanUpLater, createMigratedScratchDatabase, migratedPgliteSnapshot, testConfig, usingPostgres } from '../support/runtime.js';
 import { browser, TEST_ENV } from '../webauthn/ceremony.js';
 import { approve, approvedCase, DESKS, enrollWithGrant, recoveryDesk, redeem, wrongCodes } from './support.js';
 
@@ -16,9 +16,9 @@ async function loggingRuntime() {
       done();
     },
   });
-  const scratch = usingPostgres ? await createScratchDatabase() : undefined;
+  const scratch = usingPostgres ? await createMigratedScratchDatabase() : undefined;
   const config = testConfig({ ...TEST_ENV, WARTA_LOG_LEVEL: 'trace', ...(scratch ? { DATABASE_URL: scratch.url } : {}) });
-  const runtime = await openRuntime(config, { clock: new ManualClock(), pgliteDir: 'memory://', log: createLogger('trace', sink) });
+  const runtime = await openRuntime(config, { clock: new ManualClock(), pgliteDir: 'memory://', pgliteSnapshot: await migratedPgliteSnapshot(), log: createLogger('trace', sink) });
   cleanUpLater(async () => {
     await runtime.close();
     await scratch?.drop();

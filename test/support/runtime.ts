@@ -1,8 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, expect, onTestFinished } from 'vitest';
+import { openAsBlob } from 'node:fs';
+import path from 'node:path';
+import { afterAll, expect, inject, onTestFinished } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { type Config, loadConfig } from '../../src/config.js';
+import { connectDatabase } from '../../src/db/connect.js';
 import type { Role, User } from '../../src/db/schema.js';
 import { createInvitation, redeemInvitation } from '../../src/invitations/service.js';
 import { createOrganisation } from '../../src/orgs/service.js';
@@ -10,19 +13,39 @@ import type { OrganisationPolicy } from '../../src/orgs/policy.js';
 import { openRuntime, type Runtime } from '../../src/runtime.js';
 import { sessionCookieName } from '../../src/http/session-cookie.js';
 import { startSession } from '../../src/sessions/service.js';
-import { createScratchDatabase as createScratchDatabaseOn } from './scratch-database.js';
+import { createScratchDatabase as createScratchDatabaseOn, testDatabaseServerUrl, usingPostgres } from './scratch-database.js';
 
-/** `npm run test:pg` sets WARTA_TEST_DB=pg and TEST_DATABASE_URL; `npm test` uses in-memory PGlite. */
-export const usingPostgres = process.env.WARTA_TEST_DB === 'pg';
-
-export function testDatabaseServerUrl(): string {
-  const url = process.env.TEST_DATABASE_URL;
-  if (!url) throw new Error('npm run test:pg needs TEST_DATABASE_URL=postgres://user:pass@host:port/db (a server where the user may CREATE DATABASE)');
-  return url;
-}
+export { testDatabaseServerUrl, usingPostgres };
 
 /** A fresh, empty PostgreSQL database on the test server; dropped by the returned function. */
 export const createScratchDatabase = () => createScratchDatabaseOn(testDatabaseServerUrl());
+
+/**
+ * A PostgreSQL database on the test server, copied from the run's migrated template
+ * (test/support/migrated-database.ts); empty when the run made none. Dropped by the
+ * returned function.
+ */
+export const createMigratedScratchDatabase = () => createScratchDatabaseOn(testDatabaseServerUrl(), 'warta_test', inject('migratedTemplateDatabase'));
+
+/**
+ * What an in-memory PGlite runtime starts from: the run's migrated snapshot
+ * (test/support/migrated-database.ts), or undefined for a fresh database when the
+ * run made none (the browser tests' config).
+ */
+export async function migratedPgliteSnapshot(): Promise<Blob | undefined> {
+  const file = inject('migratedPgliteSnapshot');
+  return file ? openAsBlob(file) : undefined;
+}
+
+/**
+ * Starts the embedded database of the Warta data folder `dataDir` from the run's
+ * migrated snapshot, for tests of commands that open the folder themselves as
+ * `warta` does but are not about migrating it.
+ */
+export async function seedDataDirWithMigratedSnapshot(dataDir: string): Promise<void> {
+  const handle = await connectDatabase({ databaseUrl: undefined, pgliteDir: path.join(dataDir, 'pglite'), pgliteSnapshot: await migratedPgliteSnapshot(), poolSize: 1, attempts: 1 });
+  await handle.close();
+}
 
 /**
  * Runs `cleanUp` when the current test ends, or after the file when called outside a
@@ -54,12 +77,12 @@ export async function createTestRuntime(options: { env?: Record<string, string>;
   let databaseUrl = options.databaseUrl;
   let drop: (() => Promise<void>) | undefined;
   if (usingPostgres && !databaseUrl) {
-    const scratch = await createScratchDatabase();
+    const scratch = await createMigratedScratchDatabase();
     databaseUrl = scratch.url;
     drop = scratch.drop;
   }
   const config = testConfig({ ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}), ...options.env });
-  const runtime = await openRuntime(config, { clock, pgliteDir: 'memory://' });
+  const runtime = await openRuntime(config, { clock, pgliteDir: 'memory://', pgliteSnapshot: databaseUrl ? undefined : await migratedPgliteSnapshot() });
   const cleanUp = async () => {
     await runtime.close();
     await drop?.();

@@ -7,7 +7,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { openRuntime } from '../../src/runtime.js';
 import { createTestAttestationCa, createTestRootCa, issueTestCertificate, SoftAuthenticator, type SoftAuthenticatorOptions, type TestCertificate } from '../support/soft-authenticator.js';
-import { createTestRuntime, TEST_MASTER_KEY } from '../support/runtime.js';
+import { createTestRuntime, migratedPgliteSnapshot, TEST_MASTER_KEY } from '../support/runtime.js';
 import { browser, enrollmentOptions, inviteTo, lastAudit, origin, TEST_ENV } from './ceremony.js';
 
 const aaguid = '2fc0579f-8113-47ea-b116-bb5a8db9202a';
@@ -149,7 +149,7 @@ describe('FIDO metadata configuration', () => {
     const otherRoot = await createTestRootCa({ subject: 'C=PL, O=Other, CN=Other Root' });
     await writeFile(join(mdsDir, 'other-root.pem'), otherRoot.certPem);
     const config = loadConfig({ NODE_ENV: 'test', WARTA_MASTER_KEY: TEST_MASTER_KEY, WARTA_LOG_LEVEL: 'silent', WARTA_FIDO_MDS_FILE: join(mdsDir, 'blob.jwt'), WARTA_FIDO_ROOT_CERT_FILE: join(mdsDir, 'other-root.pem') });
-    await expect(openRuntime(config, { pgliteDir: 'memory://' })).rejects.toMatchObject({ code: 'fido_metadata_untrusted' });
+    await expect(openRuntime(config, { pgliteDir: 'memory://', pgliteSnapshot: await migratedPgliteSnapshot() })).rejects.toMatchObject({ code: 'fido_metadata_untrusted' });
   });
 
   it('needs the FIDO root certificate with a BLOB, and only one source', () => {
