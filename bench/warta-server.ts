@@ -38,7 +38,7 @@ handler = createApp(runtime).fetch;
 
 const organisation = await createOrganisation(runtime, { actor: 'bench' }, { name: `Bench ${randomBytes(3).toString('hex')}` });
 const invitation = await createInvitation(runtime, { actor: 'bench' }, { organisationId: organisation.id, displayName: 'Bench User', email: `bench-${randomBytes(3).toString('hex')}@example.gov`, role: 'member' });
-const { user } = await runtime.db.transaction().execute((trx) => redeemInvitation(trx, runtime.clock, { actor: 'bench' }, invitation.token));
+const { user } = await runtime.db.transaction().execute((trx) => redeemInvitation(trx, runtime, { actor: 'bench' }, invitation.token));
 const client = await registerClient(runtime, { actor: 'bench' }, {
   client_name: 'Bench client',
   grant_types: ['authorization_code', 'refresh_token', 'client_credentials'],

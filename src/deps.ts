@@ -33,6 +33,8 @@ export interface Deps {
   clients: ClientDirectory;
   /** HMAC key of the audit hash chain. */
   auditChainKey: Buffer;
+  /** HMAC key of each audit entry's own MAC, made when it is appended (a row without one is never chained). */
+  auditEntryKey: Buffer;
   /** HMAC key for stored hashes of low-entropy or offline-checkable values (client secrets). */
   tokenHashKey: Buffer;
   /** Local FIDO metadata for `direct` attestation policies; undefined when the operator installed none. */

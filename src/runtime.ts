@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { appendAudit } from './audit/audit.js';
+import { adoptEntriesWithoutMac, appendAudit } from './audit/audit.js';
 import { ClientDirectory } from './clients/directory.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
@@ -51,9 +51,17 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       if (applied.length) log.info({ applied }, 'migrations applied');
     }
     const box = await openSecretBox(handle.db, masterKey, clock);
+    const auditEntryKey = await instanceSecret(handle.db, box, 'audit-entry', clock, {
+      // The first start that has this key adopts what earlier versions appended and did not seal yet; from then on a row without a valid MAC is refused.
+      onCreated: async (key) => {
+        const adopted = await adoptEntriesWithoutMac(handle.db, key);
+        if (adopted) log.info({ adopted }, 'gave a MAC to audit entries written before entries carried one');
+      },
+    });
+    const audit = { clock, auditEntryKey };
     const deps = { db: handle.db, box, clock };
     if (await ensureSigningKey(deps)) {
-      await appendAudit(handle.db, clock, { actor: 'system' }, { action: 'signing_key.created' });
+      await appendAudit(handle.db, audit, { actor: 'system' }, { action: 'signing_key.created' });
       log.info('created the first signing key');
     }
     const signingKeys = new SigningKeys(deps, {
@@ -72,6 +80,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       tokens: new Tokens({ config, clock, signingKeys }),
       clients: new ClientDirectory({ db: handle.db, clock, ttlSeconds: config.oidc.clientCacheSeconds }),
       auditChainKey: await instanceSecret(handle.db, box, 'audit-chain', clock),
+      auditEntryKey,
       tokenHashKey: await instanceSecret(handle.db, box, 'token-hash', clock),
       fidoMetadata: await loadConfiguredMetadata(config.webauthn.fidoMetadata, clock.now(), log),
       passwordBlocklist: loadBlocklist(),

@@ -21,7 +21,7 @@ export async function renamePasskey(deps: Deps, context: AuditContext, input: { 
       .returningAll()
       .executeTakeFirst();
     if (!passkey) throw passkeyNotFound();
-    await appendAudit(trx, deps.clock, context, { action: 'passkey.renamed', subject: `user:${input.userId}`, details: { passkey_id: passkey.id, name } });
+    await appendAudit(trx, deps, context, { action: 'passkey.renamed', subject: `user:${input.userId}`, details: { passkey_id: passkey.id, name } });
     return passkey;
   });
 }

@@ -1,7 +1,7 @@
-import { createHmac } from 'node:crypto';
-import { type Kysely, sql, type Transaction } from 'kysely';
+import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Clock } from '../clock.js';
-import { type AuditEntry, type Database, json } from '../db/schema.js';
+import { type AuditEntry, type Db, json } from '../db/schema.js';
 
 export interface AuditContext {
   /** `user:<id>`, `cli`, `system`, `anonymous`, `client:<id>` … */
@@ -17,33 +17,73 @@ export interface AuditRecord {
   details?: Record<string, unknown>;
 }
 
+/** What appending needs: the time, and the key each entry's MAC is made with (an instance secret under the master key). */
+export interface AuditWriter {
+  clock: Clock;
+  auditEntryKey: Uint8Array;
+}
+
 /**
  * Appends an entry. Pass the transaction that makes the change, so the entry
- * and the change commit together or not at all. The entry is linked into the
- * hash chain later by `sealAuditLog`, which keeps appends free of any global lock.
+ * and the change commit together or not at all. The entry carries a MAC made
+ * here, so a row written straight into the database by someone without the
+ * master key is refused by the sealer; it is linked into the hash chain later
+ * by `sealAuditLog`, which keeps appends free of any global lock.
  */
-export async function appendAudit(
-  db: Kysely<Database> | Transaction<Database>,
-  clock: Clock,
-  context: AuditContext,
-  record: AuditRecord,
-): Promise<void> {
+export async function appendAudit(db: Db, writer: AuditWriter, context: AuditContext, record: AuditRecord): Promise<void> {
+  const entry = {
+    entry_id: randomUUID(),
+    at: writer.clock.now(),
+    actor: context.actor,
+    action: record.action,
+    subject: record.subject ?? null,
+    outcome: record.outcome ?? ('success' as const),
+    ip: context.ip ?? null,
+    user_agent: context.userAgent?.slice(0, 512) ?? null,
+    details: record.details ?? {},
+  };
   await db
     .insertInto('audit_log')
-    .values({
-      at: clock.now(),
-      actor: context.actor,
-      action: record.action,
-      subject: record.subject ?? null,
-      outcome: record.outcome ?? 'success',
-      ip: context.ip ?? null,
-      user_agent: context.userAgent?.slice(0, 512) ?? null,
-      details: json(record.details ?? {}),
-      seq: null,
-      prev_hash: null,
-      hash: null,
-    })
+    .values({ ...entry, details: json(entry.details), mac: entryMac(writer.auditEntryKey, entry), seal_refused: null, seq: null, prev_hash: null, hash: null })
     .execute();
+}
+
+type MacedFields = Pick<AuditEntry, 'entry_id' | 'at' | 'actor' | 'action' | 'subject' | 'outcome' | 'ip' | 'user_agent' | 'details'>;
+
+function entryMac(key: Uint8Array, entry: MacedFields): string {
+  const body = canonical({
+    entry_id: entry.entry_id,
+    at: new Date(entry.at).toISOString(),
+    actor: entry.actor,
+    action: entry.action,
+    subject: entry.subject,
+    outcome: entry.outcome,
+    ip: entry.ip,
+    user_agent: entry.user_agent,
+    details: entry.details,
+  });
+  return createHmac('sha256', key).update('warta-audit-entry\n').update(body).digest('base64url');
+}
+
+function macHolds(key: Uint8Array, entry: MacedFields & { mac: string | null }): boolean {
+  if (!entry.mac || !entry.entry_id) return false;
+  const expected = Buffer.from(entryMac(key, entry));
+  const given = Buffer.from(entry.mac);
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+/**
+ * Gives a MAC to entries appended before entries carried one and not yet
+ * sealed. Runs once, when the audit-entry key is first made (the upgrade that
+ * introduced it); after that a row without a valid MAC is never chained.
+ */
+export async function adoptEntriesWithoutMac(db: Db, key: Uint8Array): Promise<number> {
+  const rows = await db.selectFrom('audit_log').selectAll().where('seq', 'is', null).where('mac', 'is', null).orderBy('id').execute();
+  for (const row of rows) {
+    const entryId = randomUUID();
+    await db.updateTable('audit_log').set({ entry_id: entryId, mac: entryMac(key, { ...row, entry_id: entryId }) }).where('id', '=', row.id).execute();
+  }
+  return rows.length;
 }
 
 const GENESIS = 'warta-audit-genesis';
@@ -61,6 +101,9 @@ function canonical(value: unknown): string {
 function entryHash(key: Uint8Array, prevHash: string, seq: number, entry: AuditEntry): string {
   const body = canonical({
     id: Number(entry.id),
+    // Absent (undefined) on entries sealed before entries carried a MAC, so their hashes are unchanged.
+    entry_id: entry.entry_id ?? undefined,
+    mac: entry.mac ?? undefined,
     seq,
     at: new Date(entry.at).toISOString(),
     actor: entry.actor,
@@ -75,24 +118,74 @@ function entryHash(key: Uint8Array, prevHash: string, seq: number, entry: AuditE
 }
 
 /**
+ * How far an entry's time may lie before the entry chained ahead of it: entries
+ * are chained in id order, and a long transaction or another instance's clock
+ * can put a genuine entry slightly earlier. A copied old entry lies far earlier.
+ */
+export const OUT_OF_ORDER_TOLERANCE_MS = 10 * 60 * 1000;
+
+/** Why an entry may not be chained, or undefined when it may. */
+function sealRefusal(entryKey: Uint8Array, entry: AuditEntry, previousAt: Date | undefined): string | undefined {
+  if (!macHolds(entryKey, entry)) return 'no valid MAC: not written by Warta';
+  if (previousAt && new Date(entry.at).getTime() < previousAt.getTime() - OUT_OF_ORDER_TOLERANCE_MS) return 'out of order: dated before the entries chained ahead of it';
+  return undefined;
+}
+
+/**
+ * Entry ids present more than once, with the first row that has each: the unique
+ * index stops a copy, but someone who can write to the database can drop it.
+ */
+async function copiedEntryIds(db: Db, entries: AuditEntry[]): Promise<Map<string, number>> {
+  const ids = entries.map((entry) => entry.entry_id).filter((id): id is string => id !== null);
+  if (!ids.length) return new Map();
+  const rows = await db
+    .selectFrom('audit_log')
+    .select(['entry_id', (eb) => eb.fn.min('id').as('first_id')])
+    .where('entry_id', 'in', ids)
+    .groupBy('entry_id')
+    .having((eb) => eb.fn.countAll(), '>', 1)
+    .execute();
+  return new Map(rows.map((row) => [row.entry_id!, Number(row.first_id)]));
+}
+
+export interface AuditKeys {
+  /** HMAC key of the hash chain. */
+  auditChainKey: Uint8Array;
+  /** HMAC key of each entry's MAC. */
+  auditEntryKey: Uint8Array;
+}
+
+/**
  * Links committed, unsealed entries into the chain in id order. The chain is an
  * HMAC chain keyed with an instance secret, so someone who can write to the
- * database but lacks the master key cannot rebuild it after an edit. Only one
+ * database but lacks the master key cannot rebuild it after an edit; an entry
+ * whose own MAC does not hold, or that is dated well before the chain's head, is
+ * left out and marked (`seal_refused`) for `audit verify` to report. Only one
  * sealer runs at a time across instances (try-lock: the others just return).
+ * Returns how many entries it looked at.
  */
-export async function sealAuditLog(db: Kysely<Database>, chainKey: Uint8Array, batchSize = 500): Promise<number> {
+export async function sealAuditLog(db: Db, keys: AuditKeys, batchSize = 500): Promise<number> {
   return db.transaction().execute(async (trx) => {
     const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${SEAL_LOCK}) as locked`.execute(trx);
     if (!rows[0]?.locked) return 0;
-    const head = await trx.selectFrom('audit_log').select(['seq', 'hash']).where('seq', 'is not', null).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    const head = await trx.selectFrom('audit_log').select(['seq', 'hash', 'at']).where('seq', 'is not', null).orderBy('seq', 'desc').limit(1).executeTakeFirst();
     let seq = head ? Number(head.seq) : 0;
     let prev = head?.hash ?? GENESIS;
-    const pending = await trx.selectFrom('audit_log').selectAll().where('seq', 'is', null).orderBy('id').limit(batchSize).execute();
+    let previousAt = head ? new Date(head.at) : undefined;
+    const pending = await trx.selectFrom('audit_log').selectAll().where('seq', 'is', null).where('seal_refused', 'is', null).orderBy('id').limit(batchSize).execute();
+    const duplicated = await copiedEntryIds(trx, pending);
     for (const entry of pending) {
+      const firstWithId = entry.entry_id ? duplicated.get(entry.entry_id) : undefined;
+      const refusal = firstWithId !== undefined && firstWithId !== Number(entry.id) ? 'a copy of another entry' : sealRefusal(keys.auditEntryKey, entry, previousAt);
+      if (refusal) {
+        await trx.updateTable('audit_log').set({ seal_refused: refusal }).where('id', '=', entry.id).execute();
+        continue;
+      }
       seq += 1;
-      const hash = entryHash(chainKey, prev, seq, entry);
+      const hash = entryHash(keys.auditChainKey, prev, seq, entry);
       await trx.updateTable('audit_log').set({ seq, prev_hash: prev, hash }).where('id', '=', entry.id).execute();
       prev = hash;
+      previousAt = new Date(entry.at);
     }
     return pending.length;
   });
@@ -106,30 +199,40 @@ export interface ChainVerification {
   headHash: string | null;
   /** The first link that does not hold, with why. */
   brokenAt?: { seq: number; id: number | null; reason: string };
+  /** Rows the sealer would not chain (forged or copied entries), oldest first; any makes the log not ok. */
+  refused: { id: number; at: string; action: string; reason: string }[];
 }
 
-export async function verifyAuditChain(db: Kysely<Database>, chainKey: Uint8Array, pageSize = 1000): Promise<ChainVerification> {
-  const unsealedRow = await db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).where('seq', 'is', null).executeTakeFirstOrThrow();
+export async function verifyAuditChain(db: Db, keys: AuditKeys, pageSize = 1000): Promise<ChainVerification> {
+  const unsealedRow = await db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).where('seq', 'is', null).where('seal_refused', 'is', null).executeTakeFirstOrThrow();
   const unsealed = Number(unsealedRow.n);
+  const refused = (await db.selectFrom('audit_log').select(['id', 'at', 'action', 'seal_refused']).where('seal_refused', 'is not', null).orderBy('id').limit(100).execute()).map((row) => ({
+    id: Number(row.id),
+    at: new Date(row.at).toISOString(),
+    action: row.action,
+    reason: row.seal_refused!,
+  }));
   let expectedSeq = 1;
   let prev = GENESIS;
   for (;;) {
     const page = await db.selectFrom('audit_log').selectAll().where('seq', '>=', expectedSeq).orderBy('seq').limit(pageSize).execute();
     for (const entry of page) {
       const seq = Number(entry.seq);
-      const fail = (reason: string): ChainVerification => ({ ok: false, sealed: expectedSeq - 1, unsealed, headSeq: expectedSeq - 1, headHash: prev, brokenAt: { seq, id: Number(entry.id), reason } });
+      const fail = (reason: string): ChainVerification => ({ ok: false, sealed: expectedSeq - 1, unsealed, headSeq: expectedSeq - 1, headHash: prev, brokenAt: { seq, id: Number(entry.id), reason }, refused });
       if (seq !== expectedSeq) return { ...fail(`entry ${expectedSeq} is missing (next present is ${seq})`), brokenAt: { seq: expectedSeq, id: null, reason: `entry ${expectedSeq} is missing (next present is ${seq}): deleted?` } };
       if (entry.prev_hash !== prev) return fail('prev_hash does not match the previous entry');
-      if (entry.hash !== entryHash(chainKey, prev, seq, entry)) return fail('contents do not match the hash: edited?');
+      if (entry.hash !== entryHash(keys.auditChainKey, prev, seq, entry)) return fail('contents do not match the hash: edited?');
+      // Entries sealed before entries carried a MAC have none; every later one must hold.
+      if (entry.mac !== null && !macHolds(keys.auditEntryKey, entry)) return fail('the entry MAC does not hold');
       prev = entry.hash!;
       expectedSeq += 1;
     }
     if (page.length < pageSize) break;
   }
-  return { ok: true, sealed: expectedSeq - 1, unsealed, headSeq: expectedSeq - 1, headHash: expectedSeq > 1 ? prev : null };
+  return { ok: refused.length === 0, sealed: expectedSeq - 1, unsealed, headSeq: expectedSeq - 1, headHash: expectedSeq > 1 ? prev : null, refused };
 }
 
-export async function* exportAudit(db: Kysely<Database>, since: Date, pageSize = 1000): AsyncGenerator<AuditEntry> {
+export async function* exportAudit(db: Db, since: Date, pageSize = 1000): AsyncGenerator<AuditEntry> {
   let afterId = 0;
   for (;;) {
     const page = await db.selectFrom('audit_log').selectAll().where('at', '>=', since).where('id', '>', afterId).orderBy('id').limit(pageSize).execute();

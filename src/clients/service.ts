@@ -9,6 +9,7 @@ import { type ClientMetadataInput, validateClientMetadata } from './metadata.js'
 export interface ClientDeps {
   db: Kysely<Database>;
   clock: Clock;
+  auditEntryKey: Uint8Array;
   tokenHashKey: Buffer;
   config: { env: string };
 }
@@ -95,7 +96,7 @@ export async function registerClient(deps: ClientDeps, context: AuditContext, in
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await appendAudit(trx, deps.clock, context, {
+    await appendAudit(trx, deps, context, {
       action: 'client.created',
       subject: `client:${client.client_id}`,
       details: { client_name: client.client_name, grant_types: metadata.grant_types, token_endpoint_auth_method: metadata.token_endpoint_auth_method, redirect_uris: metadata.redirect_uris, first_party: metadata.first_party },
@@ -136,16 +137,16 @@ export async function rotateClientSecret(deps: ClientDeps, context: AuditContext
       if (!exists) throw notFound('client_not_found', 'no such client');
       throw new WartaError(400, 'invalid_request', 'this client authenticates without a secret');
     }
-    await appendAudit(trx, deps.clock, context, { action: 'client.secret_rotated', subject: `client:${clientId}` });
+    await appendAudit(trx, deps, context, { action: 'client.secret_rotated', subject: `client:${clientId}` });
     return clientView(client, secret);
   });
 }
 
 /** Deletes the client and, by cascade, every grant, code and refresh token issued to it. */
-export async function deleteClient(deps: Pick<ClientDeps, 'db' | 'clock'>, context: AuditContext, clientId: string): Promise<void> {
+export async function deleteClient(deps: Pick<ClientDeps, 'db' | 'clock' | 'auditEntryKey'>, context: AuditContext, clientId: string): Promise<void> {
   await deps.db.transaction().execute(async (trx) => {
     const deleted = await trx.deleteFrom('oauth_clients').where('client_id', '=', clientId).returning(['client_id', 'client_name']).executeTakeFirst();
     if (!deleted) throw notFound('client_not_found', 'no such client');
-    await appendAudit(trx, deps.clock, context, { action: 'client.deleted', subject: `client:${clientId}`, details: { client_name: deleted.client_name } });
+    await appendAudit(trx, deps, context, { action: 'client.deleted', subject: `client:${clientId}`, details: { client_name: deleted.client_name } });
   });
 }

@@ -139,13 +139,17 @@ export async function rewrapDataKeys(db: Kysely<Database>, current: MasterKey, n
  * A named random key shared by every instance (audit chain key, token HMAC key),
  * created by whichever instance asks first.
  */
-export async function instanceSecret(db: Kysely<Database>, box: SecretBox, name: string, clock: Clock): Promise<Buffer> {
-  await db
+export async function instanceSecret(db: Kysely<Database>, box: SecretBox, name: string, clock: Clock, options: { onCreated?: (secret: Buffer) => Promise<void> } = {}): Promise<Buffer> {
+  const created = await db
     .insertInto('instance_secrets')
     .values({ name, value_enc: box.seal(randomBytes(32), `instance secret ${name}`), created_at: clock.now() })
     .onConflict((oc) => oc.column('name').doNothing())
-    .execute();
+    .returning('name')
+    .executeTakeFirst();
   const row = await db.selectFrom('instance_secrets').select('value_enc').where('name', '=', name).executeTakeFirstOrThrow();
-  return box.open(row.value_enc, `instance secret ${name}`);
+  const secret = box.open(row.value_enc, `instance secret ${name}`);
+  // Only the instance whose insert won runs it, so two instances starting together do it once.
+  if (created) await options.onCreated?.(secret);
+  return secret;
 }
 

@@ -126,6 +126,12 @@ export interface AuditLogTable {
   ip: string | null;
   user_agent: string | null;
   details: Json<Record<string, unknown>>;
+  /** Random id inside the MAC: a copied entry is a duplicate, not a second event. Null on entries written before entries carried a MAC. */
+  entry_id: string | null;
+  /** HMAC made at append time with the audit-entry key (under the master key); the sealer chains only entries whose MAC holds. */
+  mac: string | null;
+  /** Why the sealer left this row out of the chain (no valid MAC, out of order); reported by `audit verify`. */
+  seal_refused: string | null;
   /** Position in the hash chain, assigned when the sealer links the entry; null until then. */
   seq: number | null;
   prev_hash: string | null;

@@ -43,7 +43,7 @@ export async function renameDevice(deps: DevicesDeps, context: AuditContext, inp
         .values({ grant_id: grant.id, user_id: input.userId, name, platform: 'unknown', user_agent: null, first_ip: null, last_ip: null, created_at: grant.created_at, last_used_at: grant.created_at })
         .execute();
     }
-    await appendAudit(trx, deps.clock, context, { action: 'device.renamed', subject: `user:${input.userId}`, details: { device_id: grant.id, name } });
+    await appendAudit(trx, deps, context, { action: 'device.renamed', subject: `user:${input.userId}`, details: { device_id: grant.id, name } });
   });
   const device = (await listDevices(deps, input.userId)).find((d) => d.id === input.deviceId);
   if (!device) throw deviceNotFound();
@@ -70,7 +70,7 @@ export async function revokeDevice(deps: DevicesDeps, context: AuditContext, inp
       // A live session: end its online grants too and notify its clients. An ended one: its clients were told then, but this (offline) device's client was not.
       notifiedClients = sessionEnded ? await endSessionGrants(trx, deps.clock, session, 'device_revoked') : await enqueueBackchannelLogouts(trx, deps.clock, session);
     }
-    await appendAudit(trx, deps.clock, context, {
+    await appendAudit(trx, deps, context, {
       action: 'device.revoked',
       subject: `user:${input.userId}`,
       details: { device_id: grant.id, client_id: grant.client_id, session_id: grant.session_id, session_ended: sessionEnded, backchannel_logouts: notifiedClients },
@@ -103,7 +103,7 @@ export async function revokeBrowserSession(deps: DevicesDeps, context: AuditCont
       .executeTakeFirst();
     if (!session || !(await revokeSession(trx, deps.clock, session.id, 'revoked_by_user'))) throw sessionNotFound();
     const notifiedClients = await endSessionGrants(trx, deps.clock, session, 'session_revoked');
-    await appendAudit(trx, deps.clock, context, { action: 'session.revoked', subject: `user:${input.userId}`, details: { session_id: session.id, backchannel_logouts: notifiedClients } });
+    await appendAudit(trx, deps, context, { action: 'session.revoked', subject: `user:${input.userId}`, details: { session_id: session.id, backchannel_logouts: notifiedClients } });
     await raiseSecurityEvent(trx, deps.clock, {
       type: 'session_revoked',
       userId: input.userId,

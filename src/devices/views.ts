@@ -8,7 +8,7 @@ import type { Database } from '../db/schema.js';
 import { listPasskeys, passkeyView } from '../webauthn/credentials.js';
 import { deviceName, platformOf } from '../grants/device-name.js';
 
-export type DevicesDeps = { db: Kysely<Database>; clock: Clock };
+export type DevicesDeps = { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array };
 
 export interface DeviceView {
   id: string;

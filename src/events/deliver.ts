@@ -14,7 +14,7 @@ import { signSecurityEventToken } from './set.js';
 
 export type { DeliveryOptions, DeliveryReport } from '../outbox/deliver.js';
 
-export type DeliveryDeps = Pick<Deps, 'db' | 'clock' | 'config' | 'signingKeys' | 'box' | 'log'>;
+export type DeliveryDeps = Pick<Deps, 'db' | 'clock' | 'auditEntryKey' | 'config' | 'signingKeys' | 'box' | 'log'>;
 
 interface ClaimedSet {
   id: number;

@@ -68,7 +68,7 @@ function checkBearerToken(token: unknown): string | undefined {
   return token;
 }
 
-export async function addReceiver(deps: { db: Kysely<Database>; clock: Clock; box: SecretBox; config: Pick<Config, 'env'> }, context: AuditContext, input: ReceiverInput): Promise<EventReceiver> {
+export async function addReceiver(deps: { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array; box: SecretBox; config: Pick<Config, 'env'> }, context: AuditContext, input: ReceiverInput): Promise<EventReceiver> {
   const url = checkReceiverUrl(input.url, deps.config.env);
   const audience = checkAudience(input.audience);
   const events = checkEvents(input.events);
@@ -97,7 +97,7 @@ export async function addReceiver(deps: { db: Kysely<Database>; clock: Clock; bo
       .returningAll()
       .executeTakeFirst();
     if (!receiver) throw new WartaError(409, 'receiver_exists', 'a receiver with this url and audience is already registered');
-    await appendAudit(trx, deps.clock, context, {
+    await appendAudit(trx, deps, context, {
       action: 'event_receiver.added',
       subject: `event_receiver:${receiver.id}`,
       details: { organisation_id: receiver.organisation_id, url: receiver.url, audience, events, bearer_token: bearerToken !== undefined },
@@ -107,7 +107,7 @@ export async function addReceiver(deps: { db: Kysely<Database>; clock: Clock; bo
 }
 
 /** Removes a receiver of `organisationId` and cancels the SETs still queued for it. */
-export async function removeReceiver(deps: { db: Kysely<Database>; clock: Clock }, context: AuditContext, input: { id: string; organisationId: string }): Promise<EventReceiver> {
+export async function removeReceiver(deps: { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array }, context: AuditContext, input: { id: string; organisationId: string }): Promise<EventReceiver> {
   if (!isUuid(input.id)) throw notFound('receiver_not_found', 'no such event receiver');
   const now = deps.clock.now();
   return deps.db.transaction().execute(async (trx) => {
@@ -126,7 +126,7 @@ export async function removeReceiver(deps: { db: Kysely<Database>; clock: Clock 
       .where('receiver_id', '=', removed.id)
       .where('status', '=', 'pending')
       .executeTakeFirst();
-    await appendAudit(trx, deps.clock, context, {
+    await appendAudit(trx, deps, context, {
       action: 'event_receiver.removed',
       subject: `event_receiver:${removed.id}`,
       details: { organisation_id: removed.organisation_id, url: removed.url, cancelled_sets: Number(cancelled.numUpdatedRows) },

@@ -8,8 +8,7 @@
  * the user's other devices receive as a SET and the account page shows in its banner.
  */
 import type { Transaction } from 'kysely';
-import { appendAudit, type AuditContext } from '../audit/audit.js';
-import type { Clock } from '../clock.js';
+import { appendAudit, type AuditContext, type AuditWriter } from '../audit/audit.js';
 import type { Database, OAuthGrant } from '../db/schema.js';
 import { raiseSecurityEvent } from '../events/raise.js';
 import { deviceName, platformOf } from './device-name.js';
@@ -23,7 +22,7 @@ export interface LinkDeviceInput {
 }
 
 /** Records the device of a grant just created, audits it and raises `device_linked`; call it in the transaction that creates the grant. */
-export async function linkDevice(trx: Transaction<Database>, clock: Clock, input: LinkDeviceInput): Promise<void> {
+export async function linkDevice(trx: Transaction<Database>, writer: AuditWriter, input: LinkDeviceInput): Promise<void> {
   const { grant, context } = input;
   const owner = await trx
     .selectFrom('users')
@@ -38,12 +37,12 @@ export async function linkDevice(trx: Transaction<Database>, clock: Clock, input
     .insertInto('devices')
     .values({ grant_id: grant.id, user_id: grant.user_id, name, platform, user_agent: userAgent, first_ip: context.ip ?? null, last_ip: context.ip ?? null, created_at: grant.created_at, last_used_at: grant.created_at })
     .execute();
-  await appendAudit(trx, clock, { ...context, actor: `user:${grant.user_id}` }, {
+  await appendAudit(trx, writer, { ...context, actor: `user:${grant.user_id}` }, {
     action: 'device.linked',
     subject: `user:${grant.user_id}`,
     details: { device_id: grant.id, client_id: grant.client_id, name, platform },
   });
-  await raiseSecurityEvent(trx, clock, {
+  await raiseSecurityEvent(trx, writer.clock, {
     type: 'device_linked',
     userId: grant.user_id,
     organisationId: owner.organisation_id,

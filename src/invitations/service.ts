@@ -1,6 +1,6 @@
 import type { Config } from '../config.js';
 import type { Kysely, Transaction } from 'kysely';
-import { appendAudit, type AuditContext } from '../audit/audit.js';
+import { appendAudit, type AuditContext, type AuditWriter } from '../audit/audit.js';
 import { addSeconds, type Clock } from '../clock.js';
 import { hashToken, newId, newToken } from '../crypto/random.js';
 import { type Database, type Invitation, ROLES, type Role, type User } from '../db/schema.js';
@@ -11,6 +11,7 @@ import { createUser, usernameTaken } from '../users/service.js';
 interface InvitationDeps {
   db: Kysely<Database>;
   clock: Clock;
+  auditEntryKey: Uint8Array;
   config: Pick<Config, 'issuer' | 'invitations'>;
 }
 
@@ -76,7 +77,7 @@ export async function createInvitation(deps: InvitationDeps, context: AuditConte
       })
       .returningAll()
       .executeTakeFirstOrThrow();
-    await appendAudit(trx, deps.clock, context, {
+    await appendAudit(trx, deps, context, {
       action: 'invitation.created',
       subject: `invitation:${row.id}`,
       details: { organisation_id: row.organisation_id, role: row.role, username, expires_at: row.expires_at.toISOString() },
@@ -109,8 +110,8 @@ export async function findUsableInvitation(db: Kysely<Database> | Transaction<Da
  * redemption single-use under concurrency: of two simultaneous redemptions the
  * second finds `redeemed_at` set once the first commits, and gets no row.
  */
-export async function redeemInvitation(trx: Transaction<Database>, clock: Clock, context: AuditContext, token: string): Promise<{ invitation: Invitation; user: User }> {
-  const now = clock.now();
+export async function redeemInvitation(trx: Transaction<Database>, writer: AuditWriter, context: AuditContext, token: string): Promise<{ invitation: Invitation; user: User }> {
+  const now = writer.clock.now();
   const tokenHash = hashToken(token);
   const claimed = await trx
     .updateTable('invitations')
@@ -125,7 +126,7 @@ export async function redeemInvitation(trx: Transaction<Database>, clock: Clock,
     const current = await trx.selectFrom('invitations').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
     throw unusable(current, now) ?? new WartaError(410, 'invitation_used', 'this invitation has already been used');
   }
-  const user = await createUser(trx, clock, {
+  const user = await createUser(trx, writer.clock, {
     organisationId: claimed.organisation_id,
     username: usernameFor(claimed),
     displayName: claimed.display_name,
@@ -134,7 +135,7 @@ export async function redeemInvitation(trx: Transaction<Database>, clock: Clock,
     role: claimed.role,
   });
   await trx.updateTable('invitations').set({ redeemed_by: user.id }).where('id', '=', claimed.id).execute();
-  await appendAudit(trx, clock, { ...context, actor: `user:${user.id}` }, {
+  await appendAudit(trx, writer, { ...context, actor: `user:${user.id}` }, {
     action: 'invitation.redeemed',
     subject: `invitation:${claimed.id}`,
     details: { user_id: user.id, organisation_id: claimed.organisation_id, role: claimed.role },
@@ -142,7 +143,7 @@ export async function redeemInvitation(trx: Transaction<Database>, clock: Clock,
   return { invitation: { ...claimed, redeemed_by: user.id }, user };
 }
 
-export async function revokeInvitation(deps: { db: Kysely<Database>; clock: Clock }, context: AuditContext, input: { id: string; organisationId?: string }): Promise<Invitation> {
+export async function revokeInvitation(deps: { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array }, context: AuditContext, input: { id: string; organisationId?: string }): Promise<Invitation> {
   return deps.db.transaction().execute(async (trx) => {
     let query = trx
       .updateTable('invitations')
@@ -157,7 +158,7 @@ export async function revokeInvitation(deps: { db: Kysely<Database>; clock: Cloc
       if (!current || (input.organisationId && current.organisation_id !== input.organisationId)) throw notFound('invitation_not_found', 'no such invitation');
       throw new WartaError(409, current.revoked_at ? 'invitation_revoked' : 'invitation_used', current.revoked_at ? 'the invitation is already revoked' : 'the invitation has already been used');
     }
-    await appendAudit(trx, deps.clock, context, { action: 'invitation.revoked', subject: `invitation:${revoked.id}` });
+    await appendAudit(trx, deps, context, { action: 'invitation.revoked', subject: `invitation:${revoked.id}` });
     return revoked;
   });
 }

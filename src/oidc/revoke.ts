@@ -26,7 +26,7 @@ async function revokeRefreshToken(deps: Deps, client: OAuthClient, token: string
   if (row.client_id !== client.client_id) throw notYours();
   await deps.db.transaction().execute(async (trx) => {
     if (await revokeGrant(trx, deps.clock, row.id, 'revoked_by_client'))
-      await appendAudit(trx, deps.clock, context, { action: 'oidc.grant_revoked', subject: `grant:${row.id}`, details: { client_id: client.client_id, via: 'refresh_token' } });
+      await appendAudit(trx, deps, context, { action: 'oidc.grant_revoked', subject: `grant:${row.id}`, details: { client_id: client.client_id, via: 'refresh_token' } });
   });
   return true;
 }
@@ -42,6 +42,6 @@ async function revokeAccessToken(deps: Deps, tokens: Tokens, client: OAuthClient
       .onConflict((oc) => oc.column('jti').doNothing())
       .returning('jti')
       .executeTakeFirst();
-    if (inserted) await appendAudit(trx, deps.clock, context, { action: 'oidc.access_token_revoked', subject: `client:${client.client_id}`, details: { jti: claims.jti, sub: claims.sub } });
+    if (inserted) await appendAudit(trx, deps, context, { action: 'oidc.access_token_revoked', subject: `client:${client.client_id}`, details: { jti: claims.jti, sub: claims.sub } });
   });
 }

@@ -7,7 +7,7 @@ import { conflict, invalidRequest, notFound } from '../errors.js';
 import { type OrganisationPolicy, resolvePolicy } from './policy.js';
 
 export async function createOrganisation(
-  deps: { db: Kysely<Database>; clock: Clock },
+  deps: { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array },
   context: AuditContext,
   input: { name: string; policy?: Partial<OrganisationPolicy> },
 ): Promise<Organisation> {
@@ -21,7 +21,7 @@ export async function createOrganisation(
       .returningAll()
       .executeTakeFirst();
     if (!organisation) throw conflict('organisation_exists', `an organisation named "${name}" already exists`);
-    await appendAudit(trx, deps.clock, context, { action: 'organisation.created', subject: `org:${organisation.id}`, details: { name } });
+    await appendAudit(trx, deps, context, { action: 'organisation.created', subject: `org:${organisation.id}`, details: { name } });
     return organisation;
   });
 }

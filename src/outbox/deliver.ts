@@ -24,7 +24,7 @@ import type { Deps } from '../deps.js';
 import { type Attempt, type FetchLike, type PermanentFailure, postSignedToken, type SignedPost } from './post.js';
 import { isTimeToGiveUp, type RetryRules, retryDelaySeconds } from './retry.js';
 
-export type OutboxDeps = Pick<Deps, 'db' | 'clock' | 'log'>;
+export type OutboxDeps = Pick<Deps, 'db' | 'clock' | 'log' | 'auditEntryKey'>;
 
 /** What the engine needs of a claimed row. */
 export interface OutboxMessage {
@@ -188,7 +188,7 @@ async function settle<M extends OutboxMessage>(round: Round<M>, message: M, sett
     if (attempt) await job.afterAttempt?.(trx, message, attempt, deps.clock.now());
     const action = settlement.status === 'pending' || settlement.status === 'cancelled' ? undefined : job.audit[settlement.status];
     if (action)
-      await appendAudit(trx, deps.clock, { actor: 'system' }, {
+      await appendAudit(trx, deps, { actor: 'system' }, {
         action,
         subject: job.audit.subject(message),
         ...(settlement.status === 'delivered' ? {} : { outcome: 'failure' as const }),

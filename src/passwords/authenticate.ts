@@ -53,7 +53,7 @@ async function authenticateWithPasswordAndCode<T>(
   // Only now, with both factors proven, may the answer say more than "wrong".
   const refusal = methodRefusal('password', account.policy, account.roles);
   if (refusal) {
-    await appendAudit(deps.db, deps.clock, context, { action: `${ceremony}.refused`, subject: `user:${account.user.id}`, outcome: 'failure', details: { reason: refusal.description } });
+    await appendAudit(deps.db, deps, context, { action: `${ceremony}.refused`, subject: `user:${account.user.id}`, outcome: 'failure', details: { reason: refusal.description } });
     throw refusal;
   }
 
@@ -63,7 +63,7 @@ async function authenticateWithPasswordAndCode<T>(
     if (rehashed) {
       // Conditional on the old hash: a password changed meanwhile is not overwritten.
       const updated = await trx.updateTable('password_credentials').set({ hash: rehashed }).where('user_id', '=', account.user.id).where('hash', '=', storedHash).executeTakeFirst();
-      if (Number(updated.numUpdatedRows) > 0) await appendAudit(trx, deps.clock, { ...context, actor: `user:${account.user.id}` }, { action: 'password.rehashed', subject: `user:${account.user.id}`, details: { ...deps.config.passwords.argon2 } });
+      if (Number(updated.numUpdatedRows) > 0) await appendAudit(trx, deps, { ...context, actor: `user:${account.user.id}` }, { action: 'password.rehashed', subject: `user:${account.user.id}`, details: { ...deps.config.passwords.argon2 } });
     }
     return { reused: false as const, value: await commit(trx, account) };
   });
@@ -105,7 +105,7 @@ export async function reauthenticateWithPassword(deps: Deps, context: AuditConte
   const account = await findPasswordAccount(deps.db, { userId: user.id });
   return authenticateWithPasswordAndCode(deps, context, 'reauth', keys, account, attempt, async (trx) => {
     const updated = await reauthenticateSession(trx, deps.clock, session, PASSWORD_AMR);
-    await appendAudit(trx, deps.clock, context, { action: 'reauth.succeeded', subject: `user:${user.id}`, details: { method: 'password+totp', session_id: session.id } });
+    await appendAudit(trx, deps, context, { action: 'reauth.succeeded', subject: `user:${user.id}`, details: { method: 'password+totp', session_id: session.id } });
     return updated;
   });
 }

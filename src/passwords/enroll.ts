@@ -44,7 +44,7 @@ export async function startPasswordEnrollment(deps: TotpDeps, context: AuditCont
   const username = usernameFor(invitation);
   const view = await deps.db.transaction().execute(async (trx) => {
     const started = await createTotpSetup(trx, deps, { invitationId: invitation.id }, username, settings);
-    await appendAudit(trx, deps.clock, context, { action: 'enrollment.password_started', subject: `invitation:${invitation.id}`, details: { expires_at: started.expires_at } });
+    await appendAudit(trx, deps, context, { action: 'enrollment.password_started', subject: `invitation:${invitation.id}`, details: { expires_at: started.expires_at } });
     return started;
   });
   return { ...view, username, display_name: invitation.display_name, organisation: organisation.name, min_password_length: minimumLength() };
@@ -66,12 +66,12 @@ export async function finishPasswordEnrollment(deps: Deps, request: SignInReques
   }
   const hash = await hashPassword(password, deps.config.passwords.argon2);
   return deps.db.transaction().execute(async (trx) => {
-    const { user } = await redeemInvitation(trx, deps.clock, context, token);
+    const { user } = await redeemInvitation(trx, deps, context, token);
     const asUser = { ...context, actor: `user:${user.id}` };
     await storePasswordHash(trx, deps.clock, user.id, hash);
-    await appendAudit(trx, deps.clock, asUser, { action: 'password.set', subject: `user:${user.id}`, details: { via: 'enrollment' } });
+    await appendAudit(trx, deps, asUser, { action: 'password.set', subject: `user:${user.id}`, details: { via: 'enrollment' } });
     const { credential } = await activateTotpSetup(trx, deps, setup, owner, user.id, step);
-    await appendAudit(trx, deps.clock, asUser, { action: 'totp.enrolled', subject: `user:${user.id}`, details: { via: 'enrollment', credential_id: credential.id, algorithm: credential.algorithm, digits: credential.digits, period: credential.period } });
+    await appendAudit(trx, deps, asUser, { action: 'totp.enrolled', subject: `user:${user.id}`, details: { via: 'enrollment', credential_id: credential.id, algorithm: credential.algorithm, digits: credential.digits, period: credential.period } });
     const signedIn = await completeSignIn(deps, trx, request, { userId: user.id, amr: PASSWORD_AMR, method: 'enrollment:password+totp' });
     return { ...signedIn, user };
   });

@@ -25,6 +25,7 @@ export const minimumLength = () => minimumPasswordLength({ secondFactorRequired:
 export interface PasswordDeps {
   db: Kysely<Database>;
   clock: Clock;
+  auditEntryKey: Uint8Array;
   passwordBlocklist: Blocklist;
   config: Pick<Config, 'passwords'>;
 }
@@ -68,12 +69,12 @@ export async function setPassword(deps: PasswordDeps, context: AuditContext, use
         .executeTakeFirst();
       revoked = Number(result.numUpdatedRows);
     }
-    await appendAudit(trx, deps.clock, context, { action, subject: `user:${user.id}`, details: { other_sessions_revoked: revoked } });
+    await appendAudit(trx, deps, context, { action, subject: `user:${user.id}`, details: { other_sessions_revoked: revoked } });
     return action;
   });
 }
 
-export async function removePassword(deps: { db: Kysely<Database>; clock: Clock }, context: AuditContext, input: { userId: string; confirmLastMethod: boolean }): Promise<{ remaining: number }> {
+export async function removePassword(deps: { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array }, context: AuditContext, input: { userId: string; confirmLastMethod: boolean }): Promise<{ remaining: number }> {
   return removeSignInFactor(deps, context, { ...input, action: 'password.removed' }, async (trx) => {
     const removed = await trx.deleteFrom('password_credentials').where('user_id', '=', input.userId).returning('user_id').executeTakeFirst();
     if (!removed) throw new WartaError(404, 'password_not_set', 'there is no password to remove');

@@ -33,12 +33,12 @@ export async function findOfficerCase(db: Db, officer: Pick<User, 'organisation_
  */
 export async function recordCaseChange(
   trx: Transaction<Database>,
-  deps: Pick<Deps, 'clock'>,
+  deps: Pick<Deps, 'clock' | 'auditEntryKey'>,
   context: AuditContext,
   recoveryCase: RecoveryCase,
   input: { action: string; event?: RecoveryEvent; initiatingEntity?: InitiatingEntity; details?: Record<string, unknown> },
 ): Promise<void> {
-  await appendAudit(trx, deps.clock, context, { action: input.action, subject: `user:${recoveryCase.user_id}`, details: { case_id: recoveryCase.id, ...input.details } });
+  await appendAudit(trx, deps, context, { action: input.action, subject: `user:${recoveryCase.user_id}`, details: { case_id: recoveryCase.id, ...input.details } });
   if (input.event)
     await raiseSecurityEvent(trx, deps.clock, {
       type: input.event,
@@ -58,12 +58,12 @@ const isRefusal = (error: unknown): error is WartaError => error instanceof Wart
  * a second approval, a stale re-authentication …): a refused recovery step is
  * exactly what an investigation looks for.
  */
-export async function auditingRefusal<T>(deps: Pick<Deps, 'db' | 'clock'>, context: AuditContext, attempt: { action: string; caseId?: string; subject?: string }, run: () => Promise<T>): Promise<T> {
+export async function auditingRefusal<T>(deps: Pick<Deps, 'db' | 'clock' | 'auditEntryKey'>, context: AuditContext, attempt: { action: string; caseId?: string; subject?: string }, run: () => Promise<T>): Promise<T> {
   try {
     return await run();
   } catch (error) {
     if (isRefusal(error))
-      await appendAudit(deps.db, deps.clock, context, {
+      await appendAudit(deps.db, deps, context, {
         action: 'recovery.refused',
         subject: attempt.subject ?? null,
         outcome: 'failure',

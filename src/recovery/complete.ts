@@ -137,7 +137,7 @@ export async function startRecoveryPassword(deps: Deps, context: AuditContext, g
   const settings = totpSettingsFor(await organisationPolicyOf(deps.db, user));
   const view = await deps.db.transaction().execute(async (trx) => {
     const started = await createTotpSetup(trx, deps, { userId: user.id }, user.username, settings);
-    await appendAudit(trx, deps.clock, { ...context, actor: `user:${user.id}` }, { action: 'recovery.password_started', subject: `user:${user.id}`, details: { case_id: recoveryCase.id, expires_at: started.expires_at } });
+    await appendAudit(trx, deps, { ...context, actor: `user:${user.id}` }, { action: 'recovery.password_started', subject: `user:${user.id}`, details: { case_id: recoveryCase.id, expires_at: started.expires_at } });
     return started;
   });
   return { ...view, username: user.username, min_password_length: minimumLength() };
@@ -162,8 +162,8 @@ export async function finishRecoveryPassword(deps: Deps, request: SignInRequest,
   const done = await completeRecovery(deps, request, holder, grant, 'password_totp', async (trx, context) => {
     const { credential } = await activateTotpSetup(trx, deps, setup, owner, user.id, step);
     await storePasswordHash(trx, deps.clock, user.id, hash);
-    await appendAudit(trx, deps.clock, context, { action: 'password.set', subject: `user:${user.id}`, details: { via: 'recovery' } });
-    await appendAudit(trx, deps.clock, context, { action: 'totp.enrolled', subject: `user:${user.id}`, details: { via: 'recovery', credential_id: credential.id, algorithm: credential.algorithm, digits: credential.digits, period: credential.period } });
+    await appendAudit(trx, deps, context, { action: 'password.set', subject: `user:${user.id}`, details: { via: 'recovery' } });
+    await appendAudit(trx, deps, context, { action: 'totp.enrolled', subject: `user:${user.id}`, details: { via: 'recovery', credential_id: credential.id, algorithm: credential.algorithm, digits: credential.digits, period: credential.period } });
     return {
       keep: { totpCredentialId: credential.id, password: true },
       amr: PASSWORD_AMR,

@@ -15,7 +15,7 @@ const BATCH = 100;
  * sweep is about telling people, not about security; it may run late.
  * Returns how many cases it closed (at most one batch).
  */
-export async function expireRecoveryCases(deps: Pick<Deps, 'db' | 'clock'>): Promise<number> {
+export async function expireRecoveryCases(deps: Pick<Deps, 'db' | 'clock' | 'auditEntryKey'>): Promise<number> {
   const now = deps.clock.now();
   const due = sql<boolean>`((status = 'pending' and expires_at <= ${now}) or (status = 'approved' and code_expires_at <= ${now}) or (status = 'redeemed' and grant_expires_at <= ${now}))`;
   return deps.db.transaction().execute(async (trx) => {
@@ -34,7 +34,7 @@ export async function expireRecoveryCases(deps: Pick<Deps, 'db' | 'clock'>): Pro
 }
 
 /** The background sweep started by src/main.ts, every `recoverySweepIntervalMs`. */
-export function startRecoveryExpiry(deps: Pick<Deps, 'db' | 'clock' | 'config' | 'log'>): PeriodicJob {
+export function startRecoveryExpiry(deps: Pick<Deps, 'db' | 'clock' | 'auditEntryKey' | 'config' | 'log'>): PeriodicJob {
   return startPeriodicJob({
     name: 'recovery case expiry',
     intervalMs: deps.config.recovery.sweepIntervalMs,

@@ -19,6 +19,6 @@ export function officerRefusal(signedIn: { session: Session | undefined; roles: 
 }
 
 /** Audits a signed-in person's refused attempt to use the console (someone probing for it is worth knowing about). */
-export async function auditOfficerRefusal(deps: Pick<Deps, 'db' | 'clock'>, context: AuditContext, attempt: { userId: string; path: string }, refusal: WartaError): Promise<void> {
-  await appendAudit(deps.db, deps.clock, context, { action: 'recovery.refused', subject: `user:${attempt.userId}`, outcome: 'failure', details: { attempted: 'console', reason: refusal.code, path: attempt.path } });
+export async function auditOfficerRefusal(deps: Pick<Deps, 'db' | 'clock' | 'auditEntryKey'>, context: AuditContext, attempt: { userId: string; path: string }, refusal: WartaError): Promise<void> {
+  await appendAudit(deps.db, deps, context, { action: 'recovery.refused', subject: `user:${attempt.userId}`, outcome: 'failure', details: { attempted: 'console', reason: refusal.code, path: attempt.path } });
 }

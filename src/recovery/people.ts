@@ -24,7 +24,7 @@ const likePattern = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}
  * employee number. Searches are audited: looking people up is how a rogue
  * officer would start.
  */
-export async function searchPeople(deps: Pick<Deps, 'db' | 'clock'>, context: AuditContext, officer: Pick<User, 'id' | 'organisation_id'>, query: string): Promise<PersonMatch[]> {
+export async function searchPeople(deps: Pick<Deps, 'db' | 'clock' | 'auditEntryKey'>, context: AuditContext, officer: Pick<User, 'id' | 'organisation_id'>, query: string): Promise<PersonMatch[]> {
   const text = query.normalize('NFC').replace(/\s+/g, ' ').trim().toLowerCase();
   if (text.length < 2 || text.length > 100) throw new WartaError(400, 'invalid_request', 'search for 2 to 100 characters of a name, e-mail or employee number');
   const pattern = likePattern(text);
@@ -45,7 +45,7 @@ export async function searchPeople(deps: Pick<Deps, 'db' | 'clock'>, context: Au
     .orderBy('u.id')
     .limit(MAX_RESULTS)
     .execute();
-  await appendAudit(deps.db, deps.clock, context, { action: 'recovery.people_searched', subject: null, details: { query: text, results: rows.length } });
+  await appendAudit(deps.db, deps, context, { action: 'recovery.people_searched', subject: null, details: { query: text, results: rows.length } });
   return rows;
 }
 

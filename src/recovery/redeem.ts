@@ -77,7 +77,7 @@ async function recordWrongCode(deps: Deps, context: AuditContext, attempt: { ipK
           .executeTakeFirst()
       : undefined;
     const reason = !user ? 'unknown_account' : !issued ? 'no_code_issued' : 'wrong_code';
-    await appendAudit(trx, deps.clock, context, {
+    await appendAudit(trx, deps, context, {
       action: 'recovery.code_failed',
       subject: user ? `user:${user.id}` : null,
       outcome: 'failure',
@@ -91,8 +91,8 @@ async function recordWrongCode(deps: Deps, context: AuditContext, attempt: { ipK
       },
     });
     if (counted?.status === 'locked')
-      await appendAudit(trx, deps.clock, context, { action: 'recovery.locked', subject: `user:${issued!.user_id}`, outcome: 'failure', details: { case_id: issued!.id, attempts: Number(counted.code_attempts) } });
-    if (ip.locked) await appendAudit(trx, deps.clock, context, { action: 'recovery.ip_locked', subject: null, outcome: 'failure', details: { key: attempt.ipKey, until: ip.blockedUntil?.toISOString() } });
+      await appendAudit(trx, deps, context, { action: 'recovery.locked', subject: `user:${issued!.user_id}`, outcome: 'failure', details: { case_id: issued!.id, attempts: Number(counted.code_attempts) } });
+    if (ip.locked) await appendAudit(trx, deps, context, { action: 'recovery.ip_locked', subject: null, outcome: 'failure', details: { key: attempt.ipKey, until: ip.blockedUntil?.toISOString() } });
   });
 }
 
@@ -133,14 +133,14 @@ async function claimCase(deps: Deps, context: AuditContext, issued: RecoveryCase
       .returningAll()
       .executeTakeFirst();
     if (redeemed) {
-      await appendAudit(trx, deps.clock, { ...context, actor: `user:${user.id}` }, { action: 'recovery.code_redeemed', subject: `user:${user.id}`, details: { case_id: redeemed.id, grant_expires_at: redeemed.grant_expires_at!.toISOString() } });
+      await appendAudit(trx, deps, { ...context, actor: `user:${user.id}` }, { action: 'recovery.code_redeemed', subject: `user:${user.id}`, details: { case_id: redeemed.id, grant_expires_at: redeemed.grant_expires_at!.toISOString() } });
       return { redeemed };
     }
     const current = await trx.selectFrom('recovery_cases').selectAll().where('id', '=', issued.id).executeTakeFirstOrThrow();
     return { refusal: unusableCode(current, now) };
   });
   if ('refusal' in outcome) {
-    await appendAudit(deps.db, deps.clock, context, { action: 'recovery.code_refused', subject: `user:${user.id}`, outcome: 'failure', details: { case_id: issued.id, reason: outcome.refusal.code } });
+    await appendAudit(deps.db, deps, context, { action: 'recovery.code_refused', subject: `user:${user.id}`, outcome: 'failure', details: { case_id: issued.id, reason: outcome.refusal.code } });
     throw outcome.refusal;
   }
   return { grant, recoveryCase: outcome.redeemed, user };

@@ -93,10 +93,10 @@ export async function listRecoveryCases(db: Kysely<Database>, organisationId: st
 export const EXPORT_LIMIT = MAX_EXPORT;
 
 /** Every matching case, for an export; the export itself is audited (who took the list of recoveries, and which). */
-export async function exportRecoveryCases(deps: { db: Kysely<Database>; clock: { now(): Date } }, context: AuditContext, organisationId: string, raw: RawCaseFilters): Promise<CaseView[]> {
+export async function exportRecoveryCases(deps: { db: Kysely<Database>; clock: { now(): Date }; auditEntryKey: Uint8Array }, context: AuditContext, organisationId: string, raw: RawCaseFilters): Promise<CaseView[]> {
   const filters = await readCaseFilters(deps.db, organisationId, { ...raw, limit: raw.limit ?? String(MAX_EXPORT) }, { maxLimit: MAX_EXPORT });
   const cases = await listRecoveryCases(deps.db, organisationId, filters);
-  await appendAudit(deps.db, deps.clock, context, {
+  await appendAudit(deps.db, deps, context, {
     action: 'recovery.cases_exported',
     subject: `org:${organisationId}`,
     details: { count: cases.length, filters: { status: filters.statuses ?? null, from: filters.from?.toISOString() ?? null, to: filters.to?.toISOString() ?? null, officer: filters.officerId ?? null, user: filters.userId ?? null } },

@@ -24,11 +24,11 @@ export interface SignedIn {
  * browser had (a fresh id at every sign-in defeats session fixation), starts a
  * new one with the methods used, and audits it.
  */
-export async function completeSignIn(deps: Pick<Deps, 'clock' | 'config'>, trx: Transaction<Database>, request: SignInRequest, input: { userId: string; amr: string[]; method: string }): Promise<SignedIn> {
+export async function completeSignIn(deps: Pick<Deps, 'clock' | 'config' | 'auditEntryKey'>, trx: Transaction<Database>, request: SignInRequest, input: { userId: string; amr: string[]; method: string }): Promise<SignedIn> {
   const { context, previousSession } = request;
   if (previousSession) await revokeSession(trx, deps.clock, previousSession.id, 'replaced_at_sign_in');
   const { token, session } = await startSession(trx, deps, { userId: input.userId, amr: input.amr, ip: context.ip ?? null, userAgent: context.userAgent ?? null });
-  await appendAudit(trx, deps.clock, { ...context, actor: `user:${input.userId}` }, {
+  await appendAudit(trx, deps, { ...context, actor: `user:${input.userId}` }, {
     action: 'signin.succeeded',
     subject: `user:${input.userId}`,
     details: { method: input.method, amr: session.amr, acr: session.acr, session_id: session.id },
@@ -37,11 +37,11 @@ export async function completeSignIn(deps: Pick<Deps, 'clock' | 'config'>, trx: 
 }
 
 /** Ends a session; the route clears the cookie. */
-export async function signOut(deps: Pick<Deps, 'db' | 'clock'>, context: AuditContext, session: Session): Promise<void> {
+export async function signOut(deps: Pick<Deps, 'db' | 'clock' | 'auditEntryKey'>, context: AuditContext, session: Session): Promise<void> {
   await deps.db.transaction().execute(async (trx) => {
     await revokeSession(trx, deps.clock, session.id, 'signed_out');
     // Relying parties signed in through this session hear of it (back-channel logout outbox).
     await endSessionGrants(trx, deps.clock, session, 'signed_out');
-    await appendAudit(trx, deps.clock, context, { action: 'signout', subject: `user:${session.user_id}`, details: { session_id: session.id } });
+    await appendAudit(trx, deps, context, { action: 'signout', subject: `user:${session.user_id}`, details: { session_id: session.id } });
   });
 }

@@ -42,7 +42,7 @@ export async function assertPasswordAttemptAllowed(db: Kysely<Database>, clock: 
  * audits it (and a lock, when this failure causes one) in the same transaction.
  */
 export async function recordPasswordFailure(
-  deps: { db: Kysely<Database>; clock: Clock; config: Pick<Config, 'throttle'> },
+  deps: { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array; config: Pick<Config, 'throttle'> },
   context: AuditContext,
   keys: PasswordThrottleKeys,
   failure: { action: string; reason: string; userId?: string | undefined },
@@ -51,14 +51,14 @@ export async function recordPasswordFailure(
   await deps.db.transaction().execute(async (trx) => {
     const ip = await recordFailure(trx, deps.clock, keys.ip, PER_IP_POLICY);
     const account = keys.account ? await recordFailure(trx, deps.clock, keys.account, accountFailurePolicy(deps.config)) : undefined;
-    await appendAudit(trx, deps.clock, context, {
+    await appendAudit(trx, deps, context, {
       action: failure.action,
       subject,
       outcome: 'failure',
       details: { reason: failure.reason, account_key: keys.account ?? null, account_failures: account?.failures ?? null, ip_failures: ip.failures },
     });
     if (account?.locked)
-      await appendAudit(trx, deps.clock, context, { action: 'signin.account_locked', subject, outcome: 'failure', details: { account_key: keys.account, until: account.blockedUntil?.toISOString() } });
-    if (ip.locked) await appendAudit(trx, deps.clock, context, { action: 'signin.ip_locked', subject: null, outcome: 'failure', details: { ip: context.ip ?? null, until: ip.blockedUntil?.toISOString() } });
+      await appendAudit(trx, deps, context, { action: 'signin.account_locked', subject, outcome: 'failure', details: { account_key: keys.account, until: account.blockedUntil?.toISOString() } });
+    if (ip.locked) await appendAudit(trx, deps, context, { action: 'signin.ip_locked', subject: null, outcome: 'failure', details: { ip: context.ip ?? null, until: ip.blockedUntil?.toISOString() } });
   });
 }

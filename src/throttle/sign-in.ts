@@ -40,9 +40,9 @@ async function recordSignInFailure(deps: Deps, context: AuditContext, action: st
     if (attempt.userId) counted.push([userKey(attempt.userId), SIGN_IN_POLICY]);
     for (const [key, policy] of counted) {
       const outcome = await recordFailure(trx, deps.clock, key, policy);
-      if (outcome.locked) await appendAudit(trx, deps.clock, context, { action: 'signin.locked', subject: key === ipKey(context.ip) ? null : `user:${attempt.userId}`, outcome: 'failure', details: { key, until: outcome.blockedUntil?.toISOString() } });
+      if (outcome.locked) await appendAudit(trx, deps, context, { action: 'signin.locked', subject: key === ipKey(context.ip) ? null : `user:${attempt.userId}`, outcome: 'failure', details: { key, until: outcome.blockedUntil?.toISOString() } });
     }
-    await appendAudit(trx, deps.clock, context, {
+    await appendAudit(trx, deps, context, {
       action,
       subject: attempt.userId ? `user:${attempt.userId}` : null,
       outcome: 'failure',

@@ -21,6 +21,7 @@ export type TotpSetup = Selectable<TotpSetupsTable>;
 export interface TotpDeps {
   db: Kysely<Database>;
   clock: Clock;
+  auditEntryKey: Uint8Array;
   box: SecretBox;
   config: Pick<Config, 'webauthn' | 'totp' | 'throttle'>;
 }
@@ -92,7 +93,7 @@ export async function startTotpSetup(deps: TotpDeps, context: AuditContext, user
   const settings = totpSettingsFor(await organisationPolicyOf(deps.db, user));
   return deps.db.transaction().execute(async (trx) => {
     const view = await createTotpSetup(trx, deps, { userId: user.id }, user.username, settings);
-    await appendAudit(trx, deps.clock, context, { action: 'totp.setup_started', subject: `user:${user.id}`, details: { expires_at: view.expires_at } });
+    await appendAudit(trx, deps, context, { action: 'totp.setup_started', subject: `user:${user.id}`, details: { expires_at: view.expires_at } });
     return view;
   });
 }
@@ -137,8 +138,8 @@ export async function activateTotpSetup(trx: Transaction<Database>, deps: Omit<T
 export async function recordSetupCodeFailure(deps: TotpDeps, context: AuditContext, key: string, subject: string): Promise<void> {
   await deps.db.transaction().execute(async (trx) => {
     const outcome = await recordFailure(trx, deps.clock, key, accountFailurePolicy(deps.config));
-    await appendAudit(trx, deps.clock, context, { action: 'totp.confirm_failed', subject, outcome: 'failure', details: { failures: outcome.failures } });
-    if (outcome.locked) await appendAudit(trx, deps.clock, context, { action: 'totp.confirm_locked', subject, outcome: 'failure', details: { until: outcome.blockedUntil?.toISOString() } });
+    await appendAudit(trx, deps, context, { action: 'totp.confirm_failed', subject, outcome: 'failure', details: { failures: outcome.failures } });
+    if (outcome.locked) await appendAudit(trx, deps, context, { action: 'totp.confirm_locked', subject, outcome: 'failure', details: { until: outcome.blockedUntil?.toISOString() } });
   });
 }
 
@@ -160,7 +161,7 @@ export async function confirmTotpSetup(deps: TotpDeps, context: AuditContext, us
   }
   return deps.db.transaction().execute(async (trx) => {
     const { credential, replaced } = await activateTotpSetup(trx, deps, setup, owner, user.id, step);
-    await appendAudit(trx, deps.clock, context, { action: replaced ? 'totp.replaced' : 'totp.enrolled', subject: `user:${user.id}`, details: { credential_id: credential.id, algorithm: credential.algorithm, digits: credential.digits, period: credential.period } });
+    await appendAudit(trx, deps, context, { action: replaced ? 'totp.replaced' : 'totp.enrolled', subject: `user:${user.id}`, details: { credential_id: credential.id, algorithm: credential.algorithm, digits: credential.digits, period: credential.period } });
     return credential;
   });
 }
@@ -196,7 +197,7 @@ export async function consumeTimeStep(trx: Transaction<Database>, clock: Clock, 
   return row !== undefined;
 }
 
-export async function removeTotp(deps: { db: Kysely<Database>; clock: Clock }, context: AuditContext, input: { userId: string; confirmLastMethod: boolean }): Promise<{ remaining: number }> {
+export async function removeTotp(deps: { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array }, context: AuditContext, input: { userId: string; confirmLastMethod: boolean }): Promise<{ remaining: number }> {
   return removeSignInFactor(deps, context, { ...input, action: 'totp.removed' }, async (trx) => {
     const removed = await trx.deleteFrom('totp_credentials').where('user_id', '=', input.userId).returning('id').executeTakeFirst();
     if (!removed) throw new WartaError(404, 'totp_not_enrolled', 'there is no authenticator app to remove');

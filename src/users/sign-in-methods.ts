@@ -75,7 +75,7 @@ export async function listTotpAndPassword(db: Db, userId: string): Promise<{ pas
  * sign-in methods, so two removals at once cannot both see "one left".
  */
 export async function removeSignInFactor(
-  deps: { db: Kysely<Database>; clock: Clock },
+  deps: { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array },
   context: AuditContext,
   input: { userId: string; confirmLastMethod: boolean; action: string },
   remove: (trx: Transaction<Database>) => Promise<Record<string, unknown> | undefined>,
@@ -86,7 +86,7 @@ export async function removeSignInFactor(
     const { total: remaining } = await countSignInMethods(trx, input.userId);
     if (remaining === 0 && !input.confirmLastMethod)
       throw new WartaError(409, 'last_sign_in_method', 'without this you would have no way to sign in, and only the recovery desk could let you back in. Confirm to remove it anyway');
-    await appendAudit(trx, deps.clock, context, { action: input.action, subject: `user:${input.userId}`, details: { ...details, remaining_sign_in_methods: remaining, ...(remaining === 0 ? { last_method_confirmed: true } : {}) } });
+    await appendAudit(trx, deps, context, { action: input.action, subject: `user:${input.userId}`, details: { ...details, remaining_sign_in_methods: remaining, ...(remaining === 0 ? { last_method_confirmed: true } : {}) } });
     return { remaining };
   });
 }

@@ -73,7 +73,7 @@ export async function finishReauthentication(deps: Deps, context: AuditContext, 
     const asserted = await verifyAssertion(deps, input.credential, { ceremony: 'reauthentication', binding: { userId: session.user_id, sessionId: session.id }, attempt });
     const updated = await commitAssertion(deps, context, asserted, async (trx, passkey) => {
       const refreshed = await reauthenticateSession(trx, deps.clock, session, passkeyAmr(passkey, asserted.userVerified));
-      await appendAudit(trx, deps.clock, context, { action: 'session.reauthenticated', subject: `user:${session.user_id}`, details: { method: 'passkey', passkey_id: passkey.id, session_id: session.id, amr: refreshed.amr, acr: refreshed.acr } });
+      await appendAudit(trx, deps, context, { action: 'session.reauthenticated', subject: `user:${session.user_id}`, details: { method: 'passkey', passkey_id: passkey.id, session_id: session.id, amr: refreshed.amr, acr: refreshed.acr } });
       return refreshed;
     });
     await clearFailures(deps.db, userKey(session.user_id));
@@ -156,7 +156,7 @@ async function commitAssertion<T>(deps: Deps, context: AuditContext, asserted: V
     const unusable = unusableCredential(current);
     if (unusable) throw unusable;
     await blockCredential(trx, deps.clock, asserted.passkey.id, 'sign_count_regressed');
-    await appendAudit(trx, deps.clock, context, {
+    await appendAudit(trx, deps, context, {
       action: 'passkey.blocked',
       subject: `user:${asserted.user.id}`,
       outcome: 'failure',

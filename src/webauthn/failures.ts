@@ -11,7 +11,7 @@ export async function auditingRegistrationFailure<T>(deps: Deps, context: AuditC
     return await run();
   } catch (error) {
     if (isRefusal(error))
-      await appendAudit(deps.db, deps.clock, context, {
+      await appendAudit(deps.db, deps, context, {
         action: 'passkey.registration_failed',
         subject,
         outcome: 'failure',

@@ -52,7 +52,7 @@ export async function finishEnrollment(deps: Deps, request: SignInRequest, input
     return verifyNewCredential(deps, input.credential, { ceremony: 'enrollment', binding: { invitationId: invitation.id }, attestation });
   });
   return deps.db.transaction().execute(async (trx) => {
-    const { user } = await redeemInvitation(trx, deps.clock, context, input.invitationToken);
+    const { user } = await redeemInvitation(trx, deps, context, input.invitationToken);
     await ensureUserHandle(trx, deps.clock, user.id, verified.challenge.user_handle!);
     const passkey = await storePasskey(trx, deps, { ...context, actor: `user:${user.id}` }, { userId: user.id, verified, name });
     const signedIn = await completeSignIn(deps, trx, request, { userId: user.id, amr: passkeyAmr(passkey, verified.userVerified), method: 'passkey' });
@@ -168,7 +168,7 @@ export async function storePasskey(trx: Transaction<Database>, deps: Deps, conte
     .returningAll()
     .executeTakeFirst();
   if (!passkey) throw new WartaError(409, 'credential_exists', 'this passkey is already registered');
-  await appendAudit(trx, deps.clock, context, {
+  await appendAudit(trx, deps, context, {
     action: 'passkey.registered',
     subject: `user:${input.userId}`,
     details: { passkey_id: passkey.id, aaguid: passkey.aaguid, fmt: passkey.attestation_fmt, backup_eligible: passkey.backup_eligible, name: passkey.name },

@@ -265,11 +265,11 @@ describe('sign-in history', () => {
     const context = { actor: 'anonymous', ip: '198.51.100.4', userAgent: PIXEL_UA };
     for (let i = 0; i < 33; i++) {
       runtime.clock.advance(60);
-      await appendAudit(runtime.db, runtime.clock, context, { action: 'signin.succeeded', subject: `user:${user.id}`, details: { method: 'passkey', n: i } });
+      await appendAudit(runtime.db, runtime, context, { action: 'signin.succeeded', subject: `user:${user.id}`, details: { method: 'passkey', n: i } });
     }
     runtime.clock.advance(60);
-    await appendAudit(runtime.db, runtime.clock, context, { action: 'signin.failed', subject: `user:${user.id}`, outcome: 'failure', details: { method: 'password', reason: 'wrong_password' } });
-    await appendAudit(runtime.db, runtime.clock, context, { action: 'passkey.registered', subject: `user:${user.id}` });
+    await appendAudit(runtime.db, runtime, context, { action: 'signin.failed', subject: `user:${user.id}`, outcome: 'failure', details: { method: 'password', reason: 'wrong_password' } });
+    await appendAudit(runtime.db, runtime, context, { action: 'passkey.registered', subject: `user:${user.id}` });
 
     const signIns = (await jsonOf(await api('/api/account/devices', { cookie: await sessionCookie(runtime, user) }))).sign_ins as any[];
     expect(signIns).toHaveLength(30);

@@ -11,7 +11,7 @@ const org = await createOrganisation(runtime, { actor: 'test' }, { name: 'Minist
 const invite = (overrides: Partial<Parameters<typeof createInvitation>[2]> = {}) =>
   createInvitation(runtime, { actor: 'test' }, { organisationId: org.id, displayName: 'Anna Nowak', email: `anna.${Math.random().toString(36).slice(2)}@example.gov`, role: 'member', ...overrides });
 
-const redeem = (token: string) => runtime.db.transaction().execute((trx) => redeemInvitation(trx, runtime.clock, { actor: 'anonymous' }, token));
+const redeem = (token: string) => runtime.db.transaction().execute((trx) => redeemInvitation(trx, runtime, { actor: 'anonymous' }, token));
 
 describe('invitations', () => {
   it('issues a 256-bit token, stores only its hash, and links with the token in the fragment', async () => {

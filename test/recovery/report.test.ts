@@ -88,7 +88,7 @@ describe('recovery case reports for admins', () => {
   it('covers every step of a case in the audit log', async () => {
     const { completedId } = await history();
     expect(await caseAuditActions(runtime, completedId)).toEqual(['recovery.opened', 'recovery.approved', 'recovery.code_redeemed', 'recovery.completed']);
-    while ((await sealAuditLog(runtime.db, runtime.auditChainKey)) > 0);
-    expect(await verifyAuditChain(runtime.db, runtime.auditChainKey)).toMatchObject({ ok: true, unsealed: 0 });
+    while ((await sealAuditLog(runtime.db, runtime)) > 0);
+    expect(await verifyAuditChain(runtime.db, runtime)).toMatchObject({ ok: true, unsealed: 0 });
   });
 });

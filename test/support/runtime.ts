@@ -108,7 +108,7 @@ export async function createTestUser(
     email: options.username ?? `user${counter}-${randomBytes(3).toString('hex')}@example.gov`,
     role: options.role ?? 'member',
   });
-  return runtime.db.transaction().execute(async (trx) => (await redeemInvitation(trx, runtime.clock, { actor: 'test' }, issued.token)).user);
+  return runtime.db.transaction().execute(async (trx) => (await redeemInvitation(trx, runtime, { actor: 'test' }, issued.token)).user);
 }
 
 /** A Cookie header for a session of `user`, as a passkey sign-in would create. */

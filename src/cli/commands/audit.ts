@@ -7,14 +7,17 @@ export const verifyAuditCommand = defineCommand({
   flags: { seal: { type: 'boolean', description: 'first seal entries not yet linked (as a running server does every second)' } },
   async run(flags, io) {
     const runtime = await io.runtime();
-    if (flags.seal) while ((await sealAuditLog(runtime.db, runtime.auditChainKey)) > 0);
-    return verifyAuditChain(runtime.db, runtime.auditChainKey);
+    if (flags.seal) while ((await sealAuditLog(runtime.db, runtime)) > 0);
+    return verifyAuditChain(runtime.db, runtime);
   },
   exitCode: (r) => (r.ok ? 0 : 1),
-  format: (r) =>
-    r.ok
-      ? `audit chain intact: ${r.sealed} sealed entries, head ${r.headHash ?? '(empty)'}; ${r.unsealed} not yet sealed`
-      : `audit chain BROKEN at entry ${r.brokenAt!.seq}${r.brokenAt!.id !== null ? ` (id ${r.brokenAt!.id})` : ''}: ${r.brokenAt!.reason}. ${r.sealed} entries before it verify; ${r.unsealed} not yet sealed.`,
+  format: (r) => {
+    const chain = r.brokenAt
+      ? `audit chain BROKEN at entry ${r.brokenAt.seq}${r.brokenAt.id !== null ? ` (id ${r.brokenAt.id})` : ''}: ${r.brokenAt.reason}. ${r.sealed} entries before it verify; ${r.unsealed} not yet sealed.`
+      : `audit chain ${r.ok ? 'intact' : 'links hold'}: ${r.sealed} sealed entries, head ${r.headHash ?? '(empty)'}; ${r.unsealed} not yet sealed`;
+    const refused = r.refused.map((entry) => `\nREFUSED row id ${entry.id} (${entry.action}, dated ${entry.at}): ${entry.reason}`).join('');
+    return chain + refused;
+  },
 });
 
 export const exportAuditCommand = defineCommand({

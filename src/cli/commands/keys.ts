@@ -17,7 +17,7 @@ export const rotateSigningKeyCommand = defineCommand({
       publishAheadSeconds: integerFlag(flags, 'publish-ahead-seconds') ?? runtime.config.signingKeys.cacheSeconds,
       maxTokenLifetimeSeconds: Math.max(runtime.config.oidc.idTokenTtlSeconds, runtime.config.oidc.accessTokenTtlSeconds),
     });
-    await appendAudit(runtime.db, runtime.clock, { actor: 'cli' }, { action: 'signing_key.rotated', subject: `key:${result.kid}`, details: { active_from: result.activeFrom.toISOString(), retired: result.retired.map((r) => r.kid) } });
+    await appendAudit(runtime.db, runtime, { actor: 'cli' }, { action: 'signing_key.rotated', subject: `key:${result.kid}`, details: { active_from: result.activeFrom.toISOString(), retired: result.retired.map((r) => r.kid) } });
     return { kid: result.kid, active_from: result.activeFrom.toISOString(), retiring: result.retired.map((r) => ({ kid: r.kid, unpublished_at: r.retireAt.toISOString() })) };
   },
   format: (r) => [`New signing key ${r.kid} signs from ${r.active_from}.`, ...r.retiring.map((k) => `Key ${k.kid} stays published until ${k.unpublished_at}.`)].join('\n'),
@@ -67,7 +67,7 @@ export const rotateMasterKeyCommand = defineCommand({
     const runtime = await io.runtime();
     if (next.id === runtime.masterKey.id) throw new CliUsageError('the new master key is the one already in use');
     const rewrapped = await rewrapDataKeys(runtime.db, runtime.masterKey, next);
-    await appendAudit(runtime.db, runtime.clock, { actor: 'cli' }, { action: 'master_key.rotated', details: { from: runtime.masterKey.id, to: next.id, data_keys: rewrapped } });
+    await appendAudit(runtime.db, runtime, { actor: 'cli' }, { action: 'master_key.rotated', details: { from: runtime.masterKey.id, to: next.id, data_keys: rewrapped } });
     return { previous_master_key_id: runtime.masterKey.id, master_key_id: next.id, data_keys_rewrapped: rewrapped, new_key_file: file, generated };
   },
   format: (r) =>

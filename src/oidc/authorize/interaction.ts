@@ -82,7 +82,7 @@ export async function continueAuthorization(deps: Deps, requester: Authorization
 }
 
 /** Records the user's consent (merged with any earlier one), audited in the same transaction. */
-export async function recordConsent(deps: Pick<Deps, 'db' | 'clock'>, context: AuditContext, user: User, client: OAuthClient, scopes: readonly string[]): Promise<void> {
+export async function recordConsent(deps: Pick<Deps, 'db' | 'clock' | 'auditEntryKey'>, context: AuditContext, user: User, client: OAuthClient, scopes: readonly string[]): Promise<void> {
   await deps.db.transaction().execute(async (trx) => {
     const existing = await trx.selectFrom('oauth_consents').select('scope').where('user_id', '=', user.id).where('client_id', '=', client.client_id).forUpdate().executeTakeFirst();
     const scope = [...new Set([...parseScope(existing?.scope), ...scopes])].join(' ');
@@ -91,7 +91,7 @@ export async function recordConsent(deps: Pick<Deps, 'db' | 'clock'>, context: A
       .values({ user_id: user.id, client_id: client.client_id, scope, granted_at: deps.clock.now() })
       .onConflict((oc) => oc.columns(['user_id', 'client_id']).doUpdateSet({ scope, granted_at: deps.clock.now() }))
       .execute();
-    await appendAudit(trx, deps.clock, context, { action: 'oidc.consent_granted', subject: `client:${client.client_id}`, details: { user_id: user.id, scope } });
+    await appendAudit(trx, deps, context, { action: 'oidc.consent_granted', subject: `client:${client.client_id}`, details: { user_id: user.id, scope } });
   });
 }
 

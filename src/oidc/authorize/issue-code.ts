@@ -33,7 +33,7 @@ export async function issueAuthorizationCode(
       lifetimeSeconds: deps.config.oidc.refreshTokenTtlSeconds,
     });
     // Every new grant is a new device: audited and raised as device_linked (docs/devices.md).
-    await linkDevice(trx, deps.clock, { grant, requestedName: request.deviceName, context });
+    await linkDevice(trx, deps, { grant, requestedName: request.deviceName, context });
     await trx
       .insertInto('oauth_authorization_codes')
       .values({
@@ -49,7 +49,7 @@ export async function issueAuthorizationCode(
         used_at: null,
       })
       .execute();
-    await appendAudit(trx, deps.clock, { ...context, actor: `user:${session.user_id}` }, {
+    await appendAudit(trx, deps, { ...context, actor: `user:${session.user_id}` }, {
       action: 'oidc.authorized',
       subject: `client:${request.clientId}`,
       details: { grant_id: grant.id, scope: grant.scope, acr: session.acr, session_id: session.id },

@@ -20,7 +20,7 @@ export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backcha
 const LOGOUT_TOKEN_TTL_SECONDS = 120;
 const BATCH_SIZE = 20;
 
-type LogoutDeps = Pick<Deps, 'db' | 'clock' | 'config' | 'signingKeys' | 'log'>;
+type LogoutDeps = Pick<Deps, 'db' | 'clock' | 'auditEntryKey' | 'config' | 'signingKeys' | 'log'>;
 
 interface ClaimedLogout {
   id: string;

@@ -54,11 +54,11 @@ export function hintNamesSession(request: LogoutRequest, session: Session): bool
 }
 
 /** Ends the Warta session and the grants bound to it; the route clears the cookie. */
-export async function endWartaSession(deps: Pick<Deps, 'db' | 'clock'>, context: AuditContext, session: Session, client: OAuthClient | undefined): Promise<void> {
+export async function endWartaSession(deps: Pick<Deps, 'db' | 'clock' | 'auditEntryKey'>, context: AuditContext, session: Session, client: OAuthClient | undefined): Promise<void> {
   await deps.db.transaction().execute(async (trx) => {
     await revokeSession(trx, deps.clock, session.id, 'rp_initiated_logout');
     const notified = await endSessionGrants(trx, deps.clock, session, 'signed_out');
-    await appendAudit(trx, deps.clock, context, {
+    await appendAudit(trx, deps, context, {
       action: 'signout',
       subject: `user:${session.user_id}`,
       details: { session_id: session.id, via: 'end_session', client_id: client?.client_id ?? null, backchannel_logout: notified },

@@ -34,7 +34,7 @@ export interface TokenResponse {
 export async function revokeAfterReuse(deps: Deps, input: { grantId: string; clientId: string; token: 'authorization_code' | 'refresh_token'; ip: string | null }): Promise<void> {
   await deps.db.transaction().execute(async (trx) => {
     const revoked = await revokeGrant(trx, deps.clock, input.grantId, `${input.token}_reuse`);
-    await appendAudit(trx, deps.clock, { actor: `client:${input.clientId}`, ip: input.ip }, {
+    await appendAudit(trx, deps, { actor: `client:${input.clientId}`, ip: input.ip }, {
       action: input.token === 'authorization_code' ? 'oidc.code_reused' : 'oidc.refresh_token_reused',
       subject: `grant:${input.grantId}`,
       outcome: 'failure',
