@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 /** A bad or missing setting. Start-up prints `message` as its one line and stops. */
@@ -68,6 +69,10 @@ export interface Config {
   /** Failed password sign-ins per account that lock it (NIST SP 800-63B: at most 100). */
   signInLockAfter: number;
   signInLockSeconds: number;
+  /** argon2 hashes computed at once on this instance, and how many may wait for a slot before the answer is 503 (src/passwords/hash-gate.ts). */
+  hashing: { concurrency: number; queue: number };
+  /** Requests per minute one address may make to each anonymous endpoint that stores a row (passkey options, /authorize, /par); src/throttle/request-limit.ts. */
+  anonymousRequestsPerMinute: number;
   /** Recovery desk: how long a redeemed code's enrollment grant lasts, and how often expired cases are swept. */
   recoveryGrantTtlSeconds: number;
   recoverySweepIntervalMs: number;
@@ -217,9 +222,17 @@ export function loadConfig(env: Env = process.env): Config {
     signInFreeAttempts: int(env, 'WARTA_SIGNIN_FREE_ATTEMPTS', 5, 0, 100),
     signInLockAfter: int(env, 'WARTA_SIGNIN_LOCK_AFTER', 100, 1, 100),
     signInLockSeconds: int(env, 'WARTA_SIGNIN_LOCK_MINUTES', 60, 1, 7 * 24 * 60) * 60,
+    hashing: hashingSettings(env),
+    anonymousRequestsPerMinute: int(env, 'WARTA_ANONYMOUS_REQUESTS_PER_MINUTE', 120, 1, 1_000_000),
     recoveryGrantTtlSeconds: int(env, 'WARTA_RECOVERY_GRANT_TTL_MINUTES', 15, 1, 120) * 60,
     recoverySweepIntervalMs: int(env, 'WARTA_RECOVERY_SWEEP_INTERVAL_MS', 30_000, 1000, 3_600_000),
   };
+}
+
+/** One slot per core by default: more hashes at once only make each one slower. The queue absorbs a burst of a few per slot. */
+function hashingSettings(env: Env): Config['hashing'] {
+  const concurrency = int(env, 'WARTA_HASH_CONCURRENCY', availableParallelism(), 1, 1024);
+  return { concurrency, queue: int(env, 'WARTA_HASH_QUEUE', 4 * concurrency, 0, 100_000) };
 }
 
 function fidoMetadataSource(env: Env): Config['fidoMetadata'] {
