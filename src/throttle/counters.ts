@@ -21,8 +21,15 @@ export interface FailurePolicy {
   lockSeconds: number;
 }
 
+/**
+ * No counter looks further back than this; housekeeping deletes a row once its
+ * window started this long ago and it is not blocked. A policy with a longer
+ * window must raise it.
+ */
+export const LONGEST_WINDOW_SECONDS = 3600;
+
 export const SIGN_IN_POLICY: FailurePolicy = {
-  windowSeconds: 3600,
+  windowSeconds: LONGEST_WINDOW_SECONDS,
   freeAttempts: 5,
   baseDelaySeconds: 1,
   maxDelaySeconds: 300,
