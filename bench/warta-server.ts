@@ -30,6 +30,8 @@ const config = loadConfig({
   WARTA_ISSUER: url,
   WARTA_MASTER_KEY: randomBytes(32).toString('base64'),
   WARTA_LOG_LEVEL: 'silent',
+  // Every benchmark request comes from 127.0.0.1: lift the per-address limit on anonymous endpoints.
+  WARTA_ANONYMOUS_REQUESTS_PER_MINUTE: '1000000',
   WARTA_DB_POOL_SIZE: String(options.dbPoolSize),
   ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
 });

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 /** A bad or missing setting. Start-up prints `message` as its one line and stops. */
@@ -68,6 +69,8 @@ export interface Config {
   passwords: {
     /** argon2id cost for new password hashes; never below OWASP's minimum (m=19 MiB, t=2, p=1). Raising it rehashes at the next sign-in. */
     argon2: { memoryKiB: number; timeCost: number; parallelism: number };
+    /** argon2 hashes computed at once on this instance, and how many may wait for a slot before the answer is 503 (src/passwords/hash-gate.ts). */
+    hashing: { concurrency: number; queue: number };
   };
   totp: {
     /** Codes accepted this many time steps either side of now. */
@@ -81,6 +84,8 @@ export interface Config {
     /** Failed password sign-ins per account that lock it (NIST SP 800-63B: at most 100). */
     lockAfter: number;
     lockSeconds: number;
+    /** Requests per minute one address may make to each anonymous endpoint that stores a row (passkey options, /authorize, /par); src/throttle/request-limit.ts. */
+    anonymousRequestsPerMinute: number;
   };
   recovery: {
     /** How long a redeemed code's enrollment grant lasts. */
@@ -242,6 +247,7 @@ export function loadConfig(env: Env = process.env): Config {
         timeCost: int(env, 'WARTA_ARGON2_TIME_COST', 2, 2, 100),
         parallelism: int(env, 'WARTA_ARGON2_PARALLELISM', 1, 1, 16),
       },
+      hashing: hashingSettings(env),
     },
     totp: {
       window: int(env, 'WARTA_TOTP_WINDOW', 1, 0, 10),
@@ -251,12 +257,19 @@ export function loadConfig(env: Env = process.env): Config {
       freeAttempts: int(env, 'WARTA_SIGNIN_FREE_ATTEMPTS', 5, 0, 100),
       lockAfter: int(env, 'WARTA_SIGNIN_LOCK_AFTER', 100, 1, 100),
       lockSeconds: int(env, 'WARTA_SIGNIN_LOCK_MINUTES', 60, 1, 7 * 24 * 60) * 60,
+      anonymousRequestsPerMinute: int(env, 'WARTA_ANONYMOUS_REQUESTS_PER_MINUTE', 120, 1, 1_000_000),
     },
     recovery: {
       grantTtlSeconds: int(env, 'WARTA_RECOVERY_GRANT_TTL_MINUTES', 15, 1, 120) * 60,
       sweepIntervalMs: int(env, 'WARTA_RECOVERY_SWEEP_INTERVAL_MS', 30_000, 1000, 3_600_000),
     },
   };
+}
+
+/** One slot per core by default: more hashes at once only make each one slower. The queue absorbs a burst of a few per slot. */
+function hashingSettings(env: Env): Config['passwords']['hashing'] {
+  const concurrency = int(env, 'WARTA_HASH_CONCURRENCY', availableParallelism(), 1, 1024);
+  return { concurrency, queue: int(env, 'WARTA_HASH_QUEUE', 4 * concurrency, 0, 100_000) };
 }
 
 function fidoMetadataSource(env: Env): Config['webauthn']['fidoMetadata'] {

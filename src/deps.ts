@@ -9,6 +9,7 @@ import type { DatabaseHandle } from './db/connect.js';
 import type { Database } from './db/schema.js';
 import type { Logger } from './log.js';
 import type { Tokens } from './oidc/tokens.js';
+import type { HashGate } from './passwords/hash-gate.js';
 import type { Blocklist } from './passwords/policy.js';
 import type { FidoMetadata } from './webauthn/metadata.js';
 
@@ -41,6 +42,8 @@ export interface Deps {
   fidoMetadata: FidoMetadata | undefined;
   /** Common passwords refused when a password is set (src/passwords/blocklist.txt), loaded once. */
   passwordBlocklist: Blocklist;
+  /** Bounds the argon2 hashes this instance computes at once (`config.passwords.hashing`); every password or recovery-code hash goes through it. */
+  passwordHashing: HashGate;
   /** A hash at the configured cost, verified when no account matches so an unknown username costs the same time as a wrong password. */
   dummyPasswordHash: string;
 }

@@ -13,7 +13,13 @@ export function createLogger(level: string, destination?: pino.DestinationStream
       base: { service: 'warta' },
       timestamp: pino.stdTimeFunctions.isoTime,
       redact: {
-        paths: ['*.authorization', '*.cookie', '*.password', '*.token', '*.code', '*.secret', '*.client_secret', '*.refresh_token', '*.access_token', '*.id_token', '*.code_verifier', '*.assertion', 'password', 'token', 'code', 'secret'],
+        // `code` is redacted only where it is a value a request carried (an OAuth authorization code, a TOTP code),
+        // never at the top level or on an error: there it is Warta's error code, which operators need to see
+        // (a burst of invalid_credentials is an attack in progress).
+        paths: [
+          ...['authorization', 'cookie', 'password', 'token', 'secret', 'client_secret', 'refresh_token', 'access_token', 'id_token', 'code_verifier', 'assertion', 'grant', 'recovery_code'].flatMap((field) => [field, `*.${field}`]),
+          ...['query', 'params', 'body', 'form', 'attempt'].flatMap((carrier) => [`${carrier}.code`, `*.${carrier}.code`]),
+        ],
         censor: '[redacted]',
       },
     },

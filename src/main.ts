@@ -5,6 +5,7 @@ import { startOidcHousekeeping } from './oidc/housekeeping.js';
 import { startBackchannelLogoutDelivery } from './oidc/logout/backchannel.js';
 import { startSecurityEventDelivery } from './events/worker.js';
 import { startRecoveryExpiry } from './recovery/expire.js';
+import { startRateLimitHousekeeping } from './throttle/housekeeping.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { openRuntime } from './runtime.js';
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
   const oidcHousekeeping = startOidcHousekeeping(runtime);
   const securityEventDelivery = startSecurityEventDelivery(runtime);
   const recoveryExpiry = startRecoveryExpiry(runtime);
+  const rateLimitHousekeeping = startRateLimitHousekeeping(runtime);
   const app = createApp(runtime);
   const server = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host }, (info) => {
     log.info({ port: info.port, host: config.http.host, issuer: config.issuer, database: runtime.dbKind }, 'warta listening');
@@ -46,6 +48,7 @@ async function main(): Promise<void> {
     server.close(async () => {
       await securityEventDelivery.stop();
       await recoveryExpiry.stop();
+      await rateLimitHousekeeping.stop();
       await backchannelLogouts.stop();
       await oidcHousekeeping.stop();
       await sealer.stop();

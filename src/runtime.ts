@@ -14,6 +14,7 @@ import { createLogger, type Logger } from './log.js';
 import { Tokens } from './oidc/tokens.js';
 import { loadConfiguredMetadata } from './webauthn/metadata-source.js';
 import { hashPassword } from './passwords/hash.js';
+import { HashGate } from './passwords/hash-gate.js';
 import { loadBlocklist } from './passwords/policy.js';
 
 export interface Runtime extends Deps {
@@ -84,6 +85,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       tokenHashKey: await instanceSecret(handle.db, box, 'token-hash', clock),
       fidoMetadata: await loadConfiguredMetadata(config.webauthn.fidoMetadata, clock.now(), log),
       passwordBlocklist: loadBlocklist(),
+      passwordHashing: new HashGate(config.passwords.hashing),
       dummyPasswordHash: await hashPassword(randomBytes(16).toString('base64url'), config.passwords.argon2),
       close: () => handle.close(),
     };

@@ -22,6 +22,7 @@ import { pushAuthorizationRequest } from './par.js';
 import { revokeToken } from './revoke.js';
 import { tokenRoutes } from './token/routes.js';
 import { userinfo } from './userinfo.js';
+import { anonymousRequestLimit } from '../throttle/middleware.js';
 
 const BROWSER_PATHS = [ENDPOINTS.authorization, ENDPOINTS.authorizationResume, ENDPOINTS.consent, ENDPOINTS.endSession, ENDPOINTS.endSessionConfirm];
 
@@ -66,7 +67,8 @@ export function oidcRoutes(deps: Deps) {
     return c.body(null, 200);
   });
 
-  app.post(ENDPOINTS.pushedAuthorization, async (c) => {
+  // Public clients push without a secret, and each push stores a request: limited per address.
+  app.post(ENDPOINTS.pushedAuthorization, anonymousRequestLimit(deps, 'par'), async (c) => {
     const { form, client } = await clientRequest(c, { allowPublic: true, path: ENDPOINTS.pushedAuthorization });
     return noStoreJson(c, await pushAuthorizationRequest(deps, { client, form, dpop: readDpopProof(c) }), 201);
   });

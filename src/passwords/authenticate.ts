@@ -9,11 +9,18 @@ import { consumeTimeStep, matchCredentialCode } from '../totp/service.js';
 import { reauthenticateSession } from '../sessions/service.js';
 import { completeSignIn, type SignedIn, type SignInRequest } from '../sessions/sign-in.js';
 import type { PasswordSignInInput } from './input.js';
-import { clearFailures } from '../throttle/counters.js';
 import { methodRefusal } from '../orgs/method-policy.js';
 import { findPasswordAccount, type PasswordAccount } from './password-account.js';
 import { PASSWORD_AMR } from './service.js';
-import { assertPasswordAttemptAllowed, type PasswordThrottleKeys, passwordThrottleKeys, recordPasswordFailure } from '../throttle/passwords.js';
+import {
+  type PasswordReservation,
+  type PasswordThrottleKeys,
+  passwordThrottleKeys,
+  recordPasswordFailure,
+  releasePasswordAttempt,
+  reservePasswordAttempt,
+  settlePasswordSuccess,
+} from '../throttle/passwords.js';
 
 /** One answer for every wrong attempt, so it reveals neither which factor was wrong nor whether the account exists. */
 export const invalidCredentials = () =>
@@ -25,24 +32,26 @@ type Ceremony = 'signin' | 'reauth';
  * Checks the password and the TOTP code of `account`, then runs `commit` in the
  * transaction that consumes the code's time step. With no account, or no
  * password, a dummy hash is verified so the answer takes as long as a wrong
- * password. Every failure is counted and audited.
+ * password. The attempt was counted by `reservation` before this ran; every
+ * failure is audited, a success clears the count.
  */
 async function authenticateWithPasswordAndCode<T>(
   deps: Deps,
   context: AuditContext,
   ceremony: Ceremony,
   keys: PasswordThrottleKeys,
+  reservation: PasswordReservation,
   account: PasswordAccount | undefined,
   attempt: { password: string; code: string },
   commit: (trx: Transaction<Database>, account: PasswordAccount) => Promise<T>,
 ): Promise<T> {
   const failed = async (reason: string) => {
-    await recordPasswordFailure(deps, context, keys, { action: `${ceremony}.failed`, reason, userId: account?.user.id });
+    await recordPasswordFailure(deps, context, keys, reservation, { action: `${ceremony}.failed`, reason, userId: account?.user.id });
     return invalidCredentials();
   };
 
   const storedHash = account?.passwordHash ?? null;
-  const passwordMatches = await verifyPassword(storedHash ?? deps.dummyPasswordHash, attempt.password);
+  const passwordMatches = await hashOrRelease(deps, keys, () => verifyPassword(storedHash ?? deps.dummyPasswordHash, attempt.password));
   if (!account) throw await failed('unknown_account');
   if (storedHash === null || !passwordMatches) throw await failed(storedHash === null ? 'no_password' : 'wrong_password');
   const totp = account.totp;
@@ -53,11 +62,14 @@ async function authenticateWithPasswordAndCode<T>(
   // Only now, with both factors proven, may the answer say more than "wrong".
   const refusal = methodRefusal('password', account.policy, account.roles);
   if (refusal) {
+    // Both factors were right: not a guess, so it is not counted.
+    await releasePasswordAttempt(deps, keys);
     await appendAudit(deps.db, deps, context, { action: `${ceremony}.refused`, subject: `user:${account.user.id}`, outcome: 'failure', details: { reason: refusal.description } });
     throw refusal;
   }
 
-  const rehashed = needsRehash(storedHash, deps.config.passwords.argon2) ? await hashPassword(attempt.password, deps.config.passwords.argon2) : undefined;
+  // A rehash is an upgrade, not part of the proof: with no hashing capacity now it waits for a later sign-in.
+  const rehashed = needsRehash(storedHash, deps.config.passwords.argon2) ? await deps.passwordHashing.run(() => hashPassword(attempt.password, deps.config.passwords.argon2)).catch(() => undefined) : undefined;
   const outcome = await deps.db.transaction().execute(async (trx) => {
     if (!(await consumeTimeStep(trx, deps.clock, totp.id, step))) return { reused: true as const };
     if (rehashed) {
@@ -68,17 +80,27 @@ async function authenticateWithPasswordAndCode<T>(
     return { reused: false as const, value: await commit(trx, account) };
   });
   if (outcome.reused) throw await failed('code_reused');
-  if (keys.account) await clearFailures(deps.db, keys.account);
+  await settlePasswordSuccess(deps, keys);
   return outcome.value;
 }
 
+/** Runs a hash through the instance's gate; refused for lack of capacity, the attempt was not evaluated and its reservation is given back. */
+async function hashOrRelease<T>(deps: Deps, keys: PasswordThrottleKeys, hash: () => Promise<T>): Promise<T> {
+  try {
+    return await deps.passwordHashing.run(hash);
+  } catch (error) {
+    if (error instanceof WartaError && error.status === 503) await releasePasswordAttempt(deps, keys);
+    throw error;
+  }
+}
+
 /** The attempt's fields; a malformed attempt is counted like a wrong one (against the signed-in user, if any). */
-async function readAttempt<T>(deps: Deps, context: AuditContext, ceremony: Ceremony, keys: PasswordThrottleKeys, attempt: Parsed<T>, signedInUserId: string | undefined): Promise<T> {
+async function readAttempt<T>(deps: Deps, context: AuditContext, ceremony: Ceremony, keys: PasswordThrottleKeys, reservation: PasswordReservation, attempt: Parsed<T>, signedInUserId: string | undefined): Promise<T> {
   try {
     return parsedValue(attempt);
   } catch (error) {
     const reason = error instanceof WartaError ? error.code : 'malformed_request';
-    await recordPasswordFailure(deps, context, keys, { action: `${ceremony}.failed`, reason, userId: signedInUserId });
+    await recordPasswordFailure(deps, context, keys, reservation, { action: `${ceremony}.failed`, reason, userId: signedInUserId });
     throw error;
   }
 }
@@ -90,20 +112,20 @@ async function readAttempt<T>(deps: Deps, context: AuditContext, ceremony: Cerem
 export async function signInWithPassword(deps: Deps, request: SignInRequest, input: PasswordSignInInput): Promise<SignedIn> {
   const { context, previousSession } = request;
   const keys = passwordThrottleKeys(deps.tokenHashKey, context.ip ?? null, input.username);
-  await assertPasswordAttemptAllowed(deps.db, deps.clock, keys);
-  const attempt = await readAttempt(deps, context, 'signin', keys, input.attempt, previousSession?.user_id);
+  const reservation = await reservePasswordAttempt(deps, keys);
+  const attempt = await readAttempt(deps, context, 'signin', keys, reservation, input.attempt, previousSession?.user_id);
   const account = await findPasswordAccount(deps.db, { username: attempt.username });
-  return authenticateWithPasswordAndCode(deps, context, 'signin', keys, account, attempt, (trx, { user }) => completeSignIn(deps, trx, request, { userId: user.id, amr: PASSWORD_AMR, method: 'password+totp' }));
+  return authenticateWithPasswordAndCode(deps, context, 'signin', keys, reservation, account, attempt, (trx, { user }) => completeSignIn(deps, trx, request, { userId: user.id, amr: PASSWORD_AMR, method: 'password+totp' }));
 }
 
 /** Fresh proof of presence for the signed-in user, before a sensitive change. Shares the sign-in failure counters. */
 export async function reauthenticateWithPassword(deps: Deps, context: AuditContext, input: { user: User; session: Session; attempt: Parsed<{ password: string; code: string }> }): Promise<Session> {
   const { user, session } = input;
   const keys = passwordThrottleKeys(deps.tokenHashKey, context.ip ?? null, user.username);
-  await assertPasswordAttemptAllowed(deps.db, deps.clock, keys);
-  const attempt = await readAttempt(deps, context, 'reauth', keys, input.attempt, user.id);
+  const reservation = await reservePasswordAttempt(deps, keys);
+  const attempt = await readAttempt(deps, context, 'reauth', keys, reservation, input.attempt, user.id);
   const account = await findPasswordAccount(deps.db, { userId: user.id });
-  return authenticateWithPasswordAndCode(deps, context, 'reauth', keys, account, attempt, async (trx) => {
+  return authenticateWithPasswordAndCode(deps, context, 'reauth', keys, reservation, account, attempt, async (trx) => {
     const updated = await reauthenticateSession(trx, deps.clock, session, PASSWORD_AMR);
     await appendAudit(trx, deps, context, { action: 'reauth.succeeded', subject: `user:${user.id}`, details: { method: 'password+totp', session_id: session.id } });
     return updated;

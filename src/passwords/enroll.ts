@@ -64,7 +64,7 @@ export async function finishPasswordEnrollment(deps: Deps, request: SignInReques
     await recordSetupCodeFailure(deps, context, key, `invitation:${invitation.id}`);
     throw wrongSetupCode();
   }
-  const hash = await hashPassword(password, deps.config.passwords.argon2);
+  const hash = await deps.passwordHashing.run(() => hashPassword(password, deps.config.passwords.argon2));
   return deps.db.transaction().execute(async (trx) => {
     const { user } = await redeemInvitation(trx, deps, context, token);
     const asUser = { ...context, actor: `user:${user.id}` };

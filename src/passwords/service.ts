@@ -7,6 +7,7 @@ import { WartaError } from '../errors.js';
 import { assertMethodAllowed } from '../orgs/method-policy.js';
 import { removeSignInFactor } from '../users/sign-in-methods.js';
 import { hashPassword } from './hash.js';
+import type { HashGate } from './hash-gate.js';
 import { type Blocklist, checkPasswordPolicy, minimumPasswordLength } from './policy.js';
 
 
@@ -27,6 +28,7 @@ export interface PasswordDeps {
   clock: Clock;
   auditEntryKey: Uint8Array;
   passwordBlocklist: Blocklist;
+  passwordHashing: HashGate;
   config: Pick<Config, 'passwords'>;
 }
 
@@ -55,7 +57,7 @@ export async function storePasswordHash(trx: Transaction<Database>, clock: Clock
 export async function setPassword(deps: PasswordDeps, context: AuditContext, user: User, password: string, currentSessionId: string): Promise<'password.set' | 'password.changed'> {
   await assertMethodAllowed(deps.db, user, 'password');
   checkNewPassword(deps.passwordBlocklist, user, password);
-  const hash = await hashPassword(password, deps.config.passwords.argon2);
+  const hash = await deps.passwordHashing.run(() => hashPassword(password, deps.config.passwords.argon2));
   return deps.db.transaction().execute(async (trx) => {
     const action = await storePasswordHash(trx, deps.clock, user.id, hash);
     let revoked = 0;

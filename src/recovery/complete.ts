@@ -158,7 +158,7 @@ export async function finishRecoveryPassword(deps: Deps, request: SignInRequest,
     await recordSetupCodeFailure(deps, request.context, key, `user:${user.id}`);
     throw wrongSetupCode();
   }
-  const hash = await hashPassword(password, deps.config.passwords.argon2);
+  const hash = await deps.passwordHashing.run(() => hashPassword(password, deps.config.passwords.argon2));
   const done = await completeRecovery(deps, request, holder, grant, 'password_totp', async (trx, context) => {
     const { credential } = await activateTotpSetup(trx, deps, setup, owner, user.id, step);
     await storePasswordHash(trx, deps.clock, user.id, hash);

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import { addSeconds, type Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { WartaError } from '../errors.js';
@@ -21,8 +21,15 @@ export interface FailurePolicy {
   lockSeconds: number;
 }
 
+/**
+ * No counter looks further back than this; housekeeping deletes a row once its
+ * window started this long ago and it is not blocked. A policy with a longer
+ * window must raise it.
+ */
+export const LONGEST_WINDOW_SECONDS = 3600;
+
 export const SIGN_IN_POLICY: FailurePolicy = {
-  windowSeconds: 3600,
+  windowSeconds: LONGEST_WINDOW_SECONDS,
   freeAttempts: 5,
   baseDelaySeconds: 1,
   maxDelaySeconds: 300,
@@ -33,13 +40,15 @@ export const SIGN_IN_POLICY: FailurePolicy = {
 
 export const PER_IP_POLICY: FailurePolicy = { ...SIGN_IN_POLICY, freeAttempts: 30, lockAfter: 1000 };
 
+const tooManyAttempts = (retryAfterSeconds: number) =>
+  new WartaError(429, 'too_many_attempts', 'too many failed attempts; try again later', { headers: { 'Retry-After': String(Math.max(1, retryAfterSeconds)) } });
+
 /** Throws 429 when `key` is currently backed off or locked. */
 export async function assertNotThrottled(db: Kysely<Database>, clock: Clock, key: string): Promise<void> {
   const row = await db.selectFrom('rate_limits').select('blocked_until').where('key', '=', key).executeTakeFirst();
   const now = clock.now();
   if (row?.blocked_until && row.blocked_until > now) {
-    const retryAfter = Math.ceil((row.blocked_until.getTime() - now.getTime()) / 1000);
-    throw new WartaError(429, 'too_many_attempts', 'too many failed attempts; try again later', { headers: { 'Retry-After': String(retryAfter) } });
+    throw tooManyAttempts(Math.ceil((row.blocked_until.getTime() - now.getTime()) / 1000));
   }
 }
 
@@ -63,12 +72,66 @@ export async function recordFailure(db: Kysely<Database>, clock: Clock, key: str
       updated_at = ${now}
     returning failures`.execute(db);
   const failures = Number(rows[0]!.failures);
-  let blockedUntil: Date | null = null;
-  if (failures >= policy.lockAfter) blockedUntil = addSeconds(now, policy.lockSeconds);
-  else if (failures > policy.freeAttempts)
-    blockedUntil = addSeconds(now, Math.min(policy.maxDelaySeconds, policy.baseDelaySeconds * 2 ** (failures - policy.freeAttempts - 1)));
+  const blockedUntil = blockedUntilAfter(now, failures, policy);
   if (blockedUntil) await db.updateTable('rate_limits').set({ blocked_until: blockedUntil }).where('key', '=', key).execute();
   return { failures, blockedUntil, locked: failures === policy.lockAfter };
+}
+
+/**
+ * Counts one attempt before it is evaluated, in one statement, and throws 429
+ * when the key is backed off or locked (that attempt is not counted). A
+ * check-then-count throttle lets every request in flight past the check (issue
+ * 11, attack 6); here the increment and the back-off it causes are one atomic
+ * upsert, so the request after the threshold sees the block whatever arrives
+ * together. The caller treats the reservation as the failure when the attempt
+ * fails, and clears or releases it when it succeeds.
+ */
+export async function reserveAttempt(db: Kysely<Database>, clock: Clock, key: string, policy: FailurePolicy): Promise<FailureOutcome> {
+  const now = clock.now();
+  const windowStart = addSeconds(now, -policy.windowSeconds);
+  const counted = sql<number>`case when r.window_started_at < ${windowStart} then 1 else r.failures + 1 end`;
+  const { rows } = await sql<{ failures: number; blocked_until: Date | null }>`
+    insert into rate_limits as r (key, failures, window_started_at, blocked_until, updated_at)
+    values (${key}, 1, ${now}, ${blockedUntilAfter(now, 1, policy)}, ${now})
+    on conflict (key) do update set
+      failures = ${counted},
+      window_started_at = case when r.window_started_at < ${windowStart} then ${now} else r.window_started_at end,
+      blocked_until = ${blockedUntilSql(now, counted, policy)},
+      updated_at = ${now}
+    where r.blocked_until is null or r.blocked_until <= ${now}
+    returning failures, blocked_until`.execute(db);
+  const row = rows[0];
+  if (!row) {
+    // Nothing was updated: the key is blocked. Read how long for the Retry-After.
+    await assertNotThrottled(db, clock, key);
+    throw tooManyAttempts(1);
+  }
+  const failures = Number(row.failures);
+  return { failures, blockedUntil: row.blocked_until ? new Date(row.blocked_until) : null, locked: failures === policy.lockAfter };
+}
+
+/** Gives back a reservation whose attempt was never evaluated or succeeded; a back-off it started stays. */
+export async function releaseAttempt(db: Kysely<Database>, clock: Clock, key: string): Promise<void> {
+  await db
+    .updateTable('rate_limits')
+    .set({ failures: sql<number>`greatest(failures - 1, 0)`, updated_at: clock.now() })
+    .where('key', '=', key)
+    .execute();
+}
+
+/** The back-off after `failures` counted failures: the same rule as `recordFailure`. */
+function blockedUntilAfter(now: Date, failures: number, policy: FailurePolicy): Date | null {
+  if (failures >= policy.lockAfter) return addSeconds(now, policy.lockSeconds);
+  if (failures > policy.freeAttempts) return addSeconds(now, Math.min(policy.maxDelaySeconds, policy.baseDelaySeconds * 2 ** (failures - policy.freeAttempts - 1)));
+  return null;
+}
+
+/** `blockedUntilAfter` in SQL, over the count the upsert computes; the exponent is capped so power() cannot overflow. */
+function blockedUntilSql(now: Date, failures: RawBuilder<number>, policy: FailurePolicy) {
+  return sql<Date | null>`case
+    when ${failures} >= ${policy.lockAfter} then ${now}::timestamptz + make_interval(secs => ${policy.lockSeconds})
+    when ${failures} > ${policy.freeAttempts} then ${now}::timestamptz + make_interval(secs => least(${policy.maxDelaySeconds}::float8, ${policy.baseDelaySeconds}::float8 * power(2::float8, least(${failures} - ${policy.freeAttempts} - 1, 40))))
+    else null end`;
 }
 
 export async function clearFailures(db: Kysely<Database>, key: string): Promise<void> {

@@ -4,7 +4,7 @@ import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { keyedHash } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
-import { assertNotThrottled, type FailurePolicy, PER_IP_POLICY, recordFailure, SIGN_IN_POLICY } from './counters.js';
+import { clearFailures, type FailureOutcome, type FailurePolicy, PER_IP_POLICY, releaseAttempt, reserveAttempt, SIGN_IN_POLICY } from './counters.js';
 import { ipKey } from './sign-in.js';
 
 /** Back-off and lock-out per account, from the settings. */
@@ -32,25 +32,56 @@ export function passwordThrottleKeys(tokenHashKey: Uint8Array, ip: string | null
   return keys;
 }
 
-export async function assertPasswordAttemptAllowed(db: Kysely<Database>, clock: Clock, keys: PasswordThrottleKeys): Promise<void> {
-  await assertNotThrottled(db, clock, keys.ip);
-  if (keys.account) await assertNotThrottled(db, clock, keys.account);
+/** The counts a password attempt reserved before it was evaluated (see `reserveAttempt`). */
+export interface PasswordReservation {
+  ip: FailureOutcome;
+  account: FailureOutcome | undefined;
+}
+
+type PasswordThrottleDeps = { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array; config: Pick<Config, 'throttle'> };
+
+/**
+ * Counts the attempt against the address, then the account, before any hash is
+ * verified; 429 when either is backed off or locked. An attempt the account
+ * refuses gives its address count back: it was never evaluated.
+ */
+export async function reservePasswordAttempt(deps: PasswordThrottleDeps, keys: PasswordThrottleKeys): Promise<PasswordReservation> {
+  const ip = await reserveAttempt(deps.db, deps.clock, keys.ip, PER_IP_POLICY);
+  if (!keys.account) return { ip, account: undefined };
+  try {
+    return { ip, account: await reserveAttempt(deps.db, deps.clock, keys.account, accountFailurePolicy(deps.config)) };
+  } catch (error) {
+    await releaseAttempt(deps.db, deps.clock, keys.ip);
+    throw error;
+  }
+}
+
+/** Both factors were right: the account's failures are forgotten (as before), the address's reservation is given back. */
+export async function settlePasswordSuccess(deps: Pick<PasswordThrottleDeps, 'db' | 'clock' | 'auditEntryKey'>, keys: PasswordThrottleKeys): Promise<void> {
+  await releaseAttempt(deps.db, deps.clock, keys.ip);
+  if (keys.account) await clearFailures(deps.db, keys.account);
+}
+
+/** The attempt was not evaluated (no hashing capacity) or not a guess (right factors, refused by policy): nothing is counted. */
+export async function releasePasswordAttempt(deps: Pick<PasswordThrottleDeps, 'db' | 'clock' | 'auditEntryKey'>, keys: PasswordThrottleKeys): Promise<void> {
+  await releaseAttempt(deps.db, deps.clock, keys.ip);
+  if (keys.account) await releaseAttempt(deps.db, deps.clock, keys.account);
 }
 
 /**
- * Counts one failed password attempt against the IP and the account, and
- * audits it (and a lock, when this failure causes one) in the same transaction.
+ * Audits one failed password attempt, already counted by its reservation, and
+ * the lock when that reservation caused one, in one transaction.
  */
 export async function recordPasswordFailure(
-  deps: { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array; config: Pick<Config, 'throttle'> },
+  deps: Pick<PasswordThrottleDeps, 'db' | 'clock' | 'auditEntryKey'>,
   context: AuditContext,
   keys: PasswordThrottleKeys,
+  reservation: PasswordReservation,
   failure: { action: string; reason: string; userId?: string | undefined },
 ): Promise<void> {
   const subject = failure.userId ? `user:${failure.userId}` : null;
+  const { ip, account } = reservation;
   await deps.db.transaction().execute(async (trx) => {
-    const ip = await recordFailure(trx, deps.clock, keys.ip, PER_IP_POLICY);
-    const account = keys.account ? await recordFailure(trx, deps.clock, keys.account, accountFailurePolicy(deps.config)) : undefined;
     await appendAudit(trx, deps, context, {
       action: failure.action,
       subject,

@@ -9,6 +9,7 @@ import { passkeyView } from './credentials.js';
 import { finishEnrollment, finishRegistration, startEnrollment, startRegistration } from './register.js';
 import { safeReturnPath } from './return-path.js';
 import type { Deps } from '../deps.js';
+import { anonymousRequestLimit } from '../throttle/middleware.js';
 
 const userView = (user: { id: string; username: string; display_name: string }) => ({ id: user.id, username: user.username, display_name: user.display_name });
 
@@ -25,7 +26,10 @@ function credentialOf(body: Record<string, unknown>): unknown {
 export function webauthnRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
 
-  app.post('/api/webauthn/enrollment/options', async (c) => {
+  // Anonymous and each stores a challenge: limited per address (src/throttle/requests.ts).
+  const optionsLimit = anonymousRequestLimit(deps, 'webauthn-options');
+
+  app.post('/api/webauthn/enrollment/options', optionsLimit, async (c) => {
     const body = await readJsonObject(c);
     return c.json(await startEnrollment(deps, requiredString(body, 'invitation', 128)));
   });
@@ -48,7 +52,7 @@ export function webauthnRoutes(deps: Deps) {
     return c.json({ passkey: passkeyView(passkey) }, 201);
   });
 
-  app.post('/api/webauthn/authentication/options', async (c) => {
+  app.post('/api/webauthn/authentication/options', optionsLimit, async (c) => {
     const body = await readJsonObject(c);
     return c.json(await startAuthentication(deps, { username: optionalString(body, 'username', 254) }));
   });

@@ -58,8 +58,12 @@ export function cleanUpLater(cleanUp: () => void | Promise<void>): void {
 
 export const TEST_MASTER_KEY = randomBytes(32).toString('base64');
 
+/**
+ * Test files make hundreds of requests from one address within one (manual) minute, so the per-address
+ * limit on anonymous endpoints is raised here; test/throttle/request-limit.test.ts sets its own.
+ */
 export function testConfig(overrides: Record<string, string> = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', WARTA_MASTER_KEY: TEST_MASTER_KEY, WARTA_ISSUER: 'http://localhost:3000', WARTA_LOG_LEVEL: 'silent', ...overrides });
+  return loadConfig({ NODE_ENV: 'test', WARTA_MASTER_KEY: TEST_MASTER_KEY, WARTA_ISSUER: 'http://localhost:3000', WARTA_LOG_LEVEL: 'silent', WARTA_ANONYMOUS_REQUESTS_PER_MINUTE: '1000000', ...overrides });
 }
 
 export interface TestRuntime extends Runtime {

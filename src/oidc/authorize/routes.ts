@@ -17,12 +17,15 @@ import { allowFormRedirectTo } from '../../http/form-redirect.js';
 import { errorResponseUrl } from './respond.js';
 import { consumePushedRequest, findInteractiveRequest } from './store.js';
 import type { Deps } from '../../deps.js';
+import { anonymousRequestLimit } from '../../throttle/middleware.js';
 
 export function authorizationRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
 
-  app.get(ENDPOINTS.authorization, (c) => authorize(deps, c, () => parseAuthorizationParams(new URLSearchParams(new URL(c.req.url).search))));
-  app.post(ENDPOINTS.authorization, async (c) => {
+  // Anonymous, and a valid request is stored while the user signs in: limited per address.
+  const requestLimit = anonymousRequestLimit(deps, 'authorize');
+  app.get(ENDPOINTS.authorization, requestLimit, (c) => authorize(deps, c, () => parseAuthorizationParams(new URLSearchParams(new URL(c.req.url).search))));
+  app.post(ENDPOINTS.authorization, requestLimit, async (c) => {
     const body = await readUrlEncodedBody(c).catch(() => new URLSearchParams());
     return authorize(deps, c, () => parseAuthorizationParams(body));
   });

@@ -1,0 +1,38 @@
+import { type Kysely, sql } from 'kysely';
+import { appendAudit } from '../audit/audit.js';
+import { addSeconds, type Clock } from '../clock.js';
+import type { Database } from '../db/schema.js';
+import { WartaError } from '../errors.js';
+
+/** Requests are counted per address in fixed windows of this length. */
+export const REQUEST_WINDOW_SECONDS = 60;
+
+export const requestKey = (endpoint: string, ip: string | null | undefined) => `requests:${endpoint}:ip:${ip ?? 'unknown'}`;
+
+/**
+ * Counts one request of `ip` to an anonymous endpoint that stores a row (a
+ * WebAuthn challenge, an authorization request), in one upsert, and refuses it
+ * with 429 past `perMinute`. Without it anyone can fill those tables as fast as
+ * they can send requests (issue 11, attack 6). The first refusal of a window is
+ * audited; the rest are not, so the flood cannot fill the audit log instead.
+ */
+export async function countAnonymousRequest(deps: { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array }, input: { endpoint: string; ip: string | null; perMinute: number }): Promise<void> {
+  const now = deps.clock.now();
+  const key = requestKey(input.endpoint, input.ip);
+  const windowStart = addSeconds(now, -REQUEST_WINDOW_SECONDS);
+  const { rows } = await sql<{ failures: number; window_started_at: Date }>`
+    insert into rate_limits as r (key, failures, window_started_at, blocked_until, updated_at)
+    values (${key}, 1, ${now}, null, ${now})
+    on conflict (key) do update set
+      failures = case when r.window_started_at <= ${windowStart} then 1 else r.failures + 1 end,
+      window_started_at = case when r.window_started_at <= ${windowStart} then ${now} else r.window_started_at end,
+      updated_at = ${now}
+    returning failures, window_started_at`.execute(deps.db);
+  const count = Number(rows[0]!.failures);
+  if (count <= input.perMinute) return;
+  if (count === input.perMinute + 1)
+    await appendAudit(deps.db, deps, { actor: 'anonymous', ip: input.ip }, { action: 'throttle.request_limit_reached', subject: null, outcome: 'failure', details: { endpoint: input.endpoint, per_minute: input.perMinute } });
+  const windowEnd = addSeconds(new Date(rows[0]!.window_started_at), REQUEST_WINDOW_SECONDS);
+  const retryAfter = Math.max(1, Math.ceil((windowEnd.getTime() - now.getTime()) / 1000));
+  throw new WartaError(429, 'too_many_requests', 'too many requests from this address; try again shortly', { headers: { 'Retry-After': String(retryAfter) } });
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { basicAuth, pkceRequest, registerWebClient } from '../oidc/support.js';
+import { freshIp } from '../passwords/support.js';
+import { createTestRuntime, testClient, testConfig } from '../support/runtime.js';
+
+/**
+ * Attack 6 of issue 11: anonymous endpoints that store a row (a WebAuthn
+ * challenge, an authorization request) let anyone fill the database as fast as
+ * they can send. Each address gets WARTA_ANONYMOUS_REQUESTS_PER_MINUTE per endpoint.
+ */
+const PER_MINUTE = 3;
+const runtime = await createTestRuntime({ env: { WARTA_TRUST_PROXY: 'true', WARTA_ANONYMOUS_REQUESTS_PER_MINUTE: String(PER_MINUTE) } });
+const { request } = testClient(runtime);
+
+const challenges = async () => (await runtime.db.selectFrom('webauthn_challenges').select('id').execute()).length;
+const storedRequests = async () => (await runtime.db.selectFrom('oauth_authorization_requests').select('id_hash').execute()).length;
+const limitAudits = (ip: string) => runtime.db.selectFrom('audit_log').select('details').where('action', '=', 'throttle.request_limit_reached').where('ip', '=', ip).execute();
+
+async function expectTooManyRequests(response: Response) {
+  expect(response.status).toBe(429);
+  expect(await response.json()).toMatchObject({ error: 'too_many_requests' });
+  expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+  expect(Number(response.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+}
+
+describe('per-address limits on anonymous endpoints that store rows', () => {
+  it('refuses passkey sign-in options past the limit with 429 and Retry-After, storing no challenge, and audits the first refusal', async () => {
+    const ip = freshIp();
+    const options = (from = ip) => request('/api/webauthn/authentication/options', { method: 'POST', json: {}, headers: { 'x-forwarded-for': from } });
+    for (let i = 0; i < PER_MINUTE; i++) expect((await options()).status).toBe(200);
+    const before = await challenges();
+    await expectTooManyRequests(await options());
+    await expectTooManyRequests(await options());
+    expect(await challenges()).toBe(before);
+    expect(await limitAudits(ip)).toEqual([{ details: { endpoint: 'webauthn-options', per_minute: PER_MINUTE } }]);
+    // Another address has its own budget; this one gets a new budget when the minute is over.
+    expect((await options(freshIp())).status).toBe(200);
+    runtime.clock.advance(60);
+    expect((await options()).status).toBe(200);
+  });
+
+  it('shares the budget between the passkey options endpoints', async () => {
+    const ip = freshIp();
+    for (let i = 0; i < PER_MINUTE; i++) expect((await request('/api/webauthn/authentication/options', { method: 'POST', json: {}, headers: { 'x-forwarded-for': ip } })).status).toBe(200);
+    await expectTooManyRequests(await request('/api/webauthn/enrollment/options', { method: 'POST', json: { invitation: 'x'.repeat(43) }, headers: { 'x-forwarded-for': ip } }));
+  });
+
+  it('refuses /authorize past the limit, storing no authorization request', async () => {
+    const client = await registerWebClient(runtime);
+    const ip = freshIp();
+    const authorize = async () => request(`/authorize?${new URLSearchParams((await pkceRequest(client)).params)}`, { headers: { 'x-forwarded-for': ip } });
+    for (let i = 0; i < PER_MINUTE; i++) expect((await authorize()).status).toBe(303);
+    const before = await storedRequests();
+    await expectTooManyRequests(await authorize());
+    expect(await storedRequests()).toBe(before);
+  });
+
+  it('refuses /par past the limit, storing no pushed request', async () => {
+    const client = await registerWebClient(runtime);
+    const ip = freshIp();
+    const push = async () =>
+      request('/par', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': ip, ...basicAuth(client) }, body: new URLSearchParams((await pkceRequest(client)).params).toString() });
+    for (let i = 0; i < PER_MINUTE; i++) expect((await push()).status).toBe(201);
+    const before = await storedRequests();
+    await expectTooManyRequests(await push());
+    expect(await storedRequests()).toBe(before);
+  });
+
+  it('allows 120 requests a minute by default, raised with WARTA_ANONYMOUS_REQUESTS_PER_MINUTE (benchmarks on loopback)', () => {
+    expect(testConfig({ WARTA_ANONYMOUS_REQUESTS_PER_MINUTE: '' }).throttle.anonymousRequestsPerMinute).toBe(120);
+    expect(testConfig({ WARTA_ANONYMOUS_REQUESTS_PER_MINUTE: '1000000' }).throttle.anonymousRequestsPerMinute).toBe(1_000_000);
+    expect(() => testConfig({ WARTA_ANONYMOUS_REQUESTS_PER_MINUTE: '0' })).toThrow(/WARTA_ANONYMOUS_REQUESTS_PER_MINUTE/);
+  });
+});
