@@ -7,6 +7,7 @@ import { readJsonObject, requiredString } from '../http/json-body.js';
 import { requireSession } from '../sessions/middleware.js';
 import type { Locale, Translate } from '../ui/i18n.js';
 import { renderPage } from '../ui/render.js';
+import { ColumnHeads } from '../ui/table.js';
 import { listPasskeys, passkeyView } from '../webauthn/credentials.js';
 import { clientMessages } from '../webauthn/messages.js';
 import { accountText } from './messages.js';
@@ -123,15 +124,7 @@ function PasskeyTable(props: { passkeys: WebauthnCredential[]; t: Translate; loc
   const { t, locale } = props;
   return (
     <table aria-labelledby="passkeys-heading">
-      <thead>
-        <tr>
-          <th scope="col">{accountText(t, 'account.col_name')}</th>
-          <th scope="col">{accountText(t, 'account.col_type')}</th>
-          <th scope="col">{accountText(t, 'account.col_created')}</th>
-          <th scope="col">{accountText(t, 'account.col_last_used')}</th>
-          <th scope="col">{accountText(t, 'account.col_actions')}</th>
-        </tr>
-      </thead>
+      <ColumnHeads labels={[accountText(t, 'account.col_name'), accountText(t, 'account.col_type'), accountText(t, 'account.col_created'), accountText(t, 'account.col_last_used'), accountText(t, 'account.col_actions')]} />
       <tbody>
         {props.passkeys.map((passkey) => (
           <tr data-passkey-id={passkey.id}>
