@@ -6,6 +6,7 @@ import { notFound } from '../errors.js';
 import { readJsonObject, requiredString } from '../http/json-body.js';
 import { requireSession } from '../sessions/middleware.js';
 import type { Locale, Translate } from '../ui/i18n.js';
+import { RenameForm } from '../ui/forms.js';
 import { renderPage } from '../ui/render.js';
 import { ColumnHeads } from '../ui/table.js';
 import { listPasskeys, passkeyView } from '../webauthn/credentials.js';
@@ -138,12 +139,7 @@ function PasskeyTable(props: { passkeys: WebauthnCredential[]; t: Translate; loc
             </td>
             <td>{passkey.last_used_at ? <time datetime={passkey.last_used_at.toISOString()}>{when(passkey.last_used_at, locale)}</time> : accountText(t, 'account.never')}</td>
             <td>
-              <form class="rename-form" data-passkey-id={passkey.id}>
-                <input name="name" type="text" maxlength={64} value={passkey.name} aria-label={accountText(t, 'account.rename_label', { name: passkey.name })} />
-                <button type="submit" class="secondary">
-                  {accountText(t, 'account.rename')}
-                </button>
-              </form>
+              <RenameForm class="rename-form" data={{ 'data-passkey-id': passkey.id }} name={passkey.name} maxLength={64} label={accountText(t, 'account.rename_label', { name: passkey.name })} submit={accountText(t, 'account.rename')} />
               <button type="button" class="danger remove-passkey" data-passkey-id={passkey.id}>
                 {accountText(t, 'account.remove')}
               </button>

@@ -5,6 +5,8 @@
  * /static/devices.js.
  */
 import type { RecentSecurityEvent } from '../events/recent.js';
+import { MAX_DEVICE_NAME_LENGTH } from '../grants/device-name.js';
+import { RenameForm } from '../ui/forms.js';
 import type { Locale, Translate } from '../ui/i18n.js';
 import { devicesText } from './messages.js';
 import type { DeviceView, SessionView, SignInView } from './views.js';
@@ -58,12 +60,7 @@ export function DevicesSection(props: { devices: DeviceView[]; t: Translate; loc
                 <dt>{devicesText(t, 'devices.col_methods')}</dt>
                 <dd>{device.sign_in_methods.join(', ')}</dd>
               </dl>
-              <form class="rename-device-form" data-device-id={device.id}>
-                <input name="name" type="text" maxlength={64} value={device.name} aria-label={devicesText(t, 'devices.rename_label', { name: device.name })} />
-                <button type="submit" class="secondary">
-                  {devicesText(t, 'devices.rename')}
-                </button>
-              </form>
+              <RenameForm class="rename-device-form" data={{ 'data-device-id': device.id }} name={device.name} maxLength={MAX_DEVICE_NAME_LENGTH} label={devicesText(t, 'devices.rename_label', { name: device.name })} submit={devicesText(t, 'devices.rename')} />
               <button type="button" class="danger revoke-device" data-device-id={device.id} aria-label={devicesText(t, 'devices.revoke_label', { name: device.name })}>
                 {devicesText(t, 'devices.revoke')}
               </button>
