@@ -38,3 +38,16 @@ export const notFound = (code: string, description: string) => new WartaError(40
 export const conflict = (code: string, description: string) => new WartaError(409, code, description);
 
 export const isWartaError = (e: unknown): e is WartaError => e instanceof WartaError;
+
+/** Client mistakes and refusals; 429 is excluded (counting a throttled request would extend its own block). */
+export const isRefusal = (error: unknown): error is WartaError => error instanceof WartaError && error.status < 500 && error.status !== 429;
+
+/** Runs `run`; a refusal it throws is handed to `record` (to audit or count it) before it is rethrown unchanged. */
+export async function recordingRefusal<T>(run: () => Promise<T>, record: (refusal: WartaError) => Promise<unknown>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    if (isRefusal(error)) await record(error);
+    throw error;
+  }
+}

@@ -6,7 +6,9 @@ import { notFound } from '../errors.js';
 import { readJsonObject, requiredString } from '../http/json-body.js';
 import { requireSession } from '../sessions/middleware.js';
 import type { Locale, Translate } from '../ui/i18n.js';
+import { RenameForm } from '../ui/forms.js';
 import { renderPage } from '../ui/render.js';
+import { ColumnHeads } from '../ui/table.js';
 import { listPasskeys, passkeyView } from '../webauthn/credentials.js';
 import { clientMessages } from '../webauthn/messages.js';
 import { accountText } from './messages.js';
@@ -123,15 +125,7 @@ function PasskeyTable(props: { passkeys: WebauthnCredential[]; t: Translate; loc
   const { t, locale } = props;
   return (
     <table aria-labelledby="passkeys-heading">
-      <thead>
-        <tr>
-          <th scope="col">{accountText(t, 'account.col_name')}</th>
-          <th scope="col">{accountText(t, 'account.col_type')}</th>
-          <th scope="col">{accountText(t, 'account.col_created')}</th>
-          <th scope="col">{accountText(t, 'account.col_last_used')}</th>
-          <th scope="col">{accountText(t, 'account.col_actions')}</th>
-        </tr>
-      </thead>
+      <ColumnHeads labels={[accountText(t, 'account.col_name'), accountText(t, 'account.col_type'), accountText(t, 'account.col_created'), accountText(t, 'account.col_last_used'), accountText(t, 'account.col_actions')]} />
       <tbody>
         {props.passkeys.map((passkey) => (
           <tr data-passkey-id={passkey.id}>
@@ -145,12 +139,7 @@ function PasskeyTable(props: { passkeys: WebauthnCredential[]; t: Translate; loc
             </td>
             <td>{passkey.last_used_at ? <time datetime={passkey.last_used_at.toISOString()}>{when(passkey.last_used_at, locale)}</time> : accountText(t, 'account.never')}</td>
             <td>
-              <form class="rename-form" data-passkey-id={passkey.id}>
-                <input name="name" type="text" maxlength={64} value={passkey.name} aria-label={accountText(t, 'account.rename_label', { name: passkey.name })} />
-                <button type="submit" class="secondary">
-                  {accountText(t, 'account.rename')}
-                </button>
-              </form>
+              <RenameForm class="rename-form" data={{ 'data-passkey-id': passkey.id }} name={passkey.name} maxLength={64} label={accountText(t, 'account.rename_label', { name: passkey.name })} submit={accountText(t, 'account.rename')} />
               <button type="button" class="danger remove-passkey" data-passkey-id={passkey.id}>
                 {accountText(t, 'account.remove')}
               </button>

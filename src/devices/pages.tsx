@@ -5,6 +5,9 @@
  * /static/devices.js.
  */
 import type { RecentSecurityEvent } from '../events/recent.js';
+import type { Child } from 'hono/jsx';
+import { MAX_DEVICE_NAME_LENGTH } from '../grants/device-name.js';
+import { RenameForm } from '../ui/forms.js';
 import type { Locale, Translate } from '../ui/i18n.js';
 import { devicesText } from './messages.js';
 import type { DeviceView, SessionView, SignInView } from './views.js';
@@ -32,107 +35,104 @@ export function bannerRevokeHref(liveDeviceIds: ReadonlySet<string>) {
   };
 }
 
+/** A section of the account page listing `items`, one `entry` each, or saying there are none; the list is labelled by the heading. */
+function ListSection<Item>(props: { id: string; heading: string; intro?: string; none: string; items: Item[]; list: { class: string; ordered?: boolean }; entry: (item: Item) => Child }) {
+  const headingId = `${props.id}-heading`;
+  const entries = props.items.map(props.entry);
+  return (
+    <section id={props.id} aria-labelledby={headingId}>
+      <h2 id={headingId}>{props.heading}</h2>
+      {props.intro === undefined ? null : <p>{props.intro}</p>}
+      {props.items.length === 0 ? (
+        <p>{props.none}</p>
+      ) : props.list.ordered ? (
+        <ol class={props.list.class} aria-labelledby={headingId}>
+          {entries}
+        </ol>
+      ) : (
+        <ul class={props.list.class} aria-labelledby={headingId}>
+          {entries}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+type DevicesMessage = Parameters<typeof devicesText>[1];
+
+/** What devices and sessions both tell: when they signed in and were last active, from where, and with which methods. */
+function SignInFacts(props: { t: Translate; locale: Locale; labels: { signedIn: DevicesMessage; lastActive: DevicesMessage; ip: DevicesMessage }; signedInAt: string; lastActiveAt: string; ip: string | null; methods: string[] }) {
+  const { t, locale, labels } = props;
+  return (
+    <dl>
+      <dt>{devicesText(t, labels.signedIn)}</dt>
+      <dd>{when(props.signedInAt, locale)}</dd>
+      <dt>{devicesText(t, labels.lastActive)}</dt>
+      <dd>{when(props.lastActiveAt, locale)}</dd>
+      <dt>{devicesText(t, labels.ip)}</dt>
+      <dd>{props.ip ?? '—'}</dd>
+      <dt>{devicesText(t, 'devices.col_methods')}</dt>
+      <dd>{props.methods.join(', ')}</dd>
+    </dl>
+  );
+}
+
+const DEVICE_FACTS = { signedIn: 'devices.col_signed_in', lastActive: 'devices.col_last_used', ip: 'devices.col_ip' } as const;
+const SESSION_FACTS = { signedIn: 'sessions.col_signed_in', lastActive: 'sessions.col_last_seen', ip: 'sessions.col_ip' } as const;
+
 // Lists, not tables: each entry is a small card (it reads on a phone too), and the
 // passkey table stays the page's only table.
 
 export function DevicesSection(props: { devices: DeviceView[]; t: Translate; locale: Locale }) {
   const { t, locale } = props;
   return (
-    <section id="devices" aria-labelledby="devices-heading">
-      <h2 id="devices-heading">{devicesText(t, 'devices.heading')}</h2>
-      <p>{devicesText(t, 'devices.intro')}</p>
-      {props.devices.length === 0 ? (
-        <p>{devicesText(t, 'devices.none')}</p>
-      ) : (
-        <ul class="device-list" aria-labelledby="devices-heading">
-          {props.devices.map((device) => (
-            <li id={`device-${device.id}`} data-device-id={device.id}>
-              <strong class="device-name">{device.name}</strong> <small>({device.client_name} · {device.platform})</small>
-              <dl>
-                <dt>{devicesText(t, 'devices.col_signed_in')}</dt>
-                <dd>{when(device.signed_in_at, locale)}</dd>
-                <dt>{devicesText(t, 'devices.col_last_used')}</dt>
-                <dd>{when(device.last_used_at, locale)}</dd>
-                <dt>{devicesText(t, 'devices.col_ip')}</dt>
-                <dd>{device.last_ip ?? '—'}</dd>
-                <dt>{devicesText(t, 'devices.col_methods')}</dt>
-                <dd>{device.sign_in_methods.join(', ')}</dd>
-              </dl>
-              <form class="rename-device-form" data-device-id={device.id}>
-                <input name="name" type="text" maxlength={64} value={device.name} aria-label={devicesText(t, 'devices.rename_label', { name: device.name })} />
-                <button type="submit" class="secondary">
-                  {devicesText(t, 'devices.rename')}
-                </button>
-              </form>
-              <button type="button" class="danger revoke-device" data-device-id={device.id} aria-label={devicesText(t, 'devices.revoke_label', { name: device.name })}>
-                {devicesText(t, 'devices.revoke')}
-              </button>
-            </li>
-          ))}
-        </ul>
+    <ListSection id="devices" heading={devicesText(t, 'devices.heading')} intro={devicesText(t, 'devices.intro')} none={devicesText(t, 'devices.none')} items={props.devices} list={{ class: 'device-list' }} entry={(device) => (
+        <li id={`device-${device.id}`} data-device-id={device.id}>
+          <strong class="device-name">{device.name}</strong> <small>({device.client_name} · {device.platform})</small>
+          <SignInFacts t={t} locale={locale} labels={DEVICE_FACTS} signedInAt={device.signed_in_at} lastActiveAt={device.last_used_at} ip={device.last_ip} methods={device.sign_in_methods} />
+          <RenameForm class="rename-device-form" data={{ 'data-device-id': device.id }} name={device.name} maxLength={MAX_DEVICE_NAME_LENGTH} label={devicesText(t, 'devices.rename_label', { name: device.name })} submit={devicesText(t, 'devices.rename')} />
+          <button type="button" class="danger revoke-device" data-device-id={device.id} aria-label={devicesText(t, 'devices.revoke_label', { name: device.name })}>
+            {devicesText(t, 'devices.revoke')}
+          </button>
+        </li>
       )}
-    </section>
+    />
   );
 }
 
 export function SessionsSection(props: { sessions: SessionView[]; t: Translate; locale: Locale }) {
   const { t, locale } = props;
   return (
-    <section id="sessions" aria-labelledby="sessions-heading">
-      <h2 id="sessions-heading">{devicesText(t, 'sessions.heading')}</h2>
-      {props.sessions.length === 0 ? (
-        <p>{devicesText(t, 'sessions.none')}</p>
-      ) : (
-        <ul class="session-list" aria-labelledby="sessions-heading">
-          {props.sessions.map((session) => (
-            <li id={`session-${session.id}`} data-session-id={session.id} data-current={session.current ? 'true' : 'false'}>
-              <strong title={session.user_agent ?? ''}>{session.platform}</strong>
-              {session.current ? <em> ({devicesText(t, 'sessions.this_session')})</em> : null}
-              <dl>
-                <dt>{devicesText(t, 'sessions.col_signed_in')}</dt>
-                <dd>{when(session.signed_in_at, locale)}</dd>
-                <dt>{devicesText(t, 'sessions.col_last_seen')}</dt>
-                <dd>{when(session.last_seen_at, locale)}</dd>
-                <dt>{devicesText(t, 'sessions.col_ip')}</dt>
-                <dd>{session.ip ?? '—'}</dd>
-                <dt>{devicesText(t, 'devices.col_methods')}</dt>
-                <dd>{session.sign_in_methods.join(', ')}</dd>
-              </dl>
-              <button
-                type="button"
-                class="danger revoke-session"
-                data-session-id={session.id}
-                data-current={session.current ? 'true' : 'false'}
-                aria-label={devicesText(t, 'sessions.revoke_label', { platform: session.platform, ip: session.ip ?? '—' })}
-              >
-                {devicesText(t, 'sessions.revoke')}
-              </button>
-            </li>
-          ))}
-        </ul>
+    <ListSection id="sessions" heading={devicesText(t, 'sessions.heading')} none={devicesText(t, 'sessions.none')} items={props.sessions} list={{ class: 'session-list' }} entry={(session) => (
+        <li id={`session-${session.id}`} data-session-id={session.id} data-current={session.current ? 'true' : 'false'}>
+          <strong title={session.user_agent ?? ''}>{session.platform}</strong>
+          {session.current ? <em> ({devicesText(t, 'sessions.this_session')})</em> : null}
+          <SignInFacts t={t} locale={locale} labels={SESSION_FACTS} signedInAt={session.signed_in_at} lastActiveAt={session.last_seen_at} ip={session.ip} methods={session.sign_in_methods} />
+          <button
+            type="button"
+            class="danger revoke-session"
+            data-session-id={session.id}
+            data-current={session.current ? 'true' : 'false'}
+            aria-label={devicesText(t, 'sessions.revoke_label', { platform: session.platform, ip: session.ip ?? '—' })}
+          >
+            {devicesText(t, 'sessions.revoke')}
+          </button>
+        </li>
       )}
-    </section>
+    />
   );
 }
 
 export function SignInsSection(props: { signIns: SignInView[]; t: Translate; locale: Locale }) {
   const { t, locale } = props;
   return (
-    <section id="sign-ins" aria-labelledby="sign-ins-heading">
-      <h2 id="sign-ins-heading">{devicesText(t, 'signins.heading')}</h2>
-      {props.signIns.length === 0 ? (
-        <p>{devicesText(t, 'signins.none')}</p>
-      ) : (
-        <ol class="sign-in-list" aria-labelledby="sign-ins-heading">
-          {props.signIns.map((signIn) => (
-            <li data-result={signIn.result}>
-              {when(signIn.at, locale)} · {signIn.ip ?? devicesText(t, 'signins.unknown_ip')} · {signIn.method ?? devicesText(t, 'signins.unknown_method')} ·{' '}
-              <strong>{devicesText(t, signIn.result === 'success' ? 'signins.success' : 'signins.failure')}</strong>
-              {signIn.reason ? <small> ({signIn.reason})</small> : null}
-            </li>
-          ))}
-        </ol>
+    <ListSection id="sign-ins" heading={devicesText(t, 'signins.heading')} none={devicesText(t, 'signins.none')} items={props.signIns} list={{ class: 'sign-in-list', ordered: true }} entry={(signIn) => (
+        <li data-result={signIn.result}>
+          {when(signIn.at, locale)} · {signIn.ip ?? devicesText(t, 'signins.unknown_ip')} · {signIn.method ?? devicesText(t, 'signins.unknown_method')} ·{' '}
+          <strong>{devicesText(t, signIn.result === 'success' ? 'signins.success' : 'signins.failure')}</strong>
+          {signIn.reason ? <small> ({signIn.reason})</small> : null}
+        </li>
       )}
-    </section>
+    />
   );
 }

@@ -11,6 +11,20 @@ function scopeLabel(t: Translate, scope: string): string {
   return STANDARD_SCOPES.has(scope) ? tr(t, `oidc.scope.${scope}` as OidcMessageKey) : tr(t, 'oidc.scope.other', { scope });
 }
 
+/** The two answers of a confirmation form, sent as `decision`: the one asked for, and the secondary way out. */
+function Decision({ yes, no }: { yes: [value: string, label: string]; no: [value: string, label: string] }) {
+  return (
+    <>
+      <button type="submit" name="decision" value={yes[0]}>
+        {yes[1]}
+      </button>{' '}
+      <button type="submit" name="decision" value={no[0]} class="secondary">
+        {no[1]}
+      </button>
+    </>
+  );
+}
+
 /** An authorization or logout request that cannot be answered at the client: shown, never redirected. */
 export function renderErrorPage(c: Context<AppEnv>, detail: string) {
   return renderPage(c, { title: (t) => tr(t, 'oidc.error.title'), status: 400 }, ({ t }) => (
@@ -38,12 +52,7 @@ export function renderConsentPage(c: Context<AppEnv>, input: { requestId: string
       <p>{tr(t, 'oidc.consent.return_to', { target: shownTarget })}</p>
       <form method="post" action="/authorize/consent">
         <input type="hidden" name="request" value={input.requestId} />
-        <button type="submit" name="decision" value="allow">
-          {tr(t, 'oidc.consent.allow')}
-        </button>{' '}
-        <button type="submit" name="decision" value="deny" class="secondary">
-          {tr(t, 'oidc.consent.deny')}
-        </button>
+        <Decision yes={['allow', tr(t, 'oidc.consent.allow')]} no={['deny', tr(t, 'oidc.consent.deny')]} />
       </form>
     </section>
   ));
@@ -57,12 +66,7 @@ export function renderLogoutConfirmation(c: Context<AppEnv>, input: { clientName
       {input.clientName ? <p>{tr(t, 'oidc.logout.from', { client: input.clientName })}</p> : null}
       <form method="post" action="/end_session/confirm">
         {Object.entries(input.hidden).map(([name, value]) => (value === undefined ? null : <input type="hidden" name={name} value={value} />))}
-        <button type="submit" name="decision" value="logout">
-          {tr(t, 'oidc.logout.confirm')}
-        </button>{' '}
-        <button type="submit" name="decision" value="stay" class="secondary">
-          {tr(t, 'oidc.logout.cancel')}
-        </button>
+        <Decision yes={['logout', tr(t, 'oidc.logout.confirm')]} no={['stay', tr(t, 'oidc.logout.cancel')]} />
       </form>
     </section>
   ));

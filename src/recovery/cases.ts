@@ -4,7 +4,7 @@ import type { Database, RecoveryCase, User, Db } from '../db/schema.js';
 import { isUuid } from '../db/uuid.js';
 import { raiseSecurityEvent } from '../events/raise.js';
 import type { InitiatingEntity } from '../events/types.js';
-import { notFound, WartaError } from '../errors.js';
+import { notFound, recordingRefusal } from '../errors.js';
 import type { Deps } from '../deps.js';
 
 
@@ -50,27 +50,20 @@ export async function recordCaseChange(
     });
 }
 
-/** Client mistakes and refusals; a 429 is the limiter speaking and is audited where it is counted. */
-const isRefusal = (error: unknown): error is WartaError => error instanceof WartaError && error.status < 500 && error.status !== 429;
-
 /**
  * Runs one officer or user action on a case and audits its refusal (self-approval,
  * a second approval, a stale re-authentication …): a refused recovery step is
  * exactly what an investigation looks for.
  */
 export async function auditingRefusal<T>(deps: Pick<Deps, 'db' | 'clock' | 'auditEntryKey'>, context: AuditContext, attempt: { action: string; caseId?: string; subject?: string }, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (isRefusal(error))
-      await appendAudit(deps.db, deps, context, {
-        action: 'recovery.refused',
-        subject: attempt.subject ?? null,
-        outcome: 'failure',
-        details: { attempted: attempt.action, reason: error.code, ...(attempt.caseId && isUuid(attempt.caseId) ? { case_id: attempt.caseId.toLowerCase() } : {}) },
-      });
-    throw error;
-  }
+  return recordingRefusal(run, (refusal) =>
+    appendAudit(deps.db, deps, context, {
+      action: 'recovery.refused',
+      subject: attempt.subject ?? null,
+      outcome: 'failure',
+      details: { attempted: attempt.action, reason: refusal.code, ...(attempt.caseId && isUuid(attempt.caseId) ? { case_id: attempt.caseId.toLowerCase() } : {}) },
+    }),
+  );
 }
 
 /** Cases with the names of everyone involved, for the console and the reports. */

@@ -1,6 +1,6 @@
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { type FailurePolicy, PER_IP_POLICY, recordFailure, SIGN_IN_POLICY } from './counters.js';
-import { WartaError } from '../errors.js';
+import { recordingRefusal, type WartaError } from '../errors.js';
 import type { Deps } from '../deps.js';
 
 /**
@@ -17,21 +17,13 @@ export interface Attempt {
   passkeyId?: string;
 }
 
-/** Client mistakes and refusals; 429 is excluded (counting a throttled request would extend its own block). */
-export const isRefusal = (error: unknown): error is WartaError => error instanceof WartaError && error.status < 500 && error.status !== 429;
-
 /**
  * Runs a sign-in (or re-authentication) step; a refusal is counted against the
  * client's address and, once the credential named an account, against that
  * account, and audited, all in one transaction.
  */
 export async function countingSignInFailure<T>(deps: Deps, context: AuditContext, input: { action: string; attempt: Attempt }, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (isRefusal(error)) await recordSignInFailure(deps, context, input.action, input.attempt, error);
-    throw error;
-  }
+  return recordingRefusal(run, (refusal) => recordSignInFailure(deps, context, input.action, input.attempt, refusal));
 }
 
 async function recordSignInFailure(deps: Deps, context: AuditContext, action: string, attempt: Attempt, error: WartaError): Promise<void> {

@@ -28,6 +28,18 @@ export function RemoveMethodForm({ id, api, page, confirm, label }: { id: string
   );
 }
 
+/** Renaming one entry of a list in place; the page script finds the entry by the form's data- attribute. */
+export function RenameForm(props: { class: string; data: Record<`data-${string}`, string>; name: string; maxLength: number; label: string; submit: string }) {
+  return (
+    <form class={props.class} {...props.data}>
+      <input name="name" type="text" maxlength={props.maxLength} value={props.name} aria-label={props.label} />
+      <button type="submit" class="secondary">
+        {props.submit}
+      </button>
+    </form>
+  );
+}
+
 export function formatDate(locale: Locale, at: Date): string {
   return new Intl.DateTimeFormat(locale === 'pl' ? 'pl-PL' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(at);
 }

@@ -1,4 +1,5 @@
 /** One case: its details and what an officer may do with it, and the printable slip its approval answers with. */
+import type { Child } from 'hono/jsx';
 import { OPEN_RECOVERY_STATUSES, type RecoveryCase } from '../../db/schema.js';
 import type { Deps } from '../../deps.js';
 import { type AppContext, auditContext } from '../../http/context.js';
@@ -77,6 +78,16 @@ function approvalRefusedPage(c: AppContext, caseId: string, error: WartaError) {
   ));
 }
 
+/** An entry of the case details that only some cases have. */
+function Detail({ term, children }: { term: string; children?: Child }) {
+  return (
+    <>
+      <dt>{term}</dt>
+      <dd>{children}</dd>
+    </>
+  );
+}
+
 function CaseDetails({ t, locale, view }: PageContext & { view: CaseView }) {
   const byAt = (by: { display_name: string | null } | null, desk: string | null, at: string) => rt(t, 'rc.by_at', { name: by?.display_name ?? '', desk: desk ?? '', time: formatTime(at, locale) });
   return (
@@ -91,46 +102,18 @@ function CaseDetails({ t, locale, view }: PageContext & { view: CaseView }) {
       <dd>{view.reason}</dd>
       <dt>{rt(t, 'rc.case.identity')}</dt>
       <dd>{rt(t, 'rc.case.identity_value', { document: documentName(t, view.identity_check.document_type), last4: view.identity_check.document_last4 })}</dd>
-      {view.identity_check.note ? (
-        <>
-          <dt>{rt(t, 'rc.case.note')}</dt>
-          <dd>{view.identity_check.note}</dd>
-        </>
-      ) : null}
+      {view.identity_check.note ? <Detail term={rt(t, 'rc.case.note')}>{view.identity_check.note}</Detail> : null}
       <dt>{rt(t, 'rc.case.opened')}</dt>
       <dd>{byAt(view.opened.by, view.opened.desk, view.opened.at)}</dd>
-      {view.status === 'pending' ? (
-        <>
-          <dt>{rt(t, 'rc.case.waits_until')}</dt>
-          <dd>{formatTime(view.expires_at, locale)}</dd>
-        </>
-      ) : null}
-      {view.approved ? (
-        <>
-          <dt>{rt(t, 'rc.case.approved')}</dt>
-          <dd>{byAt(view.approved.by, view.approved.desk, view.approved.at)}</dd>
-        </>
-      ) : null}
-      {view.code && view.status === 'approved' ? (
-        <>
-          <dt>{rt(t, 'rc.case.code')}</dt>
-          <dd>{rt(t, 'rc.case.code_value', { time: formatTime(view.code.expires_at, locale), attempts: String(view.code.attempts), max: String(view.code.max_attempts ?? '') })}</dd>
-        </>
-      ) : null}
-      {view.redeemed_at ? (
-        <>
-          <dt>{rt(t, 'rc.case.redeemed')}</dt>
-          <dd>{formatTime(view.redeemed_at, locale)}</dd>
-        </>
-      ) : null}
+      {view.status === 'pending' ? <Detail term={rt(t, 'rc.case.waits_until')}>{formatTime(view.expires_at, locale)}</Detail> : null}
+      {view.approved ? <Detail term={rt(t, 'rc.case.approved')}>{byAt(view.approved.by, view.approved.desk, view.approved.at)}</Detail> : null}
+      {view.code && view.status === 'approved' ? <Detail term={rt(t, 'rc.case.code')}>{rt(t, 'rc.case.code_value', { time: formatTime(view.code.expires_at, locale), attempts: String(view.code.attempts), max: String(view.code.max_attempts ?? '') })}</Detail> : null}
+      {view.redeemed_at ? <Detail term={rt(t, 'rc.case.redeemed')}>{formatTime(view.redeemed_at, locale)}</Detail> : null}
       {view.closed ? (
-        <>
-          <dt>{rt(t, 'rc.case.closed')}</dt>
-          <dd>
-            {view.closed.by ? byAt(view.closed.by, view.closed.desk, view.closed.at) : formatTime(view.closed.at, locale)}
-            {view.closed.reason ? ` — ${view.closed.reason}` : ''}
-          </dd>
-        </>
+        <Detail term={rt(t, 'rc.case.closed')}>
+          {view.closed.by ? byAt(view.closed.by, view.closed.desk, view.closed.at) : formatTime(view.closed.at, locale)}
+          {view.closed.reason ? ` — ${view.closed.reason}` : ''}
+        </Detail>
       ) : null}
     </dl>
   );

@@ -5,6 +5,7 @@ import { type AppContext, auditContext } from '../../http/context.js';
 import { isWartaError, type WartaError } from '../../errors.js';
 import type { Translate } from '../../ui/i18n.js';
 import { type PageContext, renderPage } from '../../ui/render.js';
+import { ColumnHeads } from '../../ui/table.js';
 import { type CaseView, isUuid } from '../cases.js';
 import { DOCUMENT_TYPES } from '../identity.js';
 import { recoveryClientMessages, rt, type RecoveryMessage } from '../messages.js';
@@ -33,15 +34,7 @@ function CaseTable({ t, locale, cases, columns }: PageContext & { cases: CaseVie
   };
   return (
     <table>
-      <thead>
-        <tr>
-          <th scope="col">{rt(t, 'rc.col.person')}</th>
-          {columns.map((column) => (
-            <th scope="col">{rt(t, `rc.col.${column}` as RecoveryMessage)}</th>
-          ))}
-          <th scope="col">{rt(t, 'rc.col.action')}</th>
-        </tr>
-      </thead>
+      <ColumnHeads labels={[rt(t, 'rc.col.person'), ...columns.map((column) => rt(t, `rc.col.${column}` as RecoveryMessage)), rt(t, 'rc.col.action')]} />
       <tbody>
         {cases.map((view) => (
           <tr data-case-id={view.id}>
@@ -66,14 +59,7 @@ function CaseTable({ t, locale, cases, columns }: PageContext & { cases: CaseVie
 function PeopleTable({ t, people }: { t: Translate; people: PersonMatch[] }) {
   return (
     <table id="people">
-      <thead>
-        <tr>
-          <th scope="col">{rt(t, 'rc.col.person')}</th>
-          <th scope="col">{rt(t, 'rc.col.username')}</th>
-          <th scope="col">{rt(t, 'rc.col.employee_id')}</th>
-          <th scope="col">{rt(t, 'rc.col.action')}</th>
-        </tr>
-      </thead>
+      <ColumnHeads labels={[rt(t, 'rc.col.person'), rt(t, 'rc.col.username'), rt(t, 'rc.col.employee_id'), rt(t, 'rc.col.action')]} />
       <tbody>
         {people.map((person) => (
           <tr>
