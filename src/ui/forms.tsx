@@ -1,3 +1,4 @@
+import type { Child } from 'hono/jsx';
 import type { Locale } from './i18n.js';
 
 /** Where the page script shows an API error. */
@@ -42,4 +43,14 @@ export function RenameForm(props: { class: string; data: Record<`data-${string}`
 
 export function formatDate(locale: Locale, at: Date): string {
   return new Intl.DateTimeFormat(locale === 'pl' ? 'pl-PL' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short' }).format(at);
+}
+
+/** One term and its description in a definition list. */
+export function Detail({ term, children }: { term: string; children?: Child }) {
+  return (
+    <>
+      <dt>{term}</dt>
+      <dd>{children}</dd>
+    </>
+  );
 }

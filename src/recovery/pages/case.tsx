@@ -1,10 +1,10 @@
 /** One case: its details and what an officer may do with it, and the printable slip its approval answers with. */
-import type { Child } from 'hono/jsx';
 import { OPEN_RECOVERY_STATUSES, type RecoveryCase } from '../../db/schema.js';
 import type { Deps } from '../../deps.js';
 import { type AppContext, auditContext } from '../../http/context.js';
 import { isWartaError, type WartaError } from '../../errors.js';
 import { getOrganisation } from '../../orgs/service.js';
+import { Detail } from '../../ui/forms.js';
 import { type PageContext, renderPage } from '../../ui/render.js';
 import { approveRecoveryCase } from '../approve.js';
 import { type CaseView, caseIdOf, findCaseView, findOfficerCase } from '../cases.js';
@@ -79,15 +79,6 @@ function approvalRefusedPage(c: AppContext, caseId: string, error: WartaError) {
 }
 
 /** An entry of the case details that only some cases have. */
-function Detail({ term, children }: { term: string; children?: Child }) {
-  return (
-    <>
-      <dt>{term}</dt>
-      <dd>{children}</dd>
-    </>
-  );
-}
-
 function CaseDetails({ t, locale, view }: PageContext & { view: CaseView }) {
   const byAt = (by: { display_name: string | null } | null, desk: string | null, at: string) => rt(t, 'rc.by_at', { name: by?.display_name ?? '', desk: desk ?? '', time: formatTime(at, locale) });
   return (
