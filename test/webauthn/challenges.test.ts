@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/crypto/random.js';
 import { consumeChallenge, issueChallenge } from '../../src/webauthn/challenges.js';
 import { openRuntime } from '../../src/runtime.js';
-import { createTestRuntime, createTestUser, testConfig } from '../support/runtime.js';
+import { createTestRuntime, createTestUser, migratedPgliteSnapshot, testConfig } from '../support/runtime.js';
 
 const runtime = await createTestRuntime();
 
@@ -43,10 +43,12 @@ describe('ceremony challenges', () => {
   it('survive a restart: the ceremony finishes after the server process reopens the database', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'warta-restart-'));
     const config = testConfig(runtime.databaseUrl ? { DATABASE_URL: runtime.databaseUrl } : {});
-    const before = await openRuntime(config, { clock: runtime.clock, pgliteDir: dir });
+    // The folder starts from the migrated snapshot, as a server would with one shipped; the restart opens it as it is.
+    const pgliteSnapshot = await migratedPgliteSnapshot();
+    const before = await openRuntime(config, { clock: runtime.clock, pgliteDir: dir, pgliteSnapshot });
     const { challenge } = await issueChallenge(before.db, before, { ceremony: 'authentication' });
     await before.close();
-    const after = await openRuntime(config, { clock: runtime.clock, pgliteDir: dir });
+    const after = await openRuntime(config, { clock: runtime.clock, pgliteDir: dir, pgliteSnapshot });
     try {
       expect((await consumeChallenge(after.db, after.clock, { challenge, ceremony: 'authentication' })).used_at).toEqual(runtime.clock.now());
     } finally {
