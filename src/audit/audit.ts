@@ -50,9 +50,9 @@ export async function appendAudit(db: Db, writer: AuditWriter, context: AuditCon
 
 type MacedFields = Pick<AuditEntry, 'entry_id' | 'at' | 'actor' | 'action' | 'subject' | 'outcome' | 'ip' | 'user_agent' | 'details'>;
 
-function entryMac(key: Uint8Array, entry: MacedFields): string {
-  const body = canonical({
-    entry_id: entry.entry_id,
+/** What an entry says, as the MAC and the chain hash read it. */
+function recordedFields(entry: Omit<MacedFields, 'entry_id'>) {
+  return {
     at: new Date(entry.at).toISOString(),
     actor: entry.actor,
     action: entry.action,
@@ -61,7 +61,11 @@ function entryMac(key: Uint8Array, entry: MacedFields): string {
     ip: entry.ip,
     user_agent: entry.user_agent,
     details: entry.details,
-  });
+  };
+}
+
+function entryMac(key: Uint8Array, entry: MacedFields): string {
+  const body = canonical({ entry_id: entry.entry_id, ...recordedFields(entry) });
   return createHmac('sha256', key).update('warta-audit-entry\n').update(body).digest('base64url');
 }
 
@@ -105,14 +109,7 @@ function entryHash(key: Uint8Array, prevHash: string, seq: number, entry: AuditE
     entry_id: entry.entry_id ?? undefined,
     mac: entry.mac ?? undefined,
     seq,
-    at: new Date(entry.at).toISOString(),
-    actor: entry.actor,
-    action: entry.action,
-    subject: entry.subject,
-    outcome: entry.outcome,
-    ip: entry.ip,
-    user_agent: entry.user_agent,
-    details: entry.details,
+    ...recordedFields(entry),
   });
   return createHmac('sha256', key).update(prevHash).update('\n').update(body).digest('hex');
 }
