@@ -137,7 +137,10 @@ describe('enrollment by invitation with a password and an authenticator app', ()
     const started = await start(token);
     const json = { token, password: GOOD_PASSWORD, code: codeAt(started.key, runtime.clock) };
     const results = await Promise.all([post('/api/enroll/password', json), post('/api/enroll/password', json)]);
-    expect(results.map((res) => res.status).sort()).toEqual([201, 410]);
+    const [winner, loser] = [...results].sort((a, b) => a.status - b.status);
+    expect(winner!.status).toBe(201);
+    // The loser meets the winner either at the set-up's one-time activation (409) or at the invitation it already used (410), depending on which row it reaches first.
+    expect([409, 410]).toContain(loser!.status);
     expect(await usersNamed(email)).toHaveLength(1);
   });
 
