@@ -3,7 +3,7 @@ import * as oidc from 'openid-client';
 import { describe, expect, it } from 'vitest';
 import { registerClient } from '../../src/clients/service.js';
 import { hashToken } from '../../src/crypto/random.js';
-import { ACR_MFA, ACR_PHISHING_RESISTANT } from '../../src/sessions/service.js';
+import { ACR_HARDWARE, ACR_MFA, ACR_PHISHING_RESISTANT } from '../../src/sessions/service.js';
 import { sessionCookie } from '../support/runtime.js';
 import { authorizeWithSession, basicAuth, browserGet, discover, locationOf, pkceRequest, postForm, REDIRECT_URI, registerWebClient, signedInUser, startOidcServer } from './support.js';
 
@@ -199,7 +199,7 @@ describe('assurance: acr_values step-up', () => {
     expect(code).toBeTruthy();
     const token = await postForm(server.url('/token'), { grant_type: 'authorization_code', code: code!, redirect_uri: REDIRECT_URI, code_verifier: verifier }, basicAuth(client));
     expect(token.status).toBe(200);
-    expect(JSON.parse(Buffer.from((token.body.id_token as string).split('.')[1]!, 'base64url').toString())).toMatchObject({ acr: ACR_PHISHING_RESISTANT, amr: ['hwk', 'user'] });
+    expect(JSON.parse(Buffer.from((token.body.id_token as string).split('.')[1]!, 'base64url').toString())).toMatchObject({ acr: ACR_HARDWARE, amr: ['hwk', 'user'] });
   });
 
   it('refuses with unmet_authentication_requirements when the new sign-in is still not a passkey', async () => {

@@ -8,18 +8,13 @@
  * satisfies the request, so the floor is the lowest listed. Unknown values are
  * ignored (acr_values is a voluntary claim request).
  */
-import { ACR_MFA, ACR_PHISHING_RESISTANT, ACR_SINGLE_FACTOR } from '../../sessions/service.js';
+import { ACR_HARDWARE, ACR_MFA, ACR_PHISHING_RESISTANT, acrRank } from '../../sessions/service.js';
 
-const LEVELS: Readonly<Record<string, number>> = {
-  [ACR_SINGLE_FACTOR]: 0,
-  [ACR_MFA]: 1,
-  [ACR_PHISHING_RESISTANT]: 2,
-};
+/** The acr values Warta publishes (discovery `acr_values_supported`), weakest first. */
+export const SUPPORTED_ACR_VALUES = [ACR_MFA, ACR_PHISHING_RESISTANT, ACR_HARDWARE];
 
-/** The acr values Warta publishes (discovery `acr_values_supported`). */
-export const SUPPORTED_ACR_VALUES = [ACR_MFA, ACR_PHISHING_RESISTANT];
-
-const levelOf = (acr: string): number | undefined => (Object.hasOwn(LEVELS, acr) ? LEVELS[acr] : undefined);
+// hardware > phishing-resistant > mfa > single-factor (sessions/service.ts ACR_ORDER).
+const levelOf = (acr: string): number | undefined => (acrRank(acr) >= 0 ? acrRank(acr) : undefined);
 
 /** The acr a sign-in must reach for this request, or undefined when any session will do. */
 export function requiredAcr(acrValues: string | undefined, clientRequiredAcr: string | null): string | undefined {
