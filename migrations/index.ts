@@ -7,6 +7,7 @@ import * as m0006 from './0006_security_events.js';
 import * as m0007 from './0007_recovery.js';
 import * as m0008 from './0008_devices.js';
 import * as m0009 from './0009_audit_entry_mac.js';
+import * as m0010 from './0010_passkey_binding.js';
 
 /**
  * Every migration, by name. Listed explicitly (not read from the folder) so the
@@ -21,4 +22,5 @@ export const migrations: Record<string, Migration> = {
   '0007_recovery': m0007,
   '0008_devices': m0008,
   '0009_audit_entry_mac': m0009,
+  '0010_passkey_binding': m0010,
 };

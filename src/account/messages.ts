@@ -31,6 +31,14 @@ const en = {
   'account.totp': 'Authenticator app (one-time codes)',
   'account.password': 'Password',
   'account.reauth_needed': 'Please confirm it is you: sign in again, then try once more.',
+  'account.col_assurance': 'Assurance',
+  'account.assurance_hardware': 'Phishing-resistant, device-bound (hardware)',
+  'account.assurance_phishing_resistant': 'Phishing-resistant',
+  'account.assurance_unconfirmed': 'Not confirmed: added after a sign-in with password and code, so it counts only as two-factor until confirmed',
+  'account.confirm': 'Confirm this passkey',
+  'account.confirm_hint': 'Confirm only a passkey you added yourself. You will be asked to use one of your other passkeys.',
+  'account.confirm_at_desk': 'To confirm it, take the device to a recovery desk: an officer can confirm it in person.',
+  'account.confirmed': 'Passkey confirmed: it now counts as phishing-resistant.',
 };
 
 const pl = {
@@ -64,6 +72,14 @@ const pl = {
   'account.totp': 'Aplikacja uwierzytelniająca (kody jednorazowe)',
   'account.password': 'Hasło',
   'account.reauth_needed': 'Potwierdź swoją tożsamość: zaloguj się ponownie i spróbuj jeszcze raz.',
+  'account.col_assurance': 'Poziom zabezpieczenia',
+  'account.assurance_hardware': 'Odporny na phishing, związany z urządzeniem (sprzętowy)',
+  'account.assurance_phishing_resistant': 'Odporny na phishing',
+  'account.assurance_unconfirmed': 'Niepotwierdzony: dodany po zalogowaniu hasłem i kodem, więc do czasu potwierdzenia liczy się tylko jako dwuskładnikowy',
+  'account.confirm': 'Potwierdź ten klucz dostępu',
+  'account.confirm_hint': 'Potwierdzaj tylko klucz dostępu dodany przez siebie. Zostaniesz poproszony o użycie innego swojego klucza dostępu.',
+  'account.confirm_at_desk': 'Aby go potwierdzić, przyjdź z urządzeniem do punktu odzyskiwania dostępu: urzędnik potwierdzi go osobiście.',
+  'account.confirmed': 'Klucz dostępu potwierdzony: liczy się teraz jako odporny na phishing.',
 } satisfies Record<keyof typeof en, string>;
 
 export const accountMessages = { en, pl } satisfies Catalogue<keyof typeof en>;

@@ -2,7 +2,7 @@ import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Session, WebauthnCredential } from '../db/schema.js';
 import { notFound, WartaError } from '../errors.js';
 import type { Deps } from '../deps.js';
-import { assertRecentPasskey } from '../sessions/reauth.js';
+import { assertStrongReauthentication } from '../sessions/reauth.js';
 import { passkeyName } from '../webauthn/credentials.js';
 import { removeSignInFactor } from '../users/sign-in-methods.js';
 
@@ -27,11 +27,13 @@ export async function renamePasskey(deps: Deps, context: AuditContext, input: { 
 }
 
 /**
- * Removes a passkey after a recent passkey re-authentication. Removing the last
+ * Removes a passkey after a recent re-authentication as strong as the user's
+ * strongest way to sign in (a passkey when they have a phishing-resistant one).
+ * Removing the last
  * way to sign in needs `confirmLastMethod` as well (removeSignInFactor).
  */
 export async function removePasskey(deps: Deps, context: AuditContext, input: { session: Session; passkeyId: string; confirmLastMethod: boolean }): Promise<{ remaining: number }> {
-  assertRecentPasskey(input.session, deps.clock);
+  await assertStrongReauthentication(deps, context, { session: input.session, removing: 'passkey' });
   const userId = input.session.user_id;
   return removeSignInFactor(deps, context, { userId, confirmLastMethod: input.confirmLastMethod, action: 'passkey.removed' }, async (trx) => {
     const passkey = await trx

@@ -9,6 +9,7 @@ import type { Locale, Translate } from '../ui/i18n.js';
 import { RenameForm } from '../ui/forms.js';
 import { renderPage } from '../ui/render.js';
 import { ColumnHeads } from '../ui/table.js';
+import { awaitsConfirmation, confirmOwnPasskey } from '../webauthn/binding.js';
 import { listPasskeys, passkeyView } from '../webauthn/credentials.js';
 import { clientMessages } from '../webauthn/messages.js';
 import { accountText } from './messages.js';
@@ -29,7 +30,7 @@ function passkeyIdParam(raw: string): string {
 }
 
 // Outcomes the account page announces after its script reloads it (`?done=`).
-const DONE = { added: 'account.added', renamed: 'account.renamed', removed: 'account.removed' } as const;
+const DONE = { added: 'account.added', renamed: 'account.renamed', removed: 'account.removed', confirmed: 'account.confirmed' } as const;
 
 export function accountRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
@@ -56,7 +57,7 @@ export function accountRoutes(deps: Deps) {
         {devicesDone ? <p class="ok" role="status">{devicesText(t, devicesDone)}</p> : null}
 
         <h2 id="passkeys-heading">{accountText(t, 'account.passkeys')}</h2>
-        {passkeys.length ? <PasskeyTable passkeys={passkeys} t={t} locale={locale} /> : <p>{accountText(t, 'account.no_passkeys')}</p>}
+        {passkeys.length ? <PasskeyTable passkeys={passkeys} t={t} locale={locale} canConfirm={passkeys.some((passkey) => !awaitsConfirmation(passkey) && !passkey.blocked_at)} /> : <p>{accountText(t, 'account.no_passkeys')}</p>}
         <div id="last-warning" hidden>
           <p class="error" role="alert">
             {accountText(t, 'account.last_warning')}
@@ -105,6 +106,12 @@ export function accountRoutes(deps: Deps) {
     return c.json({ passkey: passkeyView(passkey) });
   });
 
+  // The owner vouches for a passkey added from a password + TOTP session, from a session that used a phishing-resistant passkey (webauthn/binding.ts).
+  app.post('/api/account/passkeys/:id/confirm', requireSession(), async (c) => {
+    const passkey = await confirmOwnPasskey(deps, auditContext(c), { session: c.get('session')!, passkeyId: passkeyIdParam(c.req.param('id')) });
+    return c.json({ passkey: passkeyView(passkey) });
+  });
+
   app.delete('/api/account/passkeys/:id', requireSession(), async (c) => {
     const { remaining } = await removePasskey(deps, auditContext(c), {
       session: c.get('session')!,
@@ -121,11 +128,18 @@ function when(date: Date, locale: Locale): string {
   return `${new Intl.DateTimeFormat(locale === 'pl' ? 'pl-PL' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(date)} UTC`;
 }
 
-function PasskeyTable(props: { passkeys: WebauthnCredential[]; t: Translate; locale: Locale }) {
+/** Which assurance a sign-in with the passkey proves (webauthn/binding.ts), in the user's words. */
+function assuranceText(passkey: WebauthnCredential) {
+  if (awaitsConfirmation(passkey)) return 'account.assurance_unconfirmed' as const;
+  return passkey.backup_eligible ? ('account.assurance_phishing_resistant' as const) : ('account.assurance_hardware' as const);
+}
+
+/** `canConfirm`: the user has a phishing-resistant passkey to vouch with; otherwise only a recovery desk officer can confirm. */
+function PasskeyTable(props: { passkeys: WebauthnCredential[]; t: Translate; locale: Locale; canConfirm: boolean }) {
   const { t, locale } = props;
   return (
     <table aria-labelledby="passkeys-heading">
-      <ColumnHeads labels={[accountText(t, 'account.col_name'), accountText(t, 'account.col_type'), accountText(t, 'account.col_created'), accountText(t, 'account.col_last_used'), accountText(t, 'account.col_actions')]} />
+      <ColumnHeads labels={[accountText(t, 'account.col_name'), accountText(t, 'account.col_type'), accountText(t, 'account.col_assurance'), accountText(t, 'account.col_created'), accountText(t, 'account.col_last_used'), accountText(t, 'account.col_actions')]} />
       <tbody>
         {props.passkeys.map((passkey) => (
           <tr data-passkey-id={passkey.id}>
@@ -134,6 +148,23 @@ function PasskeyTable(props: { passkeys: WebauthnCredential[]; t: Translate; loc
               {passkey.blocked_at ? <p class="error">{accountText(t, 'account.blocked')}</p> : null}
             </td>
             <td>{accountText(t, passkey.backup_eligible ? 'account.type_synced' : 'account.type_device_bound')}</td>
+            <td class={awaitsConfirmation(passkey) ? 'passkey-assurance unconfirmed' : 'passkey-assurance'}>
+              {accountText(t, assuranceText(passkey))}
+              {awaitsConfirmation(passkey) && !passkey.blocked_at ? (
+                props.canConfirm ? (
+                  <p>
+                    <button type="button" class="secondary confirm-passkey" data-passkey-id={passkey.id} aria-describedby={`confirm-hint-${passkey.id}`}>
+                      {accountText(t, 'account.confirm')}
+                    </button>
+                    <small id={`confirm-hint-${passkey.id}`}>{accountText(t, 'account.confirm_hint')}</small>
+                  </p>
+                ) : (
+                  <p>
+                    <small>{accountText(t, 'account.confirm_at_desk')}</small>
+                  </p>
+                )
+              ) : null}
+            </td>
             <td>
               <time datetime={passkey.created_at.toISOString()}>{when(passkey.created_at, locale)}</time>
             </td>

@@ -7,14 +7,14 @@
 import { WartaError } from '../errors.js';
 import type { OAuthClient, TokenEndpointAuthMethod } from '../db/schema.js';
 import { validateRedirectUriForRegistration } from './redirect-uri.js';
-import { ACR_MFA, ACR_PHISHING_RESISTANT } from '../sessions/service.js';
+import { ACR_HARDWARE, ACR_MFA, ACR_PHISHING_RESISTANT } from '../sessions/service.js';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
 export const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
 
-export const REQUIRABLE_ACRS = [ACR_MFA, ACR_PHISHING_RESISTANT] as const;
+export const REQUIRABLE_ACRS = [ACR_MFA, ACR_PHISHING_RESISTANT, ACR_HARDWARE] as const;
 
 /** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
 export const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/;

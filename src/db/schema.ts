@@ -234,7 +234,21 @@ export interface WebauthnCredentialsTable {
   /** Blocked by Warta (e.g. a signature counter that went backwards: a cloned authenticator). */
   blocked_at: Date | null;
   blocked_reason: string | null;
+  /**
+   * The most a sign-in with this passkey proves (webauthn/binding.ts): the
+   * assurance of how it was bound. `phishing-resistant` (then `hardware` when
+   * device-bound) or lower when it was added from a phishable session and not
+   * yet confirmed.
+   */
+  bound_acr: string;
+  bound_via: PasskeyBinding;
+  /** When and by whom an `mfa`-bound passkey was confirmed (an officer at the desk, or the owner from a passkey session). */
+  confirmed_at: Date | null;
+  confirmed_by: string | null;
 }
+
+/** How a passkey came to the account: `unknown` only for passkeys older than the binding record (migration 0010). */
+export type PasskeyBinding = 'invitation' | 'recovery' | 'passkey_session' | 'session' | 'unknown';
 
 export type WebauthnCeremony = 'enrollment' | 'registration' | 'authentication' | 'reauthentication' | 'recovery';
 

@@ -16,6 +16,8 @@ import { type Database, json, type OAuthGrant, type Session, type Db } from '../
 export interface NewGrant {
   clientId: string;
   session: Pick<Session, 'id' | 'user_id' | 'auth_time' | 'acr' | 'amr'>;
+  /** The acr the grant's tokens claim; the session's when omitted. */
+  acr?: string | undefined;
   scope: string;
   dpopJkt: string | null;
   lifetimeSeconds: number;
@@ -33,7 +35,7 @@ export async function createGrant(db: Db, clock: Clock, input: NewGrant): Promis
       scope: input.scope,
       offline: input.scope.split(' ').includes('offline_access'),
       auth_time: input.session.auth_time,
-      acr: input.session.acr,
+      acr: input.acr ?? input.session.acr,
       amr: json(input.session.amr),
       dpop_jkt: input.dpopJkt,
       created_at: now,

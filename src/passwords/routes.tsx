@@ -67,7 +67,7 @@ export function passwordRoutes(deps: Deps) {
   });
 
   app.delete('/api/account/password', requireRecentAuthentication(deps), async (c) => {
-    const { remaining } = await removePassword(deps, auditContext(c), { userId: c.get('user')!.id, confirmLastMethod: c.req.query('confirm_last_method') === 'true' });
+    const { remaining } = await removePassword(deps, auditContext(c), { session: c.get('session')!, confirmLastMethod: c.req.query('confirm_last_method') === 'true' });
     return c.json({ status: 'removed', remaining_sign_in_methods: remaining });
   });
 

@@ -22,6 +22,7 @@ import { hashPassword } from '../passwords/hash.js';
 import { checkNewPassword, minimumLength, PASSWORD_AMR, storePasswordHash } from '../passwords/service.js';
 import { activateTotpSetup, createTotpSetup, findTotpSetup, matchSetupCode, recordSetupCodeFailure, type TotpSetupView, totpSettingsFor, wrongSetupCode } from '../totp/service.js';
 import { passkeyAmr } from '../webauthn/amr.js';
+import { RECOVERY_BINDING } from '../webauthn/binding.js';
 import { issueChallenge } from '../webauthn/challenges.js';
 import { ensureUserHandle, listPasskeys, passkeyName } from '../webauthn/credentials.js';
 import { auditingRegistrationFailure } from '../webauthn/failures.js';
@@ -119,7 +120,7 @@ export async function finishRecoveryPasskey(deps: Deps, request: SignInRequest, 
     return verifyNewCredential(deps, input.credential, { ceremony: 'recovery', binding: { userId: user.id }, attestation });
   });
   const done = await completeRecovery(deps, request, holder, input.grant, 'passkey', async (trx, context) => {
-    const passkey = await storePasskey(trx, deps, context, { userId: user.id, verified, name });
+    const passkey = await storePasskey(trx, deps, context, { userId: user.id, verified, name, binding: RECOVERY_BINDING });
     return { keep: { passkeyId: passkey.id }, amr: passkeyAmr(passkey, verified.userVerified), changes: [passkeyCreated(passkey)], result: passkey };
   });
   return { user: done.user, session: done.session, token: done.token, passkey: done.result };

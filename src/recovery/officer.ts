@@ -2,7 +2,7 @@ import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Role, Session } from '../db/schema.js';
 import { WartaError } from '../errors.js';
 import type { Deps } from '../deps.js';
-import { ACR_PHISHING_RESISTANT } from '../sessions/service.js';
+import { ACR_PHISHING_RESISTANT, acrReaches } from '../sessions/service.js';
 
 /**
  * Why the signed-in person may not use the recovery console, or undefined.
@@ -14,7 +14,7 @@ export function officerRefusal(signedIn: { session: Session | undefined; roles: 
   const { session } = signedIn;
   if (!session) return new WartaError(401, 'login_required', 'sign in first');
   if (!signedIn.roles.includes('recovery_officer')) return new WartaError(403, 'forbidden', 'this needs the recovery_officer role');
-  if (session.acr !== ACR_PHISHING_RESISTANT) return new WartaError(403, 'phishing_resistant_required', 'recovery officers must sign in with a passkey; confirm with yours');
+  if (!acrReaches(session.acr, ACR_PHISHING_RESISTANT)) return new WartaError(403, 'phishing_resistant_required', 'recovery officers must sign in with a passkey; confirm with yours');
   return undefined;
 }
 

@@ -1,4 +1,6 @@
 import { Hono } from 'hono';
+import { isUuid } from '../db/uuid.js';
+import { notFound } from '../errors.js';
 import { type AppContext, type AppEnv, auditContext, signInRequest } from '../http/context.js';
 import { readJsonObject, requiredString } from '../http/json-body.js';
 import { writeSessionCookie } from '../http/session-cookie.js';
@@ -9,6 +11,7 @@ import { findCaseView, findOfficerCase } from './cases.js';
 import { cancelRecoveryCase, rejectRecoveryCase } from './close.js';
 import { finishRecoveryPassword, finishRecoveryPasskey, recoveryMethodsFor, startRecoveryPassword, startRecoveryPasskey } from './complete.js';
 import { readApproval, readOpenCase, readRecoveryPasskey, readRecoveryPassword, readRejection } from './input.js';
+import { confirmPasskeyAtDesk, personPasskeys } from './confirm-passkey.js';
 import { requireOfficer } from './middleware.js';
 import { openRecoveryCase } from './open.js';
 import { openCasesOf, searchPeople, userCaseView } from './people.js';
@@ -16,6 +19,11 @@ import { recoveryPolicyOf } from './policy.js';
 import { redeemRecoveryCode } from './redeem.js';
 import { exportRecoveryCases, listRecoveryCases, type RawCaseFilters, readCaseFilters } from './report.js';
 import type { Deps } from '../deps.js';
+
+function uuidParam(raw: string, code: string): string {
+  if (!isUuid(raw)) throw notFound(code, 'not found');
+  return raw.toLowerCase();
+}
 
 const filtersOf = (query: (name: string) => string | undefined): RawCaseFilters => ({
   status: query('status'),
@@ -43,6 +51,21 @@ export function recoveryRoutes(deps: Deps) {
 
   app.get('/api/recovery/people', officer, async (c) => {
     return c.json({ people: await searchPeople(deps, auditContext(c), c.get('user')!, c.req.query('q') ?? '') });
+  });
+
+  // A passkey added from a password + TOTP session signs in at mfa until an officer (or the owner from a passkey session) confirms it.
+  app.get('/api/recovery/people/:id/passkeys', officer, async (c) => {
+    return c.json({ passkeys: (await personPasskeys(deps, c.get('user')!, uuidParam(c.req.param('id'), 'user_not_found'))).map(passkeyView) });
+  });
+
+  app.post('/api/recovery/people/:id/passkeys/:passkeyId/confirm', officer, async (c) => {
+    const passkey = await confirmPasskeyAtDesk(deps, auditContext(c), {
+      officer: c.get('user')!,
+      session: c.get('session')!,
+      userId: uuidParam(c.req.param('id'), 'user_not_found'),
+      passkeyId: uuidParam(c.req.param('passkeyId'), 'passkey_not_found'),
+    });
+    return c.json({ passkey: passkeyView(passkey) });
   });
 
   app.get('/api/recovery/cases', officer, (c) => listOrganisationCases(deps, c));

@@ -12,20 +12,45 @@ export interface SessionDeps {
 }
 
 /** `acr` values Warta defines (published in the OIDC discovery document). */
+export const ACR_HARDWARE = 'urn:warta:acr:hardware';
 export const ACR_PHISHING_RESISTANT = 'urn:warta:acr:phishing-resistant';
 export const ACR_MFA = 'urn:warta:acr:mfa';
 export const ACR_SINGLE_FACTOR = 'urn:warta:acr:single-factor';
 
+/** Weakest first: a request for one level is met by it and by every level after it. */
+export const ACR_ORDER: readonly string[] = [ACR_SINGLE_FACTOR, ACR_MFA, ACR_PHISHING_RESISTANT, ACR_HARDWARE];
+
+/** The position of an acr in ACR_ORDER; -1 for a value Warta does not define (meets nothing). */
+export const acrRank = (acr: string): number => ACR_ORDER.indexOf(acr);
+
+/** Whether `acr` meets `floor` (an unknown acr meets nothing: fail closed). */
+export const acrReaches = (acr: string, floor: string): boolean => acrRank(acr) >= 0 && acrRank(acr) >= acrRank(floor);
+
+/** The weaker of two acr values (an unknown one counts as single-factor). */
+export function weakerAcr(a: string, b: string): string {
+  return ACR_ORDER[Math.min(Math.max(acrRank(a), 0), Math.max(acrRank(b), 0))]!;
+}
+
 /**
  * The assurance a set of RFC 8176 methods gives. A passkey with user
  * verification (`hwk`/`swk` plus `user`/`pin`/`fpt`) is phishing-resistant
- * because the credential is bound to Warta's origin; `pwd`+`otp` is two factors
- * but phishable.
+ * because the credential is bound to Warta's origin, and `hardware` when it is
+ * device-bound (`hwk`: backup eligibility off, the key cannot be synced away);
+ * `pwd`+`otp` is two factors but phishable.
+ *
+ * `ceiling` is the most the credential used may prove: a passkey is only as
+ * trustworthy as the session that bound it (webauthn/binding.ts), so a passkey
+ * added from a password+TOTP session signs in at `mfa` whatever its flags say.
  */
-export function acrFor(amr: readonly string[]): string {
+export function acrFor(amr: readonly string[], ceiling?: string): string {
+  const earned = earnedAcr(amr);
+  return ceiling === undefined ? earned : weakerAcr(earned, ceiling);
+}
+
+function earnedAcr(amr: readonly string[]): string {
   const passkey = amr.includes('hwk') || amr.includes('swk');
   const verified = amr.includes('user') || amr.includes('pin') || amr.includes('fpt');
-  if (passkey && verified) return ACR_PHISHING_RESISTANT;
+  if (passkey && verified) return amr.includes('hwk') ? ACR_HARDWARE : ACR_PHISHING_RESISTANT;
   if (amr.includes('mfa') || (passkey && amr.includes('pwd')) || (amr.includes('pwd') && amr.includes('otp'))) return ACR_MFA;
   return ACR_SINGLE_FACTOR;
 }
@@ -33,6 +58,8 @@ export function acrFor(amr: readonly string[]): string {
 export interface StartSessionInput {
   userId: string;
   amr: string[];
+  /** The most the credential used may prove (acrFor); omitted when the methods alone decide. */
+  acrCeiling?: string | undefined;
   ip: string | null;
   userAgent: string | null;
 }
@@ -53,7 +80,7 @@ export async function startSession(db: Db, deps: Omit<SessionDeps, 'db'>, input:
       expires_at: addSeconds(now, deps.config.sessions.absoluteSeconds),
       auth_time: now,
       amr: json([...new Set(input.amr)]),
-      acr: acrFor(input.amr),
+      acr: acrFor(input.amr, input.acrCeiling),
       ip: input.ip,
       user_agent: input.userAgent?.slice(0, 512) ?? null,
       revoked_at: null,
@@ -89,12 +116,12 @@ export async function resumeSession(deps: SessionDeps, token: string): Promise<S
 }
 
 /** Records a fresh proof of presence (re-authentication or step-up) on an existing session. */
-export async function reauthenticateSession(db: Db, clock: Clock, session: Session, amr: string[]): Promise<Session> {
+export async function reauthenticateSession(db: Db, clock: Clock, session: Session, amr: string[], acrCeiling?: string): Promise<Session> {
   const merged = [...new Set([...session.amr, ...amr])];
   // The acr reflects what was just proven, not the union: a later password step must not inherit a passkey's assurance.
   return db
     .updateTable('sessions')
-    .set({ auth_time: clock.now(), amr: json(merged), acr: acrFor(amr) })
+    .set({ auth_time: clock.now(), amr: json(merged), acr: acrFor(amr, acrCeiling) })
     .where('id', '=', session.id)
     .returningAll()
     .executeTakeFirstOrThrow();

@@ -37,7 +37,7 @@ export function totpRoutes(deps: Deps) {
   });
 
   app.delete('/api/account/totp', requireRecentAuthentication(deps), async (c) => {
-    const { remaining } = await removeTotp(deps, auditContext(c), { userId: c.get('user')!.id, confirmLastMethod: c.req.query('confirm_last_method') === 'true' });
+    const { remaining } = await removeTotp(deps, auditContext(c), { session: c.get('session')!, confirmLastMethod: c.req.query('confirm_last_method') === 'true' });
     return c.json({ status: 'removed', remaining_sign_in_methods: remaining });
   });
 

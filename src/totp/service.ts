@@ -4,10 +4,11 @@ import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { addSeconds, type Clock } from '../clock.js';
 import { newId } from '../crypto/random.js';
 import type { SecretBox } from '../crypto/secret-box.js';
-import type { Database, TotpCredentialsTable, TotpSetupsTable, Db } from '../db/schema.js';
+import type { Database, Session, TotpCredentialsTable, TotpSetupsTable, Db } from '../db/schema.js';
 import { WartaError } from '../errors.js';
 import { assertNotThrottled, recordFailure } from '../throttle/counters.js';
 import { assertMethodAllowed } from '../orgs/method-policy.js';
+import { assertStrongReauthentication } from '../sessions/reauth.js';
 import type { OrganisationPolicy } from '../orgs/policy.js';
 import { organisationPolicyOf } from '../orgs/service.js';
 import { accountFailurePolicy } from '../throttle/passwords.js';
@@ -197,11 +198,14 @@ export async function consumeTimeStep(trx: Transaction<Database>, clock: Clock, 
   return row !== undefined;
 }
 
-export async function removeTotp(deps: { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array }, context: AuditContext, input: { userId: string; confirmLastMethod: boolean }): Promise<{ remaining: number }> {
-  return removeSignInFactor(deps, context, { ...input, action: 'totp.removed' }, async (trx) => {
-    const removed = await trx.deleteFrom('totp_credentials').where('user_id', '=', input.userId).returning('id').executeTakeFirst();
+export async function removeTotp(deps: { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array }, context: AuditContext, input: { session: Session; confirmLastMethod: boolean }): Promise<{ remaining: number }> {
+  // A second factor goes only with a proof as strong as the user's strongest method: a phished password cannot strip it.
+  await assertStrongReauthentication(deps, context, { session: input.session, removing: 'totp' });
+  const userId = input.session.user_id;
+  return removeSignInFactor(deps, context, { userId, confirmLastMethod: input.confirmLastMethod, action: 'totp.removed' }, async (trx) => {
+    const removed = await trx.deleteFrom('totp_credentials').where('user_id', '=', userId).returning('id').executeTakeFirst();
     if (!removed) throw new WartaError(404, 'totp_not_enrolled', 'there is no authenticator app to remove');
-    await trx.deleteFrom('totp_setups').where('user_id', '=', input.userId).execute();
+    await trx.deleteFrom('totp_setups').where('user_id', '=', userId).execute();
     return { credential_id: removed.id };
   });
 }

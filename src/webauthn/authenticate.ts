@@ -14,6 +14,7 @@ import { reauthenticateSession } from '../sessions/service.js';
 import { completeSignIn, type SignedIn, type SignInRequest } from '../sessions/sign-in.js';
 import { findUserByUsername } from '../users/service.js';
 import { passkeyAmr } from './amr.js';
+import { passkeyAcrCeiling } from './binding.js';
 import { type ChallengeBinding, consumeChallenge, issueChallenge } from './challenges.js';
 import { checkAuthenticatorData, checkClientData, readAuthenticationResponse, readAuthenticatorData, readClientData } from './checks.js';
 import { activePasskeys, advanceSignCount, blockCredential, credentialBlocked, findCredentialById, findUserHandle, unusableCredential } from './credentials.js';
@@ -49,7 +50,7 @@ export async function finishAuthentication(deps: Deps, request: SignInRequest, i
     const asserted = await verifyAssertion(deps, input.credential, { ceremony: 'authentication', attempt });
     const { user, passkey } = asserted;
     const signedIn = await commitAssertion(deps, context, asserted, (trx, updated) =>
-      completeSignIn(deps, trx, request, { userId: user.id, amr: passkeyAmr(updated, asserted.userVerified), method: 'passkey' }),
+      completeSignIn(deps, trx, request, { userId: user.id, amr: passkeyAmr(updated, asserted.userVerified), acrCeiling: passkeyAcrCeiling(updated), method: 'passkey' }),
     );
     await clearFailures(deps.db, userKey(user.id));
     return { ...signedIn, user, passkey };
@@ -72,7 +73,7 @@ export async function finishReauthentication(deps: Deps, context: AuditContext, 
   return countingSignInFailure(deps, context, { action: 'reauthentication.failed', attempt }, async () => {
     const asserted = await verifyAssertion(deps, input.credential, { ceremony: 'reauthentication', binding: { userId: session.user_id, sessionId: session.id }, attempt });
     const updated = await commitAssertion(deps, context, asserted, async (trx, passkey) => {
-      const refreshed = await reauthenticateSession(trx, deps.clock, session, passkeyAmr(passkey, asserted.userVerified));
+      const refreshed = await reauthenticateSession(trx, deps.clock, session, passkeyAmr(passkey, asserted.userVerified), passkeyAcrCeiling(passkey));
       await appendAudit(trx, deps, context, { action: 'session.reauthenticated', subject: `user:${session.user_id}`, details: { method: 'passkey', passkey_id: passkey.id, session_id: session.id, amr: refreshed.amr, acr: refreshed.acr } });
       return refreshed;
     });

@@ -3,6 +3,7 @@ import type { Clock } from '../clock.js';
 import { newToken } from '../crypto/random.js';
 import type { Database, WebauthnCredential, Db } from '../db/schema.js';
 import { invalidRequest, WartaError } from '../errors.js';
+import { awaitsConfirmation } from './binding.js';
 
 
 /** The user's WebAuthn user handle, if they have one. */
@@ -89,5 +90,9 @@ export function passkeyView(credential: WebauthnCredential) {
     created_at: credential.created_at.toISOString(),
     last_used_at: credential.last_used_at?.toISOString() ?? null,
     blocked: credential.blocked_at !== null,
+    // What a sign-in with it proves at most (webauthn/binding.ts); `confirmation_needed` while an mfa-bound passkey waits.
+    bound_acr: credential.bound_acr,
+    confirmation_needed: awaitsConfirmation(credential),
+    confirmed_at: credential.confirmed_at?.toISOString() ?? null,
   };
 }

@@ -1,7 +1,7 @@
 import { Hono } from 'hono';
 import { type AppEnv, auditContext } from '../http/context.js';
 import { clearSessionCookie, readSessionCookie } from '../http/session-cookie.js';
-import { ACR_PHISHING_RESISTANT } from '../sessions/service.js';
+import { ACR_HARDWARE, ACR_PHISHING_RESISTANT, acrReaches } from '../sessions/service.js';
 import { signOut } from '../sessions/sign-in.js';
 import { renderPage } from '../ui/render.js';
 import { clientMessages, passkeyText } from './messages.js';
@@ -20,9 +20,10 @@ export function webauthnPages(deps: Deps) {
     const returnTo = safeReturnPath(c.req.query('return_to'));
     // An OIDC client can demand a fresh sign-in (prompt=login, max_age) or a passkey (step-up):
     // then an existing session is not enough, and the sign-in replaces it.
-    const passkeyRequired = c.req.query('acr') === 'phishing-resistant';
+    const tier = c.req.query('acr');
+    const passkeyRequired = tier === 'phishing-resistant' || tier === 'hardware';
     const session = c.get('session');
-    const sessionSuffices = session && c.req.query('prompt') !== 'login' && (!passkeyRequired || session.acr === ACR_PHISHING_RESISTANT);
+    const sessionSuffices = session && c.req.query('prompt') !== 'login' && (!passkeyRequired || acrReaches(session.acr, tier === 'hardware' ? ACR_HARDWARE : ACR_PHISHING_RESISTANT));
     if (sessionSuffices) return c.redirect(returnTo, 303);
     const passwordLink = passkeyRequired ? undefined : returnTo === '/account' ? '/signin/password' : `/signin/password?return_to=${encodeURIComponent(returnTo)}`;
     return renderPage(c, { title: (t) => passkeyText(t, 'signin.title'), scripts: [...SCRIPTS, '/static/webauthn-signin.js'] }, ({ t }) => (

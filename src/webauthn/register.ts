@@ -15,6 +15,7 @@ import type { Deps } from '../deps.js';
 import { assertRecentlyAuthenticated } from '../sessions/reauth.js';
 import { completeSignIn, type SignedIn, type SignInRequest } from '../sessions/sign-in.js';
 import { passkeyAmr } from './amr.js';
+import { type Binding, INVITATION_BINDING, passkeyAcrCeiling, sessionBinding } from './binding.js';
 import { assertAttestationSupported, attestationPolicyOf, checkAttestationPolicy, responseForVerification } from './attestation.js';
 import { type ChallengeBinding, consumeChallenge, issueChallenge } from './challenges.js';
 import { checkAuthenticatorData, checkClientData, malformed, readAttestationObject, readClientData, readRegistrationResponse } from './checks.js';
@@ -54,8 +55,8 @@ export async function finishEnrollment(deps: Deps, request: SignInRequest, input
   return deps.db.transaction().execute(async (trx) => {
     const { user } = await redeemInvitation(trx, deps, context, input.invitationToken);
     await ensureUserHandle(trx, deps.clock, user.id, verified.challenge.user_handle!);
-    const passkey = await storePasskey(trx, deps, { ...context, actor: `user:${user.id}` }, { userId: user.id, verified, name });
-    const signedIn = await completeSignIn(deps, trx, request, { userId: user.id, amr: passkeyAmr(passkey, verified.userVerified), method: 'passkey' });
+    const passkey = await storePasskey(trx, deps, { ...context, actor: `user:${user.id}` }, { userId: user.id, verified, name, binding: INVITATION_BINDING });
+    const signedIn = await completeSignIn(deps, trx, request, { userId: user.id, amr: passkeyAmr(passkey, verified.userVerified), acrCeiling: passkeyAcrCeiling(passkey), method: 'passkey' });
     return { ...signedIn, user, passkey };
   });
 }
@@ -79,7 +80,8 @@ export async function finishRegistration(deps: Deps, context: AuditContext, inpu
     const attestation = await organisationAttestation(deps, user.organisation_id);
     return verifyNewCredential(deps, input.credential, { ceremony: 'registration', binding: { userId: user.id, sessionId: session.id }, attestation });
   });
-  return deps.db.transaction().execute((trx) => storePasskey(trx, deps, context, { userId: user.id, verified, name }));
+  // Bound at the session's own assurance: a password + TOTP session adds a passkey that signs in at `mfa` until confirmed (binding.ts).
+  return deps.db.transaction().execute((trx) => storePasskey(trx, deps, context, { userId: user.id, verified, name, binding: sessionBinding(session) }));
 }
 
 export interface VerifiedCredential {
@@ -141,8 +143,8 @@ export async function verifyNewCredential(deps: Deps, body: unknown, input: { ce
 }
 
 /** `name` is already checked (passkeyName); empty means "name it after the authenticator". */
-export async function storePasskey(trx: Transaction<Database>, deps: Deps, context: AuditContext, input: { userId: string; verified: VerifiedCredential; name: string }): Promise<WebauthnCredential> {
-  const { verified } = input;
+export async function storePasskey(trx: Transaction<Database>, deps: Deps, context: AuditContext, input: { userId: string; verified: VerifiedCredential; name: string; binding: Binding }): Promise<WebauthnCredential> {
+  const { verified, binding } = input;
   const passkey = await trx
     .insertInto('webauthn_credentials')
     .values({
@@ -163,6 +165,10 @@ export async function storePasskey(trx: Transaction<Database>, deps: Deps, conte
       revoked_at: null,
       blocked_at: null,
       blocked_reason: null,
+      bound_acr: binding.boundAcr,
+      bound_via: binding.via,
+      confirmed_at: null,
+      confirmed_by: null,
     })
     .onConflict((oc) => oc.column('credential_id').doNothing())
     .returningAll()
@@ -171,7 +177,7 @@ export async function storePasskey(trx: Transaction<Database>, deps: Deps, conte
   await appendAudit(trx, deps, context, {
     action: 'passkey.registered',
     subject: `user:${input.userId}`,
-    details: { passkey_id: passkey.id, aaguid: passkey.aaguid, fmt: passkey.attestation_fmt, backup_eligible: passkey.backup_eligible, name: passkey.name },
+    details: { passkey_id: passkey.id, aaguid: passkey.aaguid, fmt: passkey.attestation_fmt, backup_eligible: passkey.backup_eligible, name: passkey.name, bound_acr: passkey.bound_acr, bound_via: passkey.bound_via },
   });
   return passkey;
 }

@@ -78,7 +78,9 @@ describe('OpenID Connect in a real browser', () => {
 
     const tokens = await oidc.authorizationCodeGrant(config, new URL(page.url()), { pkceCodeVerifier: verifier, expectedState: state, expectedNonce: nonce });
     const claims = tokens.claims()!;
+    // The virtual authenticator is device-bound (amr hwk, the hardware tier); the token claims what the client asked for.
     expect(claims).toMatchObject({ acr: ACR_PHISHING_RESISTANT, name: 'Jan Kowalski' });
+    expect(claims.amr).toContain('hwk');
     expect(claims.amr).toContain('user');
     expect(await oidc.fetchUserInfo(config, tokens.access_token, claims.sub)).toMatchObject({ preferred_username: 'jan.kowalski@example.gov' });
 

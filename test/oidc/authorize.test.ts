@@ -3,7 +3,7 @@ import * as oidc from 'openid-client';
 import { describe, expect, it } from 'vitest';
 import { registerClient } from '../../src/clients/service.js';
 import { hashToken } from '../../src/crypto/random.js';
-import { ACR_MFA, ACR_PHISHING_RESISTANT } from '../../src/sessions/service.js';
+import { ACR_HARDWARE, ACR_MFA, ACR_PHISHING_RESISTANT } from '../../src/sessions/service.js';
 import { sessionCookie } from '../support/runtime.js';
 import { authorizeWithSession, basicAuth, browserGet, discover, idTokenClaims, locationOf, pkceRequest, postForm, REDIRECT_URI, registerWebClient, signedInUser, startOidcServer } from './support.js';
 
@@ -196,7 +196,24 @@ describe('assurance: acr_values step-up', () => {
 
     const passkey = await sessionCookie(runtime, user, ['hwk', 'user']);
     const callback = locationOf(await browserGet(server.url(signin.searchParams.get('return_to')!), passkey));
+    // A device-bound passkey reaches hardware, but the token claims the value the client asked for; amr says hwk.
     expect(await idTokenClaims(server, callback, request, client)).toMatchObject({ sub: user.id, acr: ACR_PHISHING_RESISTANT, amr: ['hwk', 'user'] });
+  });
+
+  it('claims the strongest listed value the sign-in meets, and the session\'s own acr when none is listed', async () => {
+    const listed = await pkceRequest(client, { acr_values: `${ACR_PHISHING_RESISTANT} ${ACR_HARDWARE}` });
+    expect(await idTokenClaims(server, await authorizeWithSession(server, listed.params, passkeyUser.cookie), listed, client)).toMatchObject({ acr: ACR_HARDWARE });
+    const unlisted = await pkceRequest(client);
+    expect(await idTokenClaims(server, await authorizeWithSession(server, unlisted.params, passkeyUser.cookie), unlisted, client)).toMatchObject({ acr: ACR_HARDWARE });
+  });
+
+  it('sends a synced passkey\'s session to sign in again when the client asks for hardware', async () => {
+    const { cookie } = await signedInUser(runtime, ['swk', 'user']);
+    runtime.clock.advance(1);
+    const request = await pkceRequest(client, { acr_values: ACR_HARDWARE });
+    const signin = locationOf(await browserGet(authorizeUrl(request.params), cookie));
+    expect(signin.pathname).toBe('/signin');
+    expect(signin.searchParams.get('acr')).toBe('hardware');
   });
 
   it('refuses with unmet_authentication_requirements when the new sign-in is still not a passkey', async () => {

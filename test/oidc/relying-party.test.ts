@@ -7,7 +7,7 @@
 import { exportJWK, generateKeyPair } from 'jose';
 import * as oidc from 'openid-client';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { ACR_PHISHING_RESISTANT } from '../../src/sessions/service.js';
+import { ACR_HARDWARE } from '../../src/sessions/service.js';
 import { registerClient } from '../../src/clients/service.js';
 import { authorizeWithSession, browserGet, discover, locationOf, pkceRequest, POST_LOGOUT_URI, registerWebClient, signedInUser, startOidcServer } from './support.js';
 
@@ -38,7 +38,7 @@ describe('discovery', () => {
       grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
       code_challenge_methods_supported: ['S256'],
       id_token_signing_alg_values_supported: ['ES256'],
-      acr_values_supported: ['urn:warta:acr:mfa', 'urn:warta:acr:phishing-resistant'],
+      acr_values_supported: ['urn:warta:acr:mfa', 'urn:warta:acr:phishing-resistant', 'urn:warta:acr:hardware'],
       authorization_response_iss_parameter_supported: true,
       request_uri_parameter_supported: false,
       backchannel_logout_supported: true,
@@ -68,7 +68,7 @@ describe('authorization code flow with PKCE', () => {
     expect(tokens.token_type).toBe('bearer');
     expect(tokens.expires_in).toBe(300);
     const claims = tokens.claims()!;
-    expect(claims).toMatchObject({ iss: server.issuer, sub: user.id, aud: client.client_id, nonce: request.nonce, acr: ACR_PHISHING_RESISTANT, amr: ['hwk', 'user'] });
+    expect(claims).toMatchObject({ iss: server.issuer, sub: user.id, aud: client.client_id, nonce: request.nonce, acr: ACR_HARDWARE, amr: ['hwk', 'user'] });
     expect(typeof claims.sid).toBe('string');
     expect(typeof claims.auth_time).toBe('number');
     expect(typeof claims.at_hash).toBe('string');

@@ -70,6 +70,10 @@ export async function givePasskey(runtime: Runtime, user: User): Promise<void> {
       revoked_at: null,
       blocked_at: null,
       blocked_reason: null,
+      bound_acr: 'urn:warta:acr:phishing-resistant',
+      bound_via: 'invitation',
+      confirmed_at: null,
+      confirmed_by: null,
     })
     .execute();
 }

@@ -48,7 +48,7 @@ describe('redeeming a recovery code and enrolling a new passkey', () => {
 
     const { reply: enrolled, authenticator } = await enrollWithGrant(runtime, client, reply.body.grant);
     expect(enrolled.status, JSON.stringify(enrolled.body)).toBe(201);
-    expect(enrolled.body).toMatchObject({ user: { id: member.user.id }, passkey: { name: 'New laptop' }, acr: 'urn:warta:acr:phishing-resistant', redirect_to: '/account' });
+    expect(enrolled.body).toMatchObject({ user: { id: member.user.id }, passkey: { name: 'New laptop' }, acr: 'urn:warta:acr:hardware', redirect_to: '/account' });
 
     // Signed in with the new passkey; the old one, the password + TOTP, the old session and the refresh token are gone.
     expect((await client.get('/api/account/passkeys')).body.passkeys.map((p: { name: string }) => p.name)).toEqual(['New laptop']);

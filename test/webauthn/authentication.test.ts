@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hashToken, keyedHash } from '../../src/crypto/random.js';
-import { ACR_PHISHING_RESISTANT } from '../../src/sessions/service.js';
+import { ACR_HARDWARE } from '../../src/sessions/service.js';
 import { SoftAuthenticator } from '../support/soft-authenticator.js';
 import { createTestRuntime } from '../support/runtime.js';
 import { authenticationOptions, browser, enroll, lastAudit, origin, reauthenticate, reauthenticationOptions, signIn, TEST_ENV } from './ceremony.js';
@@ -26,7 +26,7 @@ describe('usernameless sign-in', () => {
     const client = browser(runtime);
     const reply = await signIn(runtime, client, authenticator);
     expect(reply.status, JSON.stringify(reply.body)).toBe(200);
-    expect(reply.body).toMatchObject({ user: { id: user.id }, amr: ['hwk', 'user'], acr: ACR_PHISHING_RESISTANT, redirect_to: '/account' });
+    expect(reply.body).toMatchObject({ user: { id: user.id }, amr: ['hwk', 'user'], acr: ACR_HARDWARE, redirect_to: '/account' });
     const session = await runtime.db.selectFrom('sessions').selectAll().where('token_hash', '=', hashToken(client.state.cookie!)).executeTakeFirstOrThrow();
     expect(session.amr).toEqual(['hwk', 'user']);
     const stored = await credentialRow(authenticator.credentials[0]!.id);
@@ -155,7 +155,7 @@ describe('re-authentication', () => {
     const credential = authenticator.getAssertion(options, { origin: origin(runtime) });
     const reply = await client.post('/api/webauthn/reauthentication/verify', { credential });
     expect(reply.status, JSON.stringify(reply.body)).toBe(200);
-    expect(reply.body).toMatchObject({ auth_time: runtime.clock.now().toISOString(), amr: ['hwk', 'user'], acr: ACR_PHISHING_RESISTANT });
+    expect(reply.body).toMatchObject({ auth_time: runtime.clock.now().toISOString(), amr: ['hwk', 'user'], acr: ACR_HARDWARE });
     const updated = await runtime.db.selectFrom('sessions').selectAll().where('id', '=', session.id).executeTakeFirstOrThrow();
     expect(updated.auth_time).toEqual(runtime.clock.now());
     expect(await lastAudit(runtime, 'session.reauthenticated')).toMatchObject({ subject: `user:${user.id}` });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/crypto/random.js';
-import { ACR_PHISHING_RESISTANT } from '../../src/sessions/service.js';
+import { ACR_HARDWARE } from '../../src/sessions/service.js';
 import { SoftAuthenticator } from '../support/soft-authenticator.js';
 import { createTestRuntime } from '../support/runtime.js';
 import { auditActions, browser, enroll, enrollmentOptions, inviteTo, origin, TEST_ENV } from './ceremony.js';
@@ -34,7 +34,7 @@ describe('enrollment from an invitation', () => {
 
   it('creates the user, stores the passkey, consumes the invitation and signs in, in one transaction', async () => {
     const { user, invitation, authenticator, reply, client } = await enroll(runtime, { name: 'YubiKey 5 — desk' });
-    expect(reply.body).toMatchObject({ user: { username: invitation.invitation.email }, passkey: { name: 'YubiKey 5 — desk', type: 'device_bound' }, amr: ['hwk', 'user'], acr: ACR_PHISHING_RESISTANT, redirect_to: '/account' });
+    expect(reply.body).toMatchObject({ user: { username: invitation.invitation.email }, passkey: { name: 'YubiKey 5 — desk', type: 'device_bound' }, amr: ['hwk', 'user'], acr: ACR_HARDWARE, redirect_to: '/account' });
 
     const stored = await runtime.db.selectFrom('webauthn_credentials').selectAll().where('user_id', '=', user.id).execute();
     expect(stored).toHaveLength(1);

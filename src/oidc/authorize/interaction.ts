@@ -7,7 +7,7 @@ import { appendAudit, type AuditContext } from '../../audit/audit.js';
 import type { OAuthClient, Session, User } from '../../db/schema.js';
 import { WartaError } from '../../errors.js';
 import type { Deps } from '../../deps.js';
-import { ACR_PHISHING_RESISTANT } from '../../sessions/service.js';
+import { ACR_HARDWARE, ACR_PHISHING_RESISTANT, acrReaches } from '../../sessions/service.js';
 import { LOCALES } from '../../ui/i18n.js';
 import { signInNeeded, type SignInReason } from '../checks/authentication.js';
 import { consentNeeded } from '../checks/consent.js';
@@ -101,7 +101,8 @@ export async function recordConsent(deps: Pick<Deps, 'db' | 'clock' | 'auditEntr
  */
 function signInLocation(requestId: string, request: ValidatedRequest, reason: SignInReason): string {
   const query = new URLSearchParams({ return_to: `${ENDPOINTS.authorizationResume}?request=${encodeURIComponent(requestId)}` });
-  if (request.requiredAcr === ACR_PHISHING_RESISTANT) query.set('acr', 'phishing-resistant');
+  // Both passkey tiers take the same step-up path; the sign-in page keeps the session only when it reaches the tier asked for.
+  if (request.requiredAcr !== undefined && acrReaches(request.requiredAcr, ACR_PHISHING_RESISTANT)) query.set('acr', request.requiredAcr === ACR_HARDWARE ? 'hardware' : 'phishing-resistant');
   if (reason === 'prompt_login' || reason === 'max_age') query.set('prompt', 'login');
   if (request.loginHint !== undefined) query.set('login_hint', request.loginHint.slice(0, 256));
   const locale = (request.uiLocales ?? '').split(' ').map((tag) => tag.toLowerCase().split('-')[0]).find((tag) => (LOCALES as readonly string[]).includes(tag ?? ''));

@@ -6,6 +6,7 @@ import { WartaError } from '../../errors.js';
 import type { Deps } from '../../deps.js';
 import { createGrant } from '../../grants/service.js';
 import { linkDevice } from '../../grants/device-link.js';
+import { claimedAcr } from '../checks/acr.js';
 import type { ValidatedRequest } from './request.js';
 import { completeInteractiveRequest } from './store.js';
 
@@ -28,6 +29,7 @@ export async function issueAuthorizationCode(
     const grant = await createGrant(trx, deps.clock, {
       clientId: request.clientId,
       session,
+      acr: claimedAcr(session.acr, request.requestedAcrValues ?? []),
       scope: request.scopes.join(' '),
       dpopJkt: request.dpopJkt ?? null,
       lifetimeSeconds: deps.config.oidc.refreshTokenTtlSeconds,
@@ -52,7 +54,7 @@ export async function issueAuthorizationCode(
     await appendAudit(trx, deps, { ...context, actor: `user:${session.user_id}` }, {
       action: 'oidc.authorized',
       subject: `client:${request.clientId}`,
-      details: { grant_id: grant.id, scope: grant.scope, acr: session.acr, session_id: session.id },
+      details: { grant_id: grant.id, scope: grant.scope, acr: grant.acr, session_acr: session.acr, session_id: session.id },
     });
   });
   return code;

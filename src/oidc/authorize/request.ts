@@ -11,7 +11,7 @@ import { findClient } from '../../clients/service.js';
 import type { OAuthClient } from '../../db/schema.js';
 import { invalidRequest, WartaError } from '../../errors.js';
 import type { Deps } from '../../deps.js';
-import { requiredAcr } from '../checks/acr.js';
+import { requestedAcrValues, requiredAcr } from '../checks/acr.js';
 import type { AuthorizationParams, Prompt } from '../checks/params.js';
 import { checkPkceRequest } from '../checks/pkce.js';
 import { matchRedirectUri } from '../checks/redirect-uri.js';
@@ -36,6 +36,8 @@ export interface ValidatedRequest {
   loginHint: string | undefined;
   uiLocales: string | undefined;
   requiredAcr: string | undefined;
+  /** The acr values the client named (checks/acr.ts claimedAcr); absent in requests stored before it existed. */
+  requestedAcrValues?: string[] | undefined;
   dpopJkt: string | undefined;
   /** The `device_name` parameter, for the device list (src/devices/). */
   deviceName?: string | undefined;
@@ -73,6 +75,7 @@ export function checkAuthorizationRequest({ client, redirectUri }: ClientRedirec
     loginHint: params.login_hint,
     uiLocales: params.ui_locales,
     requiredAcr: requiredAcr(params.acr_values, client.required_acr),
+    requestedAcrValues: requestedAcrValues(params.acr_values, client.required_acr),
     dpopJkt: params.dpop_jkt,
     deviceName: params.device_name,
   };

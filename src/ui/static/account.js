@@ -1,5 +1,5 @@
-// Account page: add, rename and remove passkeys. Changes that need a recent
-// passkey confirmation run the re-authentication ceremony first, then retry.
+// Account page: add, rename, remove and confirm passkeys. Changes that need a
+// recent passkey confirmation run the re-authentication ceremony first, then retry.
 (function () {
   'use strict';
   const root = document.getElementById('account');
@@ -80,7 +80,35 @@
         warta.setStatus(status, '');
         lastWarning.hidden = false;
         lastWarning.dataset.passkeyId = passkeyId;
-        document.getElementById('remove-anyway').focus();
+        // Confirming vouches for a passkey with a phishing-resistant one: the re-authentication must use one of those.
+  for (const button of document.querySelectorAll('button.confirm-passkey')) {
+    button.addEventListener('click', async function () {
+      try {
+        await withReauthentication(function () {
+          return warta.callJSON('/api/account/passkeys/' + button.dataset.passkeyId + '/confirm', {});
+        });
+        reloadWith('confirmed');
+      } catch (error) {
+        warta.showError(status, error, texts);
+      }
+    });
+  }
+
+  document.getElementById('remove-anyway').focus();
+      }
+    });
+  }
+
+  // Confirming vouches for a passkey with a phishing-resistant one: the re-authentication must use one of those.
+  for (const button of document.querySelectorAll('button.confirm-passkey')) {
+    button.addEventListener('click', async function () {
+      try {
+        await withReauthentication(function () {
+          return warta.callJSON('/api/account/passkeys/' + button.dataset.passkeyId + '/confirm', {});
+        });
+        reloadWith('confirmed');
+      } catch (error) {
+        warta.showError(status, error, texts);
       }
     });
   }
