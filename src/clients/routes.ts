@@ -16,7 +16,8 @@ export function clientRoutes(deps: Deps) {
   app.use('/api/admin/clients/*', requireRole('admin'));
 
   app.post('/api/admin/clients', async (c) => {
-    const created = await registerClient(deps, auditContext(c), await readJsonObject(c));
+    // An organisation admin, never the operator: reserved scopes are refused here.
+    const created = await registerClient(deps, auditContext(c), await readJsonObject(c), { authority: 'admin' });
     return c.json(created, 201);
   });
 

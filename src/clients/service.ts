@@ -5,6 +5,7 @@ import { keyedHash, MAX_ISSUED_TOKEN_LENGTH, newToken } from '../crypto/random.j
 import { type Database, json, type OAuthClient } from '../db/schema.js';
 import { notFound, WartaError } from '../errors.js';
 import { type ClientMetadataInput, validateClientMetadata } from './metadata.js';
+import { reservedScopesIn } from './reserved-scopes.js';
 
 export interface ClientDeps {
   db: Kysely<Database>;
@@ -65,9 +66,24 @@ const usesSecret = (method: string) => method === 'client_secret_basic' || metho
 /** 256 bits from the CSPRNG: too strong to guess, so a keyed hash (no argon2) is the right storage. */
 const newClientSecret = () => newToken(32);
 
-/** Registers a client; returns it with its secret (the only time the secret is ever shown). */
-export async function registerClient(deps: ClientDeps, context: AuditContext, input: ClientMetadataInput): Promise<ClientView> {
+/**
+ * Who registers a client: the instance operator (the `warta` CLI on the host) or an
+ * organisation admin (the admin API). Only the operator may allow reserved scopes.
+ */
+export type ClientAuthority = 'operator' | 'admin';
+
+/**
+ * Registers a client; returns it with its secret (the only time the secret is ever shown).
+ * `authority` defaults to the lesser one, so a caller that forgets it cannot grant a reserved scope.
+ */
+export async function registerClient(deps: ClientDeps, context: AuditContext, input: ClientMetadataInput, options: { authority?: ClientAuthority } = {}): Promise<ClientView> {
   const metadata = validateClientMetadata(input, { developmentMode: deps.config.env !== 'production' });
+  const reservedScopes = reservedScopesIn(metadata.scope);
+  if (reservedScopes.length > 0 && options.authority !== 'operator') {
+    // Nothing is registered; the attempt is on record, for it is what a compromised admin would try.
+    await appendAudit(deps.db, deps, context, { action: 'client.reserved_scope_refused', outcome: 'failure', details: { client_name: metadata.client_name, reserved_scopes: reservedScopes } });
+    throw new WartaError(400, 'invalid_client_metadata', `only the instance operator (the warta CLI) may allow ${reservedScopes.join(', ')}`);
+  }
   const now = deps.clock.now();
   const secret = usesSecret(metadata.token_endpoint_auth_method) ? newClientSecret() : undefined;
   return deps.db.transaction().execute(async (trx) => {
@@ -99,7 +115,7 @@ export async function registerClient(deps: ClientDeps, context: AuditContext, in
     await appendAudit(trx, deps, context, {
       action: 'client.created',
       subject: `client:${client.client_id}`,
-      details: { client_name: client.client_name, grant_types: metadata.grant_types, token_endpoint_auth_method: metadata.token_endpoint_auth_method, redirect_uris: metadata.redirect_uris, first_party: metadata.first_party },
+      details: { client_name: client.client_name, grant_types: metadata.grant_types, token_endpoint_auth_method: metadata.token_endpoint_auth_method, redirect_uris: metadata.redirect_uris, first_party: metadata.first_party, ...(reservedScopes.length > 0 ? { reserved_scopes: reservedScopes } : {}) },
     });
     return clientView(client, secret);
   });

@@ -1,8 +1,10 @@
 /**
  * Devices, sessions and sign-ins, two ways in:
  *  - `/api/account/*` for the account page (session cookie; same-origin checked by the app);
- *  - `/api/me/*` for the messenger (RFC 6750 bearer access token with `openid`, or DPoP),
- *    so one installation can show the others and sign one out ("not you? revoke").
+ *  - `/api/me/*` for the messenger (RFC 6750 bearer access token, or DPoP), so one
+ *    installation can show the others and sign one out ("not you? revoke"). The token
+ *    must carry `warta:account` and name Warta as its audience: an `openid` token of any
+ *    consented service must not list a user's IPs or sign their sessions out (issue 11).
  * Both call the same service; ids that are not UUIDs, other users' ids and unknown
  * ids are all 404 with nothing changed.
  */
@@ -17,16 +19,21 @@ import { requireSession } from '../sessions/middleware.js';
 import { deviceIdParam, renameDevice, revokeBrowserSession, revokeDevice, sessionIdParam } from './actions.js';
 import { accountSecurityOverview } from './views.js';
 import { MAX_DEVICE_NAME_LENGTH } from '../grants/device-name.js';
+import { ACCOUNT_SCOPE } from '../clients/reserved-scopes.js';
 
-const BEARER_SCOPE = 'openid';
 
 export function devicesRoutes(deps: Deps) {
   const { tokens } = deps;
   const app = new Hono<AppEnv>();
 
-  /** The user and device behind the request's access token; client-credentials tokens (no user grant) are refused. */
+  /**
+   * The user and device behind the request's access token. The scope is checked before the
+   * audience, so another client's token learns which scope it lacks (403), and a token for
+   * another service is invalid here (401). Client-credentials tokens (no user grant) are refused.
+   */
   async function bearerUser(c: AppContext): Promise<{ userId: string; grantId: string }> {
-    const claims = await authenticateBearer(deps, tokens, { accessToken: readAccessToken(c), dpop: readDpopProof(c), path: c.req.path }, BEARER_SCOPE);
+    const request = { accessToken: readAccessToken(c), dpop: readDpopProof(c), path: c.req.path };
+    const claims = await authenticateBearer(deps, tokens, request, ACCOUNT_SCOPE, { audience: deps.config.issuer });
     if (typeof claims.grant_id !== 'string') throw new WartaError(403, 'insufficient_scope', 'this API needs an access token issued to a signed-in user');
     return { userId: claims.sub, grantId: claims.grant_id };
   }

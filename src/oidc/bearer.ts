@@ -25,8 +25,12 @@ export interface ResourceRequest {
   path: string;
 }
 
-/** The verified, in-force access token of the request, proven with DPoP when it is bound to a key. */
-export async function authenticateBearer(deps: Deps, tokens: Tokens, request: ResourceRequest, requiredScope: string): Promise<AccessTokenClaims> {
+/**
+ * The verified, in-force access token of the request, proven with DPoP when it is bound to a key.
+ * With `audience`, the token must name it in `aud` (RFC 9068 §4): a token made for another
+ * service is not one for this resource, whatever its scope says.
+ */
+export async function authenticateBearer(deps: Deps, tokens: Tokens, request: ResourceRequest, requiredScope: string, options: { audience?: string } = {}): Promise<AccessTokenClaims> {
   if (!request.accessToken) {
     // RFC 6750 §3.1: a request without credentials gets a bare challenge.
     throw new WartaError(401, 'invalid_token', 'an access token is required', { headers: { 'WWW-Authenticate': challenge('Bearer') } });
@@ -47,6 +51,9 @@ export async function authenticateBearer(deps: Deps, tokens: Tokens, request: Re
 
   if (!(claims.scope ?? '').split(' ').includes(requiredScope))
     throw new WartaError(403, 'insufficient_scope', `the access token lacks the ${requiredScope} scope`, { headers: { 'WWW-Authenticate': `${challenge(scheme, 'insufficient_scope')}, scope="${requiredScope}"` } });
+  if (options.audience !== undefined && !audiences(claims.aud).includes(options.audience)) throw invalidToken(scheme, 'the access token was not issued for this resource');
   if (!(await accessTokenInForce(deps.db, claims))) throw invalidToken(scheme, 'the access token has been revoked');
   return claims;
 }
+
+const audiences = (aud: unknown): unknown[] => (Array.isArray(aud) ? aud : [aud]);

@@ -5,10 +5,11 @@ import type { Translate } from '../ui/i18n.js';
 import { renderPage } from '../ui/render.js';
 import { type OidcMessageKey, tr } from './messages.js';
 
-const STANDARD_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
+/** Scopes the consent page describes in words; others are shown by name. */
+const DESCRIBED_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access', 'warta:account']);
 
 function scopeLabel(t: Translate, scope: string): string {
-  return STANDARD_SCOPES.has(scope) ? tr(t, `oidc.scope.${scope}` as OidcMessageKey) : tr(t, 'oidc.scope.other', { scope });
+  return DESCRIBED_SCOPES.has(scope) ? tr(t, `oidc.scope.${scope}` as OidcMessageKey) : tr(t, 'oidc.scope.other', { scope });
 }
 
 /** The two answers of a confirmation form, sent as `decision`: the one asked for, and the secondary way out. */

@@ -13,6 +13,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { SIGNING_ALG, type SigningKeys } from '../crypto/signing-keys.js';
 import type { Database, OAuthClient, OAuthGrant } from '../db/schema.js';
+import { ACCOUNT_SCOPE } from '../clients/reserved-scopes.js';
 import { leftHalfHash } from './hashes.js';
 import { CompactJws } from './jws.js';
 
@@ -74,7 +75,7 @@ export class Tokens {
     const payload: Record<string, unknown> = {
       iss: this.deps.config.issuer,
       sub: input.subject,
-      aud: input.client.access_token_audience ?? input.client.client_id,
+      aud: this.audienceOf(input),
       client_id: input.client.client_id,
       iat,
       exp: iat + ttl,
@@ -89,6 +90,16 @@ export class Tokens {
     }
     if (input.jkt) payload.cnf = { jkt: input.jkt };
     return { accessToken: await this.jws.sign(payload, 'at+jwt'), tokenType: input.jkt ? 'DPoP' : 'Bearer', expiresIn: ttl };
+  }
+
+  /**
+   * A token that may manage the user's devices is for Warta alone (RFC 9068 §3 `aud`): the
+   * client's own service never receives a token it could replay at /api/me. The client gets
+   * a token for its service by refreshing with a scope without warta:account.
+   */
+  private audienceOf(input: AccessTokenInput): string {
+    if (input.scopes.includes(ACCOUNT_SCOPE)) return this.deps.config.issuer;
+    return input.client.access_token_audience ?? input.client.client_id;
   }
 
   async issueIdToken(input: IdTokenInput): Promise<string> {

@@ -23,6 +23,10 @@ const AUDIENCE = 'https://messenger.example.gov/warta-events';
 const PIXEL_UA = 'Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36';
 const IPHONE_UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1';
 
+/** The messenger: the operator allowed it warta:account, which /api/me needs. */
+const MESSENGER_SCOPE = 'openid profile email offline_access warta:account';
+const registerMessenger = (overrides: Parameters<typeof registerWebClient>[1] = {}) => registerWebClient(runtime, { scope: MESSENGER_SCOPE, ...overrides }, { authority: 'operator' });
+
 interface SignedInDevice {
   accessToken: string;
   refreshToken: string;
@@ -105,12 +109,12 @@ describe('linking a device', () => {
 describe('revoking a device', () => {
   it('signs one device out at once: its refresh fails, introspection says inactive, a back-channel logout is queued, a signed session_revoked SET is pushed; the other device keeps working', async () => {
     const receiver = await startReceiver();
-    const client = await registerWebClient(runtime, { client_name: 'Messenger', backchannel_logout_uri: 'http://127.0.0.1:9/backchannel-logout' });
+    const client = await registerMessenger({ client_name: 'Messenger', backchannel_logout_uri: 'http://127.0.0.1:9/backchannel-logout' });
     const user = (await signedInUser(runtime)).user;
     await addReceiver(runtime, { actor: 'test' }, { organisationId: user.organisation_id, url: receiver.url, audience: AUDIENCE });
     // Two installations, each signed in in its own browser session.
-    const phone = await signInDevice(client, await sessionCookie(runtime, user), { deviceName: 'Pixel 8', userAgent: PIXEL_UA });
-    const laptop = await signInDevice(client, await sessionCookie(runtime, user), { deviceName: 'Work laptop' });
+    const phone = await signInDevice(client, await sessionCookie(runtime, user), { deviceName: 'Pixel 8', userAgent: PIXEL_UA, scope: MESSENGER_SCOPE });
+    const laptop = await signInDevice(client, await sessionCookie(runtime, user), { deviceName: 'Work laptop', scope: MESSENGER_SCOPE });
 
     const listed = await jsonOf(await api('/api/me/devices', { bearer: laptop.accessToken }));
     expect(listed.devices.map((d: any) => [d.id, d.name, d.current])).toEqual(
@@ -162,11 +166,11 @@ describe('revoking a device', () => {
   });
 
   it('refuses another user’s device, an unknown id and a malformed id with 404, changing nothing', async () => {
-    const client = await registerWebClient(runtime);
+    const client = await registerMessenger();
     const victim = await signedInUser(runtime);
-    const victimDevice = await signInDevice(client, victim.cookie);
+    const victimDevice = await signInDevice(client, victim.cookie, { scope: MESSENGER_SCOPE });
     const other = await signedInUser(runtime);
-    const otherDevice = await signInDevice(client, other.cookie);
+    const otherDevice = await signInDevice(client, other.cookie, { scope: MESSENGER_SCOPE });
     const eventsBefore = (await eventsOf(victim.user)).length;
 
     for (const [path, init] of [
@@ -195,13 +199,13 @@ describe('revoking a device', () => {
     expect((await eventsOf(victim.user)).filter((e) => e.type === 'session_revoked')).toHaveLength(1);
   });
 
-  it('needs a user’s access token with openid, or a session, for the device APIs', async () => {
+  it('needs a user’s access token with warta:account, or a session, for the device APIs', async () => {
     expect((await api('/api/me/devices')).status).toBe(401);
     expect((await api('/api/me/devices', { bearer: 'not.a.token' })).status).toBe(401);
     expect((await api('/api/account/devices')).status).toBe(401);
-    const client = await registerWebClient(runtime);
+    const client = await registerMessenger();
     const { cookie } = await signedInUser(runtime);
-    const device = await signInDevice(client, cookie, { scope: 'profile offline_access' });
+    const device = await signInDevice(client, cookie, { scope: 'openid profile offline_access' });
     const response = await api('/api/me/devices', { bearer: device.accessToken });
     expect(response.status).toBe(403);
     expect((await jsonOf(response)).error).toBe('insufficient_scope');

@@ -39,7 +39,7 @@ export const createClientCommand = defineCommand({
     'grant-types': { type: 'string', description: 'comma-separated: authorization_code (default), refresh_token, client_credentials' },
     'redirect-uri': { type: 'string', description: 'redirect URI(s), comma-separated; exact match (loopback port excepted)' },
     'post-logout-redirect-uri': { type: 'string', description: 'post-logout redirect URI(s), comma-separated' },
-    scope: { type: 'string', description: 'scopes the client may request, space- or comma-separated (default openid profile email [offline_access])' },
+    scope: { type: 'string', description: 'scopes the client may request, space- or comma-separated (default openid profile email [offline_access]); warta:account lets the messenger use /api/me' },
     'application-type': { type: 'string', description: 'web (default) or native (public client: PKCE, no secret)' },
     'auth-method': { type: 'string', description: 'client_secret_basic (default for web), client_secret_post, private_key_jwt, none (native)' },
     'jwks-file': { type: 'string', description: 'JSON Web Key Set file with the public keys of a private_key_jwt client' },
@@ -68,7 +68,8 @@ export const createClientCommand = defineCommand({
       backchannel_logout_uri: stringFlag(flags, 'backchannel-logout-uri'),
       backchannel_logout_session_required: flags['backchannel-logout-session-required'] === true,
     };
-    return registerClient(runtime, { actor: 'cli' }, input);
+    // Whoever runs the CLI on the host is the instance operator: the only one who may allow reserved scopes.
+    return registerClient(runtime, { actor: 'cli' }, input, { authority: 'operator' });
   },
   format: (c) => `Registered client:\n${describe(c)}${secretNotice(c)}`,
 });
