@@ -71,6 +71,8 @@ export interface Config {
   /** Recovery desk: how long a redeemed code's enrollment grant lasts, and how often expired cases are swept. */
   recoveryGrantTtlSeconds: number;
   recoverySweepIntervalMs: number;
+  /** After a completed recovery, how long the account may not act as admin or officer (src/sessions/privilege.ts). */
+  recoveryPrivilegeCooldownSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -219,6 +221,8 @@ export function loadConfig(env: Env = process.env): Config {
     signInLockSeconds: int(env, 'WARTA_SIGNIN_LOCK_MINUTES', 60, 1, 7 * 24 * 60) * 60,
     recoveryGrantTtlSeconds: int(env, 'WARTA_RECOVERY_GRANT_TTL_MINUTES', 15, 1, 120) * 60,
     recoverySweepIntervalMs: int(env, 'WARTA_RECOVERY_SWEEP_INTERVAL_MS', 30_000, 1000, 3_600_000),
+    // At least an hour, never off: it keeps a recovery obtained by deceiving two officers from reaching admin or officer rights at once.
+    recoveryPrivilegeCooldownSeconds: int(env, 'WARTA_RECOVERY_PRIVILEGE_COOLDOWN_HOURS', 24, 1, 24 * 30) * 3600,
   };
 }
 
