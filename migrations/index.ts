@@ -8,6 +8,7 @@ import * as m0007 from './0007_recovery.js';
 import * as m0008 from './0008_devices.js';
 import * as m0009 from './0009_audit_entry_mac.js';
 import * as m0010 from './0010_passkey_binding.js';
+import * as m0012 from './0012_recovery_disputes.js';
 
 /**
  * Every migration, by name. Listed explicitly (not read from the folder) so the
@@ -23,4 +24,5 @@ export const migrations: Record<string, Migration> = {
   '0008_devices': m0008,
   '0009_audit_entry_mac': m0009,
   '0010_passkey_binding': m0010,
+  '0012_recovery_disputes': m0012,
 };

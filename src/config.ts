@@ -92,6 +92,8 @@ export interface Config {
     grantTtlSeconds: number;
     /** How often expired cases are swept. */
     sweepIntervalMs: number;
+    /** After a completed recovery, how long the account may not act as admin or officer (src/sessions/privilege.ts). */
+    privilegeCooldownSeconds: number;
   };
 }
 
@@ -262,6 +264,8 @@ export function loadConfig(env: Env = process.env): Config {
     recovery: {
       grantTtlSeconds: int(env, 'WARTA_RECOVERY_GRANT_TTL_MINUTES', 15, 1, 120) * 60,
       sweepIntervalMs: int(env, 'WARTA_RECOVERY_SWEEP_INTERVAL_MS', 30_000, 1000, 3_600_000),
+      // At least an hour, never off: it keeps a recovery obtained by deceiving two officers from reaching admin or officer rights at once.
+      privilegeCooldownSeconds: int(env, 'WARTA_RECOVERY_PRIVILEGE_COOLDOWN_HOURS', 24, 1, 24 * 30) * 3600,
     },
   };
 }

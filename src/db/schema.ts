@@ -64,6 +64,8 @@ export interface UsersTable {
   status: 'active' | 'disabled';
   created_at: Date;
   updated_at: Date;
+  /** When the account last completed a recovery: privileged actions wait a cooldown after it (src/sessions/privilege.ts). */
+  recovered_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface UserRolesTable {
@@ -462,11 +464,13 @@ export type EventReceiver = Selectable<EventReceiversTable>;
 
 /**
  * Open: `pending` (waiting for a second officer) → `approved` (a code was issued)
- * → `redeemed` (the code was used; the enrollment grant is out). Closed:
- * `completed`, `rejected`, `cancelled` (by the user), `expired`, `locked` (too many wrong codes).
+ * → `redeemed` (the code was used; the enrollment grant is out); `disputed` (the
+ * user said "not me" from a signed-in session before the code was used; frozen
+ * until an officer continues it or rejects it). Closed: `completed`, `rejected`,
+ * `cancelled` (by the user, before disputes existed), `expired`, `locked` (too many wrong codes).
  */
-export type RecoveryCaseStatus = 'pending' | 'approved' | 'redeemed' | 'completed' | 'rejected' | 'cancelled' | 'expired' | 'locked';
-export const OPEN_RECOVERY_STATUSES: readonly RecoveryCaseStatus[] = ['pending', 'approved', 'redeemed'];
+export type RecoveryCaseStatus = 'pending' | 'approved' | 'redeemed' | 'completed' | 'rejected' | 'cancelled' | 'expired' | 'locked' | 'disputed';
+export const OPEN_RECOVERY_STATUSES: readonly RecoveryCaseStatus[] = ['pending', 'approved', 'redeemed', 'disputed'];
 
 /** An in-person account recovery (src/recovery/): opened by one officer, approved by another, redeemed by the user. */
 export interface RecoveryCasesTable {
@@ -500,6 +504,9 @@ export interface RecoveryCasesTable {
   closed_by: string | null;
   closed_desk: string | null;
   close_reason: string | null;
+  /** The status a disputed case goes back to when an officer continues it. */
+  disputed_from: ColumnType<'pending' | 'approved' | null, 'pending' | 'approved' | null | undefined, 'pending' | 'approved' | null>;
+  disputed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export type RecoveryCase = Selectable<RecoveryCasesTable>;

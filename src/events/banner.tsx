@@ -54,6 +54,8 @@ const TEXT: Record<Locale, BannerText> = {
           return `An account recovery was approved on ${at}.`;
         case 'recovery_rejected':
           return `An account recovery was rejected on ${at}.`;
+        case 'recovery_disputed':
+          return `An account recovery was disputed from a signed-in device on ${at}; an officer will resolve it in person.`;
         case 'recovery_expired':
           return `An account recovery expired unused on ${at}.`;
         case 'account_recovered':
@@ -90,6 +92,8 @@ const TEXT: Record<Locale, BannerText> = {
           return `Zatwierdzono odzyskanie konta ${at}.`;
         case 'recovery_rejected':
           return `Odrzucono odzyskanie konta ${at}.`;
+        case 'recovery_disputed':
+          return `Odzyskanie konta zakwestionowano z zalogowanego urządzenia ${at}; urzędnik rozstrzygnie to osobiście.`;
         case 'recovery_expired':
           return `Odzyskanie konta wygasło niewykorzystane ${at}.`;
         case 'account_recovered':

@@ -2,7 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
 import { newId } from '../crypto/random.js';
 import { type Database, json, type SecurityEventRow } from '../db/schema.js';
-import { type InitiatingEntity, isSecurityEventType, type SecurityEventDetails, type SecurityEventType } from './types.js';
+import { ALWAYS_DELIVERED_EVENT_TYPES, type InitiatingEntity, isSecurityEventType, type SecurityEventDetails, type SecurityEventType } from './types.js';
 
 export type RaiseSecurityEventInput = {
   [T in SecurityEventType]: {
@@ -63,7 +63,7 @@ export async function raiseSecurityEvent(trx: Transaction<Database>, clock: Cloc
     .select('id')
     .where('organisation_id', '=', input.organisationId)
     .where('removed_at', 'is', null)
-    .where((eb) => eb.or([eb('events', 'is', null), sql<boolean>`events @> ${json([input.type])}::jsonb`]))
+    .$if(!ALWAYS_DELIVERED_EVENT_TYPES.includes(input.type), (qb) => qb.where((eb) => eb.or([eb('events', 'is', null), sql<boolean>`events @> ${json([input.type])}::jsonb`])))
     .orderBy('id')
     .execute();
   if (receivers.length) {
@@ -100,6 +100,7 @@ function checkedDetails(input: RaiseSecurityEventInput): Record<string, unknown>
     recovery_opened: ['caseId'],
     recovery_approved: ['caseId'],
     recovery_rejected: ['caseId'],
+    recovery_disputed: ['caseId'],
     recovery_expired: ['caseId'],
     account_recovered: ['caseId'],
     device_linked: ['deviceId', 'deviceName'],

@@ -19,12 +19,20 @@ export const EVENT_TYPE_URIS = {
   recovery_opened: `${RISC}recovery-activated`,
   recovery_approved: `${WARTA}recovery-approved`,
   recovery_rejected: `${WARTA}recovery-rejected`,
+  recovery_disputed: `${WARTA}recovery-disputed`,
   recovery_expired: `${WARTA}recovery-expired`,
   account_recovered: `${WARTA}recovery-redeemed`,
   device_linked: `${WARTA}device-linked`,
 } as const;
 
 export type SecurityEventType = keyof typeof EVENT_TYPE_URIS;
+
+/**
+ * Sent to every receiver of the organisation whatever types it subscribed to:
+ * a service must learn that the account changed hands at a recovery desk even
+ * if it asked only for, say, device links (issue 11, post-recovery rules).
+ */
+export const ALWAYS_DELIVERED_EVENT_TYPES: readonly SecurityEventType[] = ['account_recovered'];
 export const SECURITY_EVENT_TYPES = Object.keys(EVENT_TYPE_URIS) as SecurityEventType[];
 
 export const isSecurityEventType = (value: unknown): value is SecurityEventType =>
@@ -50,6 +58,8 @@ export interface SecurityEventDetails {
   recovery_opened: { caseId: string };
   recovery_approved: { caseId: string };
   recovery_rejected: { caseId: string };
+  /** The user said "not me" from a signed-in session before the code was used; an officer resolves it in person. */
+  recovery_disputed: { caseId: string };
   recovery_expired: { caseId: string };
   /** The recovery was redeemed: the user enrolled a new credential with the officer-issued code. */
   account_recovered: { caseId: string };
@@ -94,6 +104,7 @@ export function eventPayload(
     case 'recovery_opened':
     case 'recovery_approved':
     case 'recovery_rejected':
+    case 'recovery_disputed':
     case 'recovery_expired':
     case 'account_recovered':
       payload.case_id = details.caseId;

@@ -2,6 +2,17 @@ import type { Context } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 import type { AuditContext } from '../audit/audit.js';
 import type { Role, Session, User } from '../db/schema.js';
+import type { WartaError } from '../errors.js';
+
+/**
+ * The signed-in account completed a recovery recently: until `until` it may not
+ * use admin or officer rights. `refuse` audits the refused attempt and returns
+ * the error to throw (set by sessions/middleware.ts, which holds the database).
+ */
+export interface PrivilegeHold {
+  until: Date;
+  refuse(): Promise<WartaError>;
+}
 
 export interface AppEnv {
   Variables: {
@@ -10,6 +21,7 @@ export interface AppEnv {
     session: Session | undefined;
     user: User | undefined;
     roles: Role[];
+    privilegeHold: PrivilegeHold | undefined;
   };
 }
 

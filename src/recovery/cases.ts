@@ -8,7 +8,7 @@ import { notFound, recordingRefusal } from '../errors.js';
 import type { Deps } from '../deps.js';
 
 
-export type RecoveryEvent = 'recovery_opened' | 'recovery_approved' | 'recovery_rejected' | 'recovery_expired' | 'account_recovered';
+export type RecoveryEvent = 'recovery_opened' | 'recovery_approved' | 'recovery_rejected' | 'recovery_disputed' | 'recovery_expired' | 'account_recovered';
 
 export const caseNotFound = () => notFound('recovery_case_not_found', 'no such recovery case in your organisation');
 

@@ -3,17 +3,18 @@ import { OPEN_RECOVERY_STATUSES, type RecoveryCase, type User } from '../db/sche
 import { WartaError } from '../errors.js';
 import { parsedValue } from '../parsed.js';
 import type { Deps } from '../deps.js';
-import { auditingRefusal, caseIdOf, caseNotFound, findOfficerCase, recordCaseChange } from './cases.js';
+import { auditingRefusal, findOfficerCase, recordCaseChange } from './cases.js';
 import type { RejectionFields } from './input.js';
 import { checkDesk, recoveryPolicyOf } from './policy.js';
 
 /**
  * Ending an open case before it completes: an officer rejects it (also after
- * approval, which withdraws the code, or during enrollment), or the user
- * cancels it from a session of theirs. One conditional UPDATE, so a case that
- * completes at the same moment is either completed or closed, never both.
+ * approval, which withdraws the code, during enrollment, or once the user
+ * disputed it). One conditional UPDATE, so a case that completes at the same
+ * moment is either completed or closed, never both. A user's own cancel no
+ * longer closes a case: it disputes it (./dispute.ts).
  */
-async function closeOpenCase(deps: Deps, context: AuditContext, recoveryCase: Pick<RecoveryCase, 'id' | 'user_id'>, change: { status: 'rejected' | 'cancelled'; closedBy: string; desk: string | null; reason: string }) {
+async function closeOpenCase(deps: Deps, context: AuditContext, recoveryCase: Pick<RecoveryCase, 'id' | 'user_id'>, change: { status: 'rejected'; closedBy: string; desk: string; reason: string }) {
   return deps.db.transaction().execute(async (trx) => {
     const closed = await trx
       .updateTable('recovery_cases')
@@ -24,13 +25,7 @@ async function closeOpenCase(deps: Deps, context: AuditContext, recoveryCase: Pi
       .returningAll()
       .executeTakeFirst();
     if (!closed) return undefined;
-    const byUser = change.status === 'cancelled';
-    await recordCaseChange(trx, deps, context, closed, {
-      action: byUser ? 'recovery.cancelled' : 'recovery.rejected',
-      event: 'recovery_rejected',
-      initiatingEntity: byUser ? 'user' : 'admin',
-      details: { reason: change.reason, ...(change.desk ? { desk: change.desk } : {}) },
-    });
+    await recordCaseChange(trx, deps, context, closed, { action: 'recovery.rejected', event: 'recovery_rejected', initiatingEntity: 'admin', details: { reason: change.reason, desk: change.desk } });
     return closed;
   });
 }
@@ -44,15 +39,6 @@ export async function rejectRecoveryCase(deps: Deps, context: AuditContext, inpu
     const desk = checkDesk(await recoveryPolicyOf(deps.db, recoveryCase.organisation_id), parsedValue(input.desk));
     const closed = await closeOpenCase(deps, context, recoveryCase, { status: 'rejected', closedBy: input.officer.id, desk, reason });
     if (!closed) throw new WartaError(409, 'recovery_case_closed', `this case is already ${recoveryCase.status}`);
-    return closed;
-  });
-}
-
-/** The user, signed in on a device that still works, stops a recovery of their account they did not ask for. */
-export async function cancelRecoveryCase(deps: Deps, context: AuditContext, input: { userId: string; caseId: string }): Promise<RecoveryCase> {
-  return auditingRefusal(deps, context, { action: 'cancel', caseId: input.caseId, subject: `user:${input.userId}` }, async () => {
-    const closed = await closeOpenCase(deps, context, { id: caseIdOf(input.caseId), user_id: input.userId }, { status: 'cancelled', closedBy: input.userId, desk: null, reason: 'cancelled_by_user' });
-    if (!closed) throw caseNotFound();
     return closed;
   });
 }

@@ -2,8 +2,10 @@
  * Finishing a recovery with the enrollment grant a redeemed code gave: a new
  * passkey (always offered) or a password with an authenticator app (where the
  * organisation allows them). One transaction consumes the grant, stores the new
- * credential, revokes the old ones (per policy), closes the case, raises the
- * events and signs the user in; a failure anywhere leaves the grant usable.
+ * credential, ends every old session, grant and refresh token (always), revokes
+ * the old credentials (per policy), starts the privilege cooldown, closes the
+ * case, raises the events and signs the user in; a failure anywhere leaves the
+ * grant usable.
  */
 import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/server';
 import type { Transaction } from 'kysely';
@@ -31,7 +33,7 @@ import { organisationAttestation, storePasskey, verifyNewCredential } from '../w
 import { recordCaseChange } from './cases.js';
 import type { RecoveryPasskeyInput, RecoveryPasswordInput } from './input.js';
 import { recoveryPolicyOf } from './policy.js';
-import { type KeptCredentials, revokeOldCredentials } from './revoke.js';
+import { endOldSessions, type KeptCredentials, type RevokedAtRecovery, revokeOldCredentials } from './revoke.js';
 
 export type RecoveryMethod = 'passkey' | 'password_totp';
 
@@ -83,11 +85,14 @@ async function completeRecovery<T>(deps: Deps, request: SignInRequest, holder: G
     if (!closed) throw grantInvalid();
     const stored = await storeNew(trx, context);
     const policy = await recoveryPolicyOf(trx, closed.organisation_id);
-    const revoked = policy.revokesOldCredentials ? await revokeOldCredentials(trx, deps.clock, user.id, stored.keep) : null;
-    await recordCaseChange(trx, deps, context, closed, { action: 'recovery.completed', event: 'account_recovered', initiatingEntity: 'user', details: { method, revoked } });
+    const credentials = policy.revokesOldCredentials ? await revokeOldCredentials(trx, deps.clock, user.id, stored.keep) : { passkeys: 0, totp: 0, password: 0 };
+    const revoked: RevokedAtRecovery = { ...credentials, ...(await endOldSessions(trx, deps.clock, user.id)) };
+    // Starts the cooldown on admin and officer actions (src/sessions/privilege.ts).
+    await trx.updateTable('users').set({ recovered_at: now }).where('id', '=', user.id).execute();
+    await recordCaseChange(trx, deps, context, closed, { action: 'recovery.completed', event: 'account_recovered', initiatingEntity: 'user', details: { method, revoked, old_credentials_kept: !policy.revokesOldCredentials } });
     const raise = { userId: user.id, organisationId: user.organisation_id, ip: context.ip ?? null, initiatingEntity: 'user' as const };
     for (const change of stored.changes) await raiseSecurityEvent(trx, deps.clock, { ...raise, type: 'credential_change', details: change });
-    if (revoked?.sessions) await raiseSecurityEvent(trx, deps.clock, { ...raise, type: 'sessions_revoked', details: {} });
+    if (revoked.sessions) await raiseSecurityEvent(trx, deps.clock, { ...raise, type: 'sessions_revoked', details: {} });
     const signedIn = await completeSignIn(deps, trx, request, { userId: user.id, amr: stored.amr, method: `recovery:${method}` });
     return { ...signedIn, user, result: stored.result };
   });

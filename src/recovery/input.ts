@@ -49,6 +49,17 @@ export function readRejection(body: Record<string, unknown>): RejectionFields {
   return { reason: parse(() => readReason(body)), desk: readDesk(body) };
 }
 
+export interface ResolutionFields extends RejectionFields {
+  resolution: 'continue' | 'reject';
+}
+
+/** Body: resolution ("continue" or "reject"), desk, reason. */
+export function readResolution(body: Record<string, unknown>): ResolutionFields {
+  const resolution = body.resolution;
+  if (resolution !== 'continue' && resolution !== 'reject') throw new WartaError(400, 'invalid_request', 'resolution must be "continue" (the recovery is genuine) or "reject"');
+  return { resolution, ...readRejection(body) };
+}
+
 export interface RecoveryPasskeyInput {
   grant: string;
   credential: unknown;

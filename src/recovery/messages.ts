@@ -87,6 +87,7 @@ const en = {
   'rc.status.cancelled': 'Cancelled by the person from a signed-in device',
   'rc.status.expired': 'Expired',
   'rc.status.locked': 'Locked: the code was entered wrongly too often',
+  'rc.status.disputed': 'Disputed by the person from a signed-in device: see them in person, then continue or reject',
   'rc.approve_failed.title': 'The case was not approved',
   'rc.approve_failed.back': 'Back to the case',
   'rc.slip.title': 'Recovery code',
@@ -129,7 +130,10 @@ const en = {
   'rc.notice.approved': 'A recovery code for it was issued at desk “{desk}”.',
   'rc.notice.not_you': 'If you did not ask for this, cancel it now and tell your security officer.',
   'rc.notice.cancel': 'Cancel this recovery',
-  'rc.notice.cancelled': 'The recovery was cancelled.',
+  'rc.notice.cancelled': 'The recovery is on hold until a recovery officer has seen you in person.',
+  'rc.notice.disputed': 'You disputed this recovery on {time}. It is on hold: its code does not work until a recovery officer has seen you in person.',
+  'rc.err.recovery_case_disputed': 'This recovery was disputed from a signed-in device and is on hold. Go back to the recovery desk.',
+  'rc.err.recovery_code_redeemed': 'The recovery code was already used, so this recovery can no longer be stopped from here. If it was not you, go to the recovery desk at once.',
 };
 
 const pl = {
@@ -212,6 +216,7 @@ const pl = {
   'rc.status.cancelled': 'Anulowana przez osobę z zalogowanego urządzenia',
   'rc.status.expired': 'Wygasła',
   'rc.status.locked': 'Zablokowana: kod wpisano błędnie zbyt wiele razy',
+  'rc.status.disputed': 'Zakwestionowana przez osobę z zalogowanego urządzenia: spotkaj się z nią osobiście, potem kontynuuj albo odrzuć',
   'rc.approve_failed.title': 'Sprawa nie została zatwierdzona',
   'rc.approve_failed.back': 'Wróć do sprawy',
   'rc.slip.title': 'Kod odzyskiwania',
@@ -254,7 +259,10 @@ const pl = {
   'rc.notice.approved': 'Wydano dla niej kod odzyskiwania na stanowisku „{desk}”.',
   'rc.notice.not_you': 'Jeśli to nie Ty o to prosiłeś, anuluj ją teraz i powiadom swojego oficera bezpieczeństwa.',
   'rc.notice.cancel': 'Anuluj to odzyskiwanie',
-  'rc.notice.cancelled': 'Odzyskiwanie zostało anulowane.',
+  'rc.notice.cancelled': 'Odzyskiwanie wstrzymano do czasu, aż urzędnik spotka się z Tobą osobiście.',
+  'rc.notice.disputed': 'Zakwestionowałeś to odzyskiwanie {time}. Jest wstrzymane: jego kod nie działa, dopóki urzędnik nie spotka się z Tobą osobiście.',
+  'rc.err.recovery_case_disputed': 'To odzyskiwanie zakwestionowano z zalogowanego urządzenia i jest wstrzymane. Wróć do punktu odzyskiwania.',
+  'rc.err.recovery_code_redeemed': 'Kod odzyskiwania został już użyty, więc tego odzyskiwania nie można już tu zatrzymać. Jeśli to nie Ty, natychmiast idź do punktu odzyskiwania.',
 } satisfies Record<keyof typeof en, string>;
 
 export const recoveryMessages = { en, pl } satisfies Catalogue<keyof typeof en>;
@@ -274,6 +282,8 @@ export function recoveryClientMessages(t: Translate): Record<string, string> {
     recovery_code_expired: m('rc.err.recovery_code_expired'),
     recovery_case_locked: m('rc.err.recovery_case_locked'),
     recovery_case_closed: m('rc.err.recovery_case_closed'),
+    recovery_case_disputed: m('rc.err.recovery_case_disputed'),
+    recovery_code_redeemed: m('rc.err.recovery_code_redeemed'),
     recovery_grant_invalid: m('rc.err.recovery_grant'),
     recovery_grant_expired: m('rc.err.recovery_grant_expired'),
   };

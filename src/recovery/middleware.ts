@@ -9,6 +9,9 @@ export async function consoleRefusal(deps: Pick<Deps, 'db' | 'clock' | 'auditEnt
   const refusal = officerRefusal({ session: c.get('session'), roles: c.get('roles') });
   const user = c.get('user');
   if (refusal && user) await auditOfficerRefusal(deps, auditContext(c), { userId: user.id, path: c.req.path }, refusal);
+  // An officer recovered recently acts on no case until the cooldown ends (src/sessions/privilege.ts); the hold audits itself.
+  const hold = c.get('privilegeHold');
+  if (!refusal && hold) return hold.refuse();
   return refusal;
 }
 

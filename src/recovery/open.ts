@@ -62,7 +62,7 @@ export async function openRecoveryCase(deps: Deps, context: AuditContext, office
           close_reason: null,
         })
         // A literal predicate: PostgreSQL matches it against the partial index's own.
-        .onConflict((oc) => oc.column('user_id').where(sql<boolean>`status in ('pending', 'approved', 'redeemed')`).doNothing())
+        .onConflict((oc) => oc.column('user_id').where(sql<boolean>`status in ('pending', 'approved', 'redeemed', 'disputed')`).doNothing())
         .returningAll()
         .executeTakeFirst();
       if (!opened) throw conflict('recovery_case_open', 'this person already has an open recovery case; review or close it first');

@@ -104,6 +104,8 @@ function unusableCode(recoveryCase: RecoveryCase, now: Date): WartaError {
       return new WartaError(409, 'recovery_code_used', 'this recovery code was already used. If that was not you, go back to the recovery desk at once');
     case 'locked':
       return new WartaError(403, 'recovery_case_locked', 'this recovery code was entered wrongly too often and no longer works; go back to the recovery desk');
+    case 'disputed':
+      return new WartaError(409, 'recovery_case_disputed', 'this recovery was disputed from a signed-in device and is on hold; go back to the recovery desk');
     case 'rejected':
     case 'cancelled':
       return new WartaError(410, 'recovery_case_closed', 'this recovery was stopped and its code no longer works; go back to the recovery desk');

@@ -4,7 +4,7 @@ import type { Database, RecoveryCaseStatus } from '../db/schema.js';
 import { notFound, WartaError } from '../errors.js';
 import { caseView, type CaseView, casesWithPeople, isUuid } from './cases.js';
 
-const STATUSES: readonly RecoveryCaseStatus[] = ['pending', 'approved', 'redeemed', 'completed', 'rejected', 'cancelled', 'expired', 'locked'];
+const STATUSES: readonly RecoveryCaseStatus[] = ['pending', 'approved', 'redeemed', 'completed', 'rejected', 'cancelled', 'expired', 'locked', 'disputed'];
 const MAX_LIMIT = 1000;
 const MAX_EXPORT = 100_000;
 

@@ -22,13 +22,35 @@ export interface RevokedAtRecovery {
 
 const REASON = 'account_recovered';
 
+export interface EndedAtRecovery {
+  grants: number;
+  sessions: number;
+  backchannel_logouts: number;
+}
+
 /**
- * Everything that let anyone into the account before the recovery stops
- * working, inside the recovery's transaction: whoever held a lost device (or
- * stole a session, a password or a refresh token) is out from this moment.
- * Clients signed in through a live session are queued a back-channel logout.
+ * Every session, OIDC grant and refresh token the account had ends inside the
+ * recovery's transaction, whatever the organisation's policy says about old
+ * credentials: once the code was redeemed, nothing an old session holds counts
+ * (a hijacked session must not outlive the recovery meant to end it). Clients
+ * signed in through a live session are queued a back-channel logout.
  */
-export async function revokeOldCredentials(trx: Transaction<Database>, clock: Clock, userId: string, keep: KeptCredentials): Promise<RevokedAtRecovery> {
+export async function endOldSessions(trx: Transaction<Database>, clock: Clock, userId: string): Promise<EndedAtRecovery> {
+  const now = clock.now();
+  const live = await trx.selectFrom('sessions').select(['id', 'user_id']).where('user_id', '=', userId).where('revoked_at', 'is', null).where('expires_at', '>', now).execute();
+  let backchannelLogouts = 0;
+  for (const session of live) backchannelLogouts += (await enqueueBackchannelLogouts(trx, clock, session)).length;
+  const grants = await revokeUserGrants(trx, clock, userId, REASON);
+  const sessions = await revokeUserSessions(trx, clock, userId, REASON);
+  return { grants, sessions, backchannel_logouts: backchannelLogouts };
+}
+
+/**
+ * Every way to sign in the account had before, except what the recovery just
+ * created, when the organisation's policy revokes them: whoever held a lost
+ * device (or stole a password) is out from this moment.
+ */
+export async function revokeOldCredentials(trx: Transaction<Database>, clock: Clock, userId: string, keep: KeptCredentials): Promise<Omit<RevokedAtRecovery, keyof EndedAtRecovery>> {
   const now = clock.now();
   const passkeys = await trx
     .updateTable('webauthn_credentials')
@@ -44,18 +66,5 @@ export async function revokeOldCredentials(trx: Transaction<Database>, clock: Cl
     .executeTakeFirst();
   await trx.deleteFrom('totp_setups').where('user_id', '=', userId).execute();
   const password = keep.password ? undefined : await trx.deleteFrom('password_credentials').where('user_id', '=', userId).executeTakeFirst();
-
-  const live = await trx.selectFrom('sessions').select(['id', 'user_id']).where('user_id', '=', userId).where('revoked_at', 'is', null).where('expires_at', '>', now).execute();
-  let backchannelLogouts = 0;
-  for (const session of live) backchannelLogouts += (await enqueueBackchannelLogouts(trx, clock, session)).length;
-  const grants = await revokeUserGrants(trx, clock, userId, REASON);
-  const sessions = await revokeUserSessions(trx, clock, userId, REASON);
-  return {
-    passkeys: Number(passkeys.numUpdatedRows),
-    totp: Number(totp.numDeletedRows),
-    password: Number(password?.numDeletedRows ?? 0),
-    grants,
-    sessions,
-    backchannel_logouts: backchannelLogouts,
-  };
+  return { passkeys: Number(passkeys.numUpdatedRows), totp: Number(totp.numDeletedRows), password: Number(password?.numDeletedRows ?? 0) };
 }

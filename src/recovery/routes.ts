@@ -8,10 +8,11 @@ import { requireRole, requireSession } from '../sessions/middleware.js';
 import { passkeyView } from '../webauthn/credentials.js';
 import { approveRecoveryCase, checkApproval } from './approve.js';
 import { findCaseView, findOfficerCase } from './cases.js';
-import { cancelRecoveryCase, rejectRecoveryCase } from './close.js';
+import { rejectRecoveryCase } from './close.js';
 import { finishRecoveryPassword, finishRecoveryPasskey, recoveryMethodsFor, startRecoveryPassword, startRecoveryPasskey } from './complete.js';
-import { readApproval, readOpenCase, readRecoveryPasskey, readRecoveryPassword, readRejection } from './input.js';
 import { confirmPasskeyAtDesk, personPasskeys } from './confirm-passkey.js';
+import { continueDisputedCase, disputeRecoveryCase } from './dispute.js';
+import { readApproval, readOpenCase, readRecoveryPasskey, readRecoveryPassword, readRejection, readResolution } from './input.js';
 import { requireOfficer } from './middleware.js';
 import { openRecoveryCase } from './open.js';
 import { openCasesOf, searchPeople, userCaseView } from './people.js';
@@ -97,6 +98,14 @@ export function recoveryRoutes(deps: Deps) {
     return c.json({ case: await findCaseView(deps.db, rejected.id) });
   });
 
+  // A disputed case, after the officer saw the person again: "continue" (genuine) or "reject".
+  app.post('/api/recovery/cases/:id/resolve', officer, async (c) => {
+    const { resolution, ...fields } = readResolution(await readJsonObject(c));
+    const input = { officer: c.get('user')!, caseId: c.req.param('id'), ...fields };
+    const resolved = resolution === 'continue' ? await continueDisputedCase(deps, auditContext(c), { ...input, session: c.get('session')! }) : await rejectRecoveryCase(deps, auditContext(c), input);
+    return c.json({ case: await findCaseView(deps.db, resolved.id) });
+  });
+
   // Redemption at /recover: no session; the code is the credential.
   app.post('/api/recovery/redeem', async (c) => {
     const body = await readJsonObject(c);
@@ -140,9 +149,10 @@ export function recoveryRoutes(deps: Deps) {
     return c.json({ cases: (await openCasesOf(deps.db, c.get('user')!.id)).map(userCaseView) });
   });
 
+  // "Cancel" from any signed-in session disputes the case (src/recovery/dispute.ts): that session may be the attacker's.
   app.post('/api/account/recovery/:id/cancel', requireSession(), async (c) => {
-    const cancelled = await cancelRecoveryCase(deps, auditContext(c), { userId: c.get('user')!.id, caseId: c.req.param('id') });
-    return c.json({ case: userCaseView(cancelled) });
+    const disputed = await disputeRecoveryCase(deps, auditContext(c), { userId: c.get('user')!.id, caseId: c.req.param('id') });
+    return c.json({ case: userCaseView(disputed) });
   });
 
   app.get('/api/admin/recovery-cases', requireRole('admin'), (c) => listOrganisationCases(deps, c));

@@ -1,17 +1,19 @@
 import type { MiddlewareHandler } from 'hono';
 import type { Role } from '../db/schema.js';
-import type { AppEnv } from '../http/context.js';
+import { type AppEnv, auditContext } from '../http/context.js';
 import { readSessionCookie } from '../http/session-cookie.js';
 import { WartaError } from '../errors.js';
 import type { Deps } from '../deps.js';
 import { userRoles } from '../users/service.js';
+import { privilegesHeldUntil, refusePrivilegedAction } from './privilege.js';
 import { assertRecentlyAuthenticated } from './reauth.js';
 import { resumeSession } from './service.js';
 
 /** Attaches the signed-in user (if any) to the context; never refuses by itself. */
-export function loadSession(deps: Pick<Deps, 'db' | 'clock' | 'config'>): MiddlewareHandler<AppEnv> {
+export function loadSession(deps: Pick<Deps, 'db' | 'clock' | 'config' | 'auditEntryKey'>): MiddlewareHandler<AppEnv> {
   return async function loadSession(c, next) {
     c.set('roles', []);
+    c.set('privilegeHold', undefined);
     const token = readSessionCookie(c, deps.config.secureCookies);
     if (token) {
       const session = await resumeSession(deps, token);
@@ -21,6 +23,8 @@ export function loadSession(deps: Pick<Deps, 'db' | 'clock' | 'config'>): Middle
           c.set('session', session);
           c.set('user', user);
           c.set('roles', await userRoles(deps.db, user.id));
+          const until = privilegesHeldUntil(deps, user);
+          if (until) c.set('privilegeHold', { until, refuse: () => refusePrivilegedAction(deps, auditContext(c), { userId: user.id, path: c.req.path, until }) });
         }
       }
     }
@@ -35,10 +39,18 @@ export function requireSession(): MiddlewareHandler<AppEnv> {
   };
 }
 
+/**
+ * Every role-guarded route (the admin API, client registration, receivers …)
+ * goes through here, so the post-recovery cooldown (./privilege.ts) holds for
+ * routes added later too. The officer console checks the same hold in
+ * recovery/middleware.ts.
+ */
 export function requireRole(role: Role): MiddlewareHandler<AppEnv> {
   return async function requireRole(c, next) {
     if (!c.get('session')) throw new WartaError(401, 'login_required', 'sign in first');
     if (!c.get('roles').includes(role)) throw new WartaError(403, 'forbidden', `this needs the ${role} role`);
+    const hold = c.get('privilegeHold');
+    if (hold) throw await hold.refuse();
     await next();
   };
 }

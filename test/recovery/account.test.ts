@@ -25,21 +25,20 @@ describe('a recovery seen from a device that still works', () => {
     expect((await desk.officerB.client.get('/account')).body.text).not.toContain('A recovery was opened');
   });
 
-  it('can be cancelled by the user from any signed-in session: audited, raised, and the code stops working', async () => {
+  it('can be stopped by the user from any signed-in session: disputed, audited, raised, and the code is on hold', async () => {
     const desk = await recoveryDesk(runtime);
     const { caseId, code } = await approvedCase(desk);
     const reply = await desk.member.client.post(`/api/account/recovery/${caseId}/cancel`, {});
     expect(reply.status, JSON.stringify(reply.body)).toBe(200);
-    expect(reply.body.case).toMatchObject({ id: caseId, status: 'cancelled' });
-    expect(await caseRow(runtime, caseId)).toMatchObject({ status: 'cancelled', closed_by: desk.member.user.id, close_reason: 'cancelled_by_user' });
-    expect((await auditRows(runtime, 'recovery.cancelled')).at(-1)).toMatchObject({ actor: `user:${desk.member.user.id}`, details: { case_id: caseId } });
-    const rejected = await runtime.db.selectFrom('security_events').selectAll().where('user_id', '=', desk.member.user.id).where('type', '=', 'recovery_rejected').executeTakeFirstOrThrow();
-    expect(rejected).toMatchObject({ initiating_entity: 'user', details: { caseId } });
-    expect((await desk.member.client.get('/api/account/recovery')).body.cases).toEqual([]);
-    expect((await redeem(browser(runtime), desk.member.user.username, code)).body.error).toBe('recovery_case_closed');
+    expect(reply.body.case).toMatchObject({ id: caseId, status: 'disputed' });
+    expect(await caseRow(runtime, caseId)).toMatchObject({ status: 'disputed', disputed_from: 'approved', closed_at: null });
+    expect((await auditRows(runtime, 'recovery.disputed')).at(-1)).toMatchObject({ actor: `user:${desk.member.user.id}`, details: { case_id: caseId } });
+    const disputed = await runtime.db.selectFrom('security_events').selectAll().where('user_id', '=', desk.member.user.id).where('type', '=', 'recovery_disputed').executeTakeFirstOrThrow();
+    expect(disputed).toMatchObject({ initiating_entity: 'user', details: { caseId } });
+    expect((await redeem(browser(runtime), desk.member.user.username, code)).body.error).toBe('recovery_case_disputed');
   });
 
-  it('cannot be cancelled by someone else, twice, or once finished', async () => {
+  it('cannot be stopped by someone else, twice, or once the code was used', async () => {
     const desk = await recoveryDesk(runtime);
     const caseId = await openedCase(desk.officerA, desk.member.user.id);
     const stranger = await desk.officerB.client.post(`/api/account/recovery/${caseId}/cancel`, {});
@@ -50,11 +49,11 @@ describe('a recovery seen from a device that still works', () => {
     expect((await desk.member.client.post('/api/account/recovery/nonsense/cancel', {})).status).toBe(404);
 
     expect((await desk.member.client.post(`/api/account/recovery/${caseId}/cancel`, {})).status).toBe(200);
-    expect((await desk.member.client.post(`/api/account/recovery/${caseId}/cancel`, {})).status).toBe(404);
-    expect(await eventTypes(runtime, desk.member.user.id)).toEqual(['recovery_opened', 'recovery_rejected']);
+    expect((await desk.member.client.post(`/api/account/recovery/${caseId}/cancel`, {})).status).toBe(409);
+    expect(await eventTypes(runtime, desk.member.user.id)).toEqual(['recovery_disputed', 'recovery_opened']);
   });
 
-  it('races a completion cleanly: the case ends either cancelled or completed, never both', async () => {
+  it('is refused once the code was redeemed, so an old session cannot veto the enrollment under way', async () => {
     const desk = await recoveryDesk(runtime);
     const { caseId, code } = await approvedCase(desk);
     const client = browser(runtime);
@@ -62,16 +61,10 @@ describe('a recovery seen from a device that still works', () => {
     const options = await client.post('/api/recovery/passkey/options', { grant });
     const credential = new SoftAuthenticator().createCredential(options.body as never, { origin: runtime.config.origin });
     const [cancel, complete] = await Promise.all([desk.member.client.post(`/api/account/recovery/${caseId}/cancel`, {}), client.post('/api/recovery/passkey/verify', { grant, credential })]);
-    const status = (await caseRow(runtime, caseId)).status;
-    if (status === 'cancelled') {
-      expect([cancel.status, complete.status]).toEqual([200, 400]);
-      expect(complete.body.error).toBe('recovery_grant_invalid');
-    } else {
-      expect(status).toBe('completed');
-      expect([cancel.status, complete.status]).toEqual([404, 201]);
-    }
-    const closing = await caseAuditActions(runtime, caseId);
-    expect(closing.filter((action) => action === 'recovery.cancelled' || action === 'recovery.completed')).toHaveLength(1);
+    expect([cancel.status, complete.status]).toEqual([409, 201]);
+    expect(cancel.body.error).toBe('recovery_code_redeemed');
+    expect((await caseRow(runtime, caseId)).status).toBe('completed');
+    expect(await caseAuditActions(runtime, caseId)).not.toContain('recovery.disputed');
   });
 
   it('is not shown once it is finished', async () => {

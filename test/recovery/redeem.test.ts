@@ -204,11 +204,12 @@ describe('redeeming a recovery code and enrolling a new passkey', () => {
     expect((await signIn(runtime, browser(runtime), desk.member.authenticator)).status).toBe(200);
   });
 
-  it('keeps the old credentials when the organisation’s policy says so', async () => {
+  it('keeps the old credentials (not the old sessions) when the organisation’s policy says so', async () => {
     const desk = await recoveryDesk(runtime, { recoveryRevokesOldCredentials: false });
     const { grant, client } = await redeemed(desk);
     expect((await enrollWithGrant(runtime, client, grant)).reply.status).toBe(201);
-    expect((await desk.member.client.get('/api/account/passkeys')).body.passkeys).toHaveLength(2);
+    expect((await client.get('/api/account/passkeys')).body.passkeys).toHaveLength(2);
+    expect((await desk.member.client.get('/api/account/passkeys')).status).toBe(401);
     expect((await signIn(runtime, browser(runtime), desk.member.authenticator)).status).toBe(200);
   });
 

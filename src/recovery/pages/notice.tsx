@@ -7,8 +7,9 @@ export const RECOVERY_ACCOUNT_SCRIPT = '/static/recovery-account.js';
 
 /**
  * The account page's warning about an open recovery of this account, with a
- * way to cancel it: a user whose device still works must be able to stop a
- * recovery they never asked for.
+ * way to stop it: a user whose device still works must be able to stop a
+ * recovery they never asked for. "Cancel" puts the case on hold (disputed)
+ * until an officer sees the person: this session may be an attacker's.
  */
 export function RecoveryNotice({ t, locale, cases }: { t: Translate; locale: Locale; cases: RecoveryCase[] }) {
   if (!cases.length) return null;
@@ -20,10 +21,18 @@ export function RecoveryNotice({ t, locale, cases }: { t: Translate; locale: Loc
             {rt(t, 'rc.notice.opened', { desk: open.opened_desk, time: formatTime(open.opened_at, locale) })}
             {open.approved_desk ? ` ${rt(t, 'rc.notice.approved', { desk: open.approved_desk })}` : ''}
           </p>
-          <p>{rt(t, 'rc.notice.not_you')}</p>
-          <button type="button" class="danger cancel-recovery" data-case-id={open.id}>
-            {rt(t, 'rc.notice.cancel')}
-          </button>
+          {open.status === 'disputed' ? (
+            <p>{rt(t, 'rc.notice.disputed', { time: formatTime(open.disputed_at!, locale) })}</p>
+          ) : open.status === 'redeemed' ? (
+            <p>{rt(t, 'rc.err.recovery_code_redeemed')}</p>
+          ) : (
+            <>
+              <p>{rt(t, 'rc.notice.not_you')}</p>
+              <button type="button" class="danger cancel-recovery" data-case-id={open.id}>
+                {rt(t, 'rc.notice.cancel')}
+              </button>
+            </>
+          )}
         </div>
       ))}
       <p id="recovery-notice-status" role="status" aria-live="polite"></p>
