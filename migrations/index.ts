@@ -6,6 +6,7 @@ import * as m0004 from './0004_oidc.js';
 import * as m0006 from './0006_security_events.js';
 import * as m0007 from './0007_recovery.js';
 import * as m0008 from './0008_devices.js';
+import * as m0015 from './0015_authority.js';
 
 /**
  * Every migration, by name. Listed explicitly (not read from the folder) so the
@@ -19,4 +20,5 @@ export const migrations: Record<string, Migration> = {
   '0006_security_events': m0006,
   '0007_recovery': m0007,
   '0008_devices': m0008,
+  '0015_authority': m0015,
 };

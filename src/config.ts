@@ -71,6 +71,8 @@ export interface Config {
   /** Recovery desk: how long a redeemed code's enrollment grant lasts, and how often expired cases are swept. */
   recoveryGrantTtlSeconds: number;
   recoverySweepIntervalMs: number;
+  /** A newly granted recovery officer acts on cases only after this long (issue 11: a rogue admin's fresh officers cannot act at once); `warta officer waive-cooldown` lifts it for a named officer. */
+  officerCooldownSeconds: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -219,6 +221,7 @@ export function loadConfig(env: Env = process.env): Config {
     signInLockSeconds: int(env, 'WARTA_SIGNIN_LOCK_MINUTES', 60, 1, 7 * 24 * 60) * 60,
     recoveryGrantTtlSeconds: int(env, 'WARTA_RECOVERY_GRANT_TTL_MINUTES', 15, 1, 120) * 60,
     recoverySweepIntervalMs: int(env, 'WARTA_RECOVERY_SWEEP_INTERVAL_MS', 30_000, 1000, 3_600_000),
+    officerCooldownSeconds: int(env, 'WARTA_OFFICER_COOLDOWN_HOURS', 24, 0, 24 * 30) * 3600,
   };
 }
 

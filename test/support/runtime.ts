@@ -36,7 +36,8 @@ export function cleanUpLater(cleanUp: () => void | Promise<void>): void {
 export const TEST_MASTER_KEY = randomBytes(32).toString('base64');
 
 export function testConfig(overrides: Record<string, string> = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', WARTA_MASTER_KEY: TEST_MASTER_KEY, WARTA_ISSUER: 'http://localhost:3000', WARTA_LOG_LEVEL: 'silent', ...overrides });
+  // Officers act at once in tests that are not about the new-officer cooldown; test/authority/ sets it.
+  return loadConfig({ NODE_ENV: 'test', WARTA_MASTER_KEY: TEST_MASTER_KEY, WARTA_ISSUER: 'http://localhost:3000', WARTA_LOG_LEVEL: 'silent', WARTA_OFFICER_COOLDOWN_HOURS: '0', ...overrides });
 }
 
 export interface TestRuntime extends Runtime {
