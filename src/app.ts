@@ -22,6 +22,7 @@ import { appMessages } from './messages.js';
 import { messageCatalogue } from './ui/i18n.js';
 import { staticRoutes } from './ui/static.js';
 import { loadSession } from './sessions/middleware.js';
+import { requireAuthority } from './authority/middleware.js';
 import { webauthnPages } from './webauthn/pages.js';
 import { webauthnRoutes } from './webauthn/routes.js';
 
@@ -52,6 +53,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 
   const authenticated = new Hono<AppEnv>();
   authenticated.use(loadSession(deps));
+  // Every admin act, whichever router defines it: a passkey session re-verified in the last five minutes (issue 11).
+  authenticated.use('/api/admin/*', requireAuthority(deps, 'admin'));
   authenticated.route('/', invitationRoutes(deps));
   authenticated.route('/', clientRoutes(deps));
   authenticated.route('/', eventReceiverRoutes(deps));

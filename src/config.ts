@@ -94,6 +94,8 @@ export interface Config {
     sweepIntervalMs: number;
     /** After a completed recovery, how long the account may not act as admin or officer (src/sessions/privilege.ts). */
     privilegeCooldownSeconds: number;
+    /** A newly granted recovery officer acts on cases only after this long (a rogue admin's fresh officers cannot act at once); `warta officer waive-cooldown` lifts it for a named officer. */
+    officerCooldownSeconds: number;
   };
 }
 
@@ -266,6 +268,7 @@ export function loadConfig(env: Env = process.env): Config {
       sweepIntervalMs: int(env, 'WARTA_RECOVERY_SWEEP_INTERVAL_MS', 30_000, 1000, 3_600_000),
       // At least an hour, never off: it keeps a recovery obtained by deceiving two officers from reaching admin or officer rights at once.
       privilegeCooldownSeconds: int(env, 'WARTA_RECOVERY_PRIVILEGE_COOLDOWN_HOURS', 24, 1, 24 * 30) * 3600,
+      officerCooldownSeconds: int(env, 'WARTA_OFFICER_COOLDOWN_HOURS', 24, 0, 24 * 30) * 3600,
     },
   };
 }

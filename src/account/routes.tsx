@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { WebauthnCredential } from '../db/schema.js';
+import type { Role, User, WebauthnCredential } from '../db/schema.js';
 import { isUuid } from '../db/uuid.js';
 import { type AppEnv, auditContext } from '../http/context.js';
 import { notFound } from '../errors.js';
@@ -21,7 +21,7 @@ import { bannerRevokeHref, DEVICES_DONE, DEVICES_SCRIPT, DevicesSection, Session
 import { devicesText } from '../devices/messages.js';
 import { accountSecurityOverview } from '../devices/views.js';
 import { SecurityEventBanner } from '../events/banner.js';
-import { recentSecurityEvents } from '../events/recent.js';
+import { type RecentSecurityEvent, recentRoleGrants, recentSecurityEvents } from '../events/recent.js';
 import type { Deps } from '../deps.js';
 
 function passkeyIdParam(raw: string): string {
@@ -31,6 +31,16 @@ function passkeyIdParam(raw: string): string {
 
 // Outcomes the account page announces after its script reloads it (`?done=`).
 const DONE = { added: 'account.added', renamed: 'account.renamed', removed: 'account.removed', confirmed: 'account.confirmed' } as const;
+
+/** The user's own events, and for an admin every role grant in the organisation too (each once, newest first). */
+async function bannerEvents(deps: Deps, user: User, roles: readonly Role[]): Promise<RecentSecurityEvent[]> {
+  const now = deps.clock.now();
+  const own = await recentSecurityEvents(deps.db, user.id, now);
+  if (!roles.includes('admin')) return own;
+  const grants = await recentRoleGrants(deps.db, user.organisation_id, now);
+  const seen = new Set(own.map((event) => event.id));
+  return [...own, ...grants.filter((event) => !seen.has(event.id))].sort((a, b) => b.occurredAt.getTime() - a.occurredAt.getTime());
+}
 
 export function accountRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
@@ -42,7 +52,7 @@ export function accountRoutes(deps: Deps) {
     const passkeys = await listPasskeys(deps.db, user.id);
     const recoveries = await openCasesOf(deps.db, user.id);
     const security = await accountSecurityOverview(deps, user.id, { sessionId: session.id });
-    const securityEvents = await recentSecurityEvents(deps.db, user.id, deps.clock.now());
+    const securityEvents = await bannerEvents(deps, user, c.get('roles'));
     const devicesDone = DEVICES_DONE[c.req.query('done') as keyof typeof DEVICES_DONE] as (typeof DEVICES_DONE)[keyof typeof DEVICES_DONE] | undefined;
     const done = DONE[c.req.query('done') as keyof typeof DONE] as (typeof DONE)[keyof typeof DONE] | undefined;
     return renderPage(c, { title: (t) => accountText(t, 'account.title'), scripts: ['/static/vendor/simplewebauthn-browser.js', '/static/webauthn-common.js', '/static/account.js', RECOVERY_ACCOUNT_SCRIPT, DEVICES_SCRIPT] }, ({ t, locale }) => (

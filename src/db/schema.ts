@@ -42,14 +42,19 @@ export interface Database {
 /** jsonb columns: written as a JSON string, read back parsed. */
 export type Json<T> = ColumnType<T, string, string>;
 
-export type Role = 'member' | 'recovery_officer' | 'admin';
-export const ROLES: readonly Role[] = ['member', 'recovery_officer', 'admin'];
+export type Role = 'member' | 'recovery_officer' | 'admin' | 'operator';
+export const ROLES: readonly Role[] = ['member', 'recovery_officer', 'admin', 'operator'];
+/** Roles an invitation may carry: `operator` is granted only by bootstrap or the CLI (src/authority/). */
+export type InvitableRole = Exclude<Role, 'operator'>;
+export const INVITABLE_ROLES: readonly InvitableRole[] = ['member', 'recovery_officer', 'admin'];
 
 export interface OrganisationsTable {
   id: string;
   name: string;
   /** Per-organisation policy (authenticator attestation, TOTP, recovery …); see orgs/policy.ts. */
   policy: Json<Record<string, unknown>>;
+  /** Lower-case e-mail domains the organisation's admins may invite into; anything else needs the operator (src/authority/email-domains.ts). */
+  email_domains: ColumnType<string[], string | undefined, string>;
   created_at: Date;
 }
 
@@ -72,18 +77,27 @@ export interface UserRolesTable {
   user_id: string;
   role: Role;
   granted_at: Date;
+  /** A recovery officer acts on cases only from this moment (the new-officer cooldown); null: at once. */
+  acts_from: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface InvitationsTable {
   id: string;
   organisation_id: string;
-  /** SHA-256 of the token; the token itself is only ever in the invitation link. */
-  token_hash: string;
+  /** SHA-256 of the token; the token itself is only ever in the invitation link. Null while a privileged invitation awaits its second admin: no link exists yet. */
+  token_hash: string | null;
   display_name: string;
   email: string | null;
   employee_id: string | null;
+  /** Never `operator` (a CHECK constraint and createInvitation refuse it). */
   role: Role;
   created_by: string | null;
+  /** Redemption also grants `operator` (the first admin, from `warta bootstrap`). */
+  grants_operator: ColumnType<boolean, boolean | undefined, boolean>;
+  /** An admin asked for a privileged role: a different admin must approve before the link is minted. */
+  approval_required: ColumnType<boolean, boolean | undefined, boolean>;
+  approved_by: ColumnType<string | null, string | null | undefined, string | null>;
+  approved_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   created_at: Date;
   expires_at: Date;
   redeemed_at: Date | null;
@@ -507,6 +521,10 @@ export interface RecoveryCasesTable {
   /** The status a disputed case goes back to when an officer continues it. */
   disputed_from: ColumnType<'pending' | 'approved' | null, 'pending' | 'approved' | null | undefined, 'pending' | 'approved' | null>;
   disputed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** The person holds admin or recovery_officer: two officers are not enough, an admin co-approves (src/recovery/co-approve.ts). */
+  requires_admin: ColumnType<boolean, boolean | undefined, boolean>;
+  admin_approved_by: ColumnType<string | null, string | null | undefined, string | null>;
+  admin_approved_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export type RecoveryCase = Selectable<RecoveryCasesTable>;

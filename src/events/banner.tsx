@@ -60,6 +60,8 @@ const TEXT: Record<Locale, BannerText> = {
           return `An account recovery expired unused on ${at}.`;
         case 'account_recovered':
           return `Your account was recovered with a new sign-in method on ${at}${from}.`;
+        case 'role_granted':
+          return `${String(event.details.displayName)} was given the ${String(event.details.role)} role on ${at}.`;
       }
     },
   },
@@ -98,6 +100,8 @@ const TEXT: Record<Locale, BannerText> = {
           return `Odzyskanie konta wygasło niewykorzystane ${at}.`;
         case 'account_recovered':
           return `Odzyskano Twoje konto z nową metodą logowania ${at}${from}.`;
+        case 'role_granted':
+          return `${String(event.details.displayName)}: nadano rolę ${String(event.details.role)} ${at}.`;
       }
     },
   },

@@ -104,6 +104,7 @@ function checkedDetails(input: RaiseSecurityEventInput): Record<string, unknown>
     recovery_expired: ['caseId'],
     account_recovered: ['caseId'],
     device_linked: ['deviceId', 'deviceName'],
+    role_granted: ['role', 'grantedBy', 'displayName'],
   };
   for (const name of required[input.type] ?? [])
     if (typeof details[name] !== 'string' || details[name] === '') throw new TypeError(`security event ${input.type} needs details.${name}`);

@@ -23,6 +23,7 @@ export const EVENT_TYPE_URIS = {
   recovery_expired: `${WARTA}recovery-expired`,
   account_recovered: `${WARTA}recovery-redeemed`,
   device_linked: `${WARTA}device-linked`,
+  role_granted: `${WARTA}role-granted`,
 } as const;
 
 export type SecurityEventType = keyof typeof EVENT_TYPE_URIS;
@@ -64,6 +65,8 @@ export interface SecurityEventDetails {
   /** The recovery was redeemed: the user enrolled a new credential with the officer-issued code. */
   account_recovered: { caseId: string };
   device_linked: { deviceId: string; deviceName: string };
+  /** The user was given a privileged role (issue 11: every grant is announced to the organisation's admins). */
+  role_granted: { role: string; grantedBy: string; approvedBy?: string; displayName: string };
 }
 
 /** The subject of every Warta SET: RFC 9493 §3.2.4 `iss_sub`, `sub` being the Warta user id (the OIDC `sub`). */
@@ -112,6 +115,9 @@ export function eventPayload(
     case 'device_linked':
       payload.device_id = details.deviceId;
       payload.device_name = details.deviceName;
+      break;
+    case 'role_granted':
+      payload.role = details.role;
       break;
     case 'session_revoked':
     case 'sessions_revoked':

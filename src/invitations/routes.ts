@@ -4,7 +4,7 @@ import { type AppEnv, auditContext } from '../http/context.js';
 import { WartaError } from '../errors.js';
 import { optionalString, readJsonObject, requiredString } from '../http/json-body.js';
 import { requireRole } from '../sessions/middleware.js';
-import { createInvitation, findUsableInvitation, invitationView, listInvitations, revokeInvitation } from './service.js';
+import { approveInvitation, findUsableInvitation, invitationView, listInvitations, requestInvitation, revokeInvitation } from './service.js';
 import type { Deps } from '../deps.js';
 
 /**
@@ -14,12 +14,13 @@ import type { Deps } from '../deps.js';
 export function invitationRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
 
+  // Every /api/admin/* route is guarded by requireAuthority in app.ts (a passkey re-verified within five minutes).
   app.post('/api/admin/invitations', requireRole('admin'), async (c) => {
     const admin = c.get('user')!;
     const body = await readJsonObject(c);
     const ttlHours = body.ttl_hours;
     if (ttlHours !== undefined && (typeof ttlHours !== 'number' || !Number.isInteger(ttlHours))) throw new WartaError(400, 'invalid_request', 'ttl_hours must be a whole number');
-    const issued = await createInvitation(deps, auditContext(c), {
+    const issued = await requestInvitation(deps, auditContext(c), {
       organisationId: admin.organisation_id,
       displayName: requiredString(body, 'display_name', 200),
       email: optionalString(body, 'email', 254) ?? null,
@@ -28,7 +29,16 @@ export function invitationRoutes(deps: Deps) {
       ...(ttlHours === undefined ? {} : { ttlSeconds: (ttlHours as number) * 3600 }),
       createdBy: admin.id,
     });
-    return c.json({ ...invitationView(issued.invitation, deps.clock.now()), link: issued.link }, 201);
+    // A privileged invitation has no link yet: 202, and the second admin's approval returns it.
+    return c.json({ ...invitationView(issued.invitation, deps.clock.now()), link: issued.link }, issued.link ? 201 : 202);
+  });
+
+  // The approver, not the admin who asked, receives the link: neither alone holds a usable privileged invitation.
+  app.post('/api/admin/invitations/:id/approve', requireRole('admin'), async (c) => {
+    const id = c.req.param('id');
+    if (!/^[0-9a-f-]{36}$/i.test(id)) throw new WartaError(404, 'invitation_not_found', 'no such invitation');
+    const approved = await approveInvitation(deps, auditContext(c), { id, approver: c.get('user')! });
+    return c.json({ ...invitationView(approved.invitation, deps.clock.now()), link: approved.link });
   });
 
   app.get('/api/admin/invitations', requireRole('admin'), async (c) => {

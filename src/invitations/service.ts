@@ -3,8 +3,11 @@ import type { Kysely, Transaction } from 'kysely';
 import { appendAudit, type AuditContext, type AuditWriter } from '../audit/audit.js';
 import { addSeconds, type Clock } from '../clock.js';
 import { hashToken, newId, newToken } from '../crypto/random.js';
-import { type Database, type Invitation, ROLES, type Role, type User } from '../db/schema.js';
-import { invalidRequest, notFound, WartaError } from '../errors.js';
+import { assertEmailInDomains } from '../authority/email-domains.js';
+import { auditingAuthorityRefusal } from '../authority/refusal.js';
+import { announceRoleGrant, isPrivileged } from '../authority/role-grant.js';
+import { type Database, INVITABLE_ROLES, type Invitation, type Role, type User } from '../db/schema.js';
+import { conflict, invalidRequest, notFound, WartaError } from '../errors.js';
 import { getOrganisation } from '../orgs/service.js';
 import { createUser, usernameTaken } from '../users/service.js';
 
@@ -20,18 +23,25 @@ export interface InvitationInput {
   displayName: string;
   email?: string | null;
   employeeId?: string | null;
+  /** Any role but operator (refused): operator comes only from bootstrap or the CLI. */
   role: Role;
   ttlSeconds?: number;
+  /** The organisation admin who asks (requestInvitation); absent when the instance operator invites. */
   createdBy?: string | null;
+  /** Redemption also grants `operator`: only bootstrap's first admin. */
+  grantsOperator?: boolean;
 }
 
 export interface IssuedInvitation {
   invitation: Invitation;
-  /** The only copy of the token: it is stored hashed. */
-  token: string;
+  /** The only copy of the token: it is stored hashed. Null while the invitation awaits a second admin. */
+  token: string | null;
   /** The token travels in the fragment so it never reaches server or proxy access logs, nor a Referer header. */
-  link: string;
+  link: string | null;
 }
+
+/** An invitation whose link exists: what the operator's CLI and a second admin's approval hand out. */
+export type UsableIssuedInvitation = IssuedInvitation & { token: string; link: string };
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -40,7 +50,22 @@ export const invitationLink = (issuer: string, token: string) => `${issuer}/enro
 /** The sign-in name an invitation leads to: the e-mail address, else the employee id. */
 export const usernameFor = (invitation: Pick<Invitation, 'email' | 'employee_id'>): string => (invitation.email ?? invitation.employee_id)!;
 
-export async function createInvitation(deps: InvitationDeps, context: AuditContext, input: InvitationInput): Promise<IssuedInvitation> {
+/** The instance operator invites (CLI, bootstrap): usable at once, any role but operator, any e-mail domain. */
+export async function createInvitation(deps: InvitationDeps, context: AuditContext, input: InvitationInput): Promise<UsableIssuedInvitation> {
+  return (await issueInvitation(deps, context, { ...input, createdBy: null })) as UsableIssuedInvitation;
+}
+
+/**
+ * An organisation admin invites. Two rules of issue 11 apply: an e-mail address
+ * must be in the organisation's own domains (attack 10), and a privileged role
+ * (admin, recovery_officer) waits for a different admin's approval, with no
+ * token minted until then (attack 2). Refusals are audited.
+ */
+export async function requestInvitation(deps: InvitationDeps, context: AuditContext, input: InvitationInput & { createdBy: string }): Promise<IssuedInvitation> {
+  return issueInvitation(deps, context, input);
+}
+
+async function issueInvitation(deps: InvitationDeps, context: AuditContext, input: InvitationInput): Promise<IssuedInvitation> {
   const displayName = input.displayName?.trim() ?? '';
   const email = input.email?.trim().toLowerCase() || null;
   const employeeId = input.employeeId?.trim() || null;
@@ -48,14 +73,20 @@ export async function createInvitation(deps: InvitationDeps, context: AuditConte
   if (!email && !employeeId) throw invalidRequest('an invitation names the person by e-mail or employee id');
   if (email && (!EMAIL.test(email) || email.length > 254)) throw invalidRequest('e-mail address is not valid');
   if (employeeId && !/^[\w.-]{1,64}$/.test(employeeId)) throw invalidRequest('employee id must be 1 to 64 letters, digits, dot, dash or underscore');
-  if (!ROLES.includes(input.role)) throw invalidRequest(`role must be one of ${ROLES.join(', ')}`);
+  if (!(INVITABLE_ROLES as readonly Role[]).includes(input.role)) throw invalidRequest(`role must be one of ${INVITABLE_ROLES.join(', ')}`);
   const ttl = input.ttlSeconds ?? deps.config.invitations.ttlSeconds;
   if (!Number.isInteger(ttl) || ttl < 60 || ttl > 30 * 86400) throw invalidRequest('invitation lifetime must be 1 minute to 30 days');
-  await getOrganisation(deps.db, input.organisationId);
+  const organisation = await getOrganisation(deps.db, input.organisationId);
+  const byAdmin = Boolean(input.createdBy);
+  if (byAdmin && email)
+    await auditingAuthorityRefusal(deps, context, { action: 'invitation.refused', subject: `org:${organisation.id}`, details: { email_domain: email.slice(email.lastIndexOf('@') + 1), role: input.role } }, async () =>
+      assertEmailInDomains(organisation, email),
+    );
   const username = (email ?? employeeId)!;
   if (await usernameTaken(deps.db, username)) throw new WartaError(409, 'user_exists', `a user named "${username}" already exists`);
 
-  const token = newToken();
+  const approvalRequired = byAdmin && isPrivileged(input.role);
+  const token = approvalRequired ? null : newToken();
   const now = deps.clock.now();
   const invitation = await deps.db.transaction().execute(async (trx) => {
     const row = await trx
@@ -63,12 +94,14 @@ export async function createInvitation(deps: InvitationDeps, context: AuditConte
       .values({
         id: newId(),
         organisation_id: input.organisationId,
-        token_hash: hashToken(token),
+        token_hash: token === null ? null : hashToken(token),
         display_name: displayName,
         email,
         employee_id: employeeId,
         role: input.role,
         created_by: input.createdBy ?? null,
+        grants_operator: input.grantsOperator ?? false,
+        approval_required: approvalRequired,
         created_at: now,
         expires_at: addSeconds(now, ttl),
         redeemed_at: null,
@@ -80,11 +113,52 @@ export async function createInvitation(deps: InvitationDeps, context: AuditConte
     await appendAudit(trx, deps, context, {
       action: 'invitation.created',
       subject: `invitation:${row.id}`,
-      details: { organisation_id: row.organisation_id, role: row.role, username, expires_at: row.expires_at.toISOString() },
+      details: { organisation_id: row.organisation_id, role: row.role, username, expires_at: row.expires_at.toISOString(), awaiting_approval: approvalRequired, grants_operator: row.grants_operator },
     });
     return row;
   });
-  return { invitation, token, link: invitationLink(deps.config.issuer, token) };
+  return { invitation, token, link: token === null ? null : invitationLink(deps.config.issuer, token) };
+}
+
+/**
+ * A second admin of the same organisation approves a privileged invitation;
+ * the link is minted now and handed to the approver, so the admin who asked
+ * never holds a usable link alone. One conditional UPDATE: of two approvals the
+ * second finds it approved, and the asker can never approve (also a CHECK).
+ */
+export async function approveInvitation(deps: InvitationDeps, context: AuditContext, input: { id: string; approver: Pick<User, 'id' | 'organisation_id'> }): Promise<UsableIssuedInvitation> {
+  return auditingAuthorityRefusal(deps, context, { action: 'invitation.approval_refused', subject: `invitation:${input.id}` }, async () => {
+    const token = newToken();
+    const now = deps.clock.now();
+    return deps.db.transaction().execute(async (trx) => {
+      const approved = await trx
+        .updateTable('invitations')
+        .set({ approved_by: input.approver.id, approved_at: now, token_hash: hashToken(token) })
+        .where('id', '=', input.id)
+        .where('organisation_id', '=', input.approver.organisation_id)
+        .where('approval_required', '=', true)
+        .where('approved_at', 'is', null)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', now)
+        .where('created_by', '<>', input.approver.id)
+        .returningAll()
+        .executeTakeFirst();
+      if (!approved) throw approvalRefusal(await trx.selectFrom('invitations').selectAll().where('id', '=', input.id).executeTakeFirst(), input.approver, now);
+      await appendAudit(trx, deps, context, {
+        action: 'invitation.approved',
+        subject: `invitation:${approved.id}`,
+        details: { organisation_id: approved.organisation_id, role: approved.role, created_by: approved.created_by, approved_by: input.approver.id },
+      });
+      return { invitation: approved, token, link: invitationLink(deps.config.issuer, token) };
+    });
+  });
+}
+
+function approvalRefusal(invitation: Invitation | undefined, approver: Pick<User, 'id' | 'organisation_id'>, now: Date): WartaError {
+  if (!invitation || invitation.organisation_id !== approver.organisation_id) return notFound('invitation_not_found', 'no such invitation');
+  if (invitation.created_by === approver.id) return new WartaError(403, 'invitation_self_approval', 'a different admin must approve an invitation you asked for');
+  if (!invitation.approval_required || invitation.approved_at) return conflict('invitation_not_awaiting_approval', 'this invitation is not waiting for approval');
+  return unusable(invitation, now) ?? conflict('invitation_not_awaiting_approval', 'this invitation is not waiting for approval');
 }
 
 /** Why an invitation cannot be used, as a stable error. */
@@ -135,6 +209,13 @@ export async function redeemInvitation(trx: Transaction<Database>, writer: Audit
     role: claimed.role,
   });
   await trx.updateTable('invitations').set({ redeemed_by: user.id }).where('id', '=', claimed.id).execute();
+  const grantedBy = claimed.created_by ? `user:${claimed.created_by}` : 'cli';
+  const approvedBy = claimed.approved_by ? `user:${claimed.approved_by}` : null;
+  if (isPrivileged(claimed.role)) await announceRoleGrant(trx, writer, context, { user, role: claimed.role, grantedBy, approvedBy });
+  if (claimed.grants_operator) {
+    await trx.insertInto('user_roles').values({ user_id: user.id, role: 'operator', granted_at: writer.clock.now() }).execute();
+    await announceRoleGrant(trx, writer, context, { user, role: 'operator', grantedBy, approvedBy });
+  }
   await appendAudit(trx, writer, { ...context, actor: `user:${user.id}` }, {
     action: 'invitation.redeemed',
     subject: `invitation:${claimed.id}`,
@@ -167,9 +248,10 @@ export async function listInvitations(db: Kysely<Database>, organisationId: stri
   return db.selectFrom('invitations').selectAll().where('organisation_id', '=', organisationId).orderBy('created_at', 'desc').limit(500).execute();
 }
 
-export function invitationStatus(invitation: Invitation, now: Date): 'pending' | 'redeemed' | 'revoked' | 'expired' {
+export function invitationStatus(invitation: Invitation, now: Date): 'pending' | 'awaiting_approval' | 'redeemed' | 'revoked' | 'expired' {
   if (invitation.revoked_at) return 'revoked';
   if (invitation.redeemed_at) return 'redeemed';
+  if (invitation.expires_at > now && invitation.approval_required && !invitation.approved_at) return 'awaiting_approval';
   return invitation.expires_at <= now ? 'expired' : 'pending';
 }
 
@@ -187,5 +269,6 @@ export function invitationView(invitation: Invitation, now: Date) {
     expires_at: invitation.expires_at.toISOString(),
     redeemed_at: invitation.redeemed_at?.toISOString() ?? null,
     revoked_at: invitation.revoked_at?.toISOString() ?? null,
+    approved_at: invitation.approved_at?.toISOString() ?? null,
   };
 }

@@ -4,11 +4,13 @@ import type { RecoveryCase, Session, User } from '../db/schema.js';
 import { WartaError } from '../errors.js';
 import { parsedValue } from '../parsed.js';
 import type { Deps } from '../deps.js';
+import { assertOfficerCooledDown } from '../authority/officer-cooldown.js';
 import { assertRecentPasskey } from '../sessions/reauth.js';
 import { auditingRefusal, findOfficerCase, recordCaseChange } from './cases.js';
 import { formatRecoveryCode, generateRecoveryCode, hashRecoveryCode } from './code.js';
 import type { ApprovalFields } from './input.js';
 import { checkDesk, recoveryPolicyOf, type RecoveryPolicy, sameDesk } from './policy.js';
+import { adminCoApprovalRefusal } from './co-approve.js';
 
 export interface ApprovalInput extends ApprovalFields {
   officer: User;
@@ -45,6 +47,9 @@ export async function checkApproval(deps: Deps, input: ApprovalInput): Promise<C
   const desk = checkDesk(policy, parsedValue(input.desk));
   if (policy.requireDifferentDesk && sameDesk(desk, recoveryCase.opened_desk))
     throw new WartaError(403, 'recovery_same_desk', 'your organisation requires the approval to come from a different desk than the one that opened the case');
+  const coApproval = await adminCoApprovalRefusal(deps.db, recoveryCase, input.officer.id);
+  if (coApproval) throw coApproval;
+  await assertOfficerCooledDown(deps, input.officer.id);
   assertRecentPasskey(input.session, deps.clock);
   return { recoveryCase, policy, desk };
 }
@@ -75,13 +80,15 @@ export async function approveRecoveryCase(deps: Deps, context: AuditContext, inp
         .where('expires_at', '>', now)
         .where('opened_by', '<>', input.officer.id)
         .where('user_id', '<>', input.officer.id)
+        // A case about an admin or officer needs an admin's co-approval first, from a third person.
+        .where((eb) => eb.or([eb('requires_admin', '=', false), eb.and([eb('admin_approved_by', 'is not', null), eb('admin_approved_by', '<>', input.officer.id)])]))
         .returningAll()
         .executeTakeFirst();
       if (!approved) throw notPending(await trx.selectFrom('recovery_cases').selectAll().where('id', '=', recoveryCase.id).executeTakeFirstOrThrow(), now);
       await recordCaseChange(trx, deps, context, approved, {
         action: 'recovery.approved',
         event: 'recovery_approved',
-        details: { desk, opened_by: approved.opened_by, code_expires_at: approved.code_expires_at!.toISOString(), code_max_attempts: approved.code_max_attempts },
+        details: { desk, opened_by: approved.opened_by, admin_approved_by: approved.admin_approved_by, code_expires_at: approved.code_expires_at!.toISOString(), code_max_attempts: approved.code_max_attempts },
       });
       return { recoveryCase: approved, code: formatRecoveryCode(code) };
     });

@@ -6,10 +6,12 @@ import type { RecoveryCase, User } from '../db/schema.js';
 import { conflict, notFound, WartaError } from '../errors.js';
 import { parsedValue } from '../parsed.js';
 import type { Deps } from '../deps.js';
+import { assertOfficerCooledDown } from '../authority/officer-cooldown.js';
 import { auditingRefusal, recordCaseChange } from './cases.js';
 import type { OpenCaseInput } from './input.js';
 import { findPersonForOfficer } from './people.js';
 import { checkDesk, recoveryPolicyOf } from './policy.js';
+import { holdsAuthority } from './co-approve.js';
 
 const userNotFound = () => notFound('user_not_found', 'no such person in your organisation');
 
@@ -29,6 +31,8 @@ export async function openRecoveryCase(deps: Deps, context: AuditContext, office
     if (user.status !== 'active') throw new WartaError(409, 'account_disabled', 'this account is disabled; an administrator must enable it before it can be recovered');
     const policy = await recoveryPolicyOf(deps.db, officer.organisation_id);
     const desk = checkDesk(policy, parsedValue(input.desk));
+    await assertOfficerCooledDown(deps, officer.id);
+    const requiresAdmin = await holdsAuthority(deps.db, user.id);
 
     return deps.db.transaction().execute(async (trx) => {
       const now = deps.clock.now();
@@ -60,6 +64,7 @@ export async function openRecoveryCase(deps: Deps, context: AuditContext, office
           closed_by: null,
           closed_desk: null,
           close_reason: null,
+          requires_admin: requiresAdmin,
         })
         // A literal predicate: PostgreSQL matches it against the partial index's own.
         .onConflict((oc) => oc.column('user_id').where(sql<boolean>`status in ('pending', 'approved', 'redeemed', 'disputed')`).doNothing())
@@ -69,7 +74,7 @@ export async function openRecoveryCase(deps: Deps, context: AuditContext, office
       await recordCaseChange(trx, deps, context, opened, {
         action: 'recovery.opened',
         event: 'recovery_opened',
-        details: { desk, document_type: opened.document_type, document_last4: opened.document_last4, reason: opened.reason, expires_at: opened.expires_at.toISOString() },
+        details: { desk, document_type: opened.document_type, document_last4: opened.document_last4, reason: opened.reason, expires_at: opened.expires_at.toISOString(), requires_admin: opened.requires_admin },
       });
       return opened;
     });

@@ -8,6 +8,7 @@ import { requireRole, requireSession } from '../sessions/middleware.js';
 import { passkeyView } from '../webauthn/credentials.js';
 import { approveRecoveryCase, checkApproval } from './approve.js';
 import { findCaseView, findOfficerCase } from './cases.js';
+import { coApproveRecoveryCase } from './co-approve.js';
 import { rejectRecoveryCase } from './close.js';
 import { finishRecoveryPassword, finishRecoveryPasskey, recoveryMethodsFor, startRecoveryPassword, startRecoveryPasskey } from './complete.js';
 import { confirmPasskeyAtDesk, personPasskeys } from './confirm-passkey.js';
@@ -156,6 +157,12 @@ export function recoveryRoutes(deps: Deps) {
   });
 
   app.get('/api/admin/recovery-cases', requireRole('admin'), (c) => listOrganisationCases(deps, c));
+
+  // The admin's co-approval of a case about an admin or officer (issue 11); requireAuthority (app.ts) guards /api/admin/*.
+  app.post('/api/admin/recovery-cases/:id/co-approve', requireRole('admin'), async (c) => {
+    const approved = await coApproveRecoveryCase(deps, auditContext(c), { admin: c.get('user')!, session: c.get('session')!, caseId: c.req.param('id') });
+    return c.json({ case: await findCaseView(deps.db, approved.id) });
+  });
 
   app.get('/api/admin/recovery-cases/export', requireRole('admin'), async (c) => {
     const organisationId = c.get('user')!.organisation_id;

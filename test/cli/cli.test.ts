@@ -31,7 +31,7 @@ describe('warta CLI', () => {
     const result = await cli('bootstrap', '--org', 'Ministry of Digital Affairs', '--admin', 'Ala Admin', '--email', 'ala@example.gov', '--json');
     expect(result.exitCode).toBe(0);
     expect(result.json()).toEqual({
-      organisation: { id: expect.any(String), name: 'Ministry of Digital Affairs' },
+      organisation: { id: expect.any(String), name: 'Ministry of Digital Affairs', email_domains: ['example.gov'] },
       invitation: { id: expect.any(String), role: 'admin', expires_at: expect.any(String) },
       link: expect.stringMatching(/^http:\/\/localhost:3000\/enroll#invitation=[\w-]{43}$/),
     });

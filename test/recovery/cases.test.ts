@@ -3,7 +3,7 @@ import { createOrganisation } from '../../src/orgs/service.js';
 import { recoveryCodeMatches } from '../../src/recovery/code.js';
 import { createTestRuntime, sessionCookie } from '../support/runtime.js';
 import { browser, reauthenticate, signIn, TEST_ENV } from '../webauthn/ceremony.js';
-import { approve, approvedCase, auditRows, caseBody, caseRow, DESKS, enrollPerson, eventTypes, openCase, openedCase, recoveryDesk } from './support.js';
+import { adminCoApproves, approve, approvedCase, auditRows, caseBody, caseRow, DESKS, enrollPerson, eventTypes, openCase, openedCase, recoveryDesk } from './support.js';
 
 const runtime = await createTestRuntime({ env: TEST_ENV });
 
@@ -172,6 +172,7 @@ describe('approving a recovery case', () => {
     expect(refused.status).toBe(403);
     expect(refused.body.error).toBe('recovery_self_case');
     expect((await caseRow(runtime, caseId)).status).toBe('pending');
+    await adminCoApproves(runtime, desk.organisation.id, caseId);
     expect((await approve(desk.officerC, caseId)).status).toBe(200);
   });
 

@@ -13,7 +13,7 @@ import { approvedCase, enrollWithGrant, openedCase, recoveryDesk, redeem } from 
 /** One database the test seeds through the API and the CLI then reads, as an operator's shell would. */
 async function sharedEnvironment(): Promise<Record<string, string>> {
   const dir = mkdtempSync(path.join(tmpdir(), 'warta-recovery-cli-'));
-  const env: Record<string, string> = { NODE_ENV: 'test', WARTA_DATA_DIR: path.join(dir, 'data'), WARTA_MASTER_KEY: TEST_MASTER_KEY, WARTA_LOG_LEVEL: 'silent', WARTA_TRUST_PROXY: 'true' };
+  const env: Record<string, string> = { NODE_ENV: 'test', WARTA_DATA_DIR: path.join(dir, 'data'), WARTA_MASTER_KEY: TEST_MASTER_KEY, WARTA_LOG_LEVEL: 'silent', WARTA_TRUST_PROXY: 'true', WARTA_OFFICER_COOLDOWN_HOURS: '0' };
   if (usingPostgres) {
     const scratch = await createMigratedScratchDatabase();
     env.DATABASE_URL = scratch.url;

@@ -4,7 +4,7 @@ import { createTestRuntime, testClient } from '../support/runtime.js';
 import { SoftAuthenticator } from '../support/soft-authenticator.js';
 import { browser, origin, signIn, TEST_ENV } from '../webauthn/ceremony.js';
 import { codeAt, GOOD_PASSWORD, givePasswordAndTotp, secretFromDisplay } from '../passwords/support.js';
-import { approve, approvedCase, auditRows, caseRow, DESKS, type Desk, enrollWithGrant, eventTypes, giveRefreshToken, openedCase, recoveryDesk, redeem, wrongCodes } from './support.js';
+import { adminCoApproves, approve, approvedCase, auditRows, caseRow, DESKS, type Desk, enrollWithGrant, eventTypes, giveRefreshToken, openedCase, recoveryDesk, redeem, wrongCodes } from './support.js';
 
 const runtime = await createTestRuntime({ env: TEST_ENV });
 const { app } = testClient(runtime);
@@ -258,6 +258,7 @@ describe('recovering with a password and an authenticator app', () => {
   it('is refused to roles that must use a passkey, and offered only where the organisation allows passwords', async () => {
     const desk = await recoveryDesk(runtime);
     const aboutOfficer = await openedCase(desk.officerA, desk.officerC.user.id);
+    await adminCoApproves(runtime, desk.organisation.id, aboutOfficer);
     const code = (await approve(desk.officerB, aboutOfficer)).body.code as string;
     const client = browser(runtime);
     const reply = await redeem(client, desk.officerC.user.username, code);

@@ -126,3 +126,10 @@ export async function giveRefreshToken(runtime: TestRuntime, user: User) {
   const basic = `Basic ${Buffer.from(`${encodeURIComponent(client.client_id)}:${encodeURIComponent(client.client_secret!)}`).toString('base64')}`;
   return { client, grant, refreshToken, basic };
 }
+
+/** A case about an admin or officer also needs an admin's co-approval (docs/authority.md): a fresh admin of the organisation gives it. */
+export async function adminCoApproves(runtime: Runtime, organisationId: string, caseId: string): Promise<void> {
+  const admin = await enrollPerson(runtime, organisationId, 'admin');
+  const reply = await admin.client.post(`/api/admin/recovery-cases/${caseId}/co-approve`, {});
+  expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+}

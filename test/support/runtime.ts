@@ -63,7 +63,8 @@ export const TEST_MASTER_KEY = randomBytes(32).toString('base64');
  * limit on anonymous endpoints is raised here; test/throttle/request-limit.test.ts sets its own.
  */
 export function testConfig(overrides: Record<string, string> = {}): Config {
-  return loadConfig({ NODE_ENV: 'test', WARTA_MASTER_KEY: TEST_MASTER_KEY, WARTA_ISSUER: 'http://localhost:3000', WARTA_LOG_LEVEL: 'silent', WARTA_ANONYMOUS_REQUESTS_PER_MINUTE: '1000000', ...overrides });
+  // Officers act at once in tests that are not about the new-officer cooldown; test/authority/ sets it.
+  return loadConfig({ NODE_ENV: 'test', WARTA_MASTER_KEY: TEST_MASTER_KEY, WARTA_ISSUER: 'http://localhost:3000', WARTA_LOG_LEVEL: 'silent', WARTA_ANONYMOUS_REQUESTS_PER_MINUTE: '1000000', WARTA_OFFICER_COOLDOWN_HOURS: '0', ...overrides });
 }
 
 export interface TestRuntime extends Runtime {

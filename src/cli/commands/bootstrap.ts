@@ -1,5 +1,7 @@
 import { createInvitation } from '../../invitations/service.js';
+import { setEmailDomains } from '../../authority/email-domains.js';
 import { createOrganisation } from '../../orgs/service.js';
+import { splitDomains } from './authority.js';
 import { defineCommand, stringFlag } from '../command.js';
 import { CliUsageError } from '../command.js';
 
@@ -11,25 +13,30 @@ export const bootstrapCommand = defineCommand({
     admin: { type: 'string', description: "the first admin's display name", required: true },
     email: { type: 'string', description: "the admin's e-mail address (username)" },
     'employee-id': { type: 'string', description: "the admin's employee id (username when no e-mail)" },
+    'email-domains': { type: 'string', description: "comma-separated e-mail domains the organisation's admins may invite into (default: the admin's e-mail domain)" },
   },
   async run(flags, io) {
     const email = stringFlag(flags, 'email');
     const employeeId = stringFlag(flags, 'employee-id');
     if (!email && !employeeId) throw new CliUsageError('give the admin an --email or an --employee-id (it becomes their username)');
+    const domains = splitDomains(stringFlag(flags, 'email-domains') ?? email?.slice(email.lastIndexOf('@') + 1));
     const runtime = await io.runtime();
-    const organisation = await createOrganisation(runtime, { actor: 'cli' }, { name: stringFlag(flags, 'org')! });
+    const created = await createOrganisation(runtime, { actor: 'cli' }, { name: stringFlag(flags, 'org')! });
+    const organisation = domains.length ? await setEmailDomains(runtime, { actor: 'cli' }, { organisationId: created.id, domains }) : created;
     const issued = await createInvitation(runtime, { actor: 'cli' }, {
       organisationId: organisation.id,
       displayName: stringFlag(flags, 'admin')!,
       email: email ?? null,
       employeeId: employeeId ?? null,
       role: 'admin',
+      // The first admin is also the first operator (issue 11): later operators need two operators or the CLI.
+      grantsOperator: true,
     });
     return {
-      organisation: { id: organisation.id, name: organisation.name },
+      organisation: { id: organisation.id, name: organisation.name, email_domains: organisation.email_domains },
       invitation: { id: issued.invitation.id, role: 'admin', expires_at: issued.invitation.expires_at.toISOString() },
       link: issued.link,
     };
   },
-  format: (r) => `Created organisation "${r.organisation.name}".\nFirst admin's invitation (single use, valid until ${r.invitation.expires_at}):\n${r.link}`,
+  format: (r) => `Created organisation "${r.organisation.name}" (invites into: ${r.organisation.email_domains.join(', ') || 'no e-mail domain'}).\nFirst admin's invitation (single use, valid until ${r.invitation.expires_at}):\n${r.link}`,
 });

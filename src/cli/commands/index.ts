@@ -1,5 +1,6 @@
 import type { CliCommand } from '../command.js';
 import { exportAuditCommand, verifyAuditCommand } from './audit.js';
+import { setEmailDomainsCommand, waiveOfficerCooldownCommand } from './authority.js';
 import { bootstrapCommand } from './bootstrap.js';
 import { createClientCommand, deleteClientCommand, listClientsCommand, rotateClientSecretCommand } from './client.js';
 import { inviteCommand } from './invite.js';
@@ -27,4 +28,6 @@ export const commands: CliCommand<any>[] = [
   removeReceiverCommand,
   listRecoveryCasesCommand,
   exportRecoveryCasesCommand,
+  setEmailDomainsCommand,
+  waiveOfficerCooldownCommand,
 ];
