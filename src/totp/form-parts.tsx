@@ -1,6 +1,6 @@
-import type { Child } from 'hono/jsx';
 import type { Translate } from '../ui/i18n.js';
 import { ErrorList, RemoveMethodForm } from '../ui/forms.js';
+import type { Markup } from '../ui/render.js';
 import { TOTP_ERRORS, tt } from './messages.js';
 
 /** The one script of the password and authenticator-app pages (src/ui/static/password-totp.js). */
@@ -51,7 +51,7 @@ export function BackToAccount({ t }: { t: Translate }) {
  * set-up (`children`) only where the organisation allows the method, its removal
  * once it is set, the way back, and the errors translated for the page script.
  */
-export function MethodSettings(props: { t: Translate; method: 'password' | 'totp'; allowed: boolean; notAllowed: string; removal: { confirm: string; label: string } | undefined; errors: Child; children?: Child }) {
+export function MethodSettings(props: { t: Translate; method: 'password' | 'totp'; allowed: boolean; notAllowed: string; removal: { confirm: string; label: string } | undefined; errors: Markup; children?: Markup }) {
   const { method, removal } = props;
   return (
     <>

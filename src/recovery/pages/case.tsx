@@ -1,11 +1,10 @@
 /** One case: its details and what an officer may do with it, and the printable slip its approval answers with. */
-import type { Child } from 'hono/jsx';
 import { OPEN_RECOVERY_STATUSES, type RecoveryCase } from '../../db/schema.js';
 import type { Deps } from '../../deps.js';
 import { type AppContext, auditContext } from '../../http/context.js';
 import { isWartaError, type WartaError } from '../../errors.js';
 import { getOrganisation } from '../../orgs/service.js';
-import { type PageContext, renderPage } from '../../ui/render.js';
+import { type Markup, type PageContext, renderPage } from '../../ui/render.js';
 import { approveRecoveryCase } from '../approve.js';
 import { type CaseView, caseIdOf, findCaseView, findOfficerCase } from '../cases.js';
 import { readApproval } from '../input.js';
@@ -79,7 +78,7 @@ function approvalRefusedPage(c: AppContext, caseId: string, error: WartaError) {
 }
 
 /** An entry of the case details that only some cases have. */
-function Detail({ term, children }: { term: string; children?: Child }) {
+function Detail({ term, children }: { term: string; children?: Markup }) {
   return (
     <>
       <dt>{term}</dt>
