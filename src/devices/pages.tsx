@@ -5,10 +5,10 @@
  * /static/devices.js.
  */
 import type { RecentSecurityEvent } from '../events/recent.js';
-import type { Child } from 'hono/jsx';
 import { MAX_DEVICE_NAME_LENGTH } from '../grants/device-name.js';
 import { RenameForm } from '../ui/forms.js';
 import type { Locale, Translate } from '../ui/i18n.js';
+import type { Markup } from '../ui/render.js';
 import { devicesText } from './messages.js';
 import type { DeviceView, SessionView, SignInView } from './views.js';
 
@@ -36,7 +36,7 @@ export function bannerRevokeHref(liveDeviceIds: ReadonlySet<string>) {
 }
 
 /** A section of the account page listing `items`, one `entry` each, or saying there are none; the list is labelled by the heading. */
-function ListSection<Item>(props: { id: string; heading: string; intro?: string; none: string; items: Item[]; list: { class: string; ordered?: boolean }; entry: (item: Item) => Child }) {
+function ListSection<Item>(props: { id: string; heading: string; intro?: string; none: string; items: Item[]; list: { class: string; ordered?: boolean }; entry: (item: Item) => Markup }) {
   const headingId = `${props.id}-heading`;
   const entries = props.items.map(props.entry);
   return (

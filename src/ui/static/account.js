@@ -1,13 +1,10 @@
 // Account page: add, rename and remove passkeys. Changes that need a recent
 // passkey confirmation run the re-authentication ceremony first, then retry.
-(function () {
+window.Warta.onPage('account', function (page) {
   'use strict';
-  const root = document.getElementById('account');
-  if (!root) return;
   const webauthn = window.SimpleWebAuthnBrowser;
   const warta = window.Warta;
-  const texts = warta.messages(root);
-  const status = document.getElementById('status');
+  const { texts, status } = page;
   const lastWarning = document.getElementById('last-warning');
 
   function reloadWith(done) {
@@ -93,4 +90,4 @@
       warta.showError(status, error, texts);
     }
   });
-})();
+});

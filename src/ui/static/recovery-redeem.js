@@ -1,14 +1,11 @@
 // /recover: the user types their username and the code from the slip, sees
 // which desk issued it, then sets up a new passkey (or a password with an
 // authenticator app). The enrollment grant lives only in this page's memory.
-(function () {
+window.Warta.onPage('recover', function (page) {
   'use strict';
-  const root = document.getElementById('recover');
-  if (!root) return;
   const warta = window.Warta;
   const webauthn = window.SimpleWebAuthnBrowser;
-  const texts = warta.messages(root);
-  const status = document.getElementById('status');
+  const { texts, status } = page;
   const redeemForm = document.getElementById('redeem-form');
   const enroll = document.getElementById('recovery-enroll');
   let grant = null;
@@ -90,4 +87,4 @@
       warta.showError(status, error, texts);
     }
   });
-})();
+});

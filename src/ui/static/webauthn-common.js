@@ -1,4 +1,5 @@
-// Shared by Warta's passkey pages: JSON calls and error messages. Loaded after
+// Shared by Warta's passkey and account pages: JSON calls, error messages, and
+// starting a page's script on its page. Loaded after
 // the @simplewebauthn/browser bundle (global SimpleWebAuthnBrowser).
 (function () {
   'use strict';
@@ -51,5 +52,15 @@
     setStatus(element, describe(error, texts), 'error');
   }
 
-  window.Warta = { callJSON: callJSON, messages: messages, describe: describe, setStatus: setStatus, showError: showError };
+  /**
+   * Starts a page script where its page is shown (the element `rootId` is there;
+   * the account page's scripts also load elsewhere), handing it the root, the
+   * texts given in the root's data-messages, and the `#status` line it reports on.
+   */
+  function onPage(rootId, start) {
+    const root = document.getElementById(rootId);
+    if (root) start({ root: root, texts: messages(root), status: document.getElementById('status') });
+  }
+
+  window.Warta = { callJSON: callJSON, messages: messages, describe: describe, setStatus: setStatus, showError: showError, onPage: onPage };
 })();

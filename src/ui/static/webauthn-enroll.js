@@ -1,14 +1,11 @@
 // Enrollment page: reads the invitation token from the URL fragment (never sent
 // to any server by the browser), shows whom it is for, and creates the passkey.
-(function () {
+window.Warta.onPage('enroll', function (page) {
   'use strict';
-  const root = document.getElementById('enroll');
-  if (!root) return;
   const webauthn = window.SimpleWebAuthnBrowser;
   const warta = window.Warta;
-  const texts = warta.messages(root);
+  const { texts, status } = page;
   const summary = document.getElementById('invitation-summary');
-  const status = document.getElementById('status');
   const form = document.getElementById('enroll-form');
   const button = document.getElementById('create-passkey');
   const nameInput = document.getElementById('passkey-name');
@@ -47,4 +44,4 @@
       button.disabled = false;
     }
   });
-})();
+});

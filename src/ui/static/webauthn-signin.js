@@ -1,14 +1,11 @@
 // Sign-in page: usernameless (button), username-first (form), and conditional UI
 // (passkeys offered in the username field's autofill).
-(function () {
+window.Warta.onPage('signin', function (page) {
   'use strict';
-  const root = document.getElementById('signin');
-  if (!root) return;
   const webauthn = window.SimpleWebAuthnBrowser;
   const warta = window.Warta;
-  const texts = warta.messages(root);
+  const { root, texts, status } = page;
   const returnTo = root.dataset.returnTo || '/account';
-  const status = document.getElementById('status');
 
   async function signIn(username, autofill) {
     const optionsJSON = await warta.callJSON('/api/webauthn/authentication/options', username ? { username: username } : {});
@@ -43,4 +40,4 @@
       });
     });
   }
-})();
+});
