@@ -2,7 +2,6 @@
 // passkey confirmation run the re-authentication ceremony first, then retry.
 window.Warta.onPage('account', function (page) {
   'use strict';
-  const webauthn = window.SimpleWebAuthnBrowser;
   const warta = window.Warta;
   const { texts, status } = page;
   const lastWarning = document.getElementById('last-warning');
@@ -11,20 +10,14 @@ window.Warta.onPage('account', function (page) {
     window.location.assign('/account?done=' + done);
   }
 
-  async function reauthenticate() {
-    warta.setStatus(status, texts.reauth || texts.working || '');
-    const optionsJSON = await warta.callJSON('/api/webauthn/reauthentication/options', {});
-    const credential = await webauthn.startAuthentication({ optionsJSON: optionsJSON });
-    await warta.callJSON('/api/webauthn/reauthentication/verify', { credential: credential });
-  }
-
   /** Runs `action`; if Warta asks for a recent confirmation, confirms with a passkey and runs it once more. */
   async function withReauthentication(action) {
     try {
       return await action();
     } catch (error) {
       if (error.wartaCode !== 'reauthentication_required') throw error;
-      await reauthenticate();
+      warta.setStatus(status, texts.reauth || texts.working || '');
+      await warta.reauthenticate();
       return action();
     }
   }
@@ -34,11 +27,15 @@ window.Warta.onPage('account', function (page) {
     const name = document.getElementById('new-passkey-name').value;
     warta.setStatus(status, texts.working || '');
     try {
-      const optionsJSON = await withReauthentication(function () {
-        return warta.callJSON('/api/webauthn/registration/options', {});
-      });
-      const credential = await webauthn.startRegistration({ optionsJSON: optionsJSON });
-      await warta.callJSON('/api/webauthn/registration/verify', { credential: credential, name: name });
+      await warta.createPasskey(
+        function () {
+          return withReauthentication(function () {
+            return warta.callJSON('/api/webauthn/registration/options', {});
+          });
+        },
+        '/api/webauthn/registration/verify',
+        { name: name },
+      );
       reloadWith('added');
     } catch (error) {
       warta.showError(status, error, texts);

@@ -4,7 +4,6 @@
 window.Warta.onPage('recover', function (page) {
   'use strict';
   const warta = window.Warta;
-  const webauthn = window.SimpleWebAuthnBrowser;
   const { texts, status } = page;
   const redeemForm = document.getElementById('redeem-form');
   const enroll = document.getElementById('recovery-enroll');
@@ -13,11 +12,6 @@ window.Warta.onPage('recover', function (page) {
   function when(iso) {
     const locale = document.documentElement.lang === 'pl' ? 'pl-PL' : 'en-GB';
     return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(new Date(iso)) + ' UTC';
-  }
-
-  function finished(result) {
-    warta.setStatus(status, texts.done, 'ok');
-    window.location.assign(result.redirect_to);
   }
 
   redeemForm.addEventListener('submit', async function (event) {
@@ -43,20 +37,8 @@ window.Warta.onPage('recover', function (page) {
     }
   });
 
-  const passkeyForm = document.getElementById('recovery-passkey-form');
-  passkeyForm.addEventListener('submit', async function (event) {
-    event.preventDefault();
-    const button = passkeyForm.querySelector('button[type=submit]');
-    button.disabled = true;
-    warta.setStatus(status, texts.working || '');
-    try {
-      const optionsJSON = await warta.callJSON('/api/recovery/passkey/options', { grant: grant });
-      const credential = await webauthn.startRegistration({ optionsJSON: optionsJSON });
-      finished(await warta.callJSON('/api/recovery/passkey/verify', { grant: grant, credential: credential, name: document.getElementById('passkey-name').value }));
-    } catch (error) {
-      warta.showError(status, error, texts);
-      button.disabled = false;
-    }
+  warta.wirePasskeyForm(document.getElementById('recovery-passkey-form'), page, { options: '/api/recovery/passkey/options', verify: '/api/recovery/passkey/verify' }, function () {
+    return { grant: grant };
   });
 
   const passwordForm = document.getElementById('recovery-password-form');
@@ -82,7 +64,7 @@ window.Warta.onPage('recover', function (page) {
       return;
     }
     try {
-      finished(await warta.callJSON('/api/recovery/password', { grant: grant, password: password, code: document.getElementById('code').value }));
+      warta.finishSignIn(status, texts, await warta.callJSON('/api/recovery/password', { grant: grant, password: password, code: document.getElementById('code').value }));
     } catch (error) {
       warta.showError(status, error, texts);
     }

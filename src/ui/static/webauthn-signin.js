@@ -10,9 +10,7 @@ window.Warta.onPage('signin', function (page) {
   async function signIn(username, autofill) {
     const optionsJSON = await warta.callJSON('/api/webauthn/authentication/options', username ? { username: username } : {});
     const credential = await webauthn.startAuthentication({ optionsJSON: optionsJSON, useBrowserAutofill: autofill });
-    const result = await warta.callJSON('/api/webauthn/authentication/verify', { credential: credential, return_to: returnTo });
-    warta.setStatus(status, texts.done || '', 'ok');
-    window.location.assign(result.redirect_to);
+    warta.finishSignIn(status, texts, await warta.callJSON('/api/webauthn/authentication/verify', { credential: credential, return_to: returnTo }));
   }
 
   function start(username) {
