@@ -44,6 +44,14 @@ export function stringFlag(flags: Flags, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** A comma-separated flag as its items, blanks dropped. */
+export function listFlag(flags: Flags, name: string): string[] | undefined {
+  return stringFlag(flags, name)
+    ?.split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
 export function integerFlag(flags: Flags, name: string): number | undefined {
   const raw = stringFlag(flags, name);
   if (raw === undefined) return undefined;

@@ -5,10 +5,10 @@
  * /static/devices.js.
  */
 import type { RecentSecurityEvent } from '../events/recent.js';
-import type { Child } from 'hono/jsx';
 import { MAX_DEVICE_NAME_LENGTH } from '../grants/device-name.js';
 import { RenameForm } from '../ui/forms.js';
 import type { Locale, Translate } from '../ui/i18n.js';
+import type { Markup } from '../ui/render.js';
 import { devicesText } from './messages.js';
 import type { DeviceView, SessionView, SignInView } from './views.js';
 
@@ -36,7 +36,7 @@ export function bannerRevokeHref(liveDeviceIds: ReadonlySet<string>) {
 }
 
 /** A section of the account page listing `items`, one `entry` each, or saying there are none; the list is labelled by the heading. */
-function ListSection<Item>(props: { id: string; heading: string; intro?: string; none: string; items: Item[]; list: { class: string; ordered?: boolean }; entry: (item: Item) => Child }) {
+function ListSection<Item>(props: { id: string; heading: string; intro?: string; none: string; items: Item[]; list: { class: string; ordered?: boolean }; entry: (item: Item) => Markup }) {
   const headingId = `${props.id}-heading`;
   const entries = props.items.map(props.entry);
   return (
@@ -83,56 +83,61 @@ const SESSION_FACTS = { signedIn: 'sessions.col_signed_in', lastActive: 'session
 // Lists, not tables: each entry is a small card (it reads on a phone too), and the
 // passkey table stays the page's only table.
 
-export function DevicesSection(props: { devices: DeviceView[]; t: Translate; locale: Locale }) {
-  const { t, locale } = props;
+export function DevicesSection({ devices, t, locale }: { devices: DeviceView[]; t: Translate; locale: Locale }) {
+  return <ListSection id="devices" heading={devicesText(t, 'devices.heading')} intro={devicesText(t, 'devices.intro')} none={devicesText(t, 'devices.none')} items={devices} list={{ class: 'device-list' }} entry={(device) => <DeviceEntry device={device} t={t} locale={locale} />} />;
+}
+
+export function SessionsSection({ sessions, t, locale }: { sessions: SessionView[]; t: Translate; locale: Locale }) {
+  return <ListSection id="sessions" heading={devicesText(t, 'sessions.heading')} none={devicesText(t, 'sessions.none')} items={sessions} list={{ class: 'session-list' }} entry={(session) => <SessionEntry session={session} t={t} locale={locale} />} />;
+}
+
+export function SignInsSection({ signIns, t, locale }: { signIns: SignInView[]; t: Translate; locale: Locale }) {
+  return <ListSection id="sign-ins" heading={devicesText(t, 'signins.heading')} none={devicesText(t, 'signins.none')} items={signIns} list={{ class: 'sign-in-list', ordered: true }} entry={(signIn) => <SignInEntry signIn={signIn} t={t} locale={locale} />} />;
+}
+
+/** The button devices.js wires to sign a device or a browser session out; `data` says which one. */
+function SignOutButton(props: { class: string; data: Record<`data-${string}`, string>; label: string; text: string }) {
   return (
-    <ListSection id="devices" heading={devicesText(t, 'devices.heading')} intro={devicesText(t, 'devices.intro')} none={devicesText(t, 'devices.none')} items={props.devices} list={{ class: 'device-list' }} entry={(device) => (
-        <li id={`device-${device.id}`} data-device-id={device.id}>
-          <strong class="device-name">{device.name}</strong> <small>({device.client_name} · {device.platform})</small>
-          <SignInFacts t={t} locale={locale} labels={DEVICE_FACTS} signedInAt={device.signed_in_at} lastActiveAt={device.last_used_at} ip={device.last_ip} methods={device.sign_in_methods} />
-          <RenameForm class="rename-device-form" data={{ 'data-device-id': device.id }} name={device.name} maxLength={MAX_DEVICE_NAME_LENGTH} label={devicesText(t, 'devices.rename_label', { name: device.name })} submit={devicesText(t, 'devices.rename')} />
-          <button type="button" class="danger revoke-device" data-device-id={device.id} aria-label={devicesText(t, 'devices.revoke_label', { name: device.name })}>
-            {devicesText(t, 'devices.revoke')}
-          </button>
-        </li>
-      )}
-    />
+    <button type="button" class={`danger ${props.class}`} {...props.data} aria-label={props.label}>
+      {props.text}
+    </button>
   );
 }
 
-export function SessionsSection(props: { sessions: SessionView[]; t: Translate; locale: Locale }) {
-  const { t, locale } = props;
+function DeviceEntry({ device, t, locale }: { device: DeviceView; t: Translate; locale: Locale }) {
   return (
-    <ListSection id="sessions" heading={devicesText(t, 'sessions.heading')} none={devicesText(t, 'sessions.none')} items={props.sessions} list={{ class: 'session-list' }} entry={(session) => (
-        <li id={`session-${session.id}`} data-session-id={session.id} data-current={session.current ? 'true' : 'false'}>
-          <strong title={session.user_agent ?? ''}>{session.platform}</strong>
-          {session.current ? <em> ({devicesText(t, 'sessions.this_session')})</em> : null}
-          <SignInFacts t={t} locale={locale} labels={SESSION_FACTS} signedInAt={session.signed_in_at} lastActiveAt={session.last_seen_at} ip={session.ip} methods={session.sign_in_methods} />
-          <button
-            type="button"
-            class="danger revoke-session"
-            data-session-id={session.id}
-            data-current={session.current ? 'true' : 'false'}
-            aria-label={devicesText(t, 'sessions.revoke_label', { platform: session.platform, ip: session.ip ?? '—' })}
-          >
-            {devicesText(t, 'sessions.revoke')}
-          </button>
-        </li>
-      )}
-    />
+    <li id={`device-${device.id}`} data-device-id={device.id}>
+      <strong class="device-name">{device.name}</strong> <small>({device.client_name} · {device.platform})</small>
+      <SignInFacts t={t} locale={locale} labels={DEVICE_FACTS} signedInAt={device.signed_in_at} lastActiveAt={device.last_used_at} ip={device.last_ip} methods={device.sign_in_methods} />
+      <RenameForm class="rename-device-form" data={{ 'data-device-id': device.id }} name={device.name} maxLength={MAX_DEVICE_NAME_LENGTH} label={devicesText(t, 'devices.rename_label', { name: device.name })} submit={devicesText(t, 'devices.rename')} />
+      <SignOutButton class="revoke-device" data={{ 'data-device-id': device.id }} label={devicesText(t, 'devices.revoke_label', { name: device.name })} text={devicesText(t, 'devices.revoke')} />
+    </li>
   );
 }
 
-export function SignInsSection(props: { signIns: SignInView[]; t: Translate; locale: Locale }) {
-  const { t, locale } = props;
+function SessionEntry({ session, t, locale }: { session: SessionView; t: Translate; locale: Locale }) {
+  const current = session.current ? 'true' : 'false';
   return (
-    <ListSection id="sign-ins" heading={devicesText(t, 'signins.heading')} none={devicesText(t, 'signins.none')} items={props.signIns} list={{ class: 'sign-in-list', ordered: true }} entry={(signIn) => (
-        <li data-result={signIn.result}>
-          {when(signIn.at, locale)} · {signIn.ip ?? devicesText(t, 'signins.unknown_ip')} · {signIn.method ?? devicesText(t, 'signins.unknown_method')} ·{' '}
-          <strong>{devicesText(t, signIn.result === 'success' ? 'signins.success' : 'signins.failure')}</strong>
-          {signIn.reason ? <small> ({signIn.reason})</small> : null}
-        </li>
-      )}
-    />
+    <li id={`session-${session.id}`} data-session-id={session.id} data-current={current}>
+      <strong title={session.user_agent ?? ''}>{session.platform}</strong>
+      {session.current ? <em> ({devicesText(t, 'sessions.this_session')})</em> : null}
+      <SignInFacts t={t} locale={locale} labels={SESSION_FACTS} signedInAt={session.signed_in_at} lastActiveAt={session.last_seen_at} ip={session.ip} methods={session.sign_in_methods} />
+      <SignOutButton
+        class="revoke-session"
+        data={{ 'data-session-id': session.id, 'data-current': current }}
+        label={devicesText(t, 'sessions.revoke_label', { platform: session.platform, ip: session.ip ?? '—' })}
+        text={devicesText(t, 'sessions.revoke')}
+      />
+    </li>
+  );
+}
+
+function SignInEntry({ signIn, t, locale }: { signIn: SignInView; t: Translate; locale: Locale }) {
+  return (
+    <li data-result={signIn.result}>
+      {when(signIn.at, locale)} · {signIn.ip ?? devicesText(t, 'signins.unknown_ip')} · {signIn.method ?? devicesText(t, 'signins.unknown_method')} ·{' '}
+      <strong>{devicesText(t, signIn.result === 'success' ? 'signins.success' : 'signins.failure')}</strong>
+      {signIn.reason ? <small> ({signIn.reason})</small> : null}
+    </li>
   );
 }

@@ -10,6 +10,7 @@
  */
 import { addSeconds, type Clock } from '../clock.js';
 import { newId } from '../crypto/random.js';
+import { revokeLiveRows } from '../db/revoke.js';
 import { type Database, json, type OAuthGrant, type Session, type Db } from '../db/schema.js';
 
 
@@ -49,14 +50,7 @@ export async function createGrant(db: Db, clock: Clock, input: NewGrant): Promis
 
 /** Revokes one grant (a refresh token family); false when it was already revoked. */
 export async function revokeGrant(db: Db, clock: Clock, grantId: string, reason: string): Promise<boolean> {
-  const result = await db.updateTable('oauth_grants').set({ revoked_at: clock.now(), revoked_reason: reason }).where('id', '=', grantId).where('revoked_at', 'is', null).executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
-}
-
-/** Revokes every live grant of a user (e.g. account disabled, all devices signed out); returns how many. */
-export async function revokeUserGrants(db: Db, clock: Clock, userId: string, reason: string): Promise<number> {
-  const result = await db.updateTable('oauth_grants').set({ revoked_at: clock.now(), revoked_reason: reason }).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
-  return Number(result.numUpdatedRows);
+  return (await revokeLiveRows(db, clock, 'oauth_grants', { id: grantId }, reason)) > 0;
 }
 
 /**

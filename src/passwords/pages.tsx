@@ -1,5 +1,5 @@
-import { BackToAccount, CodeField, TotpSetupPanel } from '../totp/form-parts.js';
-import { FormError, formatDate, RemoveMethodForm } from '../ui/forms.js';
+import { CodeField, MethodSettings, TotpSetupPanel } from '../totp/form-parts.js';
+import { FormError, formatDate } from '../ui/forms.js';
 import type { PageContext } from '../ui/render.js';
 import { ErrorMessages, PasswordField } from './form-parts.js';
 import { pt } from './messages.js';
@@ -33,24 +33,17 @@ export function AccountPasswordPage({ t, locale, password, allowed }: PageContex
     <>
       <h1>{pt(t, 'pwd.account.title')}</h1>
       <p id="password-status">{password ? pt(t, 'pwd.account.status_set', { date: formatDate(locale, password.updatedAt) }) : pt(t, 'pwd.account.status_none')}</p>
-      {allowed ? (
-        <>
-          <p class="muted">{pt(t, 'pwd.account.needs_totp')}</p>
-          <form id="password-set" data-api="/api/account/password" data-method="PUT" data-next="/account/password">
-            <p class="muted">{pt(t, 'pwd.account.rules', { min })}</p>
-            <PasswordField t={t} name="password" label="pwd.field.new_password" autocomplete="new-password" />
-            <PasswordField t={t} name="password_repeat" label="pwd.field.repeat_password" autocomplete="new-password" />
-            {password ? <p class="muted">{pt(t, 'pwd.account.change_note')}</p> : null}
-            <FormError />
-            <button type="submit">{pt(t, password ? 'pwd.account.change' : 'pwd.account.set')}</button>
-          </form>
-        </>
-      ) : (
-        <p>{pt(t, 'pwd.account.not_allowed')}</p>
-      )}
-      {password ? <RemoveMethodForm id="password-remove" api="/api/account/password" page="/account/password" confirm={pt(t, 'pwd.account.remove_confirm')} label={pt(t, 'pwd.account.remove')} /> : null}
-      <BackToAccount t={t} />
-      <ErrorMessages t={t} />
+      <MethodSettings t={t} method="password" allowed={allowed} notAllowed={pt(t, 'pwd.account.not_allowed')} removal={password ? { confirm: pt(t, 'pwd.account.remove_confirm'), label: pt(t, 'pwd.account.remove') } : undefined} errors={<ErrorMessages t={t} />}>
+        <p class="muted">{pt(t, 'pwd.account.needs_totp')}</p>
+        <form id="password-set" data-api="/api/account/password" data-method="PUT" data-next="/account/password">
+          <p class="muted">{pt(t, 'pwd.account.rules', { min })}</p>
+          <PasswordField t={t} name="password" label="pwd.field.new_password" autocomplete="new-password" />
+          <PasswordField t={t} name="password_repeat" label="pwd.field.repeat_password" autocomplete="new-password" />
+          {password ? <p class="muted">{pt(t, 'pwd.account.change_note')}</p> : null}
+          <FormError />
+          <button type="submit">{pt(t, password ? 'pwd.account.change' : 'pwd.account.set')}</button>
+        </form>
+      </MethodSettings>
     </>
   );
 }

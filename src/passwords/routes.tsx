@@ -4,10 +4,9 @@ import { readJsonObject, requiredString } from '../http/json-body.js';
 import { writeSessionCookie } from '../http/session-cookie.js';
 import { requireRecentAuthentication, requireSession } from '../sessions/middleware.js';
 import { reauthenticationRedirect } from '../sessions/reauth.js';
-import { methodRefusalFor } from '../orgs/method-policy.js';
 import { PASSWORD_TOTP_SCRIPT } from '../totp/form-parts.js';
 import { renderPage } from '../ui/render.js';
-import { countActivePasskeys, listTotpAndPassword } from '../users/sign-in-methods.js';
+import { countActivePasskeys, listTotpAndPassword, methodSettings } from '../users/sign-in-methods.js';
 import { safeReturnPath } from '../webauthn/return-path.js';
 import { signInWithPassword, reauthenticateWithPassword } from './authenticate.js';
 import { finishPasswordEnrollment, startPasswordEnrollment } from './enroll.js';
@@ -54,9 +53,7 @@ export function passwordRoutes(deps: Deps) {
   app.get('/account/password', async (c) => {
     const gate = reauthenticationRedirect(c.get('session'), deps.clock, c.req.path);
     if (gate) return c.redirect(gate);
-    const user = c.get('user')!;
-    const { password } = await listTotpAndPassword(deps.db, user.id);
-    const allowed = (await methodRefusalFor(deps.db, user, 'password')) === undefined;
+    const { current: password, allowed } = await methodSettings(deps.db, c.get('user')!, 'password');
     return renderPage(c, { title: (t) => pt(t, 'pwd.account.title'), scripts }, (page) => <AccountPasswordPage {...page} password={password} allowed={allowed} />);
   });
 

@@ -1,8 +1,8 @@
 import type { Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
+import { revokeLiveRows } from '../db/revoke.js';
 import type { Database } from '../db/schema.js';
-import { enqueueBackchannelLogouts, revokeUserGrants } from '../grants/service.js';
-import { revokeUserSessions } from '../sessions/service.js';
+import { enqueueBackchannelLogouts } from '../grants/service.js';
 
 /** The credentials the recovery itself just created, which stay. */
 export interface KeptCredentials {
@@ -40,8 +40,8 @@ export async function endOldSessions(trx: Transaction<Database>, clock: Clock, u
   const live = await trx.selectFrom('sessions').select(['id', 'user_id']).where('user_id', '=', userId).where('revoked_at', 'is', null).where('expires_at', '>', now).execute();
   let backchannelLogouts = 0;
   for (const session of live) backchannelLogouts += (await enqueueBackchannelLogouts(trx, clock, session)).length;
-  const grants = await revokeUserGrants(trx, clock, userId, REASON);
-  const sessions = await revokeUserSessions(trx, clock, userId, REASON);
+  const grants = await revokeLiveRows(trx, clock, 'oauth_grants', { user_id: userId }, REASON);
+  const sessions = await revokeLiveRows(trx, clock, 'sessions', { user_id: userId }, REASON);
   return { grants, sessions, backchannel_logouts: backchannelLogouts };
 }
 

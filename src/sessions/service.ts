@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import type { Kysely } from 'kysely';
 import { addSeconds, type Clock } from '../clock.js';
 import { hashToken, MAX_ISSUED_TOKEN_LENGTH, newId, newToken } from '../crypto/random.js';
+import { revokeLiveRows } from '../db/revoke.js';
 import { type Database, json, type Session, type Db } from '../db/schema.js';
 
 
@@ -128,13 +129,7 @@ export async function reauthenticateSession(db: Db, clock: Clock, session: Sessi
 }
 
 export async function revokeSession(db: Db, clock: Clock, sessionId: string, reason: string): Promise<boolean> {
-  const result = await db.updateTable('sessions').set({ revoked_at: clock.now(), revoked_reason: reason }).where('id', '=', sessionId).where('revoked_at', 'is', null).executeTakeFirst();
-  return Number(result.numUpdatedRows) > 0;
-}
-
-export async function revokeUserSessions(db: Db, clock: Clock, userId: string, reason: string): Promise<number> {
-  const result = await db.updateTable('sessions').set({ revoked_at: clock.now(), revoked_reason: reason }).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
-  return Number(result.numUpdatedRows);
+  return (await revokeLiveRows(db, clock, 'sessions', { id: sessionId }, reason)) > 0;
 }
 
 /** True when the user proved presence within `maxAgeSeconds` (re-authentication gate for sensitive changes). */

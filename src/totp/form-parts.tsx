@@ -1,5 +1,6 @@
 import type { Translate } from '../ui/i18n.js';
-import { ErrorList } from '../ui/forms.js';
+import { ErrorList, RemoveMethodForm } from '../ui/forms.js';
+import type { Markup } from '../ui/render.js';
 import { TOTP_ERRORS, tt } from './messages.js';
 
 /** The one script of the password and authenticator-app pages (src/ui/static/password-totp.js). */
@@ -42,5 +43,22 @@ export function BackToAccount({ t }: { t: Translate }) {
     <p>
       <a href="/account">{tt(t, 'pwd.back')}</a>
     </p>
+  );
+}
+
+/**
+ * What the password and authenticator-app pages hold around their set-up: the
+ * set-up (`children`) only where the organisation allows the method, its removal
+ * once it is set, the way back, and the errors translated for the page script.
+ */
+export function MethodSettings(props: { t: Translate; method: 'password' | 'totp'; allowed: boolean; notAllowed: string; removal: { confirm: string; label: string } | undefined; errors: Markup; children?: Markup }) {
+  const { method, removal } = props;
+  return (
+    <>
+      {props.allowed ? props.children : <p>{props.notAllowed}</p>}
+      {removal ? <RemoveMethodForm id={`${method}-remove`} api={`/api/account/${method}`} page={`/account/${method}`} confirm={removal.confirm} label={removal.label} /> : null}
+      <BackToAccount t={props.t} />
+      {props.errors}
+    </>
   );
 }

@@ -3,9 +3,8 @@ import { type AppEnv, auditContext } from '../http/context.js';
 import { readJsonObject } from '../http/json-body.js';
 import { requireRecentAuthentication } from '../sessions/middleware.js';
 import { reauthenticationRedirect } from '../sessions/reauth.js';
-import { methodRefusalFor } from '../orgs/method-policy.js';
 import { renderPage } from '../ui/render.js';
-import { listTotpAndPassword } from '../users/sign-in-methods.js';
+import { methodSettings } from '../users/sign-in-methods.js';
 import { PASSWORD_TOTP_SCRIPT } from './form-parts.js';
 import { readTotpCode } from './input.js';
 import { tt } from './messages.js';
@@ -20,9 +19,7 @@ export function totpRoutes(deps: Deps) {
   app.get('/account/totp', async (c) => {
     const gate = reauthenticationRedirect(c.get('session'), deps.clock, c.req.path);
     if (gate) return c.redirect(gate);
-    const user = c.get('user')!;
-    const { totp } = await listTotpAndPassword(deps.db, user.id);
-    const allowed = (await methodRefusalFor(deps.db, user, 'totp')) === undefined;
+    const { current: totp, allowed } = await methodSettings(deps.db, c.get('user')!, 'totp');
     return renderPage(c, { title: (t) => tt(t, 'pwd.totp.title'), scripts: [PASSWORD_TOTP_SCRIPT] }, (page) => (
       <AccountTotpPage {...page} totp={totp} allowed={allowed} done={c.req.query('done') === '1'} />
     ));

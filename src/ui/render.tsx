@@ -4,6 +4,9 @@ import type { AppEnv } from '../http/context.js';
 import { pickLocale, type Translate, translator } from './i18n.js';
 import { Page } from './layout.js';
 
+/** What a page part may hold (text, elements, nothing): parts outside ui/ name it without importing the framework. */
+export type Markup = Child;
+
 export interface PageContext {
   t: Translate;
   locale: ReturnType<typeof pickLocale>;

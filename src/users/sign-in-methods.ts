@@ -1,9 +1,9 @@
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
-import type { Database, Db, Role } from '../db/schema.js';
+import type { Database, Db, Role, User } from '../db/schema.js';
 import { WartaError } from '../errors.js';
-import { methodRefusal } from '../orgs/method-policy.js';
+import { methodRefusal, methodRefusalFor } from '../orgs/method-policy.js';
 import { resolvePolicy } from '../orgs/policy.js';
 
 /** Passkeys that can sign in: neither removed nor blocked. */
@@ -65,6 +65,14 @@ export async function listTotpAndPassword(db: Db, userId: string): Promise<{ pas
     password: password ? { createdAt: password.created_at, updatedAt: password.updated_at } : null,
     totp: totp ? { createdAt: totp.created_at, lastUsedAt: totp.last_used_at } : null,
   };
+}
+
+type TotpAndPassword = Awaited<ReturnType<typeof listTotpAndPassword>>;
+
+/** What the settings page of the password or the authenticator app shows: the user's own (null when none) and whether they may set it up. */
+export async function methodSettings<Method extends 'password' | 'totp'>(db: Db, user: Pick<User, 'id' | 'organisation_id'>, method: Method): Promise<{ current: TotpAndPassword[Method]; allowed: boolean }> {
+  const methods = await listTotpAndPassword(db, user.id);
+  return { current: methods[method], allowed: (await methodRefusalFor(db, user, method)) === undefined };
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { openAsBlob } from 'node:fs';
 import path from 'node:path';
-import { afterAll, expect, inject, onTestFinished } from 'vitest';
+import { afterAll, inject, onTestFinished } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { type Config, loadConfig } from '../../src/config.js';
@@ -52,8 +52,13 @@ export async function seedDataDirWithMigratedSnapshot(dataDir: string): Promise<
  * test (an afterAll registered inside a running test would be silently lost).
  */
 export function cleanUpLater(cleanUp: () => void | Promise<void>): void {
-  if (expect.getState().currentTestName !== undefined) onTestFinished(cleanUp);
-  else afterAll(cleanUp);
+  // onTestFinished refuses outside a running test; expect's state cannot tell, as it
+  // outlives the previous file when test files share a worker.
+  try {
+    onTestFinished(cleanUp);
+  } catch {
+    afterAll(cleanUp);
+  }
 }
 
 export const TEST_MASTER_KEY = randomBytes(32).toString('base64');

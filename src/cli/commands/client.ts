@@ -1,13 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { ClientMetadataInput } from '../../clients/metadata.js';
 import { type ClientView, deleteClient, listClients, registerClient, rotateClientSecret } from '../../clients/service.js';
-import { CliUsageError, defineCommand, type Flags, stringFlag } from '../command.js';
-
-const list = (flags: Flags, name: string): string[] | undefined =>
-  stringFlag(flags, name)
-    ?.split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+import { CliUsageError, defineCommand, type Flags, listFlag, stringFlag } from '../command.js';
 
 function jwksFlag(flags: Flags): unknown {
   const file = stringFlag(flags, 'jwks-file');
@@ -54,9 +48,9 @@ export const createClientCommand = defineCommand({
     const runtime = await io.runtime();
     const input: ClientMetadataInput = {
       client_name: stringFlag(flags, 'name'),
-      grant_types: list(flags, 'grant-types'),
-      redirect_uris: list(flags, 'redirect-uri'),
-      post_logout_redirect_uris: list(flags, 'post-logout-redirect-uri'),
+      grant_types: listFlag(flags, 'grant-types'),
+      redirect_uris: listFlag(flags, 'redirect-uri'),
+      post_logout_redirect_uris: listFlag(flags, 'post-logout-redirect-uri'),
       scope: stringFlag(flags, 'scope')?.replace(/,/g, ' '),
       application_type: stringFlag(flags, 'application-type'),
       token_endpoint_auth_method: stringFlag(flags, 'auth-method'),

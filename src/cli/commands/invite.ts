@@ -1,13 +1,12 @@
 import type { Role } from '../../db/schema.js';
 import { createInvitation } from '../../invitations/service.js';
-import { findOrganisationByName } from '../../orgs/service.js';
-import { defineCommand, integerFlag, stringFlag } from '../command.js';
+import { integerFlag, stringFlag } from '../command.js';
+import { defineOrganisationCommand } from '../organisation-command.js';
 
-export const inviteCommand = defineCommand({
+export const inviteCommand = defineOrganisationCommand({
   path: ['invite'],
   summary: 'invite a named person into an organisation; prints the single-use enrollment link',
   flags: {
-    org: { type: 'string', description: 'organisation name', required: true },
     name: { type: 'string', description: "the person's display name", required: true },
     email: { type: 'string', description: 'e-mail address (becomes the username)' },
     'employee-id': { type: 'string', description: 'employee id (the username when no e-mail is given)' },
@@ -15,8 +14,7 @@ export const inviteCommand = defineCommand({
     'ttl-hours': { type: 'string', description: 'hours until the link expires (default WARTA_INVITATION_TTL_HOURS, 72)' },
   },
   async run(flags, io) {
-    const runtime = await io.runtime();
-    const organisation = await findOrganisationByName(runtime.db, stringFlag(flags, 'org')!);
+    const { runtime, organisation } = await io.openOrganisation();
     const ttlHours = integerFlag(flags, 'ttl-hours');
     const issued = await createInvitation(runtime, { actor: 'cli' }, {
       organisationId: organisation.id,

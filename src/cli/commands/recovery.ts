@@ -1,10 +1,9 @@
-import { findOrganisationByName } from '../../orgs/service.js';
 import type { CaseView } from '../../recovery/cases.js';
 import { exportRecoveryCases, listRecoveryCases, type RawCaseFilters, readCaseFilters } from '../../recovery/report.js';
-import { defineCommand, type Flags, type FlagSpec, stringFlag } from '../command.js';
+import { type Flags, type FlagSpec, stringFlag } from '../command.js';
+import { defineOrganisationCommand } from '../organisation-command.js';
 
 const FILTER_FLAGS: Record<string, FlagSpec> = {
-  org: { type: 'string', description: 'organisation name', required: true },
   status: { type: 'string', description: 'comma-separated statuses: pending, approved, redeemed, completed, rejected, cancelled, expired, locked' },
   since: { type: 'string', description: 'cases opened at or after this ISO 8601 date or time' },
   until: { type: 'string', description: 'cases opened before this ISO 8601 date or time' },
@@ -26,25 +25,23 @@ const describe = (c: CaseView) =>
   (c.approved ? `; approved ${c.approved.at} by ${c.approved.by?.username} at ${c.approved.desk}` : '') +
   (c.closed ? `; closed ${c.closed.at} (${c.closed.reason})` : '');
 
-export const listRecoveryCasesCommand = defineCommand({
+export const listRecoveryCasesCommand = defineOrganisationCommand({
   path: ['recovery', 'list'],
   summary: "list an organisation's recovery cases, newest first",
   flags: { ...FILTER_FLAGS, limit: { type: 'string', description: 'at most this many cases (default 100, at most 1000)' } },
   async run(flags, io) {
-    const runtime = await io.runtime();
-    const organisation = await findOrganisationByName(runtime.db, stringFlag(flags, 'org')!);
+    const { runtime, organisation } = await io.openOrganisation();
     return { cases: await listRecoveryCases(runtime.db, organisation.id, await readCaseFilters(runtime.db, organisation.id, filtersOf(flags))) };
   },
   format: (r) => (r.cases.length ? r.cases.map(describe).join('\n') : 'No recovery cases.'),
 });
 
-export const exportRecoveryCasesCommand = defineCommand({
+export const exportRecoveryCasesCommand = defineOrganisationCommand({
   path: ['recovery', 'export'],
   summary: "write an organisation's recovery cases as JSON lines (audited)",
   flags: FILTER_FLAGS,
   async run(flags, io) {
-    const runtime = await io.runtime();
-    const organisation = await findOrganisationByName(runtime.db, stringFlag(flags, 'org')!);
+    const { runtime, organisation } = await io.openOrganisation();
     const cases = await exportRecoveryCases(runtime, { actor: 'cli' }, organisation.id, filtersOf(flags));
     for (const view of cases) io.write(`${JSON.stringify(view)}\n`);
     return { exported: cases.length, organisation: organisation.name };

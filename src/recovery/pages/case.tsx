@@ -78,7 +78,6 @@ function approvalRefusedPage(c: AppContext, caseId: string, error: WartaError) {
   ));
 }
 
-/** An entry of the case details that only some cases have. */
 function CaseDetails({ t, locale, view }: PageContext & { view: CaseView }) {
   const byAt = (by: { display_name: string | null } | null, desk: string | null, at: string) => rt(t, 'rc.by_at', { name: by?.display_name ?? '', desk: desk ?? '', time: formatTime(at, locale) });
   return (

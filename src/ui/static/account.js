@@ -1,24 +1,13 @@
 // Account page: add, rename, remove and confirm passkeys. Changes that need a
 // recent passkey confirmation run the re-authentication ceremony first, then retry.
-(function () {
+window.Warta.onPage('account', function (page) {
   'use strict';
-  const root = document.getElementById('account');
-  if (!root) return;
-  const webauthn = window.SimpleWebAuthnBrowser;
   const warta = window.Warta;
-  const texts = warta.messages(root);
-  const status = document.getElementById('status');
+  const { texts, status } = page;
   const lastWarning = document.getElementById('last-warning');
 
   function reloadWith(done) {
     window.location.assign('/account?done=' + done);
-  }
-
-  async function reauthenticate() {
-    warta.setStatus(status, texts.reauth || texts.working || '');
-    const optionsJSON = await warta.callJSON('/api/webauthn/reauthentication/options', {});
-    const credential = await webauthn.startAuthentication({ optionsJSON: optionsJSON });
-    await warta.callJSON('/api/webauthn/reauthentication/verify', { credential: credential });
   }
 
   /** Runs `action`; if Warta asks for a recent confirmation, confirms with a passkey and runs it once more. */
@@ -27,7 +16,8 @@
       return await action();
     } catch (error) {
       if (error.wartaCode !== 'reauthentication_required') throw error;
-      await reauthenticate();
+      warta.setStatus(status, texts.reauth || texts.working || '');
+      await warta.reauthenticate();
       return action();
     }
   }
@@ -37,11 +27,15 @@
     const name = document.getElementById('new-passkey-name').value;
     warta.setStatus(status, texts.working || '');
     try {
-      const optionsJSON = await withReauthentication(function () {
-        return warta.callJSON('/api/webauthn/registration/options', {});
-      });
-      const credential = await webauthn.startRegistration({ optionsJSON: optionsJSON });
-      await warta.callJSON('/api/webauthn/registration/verify', { credential: credential, name: name });
+      await warta.createPasskey(
+        function () {
+          return withReauthentication(function () {
+            return warta.callJSON('/api/webauthn/registration/options', {});
+          });
+        },
+        '/api/webauthn/registration/verify',
+        { name: name },
+      );
       reloadWith('added');
     } catch (error) {
       warta.showError(status, error, texts);
@@ -80,21 +74,7 @@
         warta.setStatus(status, '');
         lastWarning.hidden = false;
         lastWarning.dataset.passkeyId = passkeyId;
-        // Confirming vouches for a passkey with a phishing-resistant one: the re-authentication must use one of those.
-  for (const button of document.querySelectorAll('button.confirm-passkey')) {
-    button.addEventListener('click', async function () {
-      try {
-        await withReauthentication(function () {
-          return warta.callJSON('/api/account/passkeys/' + button.dataset.passkeyId + '/confirm', {});
-        });
-        reloadWith('confirmed');
-      } catch (error) {
-        warta.showError(status, error, texts);
-      }
-    });
-  }
-
-  document.getElementById('remove-anyway').focus();
+        document.getElementById('remove-anyway').focus();
       }
     });
   }
@@ -121,4 +101,4 @@
       warta.showError(status, error, texts);
     }
   });
-})();
+});

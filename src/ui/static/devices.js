@@ -1,12 +1,9 @@
 // Account page: sign out a device or a browser session, rename a device.
 // The server does the work (src/devices/); this only calls it and reloads.
-(function () {
+window.Warta.onPage('account', function (page) {
   'use strict';
-  const root = document.getElementById('account');
-  if (!root) return;
   const warta = window.Warta;
-  const texts = warta.messages(root);
-  const status = document.getElementById('status');
+  const { texts, status } = page;
 
   function reloadWith(done) {
     window.location.assign('/account?done=' + done);
@@ -54,4 +51,4 @@
       }, 'device_renamed');
     });
   });
-})();
+});

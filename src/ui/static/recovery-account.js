@@ -1,10 +1,8 @@
 // Account page: cancel a recovery of this account that the user did not ask for.
-(function () {
+window.Warta.onPage('recovery-notice', function (page) {
   'use strict';
-  const root = document.getElementById('recovery-notice');
-  if (!root) return;
   const warta = window.Warta;
-  const texts = warta.messages(root);
+  const { root, texts } = page;
   const status = document.getElementById('recovery-notice-status');
   for (const button of root.querySelectorAll('button.cancel-recovery')) {
     button.addEventListener('click', async function () {
@@ -19,4 +17,4 @@
       }
     });
   }
-})();
+});

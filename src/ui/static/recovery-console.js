@@ -5,15 +5,8 @@
 (function () {
   'use strict';
   const warta = window.Warta;
-  const webauthn = window.SimpleWebAuthnBrowser;
   const root = document.querySelector('[data-messages]');
   const texts = root ? warta.messages(root) : {};
-
-  async function reauthenticate() {
-    const optionsJSON = await warta.callJSON('/api/webauthn/reauthentication/options', {});
-    const credential = await webauthn.startAuthentication({ optionsJSON: optionsJSON });
-    await warta.callJSON('/api/webauthn/reauthentication/verify', { credential: credential });
-  }
 
   function fields(form) {
     const body = {};
@@ -66,7 +59,7 @@
       await check();
     } catch (error) {
       if (error.wartaCode !== 'reauthentication_required') throw error;
-      await reauthenticate();
+      await warta.reauthenticate();
       await check();
     }
     // A native submission: the slip comes back as this form's answer, never from a URL that could be fetched again.
@@ -77,7 +70,7 @@
   if (confirm) {
     confirm.addEventListener('click', async function () {
       try {
-        await reauthenticate();
+        await warta.reauthenticate();
         window.location.reload();
       } catch (error) {
         warta.showError(document.getElementById('status'), error, texts);

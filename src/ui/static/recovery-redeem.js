@@ -1,14 +1,10 @@
 // /recover: the user types their username and the code from the slip, sees
 // which desk issued it, then sets up a new passkey (or a password with an
 // authenticator app). The enrollment grant lives only in this page's memory.
-(function () {
+window.Warta.onPage('recover', function (page) {
   'use strict';
-  const root = document.getElementById('recover');
-  if (!root) return;
   const warta = window.Warta;
-  const webauthn = window.SimpleWebAuthnBrowser;
-  const texts = warta.messages(root);
-  const status = document.getElementById('status');
+  const { texts, status } = page;
   const redeemForm = document.getElementById('redeem-form');
   const enroll = document.getElementById('recovery-enroll');
   let grant = null;
@@ -16,11 +12,6 @@
   function when(iso) {
     const locale = document.documentElement.lang === 'pl' ? 'pl-PL' : 'en-GB';
     return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(new Date(iso)) + ' UTC';
-  }
-
-  function finished(result) {
-    warta.setStatus(status, texts.done, 'ok');
-    window.location.assign(result.redirect_to);
   }
 
   redeemForm.addEventListener('submit', async function (event) {
@@ -46,20 +37,8 @@
     }
   });
 
-  const passkeyForm = document.getElementById('recovery-passkey-form');
-  passkeyForm.addEventListener('submit', async function (event) {
-    event.preventDefault();
-    const button = passkeyForm.querySelector('button[type=submit]');
-    button.disabled = true;
-    warta.setStatus(status, texts.working || '');
-    try {
-      const optionsJSON = await warta.callJSON('/api/recovery/passkey/options', { grant: grant });
-      const credential = await webauthn.startRegistration({ optionsJSON: optionsJSON });
-      finished(await warta.callJSON('/api/recovery/passkey/verify', { grant: grant, credential: credential, name: document.getElementById('passkey-name').value }));
-    } catch (error) {
-      warta.showError(status, error, texts);
-      button.disabled = false;
-    }
+  warta.wirePasskeyForm(document.getElementById('recovery-passkey-form'), page, { options: '/api/recovery/passkey/options', verify: '/api/recovery/passkey/verify' }, function () {
+    return { grant: grant };
   });
 
   const passwordForm = document.getElementById('recovery-password-form');
@@ -85,9 +64,9 @@
       return;
     }
     try {
-      finished(await warta.callJSON('/api/recovery/password', { grant: grant, password: password, code: document.getElementById('code').value }));
+      warta.finishSignIn(status, texts, await warta.callJSON('/api/recovery/password', { grant: grant, password: password, code: document.getElementById('code').value }));
     } catch (error) {
       warta.showError(status, error, texts);
     }
   });
-})();
+});

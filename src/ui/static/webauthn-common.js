@@ -1,4 +1,5 @@
-// Shared by Warta's passkey pages: JSON calls and error messages. Loaded after
+// Shared by Warta's passkey and account pages: JSON calls, error messages, the
+// passkey ceremonies, and starting a page's script on its page. Loaded after
 // the @simplewebauthn/browser bundle (global SimpleWebAuthnBrowser).
 (function () {
   'use strict';
@@ -51,5 +52,78 @@
     setStatus(element, describe(error, texts), 'error');
   }
 
-  window.Warta = { callJSON: callJSON, messages: messages, describe: describe, setStatus: setStatus, showError: showError };
+  /**
+   * The registration ceremony: `requestOptions` gets Warta's creation options, the
+   * browser creates the passkey, and it goes to `verifyPath` with `body`.
+   * Resolves to Warta's answer.
+   */
+  async function createPasskey(requestOptions, verifyPath, body) {
+    const optionsJSON = await requestOptions();
+    const credential = await window.SimpleWebAuthnBrowser.startRegistration({ optionsJSON: optionsJSON });
+    return callJSON(verifyPath, Object.assign({ credential: credential }, body));
+  }
+
+  /** The re-authentication ceremony: a fresh passkey confirmation, for changes that need a recent one. */
+  async function reauthenticate() {
+    const optionsJSON = await callJSON('/api/webauthn/reauthentication/options', {});
+    const credential = await window.SimpleWebAuthnBrowser.startAuthentication({ optionsJSON: optionsJSON });
+    await callJSON('/api/webauthn/reauthentication/verify', { credential: credential });
+  }
+
+  /** After a ceremony that signed the user in: say so, then go where Warta's answer leads. */
+  function finishSignIn(status, texts, result) {
+    setStatus(status, texts.done || '', 'ok');
+    window.location.assign(result.redirect_to);
+  }
+
+  /**
+   * Wires a form that creates the user's passkey and signs them in with it
+   * (enrollment, recovery). `proof()` (the invitation or the recovery grant, read
+   * when the form is sent) goes to `paths.options`, and with the credential and
+   * the form's name field to `paths.verify`. The button waits while it runs.
+   */
+  function wirePasskeyForm(form, page, paths, proof) {
+    const button = form.querySelector('button[type=submit]');
+    form.addEventListener('submit', async function (event) {
+      event.preventDefault();
+      button.disabled = true;
+      setStatus(page.status, page.texts.working || '');
+      try {
+        const result = await createPasskey(
+          function () {
+            return callJSON(paths.options, proof());
+          },
+          paths.verify,
+          Object.assign({ name: form.elements.name.value }, proof()),
+        );
+        finishSignIn(page.status, page.texts, result);
+      } catch (error) {
+        showError(page.status, error, page.texts);
+        button.disabled = false;
+      }
+    });
+  }
+
+  /**
+   * Starts a page script where its page is shown (the element `rootId` is there;
+   * the account page's scripts also load elsewhere), handing it the root, the
+   * texts given in the root's data-messages, and the `#status` line it reports on.
+   */
+  function onPage(rootId, start) {
+    const root = document.getElementById(rootId);
+    if (root) start({ root: root, texts: messages(root), status: document.getElementById('status') });
+  }
+
+  window.Warta = {
+    callJSON: callJSON,
+    messages: messages,
+    describe: describe,
+    setStatus: setStatus,
+    showError: showError,
+    createPasskey: createPasskey,
+    reauthenticate: reauthenticate,
+    finishSignIn: finishSignIn,
+    wirePasskeyForm: wirePasskeyForm,
+    onPage: onPage,
+  };
 })();

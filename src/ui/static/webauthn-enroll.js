@@ -1,17 +1,11 @@
 // Enrollment page: reads the invitation token from the URL fragment (never sent
 // to any server by the browser), shows whom it is for, and creates the passkey.
-(function () {
+window.Warta.onPage('enroll', function (page) {
   'use strict';
-  const root = document.getElementById('enroll');
-  if (!root) return;
-  const webauthn = window.SimpleWebAuthnBrowser;
   const warta = window.Warta;
-  const texts = warta.messages(root);
+  const { texts, status } = page;
   const summary = document.getElementById('invitation-summary');
-  const status = document.getElementById('status');
-  const form = document.getElementById('enroll-form');
   const button = document.getElementById('create-passkey');
-  const nameInput = document.getElementById('passkey-name');
 
   const match = /(?:^#|&)invitation=([A-Za-z0-9_-]{16,128})/.exec(window.location.hash);
   if (!match) {
@@ -32,19 +26,7 @@
       warta.showError(summary, error, texts);
     });
 
-  form.addEventListener('submit', async function (event) {
-    event.preventDefault();
-    button.disabled = true;
-    warta.setStatus(status, texts.working || '');
-    try {
-      const optionsJSON = await warta.callJSON('/api/webauthn/enrollment/options', { invitation: token });
-      const credential = await webauthn.startRegistration({ optionsJSON: optionsJSON });
-      const result = await warta.callJSON('/api/webauthn/enrollment/verify', { invitation: token, credential: credential, name: nameInput.value });
-      warta.setStatus(status, texts.done, 'ok');
-      window.location.assign(result.redirect_to);
-    } catch (error) {
-      warta.showError(status, error, texts);
-      button.disabled = false;
-    }
+  warta.wirePasskeyForm(document.getElementById('enroll-form'), page, { options: '/api/webauthn/enrollment/options', verify: '/api/webauthn/enrollment/verify' }, function () {
+    return { invitation: token };
   });
-})();
+});

@@ -1,21 +1,16 @@
 // Sign-in page: usernameless (button), username-first (form), and conditional UI
 // (passkeys offered in the username field's autofill).
-(function () {
+window.Warta.onPage('signin', function (page) {
   'use strict';
-  const root = document.getElementById('signin');
-  if (!root) return;
   const webauthn = window.SimpleWebAuthnBrowser;
   const warta = window.Warta;
-  const texts = warta.messages(root);
+  const { root, texts, status } = page;
   const returnTo = root.dataset.returnTo || '/account';
-  const status = document.getElementById('status');
 
   async function signIn(username, autofill) {
     const optionsJSON = await warta.callJSON('/api/webauthn/authentication/options', username ? { username: username } : {});
     const credential = await webauthn.startAuthentication({ optionsJSON: optionsJSON, useBrowserAutofill: autofill });
-    const result = await warta.callJSON('/api/webauthn/authentication/verify', { credential: credential, return_to: returnTo });
-    warta.setStatus(status, texts.done || '', 'ok');
-    window.location.assign(result.redirect_to);
+    warta.finishSignIn(status, texts, await warta.callJSON('/api/webauthn/authentication/verify', { credential: credential, return_to: returnTo }));
   }
 
   function start(username) {
@@ -43,4 +38,4 @@
       });
     });
   }
-})();
+});
