@@ -16,6 +16,7 @@ export interface Database {
   signing_keys: SigningKeysTable;
   audit_log: AuditLogTable;
   rate_limits: RateLimitsTable;
+  passkey_shapes: PasskeyShapesTable;
   sessions: SessionsTable;
   security_events: SecurityEventsTable;
   event_receivers: EventReceiversTable;
@@ -112,6 +113,20 @@ export interface DataKeysTable {
   master_key_id: string;
   active: boolean;
   created_at: Date;
+}
+
+/** The distribution of the instance's real passkeys that decoys are drawn from (src/webauthn/decoy.ts); one row. */
+export interface PasskeyShapesTable {
+  id: number;
+  shapes: Json<PasskeyShapes>;
+  computed_at: Date;
+}
+
+/** Each list: a value and how many real accounts (or credentials) have it. */
+export interface PasskeyShapes {
+  perAccount: [number, number][];
+  idBytes: [number, number][];
+  transports: [string[], number][];
 }
 
 export interface InstanceSecretsTable {

@@ -5,7 +5,7 @@
 import { type PublicKeyCredentialRequestOptionsJSON, verifyAuthenticationResponse } from '@simplewebauthn/server';
 import type { Transaction } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
-import { hashToken, keyedHash } from '../crypto/random.js';
+import { hashToken } from '../crypto/random.js';
 import type { Database, Session, User, WebauthnCeremony, WebauthnChallenge, WebauthnCredential } from '../db/schema.js';
 import { WartaError } from '../errors.js';
 import { assertNotThrottled, clearFailures } from '../throttle/counters.js';
@@ -15,6 +15,7 @@ import { completeSignIn, type SignedIn, type SignInRequest } from '../sessions/s
 import { findUserByUsername } from '../users/service.js';
 import { passkeyAmr } from './amr.js';
 import { passkeyAcrCeiling } from './binding.js';
+import { decoyCredentials, passkeyShapes } from './decoy.js';
 import { type ChallengeBinding, consumeChallenge, issueChallenge } from './challenges.js';
 import { checkAuthenticatorData, checkClientData, readAuthenticationResponse, readAuthenticatorData, readClientData } from './checks.js';
 import { activePasskeys, advanceSignCount, blockCredential, credentialBlocked, findCredentialById, findUserHandle, unusableCredential } from './credentials.js';
@@ -24,8 +25,8 @@ import { requestOptions } from './options.js';
 /**
  * Sign-in options. Without a username: usernameless (discoverable credentials,
  * also what conditional UI autofill uses). With one: that account's passkeys.
- * An unknown name, or one without passkeys, gets a decoy credential derived from
- * the name, so the answer does not tell who has an account.
+ * An unknown name, or one without passkeys, gets decoy credentials shaped like
+ * real ones (decoy.ts), so the answer does not tell who has an account.
  */
 export async function startAuthentication(deps: Deps, input: { username?: string | undefined }): Promise<PublicKeyCredentialRequestOptionsJSON> {
   const username = input.username?.trim();
@@ -37,7 +38,7 @@ export async function startAuthentication(deps: Deps, input: { username?: string
   const passkeys = user?.status === 'active' ? await activePasskeys(deps.db, user.id).execute() : [];
   const binding = passkeys.length ? { userId: user!.id } : {};
   const { challenge } = await issueChallenge(deps.db, deps, { ceremony: 'authentication', binding });
-  const allow = passkeys.length ? passkeys : [{ credential_id: keyedHash(deps.tokenHashKey, `decoy-credential:${username.toLowerCase()}`), transports: ['internal', 'hybrid'] }];
+  const allow = passkeys.length ? passkeys : decoyCredentials(deps.tokenHashKey, username, await passkeyShapes(deps.db, deps.clock));
   return requestOptions(deps.config, { challenge, allow });
 }
 

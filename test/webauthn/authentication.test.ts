@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hashToken, keyedHash } from '../../src/crypto/random.js';
+import { hashToken } from '../../src/crypto/random.js';
 import { ACR_HARDWARE } from '../../src/sessions/service.js';
 import { SoftAuthenticator } from '../support/soft-authenticator.js';
 import { createTestRuntime } from '../support/runtime.js';
@@ -80,9 +80,9 @@ describe('username-first sign-in', () => {
     expect((await client.post('/api/webauthn/authentication/verify', { credential })).status).toBe(200);
   });
 
-  it('answers an unknown username with a decoy credential, indistinguishable in shape', async () => {
+  it('answers an unknown username with decoy credentials, the same each time (shapes: decoy.test.ts)', async () => {
     const options = await authenticationOptions(browser(runtime), 'nobody@example.gov');
-    expect(options.allowCredentials).toEqual([{ id: keyedHash(runtime.tokenHashKey, 'decoy-credential:nobody@example.gov'), type: 'public-key', transports: ['internal', 'hybrid'] }]);
+    expect(options.allowCredentials!.length).toBeGreaterThan(0);
     const again = await authenticationOptions(browser(runtime), 'nobody@example.gov');
     expect(again.allowCredentials).toEqual(options.allowCredentials);
   });
