@@ -2,9 +2,8 @@ import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Session, WebauthnCredential } from '../db/schema.js';
 import { notFound, WartaError } from '../errors.js';
 import type { Deps } from '../deps.js';
-import { assertStrongReauthentication } from '../sessions/reauth.js';
+import { removeFactorAfterStrongProof } from '../sessions/reauth.js';
 import { passkeyName } from '../webauthn/credentials.js';
-import { removeSignInFactor } from '../users/sign-in-methods.js';
 
 const passkeyNotFound = () => notFound('passkey_not_found', 'no such passkey on your account');
 
@@ -29,13 +28,10 @@ export async function renamePasskey(deps: Deps, context: AuditContext, input: { 
 /**
  * Removes a passkey after a recent re-authentication as strong as the user's
  * strongest way to sign in (a passkey when they have a phishing-resistant one).
- * Removing the last
- * way to sign in needs `confirmLastMethod` as well (removeSignInFactor).
+ * Removing the last way to sign in needs `confirmLastMethod` as well.
  */
 export async function removePasskey(deps: Deps, context: AuditContext, input: { session: Session; passkeyId: string; confirmLastMethod: boolean }): Promise<{ remaining: number }> {
-  await assertStrongReauthentication(deps, context, { session: input.session, removing: 'passkey' });
-  const userId = input.session.user_id;
-  return removeSignInFactor(deps, context, { userId, confirmLastMethod: input.confirmLastMethod, action: 'passkey.removed' }, async (trx) => {
+  return removeFactorAfterStrongProof(deps, context, { session: input.session, confirmLastMethod: input.confirmLastMethod, factor: 'passkey' }, async (trx, userId) => {
     const passkey = await trx
       .updateTable('webauthn_credentials')
       .set({ revoked_at: deps.clock.now() })

@@ -15,18 +15,22 @@ export interface RecentSecurityEvent {
   occurredAt: Date;
 }
 
-/** The user's security events of the last `days` (default 14), newest first: what the account page's banner shows. */
-export async function recentSecurityEvents(db: Kysely<Database>, userId: string, now: Date, options: { days?: number; limit?: number } = {}): Promise<RecentSecurityEvent[]> {
-  const rows = await db
+type Window = { days?: number; limit?: number };
+
+/** Security events that occurred in the window ending `now`, newest first, at most `limit`. */
+function eventsInWindow(db: Kysely<Database>, now: Date, window: Window) {
+  return db
     .selectFrom('security_events')
     .select(['id', 'type', 'details', 'initiating_entity', 'ip', 'occurred_at'])
-    .where('user_id', '=', userId)
-    .where('occurred_at', '>', addSeconds(now, -(options.days ?? BANNER_DAYS) * 86400))
+    .where('occurred_at', '>', addSeconds(now, -(window.days ?? BANNER_DAYS) * 86400))
     .where('occurred_at', '<=', now)
     .orderBy('occurred_at', 'desc')
     .orderBy('id', 'desc')
-    .limit(options.limit ?? 20)
-    .execute();
+    .limit(window.limit ?? 20);
+}
+
+/** The stored rows Warta still knows the type of, as the banner reads them. */
+function knownEvents(rows: { id: string; type: string; details: unknown; initiating_entity: InitiatingEntity | null; ip: string | null; occurred_at: Date }[]): RecentSecurityEvent[] {
   const events: RecentSecurityEvent[] = [];
   for (const row of rows)
     if (isSecurityEventType(row.type))
@@ -34,22 +38,16 @@ export async function recentSecurityEvents(db: Kysely<Database>, userId: string,
   return events;
 }
 
+/** The user's security events of the last `days` (default 14), newest first: what the account page's banner shows. */
+export async function recentSecurityEvents(db: Kysely<Database>, userId: string, now: Date, window: Window = {}): Promise<RecentSecurityEvent[]> {
+  return knownEvents(await eventsInWindow(db, now, window).where('user_id', '=', userId).execute());
+}
+
 /**
  * Role grants in the organisation over the same window, newest first: every
  * admin's banner shows them, so a grant one admin slipped through is seen by
- * the others (issue 11, attack 2).
+ * the others.
  */
-export async function recentRoleGrants(db: Kysely<Database>, organisationId: string, now: Date, options: { days?: number; limit?: number } = {}): Promise<RecentSecurityEvent[]> {
-  const rows = await db
-    .selectFrom('security_events')
-    .select(['id', 'type', 'details', 'initiating_entity', 'ip', 'occurred_at'])
-    .where('organisation_id', '=', organisationId)
-    .where('type', '=', 'role_granted')
-    .where('occurred_at', '>', addSeconds(now, -(options.days ?? BANNER_DAYS) * 86400))
-    .where('occurred_at', '<=', now)
-    .orderBy('occurred_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(options.limit ?? 20)
-    .execute();
-  return rows.map((row) => ({ id: row.id, type: 'role_granted' as const, details: row.details as Record<string, unknown>, initiatingEntity: row.initiating_entity, ip: row.ip, occurredAt: row.occurred_at }));
+export async function recentRoleGrants(db: Kysely<Database>, organisationId: string, now: Date, window: Window = {}): Promise<RecentSecurityEvent[]> {
+  return knownEvents(await eventsInWindow(db, now, window).where('organisation_id', '=', organisationId).where('type', '=', 'role_granted').execute());
 }

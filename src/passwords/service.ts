@@ -5,8 +5,7 @@ import type { Clock } from '../clock.js';
 import type { Database, Session, User } from '../db/schema.js';
 import { WartaError } from '../errors.js';
 import { assertMethodAllowed } from '../orgs/method-policy.js';
-import { assertStrongReauthentication } from '../sessions/reauth.js';
-import { removeSignInFactor } from '../users/sign-in-methods.js';
+import { removeFactorAfterStrongProof } from '../sessions/reauth.js';
 import { hashPassword } from './hash.js';
 import type { HashGate } from './hash-gate.js';
 import { type Blocklist, checkPasswordPolicy, minimumPasswordLength } from './policy.js';
@@ -78,10 +77,7 @@ export async function setPassword(deps: PasswordDeps, context: AuditContext, use
 }
 
 export async function removePassword(deps: { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array }, context: AuditContext, input: { session: Session; confirmLastMethod: boolean }): Promise<{ remaining: number }> {
-  // A second factor goes only with a proof as strong as the user's strongest method: a phished password cannot strip it.
-  await assertStrongReauthentication(deps, context, { session: input.session, removing: 'password' });
-  const userId = input.session.user_id;
-  return removeSignInFactor(deps, context, { userId, confirmLastMethod: input.confirmLastMethod, action: 'password.removed' }, async (trx) => {
+  return removeFactorAfterStrongProof(deps, context, { ...input, factor: 'password' }, async (trx, userId) => {
     const removed = await trx.deleteFrom('password_credentials').where('user_id', '=', userId).returning('user_id').executeTakeFirst();
     if (!removed) throw new WartaError(404, 'password_not_set', 'there is no password to remove');
     return undefined;

@@ -1,6 +1,8 @@
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
-import type { Db, Session } from '../db/schema.js';
+import type { Kysely, Transaction } from 'kysely';
+import type { Database, Db, Session } from '../db/schema.js';
+import { removeSignInFactor } from '../users/sign-in-methods.js';
 import { WartaError } from '../errors.js';
 import { ACR_MFA, ACR_PHISHING_RESISTANT, ACR_SINGLE_FACTOR, acrRank, acrReaches, authenticatedWithin, weakerAcr } from './service.js';
 
@@ -67,4 +69,20 @@ export async function assertStrongReauthentication(deps: { db: Db; clock: Clock;
     details: { removing: input.removing, reason: 'reauthentication_required', required_acr: required, session_acr: session.acr, session_id: session.id },
   });
   throw new WartaError(403, 'reauthentication_required', acrReaches(required, ACR_PHISHING_RESISTANT) ? 'confirm it is you with one of your passkeys first' : 'confirm it is you first: sign in again');
+}
+
+/**
+ * Removes one of the user's sign-in factors after the strong re-authentication
+ * every removal needs (assertStrongReauthentication), guarding the last way to
+ * sign in (removeSignInFactor). `remove` deletes the factor in the transaction.
+ */
+export async function removeFactorAfterStrongProof(
+  deps: { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array },
+  context: AuditContext,
+  input: { session: Session; confirmLastMethod: boolean; factor: 'password' | 'totp' | 'passkey' },
+  remove: (trx: Transaction<Database>, userId: string) => Promise<Record<string, unknown> | undefined>,
+): Promise<{ remaining: number }> {
+  await assertStrongReauthentication(deps, context, { session: input.session, removing: input.factor });
+  const userId = input.session.user_id;
+  return removeSignInFactor(deps, context, { userId, confirmLastMethod: input.confirmLastMethod, action: `${input.factor}.removed` }, (trx) => remove(trx, userId));
 }

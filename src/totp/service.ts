@@ -8,11 +8,10 @@ import type { Database, Session, TotpCredentialsTable, TotpSetupsTable, Db } fro
 import { WartaError } from '../errors.js';
 import { assertNotThrottled, recordFailure } from '../throttle/counters.js';
 import { assertMethodAllowed } from '../orgs/method-policy.js';
-import { assertStrongReauthentication } from '../sessions/reauth.js';
+import { removeFactorAfterStrongProof } from '../sessions/reauth.js';
 import type { OrganisationPolicy } from '../orgs/policy.js';
 import { organisationPolicyOf } from '../orgs/service.js';
 import { accountFailurePolicy } from '../throttle/passwords.js';
-import { removeSignInFactor } from '../users/sign-in-methods.js';
 import { buildOtpauthUri, findMatchingTimeStep, formatSecretForDisplay, generateTotpSecret, renderQrSvg, type TotpSettings } from './totp.js';
 
 
@@ -199,10 +198,7 @@ export async function consumeTimeStep(trx: Transaction<Database>, clock: Clock, 
 }
 
 export async function removeTotp(deps: { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array }, context: AuditContext, input: { session: Session; confirmLastMethod: boolean }): Promise<{ remaining: number }> {
-  // A second factor goes only with a proof as strong as the user's strongest method: a phished password cannot strip it.
-  await assertStrongReauthentication(deps, context, { session: input.session, removing: 'totp' });
-  const userId = input.session.user_id;
-  return removeSignInFactor(deps, context, { userId, confirmLastMethod: input.confirmLastMethod, action: 'totp.removed' }, async (trx) => {
+  return removeFactorAfterStrongProof(deps, context, { ...input, factor: 'totp' }, async (trx, userId) => {
     const removed = await trx.deleteFrom('totp_credentials').where('user_id', '=', userId).returning('id').executeTakeFirst();
     if (!removed) throw new WartaError(404, 'totp_not_enrolled', 'there is no authenticator app to remove');
     await trx.deleteFrom('totp_setups').where('user_id', '=', userId).execute();
