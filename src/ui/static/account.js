@@ -1,9 +1,7 @@
 // Account page: add, rename, remove and confirm passkeys. Changes that need a
 // recent passkey confirmation run the re-authentication ceremony first, then retry.
-window.Warta.onPage('account', function (page) {
-  'use strict';
-  const warta = window.Warta;
-  const { texts, status } = page;
+'use strict';
+window.Warta.onPage('account', function ({ texts, status }, warta) {
   const lastWarning = document.getElementById('last-warning');
 
   function reloadWith(done) {

@@ -1,9 +1,7 @@
 // Account page: sign out a device or a browser session, rename a device.
 // The server does the work (src/devices/); this only calls it and reloads.
-window.Warta.onPage('account', function (page) {
-  'use strict';
-  const warta = window.Warta;
-  const { texts, status } = page;
+'use strict';
+window.Warta.onPage('account', function ({ texts, status }, warta) {
 
   function reloadWith(done) {
     window.location.assign('/account?done=' + done);

@@ -1,8 +1,6 @@
 // Account page: cancel a recovery of this account that the user did not ask for.
-window.Warta.onPage('recovery-notice', function (page) {
-  'use strict';
-  const warta = window.Warta;
-  const { root, texts } = page;
+'use strict';
+window.Warta.onPage('recovery-notice', function ({ root, texts }, warta) {
   const status = document.getElementById('recovery-notice-status');
   for (const button of root.querySelectorAll('button.cancel-recovery')) {
     button.addEventListener('click', async function () {

@@ -1,9 +1,8 @@
 // /recover: the user types their username and the code from the slip, sees
 // which desk issued it, then sets up a new passkey (or a password with an
 // authenticator app). The enrollment grant lives only in this page's memory.
-window.Warta.onPage('recover', function (page) {
-  'use strict';
-  const warta = window.Warta;
+'use strict';
+window.Warta.onPage('recover', function (page, warta) {
   const { texts, status } = page;
   const redeemForm = document.getElementById('redeem-form');
   const enroll = document.getElementById('recovery-enroll');

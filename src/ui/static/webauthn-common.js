@@ -107,11 +107,12 @@
   /**
    * Starts a page script where its page is shown (the element `rootId` is there;
    * the account page's scripts also load elsewhere), handing it the root, the
-   * texts given in the root's data-messages, and the `#status` line it reports on.
+   * texts given in the root's data-messages, and the `#status` line it reports
+   * on; and Warta's page helpers, so no script reaches for the global itself.
    */
   function onPage(rootId, start) {
     const root = document.getElementById(rootId);
-    if (root) start({ root: root, texts: messages(root), status: document.getElementById('status') });
+    if (root) start({ root: root, texts: messages(root), status: document.getElementById('status') }, window.Warta);
   }
 
   window.Warta = {

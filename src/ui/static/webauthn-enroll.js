@@ -1,8 +1,7 @@
 // Enrollment page: reads the invitation token from the URL fragment (never sent
 // to any server by the browser), shows whom it is for, and creates the passkey.
-window.Warta.onPage('enroll', function (page) {
-  'use strict';
-  const warta = window.Warta;
+'use strict';
+window.Warta.onPage('enroll', function (page, warta) {
   const { texts, status } = page;
   const summary = document.getElementById('invitation-summary');
   const button = document.getElementById('create-passkey');
