@@ -1,23 +1,19 @@
 import { parseEmailDomains, setEmailDomains } from '../../authority/email-domains.js';
 import { waiveOfficerCooldown } from '../../authority/officer-cooldown.js';
 import { notFound } from '../../errors.js';
-import { findOrganisationByName } from '../../orgs/service.js';
 import { findUserByUsername } from '../../users/service.js';
-import { defineCommand, stringFlag } from '../command.js';
+import { defineCommand, listFlag, stringFlag } from '../command.js';
+import { defineOrganisationCommand } from '../organisation-command.js';
 
-export const splitDomains = (raw: string | undefined): string[] => parseEmailDomains((raw ?? '').split(','));
-
-export const setEmailDomainsCommand = defineCommand({
+export const setEmailDomainsCommand = defineOrganisationCommand({
   path: ['org', 'email-domains'],
   summary: "set the e-mail domains an organisation's admins may invite into (others need `warta invite`)",
   flags: {
-    org: { type: 'string', description: 'organisation name', required: true },
     domains: { type: 'string', description: 'comma-separated domains, e.g. mf.gov.pl,kprm.gov.pl (empty: none)', required: true },
   },
   async run(flags, io) {
-    const domains = splitDomains(stringFlag(flags, 'domains'));
-    const runtime = await io.runtime();
-    const organisation = await findOrganisationByName(runtime.db, stringFlag(flags, 'org')!);
+    const domains = parseEmailDomains(listFlag(flags, 'domains') ?? []);
+    const { runtime, organisation } = await io.openOrganisation();
     const updated = await setEmailDomains(runtime, { actor: 'cli' }, { organisationId: organisation.id, domains });
     return { organisation: updated.name, email_domains: updated.email_domains };
   },

@@ -1,9 +1,7 @@
 import { createInvitation } from '../../invitations/service.js';
-import { setEmailDomains } from '../../authority/email-domains.js';
+import { parseEmailDomains, setEmailDomains } from '../../authority/email-domains.js';
 import { createOrganisation } from '../../orgs/service.js';
-import { splitDomains } from './authority.js';
-import { defineCommand, stringFlag } from '../command.js';
-import { CliUsageError } from '../command.js';
+import { CliUsageError, defineCommand, listFlag, stringFlag } from '../command.js';
 
 export const bootstrapCommand = defineCommand({
   path: ['bootstrap'],
@@ -19,7 +17,7 @@ export const bootstrapCommand = defineCommand({
     const email = stringFlag(flags, 'email');
     const employeeId = stringFlag(flags, 'employee-id');
     if (!email && !employeeId) throw new CliUsageError('give the admin an --email or an --employee-id (it becomes their username)');
-    const domains = splitDomains(stringFlag(flags, 'email-domains') ?? email?.slice(email.lastIndexOf('@') + 1));
+    const domains = parseEmailDomains(listFlag(flags, 'email-domains') ?? (email ? [email.slice(email.lastIndexOf('@') + 1)] : []));
     const runtime = await io.runtime();
     const created = await createOrganisation(runtime, { actor: 'cli' }, { name: stringFlag(flags, 'org')! });
     const organisation = domains.length ? await setEmailDomains(runtime, { actor: 'cli' }, { organisationId: created.id, domains }) : created;
