@@ -4,7 +4,7 @@
  * another organisation's e-mail addresses. Over real HTTP, with passkeys from
  * the software authenticator.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { setEmailDomains } from '../../src/authority/email-domains.js';
@@ -13,6 +13,7 @@ import { inviteCommand } from '../../src/cli/commands/invite.js';
 import { waiveOfficerCooldownCommand } from '../../src/cli/commands/authority.js';
 import type { Role, User } from '../../src/db/schema.js';
 import { addReceiver } from '../../src/events/receivers.js';
+import { registerClient } from '../../src/clients/service.js';
 import { createInvitation } from '../../src/invitations/service.js';
 import { createOrganisation } from '../../src/orgs/service.js';
 import type { Runtime } from '../../src/runtime.js';
@@ -270,5 +271,31 @@ describe('invitations stay inside the organisation’s e-mail domains (issue 11,
     const reply = await invite(adminA, { display_name: 'Op', email: `op@${domain}`, role: 'operator' });
     expect(reply.status).toBe(400);
     expect(reply.body.error).toBe('invalid_request');
+  });
+});
+
+describe('machine tokens', () => {
+  it('reach no admin or officer action: a client-credentials token is not a person', async () => {
+    const { domain } = await organisationWithAdmins();
+    const backend = await registerClient(runtime, { actor: 'test' }, { client_name: 'Directory sync', grant_types: ['client_credentials'], scope: 'directory:read' });
+    const issued = await fetch(`${server.url}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${backend.client_id}:${backend.client_secret}`).toString('base64')}` },
+      body: 'grant_type=client_credentials&scope=directory%3Aread',
+    });
+    expect(issued.status).toBe(200);
+    const bearer = { authorization: `Bearer ${((await issued.json()) as { access_token: string }).access_token}`, 'content-type': 'application/json' };
+    const attempts = [
+      ['/api/admin/invitations', { display_name: 'Planted Officer', email: `planted@${domain}`, role: 'recovery_officer' }],
+      ['/api/admin/clients', { client_name: 'Planted', redirect_uris: ['https://planted.example.gov/cb'] }],
+      ['/api/admin/event-receivers', { url: 'http://127.0.0.1:9/set', audience: 'planted' }],
+      ['/api/recovery/cases', caseBody(randomUUID())],
+    ] as const;
+    for (const [path, body] of attempts) {
+      const reply = await fetch(`${server.url}${path}`, { method: 'POST', headers: bearer, body: JSON.stringify(body) });
+      expect(reply.status, path).toBe(401);
+    }
+    expect(await runtime.db.selectFrom('invitations').select('id').where('email', '=', `planted@${domain}`).execute()).toEqual([]);
+    expect(await runtime.db.selectFrom('oauth_clients').select('client_id').where('client_name', '=', 'Planted').execute()).toEqual([]);
   });
 });
