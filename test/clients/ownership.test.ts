@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { assignClientCommand, createClientCommand, listClientsCommand, updateClientCommand } from '../../src/cli/commands/client.js';
 import { type ClientView, OPERATOR } from '../../src/clients/service.js';
 import type { User } from '../../src/db/schema.js';
+import { addReceiver } from '../../src/events/receivers.js';
 import { createOrganisation } from '../../src/orgs/service.js';
 import type { Runtime } from '../../src/runtime.js';
 import { basicAuth, browserGet, locationOf, pkceRequest, postForm, REDIRECT_URI, registerWebClient, startOidcServer } from '../oidc/support.js';
@@ -236,6 +237,8 @@ describe('sign-in: an organisation’s client serves its own users', () => {
 describe('the operator (warta client …)', () => {
   it('registers an organisation’s first-party client with another audience, audited, and announced on the organisation’s admins’ banner, never as a SET', async () => {
     const a = await organisation();
+    // A receiver that takes every event type: the announcement still does not reach it.
+    await addReceiver(runtime, { actor: 'test' }, { organisationId: a.id, url: 'http://127.0.0.1:9/events', audience: 'https://messenger.example' });
     const created = await createClientCommand.run({ org: a.name, name: 'Payroll', 'grant-types': 'authorization_code,refresh_token', 'redirect-uri': REDIRECT_URI, 'first-party': true, audience: 'https://payroll.example.gov' }, cli);
     expect(created).toMatchObject({ organisation_id: a.id, first_party: true, access_token_audience: 'https://payroll.example.gov' });
     expect((await audit('client.created', 'cli')).at(-1)).toMatchObject({ subject: `client:${created.client_id}`, details: { organisation_id: a.id, first_party: true, access_token_audience: 'https://payroll.example.gov' } });
