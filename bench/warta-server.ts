@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createApp } from '../src/app.js';
-import { registerClient } from '../src/clients/service.js';
+import { OPERATOR, registerClient } from '../src/clients/service.js';
 import { loadConfig } from '../src/config.js';
 import { hashToken, newToken } from '../src/crypto/random.js';
 import { createInvitation, redeemInvitation } from '../src/invitations/service.js';
@@ -47,7 +47,7 @@ const client = await registerClient(runtime, { actor: 'bench' }, {
   redirect_uris: [BENCH_REDIRECT_URI],
   scope: `openid offline_access ${BENCH_SCOPE}`,
   first_party: true,
-});
+}, { authority: OPERATOR });
 
 // One grant per chain, as if each chain were a device that signed in with a passkey.
 const { session } = await startSession(runtime.db, runtime, { userId: user.id, amr: ['hwk', 'user'], ip: null, userAgent: 'bench' });

@@ -10,6 +10,7 @@ import * as m0009 from './0009_audit_entry_mac.js';
 import * as m0010 from './0010_passkey_binding.js';
 import * as m0012 from './0012_recovery_disputes.js';
 import * as m0015 from './0015_authority.js';
+import * as m0016 from './0016_client_ownership.js';
 import * as m0018 from './0018_passkey_shapes.js';
 
 /**
@@ -28,5 +29,6 @@ export const migrations: Record<string, Migration> = {
   '0010_passkey_binding': m0010,
   '0012_recovery_disputes': m0012,
   '0015_authority': m0015,
+  '0016_client_ownership': m0016,
   '0018_passkey_shapes': m0018,
 };

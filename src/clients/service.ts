@@ -1,10 +1,12 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { keyedHash, MAX_ISSUED_TOKEN_LENGTH, newToken } from '../crypto/random.js';
 import { type Database, json, type OAuthClient } from '../db/schema.js';
 import { notFound, WartaError } from '../errors.js';
-import { type ClientMetadataInput, validateClientMetadata } from './metadata.js';
+import { announceClientChange } from './announce.js';
+import { type ClientMetadata, type ClientMetadataInput, validateClientMetadata } from './metadata.js';
+import { effectiveAudience, type OperatorSetting, operatorSettingsChanged } from './operator-settings.js';
 import { reservedScopesIn } from './reserved-scopes.js';
 
 export interface ClientDeps {
@@ -36,6 +38,9 @@ export interface ClientView {
   first_party: boolean;
   required_acr: string | null;
   access_token_audience: string | null;
+  /** The owning organisation; null: the instance operator's client. */
+  organisation_id: string | null;
+  cross_organisation_sign_in: boolean;
 }
 
 export const clientView = (client: OAuthClient, secret?: string): ClientView => ({
@@ -59,6 +64,8 @@ export const clientView = (client: OAuthClient, secret?: string): ClientView => 
   first_party: client.first_party,
   required_acr: client.required_acr,
   access_token_audience: client.access_token_audience,
+  organisation_id: client.organisation_id,
+  cross_organisation_sign_in: client.cross_organisation_sign_in,
 });
 
 const usesSecret = (method: string) => method === 'client_secret_basic' || method === 'client_secret_post';
@@ -67,22 +74,38 @@ const usesSecret = (method: string) => method === 'client_secret_basic' || metho
 const newClientSecret = () => newToken(32);
 
 /**
- * Who registers a client: the instance operator (the `warta` CLI on the host) or an
- * organisation admin (the admin API). Only the operator may allow reserved scopes.
+ * Who acts on clients. The instance operator (the `warta` CLI on the host) acts on
+ * every client and chooses every setting. An organisation's admin (the admin API)
+ * sees and manages only the clients of their own organisation, and never the
+ * settings that reach beyond it (operator-settings.ts) or a reserved scope.
  */
-export type ClientAuthority = 'operator' | 'admin';
+export type ClientAuthority = { kind: 'operator' } | { kind: 'admin'; organisationId: string };
 
-/**
- * Registers a client; returns it with its secret (the only time the secret is ever shown).
- * `authority` defaults to the lesser one, so a caller that forgets it cannot grant a reserved scope.
- */
-export async function registerClient(deps: ClientDeps, context: AuditContext, input: ClientMetadataInput, options: { authority?: ClientAuthority } = {}): Promise<ClientView> {
+export const OPERATOR: ClientAuthority = { kind: 'operator' };
+export const organisationAdmin = (organisationId: string): ClientAuthority => ({ kind: 'admin', organisationId });
+
+/** The organisation an authority is confined to; undefined for the operator. */
+const confinedTo = (authority: ClientAuthority): string | undefined => (authority.kind === 'admin' ? authority.organisationId : undefined);
+
+/** Registration or update input as received; `organisation_id` is read only to refuse an admin who names another organisation. */
+export type ClientInput = ClientMetadataInput & { organisation_id?: unknown };
+
+export interface RegistrationOptions {
+  authority: ClientAuthority;
+  /** The owner the operator chooses (null or left out: the operator's own client). An admin's client is always their organisation's. */
+  organisationId?: string | null;
+}
+
+/** Registers a client; returns it with its secret (the only time the secret is ever shown). */
+export async function registerClient(deps: ClientDeps, context: AuditContext, input: ClientInput, options: RegistrationOptions): Promise<ClientView> {
+  const { authority } = options;
   const metadata = validateClientMetadata(input, { developmentMode: deps.config.env !== 'production' });
+  const owner = authority.kind === 'admin' ? authority.organisationId : (options.organisationId ?? null);
   const reservedScopes = reservedScopesIn(metadata.scope);
-  if (reservedScopes.length > 0 && options.authority !== 'operator') {
-    // Nothing is registered; the attempt is on record, for it is what a compromised admin would try.
-    await appendAudit(deps.db, deps, context, { action: 'client.reserved_scope_refused', outcome: 'failure', details: { client_name: metadata.client_name, reserved_scopes: reservedScopes } });
-    throw new WartaError(400, 'invalid_client_metadata', `only the instance operator (the warta CLI) may allow ${reservedScopes.join(', ')}`);
+  if (authority.kind === 'admin') {
+    await refuseReservedScopes(deps, context, metadata.client_name, reservedScopes);
+    const defaults = { first_party: false, access_token_audience: null, cross_organisation_sign_in: false, organisation_id: owner };
+    await refuseOperatorSettings(deps, context, { clientName: metadata.client_name, organisationId: owner }, operatorSettingsChanged({ ...metadata, organisation_id: requestedOwner(input, owner) }, defaults));
   }
   const now = deps.clock.now();
   const secret = usesSecret(metadata.token_endpoint_auth_method) ? newClientSecret() : undefined;
@@ -91,22 +114,10 @@ export async function registerClient(deps: ClientDeps, context: AuditContext, in
       .insertInto('oauth_clients')
       .values({
         client_id: newToken(16),
-        client_name: metadata.client_name,
-        application_type: metadata.application_type,
-        token_endpoint_auth_method: metadata.token_endpoint_auth_method,
         client_secret_hash: secret === undefined ? null : keyedHash(deps.tokenHashKey, secret),
         client_secret_issued_at: secret === undefined ? null : now,
-        jwks: metadata.jwks === null ? null : json(metadata.jwks),
-        redirect_uris: json(metadata.redirect_uris),
-        post_logout_redirect_uris: json(metadata.post_logout_redirect_uris),
-        grant_types: json(metadata.grant_types),
-        scope: metadata.scope,
-        first_party: metadata.first_party,
-        required_acr: metadata.required_acr,
-        dpop_bound_access_tokens: metadata.dpop_bound_access_tokens,
-        access_token_audience: metadata.access_token_audience,
-        backchannel_logout_uri: metadata.backchannel_logout_uri,
-        backchannel_logout_session_required: metadata.backchannel_logout_session_required,
+        ...metadataColumns(metadata),
+        organisation_id: owner,
         created_at: now,
         updated_at: now,
       })
@@ -115,54 +126,218 @@ export async function registerClient(deps: ClientDeps, context: AuditContext, in
     await appendAudit(trx, deps, context, {
       action: 'client.created',
       subject: `client:${client.client_id}`,
-      details: { client_name: client.client_name, grant_types: metadata.grant_types, token_endpoint_auth_method: metadata.token_endpoint_auth_method, redirect_uris: metadata.redirect_uris, first_party: metadata.first_party, ...(reservedScopes.length > 0 ? { reserved_scopes: reservedScopes } : {}) },
+      details: {
+        client_name: client.client_name,
+        organisation_id: owner,
+        grant_types: metadata.grant_types,
+        token_endpoint_auth_method: metadata.token_endpoint_auth_method,
+        redirect_uris: metadata.redirect_uris,
+        first_party: metadata.first_party,
+        access_token_audience: metadata.access_token_audience,
+        cross_organisation_sign_in: metadata.cross_organisation_sign_in,
+        ...(reservedScopes.length > 0 ? { reserved_scopes: reservedScopes } : {}),
+      },
     });
+    if (authority.kind === 'operator' && owner !== null) await announceClientChange(trx, deps.clock, owner, client, 'registered');
     return clientView(client, secret);
   });
 }
 
+/** The stored columns of validated metadata (JSON columns encoded). */
+function metadataColumns(metadata: ClientMetadata) {
+  return {
+    client_name: metadata.client_name,
+    application_type: metadata.application_type,
+    token_endpoint_auth_method: metadata.token_endpoint_auth_method,
+    jwks: metadata.jwks === null ? null : json(metadata.jwks),
+    redirect_uris: json(metadata.redirect_uris),
+    post_logout_redirect_uris: json(metadata.post_logout_redirect_uris),
+    grant_types: json(metadata.grant_types),
+    scope: metadata.scope,
+    first_party: metadata.first_party,
+    required_acr: metadata.required_acr,
+    dpop_bound_access_tokens: metadata.dpop_bound_access_tokens,
+    access_token_audience: metadata.access_token_audience,
+    backchannel_logout_uri: metadata.backchannel_logout_uri,
+    backchannel_logout_session_required: metadata.backchannel_logout_session_required,
+    cross_organisation_sign_in: metadata.cross_organisation_sign_in,
+  };
+}
+
+/** The owner an input names: `organisation_id` when given (anything but a string or null never matches an owner), else `owner`. */
+function requestedOwner(input: ClientInput, owner: string | null): string | null {
+  if (input.organisation_id === undefined) return owner;
+  return typeof input.organisation_id === 'string' || input.organisation_id === null ? input.organisation_id : `invalid:${JSON.stringify(input.organisation_id)}`;
+}
+
+async function refuseReservedScopes(deps: ClientDeps, context: AuditContext, clientName: string, reservedScopes: string[]): Promise<void> {
+  if (reservedScopes.length === 0) return;
+  // Nothing is registered; the attempt is on record, for it is what a compromised admin would try.
+  await appendAudit(deps.db, deps, context, { action: 'client.reserved_scope_refused', outcome: 'failure', details: { client_name: clientName, reserved_scopes: reservedScopes } });
+  throw new WartaError(400, 'invalid_client_metadata', `only the instance operator (the warta CLI) may allow ${reservedScopes.join(', ')}`);
+}
+
+async function refuseOperatorSettings(deps: ClientDeps, context: AuditContext, attempt: { clientId?: string; clientName: string; organisationId: string | null }, settings: OperatorSetting[]): Promise<void> {
+  if (settings.length === 0) return;
+  // Nothing is written. Each of these reaches another organisation's users or services: the attempt is on record.
+  await appendAudit(deps.db, deps, context, {
+    action: 'client.operator_setting_refused',
+    subject: attempt.clientId === undefined ? null : `client:${attempt.clientId}`,
+    outcome: 'failure',
+    details: { client_name: attempt.clientName, organisation_id: attempt.organisationId, settings },
+  });
+  throw new WartaError(403, 'operator_only_setting', `only the instance operator (the warta CLI) may set ${settings.join(', ')}`);
+}
+
+/** Any client, by id, for the protocol endpoints; never for management (use getClient with an authority). */
 export async function findClient(db: Kysely<Database>, clientId: string): Promise<OAuthClient | undefined> {
   if (clientId.length > MAX_ISSUED_TOKEN_LENGTH) return undefined;
   return db.selectFrom('oauth_clients').selectAll().where('client_id', '=', clientId).executeTakeFirst();
 }
 
-export async function getClient(db: Kysely<Database>, clientId: string): Promise<OAuthClient> {
+/**
+ * The client as `authority` may see it. Another organisation's client, and the
+ * operator's, is "not found" to an admin, so a client_id reveals nothing about
+ * clients the admin does not manage.
+ */
+export async function getClient(db: Kysely<Database>, clientId: string, authority: ClientAuthority): Promise<OAuthClient> {
+  const organisationId = confinedTo(authority);
   const client = await findClient(db, clientId);
-  if (!client) throw notFound('client_not_found', 'no such client');
+  if (!client || (organisationId !== undefined && client.organisation_id !== organisationId)) throw notFound('client_not_found', 'no such client');
   return client;
 }
 
-export async function listClients(db: Kysely<Database>): Promise<ClientView[]> {
-  const rows = await db.selectFrom('oauth_clients').selectAll().orderBy('created_at').orderBy('client_id').execute();
+/** The clients `authority` manages; the operator may narrow the list to one organisation's (or, with null, to the operator's own). */
+export async function listClients(db: Kysely<Database>, authority: ClientAuthority, filter: { organisationId?: string | null } = {}): Promise<ClientView[]> {
+  const organisationId = confinedTo(authority) ?? filter.organisationId;
+  const rows = await db
+    .selectFrom('oauth_clients')
+    .selectAll()
+    .$if(organisationId !== undefined, (qb) => (organisationId === null ? qb.where('organisation_id', 'is', null) : qb.where('organisation_id', '=', organisationId!)))
+    .orderBy('created_at')
+    .orderBy('client_id')
+    .execute();
   return rows.map((row) => clientView(row));
 }
 
+/** A stored client as registration input: what an update starts from. */
+function storedMetadata(client: OAuthClient): ClientMetadataInput {
+  const { client_id: _id, client_secret_hash: _hash, client_secret_issued_at: _issued, organisation_id: _owner, created_at: _created, updated_at: _updated, ...metadata } = client;
+  return metadata;
+}
+
+/** Metadata columns an update may never change: how a client authenticates decides whether it has a secret at all. */
+const FIXED_AT_REGISTRATION = ['application_type', 'token_endpoint_auth_method'] as const;
+
+/**
+ * Changes a client's metadata: members left out keep their value, `null` clears
+ * one. The result is validated as a whole, like a registration. An admin may not
+ * change an operator-only setting nor add a reserved scope; the operator changes
+ * the owner with `assignClient`, never here. Turning cross-organisation sign-in
+ * off revokes the grants of other organisations' users in the same transaction.
+ */
+export async function updateClient(deps: ClientDeps, context: AuditContext, clientId: string, input: ClientInput, options: { authority: ClientAuthority }): Promise<ClientView> {
+  const { authority } = options;
+  const current = await getClient(deps.db, clientId, authority);
+  for (const name of FIXED_AT_REGISTRATION)
+    if (input[name] !== undefined && input[name] !== current[name]) throw new WartaError(400, 'invalid_client_metadata', `${name} cannot change; register a new client instead`);
+  const given: ClientMetadataInput = Object.fromEntries(Object.entries(input).filter(([name, value]) => value !== undefined && name !== 'organisation_id'));
+  // The client's own id is its default audience (and no URI): the same as none.
+  if (given.access_token_audience === clientId) given.access_token_audience = null;
+  const metadata = validateClientMetadata({ ...storedMetadata(current), ...given }, { developmentMode: deps.config.env !== 'production' });
+  const owner = requestedOwner(input, current.organisation_id);
+  if (authority.kind === 'admin') {
+    const added = reservedScopesIn(metadata.scope).filter((scope) => !reservedScopesIn(current.scope).includes(scope));
+    await refuseReservedScopes(deps, context, metadata.client_name, added);
+    await refuseOperatorSettings(deps, context, { clientId, clientName: current.client_name, organisationId: current.organisation_id }, operatorSettingsChanged({ ...metadata, organisation_id: owner }, current));
+  } else if (owner !== current.organisation_id) {
+    throw new WartaError(400, 'invalid_request', 'a client changes organisation only through `warta client assign`');
+  }
+  const changed = (Object.keys(metadata) as (keyof ClientMetadata)[]).filter((name) => JSON.stringify(metadata[name]) !== JSON.stringify(current[name]));
+  return deps.db.transaction().execute(async (trx) => {
+    const client = await trx
+      .updateTable('oauth_clients')
+      .set({ ...metadataColumns(metadata), updated_at: deps.clock.now() })
+      .where('client_id', '=', clientId)
+      .where('organisation_id', current.organisation_id === null ? 'is' : '=', current.organisation_id)
+      // Optimistic: an update built on a read that another change has overtaken would undo that change.
+      .where('updated_at', '=', current.updated_at)
+      .returningAll()
+      .executeTakeFirst();
+    if (!client) throw new WartaError(409, 'client_modified', 'the client changed while this update was made; read it again and retry');
+    const grantsRevoked = await revokeGrantsOfOtherOrganisations(trx, deps.clock, client);
+    await appendAudit(trx, deps, context, { action: 'client.updated', subject: `client:${clientId}`, details: { organisation_id: client.organisation_id, changed, ...(grantsRevoked > 0 ? { grants_revoked: grantsRevoked } : {}) } });
+    if (authority.kind === 'operator' && client.organisation_id !== null) await announceClientChange(trx, deps.clock, client.organisation_id, client, 'updated');
+    return clientView(client);
+  });
+}
+
+/**
+ * Gives a client to an organisation (or, with null, back to the operator): the
+ * operator's act alone. Grants of users the client no longer accepts are revoked
+ * in the same transaction, so their refresh tokens stop working and their access
+ * tokens introspect as inactive at once. Both organisations' admins are told.
+ */
+export async function assignClient(deps: Pick<ClientDeps, 'db' | 'clock' | 'auditEntryKey'>, context: AuditContext, clientId: string, organisationId: string | null): Promise<ClientView & { grants_revoked: number }> {
+  return deps.db.transaction().execute(async (trx) => {
+    const current = clientId.length > MAX_ISSUED_TOKEN_LENGTH ? undefined : await trx.selectFrom('oauth_clients').selectAll().where('client_id', '=', clientId).forUpdate().executeTakeFirst();
+    if (!current) throw notFound('client_not_found', 'no such client');
+    if (current.organisation_id === organisationId) return { ...clientView(current), grants_revoked: 0 };
+    const client = await trx.updateTable('oauth_clients').set({ organisation_id: organisationId, updated_at: deps.clock.now() }).where('client_id', '=', clientId).returningAll().executeTakeFirstOrThrow();
+    const grantsRevoked = await revokeGrantsOfOtherOrganisations(trx, deps.clock, client);
+    await appendAudit(trx, deps, context, { action: 'client.assigned', subject: `client:${clientId}`, details: { client_name: client.client_name, from_organisation_id: current.organisation_id, to_organisation_id: organisationId, grants_revoked: grantsRevoked } });
+    if (current.organisation_id !== null) await announceClientChange(trx, deps.clock, current.organisation_id, client, 'unassigned');
+    if (organisationId !== null) await announceClientChange(trx, deps.clock, organisationId, client, 'assigned');
+    return { ...clientView(client), grants_revoked: grantsRevoked };
+  });
+}
+
+/** Revokes the live grants of users `client` no longer accepts (another organisation's, unless it allows them); returns how many. */
+async function revokeGrantsOfOtherOrganisations(trx: Transaction<Database>, clock: Clock, client: OAuthClient): Promise<number> {
+  if (client.organisation_id === null || client.cross_organisation_sign_in) return 0;
+  const result = await trx
+    .updateTable('oauth_grants')
+    .set({ revoked_at: clock.now(), revoked_reason: 'client_organisation_changed' })
+    .where('client_id', '=', client.client_id)
+    .where('revoked_at', 'is', null)
+    .where('user_id', 'in', trx.selectFrom('users').select('id').where('organisation_id', '<>', client.organisation_id))
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}
+
 /** Replaces the secret at once (the old one stops working); returns the new one, shown once. */
-export async function rotateClientSecret(deps: ClientDeps, context: AuditContext, clientId: string): Promise<ClientView> {
+export async function rotateClientSecret(deps: ClientDeps, context: AuditContext, clientId: string, authority: ClientAuthority): Promise<ClientView> {
+  const current = await getClient(deps.db, clientId, authority);
+  if (!usesSecret(current.token_endpoint_auth_method)) throw new WartaError(400, 'invalid_request', 'this client authenticates without a secret');
   const secret = newClientSecret();
   return deps.db.transaction().execute(async (trx) => {
     const client = await trx
       .updateTable('oauth_clients')
       .set({ client_secret_hash: keyedHash(deps.tokenHashKey, secret), client_secret_issued_at: deps.clock.now(), updated_at: deps.clock.now() })
       .where('client_id', '=', clientId)
-      .where('token_endpoint_auth_method', 'in', ['client_secret_basic', 'client_secret_post'])
+      // The owner read above still holds: a client assigned elsewhere meanwhile is not rotated by its former admins.
+      .where('organisation_id', current.organisation_id === null ? 'is' : '=', current.organisation_id)
       .returningAll()
       .executeTakeFirst();
-    if (!client) {
-      const exists = await trx.selectFrom('oauth_clients').select('client_id').where('client_id', '=', clientId).executeTakeFirst();
-      if (!exists) throw notFound('client_not_found', 'no such client');
-      throw new WartaError(400, 'invalid_request', 'this client authenticates without a secret');
-    }
-    await appendAudit(trx, deps, context, { action: 'client.secret_rotated', subject: `client:${clientId}` });
+    if (!client) throw notFound('client_not_found', 'no such client');
+    await appendAudit(trx, deps, context, { action: 'client.secret_rotated', subject: `client:${clientId}`, details: { organisation_id: client.organisation_id } });
+    if (authority.kind === 'operator' && client.organisation_id !== null) await announceClientChange(trx, deps.clock, client.organisation_id, client, 'secret_rotated');
     return clientView(client, secret);
   });
 }
 
 /** Deletes the client and, by cascade, every grant, code and refresh token issued to it. */
-export async function deleteClient(deps: Pick<ClientDeps, 'db' | 'clock' | 'auditEntryKey'>, context: AuditContext, clientId: string): Promise<void> {
+export async function deleteClient(deps: Pick<ClientDeps, 'db' | 'clock' | 'auditEntryKey'>, context: AuditContext, clientId: string, authority: ClientAuthority): Promise<void> {
+  const organisationId = confinedTo(authority);
   await deps.db.transaction().execute(async (trx) => {
-    const deleted = await trx.deleteFrom('oauth_clients').where('client_id', '=', clientId).returning(['client_id', 'client_name']).executeTakeFirst();
+    const deleted = await trx
+      .deleteFrom('oauth_clients')
+      .where('client_id', '=', clientId)
+      .$if(organisationId !== undefined, (qb) => qb.where('organisation_id', '=', organisationId!))
+      .returning(['client_id', 'client_name', 'organisation_id'])
+      .executeTakeFirst();
     if (!deleted) throw notFound('client_not_found', 'no such client');
-    await appendAudit(trx, deps, context, { action: 'client.deleted', subject: `client:${clientId}`, details: { client_name: deleted.client_name } });
+    await appendAudit(trx, deps, context, { action: 'client.deleted', subject: `client:${clientId}`, details: { client_name: deleted.client_name, organisation_id: deleted.organisation_id } });
+    if (authority.kind === 'operator' && deleted.organisation_id !== null) await announceClientChange(trx, deps.clock, deleted.organisation_id, deleted, 'deleted');
   });
 }

@@ -335,6 +335,10 @@ export interface OAuthClientsTable {
   access_token_audience: string | null;
   backchannel_logout_uri: string | null;
   backchannel_logout_session_required: boolean;
+  /** The organisation whose admins manage the client and whose users sign in to it; null: the instance operator's (any organisation's users). */
+  organisation_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** An organisation's client that also accepts users of other organisations; only the operator sets it. */
+  cross_organisation_sign_in: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: Date;
   updated_at: Date;
 }

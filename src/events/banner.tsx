@@ -62,6 +62,13 @@ const TEXT: Record<Locale, BannerText> = {
           return `Your account was recovered with a new sign-in method on ${at}${from}.`;
         case 'role_granted':
           return `${String(event.details.displayName)} was given the ${String(event.details.role)} role on ${at}.`;
+        case 'client_changed': {
+          const client = `“${String(event.details.clientName)}”`;
+          const what =
+            { registered: `registered the application ${client} for your organisation`, updated: `changed the settings of the application ${client}`, assigned: `assigned the application ${client} to your organisation`, unassigned: `moved the application ${client} out of your organisation`, secret_rotated: `replaced the secret of the application ${client}`, deleted: `deleted the application ${client}` }[String(event.details.change)] ??
+            `changed the application ${client}`;
+          return `The instance operator ${what} on ${at}.`;
+        }
       }
     },
   },
@@ -102,6 +109,13 @@ const TEXT: Record<Locale, BannerText> = {
           return `Odzyskano Twoje konto z nową metodą logowania ${at}${from}.`;
         case 'role_granted':
           return `${String(event.details.displayName)}: nadano rolę ${String(event.details.role)} ${at}.`;
+        case 'client_changed': {
+          const client = `„${String(event.details.clientName)}”`;
+          const what =
+            { registered: `zarejestrował aplikację ${client} dla Twojej organizacji`, updated: `zmienił ustawienia aplikacji ${client}`, assigned: `przypisał aplikację ${client} do Twojej organizacji`, unassigned: `przeniósł aplikację ${client} poza Twoją organizację`, secret_rotated: `wymienił sekret aplikacji ${client}`, deleted: `usunął aplikację ${client}` }[String(event.details.change)] ??
+            `zmienił aplikację ${client}`;
+          return `Operator instancji ${what} ${at}.`;
+        }
       }
     },
   },

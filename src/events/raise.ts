@@ -2,7 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
 import { newId } from '../crypto/random.js';
 import { type Database, json, type SecurityEventRow } from '../db/schema.js';
-import { ALWAYS_DELIVERED_EVENT_TYPES, type InitiatingEntity, isSecurityEventType, type SecurityEventDetails, type SecurityEventType } from './types.js';
+import { ALWAYS_DELIVERED_EVENT_TYPES, BANNER_ONLY_EVENT_TYPES, type InitiatingEntity, isSecurityEventType, type SecurityEventDetails, type SecurityEventType } from './types.js';
 
 export type RaiseSecurityEventInput = {
   [T in SecurityEventType]: {
@@ -58,7 +58,7 @@ export async function raiseSecurityEvent(trx: Transaction<Database>, clock: Cloc
     .returningAll()
     .executeTakeFirstOrThrow();
 
-  const receivers = await trx
+  const receivers = BANNER_ONLY_EVENT_TYPES.includes(input.type) ? [] : await trx
     .selectFrom('event_receivers')
     .select('id')
     .where('organisation_id', '=', input.organisationId)
@@ -105,6 +105,7 @@ function checkedDetails(input: RaiseSecurityEventInput): Record<string, unknown>
     account_recovered: ['caseId'],
     device_linked: ['deviceId', 'deviceName'],
     role_granted: ['role', 'grantedBy', 'displayName'],
+    client_changed: ['clientId', 'clientName', 'change'],
   };
   for (const name of required[input.type] ?? [])
     if (typeof details[name] !== 'string' || details[name] === '') throw new TypeError(`security event ${input.type} needs details.${name}`);

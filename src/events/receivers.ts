@@ -7,7 +7,7 @@ import { newId } from '../crypto/random.js';
 import { type Database, type EventReceiver, json } from '../db/schema.js';
 import { isUuid } from '../db/uuid.js';
 import { notFound, WartaError } from '../errors.js';
-import { isSecurityEventType, SECURITY_EVENT_TYPES, type SecurityEventType } from './types.js';
+import { DELIVERABLE_EVENT_TYPES, type SecurityEventType } from './types.js';
 
 export interface ReceiverInput {
   organisationId: string;
@@ -57,7 +57,7 @@ function checkAudience(audience: unknown): string {
 function checkEvents(events: unknown): SecurityEventType[] | null {
   if (events === undefined || events === null) return null;
   if (!Array.isArray(events) || events.length === 0) throw invalidReceiver('events must be a non-empty list of event types (or left out for every type)');
-  for (const type of events) if (!isSecurityEventType(type)) throw invalidReceiver(`unknown event type "${String(type)}"; known: ${SECURITY_EVENT_TYPES.join(', ')}`);
+  for (const type of events) if (!(DELIVERABLE_EVENT_TYPES as readonly unknown[]).includes(type)) throw invalidReceiver(`unknown event type "${String(type)}"; known: ${DELIVERABLE_EVENT_TYPES.join(', ')}`);
   return [...new Set(events as SecurityEventType[])];
 }
 

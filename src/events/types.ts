@@ -24,6 +24,7 @@ export const EVENT_TYPE_URIS = {
   account_recovered: `${WARTA}recovery-redeemed`,
   device_linked: `${WARTA}device-linked`,
   role_granted: `${WARTA}role-granted`,
+  client_changed: `${WARTA}client-changed`,
 } as const;
 
 export type SecurityEventType = keyof typeof EVENT_TYPE_URIS;
@@ -35,6 +36,14 @@ export type SecurityEventType = keyof typeof EVENT_TYPE_URIS;
  */
 export const ALWAYS_DELIVERED_EVENT_TYPES: readonly SecurityEventType[] = ['account_recovered'];
 export const SECURITY_EVENT_TYPES = Object.keys(EVENT_TYPE_URIS) as SecurityEventType[];
+
+/**
+ * Announcements to an organisation's admins on their account page, not news about
+ * the account they are filed under: never sent to receivers as SETs, and not
+ * offered for subscription.
+ */
+export const BANNER_ONLY_EVENT_TYPES: readonly SecurityEventType[] = ['client_changed'];
+export const DELIVERABLE_EVENT_TYPES = SECURITY_EVENT_TYPES.filter((type) => !BANNER_ONLY_EVENT_TYPES.includes(type));
 
 export const isSecurityEventType = (value: unknown): value is SecurityEventType =>
   typeof value === 'string' && Object.hasOwn(EVENT_TYPE_URIS, value);
@@ -67,7 +76,12 @@ export interface SecurityEventDetails {
   device_linked: { deviceId: string; deviceName: string };
   /** The user was given a privileged role (issue 11: every grant is announced to the organisation's admins). */
   role_granted: { role: string; grantedBy: string; approvedBy?: string; displayName: string };
+  /** The instance operator changed one of the organisation's clients (registered, assigned, re-configured, …); filed once per admin. */
+  client_changed: { clientId: string; clientName: string; change: ClientChange };
 }
+
+/** What the operator did to an organisation's client, as its admins are told. */
+export type ClientChange = 'registered' | 'updated' | 'assigned' | 'unassigned' | 'secret_rotated' | 'deleted';
 
 /** The subject of every Warta SET: RFC 9493 §3.2.4 `iss_sub`, `sub` being the Warta user id (the OIDC `sub`). */
 export function subjectIdentifier(issuer: string, userId: string) {
@@ -118,6 +132,10 @@ export function eventPayload(
       break;
     case 'role_granted':
       payload.role = details.role;
+      break;
+    case 'client_changed':
+      payload.client_id = details.clientId;
+      payload.change = details.change;
       break;
     case 'session_revoked':
     case 'sessions_revoked':

@@ -13,7 +13,7 @@ import { inviteCommand } from '../../src/cli/commands/invite.js';
 import { waiveOfficerCooldownCommand } from '../../src/cli/commands/authority.js';
 import type { Role, User } from '../../src/db/schema.js';
 import { addReceiver } from '../../src/events/receivers.js';
-import { registerClient } from '../../src/clients/service.js';
+import { OPERATOR, registerClient } from '../../src/clients/service.js';
 import { createInvitation } from '../../src/invitations/service.js';
 import { createOrganisation } from '../../src/orgs/service.js';
 import type { Runtime } from '../../src/runtime.js';
@@ -277,7 +277,7 @@ describe('invitations stay inside the organisation’s e-mail domains (issue 11,
 describe('machine tokens', () => {
   it('reach no admin or officer action: a client-credentials token is not a person', async () => {
     const { domain } = await organisationWithAdmins();
-    const backend = await registerClient(runtime, { actor: 'test' }, { client_name: 'Directory sync', grant_types: ['client_credentials'], scope: 'directory:read' });
+    const backend = await registerClient(runtime, { actor: 'test' }, { client_name: 'Directory sync', grant_types: ['client_credentials'], scope: 'directory:read' }, { authority: OPERATOR });
     const issued = await fetch(`${server.url}/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${backend.client_id}:${backend.client_secret}`).toString('base64')}` },

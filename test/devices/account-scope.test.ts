@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
-import { type ClientView, registerClient } from '../../src/clients/service.js';
+import { type ClientView, OPERATOR, registerClient } from '../../src/clients/service.js';
 import { CompactJws } from '../../src/oidc/jws.js';
 import { sessionCookie } from '../support/runtime.js';
 import { basicAuth, browserGet, locationOf, pkceRequest, postForm, REDIRECT_URI, registerWebClient, signedInUser, startOidcServer } from '../oidc/support.js';
@@ -17,7 +17,7 @@ const MESSENGER_SCOPE = 'openid profile offline_access warta:account';
 
 /** The messenger, registered by the operator (`warta client create --scope "… warta:account"`). */
 const registerMessenger = (overrides: { first_party?: boolean } = {}) =>
-  registerClient(runtime, { actor: 'cli' }, { client_name: 'Messenger', grant_types: ['authorization_code', 'refresh_token'], redirect_uris: [REDIRECT_URI], scope: MESSENGER_SCOPE, first_party: true, ...overrides }, { authority: 'operator' });
+  registerClient(runtime, { actor: 'cli' }, { client_name: 'Messenger', grant_types: ['authorization_code', 'refresh_token'], redirect_uris: [REDIRECT_URI], scope: MESSENGER_SCOPE, first_party: true, ...overrides }, { authority: OPERATOR });
 
 const claimsOf = (token: string) => JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
 

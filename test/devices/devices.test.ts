@@ -6,7 +6,7 @@
 import { createLocalJWKSet, type JSONWebKeySet, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { appendAudit } from '../../src/audit/audit.js';
-import type { ClientView } from '../../src/clients/service.js';
+import { type ClientView, OPERATOR } from '../../src/clients/service.js';
 import type { User } from '../../src/db/schema.js';
 import { deliverPendingEvents } from '../../src/events/deliver.js';
 import { addReceiver } from '../../src/events/receivers.js';
@@ -25,7 +25,7 @@ const IPHONE_UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleW
 
 /** The messenger: the operator allowed it warta:account, which /api/me needs. */
 const MESSENGER_SCOPE = 'openid profile email offline_access warta:account';
-const registerMessenger = (overrides: Parameters<typeof registerWebClient>[1] = {}) => registerWebClient(runtime, { scope: MESSENGER_SCOPE, ...overrides }, { authority: 'operator' });
+const registerMessenger = (overrides: Parameters<typeof registerWebClient>[1] = {}) => registerWebClient(runtime, { scope: MESSENGER_SCOPE, ...overrides }, { authority: OPERATOR });
 
 interface SignedInDevice {
   accessToken: string;

@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as oidc from 'openid-client';
 import { afterAll, describe, expect, it } from 'vitest';
-import { registerClient } from '../../src/clients/service.js';
+import { OPERATOR, registerClient } from '../../src/clients/service.js';
 import { createInvitation } from '../../src/invitations/service.js';
 import { createOrganisation } from '../../src/orgs/service.js';
 import { ACR_PHISHING_RESISTANT } from '../../src/sessions/service.js';
@@ -32,7 +32,7 @@ describe('OpenID Connect in a real browser', () => {
       grant_types: ['authorization_code', 'refresh_token'],
       redirect_uris: [`${rpOrigin}/callback`],
       post_logout_redirect_uris: [`${rpOrigin}/signed-out`],
-    });
+    }, { authority: OPERATOR });
     const config = await oidc.discovery(new URL(server.url), client.client_id, undefined, oidc.ClientSecretBasic(client.client_secret!), { execute: [oidc.allowInsecureRequests] });
 
     const org = await createOrganisation(runtime, { actor: 'test' }, { name: 'Ministry of OIDC Tests' });

@@ -55,6 +55,8 @@ describe('receivers', () => {
     [{ audience: 'a\u0000b' }, 'audience'],
     [{ events: [] }, 'events'],
     [{ events: ['credential_change', 'password_reset'] }, 'unknown event type'],
+    // Announcements to admins are never sent as SETs, so subscribing to one is refused rather than silently empty.
+    [{ events: ['client_changed'] }, 'unknown event type'],
     [{ events: 'session_revoked' }, 'events'],
     [{ bearerToken: 'has spaces in it' }, 'bearer_token'],
     [{ bearerToken: '' }, 'bearer_token'],

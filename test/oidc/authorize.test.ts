@@ -1,7 +1,7 @@
 /** The authorization endpoint: OIDC Core §3.1.2, RFC 7636, RFC 8252, RFC 9126, RFC 9207. */
 import * as oidc from 'openid-client';
 import { describe, expect, it } from 'vitest';
-import { registerClient } from '../../src/clients/service.js';
+import { OPERATOR, registerClient } from '../../src/clients/service.js';
 import { hashToken } from '../../src/crypto/random.js';
 import { ACR_HARDWARE, ACR_MFA, ACR_PHISHING_RESISTANT } from '../../src/sessions/service.js';
 import { sessionCookie } from '../support/runtime.js';
@@ -73,12 +73,12 @@ describe('redirect URI (exact match; never redirect to an unregistered one)', ()
   });
 
   it('shows an error page for a client that may not use the code flow', async () => {
-    const backend = await registerClient(runtime, { actor: 'test' }, { client_name: 'Backend', grant_types: ['client_credentials'] });
+    const backend = await registerClient(runtime, { actor: 'test' }, { client_name: 'Backend', grant_types: ['client_credentials'] }, { authority: OPERATOR });
     expect(await errorPage(await browserGet(authorizeUrl((await pkceRequest(backend)).params), passkeyUser.cookie))).toContain('unauthorized_client');
   });
 
   it('delivers to a native app’s private-use scheme (RFC 8252 §7.1)', async () => {
-    const app = await registerClient(runtime, { actor: 'test' }, { client_name: 'Messenger', application_type: 'native', redirect_uris: ['gov.messenger.app:/oauth/callback'], first_party: true });
+    const app = await registerClient(runtime, { actor: 'test' }, { client_name: 'Messenger', application_type: 'native', redirect_uris: ['gov.messenger.app:/oauth/callback'], first_party: true }, { authority: OPERATOR });
     const request = await pkceRequest(app, { redirect_uri: 'gov.messenger.app:/oauth/callback', scope: 'openid' });
     const location = locationOf(await browserGet(authorizeUrl(request.params), passkeyUser.cookie));
     expect(location.protocol).toBe('gov.messenger.app:');

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import { validateClientMetadata, type ClientMetadataInput } from '../../src/clients/metadata.js';
-import { deleteClient, registerClient } from '../../src/clients/service.js';
+import { deleteClient, OPERATOR, organisationAdmin, registerClient } from '../../src/clients/service.js';
 import { keyedHash } from '../../src/crypto/random.js';
 import { openRuntime } from '../../src/runtime.js';
 import { createTestRuntime, createTestUser, seedDataDirWithMigratedSnapshot, sessionCookie, TEST_MASTER_KEY, testClient, testConfig, usingPostgres } from '../support/runtime.js';
@@ -111,10 +111,10 @@ describe('warta client (CLI)', () => {
 describe('client secrets at the token endpoint', () => {
   it('accepts a rotated secret at once and the old one for at most WARTA_CLIENT_CACHE_SECONDS', async () => {
     expect(runtime.config.oidc.clientCacheSeconds).toBe(1);
-    const client = await registerClient(runtime, { actor: 'test' }, { client_name: 'Backend', grant_types: ['client_credentials'], scope: 'x' });
-    expect((await tokenRequest(client.client_id, client.client_secret!)).status).toBe(200);
     const admin = await createTestUser(runtime, { role: 'admin' });
     const cookie = await sessionCookie(runtime, admin);
+    const client = await registerClient(runtime, { actor: 'test' }, { client_name: 'Backend', grant_types: ['client_credentials'], scope: 'x' }, { authority: organisationAdmin(admin.organisation_id) });
+    expect((await tokenRequest(client.client_id, client.client_secret!)).status).toBe(200);
     const rotated = (await (await request(`/api/admin/clients/${client.client_id}/rotate-secret`, { method: 'POST', cookie })).json()) as { client_secret: string };
     expect((await tokenRequest(client.client_id, rotated.client_secret)).status).toBe(200);
     runtime.clock.advance(1);
@@ -123,9 +123,9 @@ describe('client secrets at the token endpoint', () => {
   });
 
   it('forgets a deleted client within WARTA_CLIENT_CACHE_SECONDS', async () => {
-    const client = await registerClient(runtime, { actor: 'test' }, { client_name: 'Gone', grant_types: ['client_credentials'], scope: 'x' });
+    const client = await registerClient(runtime, { actor: 'test' }, { client_name: 'Gone', grant_types: ['client_credentials'], scope: 'x' }, { authority: OPERATOR });
     expect((await tokenRequest(client.client_id, client.client_secret!)).status).toBe(200);
-    await deleteClient(runtime, { actor: 'test' }, client.client_id);
+    await deleteClient(runtime, { actor: 'test' }, client.client_id, OPERATOR);
     runtime.clock.advance(1);
     expect((await tokenRequest(client.client_id, client.client_secret!)).status).toBe(401);
   });

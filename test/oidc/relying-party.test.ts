@@ -8,7 +8,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import * as oidc from 'openid-client';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ACR_HARDWARE } from '../../src/sessions/service.js';
-import { registerClient } from '../../src/clients/service.js';
+import { OPERATOR, registerClient } from '../../src/clients/service.js';
 import { authorizeWithSession, browserGet, discover, locationOf, pkceRequest, POST_LOGOUT_URI, registerWebClient, signedInUser, startOidcServer } from './support.js';
 
 const server = await startOidcServer();
@@ -131,7 +131,7 @@ describe('authorization code flow with PKCE', () => {
       redirect_uris: ['gov.messenger.app:/oauth/callback', 'http://127.0.0.1/callback'],
       first_party: true,
       dpop_bound_access_tokens: true,
-    });
+    }, { authority: OPERATOR });
     const config = await discover(server, client);
     const dpop = oidc.getDPoPHandle(config, await oidc.randomDPoPKeyPair('ES256'));
     const { user, cookie } = await signedInUser(runtime);
@@ -168,7 +168,7 @@ describe('authorization code flow with PKCE', () => {
 
 describe('client credentials', () => {
   it('gives a back-end an ES256 JWT access token for itself, with client_secret_post too', async () => {
-    const client = await registerClient(runtime, { actor: 'test' }, { client_name: 'Directory sync', grant_types: ['client_credentials'], scope: 'directory:read directory:write', token_endpoint_auth_method: 'client_secret_post' });
+    const client = await registerClient(runtime, { actor: 'test' }, { client_name: 'Directory sync', grant_types: ['client_credentials'], scope: 'directory:read directory:write', token_endpoint_auth_method: 'client_secret_post' }, { authority: OPERATOR });
     const config = await discover(server, client, oidc.ClientSecretPost(client.client_secret!));
     const tokens = await oidc.clientCredentialsGrant(config, { scope: 'directory:read' });
     expect(tokens.refresh_token).toBeUndefined();

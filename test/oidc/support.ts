@@ -10,7 +10,7 @@ import * as oidc from 'openid-client';
 
 import { createApp } from '../../src/app.js';
 import type { ClientMetadataInput } from '../../src/clients/metadata.js';
-import { type ClientAuthority, type ClientView, registerClient } from '../../src/clients/service.js';
+import { type ClientView, OPERATOR, registerClient, type RegistrationOptions } from '../../src/clients/service.js';
 import type { User } from '../../src/db/schema.js';
 import { createTestRuntime, createTestUser, sessionCookie, type TestRuntime, cleanUpLater } from '../support/runtime.js';
 
@@ -35,8 +35,8 @@ export async function startOidcServer(env: Record<string, string> = {}): Promise
 export const REDIRECT_URI = 'http://127.0.0.1:8765/callback';
 export const POST_LOGOUT_URI = 'http://127.0.0.1:8765/signed-out';
 
-/** A confidential web client (client_secret_basic) for the code flow with refresh tokens; registered as an admin would, unless `authority` says operator. */
-export function registerWebClient(runtime: TestRuntime, overrides: ClientMetadataInput = {}, options: { authority?: ClientAuthority } = {}): Promise<ClientView> {
+/** A confidential, first-party web client (client_secret_basic) for the code flow with refresh tokens; registered by the operator (any organisation signs in) unless `options` say otherwise. */
+export function registerWebClient(runtime: TestRuntime, overrides: ClientMetadataInput = {}, options: RegistrationOptions = { authority: OPERATOR }): Promise<ClientView> {
   return registerClient(runtime, { actor: 'test' }, {
     client_name: 'Test Portal',
     grant_types: ['authorization_code', 'refresh_token'],

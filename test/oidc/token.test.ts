@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
-import { registerClient } from '../../src/clients/service.js';
+import { OPERATOR, registerClient } from '../../src/clients/service.js';
 import { hashToken } from '../../src/crypto/random.js';
 import { revokeSession } from '../../src/sessions/service.js';
 import { authorizeWithSession, basicAuth, pkceRequest, postForm, REDIRECT_URI, registerWebClient, signedInUser, startOidcServer } from './support.js';
@@ -169,7 +169,7 @@ describe('access tokens', () => {
   });
 
   it('are refused at userinfo without the openid scope (403 insufficient_scope) and without a token (401)', async () => {
-    const backend = await registerClient(runtime, { actor: 'test' }, { client_name: 'Backend', grant_types: ['client_credentials'], scope: 'reports:read' });
+    const backend = await registerClient(runtime, { actor: 'test' }, { client_name: 'Backend', grant_types: ['client_credentials'], scope: 'reports:read' }, { authority: OPERATOR });
     const cc = (await token({ grant_type: 'client_credentials' }, basicAuth(backend))).body.access_token as string;
     expect((await fetch(server.url('/userinfo'), { headers: { authorization: `Bearer ${cc}` } })).status).toBe(403);
     const none = await fetch(server.url('/userinfo'));
@@ -193,7 +193,7 @@ describe('introspection (RFC 7662)', () => {
   it('needs an authenticated confidential client', async () => {
     const { access_token } = await tokensFor();
     expect((await postForm(server.url('/introspect'), { token: access_token })).status).toBe(401);
-    const app = await registerClient(runtime, { actor: 'test' }, { client_name: 'App', application_type: 'native', redirect_uris: ['gov.app.test:/cb'] });
+    const app = await registerClient(runtime, { actor: 'test' }, { client_name: 'App', application_type: 'native', redirect_uris: ['gov.app.test:/cb'] }, { authority: OPERATOR });
     expect((await postForm(server.url('/introspect'), { token: access_token, client_id: app.client_id })).body.error).toBe('invalid_client');
   });
 
@@ -235,7 +235,7 @@ describe('client authentication and request checks', () => {
 
   it('refuses a replayed private_key_jwt assertion', async () => {
     const { privateKey, publicKey } = await generateKeyPair('ES256');
-    const jwtClient = await registerClient(runtime, { actor: 'test' }, { client_name: 'Signer', grant_types: ['client_credentials'], scope: 'x', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [await exportJWK(publicKey)] } });
+    const jwtClient = await registerClient(runtime, { actor: 'test' }, { client_name: 'Signer', grant_types: ['client_credentials'], scope: 'x', token_endpoint_auth_method: 'private_key_jwt', jwks: { keys: [await exportJWK(publicKey)] } }, { authority: OPERATOR });
     const now = Math.floor(runtime.clock.now().getTime() / 1000);
     const assertion = await new SignJWT({ jti: randomUUID() }).setProtectedHeader({ alg: 'ES256' }).setIssuer(jwtClient.client_id).setSubject(jwtClient.client_id).setAudience(server.issuer).setIssuedAt(now).setExpirationTime(now + 60).sign(privateKey);
     const form = { grant_type: 'client_credentials', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer', client_assertion: assertion };
@@ -263,7 +263,7 @@ describe('DPoP (RFC 9449)', () => {
   });
 
   it('requires a proof from a client registered with dpop_bound_access_tokens', async () => {
-    const strict = await registerClient(runtime, { actor: 'test' }, { client_name: 'Strict', grant_types: ['client_credentials'], scope: 'x', dpop_bound_access_tokens: true });
+    const strict = await registerClient(runtime, { actor: 'test' }, { client_name: 'Strict', grant_types: ['client_credentials'], scope: 'x', dpop_bound_access_tokens: true }, { authority: OPERATOR });
     expect((await token({ grant_type: 'client_credentials' }, basicAuth(strict))).body.error).toBe('invalid_dpop_proof');
     const key = await proofKey();
     const bound = await token({ grant_type: 'client_credentials' }, { ...basicAuth(strict), dpop: await key.proof(server.url('/token')) });
@@ -274,7 +274,7 @@ describe('DPoP (RFC 9449)', () => {
 
   it('refuses a proof for another endpoint, and a replayed proof', async () => {
     const key = await proofKey();
-    const backend = await registerClient(runtime, { actor: 'test' }, { client_name: 'B', grant_types: ['client_credentials'], scope: 'x' });
+    const backend = await registerClient(runtime, { actor: 'test' }, { client_name: 'B', grant_types: ['client_credentials'], scope: 'x' }, { authority: OPERATOR });
     const wrongHtu = await token({ grant_type: 'client_credentials' }, { ...basicAuth(backend), dpop: await key.proof(server.url('/userinfo')) });
     expect(wrongHtu.body.error).toBe('invalid_dpop_proof');
     const proof = await key.proof(server.url('/token'));

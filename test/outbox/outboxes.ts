@@ -3,7 +3,7 @@
  * messages for an endpoint, deliver, read the rows back.
  */
 import { randomUUID } from 'node:crypto';
-import { registerClient } from '../../src/clients/service.js';
+import { OPERATOR, registerClient } from '../../src/clients/service.js';
 import { newId } from '../../src/crypto/random.js';
 import { deliverPendingEvents } from '../../src/events/deliver.js';
 import { raiseSecurityEvent } from '../../src/events/raise.js';
@@ -74,7 +74,7 @@ const backchannelLogouts: OutboxUnderTest = {
   name: 'back-channel logouts',
   deliver: (deps, options) => deliverPendingLogouts(deps, options),
   async endpoint(runtime, url) {
-    const client = await registerClient(runtime, { actor: 'test' }, { client_name: 'Test Portal', redirect_uris: ['http://127.0.0.1:8765/callback'], backchannel_logout_uri: url });
+    const client = await registerClient(runtime, { actor: 'test' }, { client_name: 'Test Portal', redirect_uris: ['http://127.0.0.1:8765/callback'], backchannel_logout_uri: url }, { authority: OPERATOR });
     return {
       auditSubject: `client:${client.client_id}`,
       newSubject: async () => randomUUID(),

@@ -8,7 +8,7 @@ import { sql } from 'kysely';
 import { expect } from 'vitest';
 import { hashToken, newToken } from '../../src/crypto/random.js';
 import type { Role, User } from '../../src/db/schema.js';
-import { registerClient } from '../../src/clients/service.js';
+import { OPERATOR, registerClient } from '../../src/clients/service.js';
 import { createGrant } from '../../src/grants/service.js';
 import type { OrganisationPolicy } from '../../src/orgs/policy.js';
 import { createOrganisation } from '../../src/orgs/service.js';
@@ -118,7 +118,7 @@ export async function auditRows(runtime: Runtime, action: string) {
 
 /** An offline OIDC grant with a refresh token for the user's current session, as the token endpoint would leave it. */
 export async function giveRefreshToken(runtime: TestRuntime, user: User) {
-  const client = await registerClient(runtime, { actor: 'test' }, { client_name: 'Ministry portal', grant_types: ['authorization_code', 'refresh_token'], redirect_uris: ['http://127.0.0.1:8765/callback'], backchannel_logout_uri: 'http://127.0.0.1:8765/backchannel', first_party: true });
+  const client = await registerClient(runtime, { actor: 'test' }, { client_name: 'Ministry portal', grant_types: ['authorization_code', 'refresh_token'], redirect_uris: ['http://127.0.0.1:8765/callback'], backchannel_logout_uri: 'http://127.0.0.1:8765/backchannel', first_party: true }, { authority: OPERATOR });
   const session = await runtime.db.selectFrom('sessions').selectAll().where('user_id', '=', user.id).where('revoked_at', 'is', null).orderBy('created_at', 'desc').executeTakeFirstOrThrow();
   const grant = await createGrant(runtime.db, runtime.clock, { clientId: client.client_id, session, scope: 'openid offline_access', dpopJkt: null, lifetimeSeconds: 30 * 86400 });
   const refreshToken = newToken();

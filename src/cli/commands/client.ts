@@ -1,7 +1,16 @@
 import { readFileSync } from 'node:fs';
 import type { ClientMetadataInput } from '../../clients/metadata.js';
-import { type ClientView, deleteClient, listClients, registerClient, rotateClientSecret } from '../../clients/service.js';
+import { assignClient, type ClientView, deleteClient, listClients, OPERATOR, registerClient, rotateClientSecret, updateClient } from '../../clients/service.js';
+import { findOrganisationByName } from '../../orgs/service.js';
+import type { Runtime } from '../../runtime.js';
 import { CliUsageError, defineCommand, type Flags, listFlag, stringFlag } from '../command.js';
+
+/*
+ * Whoever runs the CLI on the host is the instance operator: every client, every
+ * setting (first-party, another service's audience, cross-organisation sign-in,
+ * reserved scopes), and the owner. Each act is audited with actor `cli`, and an
+ * act on an organisation's client is announced to that organisation's admins.
+ */
 
 function jwksFlag(flags: Flags): unknown {
   const file = stringFlag(flags, 'jwks-file');
@@ -13,13 +22,37 @@ function jwksFlag(flags: Flags): unknown {
   }
 }
 
+/** The organisation `--org` names, or undefined when the flag is not given. */
+async function organisationFlag(runtime: Runtime, flags: Flags): Promise<string | undefined> {
+  const name = stringFlag(flags, 'org');
+  return name === undefined ? undefined : (await findOrganisationByName(runtime.db, name)).id;
+}
+
+/** `yes` / `no` for a setting an update turns on or off. */
+function switchFlag(flags: Flags, name: string): boolean | undefined {
+  const value = stringFlag(flags, name);
+  if (value === undefined) return undefined;
+  if (value !== 'yes' && value !== 'no') throw new CliUsageError(`--${name} expects yes or no, got "${value}"`);
+  return value === 'yes';
+}
+
+/** A value an update may clear with `none`. */
+const clearableFlag = (flags: Flags, name: string): string | null | undefined => {
+  const value = stringFlag(flags, name);
+  return value === 'none' ? null : value;
+};
+
+const owner = (c: ClientView) => (c.organisation_id === null ? 'the operator (any organisation signs in)' : `organisation ${c.organisation_id}${c.cross_organisation_sign_in ? ' (other organisations sign in too)' : ''}`);
+
 const describe = (c: ClientView) =>
   [
     `${c.client_id}  ${c.client_name}`,
+    `  owned by ${owner(c)}`,
     `  ${c.application_type} client, ${c.token_endpoint_auth_method}, grants ${c.grant_types.join(', ')}${c.first_party ? ', first-party' : ''}`,
     ...(c.redirect_uris.length ? [`  redirect URIs: ${c.redirect_uris.join(' ')}`] : []),
     ...(c.scope ? [`  scope: ${c.scope}`] : []),
     ...(c.required_acr ? [`  requires: ${c.required_acr}`] : []),
+    ...(c.access_token_audience ? [`  access token audience: ${c.access_token_audience}`] : []),
   ].join('\n');
 
 const secretNotice = (c: ClientView) =>
@@ -29,6 +62,8 @@ export const createClientCommand = defineCommand({
   path: ['client', 'create'],
   summary: 'register an OAuth/OpenID Connect client; prints its client_id (and client_secret, once)',
   flags: {
+    org: { type: 'string', description: "the owning organisation's name: its admins manage the client and only its users sign in (default: the operator's client, any organisation)" },
+    'cross-organisation': { type: 'boolean', description: "an organisation's client that also accepts users of other organisations" },
     name: { type: 'string', description: 'client_name shown on the consent page', required: true },
     'grant-types': { type: 'string', description: 'comma-separated: authorization_code (default), refresh_token, client_credentials' },
     'redirect-uri': { type: 'string', description: 'redirect URI(s), comma-separated; exact match (loopback port excepted)' },
@@ -61,19 +96,21 @@ export const createClientCommand = defineCommand({
       access_token_audience: stringFlag(flags, 'audience'),
       backchannel_logout_uri: stringFlag(flags, 'backchannel-logout-uri'),
       backchannel_logout_session_required: flags['backchannel-logout-session-required'] === true,
+      cross_organisation_sign_in: flags['cross-organisation'] === true,
     };
-    // Whoever runs the CLI on the host is the instance operator: the only one who may allow reserved scopes.
-    return registerClient(runtime, { actor: 'cli' }, input, { authority: 'operator' });
+    return registerClient(runtime, { actor: 'cli' }, input, { authority: OPERATOR, organisationId: (await organisationFlag(runtime, flags)) ?? null });
   },
   format: (c) => `Registered client:\n${describe(c)}${secretNotice(c)}`,
 });
 
 export const listClientsCommand = defineCommand({
   path: ['client', 'list'],
-  summary: 'list registered clients (never their secrets)',
-  flags: {},
-  async run(_flags, io) {
-    return { clients: await listClients((await io.runtime()).db) };
+  summary: 'list registered clients (never their secrets), with their owners',
+  flags: { org: { type: 'string', description: "only this organisation's clients" } },
+  async run(flags, io) {
+    const runtime = await io.runtime();
+    const organisationId = await organisationFlag(runtime, flags);
+    return { clients: await listClients(runtime.db, OPERATOR, organisationId === undefined ? {} : { organisationId }) };
   },
   format: (r) => (r.clients.length ? r.clients.map(describe).join('\n') : 'No clients registered.'),
 });
@@ -83,7 +120,7 @@ export const rotateClientSecretCommand = defineCommand({
   summary: "replace a client's secret; the old one stops working at once",
   flags: { 'client-id': { type: 'string', description: 'the client_id', required: true } },
   async run(flags, io) {
-    return rotateClientSecret(await io.runtime(), { actor: 'cli' }, stringFlag(flags, 'client-id')!);
+    return rotateClientSecret(await io.runtime(), { actor: 'cli' }, stringFlag(flags, 'client-id')!, OPERATOR);
   },
   format: (c) => `New secret for ${c.client_id} (${c.client_name}).${secretNotice(c)}`,
 });
@@ -94,8 +131,59 @@ export const deleteClientCommand = defineCommand({
   flags: { 'client-id': { type: 'string', description: 'the client_id', required: true } },
   async run(flags, io) {
     const clientId = stringFlag(flags, 'client-id')!;
-    await deleteClient(await io.runtime(), { actor: 'cli' }, clientId);
+    await deleteClient(await io.runtime(), { actor: 'cli' }, clientId, OPERATOR);
     return { client_id: clientId, deleted: true };
   },
   format: (r) => `Deleted client ${r.client_id}; its refresh tokens no longer work and its access tokens introspect as inactive.`,
+});
+
+export const updateClientCommand = defineCommand({
+  path: ['client', 'update'],
+  summary: "change a client's settings (flags left out keep their value), including those only the operator sets",
+  flags: {
+    'client-id': { type: 'string', description: 'the client_id', required: true },
+    name: { type: 'string', description: 'client_name shown on the consent page' },
+    'redirect-uri': { type: 'string', description: 'redirect URI(s), comma-separated (replaces the list)' },
+    'post-logout-redirect-uri': { type: 'string', description: 'post-logout redirect URI(s), comma-separated (replaces the list)' },
+    scope: { type: 'string', description: 'scopes the client may request, space- or comma-separated (replaces them)' },
+    'required-acr': { type: 'string', description: 'acr every sign-in must reach, or none' },
+    'first-party': { type: 'string', description: 'yes: users are not asked to consent; no: they are' },
+    'cross-organisation': { type: 'string', description: "yes: users of other organisations sign in too; no: only the owner's (their grants are revoked)" },
+    audience: { type: 'string', description: 'aud of the access tokens, or none for the client_id' },
+    dpop: { type: 'string', description: 'yes or no: require DPoP-bound tokens' },
+    'backchannel-logout-uri': { type: 'string', description: 'where to POST back-channel logout tokens, or none' },
+  },
+  async run(flags, io) {
+    const input: ClientMetadataInput = {
+      client_name: stringFlag(flags, 'name'),
+      redirect_uris: listFlag(flags, 'redirect-uri'),
+      post_logout_redirect_uris: listFlag(flags, 'post-logout-redirect-uri'),
+      scope: stringFlag(flags, 'scope')?.replace(/,/g, ' '),
+      required_acr: clearableFlag(flags, 'required-acr'),
+      first_party: switchFlag(flags, 'first-party'),
+      cross_organisation_sign_in: switchFlag(flags, 'cross-organisation'),
+      access_token_audience: clearableFlag(flags, 'audience'),
+      dpop_bound_access_tokens: switchFlag(flags, 'dpop'),
+      backchannel_logout_uri: clearableFlag(flags, 'backchannel-logout-uri'),
+    };
+    return updateClient(await io.runtime(), { actor: 'cli' }, stringFlag(flags, 'client-id')!, input, { authority: OPERATOR });
+  },
+  format: (c) => `Updated client:\n${describe(c)}`,
+});
+
+export const assignClientCommand = defineCommand({
+  path: ['client', 'assign'],
+  summary: 'give a client to an organisation (its admins then manage it), or back to the operator; grants of users it no longer accepts are revoked',
+  flags: {
+    'client-id': { type: 'string', description: 'the client_id', required: true },
+    org: { type: 'string', description: 'the organisation that will own the client' },
+    operator: { type: 'boolean', description: "make it the operator's client again (any organisation signs in)" },
+  },
+  async run(flags, io) {
+    if ((flags.org === undefined) === (flags.operator === undefined)) throw new CliUsageError('give exactly one of --org or --operator');
+    const runtime = await io.runtime();
+    const organisationId = (await organisationFlag(runtime, flags)) ?? null;
+    return assignClient(runtime, { actor: 'cli' }, stringFlag(flags, 'client-id')!, organisationId);
+  },
+  format: (c) => `Client ${c.client_id} (${c.client_name}) is now owned by ${owner(c)}.${c.grants_revoked ? ` Revoked ${c.grants_revoked} grant(s) of users it no longer accepts.` : ''}`,
 });

@@ -2,7 +2,7 @@ import type { CliCommand } from '../command.js';
 import { exportAuditCommand, verifyAuditCommand } from './audit.js';
 import { setEmailDomainsCommand, waiveOfficerCooldownCommand } from './authority.js';
 import { bootstrapCommand } from './bootstrap.js';
-import { createClientCommand, deleteClientCommand, listClientsCommand, rotateClientSecretCommand } from './client.js';
+import { assignClientCommand, createClientCommand, deleteClientCommand, listClientsCommand, rotateClientSecretCommand, updateClientCommand } from './client.js';
 import { inviteCommand } from './invite.js';
 import { listSigningKeysCommand, rotateMasterKeyCommand, rotateSigningKeyCommand } from './keys.js';
 import { migrateCommand } from './migrate.js';
@@ -23,6 +23,8 @@ export const commands: CliCommand<any>[] = [
   listClientsCommand,
   rotateClientSecretCommand,
   deleteClientCommand,
+  updateClientCommand,
+  assignClientCommand,
   addReceiverCommand,
   listReceiversCommand,
   removeReceiverCommand,

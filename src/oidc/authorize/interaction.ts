@@ -11,6 +11,7 @@ import { ACR_HARDWARE, ACR_PHISHING_RESISTANT, acrReaches } from '../../sessions
 import { LOCALES } from '../../ui/i18n.js';
 import { signInNeeded, type SignInReason } from '../checks/authentication.js';
 import { consentNeeded } from '../checks/consent.js';
+import { acceptsUserOf } from '../checks/organisation.js';
 import type { AuthorizationParams } from '../checks/params.js';
 import { parseScope } from '../checks/scope.js';
 import { ENDPOINTS } from '../endpoints.js';
@@ -66,6 +67,7 @@ export async function continueAuthorization(deps: Deps, requester: Authorization
   }
 
   const user = requester.user!;
+  await refuseOtherOrganisation(deps, requester.context, client, user);
   if (!attempt.consented) {
     const consent = client.first_party
       ? undefined
@@ -79,6 +81,22 @@ export async function continueAuthorization(deps: Deps, requester: Authorization
 
   const code = await issueAuthorizationCode(deps, requester.context, { request, session: session!, pendingRequestId: attempt.pending?.id });
   return { redirectTo: authorizationResponseUrl(request.redirectUri, deps.config.issuer, { code, state: request.state }) };
+}
+
+/**
+ * Ends the request with `access_denied` (to the redirect URI) when the client does
+ * not accept users of the signed-in user's organisation; audited, for it is what
+ * a link to another organisation's look-alike client produces.
+ */
+export async function refuseOtherOrganisation(deps: Pick<Deps, 'db' | 'clock' | 'auditEntryKey'>, context: AuditContext, client: OAuthClient, user: User): Promise<void> {
+  if (acceptsUserOf(client, user)) return;
+  await appendAudit(deps.db, deps, context, {
+    action: 'oidc.organisation_refused',
+    subject: `client:${client.client_id}`,
+    outcome: 'failure',
+    details: { user_id: user.id, user_organisation_id: user.organisation_id, client_organisation_id: client.organisation_id },
+  });
+  throw new WartaError(403, 'access_denied', 'this application is not available to users of your organisation');
 }
 
 /** Records the user's consent (merged with any earlier one), audited in the same transaction. */

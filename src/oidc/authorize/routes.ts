@@ -11,7 +11,7 @@ import { type AuthorizationParams, parseAuthorizationParams } from '../checks/pa
 import { ENDPOINTS, REQUEST_URI_PREFIX } from '../endpoints.js';
 import { readUrlEncodedBody } from '../../http/form.js';
 import { renderConsentPage, renderErrorPage } from '../pages.js';
-import { type AuthorizationStep, continueAuthorization, recordConsent } from './interaction.js';
+import { type AuthorizationStep, continueAuthorization, recordConsent, refuseOtherOrganisation } from './interaction.js';
 import { checkAuthorizationRequest, type ClientRedirect, identifyClient } from './request.js';
 import { allowFormRedirectTo } from '../../http/form-redirect.js';
 import { errorResponseUrl } from './respond.js';
@@ -82,6 +82,8 @@ async function answer(deps: Deps, c: AppContext, params: AuthorizationParams, pe
     const requester = { session: c.get('session'), user: c.get('user'), context: auditContext(c) };
     if (decision === 'allow') {
       if (!requester.session) return continueAuthorization(deps, requester, { client: target.client, request, params, pending }).then((step) => respond(c, step));
+      // A consent to a client the user may not use is never stored.
+      await refuseOtherOrganisation(deps, requester.context, target.client, requester.user!);
       await recordConsent(deps, requester.context, requester.user!, target.client, request.scopes);
     }
     return respond(c, await continueAuthorization(deps, requester, { client: target.client, request, params, pending, consented: decision === 'allow' }));

@@ -6,6 +6,7 @@
  */
 import { hashToken, MAX_ISSUED_TOKEN_LENGTH, newToken } from '../../crypto/random.js';
 import { invalidRequest, WartaError } from '../../errors.js';
+import { acceptsUserOf } from '../checks/organisation.js';
 import { verifyPkce } from '../checks/pkce.js';
 import { userClaims } from '../claims.js';
 import { type GrantRequest, revokeAfterReuse, type TokenResponse } from './response.js';
@@ -21,7 +22,10 @@ export async function authorizationCodeGrant({ deps, tokens, client, form, jkt, 
   const row = await deps.db
     .selectFrom('oauth_authorization_codes as c')
     .innerJoin('oauth_grants as g', 'g.id', 'c.grant_id')
+    .innerJoin('users as u', 'u.id', 'g.user_id')
+    .innerJoin('oauth_clients as owner', 'owner.client_id', 'c.client_id')
     .select(['c.client_id', 'c.redirect_uri', 'c.code_challenge', 'c.nonce', 'c.dpop_jkt', 'c.expires_at', 'c.used_at', 'g.id as grant_id', 'g.user_id', 'g.scope', 'g.revoked_at', 'g.auth_time', 'g.acr', 'g.amr', 'g.session_id'])
+    .select(['u.organisation_id as user_organisation_id', 'owner.organisation_id', 'owner.cross_organisation_sign_in'])
     .where('c.code_hash', '=', codeHash)
     .executeTakeFirst();
   if (!row) throw invalidGrant('unknown authorization code');
@@ -37,6 +41,8 @@ export async function authorizationCodeGrant({ deps, tokens, client, form, jkt, 
   // RFC 9449 §10: a code requested with dpop_jkt is redeemable only with that key.
   if (row.dpop_jkt !== null && row.dpop_jkt !== jkt) throw invalidGrant('the DPoP proof key does not match the dpop_jkt of the authorization request');
   if (row.revoked_at !== null) throw invalidGrant('the authorization has been revoked');
+  // Read now, not from the client cache: the operator may have given the client to another organisation since the code was issued.
+  if (!acceptsUserOf(row, { organisation_id: row.user_organisation_id })) throw invalidGrant('this client no longer accepts users of your organisation');
 
   const scopes = row.scope.split(' ').filter(Boolean);
   const claims = await userClaims(deps.db, row.user_id, scopes);

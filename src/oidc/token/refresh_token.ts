@@ -5,7 +5,9 @@
  * concurrent uses of one token cannot both succeed. A token presented after it was
  * rotated means two parties hold it: the whole family (the grant) is revoked and audited.
  *
- * The grant must be live, the user active, and, unless offline_access was granted,
+ * The grant must be live, the user active and of an organisation the client accepts
+ * (read in the same statement, so a client just given to another organisation stops
+ * at once whatever the client cache holds), and, unless offline_access was granted,
  * the Warta session the grant came from must not have ended (OIDC Core §11).
  */
 import { sql } from 'kysely';
@@ -42,9 +44,10 @@ export async function refreshTokenGrant({ deps, tokens, client, form, jkt, ip }:
   const { rows } = await sql<RotatedGrant>`
     with old as (
       update oauth_refresh_tokens r set used_at = ${now}
-      from oauth_grants g join users u on u.id = g.user_id left join sessions s on s.id = g.session_id
+      from oauth_grants g join users u on u.id = g.user_id join oauth_clients owner on owner.client_id = g.client_id left join sessions s on s.id = g.session_id
       where r.token_hash = ${presentedHash} and r.used_at is null and r.expires_at > ${now}
         and g.id = r.grant_id and g.client_id = ${client.client_id} and g.revoked_at is null and u.status = 'active'
+        and (owner.organisation_id is null or owner.cross_organisation_sign_in or owner.organisation_id = u.organisation_id)
         and (g.dpop_jkt is null or g.dpop_jkt = ${jkt ?? null})
         and (g.offline or (s.revoked_at is null and s.expires_at > ${now}))
       returning g.id, g.user_id, g.scope, g.auth_time, g.acr, g.amr, g.session_id, g.expires_at
@@ -93,5 +96,5 @@ async function refuse(deps: Deps, client: OAuthClient, presentedHash: string, dp
   if (row.revoked_at !== null) throw invalidGrant('the refresh token has been revoked');
   if (row.expires_at <= now) throw invalidGrant('the refresh token has expired');
   if (row.dpop_jkt !== null && row.dpop_jkt !== dpop.jkt) throw invalidGrant('the refresh token is bound to a different DPoP key');
-  throw invalidGrant('the refresh token is no longer valid (signed out, or the account is not active)');
+  throw invalidGrant('the refresh token is no longer valid (signed out, the account is not active, or the client no longer accepts users of your organisation)');
 }
