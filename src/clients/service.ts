@@ -4,6 +4,8 @@ import type { Clock } from '../clock.js';
 import { keyedHash, MAX_ISSUED_TOKEN_LENGTH, newToken } from '../crypto/random.js';
 import { type Database, json, type OAuthClient } from '../db/schema.js';
 import { notFound, WartaError } from '../errors.js';
+import type { OutboundAllowList } from '../outbound/allow-list.js';
+import { requireAllowedDestination } from '../outbound/registration.js';
 import { type ClientMetadataInput, validateClientMetadata } from './metadata.js';
 import { reservedScopesIn } from './reserved-scopes.js';
 
@@ -12,7 +14,7 @@ export interface ClientDeps {
   clock: Clock;
   auditEntryKey: Uint8Array;
   tokenHashKey: Buffer;
-  config: { env: string };
+  config: { env: string; outbound: { allow: OutboundAllowList } };
 }
 
 /** The RFC 7591 §3.2.1 view of a client; `client_secret` only right after it was generated. */
@@ -84,6 +86,8 @@ export async function registerClient(deps: ClientDeps, context: AuditContext, in
     await appendAudit(deps.db, deps, context, { action: 'client.reserved_scope_refused', outcome: 'failure', details: { client_name: metadata.client_name, reserved_scopes: reservedScopes } });
     throw new WartaError(400, 'invalid_client_metadata', `only the instance operator (the warta CLI) may allow ${reservedScopes.join(', ')}`);
   }
+  if (metadata.backchannel_logout_uri !== null)
+    await requireAllowedDestination(deps, context, { url: new URL(metadata.backchannel_logout_uri), field: 'backchannel_logout_uri' }, (description) => new WartaError(400, 'invalid_client_metadata', description));
   const now = deps.clock.now();
   const secret = usesSecret(metadata.token_endpoint_auth_method) ? newClientSecret() : undefined;
   return deps.db.transaction().execute(async (trx) => {
