@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { AllowListEntryError, DEVELOPMENT_OUTBOUND_ALLOW, type OutboundAllowList, parseOutboundAllowList } from './outbound/allow-list.js';
 
 /** A bad or missing setting. Start-up prints `message` as its one line and stops. */
 export class ConfigError extends Error {
@@ -66,6 +67,8 @@ export interface Config {
   securityEvents: SecurityEventSettings;
   /** The retry rules every outbox (SETs, back-channel logouts) delivers under (src/outbox/). */
   outbox: OutboxSettings;
+  /** Where Warta may send anything (src/outbound/): SET receivers and back-channel logout URIs must be on this list. */
+  outbound: { allow: OutboundAllowList };
   passwords: {
     /** argon2id cost for new password hashes; never below OWASP's minimum (m=19 MiB, t=2, p=1). Raising it rehashes at the next sign-in. */
     argon2: { memoryKiB: number; timeCost: number; parallelism: number };
@@ -245,6 +248,7 @@ export function loadConfig(env: Env = process.env): Config {
     audit: { sealIntervalMs: int(env, 'WARTA_AUDIT_SEAL_INTERVAL_MS', 1000, 50, 60_000) },
     securityEvents: securityEventSettings(env),
     outbox: outboxSettings(env),
+    outbound: { allow: outboundAllowList(env, production) },
     passwords: {
       argon2: {
         memoryKiB: int(env, 'WARTA_ARGON2_MEMORY_KIB', 19456, 19456, 4 * 1024 * 1024),
@@ -317,6 +321,17 @@ function securityEventSettings(env: Env): SecurityEventSettings {
     failingAfterSeconds: int(env, 'WARTA_SET_RECEIVER_FAILING_MINUTES', 15, 1, 24 * 60) * 60,
     retentionSeconds: int(env, 'WARTA_SET_RETENTION_DAYS', 30, 1, 3650) * 86400,
   };
+}
+
+/** Unset: nothing in production (the operator names every destination), the local machine otherwise. */
+function outboundAllowList(env: Env, production: boolean): OutboundAllowList {
+  const raw = env.WARTA_OUTBOUND_ALLOW?.trim();
+  try {
+    return parseOutboundAllowList(raw || (production ? 'none' : DEVELOPMENT_OUTBOUND_ALLOW));
+  } catch (error) {
+    if (error instanceof AllowListEntryError) throw new ConfigError('WARTA_OUTBOUND_ALLOW', `${error.message}; expected comma-separated host names, *.wildcards and networks, or none`);
+    throw error;
+  }
 }
 
 export interface OutboxSettings {

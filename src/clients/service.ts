@@ -7,6 +7,8 @@ import { notFound, WartaError } from '../errors.js';
 import { announceClientChange } from './announce.js';
 import { type ClientMetadata, type ClientMetadataInput, validateClientMetadata } from './metadata.js';
 import { effectiveAudience, type OperatorSetting, operatorSettingsChanged } from './operator-settings.js';
+import type { OutboundAllowList } from '../outbound/allow-list.js';
+import { requireAllowedDestination } from '../outbound/registration.js';
 import { reservedScopesIn } from './reserved-scopes.js';
 
 export interface ClientDeps {
@@ -14,7 +16,7 @@ export interface ClientDeps {
   clock: Clock;
   auditEntryKey: Uint8Array;
   tokenHashKey: Buffer;
-  config: { env: string };
+  config: { env: string; outbound: { allow: OutboundAllowList } };
 }
 
 /** The RFC 7591 §3.2.1 view of a client; `client_secret` only right after it was generated. */
@@ -107,6 +109,8 @@ export async function registerClient(deps: ClientDeps, context: AuditContext, in
     const defaults = { first_party: false, access_token_audience: null, cross_organisation_sign_in: false, organisation_id: owner };
     await refuseOperatorSettings(deps, context, { clientName: metadata.client_name, organisationId: owner }, operatorSettingsChanged({ ...metadata, organisation_id: requestedOwner(input, owner) }, defaults));
   }
+  if (metadata.backchannel_logout_uri !== null)
+    await requireAllowedDestination(deps, context, { url: new URL(metadata.backchannel_logout_uri), field: 'backchannel_logout_uri' }, (description) => new WartaError(400, 'invalid_client_metadata', description));
   const now = deps.clock.now();
   const secret = usesSecret(metadata.token_endpoint_auth_method) ? newClientSecret() : undefined;
   return deps.db.transaction().execute(async (trx) => {
@@ -253,6 +257,8 @@ export async function updateClient(deps: ClientDeps, context: AuditContext, clie
   } else if (owner !== current.organisation_id) {
     throw new WartaError(400, 'invalid_request', 'a client changes organisation only through `warta client assign`');
   }
+  if (metadata.backchannel_logout_uri !== null && metadata.backchannel_logout_uri !== current.backchannel_logout_uri)
+    await requireAllowedDestination(deps, context, { url: new URL(metadata.backchannel_logout_uri), field: 'backchannel_logout_uri' }, (description) => new WartaError(400, 'invalid_client_metadata', description));
   const changed = (Object.keys(metadata) as (keyof ClientMetadata)[]).filter((name) => JSON.stringify(metadata[name]) !== JSON.stringify(current[name]));
   return deps.db.transaction().execute(async (trx) => {
     const client = await trx

@@ -9,7 +9,7 @@ import type { Db } from '../db/schema.js';
 import { type DeliveryOptions, type DeliveryReport, deliverOutbox, type Lease, type OutboxJob } from '../outbox/deliver.js';
 import { readLimited } from '../outbox/post.js';
 import type { Deps } from '../deps.js';
-import { bearerTokenContext } from './receivers.js';
+import { bearerTokenContext, DELIVERY_FAILED } from './receivers.js';
 import { signSecurityEventToken } from './set.js';
 
 export type { DeliveryOptions, DeliveryReport } from '../outbox/deliver.js';
@@ -99,7 +99,7 @@ export function securityEventOutbox(deps: DeliveryDeps): OutboxJob<ClaimedSet> {
       else
         await trx
           .updateTable('event_receivers')
-          .set((eb) => ({ consecutive_failures: eb('consecutive_failures', '+', 1), failing_since: eb.fn.coalesce('failing_since', eb.val(now)), last_failure_at: now, last_error: attempt.error }))
+          .set((eb) => ({ consecutive_failures: eb('consecutive_failures', '+', 1), failing_since: eb.fn.coalesce('failing_since', eb.val(now)), last_failure_at: now, last_error: DELIVERY_FAILED }))
           .where('id', '=', set.receiver_id)
           .execute();
     },

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
+import { DELIVERY_FAILED } from './receivers.js';
 
 export interface ReceiverHealth {
   id: string;
@@ -43,7 +44,7 @@ export async function receiverHealth(db: Kysely<Database>, now: Date): Promise<R
     failing_since: row.failing_since,
     failing_for_seconds: row.failing_since ? Math.max(0, Math.floor((now.getTime() - row.failing_since.getTime()) / 1000)) : 0,
     last_success_at: row.last_success_at,
-    last_error: row.last_error,
+    last_error: row.last_error === null ? null : DELIVERY_FAILED,
     pending: Number(row.pending ?? 0),
     oldest_pending_at: row.oldest_pending_at ? new Date(row.oldest_pending_at) : null,
   }));

@@ -7,6 +7,8 @@ import { newId } from '../crypto/random.js';
 import { type Database, type EventReceiver, json } from '../db/schema.js';
 import { isUuid } from '../db/uuid.js';
 import { notFound, WartaError } from '../errors.js';
+import type { OutboundAllowList } from '../outbound/allow-list.js';
+import { requireAllowedDestination } from '../outbound/registration.js';
 import { DELIVERABLE_EVENT_TYPES, type SecurityEventType } from './types.js';
 
 export interface ReceiverInput {
@@ -68,11 +70,19 @@ function checkBearerToken(token: unknown): string | undefined {
   return token;
 }
 
-export async function addReceiver(deps: { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array; box: SecretBox; config: Pick<Config, 'env'> }, context: AuditContext, input: ReceiverInput): Promise<EventReceiver> {
+/** What an admin sees of any failed delivery; the reason (a refused connection, a status, an address) is in the operator's log. */
+export const DELIVERY_FAILED = 'delivery_failed';
+
+export async function addReceiver(
+  deps: { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array; box: SecretBox; config: Pick<Config, 'env'> & { outbound: { allow: OutboundAllowList } } },
+  context: AuditContext,
+  input: ReceiverInput,
+): Promise<EventReceiver> {
   const url = checkReceiverUrl(input.url, deps.config.env);
   const audience = checkAudience(input.audience);
   const events = checkEvents(input.events);
   const bearerToken = checkBearerToken(input.bearerToken);
+  await requireAllowedDestination(deps, context, { url, field: 'url', subject: `org:${input.organisationId}` }, (description) => new WartaError(400, 'destination_not_allowed', description));
   const id = newId();
   return deps.db.transaction().execute(async (trx) => {
     const receiver = await trx
@@ -171,7 +181,8 @@ export function receiverView(receiver: EventReceiver & { pending?: number }) {
       failing_since: receiver.failing_since?.toISOString() ?? null,
       last_success_at: receiver.last_success_at?.toISOString() ?? null,
       last_failure_at: receiver.last_failure_at?.toISOString() ?? null,
-      last_error: receiver.last_error,
+      // Never the stored reason, whatever an older version stored there: which error came back is how an admin would map a network.
+      last_error: receiver.last_error === null ? null : DELIVERY_FAILED,
       ...(receiver.pending === undefined ? {} : { pending: receiver.pending }),
     },
   };

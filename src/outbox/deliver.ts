@@ -6,7 +6,9 @@
  * 1. claim due rows, FOR UPDATE SKIP LOCKED, with a lease: any number of
  *    instances deliver at once without two sending one row, and a worker that
  *    dies mid-delivery only delays its rows until the lease ends;
- * 2. POST each a freshly signed JWT with a time-out; the rows of one endpoint
+ * 2. POST each a freshly signed JWT with a time-out, to an address the outbound
+ *    allow-list admits, resolved once and connected to as checked (src/outbound/);
+ *    the rows of one endpoint
  *    go one after another (in claim order), endpoints concurrently, so one that
  *    hangs costs its own time-out and nobody else's;
  * 3. on failure, back off with jitter under the outbox retry rules, and give up
@@ -21,10 +23,11 @@ import { addSeconds } from '../clock.js';
 import { newId } from '../crypto/random.js';
 import type { Database, Db } from '../db/schema.js';
 import type { Deps } from '../deps.js';
-import { type Attempt, type FetchLike, type PermanentFailure, postSignedToken, type SignedPost } from './post.js';
+import { type HostResolver, resolveDestination, systemResolver } from '../outbound/destination.js';
+import { type Attempt, type FetchLike, type PermanentFailure, pinnedFetch, postSignedToken, type SignedPost } from './post.js';
 import { isTimeToGiveUp, type RetryRules, retryDelaySeconds } from './retry.js';
 
-export type OutboxDeps = Pick<Deps, 'db' | 'clock' | 'log' | 'auditEntryKey'>;
+export type OutboxDeps = Pick<Deps, 'db' | 'clock' | 'log' | 'auditEntryKey' | 'config'>;
 
 /** What the engine needs of a claimed row. */
 export interface OutboxMessage {
@@ -85,8 +88,10 @@ export interface OutboxJob<M extends OutboxMessage> {
 }
 
 export interface DeliveryOptions {
-  /** The HTTP client (tests pass a wrapped fetch); default the global fetch. */
+  /** The HTTP client (tests pass a wrapped fetch); default a node:http(s) request connecting to the checked address only. */
   fetchImpl?: FetchLike;
+  /** Resolves a destination's host name (tests pass their own: no test depends on real DNS); default the system resolver. */
+  resolveHost?: HostResolver;
   batchSize?: number;
   /** Jitter source, [0, 1). */
   random?: () => number;
@@ -150,8 +155,12 @@ async function deliverToEndpoint<M extends OutboxMessage>(round: Round<M>, queue
       await release(round, queue.slice(i), addSeconds(deps.clock.now(), job.retry.retryMinSeconds));
       return;
     }
-    const attempt = await postSignedToken(round.options.fetchImpl ?? fetch, post, { timeoutMs: job.timeoutMs, permanentFailure: job.permanentFailure });
-    const nextAttemptAt = await settleAttempt(round, dispatch.message, attempt, post.url);
+    const destination = await resolveDestination(deps.config.outbound.allow, post.url, round.options.resolveHost ?? systemResolver);
+    // A destination off the list is retried like any failure: the operator may list it, and the give-up age still ends it.
+    const attempt: Attempt = destination.allowed
+      ? await postSignedToken(round.options.fetchImpl ?? pinnedFetch, post, destination.address, { timeoutMs: job.timeoutMs, permanentFailure: job.permanentFailure })
+      : { outcome: 'failed', error: destination.reason };
+    const nextAttemptAt = await settleAttempt(round, dispatch.message, attempt, post.url, destination.allowed ? destination.address.address : undefined);
     if (nextAttemptAt && i + 1 < queue.length) {
       // The endpoint is failing now: give its other messages the same pause instead of a time-out each.
       await release(round, queue.slice(i + 1), nextAttemptAt);
@@ -161,7 +170,7 @@ async function deliverToEndpoint<M extends OutboxMessage>(round: Round<M>, queue
 }
 
 /** Records an attempt's outcome; returns when the message is tried next (undefined once it is finished or no longer ours). */
-async function settleAttempt<M extends OutboxMessage>(round: Round<M>, message: M, attempt: Attempt, url: string): Promise<Date | undefined> {
+async function settleAttempt<M extends OutboxMessage>(round: Round<M>, message: M, attempt: Attempt, url: string, address: string | undefined): Promise<Date | undefined> {
   const { deps, job, options } = round;
   const now = deps.clock.now();
   const attempts = message.attempts + 1;
@@ -172,7 +181,8 @@ async function settleAttempt<M extends OutboxMessage>(round: Round<M>, message: 
   else settlement = { status: 'pending', attempts, error: attempt.error, nextAttemptAt: addSeconds(now, retryDelaySeconds(attempts, job.retry, options.random)) };
 
   if (!(await settle(round, message, settlement, attempt))) return undefined;
-  const logFields = { ...job.logFields(message, url), attempts };
+  // The detail (address, refused connection, status) is for the operator's log; admins see only that delivery failed.
+  const logFields = { ...job.logFields(message, url), ...(address ? { address } : {}), attempts };
   if (settlement.status === 'delivered') deps.log.debug(logFields, `${job.name} delivered`);
   else if (settlement.status === 'pending') deps.log.warn({ ...logFields, error: settlement.error, retryAt: settlement.nextAttemptAt.toISOString() }, `${job.name} delivery failed; will retry`);
   else deps.log.warn({ ...logFields, error: settlement.error }, settlement.status === 'rejected' ? `${job.name} refused by its endpoint; not retried` : `${job.name} delivery given up`);

@@ -1,9 +1,23 @@
 /**
  * The one outbound HTTP call an outbox makes: POST a signed token to a URI an
- * admin registered, with a time-out, never following a redirect.
+ * admin registered, at the address checked against the outbound allow-list,
+ * with a time-out, never following a redirect.
  */
+import type { ResolvedAddress } from '../outbound/destination.js';
+import { pinnedRequest } from '../outbound/pinned-request.js';
 
-export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+export interface PostInit {
+  method: 'POST';
+  headers: Record<string, string>;
+  body: string;
+  redirect: 'manual';
+  signal: AbortSignal;
+}
+
+/** Sends the POST to `url`, connecting to `pinned` (the checked address) and nowhere else. */
+export type FetchLike = (url: string, init: PostInit, pinned: ResolvedAddress) => Promise<Response>;
+
+export const pinnedFetch: FetchLike = (url, init, pinned) => pinnedRequest(new URL(url), init, pinned);
 
 export interface SignedPost {
   url: string;
@@ -21,7 +35,7 @@ export type Attempt =
 export type PermanentFailure = (response: Response) => Promise<string | undefined>;
 
 /** 2xx is delivered; what `permanentFailure` names is rejected; anything else (other statuses, a time-out, a refused connection) is retried. */
-export async function postSignedToken(fetchImpl: FetchLike, post: SignedPost, options: { timeoutMs: number; permanentFailure?: PermanentFailure }): Promise<Attempt> {
+export async function postSignedToken(fetchImpl: FetchLike, post: SignedPost, pinned: ResolvedAddress, options: { timeoutMs: number; permanentFailure?: PermanentFailure }): Promise<Attempt> {
   let response: Response;
   try {
     response = await fetchImpl(post.url, {
@@ -31,7 +45,7 @@ export async function postSignedToken(fetchImpl: FetchLike, post: SignedPost, op
       // A redirect could lead the token (and any bearer token) anywhere, or to plain http: never followed.
       redirect: 'manual',
       signal: AbortSignal.timeout(options.timeoutMs),
-    });
+    }, pinned);
   } catch (error) {
     return { outcome: 'failed', error: describeNetworkError(error) };
   }
@@ -72,7 +86,8 @@ export async function readLimited(response: Response, limit: number): Promise<st
 function describeNetworkError(error: unknown): string {
   const name = (error as { name?: string })?.name;
   if (name === 'TimeoutError' || name === 'AbortError') return 'timeout';
-  const cause = (error as { cause?: { code?: unknown } })?.cause;
-  const code = typeof cause?.code === 'string' ? cause.code : undefined;
+  // node:http puts the code on the error, fetch on its cause.
+  const candidates = [(error as { code?: unknown })?.code, (error as { cause?: { code?: unknown } })?.cause?.code];
+  const code = candidates.find((c): c is string => typeof c === 'string');
   return code && /^[A-Z0-9_]{1,40}$/.test(code) ? `network error ${code}` : 'network error';
 }

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { addReceiver, bearerTokenContext, checkReceiverUrl } from '../../src/events/receivers.js';
 import { createTestRuntime, createTestUser, sessionCookie, testClient } from '../support/runtime.js';
 
-const runtime = await createTestRuntime();
+// Registered here, never delivered to: the list only has to admit their names.
+const runtime = await createTestRuntime({ env: { WARTA_OUTBOUND_ALLOW: '*.example.gov' } });
 const { request } = testClient(runtime);
 const AUDIENCE = 'https://messenger.example.gov';
 

@@ -137,7 +137,8 @@ describe('back-channel logout', () => {
   });
 
   it('gives up after WARTA_BACKCHANNEL_LOGOUT_MAX_ATTEMPTS and audits the lost logout', async () => {
-    const rp = await registerWebClient(runtime, { backchannel_logout_uri: 'https://rp.example/logout' });
+    // Nothing listens there, and nothing connects: the fetch below fails every attempt.
+    const rp = await registerWebClient(runtime, { backchannel_logout_uri: 'http://127.0.0.1:9/logout' });
     const { cookie, idToken, sid } = await signInTo(rp);
     await endSession({ id_token_hint: idToken }, cookie);
     const unreachable: FetchLike = async () => {

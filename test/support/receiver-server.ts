@@ -21,10 +21,11 @@ export interface ReceivedSet {
 
 /**
  * A real push endpoint (an RFC 8935 receiver, or a relying party's back-channel
- * logout URI) on 127.0.0.1 (port 0) that records every POST and answers as
- * `mode` says; closed after the test file.
+ * logout URI) on 127.0.0.1 (or another loopback address; port 0 unless given)
+ * that records every POST and answers as `mode` says; closed after the test file.
  */
-export async function startReceiver(initial: ReceiverMode = { kind: 'accept', status: 202 }) {
+export async function startReceiver(initial: ReceiverMode = { kind: 'accept', status: 202 }, listen: { host?: `127.${string}`; port?: number } = {}) {
+  const host = listen.host ?? '127.0.0.1';
   let mode: ReceiverMode = initial;
   const received: ReceivedSet[] = [];
   const hanging: ServerResponse[] = [];
@@ -54,7 +55,7 @@ export async function startReceiver(initial: ReceiverMode = { kind: 'accept', st
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => server.once('error', reject).listen(listen.port ?? 0, host, resolve));
   const close = async () => {
     for (const res of hanging.splice(0)) res.destroy();
     server.closeAllConnections();
@@ -63,7 +64,8 @@ export async function startReceiver(initial: ReceiverMode = { kind: 'accept', st
   cleanUpLater(close);
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}/events`,
+    url: `http://${host}:${port}/events`,
+    port,
     received,
     setMode(next: ReceiverMode) {
       mode = next;

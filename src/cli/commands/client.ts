@@ -76,7 +76,7 @@ export const createClientCommand = defineCommand({
     'required-acr': { type: 'string', description: 'require every sign-in to reach this acr, e.g. urn:warta:acr:phishing-resistant' },
     dpop: { type: 'boolean', description: 'require DPoP-bound tokens (RFC 9449 dpop_bound_access_tokens)' },
     audience: { type: 'string', description: 'aud of the access tokens (default: the client_id)' },
-    'backchannel-logout-uri': { type: 'string', description: 'where to POST back-channel logout tokens' },
+    'backchannel-logout-uri': { type: 'string', description: 'where to POST back-channel logout tokens (its host must be on WARTA_OUTBOUND_ALLOW)' },
     'backchannel-logout-session-required': { type: 'boolean', description: 'the client needs sid in logout tokens (always sent)' },
   },
   async run(flags, io) {

@@ -23,7 +23,7 @@ export const addReceiverCommand = defineOrganisationCommand({
   path: ['receiver', 'add'],
   summary: 'register an endpoint that receives Security Event Tokens (RFC 8935 push) for an organisation',
   flags: {
-    url: { type: 'string', description: 'the receiver endpoint (https; http only on loopback outside production)', required: true },
+    url: { type: 'string', description: 'the receiver endpoint (https; http only on loopback outside production); its host must be on WARTA_OUTBOUND_ALLOW', required: true },
     audience: { type: 'string', description: 'the `aud` the receiver expects in its SETs', required: true },
     events: { type: 'string', description: 'comma-separated event types (default: all), e.g. session_revoked,credential_change' },
     'bearer-token-file': { type: 'string', description: "file holding the bearer token for the receiver's endpoint (kept off the command line and shell history)" },
