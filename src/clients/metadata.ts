@@ -20,7 +20,7 @@ export const REQUIRABLE_ACRS = [ACR_MFA, ACR_PHISHING_RESISTANT, ACR_HARDWARE] a
 export const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/;
 
 /** The columns a registration chooses; Warta sets the id, the secret and the timestamps itself. */
-type RegisteredColumns = Omit<OAuthClient, 'client_id' | 'client_secret_hash' | 'client_secret_issued_at' | 'created_at' | 'updated_at'>;
+type RegisteredColumns = Omit<OAuthClient, 'client_id' | 'client_secret_hash' | 'client_secret_issued_at' | 'created_at' | 'updated_at' | 'suspended_at' | 'suspended_reason' | 'suspended_by'>;
 
 /** Registration input by column name, as received: nothing checked yet. */
 export type ClientMetadataInput = { [Column in keyof RegisteredColumns]?: unknown };

@@ -36,6 +36,8 @@ export interface ClientView {
   first_party: boolean;
   required_acr: string | null;
   access_token_audience: string | null;
+  /** Only while the operator has the client suspended (src/incident/). */
+  suspended?: { at: string; reason: string | null };
 }
 
 export const clientView = (client: OAuthClient, secret?: string): ClientView => ({
@@ -59,6 +61,7 @@ export const clientView = (client: OAuthClient, secret?: string): ClientView => 
   first_party: client.first_party,
   required_acr: client.required_acr,
   access_token_audience: client.access_token_audience,
+  ...(client.suspended_at ? { suspended: { at: client.suspended_at.toISOString(), reason: client.suspended_reason } } : {}),
 });
 
 const usesSecret = (method: string) => method === 'client_secret_basic' || method === 'client_secret_post';

@@ -62,6 +62,8 @@ const TEXT: Record<Locale, BannerText> = {
           return `Your account was recovered with a new sign-in method on ${at}${from}.`;
         case 'role_granted':
           return `${String(event.details.displayName)} was given the ${String(event.details.role)} role on ${at}.`;
+        case 'signing_key_withdrawn':
+          return `Warta's signing key was replaced in an emergency on ${at}.`;
       }
     },
   },
@@ -102,6 +104,8 @@ const TEXT: Record<Locale, BannerText> = {
           return `Odzyskano Twoje konto z nową metodą logowania ${at}${from}.`;
         case 'role_granted':
           return `${String(event.details.displayName)}: nadano rolę ${String(event.details.role)} ${at}.`;
+        case 'signing_key_withdrawn':
+          return `Klucz podpisujący Warty wymieniono awaryjnie ${at}.`;
       }
     },
   },

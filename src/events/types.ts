@@ -24,6 +24,7 @@ export const EVENT_TYPE_URIS = {
   account_recovered: `${WARTA}recovery-redeemed`,
   device_linked: `${WARTA}device-linked`,
   role_granted: `${WARTA}role-granted`,
+  signing_key_withdrawn: `${WARTA}signing-key-withdrawn`,
 } as const;
 
 export type SecurityEventType = keyof typeof EVENT_TYPE_URIS;
@@ -33,7 +34,10 @@ export type SecurityEventType = keyof typeof EVENT_TYPE_URIS;
  * a service must learn that the account changed hands at a recovery desk even
  * if it asked only for, say, device links (issue 11, post-recovery rules).
  */
-export const ALWAYS_DELIVERED_EVENT_TYPES: readonly SecurityEventType[] = ['account_recovered'];
+export const ALWAYS_DELIVERED_EVENT_TYPES: readonly SecurityEventType[] = ['account_recovered', 'signing_key_withdrawn'];
+
+/** Events about the instance itself, not one user: stored without a user, sent with the issuer's JWKS as their subject. */
+export const INSTANCE_EVENT_TYPES: readonly SecurityEventType[] = ['signing_key_withdrawn'];
 export const SECURITY_EVENT_TYPES = Object.keys(EVENT_TYPE_URIS) as SecurityEventType[];
 
 export const isSecurityEventType = (value: unknown): value is SecurityEventType =>
@@ -67,6 +71,11 @@ export interface SecurityEventDetails {
   device_linked: { deviceId: string; deviceName: string };
   /** The user was given a privileged role (issue 11: every grant is announced to the organisation's admins). */
   role_granted: { role: string; grantedBy: string; approvedBy?: string; displayName: string };
+  /**
+   * The operator withdrew signing keys in an emergency (src/incident/): tokens they
+   * signed are forged or soon may be, so a relying service drops them and re-reads the JWKS.
+   */
+  signing_key_withdrawn: { withdrawnKids: string[]; signingKid: string; jwksUri: string };
 }
 
 /** The subject of every Warta SET: RFC 9493 §3.2.4 `iss_sub`, `sub` being the Warta user id (the OIDC `sub`). */
@@ -79,7 +88,9 @@ export function subjectIdentifier(issuer: string, userId: string) {
  * subject `{user, session}` (CAEP §3.1 example 2), so a receiver can end just
  * the sessions it derived from that one; everything else names the user.
  */
-export function setSubject(issuer: string, userId: string, type: SecurityEventType, details: Record<string, unknown>): Record<string, unknown> {
+export function setSubject(issuer: string, userId: string | null, type: SecurityEventType, details: Record<string, unknown>): Record<string, unknown> {
+  // RFC 9493 §3.2.7 `uri`: the key set the event is about.
+  if (userId === null) return { format: 'uri', uri: String(details.jwksUri) };
   const user = subjectIdentifier(issuer, userId);
   if (type === 'session_revoked' && typeof details.sessionId === 'string')
     return { format: 'complex', user, session: { format: 'opaque', id: details.sessionId } };
@@ -118,6 +129,11 @@ export function eventPayload(
       break;
     case 'role_granted':
       payload.role = details.role;
+      break;
+    case 'signing_key_withdrawn':
+      payload.withdrawn_kids = details.withdrawnKids;
+      payload.signing_kid = details.signingKid;
+      payload.jwks_uri = details.jwksUri;
       break;
     case 'session_revoked':
     case 'sessions_revoked':

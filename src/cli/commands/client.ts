@@ -20,6 +20,7 @@ const describe = (c: ClientView) =>
     ...(c.redirect_uris.length ? [`  redirect URIs: ${c.redirect_uris.join(' ')}`] : []),
     ...(c.scope ? [`  scope: ${c.scope}`] : []),
     ...(c.required_acr ? [`  requires: ${c.required_acr}`] : []),
+    ...(c.suspended ? [`  SUSPENDED since ${c.suspended.at}: ${c.suspended.reason ?? ''}`] : []),
   ].join('\n');
 
 const secretNotice = (c: ClientView) =>
