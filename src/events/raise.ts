@@ -2,7 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
 import { newId } from '../crypto/random.js';
 import { type Database, json, type SecurityEventRow } from '../db/schema.js';
-import { ALWAYS_DELIVERED_EVENT_TYPES, type InitiatingEntity, isSecurityEventType, type SecurityEventDetails, type SecurityEventType } from './types.js';
+import { ALWAYS_DELIVERED_EVENT_TYPES, INSTANCE_EVENT_TYPES, type InitiatingEntity, isSecurityEventType, type SecurityEventDetails, type SecurityEventType } from './types.js';
 
 export type RaiseSecurityEventInput = {
   [T in SecurityEventType]: {
@@ -93,6 +93,7 @@ export async function raiseSecurityEvent(trx: Transaction<Database>, clock: Cloc
 /** The details as stored: required members present, free text bounded. A bad call is a bug, so it aborts the caller's transaction. */
 function checkedDetails(input: RaiseSecurityEventInput): Record<string, unknown> {
   if (!isSecurityEventType(input.type)) throw new TypeError(`unknown security event type "${String(input.type)}"`);
+  if (INSTANCE_EVENT_TYPES.includes(input.type)) throw new TypeError(`security event ${input.type} is about the instance: raise it with raiseInstanceSecurityEvent`);
   const details: Record<string, unknown> = { ...(input.details as Record<string, unknown>) };
   const required: Partial<Record<SecurityEventType, string[]>> = {
     session_revoked: ['sessionId'],

@@ -89,8 +89,11 @@ export function subjectIdentifier(issuer: string, userId: string) {
  * the sessions it derived from that one; everything else names the user.
  */
 export function setSubject(issuer: string, userId: string | null, type: SecurityEventType, details: Record<string, unknown>): Record<string, unknown> {
-  // RFC 9493 §3.2.7 `uri`: the key set the event is about.
-  if (userId === null) return { format: 'uri', uri: String(details.jwksUri) };
+  if (userId === null) {
+    if (!INSTANCE_EVENT_TYPES.includes(type) || typeof details.jwksUri !== 'string') throw new Error(`security event ${type} has no user`);
+    // RFC 9493 `uri` format: the key set the event is about.
+    return { format: 'uri', uri: details.jwksUri };
+  }
   const user = subjectIdentifier(issuer, userId);
   if (type === 'session_revoked' && typeof details.sessionId === 'string')
     return { format: 'complex', user, session: { format: 'opaque', id: details.sessionId } };
