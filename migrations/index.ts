@@ -12,6 +12,7 @@ import * as m0012 from './0012_recovery_disputes.js';
 import * as m0015 from './0015_authority.js';
 import * as m0016 from './0016_client_ownership.js';
 import * as m0018 from './0018_passkey_shapes.js';
+import * as m0019 from './0019_incident_response.js';
 
 /**
  * Every migration, by name. Listed explicitly (not read from the folder) so the
@@ -31,4 +32,5 @@ export const migrations: Record<string, Migration> = {
   '0015_authority': m0015,
   '0016_client_ownership': m0016,
   '0018_passkey_shapes': m0018,
+  '0019_incident_response': m0019,
 };

@@ -25,6 +25,7 @@ import { loadSession } from './sessions/middleware.js';
 import { requireAuthority } from './authority/middleware.js';
 import { webauthnPages } from './webauthn/pages.js';
 import { webauthnRoutes } from './webauthn/routes.js';
+import { operatorRoutes } from './incident/routes.js';
 
 /** OAuth endpoints called by clients from other origins; they authenticate by client credentials or tokens, never cookies. */
 export const CROSS_ORIGIN_ENDPOINTS = ['/token', '/introspect', '/revoke', '/par', '/userinfo', '/authorize', '/end_session'];
@@ -55,6 +56,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   authenticated.use(loadSession(deps));
   // Every admin act, whichever router defines it: a passkey session re-verified in the last five minutes (issue 11).
   authenticated.use('/api/admin/*', requireAuthority(deps, 'admin'));
+  // Incident response: the operator role, on the same terms.
+  authenticated.use('/api/operator/*', requireAuthority(deps, 'operator'));
   authenticated.route('/', invitationRoutes(deps));
   authenticated.route('/', clientRoutes(deps));
   authenticated.route('/', eventReceiverRoutes(deps));
@@ -66,6 +69,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   authenticated.route('/', totpRoutes(deps));
   authenticated.route('/', recoveryRoutes(deps));
   authenticated.route('/', recoveryPages(deps));
+  authenticated.route('/', operatorRoutes(deps));
   app.route('/', authenticated);
 
   app.notFound((c) => c.json({ error: 'not_found', error_description: 'no such endpoint' }, 404));

@@ -34,4 +34,9 @@ export class ClientDirectory {
     this.entries.set(clientId, { client, loadedAt: now });
     return client;
   }
+
+  /** Drops the remembered record, so this instance sees a change (a suspension) at once. */
+  forget(clientId: string): void {
+    this.entries.delete(clientId);
+  }
 }

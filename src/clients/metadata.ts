@@ -19,8 +19,8 @@ export const REQUIRABLE_ACRS = [ACR_MFA, ACR_PHISHING_RESISTANT, ACR_HARDWARE] a
 /** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
 export const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/;
 
-/** The columns a registration chooses; Warta sets the id, the secret and the timestamps itself, and the owner comes from who registers (service.ts). */
-type RegisteredColumns = Omit<OAuthClient, 'client_id' | 'client_secret_hash' | 'client_secret_issued_at' | 'organisation_id' | 'created_at' | 'updated_at'>;
+/** The columns a registration chooses; Warta sets the id, the secret and the timestamps itself, the owner comes from who registers (service.ts), and suspension is the operator's (src/incident/). */
+type RegisteredColumns = Omit<OAuthClient, 'client_id' | 'client_secret_hash' | 'client_secret_issued_at' | 'organisation_id' | 'created_at' | 'updated_at' | 'suspended_at' | 'suspended_reason' | 'suspended_by'>;
 
 /** Registration input by column name, as received: nothing checked yet. */
 export type ClientMetadataInput = { [Column in keyof RegisteredColumns]?: unknown };

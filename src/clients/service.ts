@@ -43,6 +43,8 @@ export interface ClientView {
   /** The owning organisation; null: the instance operator's client. */
   organisation_id: string | null;
   cross_organisation_sign_in: boolean;
+  /** Only while the operator has the client suspended (src/incident/). */
+  suspended?: { at: string; reason: string | null };
 }
 
 export const clientView = (client: OAuthClient, secret?: string): ClientView => ({
@@ -68,6 +70,7 @@ export const clientView = (client: OAuthClient, secret?: string): ClientView => 
   access_token_audience: client.access_token_audience,
   organisation_id: client.organisation_id,
   cross_organisation_sign_in: client.cross_organisation_sign_in,
+  ...(client.suspended_at ? { suspended: { at: client.suspended_at.toISOString(), reason: client.suspended_reason } } : {}),
 });
 
 const usesSecret = (method: string) => method === 'client_secret_basic' || method === 'client_secret_post';

@@ -1,5 +1,5 @@
 import { type CryptoKey, type JWK, type JWTPayload, exportJWK, generateKeyPair, importJWK, SignJWT, calculateJwkThumbprint } from 'jose';
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, sql, type Transaction } from 'kysely';
 import { addSeconds, type Clock } from '../clock.js';
 import { type Database, json } from '../db/schema.js';
 import type { SecretBox } from './secret-box.js';
@@ -91,6 +91,7 @@ async function newKeyRow(box: SecretBox, createdAt: Date, activeFrom: Date) {
     created_at: createdAt,
     active_from: activeFrom,
     retire_at: null,
+    withdrawn_at: null,
   };
 }
 
@@ -138,4 +139,30 @@ export async function rotateSigningKey(
     await trx.insertInto('signing_keys').values(row).execute();
     return { kid: row.kid, activeFrom, retired: replaced.map((r) => ({ kid: r.kid, retireAt })) };
   });
+}
+
+export interface WithdrawalResult {
+  kid: string;
+  withdrawn: string[];
+}
+
+/**
+ * The emergency rotation, inside the caller's transaction: every key still
+ * published (signing, retiring, or published ahead) is withdrawn now, unpublished
+ * at once, and a new key signs from now. No publish-ahead: a relying party that
+ * meets the new `kid` before its cached JWKS has it must re-read the JWKS, which
+ * is what the withdrawal event asks of it anyway.
+ */
+export async function withdrawSigningKeys(trx: Transaction<Database>, deps: { box: SecretBox; clock: Clock }): Promise<WithdrawalResult> {
+  await sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`.execute(trx);
+  const now = deps.clock.now();
+  const withdrawn = await trx
+    .updateTable('signing_keys')
+    .set({ retire_at: now, withdrawn_at: now })
+    .where((eb) => eb.or([eb('retire_at', 'is', null), eb('retire_at', '>', now)]))
+    .returning('kid')
+    .execute();
+  const row = await newKeyRow(deps.box, now, now);
+  await trx.insertInto('signing_keys').values(row).execute();
+  return { kid: row.kid, withdrawn: withdrawn.map((r) => r.kid) };
 }

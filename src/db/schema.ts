@@ -145,6 +145,8 @@ export interface SigningKeysTable {
   active_from: Date;
   /** Unpublished from here on: set at rotation to the moment every token it signed has expired. */
   retire_at: Date | null;
+  /** Withdrawn in an emergency rotation: unpublished at once (retire_at is the same moment), never trusted again. */
+  withdrawn_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface AuditLogTable {
@@ -341,6 +343,10 @@ export interface OAuthClientsTable {
   cross_organisation_sign_in: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: Date;
   updated_at: Date;
+  /** Suspended by the operator (src/incident/): no authorization, token or introspection request, no access token in force, until resumed. */
+  suspended_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  suspended_reason: ColumnType<string | null, string | null | undefined, string | null>;
+  suspended_by: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 /** One user's authorization of one client: the family of every code, refresh and access token issued from it. */
@@ -440,7 +446,8 @@ export const json = (value: unknown): string => JSON.stringify(value);
 export interface SecurityEventsTable {
   id: string;
   organisation_id: string;
-  user_id: string;
+  /** Null for an event about the instance itself (a withdrawn signing key), sent to every receiver of the organisation. */
+  user_id: string | null;
   /** A Warta event type name (src/events/types.ts), e.g. `credential_change`. */
   type: string;
   details: Json<Record<string, unknown>>;
@@ -481,7 +488,8 @@ export interface SetOutboxTable {
   jti: string;
   receiver_id: string;
   event_id: string;
-  user_id: string;
+  /** The event's user; null for an event about the instance (delivered in no per-user order). */
+  user_id: string | null;
   status: SetDeliveryStatus;
   created_at: Date;
   next_attempt_at: Date;

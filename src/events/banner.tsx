@@ -69,6 +69,8 @@ const TEXT: Record<Locale, BannerText> = {
             `changed the application ${client}`;
           return `The instance operator ${what} on ${at}.`;
         }
+        case 'signing_key_withdrawn':
+          return `Warta's signing key was replaced in an emergency on ${at}.`;
       }
     },
   },
@@ -116,6 +118,8 @@ const TEXT: Record<Locale, BannerText> = {
             `zmienił aplikację ${client}`;
           return `Operator instancji ${what} ${at}.`;
         }
+        case 'signing_key_withdrawn':
+          return `Klucz podpisujący Warty wymieniono awaryjnie ${at}.`;
       }
     },
   },

@@ -21,7 +21,8 @@ interface ClaimedSet {
   jti: string;
   receiver_id: string;
   event_id: string;
-  user_id: string;
+  /** Null for an event about the instance (a withdrawn signing key). */
+  user_id: string | null;
   attempts: number;
   created_at: Date;
   /** The event's type, for audit entries and logs. */

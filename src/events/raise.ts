@@ -2,7 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
 import { newId } from '../crypto/random.js';
 import { type Database, json, type SecurityEventRow } from '../db/schema.js';
-import { ALWAYS_DELIVERED_EVENT_TYPES, BANNER_ONLY_EVENT_TYPES, type InitiatingEntity, isSecurityEventType, type SecurityEventDetails, type SecurityEventType } from './types.js';
+import { ALWAYS_DELIVERED_EVENT_TYPES, BANNER_ONLY_EVENT_TYPES, INSTANCE_EVENT_TYPES, type InitiatingEntity, isSecurityEventType, type SecurityEventDetails, type SecurityEventType } from './types.js';
 
 export type RaiseSecurityEventInput = {
   [T in SecurityEventType]: {
@@ -93,6 +93,7 @@ export async function raiseSecurityEvent(trx: Transaction<Database>, clock: Cloc
 /** The details as stored: required members present, free text bounded. A bad call is a bug, so it aborts the caller's transaction. */
 function checkedDetails(input: RaiseSecurityEventInput): Record<string, unknown> {
   if (!isSecurityEventType(input.type)) throw new TypeError(`unknown security event type "${String(input.type)}"`);
+  if (INSTANCE_EVENT_TYPES.includes(input.type)) throw new TypeError(`security event ${input.type} is about the instance: raise it with raiseInstanceSecurityEvent`);
   const details: Record<string, unknown> = { ...(input.details as Record<string, unknown>) };
   const required: Partial<Record<SecurityEventType, string[]>> = {
     session_revoked: ['sessionId'],
@@ -111,4 +112,67 @@ function checkedDetails(input: RaiseSecurityEventInput): Record<string, unknown>
     if (typeof details[name] !== 'string' || details[name] === '') throw new TypeError(`security event ${input.type} needs details.${name}`);
   for (const [name, value] of Object.entries(details)) if (typeof value === 'string') details[name] = value.slice(0, MAX_TEXT);
   return details;
+}
+
+export interface RaisedInBulk {
+  events: number;
+  sets: number;
+}
+
+/**
+ * `raiseSecurityEvent` for many users of one organisation at once, in two
+ * statements whatever their number (ending an organisation's sessions touches
+ * every account). Users outside the organisation are skipped, never filed under it.
+ * Unlike the single raise it takes no per-user lock (thousands of advisory locks
+ * would exhaust the lock table): a SET raised concurrently for one of these users
+ * may reach a receiver in the other order.
+ */
+export async function raiseSecurityEventForUsers(
+  trx: Transaction<Database>,
+  clock: Clock,
+  input: { type: 'sessions_revoked'; organisationId: string; userIds: readonly string[]; details: SecurityEventDetails['sessions_revoked']; initiatingEntity: InitiatingEntity; txn: string },
+): Promise<RaisedInBulk> {
+  if (input.userIds.length === 0) return { events: 0, sets: 0 };
+  const now = clock.now();
+  const { rows } = await sql<{ events: number; sets: number }>`
+    with raised as (
+      insert into security_events (id, organisation_id, user_id, type, details, initiating_entity, txn, ip, occurred_at)
+      select gen_random_uuid(), u.organisation_id, u.id, ${input.type}, ${json(input.details)}::jsonb, ${input.initiatingEntity}, ${input.txn.slice(0, MAX_TEXT)}, null, ${now}
+      from users u where u.id = any(${[...input.userIds]}::uuid[]) and u.organisation_id = ${input.organisationId}
+      order by u.id
+      returning id, user_id, organisation_id),
+    queued as (
+      insert into set_outbox (jti, receiver_id, event_id, user_id, status, created_at, next_attempt_at, attempts)
+      select gen_random_uuid()::text, r.id, e.id, e.user_id, 'pending', ${now}, ${now}, 0
+      from raised e join event_receivers r on r.organisation_id = e.organisation_id and r.removed_at is null
+        and (r.events is null or r.events @> ${json([input.type])}::jsonb)
+      order by e.user_id, r.id
+      returning 1)
+    select (select count(*) from raised)::int as events, (select count(*) from queued)::int as sets`.execute(trx);
+  return rows[0]!;
+}
+
+/**
+ * An event about the instance itself (INSTANCE_EVENT_TYPES): one per organisation,
+ * a SET to every receiver of each whatever it subscribed to, in one statement.
+ */
+export async function raiseInstanceSecurityEvent(
+  trx: Transaction<Database>,
+  clock: Clock,
+  input: { type: 'signing_key_withdrawn'; details: SecurityEventDetails['signing_key_withdrawn']; initiatingEntity: InitiatingEntity; txn: string },
+): Promise<RaisedInBulk> {
+  const now = clock.now();
+  const { rows } = await sql<{ events: number; sets: number }>`
+    with raised as (
+      insert into security_events (id, organisation_id, user_id, type, details, initiating_entity, txn, ip, occurred_at)
+      select gen_random_uuid(), o.id, null, ${input.type}, ${json(input.details)}::jsonb, ${input.initiatingEntity}, ${input.txn.slice(0, MAX_TEXT)}, null, ${now}
+      from organisations o
+      returning id, organisation_id),
+    queued as (
+      insert into set_outbox (jti, receiver_id, event_id, user_id, status, created_at, next_attempt_at, attempts)
+      select gen_random_uuid()::text, r.id, e.id, null, 'pending', ${now}, ${now}, 0
+      from raised e join event_receivers r on r.organisation_id = e.organisation_id and r.removed_at is null
+      returning 1)
+    select (select count(*) from raised)::int as events, (select count(*) from queued)::int as sets`.execute(trx);
+  return rows[0]!;
 }

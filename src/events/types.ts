@@ -25,6 +25,7 @@ export const EVENT_TYPE_URIS = {
   device_linked: `${WARTA}device-linked`,
   role_granted: `${WARTA}role-granted`,
   client_changed: `${WARTA}client-changed`,
+  signing_key_withdrawn: `${WARTA}signing-key-withdrawn`,
 } as const;
 
 export type SecurityEventType = keyof typeof EVENT_TYPE_URIS;
@@ -34,7 +35,10 @@ export type SecurityEventType = keyof typeof EVENT_TYPE_URIS;
  * a service must learn that the account changed hands at a recovery desk even
  * if it asked only for, say, device links (issue 11, post-recovery rules).
  */
-export const ALWAYS_DELIVERED_EVENT_TYPES: readonly SecurityEventType[] = ['account_recovered'];
+export const ALWAYS_DELIVERED_EVENT_TYPES: readonly SecurityEventType[] = ['account_recovered', 'signing_key_withdrawn'];
+
+/** Events about the instance itself, not one user: stored without a user, sent with the issuer's JWKS as their subject. */
+export const INSTANCE_EVENT_TYPES: readonly SecurityEventType[] = ['signing_key_withdrawn'];
 export const SECURITY_EVENT_TYPES = Object.keys(EVENT_TYPE_URIS) as SecurityEventType[];
 
 /**
@@ -78,6 +82,11 @@ export interface SecurityEventDetails {
   role_granted: { role: string; grantedBy: string; approvedBy?: string; displayName: string };
   /** The instance operator changed one of the organisation's clients (registered, assigned, re-configured, …); filed once per admin. */
   client_changed: { clientId: string; clientName: string; change: ClientChange };
+  /**
+   * The operator withdrew signing keys in an emergency (src/incident/): tokens they
+   * signed are forged or soon may be, so a relying service drops them and re-reads the JWKS.
+   */
+  signing_key_withdrawn: { withdrawnKids: string[]; signingKid: string; jwksUri: string };
 }
 
 /** What the operator did to an organisation's client, as its admins are told. */
@@ -93,7 +102,12 @@ export function subjectIdentifier(issuer: string, userId: string) {
  * subject `{user, session}` (CAEP §3.1 example 2), so a receiver can end just
  * the sessions it derived from that one; everything else names the user.
  */
-export function setSubject(issuer: string, userId: string, type: SecurityEventType, details: Record<string, unknown>): Record<string, unknown> {
+export function setSubject(issuer: string, userId: string | null, type: SecurityEventType, details: Record<string, unknown>): Record<string, unknown> {
+  if (userId === null) {
+    if (!INSTANCE_EVENT_TYPES.includes(type) || typeof details.jwksUri !== 'string') throw new Error(`security event ${type} has no user`);
+    // RFC 9493 `uri` format: the key set the event is about.
+    return { format: 'uri', uri: details.jwksUri };
+  }
   const user = subjectIdentifier(issuer, userId);
   if (type === 'session_revoked' && typeof details.sessionId === 'string')
     return { format: 'complex', user, session: { format: 'opaque', id: details.sessionId } };
@@ -136,6 +150,11 @@ export function eventPayload(
     case 'client_changed':
       payload.client_id = details.clientId;
       payload.change = details.change;
+      break;
+    case 'signing_key_withdrawn':
+      payload.withdrawn_kids = details.withdrawnKids;
+      payload.signing_kid = details.signingKid;
+      payload.jwks_uri = details.jwksUri;
       break;
     case 'session_revoked':
     case 'sessions_revoked':

@@ -93,6 +93,8 @@ async function registeredClient(clients: ClientDirectory, clientId: string | und
   if (clientId === undefined || clientId === '') throw invalidClient('client_id is required', headers);
   const client = await clients.find(clientId, { fresh });
   if (!client) throw invalidClient('unknown client', headers);
+  // RFC 6749 §5.2: a client that may not authenticate now fails authentication; nothing about why beyond that.
+  if (client.suspended_at !== null) throw invalidClient('this client is suspended', headers);
   if (client.token_endpoint_auth_method !== method) throw invalidClient(`this client is registered to authenticate with ${client.token_endpoint_auth_method}`, headers);
   return client;
 }

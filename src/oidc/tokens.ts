@@ -149,14 +149,14 @@ export class Tokens {
 
 /**
  * Whether a signature-valid access token is still in force: its client still
- * registered, the token not revoked, and (for a user's token) its grant live and
+ * registered and not suspended, the token not revoked, and (for a user's token) its grant live and
  * the user active. One round trip.
  */
 export async function accessTokenInForce(db: Kysely<Database>, claims: AccessTokenClaims): Promise<boolean> {
   const grantId = typeof claims.grant_id === 'string' ? claims.grant_id : null;
   const { rows } = await sql<{ client_live: boolean; revoked: boolean; grant_live: boolean }>`
     select
-      exists (select 1 from oauth_clients where client_id = ${claims.client_id}) as client_live,
+      exists (select 1 from oauth_clients where client_id = ${claims.client_id} and suspended_at is null) as client_live,
       exists (select 1 from oauth_revoked_access_tokens where jti = ${claims.jti}) as revoked,
       (${grantId}::uuid is null or exists (
         select 1 from oauth_grants g join users u on u.id = g.user_id

@@ -101,6 +101,22 @@ describe('warta CLI', () => {
     expect(badConfig).toMatchObject({ exitCode: 78, stderr: expect.stringContaining('PORT: expected a whole number') });
     expect((await cli('--help')).stdout).toMatch(/keys rotate-master/);
   });
+
+  it('takes the incident-response commands from the command line: emergency key rotation, ending an organisation\'s sessions, suspending a client', async () => {
+    expect((await cli('keys', 'rotate', '--emergency', '--json')).json()).toEqual({ error: 'invalid_usage', error_description: '--emergency needs --reason (see warta --help)' });
+    const before = (await cli('keys', 'list', '--json')).json().keys.filter((k: { state: string }) => k.state !== 'retired').map((k: { kid: string }) => k.kid);
+    const rotated = await cli('keys', 'rotate', '--emergency', '--reason', 'key in a leaked backup', '--json');
+    expect(rotated.exitCode).toBe(0);
+    expect(rotated.json()).toMatchObject({ emergency: true, kid: expect.any(String), withdrawn: expect.arrayContaining(before) });
+    const states = (await cli('keys', 'list', '--json')).json().keys.map((k: { state: string }) => k.state);
+    expect(states.filter((state: string) => state === 'signing')).toHaveLength(1);
+    expect(states).toContain('withdrawn');
+    const ended = await cli('org', 'end-sessions', '--org', 'Ministry of Digital Affairs', '--reason', 'help desk breach', '--json');
+    expect(ended.exitCode).toBe(0);
+    expect(ended.json()).toMatchObject({ organisation: 'Ministry of Digital Affairs', sessions: 0, grants: 0 });
+    expect((await cli('client', 'suspend', '--client-id', 'no-such-client', '--reason', 'x', '--json')).json()).toMatchObject({ error: 'client_not_found' });
+    expect((await cli('client', 'suspend', '--client-id', 'x', '--json')).exitCode).toBe(2);
+  });
 });
 
 function runMigrateProcess(processEnv: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {

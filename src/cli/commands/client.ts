@@ -53,6 +53,7 @@ const describe = (c: ClientView) =>
     ...(c.scope ? [`  scope: ${c.scope}`] : []),
     ...(c.required_acr ? [`  requires: ${c.required_acr}`] : []),
     ...(c.access_token_audience ? [`  access token audience: ${c.access_token_audience}`] : []),
+    ...(c.suspended ? [`  SUSPENDED since ${c.suspended.at}: ${c.suspended.reason ?? ''}`] : []),
   ].join('\n');
 
 const secretNotice = (c: ClientView) =>

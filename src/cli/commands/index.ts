@@ -3,6 +3,7 @@ import { exportAuditCommand, verifyAuditCommand } from './audit.js';
 import { setEmailDomainsCommand, waiveOfficerCooldownCommand } from './authority.js';
 import { bootstrapCommand } from './bootstrap.js';
 import { assignClientCommand, createClientCommand, deleteClientCommand, listClientsCommand, rotateClientSecretCommand, updateClientCommand } from './client.js';
+import { endOrganisationSessionsCommand, resumeClientCommand, suspendClientCommand } from './incident.js';
 import { inviteCommand } from './invite.js';
 import { listSigningKeysCommand, rotateMasterKeyCommand, rotateSigningKeyCommand } from './keys.js';
 import { migrateCommand } from './migrate.js';
@@ -32,4 +33,7 @@ export const commands: CliCommand<any>[] = [
   exportRecoveryCasesCommand,
   setEmailDomainsCommand,
   waiveOfficerCooldownCommand,
+  suspendClientCommand,
+  resumeClientCommand,
+  endOrganisationSessionsCommand,
 ];

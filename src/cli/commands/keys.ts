@@ -3,24 +3,44 @@ import { appendAudit } from '../../audit/audit.js';
 import { generateMasterKeyBase64, masterKeyFromBase64, writeMasterKeyFile } from '../../crypto/master-key.js';
 import { rewrapDataKeys } from '../../crypto/secret-box.js';
 import { rotateSigningKey } from '../../crypto/signing-keys.js';
+import { type EmergencyRotation, emergencyRotateSigningKey } from '../../incident/withdraw-signing-key.js';
 import { CliUsageError, defineCommand, integerFlag, stringFlag } from '../command.js';
 
-export const rotateSigningKeyCommand = defineCommand({
+type KeyRotation =
+  | { emergency: false; kid: string; active_from: string; retiring: { kid: string; unpublished_at: string }[] }
+  | ({ emergency: true } & EmergencyRotation);
+
+export const rotateSigningKeyCommand = defineCommand<KeyRotation>({
   path: ['keys', 'rotate'],
-  summary: 'add a new ES256 signing key; the previous one stays published until its tokens have expired',
+  summary: 'add a new ES256 signing key; the previous one stays published until its tokens have expired (--emergency: withdrawn at once)',
   flags: {
     'publish-ahead-seconds': { type: 'string', description: 'publish the new key this long before signing with it (default WARTA_KEY_CACHE_SECONDS)' },
+    emergency: { type: 'boolean', description: 'the key may be compromised: withdraw every published key now, sign with the new one now, tell every event receiver (needs --reason)' },
+    reason: { type: 'string', description: 'why (with --emergency; kept in the audit log)' },
   },
   async run(flags, io) {
+    if (flags.emergency === true) {
+      if (flags['publish-ahead-seconds'] !== undefined) throw new CliUsageError('--emergency signs with the new key at once: leave out --publish-ahead-seconds');
+      if (stringFlag(flags, 'reason') === undefined) throw new CliUsageError('--emergency needs --reason');
+      const runtime = await io.runtime();
+      return { emergency: true, ...(await emergencyRotateSigningKey(runtime, { actor: 'cli' }, { reason: stringFlag(flags, 'reason') })) };
+    }
     const runtime = await io.runtime();
     const result = await rotateSigningKey(runtime, {
       publishAheadSeconds: integerFlag(flags, 'publish-ahead-seconds') ?? runtime.config.signingKeys.cacheSeconds,
       maxTokenLifetimeSeconds: Math.max(runtime.config.oidc.idTokenTtlSeconds, runtime.config.oidc.accessTokenTtlSeconds),
     });
     await appendAudit(runtime.db, runtime, { actor: 'cli' }, { action: 'signing_key.rotated', subject: `key:${result.kid}`, details: { active_from: result.activeFrom.toISOString(), retired: result.retired.map((r) => r.kid) } });
-    return { kid: result.kid, active_from: result.activeFrom.toISOString(), retiring: result.retired.map((r) => ({ kid: r.kid, unpublished_at: r.retireAt.toISOString() })) };
+    return { emergency: false, kid: result.kid, active_from: result.activeFrom.toISOString(), retiring: result.retired.map((r) => ({ kid: r.kid, unpublished_at: r.retireAt.toISOString() })) };
   },
-  format: (r) => [`New signing key ${r.kid} signs from ${r.active_from}.`, ...r.retiring.map((k) => `Key ${k.kid} stays published until ${k.unpublished_at}.`)].join('\n'),
+  format: (r) =>
+    r.emergency
+      ? [
+          `New signing key ${r.kid} signs from ${r.active_from}.`,
+          `Withdrawn now: ${r.withdrawn.join(', ') || 'none'}. Other instances stop trusting them within WARTA_KEY_CACHE_SECONDS (restart them to make it now).`,
+          `${r.sets_queued} SET(s) queued to the event receivers of ${r.organisations_told} organisation(s).`,
+        ].join('\n')
+      : [`New signing key ${r.kid} signs from ${r.active_from}.`, ...r.retiring.map((k) => `Key ${k.kid} stays published until ${k.unpublished_at}.`)].join('\n'),
 });
 
 export const listSigningKeysCommand = defineCommand({
@@ -30,13 +50,13 @@ export const listSigningKeysCommand = defineCommand({
   async run(_flags, io) {
     const runtime = await io.runtime();
     const now = runtime.clock.now();
-    const rows = await runtime.db.selectFrom('signing_keys').select(['kid', 'alg', 'created_at', 'active_from', 'retire_at']).orderBy('created_at').execute();
+    const rows = await runtime.db.selectFrom('signing_keys').select(['kid', 'alg', 'created_at', 'active_from', 'retire_at', 'withdrawn_at']).orderBy('created_at').execute();
     const signing = rows.filter((k) => k.active_from <= now && (!k.retire_at || k.retire_at > now)).at(-1)?.kid;
     return {
       keys: rows.map((k) => ({
         kid: k.kid,
         alg: k.alg,
-        state: k.retire_at && k.retire_at <= now ? 'retired' : k.kid === signing ? 'signing' : k.active_from > now ? 'published' : 'retiring',
+        state: k.withdrawn_at ? 'withdrawn' : k.retire_at && k.retire_at <= now ? 'retired' : k.kid === signing ? 'signing' : k.active_from > now ? 'published' : 'retiring',
         active_from: k.active_from.toISOString(),
         retire_at: k.retire_at?.toISOString() ?? null,
       })),

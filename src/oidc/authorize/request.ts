@@ -48,6 +48,8 @@ export async function identifyClient(deps: Pick<Deps, 'db'>, params: Pick<Author
   const client = await findClient(deps.db, params.client_id);
   if (!client) throw new WartaError(400, 'invalid_client', 'the application that sent you here is not registered with Warta');
   if (!client.grant_types.includes('authorization_code')) throw new WartaError(400, 'unauthorized_client', 'this application may not sign users in');
+  // Shown to the user, never redirected: a suspended client may be in an attacker's hands.
+  if (client.suspended_at !== null) throw new WartaError(400, 'unauthorized_client', 'this application is suspended by the operator of this sign-in service');
   // Required even when only one URI is registered: OIDC Core §3.1.2.1 makes it REQUIRED.
   if (params.redirect_uri === undefined) throw invalidRequest('redirect_uri is required');
   const redirectUri = matchRedirectUri(params.redirect_uri, client.redirect_uris);

@@ -1,0 +1,107 @@
+/**
+ * Suspending a client (Keycloak's "disable client"): while suspended it cannot
+ * start an authorization (/authorize: `unauthorized_client`), authenticate at
+ * /token, /par, /introspect or /revoke (`invalid_client`, RFC 6749 §5.2), and
+ * none of its access tokens is in force at introspection or userinfo. Its grants,
+ * and so every refresh token and access token issued from them, are revoked in the
+ * suspending transaction; clients signed in through those grants' sessions are
+ * queued back-channel logouts, as for any revoked grant. Resuming lets it start
+ * over: what the suspension revoked stays revoked.
+ */
+import { sql } from 'kysely';
+import { appendAudit, type AuditContext } from '../audit/audit.js';
+import type { Db } from '../db/schema.js';
+import type { Deps } from '../deps.js';
+import { conflict, notFound } from '../errors.js';
+import { incidentReason } from './reason.js';
+
+export type SuspensionDeps = Pick<Deps, 'db' | 'clock' | 'auditEntryKey'>;
+
+const REVOKED_REASON = 'client_suspended';
+
+export interface ClientSuspension {
+  client_id: string;
+  client_name: string;
+  suspended_at: string;
+  reason: string;
+  grants_revoked: number;
+  backchannel_logouts: number;
+  authorization_requests_ended: number;
+}
+
+export async function suspendClient(deps: SuspensionDeps, context: AuditContext, input: { clientId: string; reason: unknown }): Promise<ClientSuspension> {
+  const reason = incidentReason(input.reason);
+  return deps.db.transaction().execute(async (trx) => {
+    const now = deps.clock.now();
+    const client = await trx
+      .updateTable('oauth_clients')
+      .set({ suspended_at: now, suspended_reason: reason, suspended_by: context.actor, updated_at: now })
+      .where('client_id', '=', input.clientId)
+      .where('suspended_at', 'is', null)
+      .returningAll()
+      .executeTakeFirst();
+    if (!client) throw await notSuspendable(trx, input.clientId, 'client_already_suspended', 'the client is already suspended');
+
+    // OIDC Back-Channel Logout §2.7: the client is told of each session whose grants end (the URI is the client's own, registered by an admin).
+    const backchannel = client.backchannel_logout_uri
+      ? await sql`
+          insert into backchannel_logouts (id, client_id, user_id, session_id, created_at, next_attempt_at, attempts)
+          select gen_random_uuid(), ${client.client_id}, live.user_id, live.session_id, ${now}, ${now}, 0
+          from (select distinct user_id, session_id from oauth_grants
+                where client_id = ${client.client_id} and revoked_at is null and session_id is not null) live`.execute(trx)
+      : undefined;
+    const grants = await trx.updateTable('oauth_grants').set({ revoked_at: now, revoked_reason: REVOKED_REASON }).where('client_id', '=', client.client_id).where('revoked_at', 'is', null).executeTakeFirst();
+    // A sign-in in progress must not end with a code for the suspended client.
+    const requests = await trx.updateTable('oauth_authorization_requests').set({ used_at: now }).where('client_id', '=', client.client_id).where('used_at', 'is', null).executeTakeFirst();
+
+    const result: ClientSuspension = {
+      client_id: client.client_id,
+      client_name: client.client_name,
+      suspended_at: now.toISOString(),
+      reason,
+      grants_revoked: Number(grants.numUpdatedRows),
+      backchannel_logouts: Number(backchannel?.numAffectedRows ?? 0),
+      authorization_requests_ended: Number(requests.numUpdatedRows),
+    };
+    await appendAudit(trx, deps, context, {
+      action: 'client.suspended',
+      subject: `client:${client.client_id}`,
+      details: { client_name: client.client_name, reason, grants_revoked: result.grants_revoked, backchannel_logouts: result.backchannel_logouts, authorization_requests_ended: result.authorization_requests_ended },
+    });
+    return result;
+  });
+}
+
+export interface ClientResumption {
+  client_id: string;
+  client_name: string;
+  resumed_at: string;
+  suspended_at: string;
+}
+
+export async function resumeClient(deps: SuspensionDeps, context: AuditContext, input: { clientId: string; reason: unknown }): Promise<ClientResumption> {
+  const reason = incidentReason(input.reason);
+  return deps.db.transaction().execute(async (trx) => {
+    const now = deps.clock.now();
+    const before = await trx.selectFrom('oauth_clients').select(['suspended_at', 'suspended_reason']).where('client_id', '=', input.clientId).forUpdate().executeTakeFirst();
+    const client = await trx
+      .updateTable('oauth_clients')
+      .set({ suspended_at: null, suspended_reason: null, suspended_by: null, updated_at: now })
+      .where('client_id', '=', input.clientId)
+      .where('suspended_at', 'is not', null)
+      .returning(['client_id', 'client_name'])
+      .executeTakeFirst();
+    if (!client || !before?.suspended_at) throw await notSuspendable(trx, input.clientId, 'client_not_suspended', 'the client is not suspended');
+    await appendAudit(trx, deps, context, {
+      action: 'client.resumed',
+      subject: `client:${client.client_id}`,
+      details: { client_name: client.client_name, reason, suspended_at: before.suspended_at.toISOString(), suspended_reason: before.suspended_reason },
+    });
+    return { client_id: client.client_id, client_name: client.client_name, resumed_at: now.toISOString(), suspended_at: before.suspended_at.toISOString() };
+  });
+}
+
+async function notSuspendable(db: Db, clientId: string, code: string, description: string) {
+  const exists = await db.selectFrom('oauth_clients').select('client_id').where('client_id', '=', clientId).executeTakeFirst();
+  return exists ? conflict(code, description) : notFound('client_not_found', 'no such client');
+}
