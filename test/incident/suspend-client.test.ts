@@ -2,6 +2,7 @@
  * Suspending a client: one audited act of the operator (CLI or operator API)
  * after which none of the client's tokens works, over real HTTP.
  */
+import { clientView, getClient, OPERATOR } from '../../src/clients/service.js';
 import { describe, expect, it } from 'vitest';
 import { resumeClientCommand, suspendClientCommand } from '../../src/cli/commands/incident.js';
 import type { Runtime } from '../../src/runtime.js';
@@ -75,7 +76,8 @@ describe('suspending a client', () => {
     expect(logouts).toEqual([{ user_id: signedIn.user.id, session_id: expect.any(String) }]);
     const audit = await runtime.db.selectFrom('audit_log').selectAll().where('action', '=', 'client.suspended').where('subject', '=', `client:${portal.client_id}`).execute();
     expect(audit).toEqual([expect.objectContaining({ actor: `user:${operator.user.id}`, outcome: 'success', details: expect.objectContaining({ reason: 'client secret leaked in a public repository', grants_revoked: 1 }) })]);
-    expect((await operator.client.get(`/api/admin/clients/${portal.client_id}`)).body.suspended).toEqual({ at: expect.any(String), reason: 'client secret leaked in a public repository' });
+    // The operator's view of the client (an operator-owned client is not in any admin's list).
+    expect(clientView(await getClient(runtime.db, portal.client_id, OPERATOR)).suspended).toEqual({ at: expect.any(String), reason: 'client secret leaked in a public repository' });
     expect((await suspend(portal.client_id)).body.error).toBe('client_already_suspended');
   });
 
