@@ -65,7 +65,7 @@ const TEXT: Record<Locale, BannerText> = {
         case 'client_changed': {
           const client = `“${String(event.details.clientName)}”`;
           const what =
-            { registered: `registered the application ${client} for your organisation`, updated: `changed the settings of the application ${client}`, assigned: `assigned the application ${client} to your organisation`, unassigned: `moved the application ${client} out of your organisation`, secret_rotated: `replaced the secret of the application ${client}`, deleted: `deleted the application ${client}` }[String(event.details.change)] ??
+            { registered: `registered the application ${client} for your organisation`, updated: `changed the settings of the application ${client}`, assigned: `assigned the application ${client} to your organisation`, unassigned: `moved the application ${client} out of your organisation`, secret_rotated: `replaced the secret of the application ${client}`, deleted: `deleted the application ${client}`, suspended: `suspended the application ${client} (its sign-ins and tokens stopped)`, resumed: `resumed the application ${client}` }[String(event.details.change)] ??
             `changed the application ${client}`;
           return `The instance operator ${what} on ${at}.`;
         }
@@ -114,7 +114,7 @@ const TEXT: Record<Locale, BannerText> = {
         case 'client_changed': {
           const client = `„${String(event.details.clientName)}”`;
           const what =
-            { registered: `zarejestrował aplikację ${client} dla Twojej organizacji`, updated: `zmienił ustawienia aplikacji ${client}`, assigned: `przypisał aplikację ${client} do Twojej organizacji`, unassigned: `przeniósł aplikację ${client} poza Twoją organizację`, secret_rotated: `wymienił sekret aplikacji ${client}`, deleted: `usunął aplikację ${client}` }[String(event.details.change)] ??
+            { registered: `zarejestrował aplikację ${client} dla Twojej organizacji`, updated: `zmienił ustawienia aplikacji ${client}`, assigned: `przypisał aplikację ${client} do Twojej organizacji`, unassigned: `przeniósł aplikację ${client} poza Twoją organizację`, secret_rotated: `wymienił sekret aplikacji ${client}`, deleted: `usunął aplikację ${client}`, suspended: `zawiesił aplikację ${client} (jej logowania i tokeny przestały działać)`, resumed: `wznowił aplikację ${client}` }[String(event.details.change)] ??
             `zmienił aplikację ${client}`;
           return `Operator instancji ${what} ${at}.`;
         }

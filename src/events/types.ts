@@ -90,7 +90,7 @@ export interface SecurityEventDetails {
 }
 
 /** What the operator did to an organisation's client, as its admins are told. */
-export type ClientChange = 'registered' | 'updated' | 'assigned' | 'unassigned' | 'secret_rotated' | 'deleted';
+export type ClientChange = 'registered' | 'updated' | 'assigned' | 'unassigned' | 'secret_rotated' | 'deleted' | 'suspended' | 'resumed';
 
 /** The subject of every Warta SET: RFC 9493 §3.2.4 `iss_sub`, `sub` being the Warta user id (the OIDC `sub`). */
 export function subjectIdentifier(issuer: string, userId: string) {

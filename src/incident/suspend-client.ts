@@ -9,6 +9,7 @@
  * over: what the suspension revoked stays revoked.
  */
 import { sql } from 'kysely';
+import { announceClientChange } from '../clients/announce.js';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Db } from '../db/schema.js';
 import type { Deps } from '../deps.js';
@@ -63,6 +64,7 @@ export async function suspendClient(deps: SuspensionDeps, context: AuditContext,
       backchannel_logouts: Number(backchannel?.numAffectedRows ?? 0),
       authorization_requests_ended: Number(requests.numUpdatedRows),
     };
+    if (client.organisation_id !== null) await announceClientChange(trx, deps.clock, client.organisation_id, client, 'suspended');
     await appendAudit(trx, deps, context, {
       action: 'client.suspended',
       subject: `client:${client.client_id}`,
@@ -89,9 +91,10 @@ export async function resumeClient(deps: SuspensionDeps, context: AuditContext, 
       .set({ suspended_at: null, suspended_reason: null, suspended_by: null, updated_at: now })
       .where('client_id', '=', input.clientId)
       .where('suspended_at', 'is not', null)
-      .returning(['client_id', 'client_name'])
+      .returning(['client_id', 'client_name', 'organisation_id'])
       .executeTakeFirst();
     if (!client || !before?.suspended_at) throw await notSuspendable(trx, input.clientId, 'client_not_suspended', 'the client is not suspended');
+    if (client.organisation_id !== null) await announceClientChange(trx, deps.clock, client.organisation_id, client, 'resumed');
     await appendAudit(trx, deps, context, {
       action: 'client.resumed',
       subject: `client:${client.client_id}`,

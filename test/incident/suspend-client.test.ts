@@ -2,7 +2,7 @@
  * Suspending a client: one audited act of the operator (CLI or operator API)
  * after which none of the client's tokens works, over real HTTP.
  */
-import { clientView, getClient, OPERATOR } from '../../src/clients/service.js';
+import { clientView, getClient, OPERATOR, organisationAdmin, registerClient } from '../../src/clients/service.js';
 import { describe, expect, it } from 'vitest';
 import { resumeClientCommand, suspendClientCommand } from '../../src/cli/commands/incident.js';
 import type { Runtime } from '../../src/runtime.js';
@@ -122,5 +122,18 @@ describe('suspending a client', () => {
     await expect(resumeClientCommand.run({ 'client-id': portal.client_id, reason: ' ' }, cli)).rejects.toMatchObject({ code: 'invalid_reason' });
     expect(await resumeClientCommand.run({ 'client-id': portal.client_id, reason: 'cleared' }, cli)).toMatchObject({ client_id: portal.client_id });
     expect((await clientRow(portal.client_id)).suspended_at).toBeNull();
+  });
+});
+
+describe('an organisation whose client the operator suspends', () => {
+  it('is told on its admins’ account pages, when suspended and when resumed', async () => {
+    const owned = await registerClient(runtime, { actor: 'test' }, { client_name: 'Ministry wiki', redirect_uris: ['https://wiki.example.gov/cb'] }, { authority: organisationAdmin(admin.user.organisation_id) });
+    await suspendClientCommand.run({ 'client-id': owned.client_id, reason: 'incident 43' }, cli);
+    await resumeClientCommand.run({ 'client-id': owned.client_id, reason: 'secret replaced' }, cli);
+    const told = await runtime.db.selectFrom('security_events').select('details').where('user_id', '=', admin.user.id).where('type', '=', 'client_changed').orderBy('occurred_at').orderBy('id').execute();
+    expect(told.map((event) => event.details)).toEqual([
+      expect.objectContaining({ clientId: owned.client_id, change: 'suspended' }),
+      expect.objectContaining({ clientId: owned.client_id, change: 'resumed' }),
+    ]);
   });
 });
