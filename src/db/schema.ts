@@ -457,6 +457,8 @@ export interface SecurityEventsTable {
   /** Shown to the user ("… from 192.0.2.7"); never sent to receivers. */
   ip: string | null;
   occurred_at: Date;
+  /** Assigned by the database: the order events were written in, for events of the same millisecond. */
+  seq: Generated<string>;
 }
 
 /** An endpoint an admin registered to receive Security Event Tokens (RFC 8935 push). */

@@ -25,7 +25,7 @@ function eventsInWindow(db: Kysely<Database>, now: Date, window: Window) {
     .where('occurred_at', '>', addSeconds(now, -(window.days ?? BANNER_DAYS) * 86400))
     .where('occurred_at', '<=', now)
     .orderBy('occurred_at', 'desc')
-    .orderBy('id', 'desc')
+    .orderBy('seq', 'desc')
     .limit(window.limit ?? 20);
 }
 

@@ -279,7 +279,7 @@ describe('the operator (warta client …)', () => {
     runtime.clock.advance(1);
     expect(await assignClientCommand.run({ 'client-id': client.client_id, operator: true }, cli)).toMatchObject({ organisation_id: null });
     expect((await api(a.adminCookie, 'GET', `/api/admin/clients/${client.client_id}`)).status).toBe(404);
-    expect((await runtime.db.selectFrom('security_events').select('details').where('user_id', '=', a.admin.id).where('type', '=', 'client_changed').orderBy('occurred_at').orderBy('id').execute()).map((e) => e.details.change)).toEqual(['assigned', 'unassigned']);
+    expect((await runtime.db.selectFrom('security_events').select('details').where('user_id', '=', a.admin.id).where('type', '=', 'client_changed').orderBy('seq').execute()).map((e) => e.details.change)).toEqual(['assigned', 'unassigned']);
   });
 
   it('turning cross-organisation sign-in off revokes other organisations’ grants', async () => {

@@ -62,7 +62,7 @@ async function jsonOf(response: Response): Promise<Record<string, any>> {
   return (await response.json()) as Record<string, any>;
 }
 
-const eventsOf = (user: User) => runtime.db.selectFrom('security_events').selectAll().where('user_id', '=', user.id).orderBy('occurred_at').execute();
+const eventsOf = (user: User) => runtime.db.selectFrom('security_events').selectAll().where('user_id', '=', user.id).orderBy('seq').execute();
 const auditOf = (user: User, action: string) => runtime.db.selectFrom('audit_log').selectAll().where('subject', '=', `user:${user.id}`).where('action', '=', action).execute();
 const grantOf = (id: string) => runtime.db.selectFrom('oauth_grants').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
 

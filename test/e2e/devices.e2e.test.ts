@@ -60,7 +60,7 @@ describe('devices and sessions on the account page, in a real browser', () => {
     await page.waitForURL(`${server.url}/account?done=device_revoked`);
     expect(await page.getByRole('status').filter({ hasText: 'Device signed out.' }).count()).toBe(1);
     expect(await page.locator('#devices').textContent()).toContain('No device is signed in.');
-    const events = await runtime.db.selectFrom('security_events').select('type').where('user_id', '=', user.id).orderBy('occurred_at').execute();
+    const events = await runtime.db.selectFrom('security_events').select('type').where('user_id', '=', user.id).orderBy('seq').execute();
     expect(events.map((e) => e.type)).toEqual(['device_linked', 'session_revoked', 'session_revoked']);
     expect(problems).toEqual([]);
     await context.close();

@@ -26,6 +26,15 @@ describe('recent security events', () => {
     runtime.clock.advance(2);
     expect(await recentSecurityEvents(runtime.db, user.id, runtime.clock.now())).toEqual([]);
   });
+
+  it('lists events of the same instant in the order they were written, whatever their random ids', async () => {
+    const user = await createTestUser(runtime);
+    const base = { userId: user.id, organisationId: user.organisation_id };
+    const written = [];
+    for (let i = 0; i < 8; i++) written.push(await raise({ ...base, type: 'session_revoked', details: { sessionId: `s-${i}` } }));
+    const recent = await recentSecurityEvents(runtime.db, user.id, runtime.clock.now());
+    expect(recent.map((e) => e.id)).toEqual(written.reverse().map((e) => e.id));
+  });
 });
 
 describe('SecurityEventBanner', () => {

@@ -130,7 +130,7 @@ describe('an organisation whose client the operator suspends', () => {
     const owned = await registerClient(runtime, { actor: 'test' }, { client_name: 'Ministry wiki', redirect_uris: ['https://wiki.example.gov/cb'] }, { authority: organisationAdmin(admin.user.organisation_id) });
     await suspendClientCommand.run({ 'client-id': owned.client_id, reason: 'incident 43' }, cli);
     await resumeClientCommand.run({ 'client-id': owned.client_id, reason: 'secret replaced' }, cli);
-    const told = await runtime.db.selectFrom('security_events').select('details').where('user_id', '=', admin.user.id).where('type', '=', 'client_changed').orderBy('occurred_at').orderBy('id').execute();
+    const told = await runtime.db.selectFrom('security_events').select('details').where('user_id', '=', admin.user.id).where('type', '=', 'client_changed').orderBy('seq').execute();
     expect(told.map((event) => event.details)).toEqual([
       expect.objectContaining({ clientId: owned.client_id, change: 'suspended' }),
       expect.objectContaining({ clientId: owned.client_id, change: 'resumed' }),
