@@ -58,18 +58,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   authenticated.use('/api/admin/*', requireAuthority(deps, 'admin'));
   // Incident response: the operator role, on the same terms.
   authenticated.use('/api/operator/*', requireAuthority(deps, 'operator'));
-  authenticated.route('/', invitationRoutes(deps));
-  authenticated.route('/', clientRoutes(deps));
-  authenticated.route('/', eventReceiverRoutes(deps));
-  authenticated.route('/', webauthnRoutes(deps));
-  authenticated.route('/', webauthnPages(deps));
-  authenticated.route('/', accountRoutes(deps));
-  authenticated.route('/', devicesRoutes(deps));
-  authenticated.route('/', passwordRoutes(deps));
-  authenticated.route('/', totpRoutes(deps));
-  authenticated.route('/', recoveryRoutes(deps));
-  authenticated.route('/', recoveryPages(deps));
-  authenticated.route('/', operatorRoutes(deps));
+  const capabilities = [invitationRoutes, clientRoutes, eventReceiverRoutes, webauthnRoutes, webauthnPages, accountRoutes, devicesRoutes, passwordRoutes, totpRoutes, recoveryRoutes, recoveryPages, operatorRoutes];
+  for (const routes of capabilities) authenticated.route('/', routes(deps));
   app.route('/', authenticated);
 
   app.notFound((c) => c.json({ error: 'not_found', error_description: 'no such endpoint' }, 404));

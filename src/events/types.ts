@@ -114,7 +114,32 @@ export function setSubject(issuer: string, userId: string | null, type: Security
   return user;
 }
 
-/** The event's members inside `events[uri]`, in the claim names of its specification. */
+const RECOVERY_CASE = { case_id: 'caseId' } as const;
+
+/**
+ * The claims of each event beside its timestamp, as `claim name: details key`, in
+ * the claim names of its specification (CAEP, RISC or Warta's own). A claim whose
+ * value is absent or empty (an unnamed passkey) is left out.
+ */
+const PAYLOAD_CLAIMS: Record<SecurityEventType, Readonly<Record<string, string>>> = {
+  credential_change: { credential_type: 'credentialType', change_type: 'changeType', friendly_name: 'friendlyName', fido2_aaguid: 'fido2Aaguid' },
+  account_disabled: { reason: 'reason' },
+  account_enabled: {},
+  recovery_opened: RECOVERY_CASE,
+  recovery_approved: RECOVERY_CASE,
+  recovery_rejected: RECOVERY_CASE,
+  recovery_disputed: RECOVERY_CASE,
+  recovery_expired: RECOVERY_CASE,
+  account_recovered: RECOVERY_CASE,
+  device_linked: { device_id: 'deviceId', device_name: 'deviceName' },
+  role_granted: { role: 'role' },
+  client_changed: { client_id: 'clientId', change: 'change' },
+  signing_key_withdrawn: { withdrawn_kids: 'withdrawnKids', signing_kid: 'signingKid', jwks_uri: 'jwksUri' },
+  session_revoked: {},
+  sessions_revoked: {},
+};
+
+/** The event's members inside `events[uri]`. */
 export function eventPayload(
   type: SecurityEventType,
   details: Record<string, unknown>,
@@ -122,44 +147,9 @@ export function eventPayload(
 ): Record<string, unknown> {
   const payload: Record<string, unknown> = { event_timestamp: Math.floor(common.occurredAt.getTime() / 1000) };
   if (common.initiatingEntity) payload.initiating_entity = common.initiatingEntity;
-  switch (type) {
-    case 'credential_change':
-      payload.credential_type = details.credentialType;
-      payload.change_type = details.changeType;
-      if (details.friendlyName) payload.friendly_name = details.friendlyName;
-      if (details.fido2Aaguid) payload.fido2_aaguid = details.fido2Aaguid;
-      break;
-    case 'account_disabled':
-      if (details.reason) payload.reason = details.reason;
-      break;
-    case 'recovery_opened':
-    case 'recovery_approved':
-    case 'recovery_rejected':
-    case 'recovery_disputed':
-    case 'recovery_expired':
-    case 'account_recovered':
-      payload.case_id = details.caseId;
-      break;
-    case 'device_linked':
-      payload.device_id = details.deviceId;
-      payload.device_name = details.deviceName;
-      break;
-    case 'role_granted':
-      payload.role = details.role;
-      break;
-    case 'client_changed':
-      payload.client_id = details.clientId;
-      payload.change = details.change;
-      break;
-    case 'signing_key_withdrawn':
-      payload.withdrawn_kids = details.withdrawnKids;
-      payload.signing_kid = details.signingKid;
-      payload.jwks_uri = details.jwksUri;
-      break;
-    case 'session_revoked':
-    case 'sessions_revoked':
-    case 'account_enabled':
-      break;
+  for (const [claim, key] of Object.entries(PAYLOAD_CLAIMS[type])) {
+    const value = details[key];
+    if (value !== undefined && value !== null && value !== '') payload[claim] = value;
   }
   return payload;
 }

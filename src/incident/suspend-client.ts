@@ -8,10 +8,10 @@
  * queued back-channel logouts, as for any revoked grant. Resuming lets it start
  * over: what the suspension revoked stays revoked.
  */
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import { announceClientChange } from '../clients/announce.js';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
-import type { Db } from '../db/schema.js';
+import type { Database, Db } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import { conflict, notFound } from '../errors.js';
 import { incidentReason } from './reason.js';
@@ -34,14 +34,7 @@ export async function suspendClient(deps: SuspensionDeps, context: AuditContext,
   const reason = incidentReason(input.reason);
   return deps.db.transaction().execute(async (trx) => {
     const now = deps.clock.now();
-    const client = await trx
-      .updateTable('oauth_clients')
-      .set({ suspended_at: now, suspended_reason: reason, suspended_by: context.actor, updated_at: now })
-      .where('client_id', '=', input.clientId)
-      .where('suspended_at', 'is', null)
-      .returningAll()
-      .executeTakeFirst();
-    if (!client) throw await notSuspendable(trx, input.clientId, 'client_already_suspended', 'the client is already suspended');
+    const client = await setSuspension(trx, input.clientId, now, { reason, by: context.actor });
 
     // OIDC Back-Channel Logout §2.7: the client is told of each session whose grants end (the URI is the client's own, registered by an admin).
     const backchannel = client.backchannel_logout_uri
@@ -55,56 +48,61 @@ export async function suspendClient(deps: SuspensionDeps, context: AuditContext,
     // A sign-in in progress must not end with a code for the suspended client.
     const requests = await trx.updateTable('oauth_authorization_requests').set({ used_at: now }).where('client_id', '=', client.client_id).where('used_at', 'is', null).executeTakeFirst();
 
-    const result: ClientSuspension = {
-      client_id: client.client_id,
-      client_name: client.client_name,
-      suspended_at: now.toISOString(),
-      reason,
+    const counts = {
       grants_revoked: Number(grants.numUpdatedRows),
       backchannel_logouts: Number(backchannel?.numAffectedRows ?? 0),
       authorization_requests_ended: Number(requests.numUpdatedRows),
     };
-    if (client.organisation_id !== null) await announceClientChange(trx, deps.clock, client.organisation_id, client, 'suspended');
-    await appendAudit(trx, deps, context, {
-      action: 'client.suspended',
-      subject: `client:${client.client_id}`,
-      details: { client_name: client.client_name, reason, grants_revoked: result.grants_revoked, backchannel_logouts: result.backchannel_logouts, authorization_requests_ended: result.authorization_requests_ended },
-    });
+    await recordSuspensionChange(trx, deps, context, client, 'suspended', { reason, ...counts });
+    const result: ClientSuspension = { client_id: client.client_id, client_name: client.client_name, suspended_at: now.toISOString(), reason, ...counts };
     return result;
   });
 }
 
-export interface ClientResumption {
-  client_id: string;
-  client_name: string;
-  resumed_at: string;
-  suspended_at: string;
-}
+export type ClientResumption = Pick<ClientSuspension, 'client_id' | 'client_name' | 'suspended_at'> & { resumed_at: string };
 
 export async function resumeClient(deps: SuspensionDeps, context: AuditContext, input: { clientId: string; reason: unknown }): Promise<ClientResumption> {
   const reason = incidentReason(input.reason);
   return deps.db.transaction().execute(async (trx) => {
     const now = deps.clock.now();
     const before = await trx.selectFrom('oauth_clients').select(['suspended_at', 'suspended_reason']).where('client_id', '=', input.clientId).forUpdate().executeTakeFirst();
-    const client = await trx
-      .updateTable('oauth_clients')
-      .set({ suspended_at: null, suspended_reason: null, suspended_by: null, updated_at: now })
-      .where('client_id', '=', input.clientId)
-      .where('suspended_at', 'is not', null)
-      .returning(['client_id', 'client_name', 'organisation_id'])
-      .executeTakeFirst();
-    if (!client || !before?.suspended_at) throw await notSuspendable(trx, input.clientId, 'client_not_suspended', 'the client is not suspended');
-    if (client.organisation_id !== null) await announceClientChange(trx, deps.clock, client.organisation_id, client, 'resumed');
-    await appendAudit(trx, deps, context, {
-      action: 'client.resumed',
-      subject: `client:${client.client_id}`,
-      details: { client_name: client.client_name, reason, suspended_at: before.suspended_at.toISOString(), suspended_reason: before.suspended_reason },
-    });
+    if (!before?.suspended_at) throw await notSuspendable(trx, input.clientId, null);
+    const client = await setSuspension(trx, input.clientId, now, null);
+    await recordSuspensionChange(trx, deps, context, client, 'resumed', { reason, suspended_at: before.suspended_at.toISOString(), suspended_reason: before.suspended_reason });
     return { client_id: client.client_id, client_name: client.client_name, resumed_at: now.toISOString(), suspended_at: before.suspended_at.toISOString() };
   });
 }
 
-async function notSuspendable(db: Db, clientId: string, code: string, description: string) {
+type Suspension = { reason: string; by: string };
+
+/** Suspends (or, with null, resumes) a client that is not (or is) suspended; anything else is refused. */
+async function setSuspension(trx: Db, clientId: string, now: Date, suspension: Suspension | null) {
+  const client = await trx
+    .updateTable('oauth_clients')
+    .set({ suspended_at: suspension ? now : null, suspended_reason: suspension?.reason ?? null, suspended_by: suspension?.by ?? null, updated_at: now })
+    .where('client_id', '=', clientId)
+    .where('suspended_at', suspension ? 'is' : 'is not', null)
+    .returningAll()
+    .executeTakeFirst();
+  if (!client) throw await notSuspendable(trx, clientId, suspension);
+  return client;
+}
+
+async function notSuspendable(db: Db, clientId: string, suspension: Suspension | null) {
   const exists = await db.selectFrom('oauth_clients').select('client_id').where('client_id', '=', clientId).executeTakeFirst();
-  return exists ? conflict(code, description) : notFound('client_not_found', 'no such client');
+  if (!exists) return notFound('client_not_found', 'no such client');
+  return suspension ? conflict('client_already_suspended', 'the client is already suspended') : conflict('client_not_suspended', 'the client is not suspended');
+}
+
+/** The owning organisation's admins are told, and the audit log keeps why. */
+async function recordSuspensionChange(
+  trx: Transaction<Database>,
+  deps: SuspensionDeps,
+  context: AuditContext,
+  client: { client_id: string; client_name: string; organisation_id: string | null },
+  change: 'suspended' | 'resumed',
+  details: Record<string, unknown>,
+) {
+  if (client.organisation_id !== null) await announceClientChange(trx, deps.clock, client.organisation_id, client, change);
+  await appendAudit(trx, deps, context, { action: `client.${change}`, subject: `client:${client.client_id}`, details: { client_name: client.client_name, ...details } });
 }

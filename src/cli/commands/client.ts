@@ -3,7 +3,7 @@ import type { ClientMetadataInput } from '../../clients/metadata.js';
 import { assignClient, type ClientView, deleteClient, listClients, OPERATOR, registerClient, rotateClientSecret, updateClient } from '../../clients/service.js';
 import { findOrganisationByName } from '../../orgs/service.js';
 import type { Runtime } from '../../runtime.js';
-import { CliUsageError, defineCommand, type Flags, listFlag, stringFlag } from '../command.js';
+import { CliUsageError, defineCommand, type Flags, type FlagSpec, listFlag, stringFlag } from '../command.js';
 
 /*
  * Whoever runs the CLI on the host is the instance operator: every client, every
@@ -42,6 +42,30 @@ const clearableFlag = (flags: Flags, name: string): string | null | undefined =>
   return value === 'none' ? null : value;
 };
 
+/**
+ * Settings `client create` and `client update` both take. On update a flag left
+ * out keeps its value, a list replaces the old one, and `none` clears a value.
+ */
+const SETTING_FLAGS = {
+  name: { type: 'string', description: 'client_name shown on the consent page' },
+  'redirect-uri': { type: 'string', description: 'redirect URI(s), comma-separated; exact match (loopback port excepted)' },
+  'post-logout-redirect-uri': { type: 'string', description: 'post-logout redirect URI(s), comma-separated' },
+  scope: { type: 'string', description: 'scopes the client may request, space- or comma-separated (default openid profile email [offline_access]); warta:account lets the messenger use /api/me' },
+  'required-acr': { type: 'string', description: 'require every sign-in to reach this acr, e.g. urn:warta:acr:phishing-resistant' },
+  audience: { type: 'string', description: 'aud of the access tokens (default: the client_id)' },
+  'backchannel-logout-uri': { type: 'string', description: 'where to POST back-channel logout tokens (its host must be on WARTA_OUTBOUND_ALLOW)' },
+} as const satisfies Record<string, FlagSpec>;
+
+const settingsInput = (flags: Flags): ClientMetadataInput => ({
+  client_name: stringFlag(flags, 'name'),
+  redirect_uris: listFlag(flags, 'redirect-uri'),
+  post_logout_redirect_uris: listFlag(flags, 'post-logout-redirect-uri'),
+  scope: stringFlag(flags, 'scope')?.replace(/,/g, ' '),
+  required_acr: clearableFlag(flags, 'required-acr'),
+  access_token_audience: clearableFlag(flags, 'audience'),
+  backchannel_logout_uri: clearableFlag(flags, 'backchannel-logout-uri'),
+});
+
 const owner = (c: ClientView) => (c.organisation_id === null ? 'the operator (any organisation signs in)' : `organisation ${c.organisation_id}${c.cross_organisation_sign_in ? ' (other organisations sign in too)' : ''}`);
 
 const describe = (c: ClientView) =>
@@ -63,39 +87,28 @@ export const createClientCommand = defineCommand({
   path: ['client', 'create'],
   summary: 'register an OAuth/OpenID Connect client; prints its client_id (and client_secret, once)',
   flags: {
+    ...SETTING_FLAGS,
+    name: { ...SETTING_FLAGS.name, required: true },
     org: { type: 'string', description: "the owning organisation's name: its admins manage the client and only its users sign in (default: the operator's client, any organisation)" },
     'cross-organisation': { type: 'boolean', description: "an organisation's client that also accepts users of other organisations" },
-    name: { type: 'string', description: 'client_name shown on the consent page', required: true },
     'grant-types': { type: 'string', description: 'comma-separated: authorization_code (default), refresh_token, client_credentials' },
-    'redirect-uri': { type: 'string', description: 'redirect URI(s), comma-separated; exact match (loopback port excepted)' },
-    'post-logout-redirect-uri': { type: 'string', description: 'post-logout redirect URI(s), comma-separated' },
-    scope: { type: 'string', description: 'scopes the client may request, space- or comma-separated (default openid profile email [offline_access]); warta:account lets the messenger use /api/me' },
     'application-type': { type: 'string', description: 'web (default) or native (public client: PKCE, no secret)' },
     'auth-method': { type: 'string', description: 'client_secret_basic (default for web), client_secret_post, private_key_jwt, none (native)' },
     'jwks-file': { type: 'string', description: 'JSON Web Key Set file with the public keys of a private_key_jwt client' },
     'first-party': { type: 'boolean', description: 'operated by you: skip the consent page' },
-    'required-acr': { type: 'string', description: 'require every sign-in to reach this acr, e.g. urn:warta:acr:phishing-resistant' },
     dpop: { type: 'boolean', description: 'require DPoP-bound tokens (RFC 9449 dpop_bound_access_tokens)' },
-    audience: { type: 'string', description: 'aud of the access tokens (default: the client_id)' },
-    'backchannel-logout-uri': { type: 'string', description: 'where to POST back-channel logout tokens (its host must be on WARTA_OUTBOUND_ALLOW)' },
     'backchannel-logout-session-required': { type: 'boolean', description: 'the client needs sid in logout tokens (always sent)' },
   },
   async run(flags, io) {
     const runtime = await io.runtime();
     const input: ClientMetadataInput = {
-      client_name: stringFlag(flags, 'name'),
+      ...settingsInput(flags),
       grant_types: listFlag(flags, 'grant-types'),
-      redirect_uris: listFlag(flags, 'redirect-uri'),
-      post_logout_redirect_uris: listFlag(flags, 'post-logout-redirect-uri'),
-      scope: stringFlag(flags, 'scope')?.replace(/,/g, ' '),
       application_type: stringFlag(flags, 'application-type'),
       token_endpoint_auth_method: stringFlag(flags, 'auth-method'),
       jwks: jwksFlag(flags),
       first_party: flags['first-party'] === true,
-      required_acr: stringFlag(flags, 'required-acr'),
       dpop_bound_access_tokens: flags.dpop === true,
-      access_token_audience: stringFlag(flags, 'audience'),
-      backchannel_logout_uri: stringFlag(flags, 'backchannel-logout-uri'),
       backchannel_logout_session_required: flags['backchannel-logout-session-required'] === true,
       cross_organisation_sign_in: flags['cross-organisation'] === true,
     };
@@ -140,32 +153,20 @@ export const deleteClientCommand = defineCommand({
 
 export const updateClientCommand = defineCommand({
   path: ['client', 'update'],
-  summary: "change a client's settings (flags left out keep their value), including those only the operator sets",
+  summary: "change a client's settings (flags left out keep their value, a list replaces the old one, none clears a value), including those only the operator sets",
   flags: {
     'client-id': { type: 'string', description: 'the client_id', required: true },
-    name: { type: 'string', description: 'client_name shown on the consent page' },
-    'redirect-uri': { type: 'string', description: 'redirect URI(s), comma-separated (replaces the list)' },
-    'post-logout-redirect-uri': { type: 'string', description: 'post-logout redirect URI(s), comma-separated (replaces the list)' },
-    scope: { type: 'string', description: 'scopes the client may request, space- or comma-separated (replaces them)' },
-    'required-acr': { type: 'string', description: 'acr every sign-in must reach, or none' },
+    ...SETTING_FLAGS,
     'first-party': { type: 'string', description: 'yes: users are not asked to consent; no: they are' },
     'cross-organisation': { type: 'string', description: "yes: users of other organisations sign in too; no: only the owner's (their grants are revoked)" },
-    audience: { type: 'string', description: 'aud of the access tokens, or none for the client_id' },
     dpop: { type: 'string', description: 'yes or no: require DPoP-bound tokens' },
-    'backchannel-logout-uri': { type: 'string', description: 'where to POST back-channel logout tokens, or none' },
   },
   async run(flags, io) {
     const input: ClientMetadataInput = {
-      client_name: stringFlag(flags, 'name'),
-      redirect_uris: listFlag(flags, 'redirect-uri'),
-      post_logout_redirect_uris: listFlag(flags, 'post-logout-redirect-uri'),
-      scope: stringFlag(flags, 'scope')?.replace(/,/g, ' '),
-      required_acr: clearableFlag(flags, 'required-acr'),
+      ...settingsInput(flags),
       first_party: switchFlag(flags, 'first-party'),
       cross_organisation_sign_in: switchFlag(flags, 'cross-organisation'),
-      access_token_audience: clearableFlag(flags, 'audience'),
       dpop_bound_access_tokens: switchFlag(flags, 'dpop'),
-      backchannel_logout_uri: clearableFlag(flags, 'backchannel-logout-uri'),
     };
     return updateClient(await io.runtime(), { actor: 'cli' }, stringFlag(flags, 'client-id')!, input, { authority: OPERATOR });
   },
