@@ -22,6 +22,8 @@ interface BannerText {
   sentence: (event: RecentSecurityEvent, at: string, from: string, credential: string, name: string) => string;
 }
 
+const domainList = (domains: unknown, none: string) => (Array.isArray(domains) && domains.length ? domains.join(', ') : none);
+
 const quoted = (name: string, locale: Locale) => (name ? (locale === 'pl' ? ` „${name}”` : ` “${name}”`) : '');
 
 const TEXT: Record<Locale, BannerText> = {
@@ -69,6 +71,10 @@ const TEXT: Record<Locale, BannerText> = {
             `changed the application ${client}`;
           return `The instance operator ${what} on ${at}.`;
         }
+        case 'organisation_changed':
+          return event.details.change === 'officer_cooldown_waived'
+            ? `The instance operator let the new recovery officer ${String(event.details.officerName)} act on cases at once, without the usual waiting period, on ${at}.`
+            : `The instance operator set the e-mail domains your organisation invites into to ${domainList(event.details.domains, 'none')} on ${at}.`;
         case 'signing_key_withdrawn':
           return `Warta's signing key was replaced in an emergency on ${at}.`;
       }
@@ -118,6 +124,10 @@ const TEXT: Record<Locale, BannerText> = {
             `zmienił aplikację ${client}`;
           return `Operator instancji ${what} ${at}.`;
         }
+        case 'organisation_changed':
+          return event.details.change === 'officer_cooldown_waived'
+            ? `Operator instancji pozwolił nowemu urzędnikowi ds. odzyskiwania ${String(event.details.officerName)} działać od razu, bez zwykłego okresu oczekiwania, ${at}.`
+            : `Operator instancji ustawił domeny e-mail, do których Twoja organizacja zaprasza, na: ${domainList(event.details.domains, 'brak')} ${at}.`;
         case 'signing_key_withdrawn':
           return `Klucz podpisujący Warty wymieniono awaryjnie ${at}.`;
       }

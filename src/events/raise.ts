@@ -107,6 +107,7 @@ function checkedDetails(input: RaiseSecurityEventInput): Record<string, unknown>
     device_linked: ['deviceId', 'deviceName'],
     role_granted: ['role', 'grantedBy', 'displayName'],
     client_changed: ['clientId', 'clientName', 'change'],
+    organisation_changed: ['change'],
   };
   for (const name of required[input.type] ?? [])
     if (typeof details[name] !== 'string' || details[name] === '') throw new TypeError(`security event ${input.type} needs details.${name}`);

@@ -25,6 +25,7 @@ export const EVENT_TYPE_URIS = {
   device_linked: `${WARTA}device-linked`,
   role_granted: `${WARTA}role-granted`,
   client_changed: `${WARTA}client-changed`,
+  organisation_changed: `${WARTA}organisation-changed`,
   signing_key_withdrawn: `${WARTA}signing-key-withdrawn`,
 } as const;
 
@@ -46,7 +47,7 @@ export const SECURITY_EVENT_TYPES = Object.keys(EVENT_TYPE_URIS) as SecurityEven
  * the account they are filed under: never sent to receivers as SETs, and not
  * offered for subscription.
  */
-export const BANNER_ONLY_EVENT_TYPES: readonly SecurityEventType[] = ['client_changed'];
+export const BANNER_ONLY_EVENT_TYPES: readonly SecurityEventType[] = ['client_changed', 'organisation_changed'];
 export const DELIVERABLE_EVENT_TYPES = SECURITY_EVENT_TYPES.filter((type) => !BANNER_ONLY_EVENT_TYPES.includes(type));
 
 export const isSecurityEventType = (value: unknown): value is SecurityEventType =>
@@ -82,6 +83,8 @@ export interface SecurityEventDetails {
   role_granted: { role: string; grantedBy: string; approvedBy?: string; displayName: string };
   /** The instance operator changed one of the organisation's clients (registered, assigned, re-configured, …); filed once per admin. */
   client_changed: { clientId: string; clientName: string; change: ClientChange };
+  /** The instance operator changed how the organisation works: its invitation e-mail domains, or a new officer's cooldown; filed once per admin. */
+  organisation_changed: { change: 'email_domains_set'; domains: string[] } | { change: 'officer_cooldown_waived'; officerName: string };
   /**
    * The operator withdrew signing keys in an emergency (src/incident/): tokens they
    * signed are forged or soon may be, so a relying service drops them and re-reads the JWKS.
@@ -134,6 +137,7 @@ const PAYLOAD_CLAIMS: Record<SecurityEventType, Readonly<Record<string, string>>
   device_linked: { device_id: 'deviceId', device_name: 'deviceName' },
   role_granted: { role: 'role' },
   client_changed: { client_id: 'clientId', change: 'change' },
+  organisation_changed: { change: 'change' },
   signing_key_withdrawn: { withdrawn_kids: 'withdrawnKids', signing_kid: 'signingKid', jwks_uri: 'jwksUri' },
   session_revoked: {},
   sessions_revoked: {},

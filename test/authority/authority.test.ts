@@ -10,7 +10,7 @@ import { describe, expect, it } from 'vitest';
 import { setEmailDomains } from '../../src/authority/email-domains.js';
 import { bootstrapCommand } from '../../src/cli/commands/bootstrap.js';
 import { inviteCommand } from '../../src/cli/commands/invite.js';
-import { waiveOfficerCooldownCommand } from '../../src/cli/commands/authority.js';
+import { setEmailDomainsCommand, waiveOfficerCooldownCommand } from '../../src/cli/commands/authority.js';
 import type { Role, User } from '../../src/db/schema.js';
 import { addReceiver } from '../../src/events/receivers.js';
 import { OPERATOR, registerClient } from '../../src/clients/service.js';
@@ -271,6 +271,37 @@ describe('invitations stay inside the organisation’s e-mail domains (issue 11,
     const reply = await invite(adminA, { display_name: 'Op', email: `op@${domain}`, role: 'operator' });
     expect(reply.status).toBe(400);
     expect(reply.body.error).toBe('invalid_request');
+  });
+});
+
+describe('what the operator does to an organisation, its admins are told', () => {
+  const announced = async (admin: Person) =>
+    (await runtime.db.selectFrom('security_events').select('details').where('user_id', '=', admin.user.id).where('type', '=', 'organisation_changed').orderBy('seq').execute()).map((e) => e.details);
+
+  it('announces new invitation domains and a waived officer cooldown on every admin’s account page', async () => {
+    const { organisation, domain, adminA, adminB } = await organisationWithAdmins();
+    await setEmailDomainsCommand.run({ org: organisation.name, domains: `${domain},archiwum.${domain}` }, cli);
+    const officer = await enrollByOperator(organisation.id, 'recovery_officer', `officer@${domain}`);
+    await waive(officer);
+
+    const expected = [
+      { change: 'email_domains_set', domains: [domain, `archiwum.${domain}`] },
+      { change: 'officer_cooldown_waived', officerName: `Person officer@${domain}` },
+    ];
+    expect(await announced(adminA)).toEqual(expected);
+    expect(await announced(adminB)).toEqual(expected);
+    const page = await adminB.client.call('GET', '/account');
+    expect(String(page.body.text)).toContain(`The instance operator set the e-mail domains your organisation invites into to ${domain}, archiwum.${domain}`);
+    expect(String(page.body.text)).toContain(`The instance operator let the new recovery officer Person officer@${domain} act on cases at once`);
+  });
+
+  it('sends these announcements to no event receiver: they are about the organisation, not the admin’s account', async () => {
+    const { organisation, domain } = await organisationWithAdmins();
+    await addReceiver(runtime, { actor: 'test' }, { organisationId: organisation.id, url: 'http://127.0.0.1:9/set', audience: 'siem' });
+    await setEmailDomainsCommand.run({ org: organisation.name, domains: domain }, cli);
+    const queued = await runtime.db.selectFrom('set_outbox').innerJoin('security_events', 'security_events.id', 'set_outbox.event_id').select('security_events.type').where('security_events.organisation_id', '=', organisation.id).execute();
+    expect(await runtime.db.selectFrom('security_events').select('id').where('organisation_id', '=', organisation.id).where('type', '=', 'organisation_changed').execute()).toHaveLength(2);
+    expect(queued.map((row) => row.type)).not.toContain('organisation_changed');
   });
 });
 
