@@ -4,6 +4,7 @@ import type { Clock } from '../clock.js';
 import { keyedHash, MAX_ISSUED_TOKEN_LENGTH, newToken } from '../crypto/random.js';
 import { type Database, json, type OAuthClient } from '../db/schema.js';
 import { notFound, WartaError } from '../errors.js';
+import { revokeClientGrants } from '../grants/service.js';
 import { announceClientChange } from './announce.js';
 import { type ClientMetadata, type ClientMetadataInput, validateClientMetadata } from './metadata.js';
 import { effectiveAudience, type OperatorSetting, operatorSettingsChanged } from './operator-settings.js';
@@ -301,17 +302,10 @@ export async function assignClient(deps: Pick<ClientDeps, 'db' | 'clock' | 'audi
   });
 }
 
-/** Revokes the live grants of users `client` no longer accepts (another organisation's, unless it allows them); returns how many. */
+/** Revokes the live grants of users `client` no longer accepts (another organisation's, unless it allows them), telling the client by back-channel logout; returns how many. */
 async function revokeGrantsOfOtherOrganisations(trx: Transaction<Database>, clock: Clock, client: OAuthClient): Promise<number> {
   if (client.organisation_id === null || client.cross_organisation_sign_in) return 0;
-  const result = await trx
-    .updateTable('oauth_grants')
-    .set({ revoked_at: clock.now(), revoked_reason: 'client_organisation_changed' })
-    .where('client_id', '=', client.client_id)
-    .where('revoked_at', 'is', null)
-    .where('user_id', 'in', trx.selectFrom('users').select('id').where('organisation_id', '<>', client.organisation_id))
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows);
+  return (await revokeClientGrants(trx, clock, client, 'client_organisation_changed', client.organisation_id)).grantsRevoked;
 }
 
 /** Replaces the secret at once (the old one stops working); returns the new one, shown once. */

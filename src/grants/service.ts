@@ -8,10 +8,11 @@
  * The revocation hooks here are for other capabilities too (device and session
  * management): call them inside the transaction that makes the change, with its audit entry.
  */
+import { sql } from 'kysely';
 import { addSeconds, type Clock } from '../clock.js';
 import { newId } from '../crypto/random.js';
 import { revokeLiveRows } from '../db/revoke.js';
-import { type Database, json, type OAuthGrant, type Session, type Db } from '../db/schema.js';
+import { type Database, json, type OAuthClient, type OAuthGrant, type Session, type Db } from '../db/schema.js';
 
 
 export interface NewGrant {
@@ -51,6 +52,36 @@ export async function createGrant(db: Db, clock: Clock, input: NewGrant): Promis
 /** Revokes one grant (a refresh token family); false when it was already revoked. */
 export async function revokeGrant(db: Db, clock: Clock, grantId: string, reason: string): Promise<boolean> {
   return (await revokeLiveRows(db, clock, 'oauth_grants', { id: grantId }, reason)) > 0;
+}
+
+/**
+ * Revokes one client's live grants (only those of users outside `keepOrganisationId`
+ * when given) and, when the client registered a back-channel logout URI, queues it
+ * one logout token per session those grants were issued in (OIDC Back-Channel
+ * Logout §2.7): the client learns that the sign-ins it holds have ended. One
+ * statement, so the logouts match exactly the grants it revoked.
+ */
+export async function revokeClientGrants(
+  db: Db,
+  clock: Clock,
+  client: Pick<OAuthClient, 'client_id' | 'backchannel_logout_uri'>,
+  reason: string,
+  keepOrganisationId?: string,
+): Promise<{ grantsRevoked: number; backchannelLogouts: number }> {
+  const now = clock.now();
+  const outsiders = keepOrganisationId === undefined ? sql`true` : sql`user_id in (select id from users where organisation_id <> ${keepOrganisationId})`;
+  const { rows } = await sql<{ grants: number; logouts: number }>`
+    with revoked as (
+      update oauth_grants set revoked_at = ${now}, revoked_reason = ${reason}
+      where client_id = ${client.client_id} and revoked_at is null and ${outsiders}
+      returning user_id, session_id),
+    queued as (
+      insert into backchannel_logouts (id, client_id, user_id, session_id, created_at, next_attempt_at, attempts)
+      select gen_random_uuid(), ${client.client_id}, live.user_id, live.session_id, ${now}, ${now}, 0
+      from (select distinct user_id, session_id from revoked where session_id is not null and ${client.backchannel_logout_uri !== null}) live
+      returning id)
+    select (select count(*) from revoked)::int as grants, (select count(*) from queued)::int as logouts`.execute(db);
+  return { grantsRevoked: rows[0]!.grants, backchannelLogouts: rows[0]!.logouts };
 }
 
 /**

@@ -8,12 +8,13 @@
  * queued back-channel logouts, as for any revoked grant. Resuming lets it start
  * over: what the suspension revoked stays revoked.
  */
-import { sql, type Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import { announceClientChange } from '../clients/announce.js';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Database, Db } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import { conflict, notFound } from '../errors.js';
+import { revokeClientGrants } from '../grants/service.js';
 import { incidentReason } from './reason.js';
 
 export type SuspensionDeps = Pick<Deps, 'db' | 'clock' | 'auditEntryKey'>;
@@ -36,21 +37,13 @@ export async function suspendClient(deps: SuspensionDeps, context: AuditContext,
     const now = deps.clock.now();
     const client = await setSuspension(trx, input.clientId, now, { reason, by: context.actor });
 
-    // OIDC Back-Channel Logout §2.7: the client is told of each session whose grants end (the URI is the client's own, registered by an admin).
-    const backchannel = client.backchannel_logout_uri
-      ? await sql`
-          insert into backchannel_logouts (id, client_id, user_id, session_id, created_at, next_attempt_at, attempts)
-          select gen_random_uuid(), ${client.client_id}, live.user_id, live.session_id, ${now}, ${now}, 0
-          from (select distinct user_id, session_id from oauth_grants
-                where client_id = ${client.client_id} and revoked_at is null and session_id is not null) live`.execute(trx)
-      : undefined;
-    const grants = await trx.updateTable('oauth_grants').set({ revoked_at: now, revoked_reason: REVOKED_REASON }).where('client_id', '=', client.client_id).where('revoked_at', 'is', null).executeTakeFirst();
+    const { grantsRevoked, backchannelLogouts } = await revokeClientGrants(trx, deps.clock, client, REVOKED_REASON);
     // A sign-in in progress must not end with a code for the suspended client.
     const requests = await trx.updateTable('oauth_authorization_requests').set({ used_at: now }).where('client_id', '=', client.client_id).where('used_at', 'is', null).executeTakeFirst();
 
     const counts = {
-      grants_revoked: Number(grants.numUpdatedRows),
-      backchannel_logouts: Number(backchannel?.numAffectedRows ?? 0),
+      grants_revoked: grantsRevoked,
+      backchannel_logouts: backchannelLogouts,
       authorization_requests_ended: Number(requests.numUpdatedRows),
     };
     await recordSuspensionChange(trx, deps, context, client, 'suspended', { reason, ...counts });

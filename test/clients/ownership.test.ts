@@ -282,6 +282,18 @@ describe('the operator (warta client …)', () => {
     expect((await runtime.db.selectFrom('security_events').select('details').where('user_id', '=', a.admin.id).where('type', '=', 'client_changed').orderBy('seq').execute()).map((e) => e.details.change)).toEqual(['assigned', 'unassigned']);
   });
 
+  it('tells the client by back-channel logout of exactly the sign-ins a change of owner ended', async () => {
+    const a = await organisation();
+    const b = await organisation();
+    const client = await registerWebClient(runtime, { client_name: 'Legacy portal', first_party: false, backchannel_logout_uri: 'http://127.0.0.1:8765/backchannel' });
+    await tokensFor(client, b.memberCookie);
+    await tokensFor(client, a.memberCookie);
+    expect(await assignClientCommand.run({ 'client-id': client.client_id, org: a.name }, cli)).toMatchObject({ grants_revoked: 1 });
+    const logouts = await runtime.db.selectFrom('backchannel_logouts').select(['user_id', 'session_id']).where('client_id', '=', client.client_id).execute();
+    const bSession = await runtime.db.selectFrom('oauth_grants').select('session_id').where('client_id', '=', client.client_id).where('user_id', '=', b.member.id).executeTakeFirstOrThrow();
+    expect(logouts).toEqual([{ user_id: b.member.id, session_id: bSession.session_id }]);
+  });
+
   it('turning cross-organisation sign-in off revokes other organisations’ grants', async () => {
     const a = await organisation();
     const b = await organisation();
