@@ -4,6 +4,7 @@ import { jwksRoutes } from './crypto/routes.js';
 import { type AppEnv, clientIp } from './http/context.js';
 import { errorResponse } from './http/error-handler.js';
 import { bodyLimit } from './http/body-limit.js';
+import { wellFormedInput } from './http/well-formed-input.js';
 import { healthRoutes } from './health/routes.js';
 import { sameOrigin } from './http/same-origin.js';
 import { securityHeaders } from './http/security-headers.js';
@@ -44,6 +45,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   });
   app.use(securityHeaders({ hsts: deps.config.secureCookies }));
   app.use(bodyLimit(deps.config.http.bodyLimitBytes));
+  app.use(wellFormedInput());
   app.use(sameOrigin({ origin: deps.config.origin, exempt: CROSS_ORIGIN_ENDPOINTS }));
   app.use(messageCatalogue(appMessages));
 

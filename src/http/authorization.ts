@@ -3,6 +3,7 @@
  * are any good is for the endpoint that receives them to decide.
  */
 import type { Context } from 'hono';
+import { isWellFormedText } from './well-formed-input.js';
 
 /** Client credentials of an `Authorization: Basic` header, or `malformed` when it is one but cannot be read. */
 export type BasicCredentials = { clientId: string; secret: string } | 'malformed';
@@ -17,7 +18,8 @@ export function readBasicCredentials(c: Context): BasicCredentials | undefined {
   // RFC 6749 §2.3.1: both parts are form-urlencoded before Base64.
   try {
     const decode = (part: string) => decodeURIComponent(part.replace(/\+/g, ' '));
-    return { clientId: decode(decoded.slice(0, colon)), secret: decode(decoded.slice(colon + 1)) };
+    const credentials = { clientId: decode(decoded.slice(0, colon)), secret: decode(decoded.slice(colon + 1)) };
+    return isWellFormedText(credentials.clientId) && isWellFormedText(credentials.secret) ? credentials : 'malformed';
   } catch {
     return 'malformed';
   }

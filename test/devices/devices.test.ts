@@ -70,7 +70,7 @@ describe('linking a device', () => {
   it('links a device only by signing in on it, names it, and raises device_linked with an audit entry in the same transaction', async () => {
     const client = await registerWebClient(runtime, { client_name: 'Wire Gov' });
     const { user, cookie } = await signedInUser(runtime);
-    const named = await signInDevice(client, cookie, { deviceName: '  Pixel\u0000 8\u202e ', userAgent: PIXEL_UA });
+    const named = await signInDevice(client, cookie, { deviceName: '  Pixel\u200b 8\u202e ', userAgent: PIXEL_UA });
     const derived = await signInDevice(client, cookie, { userAgent: IPHONE_UA });
 
     const devices = await runtime.db.selectFrom('devices').selectAll().where('user_id', '=', user.id).orderBy('created_at').orderBy('name').execute();
@@ -249,15 +249,16 @@ describe('browser sessions', () => {
     expect(await auditOf(user, 'session.revoked')).toHaveLength(1);
   });
 
-  it('refuses another user’s session, an unknown and a malformed session id with 404', async () => {
+  it('refuses another user’s session, an unknown and a malformed session id with 404, and a NUL byte with 400', async () => {
     const victim = await signedInUser(runtime);
     const attacker = await signedInUser(runtime);
     const victimSession = await runtime.db.selectFrom('sessions').select('id').where('user_id', '=', victim.user.id).executeTakeFirstOrThrow();
-    for (const id of [victimSession.id, '00000000-0000-4000-8000-000000000000', 'xyz', '%00']) {
+    for (const id of [victimSession.id, '00000000-0000-4000-8000-000000000000', 'xyz']) {
       const response = await api(`/api/account/sessions/${id}`, { method: 'DELETE', cookie: attacker.cookie });
       expect(response.status, id).toBe(404);
       expect((await jsonOf(response)).error).toBe('session_not_found');
     }
+    expect((await jsonOf(await api('/api/account/sessions/%00', { method: 'DELETE', cookie: attacker.cookie }))).error).toBe('invalid_request');
     expect((await api('/api/account/devices', { cookie: victim.cookie })).status).toBe(200);
     expect(await eventsOf(victim.user)).toEqual([]);
   });

@@ -1,0 +1,94 @@
+/**
+ * Every string from outside is checked where it enters, before any handler or
+ * the database sees it: the path, the query string, the body, and (in the JSON
+ * and Basic readers) the strings inside them. PostgreSQL refuses a NUL byte in
+ * `text` with an error, so without this an unauthenticated `client_id=a%00b`
+ * was a 500; control characters and broken encodings have no place in an
+ * identifier, a name or a code either, and one that reaches a log line or a
+ * page can forge it. Refused: NUL and the other C0 controls except tab, line
+ * feed and carriage return, DEL, invalid UTF-8 (raw or percent-encoded), and
+ * lone UTF-16 surrogates (JSON `\ud800`). Always `400 invalid_request`, which is
+ * what every endpoint, OAuth ones included (RFC 6749 §5.2), documents for a
+ * malformed request.
+ */
+import type { MiddlewareHandler } from 'hono';
+import { WartaError } from '../errors.js';
+
+const FORBIDDEN_CHARACTER = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+/** Bodies Warta reads as text; anything else is a handler's to refuse. */
+const TEXT_BODY = /^(application\/(json|x-www-form-urlencoded)|text\/)/i;
+/** Deeper than any request Warta defines (a JWKS is 4 levels); the walk stays bounded whatever arrives. */
+export const MAX_JSON_DEPTH = 32;
+
+export const malformedInput = (where: string) =>
+  new WartaError(400, 'invalid_request', `the ${where} contains a NUL byte, a control character or invalid UTF-8`);
+
+export const isWellFormedText = (value: string): boolean => !FORBIDDEN_CHARACTER.test(value);
+
+export function assertWellFormedText(value: string, where: string): string {
+  if (!isWellFormedText(value)) throw malformedInput(where);
+  return value;
+}
+
+/** One percent-encoded component (`+` is a space, as in forms and query strings). */
+function assertWellFormedComponent(raw: string, where: string): void {
+  let decoded = raw;
+  if (raw.includes('%'))
+    try {
+      decoded = decodeURIComponent(raw.replace(/\+/g, ' '));
+    } catch {
+      throw malformedInput(where);
+    }
+  assertWellFormedText(decoded, where);
+}
+
+/** Every name and value of a query string or form body. */
+function assertWellFormedParameters(encoded: string, where: string): void {
+  for (const pair of encoded.split('&')) for (const part of pair.split('=')) assertWellFormedComponent(part, where);
+}
+
+/**
+ * Strings inside a parsed JSON body, keys included, walked without recursion so
+ * a deeply nested body cannot exhaust the stack.
+ */
+export function assertWellFormedJson(value: unknown): void {
+  const pending: { value: unknown; depth: number }[] = [{ value, depth: 0 }];
+  while (pending.length) {
+    const { value: next, depth } = pending.pop()!;
+    if (typeof next === 'string') assertWellFormedText(next, 'request body');
+    else if (next !== null && typeof next === 'object') {
+      if (depth >= MAX_JSON_DEPTH) throw new WartaError(400, 'invalid_request', `the request body is nested deeper than ${MAX_JSON_DEPTH} levels`);
+      for (const [key, member] of Object.entries(next)) {
+        if (!Array.isArray(next)) assertWellFormedText(key, 'request body');
+        pending.push({ value: member, depth: depth + 1 });
+      }
+    }
+  }
+}
+
+/**
+ * The path, the query string and a text body, checked for every route (so a new
+ * route is covered without anyone remembering). Runs after the body limit: the
+ * body it reads is bounded, and hono keeps it for the handler.
+ */
+export function wellFormedInput(): MiddlewareHandler {
+  return async function wellFormedInput(c, next) {
+    const url = new URL(c.req.url);
+    for (const segment of url.pathname.split('/')) assertWellFormedComponent(segment, 'path');
+    if (url.search.length > 1) assertWellFormedParameters(url.search.slice(1), 'query string');
+    const type = c.req.header('content-type') ?? '';
+    if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && TEXT_BODY.test(type)) {
+      const bytes = await c.req.arrayBuffer();
+      let text: string;
+      try {
+        text = STRICT_UTF8.decode(bytes);
+      } catch {
+        throw malformedInput('request body');
+      }
+      if (/^application\/x-www-form-urlencoded/i.test(type)) assertWellFormedParameters(text, 'request body');
+      // JSON: raw control characters make it invalid JSON; escaped ones are found by the JSON reader.
+    }
+    await next();
+  };
+}
