@@ -17,7 +17,7 @@ const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 const JSON_TYPE = { 'content-type': 'application/json' };
 
 async function send(path: string, init: { method?: string; headers?: Record<string, string>; body?: string | Uint8Array } = {}) {
-  const response = await fetch(`${server.url}${path}`, { method: init.method ?? (init.body === undefined ? 'GET' : 'POST'), headers: { origin: server.url, ...init.headers }, ...(init.body === undefined ? {} : { body: init.body }) });
+  const response = await fetch(`${server.url}${path}`, { method: init.method ?? (init.body === undefined ? 'GET' : 'POST'), headers: { origin: server.url, ...init.headers }, ...(init.body === undefined ? {} : { body: init.body as BodyInit }) });
   const text = await response.text();
   let body: Record<string, unknown> = {};
   try {
