@@ -5,7 +5,7 @@ const ISOLATED = ['test/passwords/hash.test.ts'];
 
 export default defineConfig({
   test: {
-    exclude: ['test/e2e/**', 'node_modules/**'],
+    exclude: ['test/e2e/**', 'test/faults/**', 'node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
@@ -13,13 +13,15 @@ export default defineConfig({
     restoreMocks: true,
     // One migrated database per run, which each test database is copied from.
     globalSetup: ['test/support/migrated-database.ts'],
+    // Nothing leaves loopback: a connection or lookup outside it fails the test file.
+    setupFiles: ['test/support/no-egress.ts'],
     projects: [
       {
         extends: true,
         // Test files in one worker share loaded modules: importing the application once per
         // worker instead of once per file is most of a run's time. Sound because src/ keeps no
         // module-level mutable state (README, Architecture).
-        test: { name: 'shared', include: ['test/**/*.test.ts', 'test/**/*.test.tsx'], exclude: ['test/e2e/**', ...ISOLATED], isolate: false },
+        test: { name: 'shared', include: ['test/**/*.test.ts', 'test/**/*.test.tsx'], exclude: ['test/e2e/**', 'test/faults/**', ...ISOLATED], isolate: false },
       },
       { extends: true, test: { name: 'isolated', include: ISOLATED } },
     ],

@@ -9,5 +9,7 @@ export default defineConfig({
     pool: 'forks',
     // One Chromium at a time keeps small CI machines responsive.
     fileParallelism: false,
+    // Nothing leaves loopback, neither Warta nor the test (Chromium: see launchBrowser).
+    setupFiles: ['test/support/no-egress.ts'],
   },
 });

@@ -73,7 +73,19 @@ export async function launchBrowser(): Promise<Browser> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-gpu', '--no-first-run'],
+    // Host names resolve to loopback or nowhere, and no background service calls out: a browser test attempts no DNS query or outside connection.
+    args: [
+      '--no-sandbox',
+      '--host-resolver-rules=MAP localhost 127.0.0.1, MAP * ~NOTFOUND',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-domain-reliability',
+      '--disable-client-side-phishing-detection',
+      '--disable-sync',
+      '--no-pings',
+      '--disable-gpu',
+      '--no-first-run',
+    ],
   });
   cleanUpLater(() => browser.close());
   return browser;
