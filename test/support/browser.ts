@@ -32,6 +32,8 @@ export interface WartaServer<R extends Runtime = Runtime> {
   url: string;
   port: number;
   runtime: R;
+  /** The node http server, for tests of what happens on the socket. */
+  httpServer: ServerType;
   close(): Promise<void>;
 }
 
@@ -65,7 +67,7 @@ export async function startWartaServer(options: { runtime?: Runtime; env?: Recor
   cleanUpLater(close);
   const runtime = options.runtime ?? (await createTestRuntime({ env: { WARTA_ISSUER: `http://localhost:${port}`, ...options.env } }));
   app = createApp(runtime);
-  return { url: `http://localhost:${port}`, port, runtime, close };
+  return { url: `http://localhost:${port}`, port, runtime, httpServer: server, close };
 }
 
 /** Headless Debian Chromium; closed after the test file. */
