@@ -65,6 +65,6 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.route('/', authenticated);
 
   app.notFound((c) => c.json({ error: 'not_found', error_description: 'no such endpoint' }, 404));
-  app.onError((error, c) => errorResponse(c, deps.log, error));
+  app.onError((error, c) => errorResponse(c, deps, error));
   return app;
 }

@@ -27,6 +27,10 @@ export interface Config {
     /** Take the client address from the last X-Forwarded-For hop (only behind a proxy that sets it). */
     trustProxy: boolean;
     bodyLimitBytes: number;
+    /** Deadlines on the socket (src/http/server-options.ts): for the request headers, for the whole request, and for an idle kept-alive connection. */
+    headersTimeoutSeconds: number;
+    requestTimeoutSeconds: number;
+    keepAliveTimeoutSeconds: number;
   };
   database: {
     /** PostgreSQL; undefined = the embedded PGlite database under dataDir. */
@@ -211,6 +215,7 @@ export function loadConfig(env: Env = process.env): Config {
       host: env.HOST?.trim() || '127.0.0.1',
       trustProxy: bool(env, 'WARTA_TRUST_PROXY', false),
       bodyLimitBytes: int(env, 'WARTA_BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
+      ...socketDeadlines(env),
     },
     database: {
       url: databaseUrl,
@@ -278,6 +283,16 @@ export function loadConfig(env: Env = process.env): Config {
 }
 
 /** One slot per core by default: more hashes at once only make each one slower. The queue absorbs a burst of a few per slot. */
+function socketDeadlines(env: Env): Pick<Config['http'], 'headersTimeoutSeconds' | 'requestTimeoutSeconds' | 'keepAliveTimeoutSeconds'> {
+  // At least 1: Node reads 0 as "no limit".
+  const requestTimeoutSeconds = int(env, 'WARTA_HTTP_REQUEST_TIMEOUT_SECONDS', 30, 1, 3600);
+  const headersTimeoutSeconds = int(env, 'WARTA_HTTP_HEADERS_TIMEOUT_SECONDS', 20, 1, 3600);
+  // Node refuses to start a server whose header deadline is past its request deadline; say so by name.
+  if (headersTimeoutSeconds > requestTimeoutSeconds)
+    throw new ConfigError('WARTA_HTTP_HEADERS_TIMEOUT_SECONDS', `must not be above WARTA_HTTP_REQUEST_TIMEOUT_SECONDS (${requestTimeoutSeconds})`);
+  return { headersTimeoutSeconds, requestTimeoutSeconds, keepAliveTimeoutSeconds: int(env, 'WARTA_HTTP_KEEPALIVE_TIMEOUT_SECONDS', 5, 1, 600) };
+}
+
 function hashingSettings(env: Env): Config['passwords']['hashing'] {
   const concurrency = int(env, 'WARTA_HASH_CONCURRENCY', availableParallelism(), 1, 1024);
   return { concurrency, queue: int(env, 'WARTA_HASH_QUEUE', 4 * concurrency, 0, 100_000) };

@@ -9,6 +9,7 @@ import type { DatabaseHandle } from './db/connect.js';
 import type { Database } from './db/schema.js';
 import type { Logger } from './log.js';
 import type { Tokens } from './oidc/tokens.js';
+import type { ErrorSummary } from './http/error-summary.js';
 import type { HashGate } from './passwords/hash-gate.js';
 import type { Blocklist } from './passwords/policy.js';
 import type { FidoMetadata } from './webauthn/metadata.js';
@@ -25,6 +26,8 @@ export interface Deps {
   dbKind: DatabaseHandle['kind'];
   clock: Clock;
   log: Logger;
+  /** Writes request failures to `log`, identical repeats counted into one line per interval; flushed when the runtime closes. */
+  errorSummary: ErrorSummary;
   box: SecretBox;
   masterKey: MasterKey;
   signingKeys: SigningKeys;

@@ -7,6 +7,7 @@ import { startSecurityEventDelivery } from './events/worker.js';
 import { startRecoveryExpiry } from './recovery/expire.js';
 import { startRateLimitHousekeeping } from './throttle/housekeeping.js';
 import { ConfigError, loadConfig } from './config.js';
+import { httpServerOptions } from './http/server-options.js';
 import { createLogger } from './log.js';
 import { openRuntime } from './runtime.js';
 
@@ -31,7 +32,7 @@ async function main(): Promise<void> {
   const recoveryExpiry = startRecoveryExpiry(runtime);
   const rateLimitHousekeeping = startRateLimitHousekeeping(runtime);
   const app = createApp(runtime);
-  const server = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host }, (info) => {
+  const server = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host, serverOptions: httpServerOptions(config.http) }, (info) => {
     log.info({ port: info.port, host: config.http.host, issuer: config.issuer, database: runtime.dbKind }, 'warta listening');
   });
 

@@ -9,6 +9,7 @@ import { loadMasterKey } from './crypto/master-key.js';
 import { instanceSecret, openSecretBox } from './crypto/secret-box.js';
 import { ensureSigningKey, SigningKeys } from './crypto/signing-keys.js';
 import { connectDatabase } from './db/connect.js';
+import { ErrorSummary } from './http/error-summary.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createLogger, type Logger } from './log.js';
 import { Tokens } from './oidc/tokens.js';
@@ -69,12 +70,14 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       cacheSeconds: config.signingKeys.cacheSeconds,
       maxTokenLifetimeSeconds: Math.max(config.oidc.idTokenTtlSeconds, config.oidc.accessTokenTtlSeconds),
     });
+    const errorSummary = new ErrorSummary(log, { clock });
     return {
       config,
       db: handle.db,
       dbKind: handle.kind,
       clock,
       log,
+      errorSummary,
       box,
       masterKey,
       signingKeys,
@@ -87,7 +90,10 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       passwordBlocklist: loadBlocklist(),
       passwordHashing: new HashGate(config.passwords.hashing),
       dummyPasswordHash: await hashPassword(randomBytes(16).toString('base64url'), config.passwords.argon2),
-      close: () => handle.close(),
+      close: () => {
+        errorSummary.close();
+        return handle.close();
+      },
     };
   } catch (error) {
     await handle.close();

@@ -48,6 +48,21 @@ describe('configuration', () => {
     expect(errorOf({ NODE_ENV: 'production', WARTA_MASTER_KEY: KEY, WARTA_ISSUER: 'http://id.example.gov' }).variable).toBe('WARTA_ISSUER');
   });
 
+  it('bounds how long a client may take to send a request, with the header deadline inside the request deadline', () => {
+    expect(loadConfig({}).http).toMatchObject({ headersTimeoutSeconds: 20, requestTimeoutSeconds: 30, keepAliveTimeoutSeconds: 5 });
+    expect(loadConfig({ WARTA_HTTP_HEADERS_TIMEOUT_SECONDS: '5', WARTA_HTTP_REQUEST_TIMEOUT_SECONDS: '5', WARTA_HTTP_KEEPALIVE_TIMEOUT_SECONDS: '65' }).http).toMatchObject({
+      headersTimeoutSeconds: 5,
+      requestTimeoutSeconds: 5,
+      keepAliveTimeoutSeconds: 65,
+    });
+    // 0 would switch Node's limit off: the 300 s default this setting exists to replace, or none at all.
+    for (const name of ['WARTA_HTTP_HEADERS_TIMEOUT_SECONDS', 'WARTA_HTTP_REQUEST_TIMEOUT_SECONDS', 'WARTA_HTTP_KEEPALIVE_TIMEOUT_SECONDS']) {
+      expect(errorOf({ [name]: '0' }).variable).toBe(name);
+      expect(errorOf({ [name]: 'soon' }).message).toMatch(new RegExp(`^${name}: expected a whole number`));
+    }
+    expect(errorOf({ WARTA_HTTP_HEADERS_TIMEOUT_SECONDS: '40' }).message).toBe('WARTA_HTTP_HEADERS_TIMEOUT_SECONDS: must not be above WARTA_HTTP_REQUEST_TIMEOUT_SECONDS (30)');
+  });
+
   it('reads the master key from a file, and accepts native app origins', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'warta-config-'));
     const file = path.join(dir, 'master.key');

@@ -1,5 +1,6 @@
 import type { Context } from 'hono';
 import { WartaError } from '../errors.js';
+import { isClientAbort } from './error-handler.js';
 import { assertWellFormedJson } from './well-formed-input.js';
 
 /** The request's JSON object body, or a 4xx saying what is wrong with it. */
@@ -9,7 +10,8 @@ export async function readJsonObject(c: Context): Promise<Record<string, unknown
   let body: unknown;
   try {
     body = await c.req.json();
-  } catch {
+  } catch (error) {
+    if (isClientAbort(error)) throw error;
     throw new WartaError(400, 'invalid_request', 'the request body is not valid JSON');
   }
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new WartaError(400, 'invalid_request', 'the request body must be a JSON object');

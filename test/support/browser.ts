@@ -1,8 +1,8 @@
 /**
  * Real HTTP servers and a real browser for tests.
  *
- * - startWartaServer(): Warta on a free port (@hono/node-server, port 0) over a
- *   test runtime; pass `runtime` to serve an existing one (two instances on one
+ * - startWartaServer(): Warta on a free port (@hono/node-server, port 0, the
+ *   socket deadlines main.ts sets) over a test runtime; pass `runtime` to serve an existing one (two instances on one
  *   database), or let it create one whose issuer is the server's own URL, as a
  *   browser needs (WebAuthn binds passkeys to that origin).
  * - launchBrowser(): Debian's headless Chromium driven by playwright-core, with
@@ -17,13 +17,15 @@
  * const authenticator = await addVirtualAuthenticator(page);
  * await page.goto(`${server.url}/signin`);
  */
+import type { ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { type Browser, chromium, type Page } from 'playwright-core';
 
 import { createApp } from '../../src/app.js';
+import { httpServerOptions } from '../../src/http/server-options.js';
 import type { Runtime } from '../../src/runtime.js';
-import { createTestRuntime, type TestRuntime, cleanUpLater } from './runtime.js';
+import { createTestRuntime, type TestRuntime, cleanUpLater, testConfig } from './runtime.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
 
@@ -32,12 +34,14 @@ export interface WartaServer<R extends Runtime = Runtime> {
   url: string;
   port: number;
   runtime: R;
+  /** The node http server, for tests of what happens on the socket. */
+  httpServer: ServerType;
   close(): Promise<void>;
 }
 
-function listen(fetch: (request: Request) => Response | Promise<Response>): Promise<{ server: ServerType; port: number }> {
+function listen(fetch: (request: Request) => Response | Promise<Response>, serverOptions: ServerOptions): Promise<{ server: ServerType; port: number }> {
   return new Promise((resolve) => {
-    const server = serve({ fetch, port: 0, hostname: '127.0.0.1' }, (info: AddressInfo) => resolve({ server, port: info.port }));
+    const server = serve({ fetch, port: 0, hostname: '127.0.0.1', serverOptions }, (info: AddressInfo) => resolve({ server, port: info.port }));
   });
 }
 
@@ -60,12 +64,14 @@ export async function startWartaServer(options: { runtime: Runtime }): Promise<W
 export async function startWartaServer(options?: { env?: Record<string, string> }): Promise<WartaServer<TestRuntime>>;
 export async function startWartaServer(options: { runtime?: Runtime; env?: Record<string, string> } = {}): Promise<WartaServer> {
   let app: ReturnType<typeof createApp> | undefined;
-  const { server, port } = await listen((request) => (app ? app.fetch(request) : new Response('starting', { status: 503 })));
+  // The socket deadlines as main.ts sets them; the runtime (and its issuer) comes after the port is known, so they are read from `env` directly.
+  const serverOptions = httpServerOptions((options.runtime?.config ?? testConfig(options.env)).http);
+  const { server, port } = await listen((request) => (app ? app.fetch(request) : new Response('starting', { status: 503 })), serverOptions);
   const close = closer(server);
   cleanUpLater(close);
   const runtime = options.runtime ?? (await createTestRuntime({ env: { WARTA_ISSUER: `http://localhost:${port}`, ...options.env } }));
   app = createApp(runtime);
-  return { url: `http://localhost:${port}`, port, runtime, close };
+  return { url: `http://localhost:${port}`, port, runtime, httpServer: server, close };
 }
 
 /** Headless Debian Chromium; closed after the test file. */

@@ -5,7 +5,7 @@
  */
 import { Hono } from 'hono';
 import { type AppContext, type AppEnv, auditContext } from '../../http/context.js';
-import { toWartaError } from '../../http/error-handler.js';
+import { logRequestError, toWartaError } from '../../http/error-handler.js';
 import { WartaError } from '../../errors.js';
 import { type AuthorizationParams, parseAuthorizationParams } from '../checks/params.js';
 import { ENDPOINTS, REQUEST_URI_PREFIX } from '../endpoints.js';
@@ -89,8 +89,7 @@ async function answer(deps: Deps, c: AppContext, params: AuthorizationParams, pe
     return respond(c, await continueAuthorization(deps, requester, { client: target.client, request, params, pending, consented: decision === 'allow' }));
   } catch (error) {
     const wartaError = toWartaError(error);
-    if (wartaError.status >= 500) deps.log.error({ requestId: c.get('requestId'), err: error }, 'authorization failed');
-    else deps.log.info({ requestId: c.get('requestId'), code: wartaError.code, detail: wartaError.detail }, 'authorization refused');
+    logRequestError(deps, c.get('requestId'), error, wartaError, 'authorization');
     return c.redirect(errorResponseUrl(target.redirectUri, deps.config.issuer, params.state, wartaError), 303);
   }
 }
