@@ -337,6 +337,7 @@ export type Invitation = Selectable<InvitationsTable>;
 export type NewInvitation = Insertable<InvitationsTable>;
 export type Session = Selectable<SessionsTable>;
 export type AuditEntry = Selectable<AuditLogTable>;
+export type AuditArchive = Selectable<AuditArchivesTable>;
 export type WebauthnCredential = Selectable<WebauthnCredentialsTable>;
 export type WebauthnChallenge = Selectable<WebauthnChallengesTable>;
 
