@@ -14,6 +14,7 @@ import * as m0016 from './0016_client_ownership.js';
 import * as m0018 from './0018_passkey_shapes.js';
 import * as m0019 from './0019_incident_response.js';
 import * as m0020 from './0020_security_event_order.js';
+import * as m0021 from './0021_audit_growth.js';
 
 /**
  * Every migration, by name. Listed explicitly (not read from the folder) so the
@@ -35,4 +36,5 @@ export const migrations: Record<string, Migration> = {
   '0018_passkey_shapes': m0018,
   '0019_incident_response': m0019,
   '0020_security_event_order': m0020,
+  '0021_audit_growth': m0021,
 };

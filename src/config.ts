@@ -66,7 +66,11 @@ export interface Config {
     backchannelLogout: { intervalMs: number; maxAttempts: number; timeoutMs: number };
   };
   signingKeys: { cacheSeconds: number };
-  audit: { sealIntervalMs: number };
+  audit: {
+    sealIntervalMs: number;
+    /** Anonymous failures (no existing account or client named) are counted per action and key over windows this long, then audited once per window (src/audit/anonymous-failures.ts). */
+    anonymousFailureWindowSeconds: number;
+  };
   /** Security Event Token push delivery (src/events/): worker cadence, batch, per-request timeout, health threshold, retention. */
   securityEvents: SecurityEventSettings;
   /** The retry rules every outbox (SETs, back-channel logouts) delivers under (src/outbox/). */
@@ -250,7 +254,10 @@ export function loadConfig(env: Env = process.env): Config {
       },
     },
     signingKeys: { cacheSeconds: int(env, 'WARTA_KEY_CACHE_SECONDS', 30, 0, 3600) },
-    audit: { sealIntervalMs: int(env, 'WARTA_AUDIT_SEAL_INTERVAL_MS', 1000, 50, 60_000) },
+    audit: {
+      sealIntervalMs: int(env, 'WARTA_AUDIT_SEAL_INTERVAL_MS', 1000, 50, 60_000),
+      anonymousFailureWindowSeconds: int(env, 'WARTA_AUDIT_ANONYMOUS_WINDOW_SECONDS', 300, 10, 86_400),
+    },
     securityEvents: securityEventSettings(env),
     outbox: outboxSettings(env),
     outbound: { allow: outboundAllowList(env, production) },

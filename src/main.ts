@@ -1,5 +1,6 @@
 import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
+import { startAnonymousFailureAudit } from './audit/anonymous-failures.js';
 import { startAuditSealer } from './audit/sealer.js';
 import { startOidcHousekeeping } from './oidc/housekeeping.js';
 import { startBackchannelLogoutDelivery } from './oidc/logout/backchannel.js';
@@ -31,6 +32,7 @@ async function main(): Promise<void> {
   const securityEventDelivery = startSecurityEventDelivery(runtime);
   const recoveryExpiry = startRecoveryExpiry(runtime);
   const rateLimitHousekeeping = startRateLimitHousekeeping(runtime);
+  const anonymousFailureAudit = startAnonymousFailureAudit(runtime);
   const app = createApp(runtime);
   const server = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host, serverOptions: httpServerOptions(config.http) }, (info) => {
     log.info({ port: info.port, host: config.http.host, issuer: config.issuer, database: runtime.dbKind }, 'warta listening');
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
       await securityEventDelivery.stop();
       await recoveryExpiry.stop();
       await rateLimitHousekeeping.stop();
+      await anonymousFailureAudit.stop();
       await backchannelLogouts.stop();
       await oidcHousekeeping.stop();
       await sealer.stop();

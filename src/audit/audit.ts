@@ -1,7 +1,7 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Clock } from '../clock.js';
-import { type AuditEntry, type Db, json } from '../db/schema.js';
+import { type AuditArchive, type AuditEntry, type Db, json } from '../db/schema.js';
 
 export interface AuditContext {
   /** `user:<id>`, `cli`, `system`, `anonymous`, `client:<id>` … */
@@ -90,9 +90,14 @@ export async function adoptEntriesWithoutMac(db: Db, key: Uint8Array): Promise<n
   return rows.length;
 }
 
-const GENESIS = 'warta-audit-genesis';
+export const GENESIS = 'warta-audit-genesis';
 // Arbitrary constant naming "audit sealer" for pg_try_advisory_xact_lock.
 const SEAL_LOCK = 7_114_000_002;
+
+/** Waits for the sealer to finish and keeps it out until the caller's transaction ends (archiving moves the chain's start). */
+export async function holdSealing(trx: Db): Promise<void> {
+  await sql`select pg_advisory_xact_lock(${SEAL_LOCK})`.execute(trx);
+}
 
 /** Deterministic JSON with sorted keys: jsonb does not keep key order. */
 function canonical(value: unknown): string {
@@ -152,6 +157,53 @@ export interface AuditKeys {
   auditEntryKey: Uint8Array;
 }
 
+/** Where the chain in the database starts: its genesis, or the head of the last archive (`warta audit archive`). */
+export interface ChainStart {
+  seq: number;
+  hash: string;
+  at: Date | undefined;
+  /** Set when the archive anchor's MAC does not hold: someone moved the chain's start. */
+  problem?: string;
+}
+
+type AnchorFields = Pick<AuditArchive, 'after_seq' | 'through_seq' | 'head_hash' | 'head_at' | 'entries' | 'file_sha256'>;
+
+/** The MAC of an archive anchor, with the chain key: a database writer cannot move where verification starts. */
+export function anchorMac(chainKey: Uint8Array, anchor: AnchorFields): string {
+  const body = canonical({
+    after_seq: Number(anchor.after_seq),
+    through_seq: Number(anchor.through_seq),
+    head_hash: anchor.head_hash,
+    head_at: new Date(anchor.head_at).toISOString(),
+    entries: Number(anchor.entries),
+    file_sha256: anchor.file_sha256,
+  });
+  return createHmac('sha256', chainKey).update('warta-audit-anchor\n').update(body).digest('base64url');
+}
+
+export function anchorMacHolds(chainKey: Uint8Array, anchor: AnchorFields & { mac: string }): boolean {
+  const expected = Buffer.from(anchorMac(chainKey, anchor));
+  const given = Buffer.from(anchor.mac);
+  return expected.length === given.length && timingSafeEqual(expected, given);
+}
+
+export async function chainStart(db: Db, keys: Pick<AuditKeys, 'auditChainKey'>): Promise<ChainStart> {
+  const anchor = await db.selectFrom('audit_archives').selectAll().orderBy('through_seq', 'desc').limit(1).executeTakeFirst();
+  if (!anchor) return { seq: 0, hash: GENESIS, at: undefined };
+  const start = { seq: Number(anchor.through_seq), hash: anchor.head_hash, at: new Date(anchor.head_at) };
+  return anchorMacHolds(keys.auditChainKey, anchor) ? start : { ...start, problem: `the archive anchor at entry ${start.seq} does not hold its MAC: edited?` };
+}
+
+/** Why `entry` is not the link `seq` after `prev`, or undefined when it is. */
+export function chainLinkProblem(keys: AuditKeys, prev: string, seq: number, entry: AuditEntry): string | undefined {
+  if (Number(entry.seq) !== seq) return `entry ${seq} is missing (next present is ${entry.seq}): deleted?`;
+  if (entry.prev_hash !== prev) return 'prev_hash does not match the previous entry';
+  if (entry.hash !== entryHash(keys.auditChainKey, prev, seq, entry)) return 'contents do not match the hash: edited?';
+  // Entries sealed before entries carried a MAC have none; every later one must hold.
+  if (entry.mac !== null && entry.mac !== undefined && !macHolds(keys.auditEntryKey, entry)) return 'the entry MAC does not hold';
+  return undefined;
+}
+
 /**
  * Links committed, unsealed entries into the chain in id order. The chain is an
  * HMAC chain keyed with an instance secret, so someone who can write to the
@@ -165,10 +217,12 @@ export async function sealAuditLog(db: Db, keys: AuditKeys, batchSize = 500): Pr
   return db.transaction().execute(async (trx) => {
     const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${SEAL_LOCK}) as locked`.execute(trx);
     if (!rows[0]?.locked) return 0;
-    const head = await trx.selectFrom('audit_log').select(['seq', 'hash', 'at']).where('seq', 'is not', null).orderBy('seq', 'desc').limit(1).executeTakeFirst();
-    let seq = head ? Number(head.seq) : 0;
-    let prev = head?.hash ?? GENESIS;
-    let previousAt = head ? new Date(head.at) : undefined;
+    const sealedHead = await trx.selectFrom('audit_log').select(['seq', 'hash', 'at']).where('seq', 'is not', null).orderBy('seq', 'desc').limit(1).executeTakeFirst();
+    // Everything sealed may have been archived: the chain then continues from the archive's head.
+    const head = sealedHead ? { seq: Number(sealedHead.seq), hash: sealedHead.hash!, at: new Date(sealedHead.at) } : await chainStart(trx, keys);
+    let seq = head.seq;
+    let prev = head.hash;
+    let previousAt = head.at;
     const pending = await trx.selectFrom('audit_log').selectAll().where('seq', 'is', null).where('seal_refused', 'is', null).orderBy('id').limit(batchSize).execute();
     const duplicated = await copiedEntryIds(trx, pending);
     for (const entry of pending) {
@@ -194,12 +248,15 @@ export interface ChainVerification {
   unsealed: number;
   headSeq: number;
   headHash: string | null;
+  /** The last entry moved out by `warta audit archive`: verification starts after it. */
+  archivedThrough: number;
   /** The first link that does not hold, with why. */
   brokenAt?: { seq: number; id: number | null; reason: string };
   /** Rows the sealer would not chain (forged or copied entries), oldest first; any makes the log not ok. */
   refused: { id: number; at: string; action: string; reason: string }[];
 }
 
+/** Walks the chain from its start (genesis, or the last archive's head) and reports the first link that does not hold. */
 export async function verifyAuditChain(db: Db, keys: AuditKeys, pageSize = 1000): Promise<ChainVerification> {
   const unsealedRow = await db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).where('seq', 'is', null).where('seal_refused', 'is', null).executeTakeFirstOrThrow();
   const unsealed = Number(unsealedRow.n);
@@ -209,32 +266,49 @@ export async function verifyAuditChain(db: Db, keys: AuditKeys, pageSize = 1000)
     action: row.action,
     reason: row.seal_refused!,
   }));
-  let expectedSeq = 1;
-  let prev = GENESIS;
+  const start = await chainStart(db, keys);
+  const archivedThrough = start.seq;
+  if (start.problem) return { ok: false, sealed: 0, unsealed, headSeq: start.seq, headHash: null, archivedThrough, brokenAt: { seq: start.seq, id: null, reason: start.problem }, refused };
+  let expectedSeq = start.seq + 1;
+  let prev = start.hash;
   for (;;) {
     const page = await db.selectFrom('audit_log').selectAll().where('seq', '>=', expectedSeq).orderBy('seq').limit(pageSize).execute();
     for (const entry of page) {
-      const seq = Number(entry.seq);
-      const fail = (reason: string): ChainVerification => ({ ok: false, sealed: expectedSeq - 1, unsealed, headSeq: expectedSeq - 1, headHash: prev, brokenAt: { seq, id: Number(entry.id), reason }, refused });
-      if (seq !== expectedSeq) return { ...fail(`entry ${expectedSeq} is missing (next present is ${seq})`), brokenAt: { seq: expectedSeq, id: null, reason: `entry ${expectedSeq} is missing (next present is ${seq}): deleted?` } };
-      if (entry.prev_hash !== prev) return fail('prev_hash does not match the previous entry');
-      if (entry.hash !== entryHash(keys.auditChainKey, prev, seq, entry)) return fail('contents do not match the hash: edited?');
-      // Entries sealed before entries carried a MAC have none; every later one must hold.
-      if (entry.mac !== null && !macHolds(keys.auditEntryKey, entry)) return fail('the entry MAC does not hold');
+      const problem = chainLinkProblem(keys, prev, expectedSeq, entry);
+      if (problem) {
+        const missing = Number(entry.seq) !== expectedSeq;
+        return { ok: false, sealed: expectedSeq - 1 - start.seq, unsealed, headSeq: expectedSeq - 1, headHash: prev, archivedThrough, brokenAt: { seq: expectedSeq, id: missing ? null : Number(entry.id), reason: problem }, refused };
+      }
       prev = entry.hash!;
       expectedSeq += 1;
     }
     if (page.length < pageSize) break;
   }
-  return { ok: refused.length === 0, sealed: expectedSeq - 1, unsealed, headSeq: expectedSeq - 1, headHash: expectedSeq > 1 ? prev : null, refused };
+  return { ok: refused.length === 0, sealed: expectedSeq - 1 - start.seq, unsealed, headSeq: expectedSeq - 1, headHash: expectedSeq > 1 ? prev : null, archivedThrough, refused };
+}
+
+/** An entry as `audit export` and `audit archive` write it: one JSON line each. */
+export function exportedEntry(entry: AuditEntry): AuditEntry {
+  return { ...entry, id: Number(entry.id), seq: entry.seq === null ? null : Number(entry.seq) };
 }
 
 export async function* exportAudit(db: Db, since: Date, pageSize = 1000): AsyncGenerator<AuditEntry> {
   let afterId = 0;
   for (;;) {
     const page = await db.selectFrom('audit_log').selectAll().where('at', '>=', since).where('id', '>', afterId).orderBy('id').limit(pageSize).execute();
-    for (const entry of page) yield { ...entry, id: Number(entry.id), seq: entry.seq === null ? null : Number(entry.seq) };
+    for (const entry of page) yield exportedEntry(entry);
     if (page.length < pageSize) return;
     afterId = Number(page[page.length - 1]!.id);
+  }
+}
+
+/** Sealed entries after `afterSeq` through `throughSeq`, in chain order. */
+export async function* exportSealedAudit(db: Db, range: { afterSeq: number; throughSeq: number }, pageSize = 1000): AsyncGenerator<AuditEntry> {
+  let afterSeq = range.afterSeq;
+  for (;;) {
+    const page = await db.selectFrom('audit_log').selectAll().where('seq', '>', afterSeq).where('seq', '<=', range.throughSeq).orderBy('seq').limit(pageSize).execute();
+    for (const entry of page) yield exportedEntry(entry);
+    if (page.length < pageSize) return;
+    afterSeq = Number(page[page.length - 1]!.seq);
   }
 }

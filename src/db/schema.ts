@@ -15,6 +15,8 @@ export interface Database {
   instance_secrets: InstanceSecretsTable;
   signing_keys: SigningKeysTable;
   audit_log: AuditLogTable;
+  anonymous_failure_counts: AnonymousFailureCountsTable;
+  audit_archives: AuditArchivesTable;
   rate_limits: RateLimitsTable;
   passkey_shapes: PasskeyShapesTable;
   sessions: SessionsTable;
@@ -171,6 +173,35 @@ export interface AuditLogTable {
   hash: string | null;
 }
 
+/** Anonymous failures of one action and key in one time window, waiting to become one audit entry (src/audit/anonymous-failures.ts). */
+export interface AnonymousFailureCountsTable {
+  id: Generated<number>;
+  action: string;
+  key: string;
+  window_start: Date;
+  window_seconds: number;
+  count: number;
+  first_at: Date;
+  last_at: Date;
+  last_ip: string | null;
+}
+
+/** Where `warta audit archive` cut the chain; the newest row is where `audit verify` starts (src/audit/archive.ts). */
+export interface AuditArchivesTable {
+  id: Generated<number>;
+  /** The anchor this archive started from (0: the chain's genesis). */
+  after_seq: number;
+  /** The last archived entry: the remaining chain continues from it. */
+  through_seq: number;
+  head_hash: string;
+  head_at: Date;
+  entries: number;
+  file_sha256: string;
+  archived_at: Date;
+  /** HMAC with the chain key over the cut, so the anchor cannot be moved without the master key. */
+  mac: string;
+}
+
 export interface RateLimitsTable {
   key: string;
   failures: number;
@@ -306,6 +337,7 @@ export type Invitation = Selectable<InvitationsTable>;
 export type NewInvitation = Insertable<InvitationsTable>;
 export type Session = Selectable<SessionsTable>;
 export type AuditEntry = Selectable<AuditLogTable>;
+export type AuditArchive = Selectable<AuditArchivesTable>;
 export type WebauthnCredential = Selectable<WebauthnCredentialsTable>;
 export type WebauthnChallenge = Selectable<WebauthnChallengesTable>;
 

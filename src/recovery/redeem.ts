@@ -7,6 +7,7 @@
  */
 import { type Kysely, sql } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
+import { auditFailure } from '../audit/anonymous-failures.js';
 import { addSeconds } from '../clock.js';
 import { hashToken, keyedHash, newToken } from '../crypto/random.js';
 import type { Database, RecoveryCase, RecoveryCaseStatus, User } from '../db/schema.js';
@@ -77,10 +78,11 @@ async function recordWrongCode(deps: Deps, context: AuditContext, attempt: { ipK
           .executeTakeFirst()
       : undefined;
     const reason = !user ? 'unknown_account' : !issued ? 'no_code_issued' : 'wrong_code';
-    await appendAudit(trx, deps, context, {
+    // A name that matches nobody is only counted into its window (src/audit/anonymous-failures.ts): a flood of them must not grow the audit log.
+    await auditFailure(trx, deps, context, {
       action: 'recovery.code_failed',
       subject: user ? `user:${user.id}` : null,
-      outcome: 'failure',
+      key: `recovery:${reason}`,
       details: {
         reason,
         // What was typed as the username is kept only as a keyed hash: it may be a code typed into the wrong field.
@@ -92,7 +94,7 @@ async function recordWrongCode(deps: Deps, context: AuditContext, attempt: { ipK
     });
     if (counted?.status === 'locked')
       await appendAudit(trx, deps, context, { action: 'recovery.locked', subject: `user:${issued!.user_id}`, outcome: 'failure', details: { case_id: issued!.id, attempts: Number(counted.code_attempts) } });
-    if (ip.locked) await appendAudit(trx, deps, context, { action: 'recovery.ip_locked', subject: null, outcome: 'failure', details: { key: attempt.ipKey, until: ip.blockedUntil?.toISOString() } });
+    if (ip.locked) await auditFailure(trx, deps, context, { action: 'recovery.ip_locked', subject: null, key: 'recovery', details: { key: attempt.ipKey, until: ip.blockedUntil?.toISOString() } });
   });
 }
 

@@ -1,6 +1,7 @@
 import type { Config } from '../config.js';
 import type { Kysely } from 'kysely';
-import { appendAudit, type AuditContext } from '../audit/audit.js';
+import { type AuditContext } from '../audit/audit.js';
+import { auditFailure } from '../audit/anonymous-failures.js';
 import type { Clock } from '../clock.js';
 import { keyedHash } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
@@ -38,7 +39,7 @@ export interface PasswordReservation {
   account: FailureOutcome | undefined;
 }
 
-type PasswordThrottleDeps = { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array; config: Pick<Config, 'throttle'> };
+type PasswordThrottleDeps = { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array; config: Pick<Config, 'throttle' | 'audit'> };
 
 /**
  * Counts the attempt against the address, then the account, before any hash is
@@ -70,10 +71,14 @@ export async function releasePasswordAttempt(deps: Pick<PasswordThrottleDeps, 'd
 
 /**
  * Audits one failed password attempt, already counted by its reservation, and
- * the lock when that reservation caused one, in one transaction.
+ * the lock when that reservation caused one, in one transaction. An attempt
+ * that named no existing account (and came from no one signed in) is only
+ * counted into its window (src/audit/anonymous-failures.ts), as is an
+ * address's lock: a flood of made-up names from many addresses must not grow
+ * the audit log by one entry per request.
  */
 export async function recordPasswordFailure(
-  deps: Pick<PasswordThrottleDeps, 'db' | 'clock' | 'auditEntryKey'>,
+  deps: Pick<PasswordThrottleDeps, 'db' | 'clock' | 'auditEntryKey' | 'config'>,
   context: AuditContext,
   keys: PasswordThrottleKeys,
   reservation: PasswordReservation,
@@ -82,14 +87,13 @@ export async function recordPasswordFailure(
   const subject = failure.userId ? `user:${failure.userId}` : null;
   const { ip, account } = reservation;
   await deps.db.transaction().execute(async (trx) => {
-    await appendAudit(trx, deps, context, {
+    await auditFailure(trx, deps, context, {
       action: failure.action,
       subject,
-      outcome: 'failure',
+      key: `password:${failure.reason}`,
       details: { reason: failure.reason, account_key: keys.account ?? null, account_failures: account?.failures ?? null, ip_failures: ip.failures },
     });
-    if (account?.locked)
-      await appendAudit(trx, deps, context, { action: 'signin.account_locked', subject, outcome: 'failure', details: { account_key: keys.account, until: account.blockedUntil?.toISOString() } });
-    if (ip.locked) await appendAudit(trx, deps, context, { action: 'signin.ip_locked', subject: null, outcome: 'failure', details: { ip: context.ip ?? null, until: ip.blockedUntil?.toISOString() } });
+    if (account?.locked) await auditFailure(trx, deps, context, { action: 'signin.account_locked', subject, key: 'password', details: { account_key: keys.account, until: account.blockedUntil?.toISOString() } });
+    if (ip.locked) await auditFailure(trx, deps, context, { action: 'signin.ip_locked', subject: null, key: 'password', details: { ip: context.ip ?? null, until: ip.blockedUntil?.toISOString() } });
   });
 }

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
-import { appendAudit } from '../audit/audit.js';
+import { recordAnonymousFailure } from '../audit/anonymous-failures.js';
+import type { Config } from '../config.js';
 import { addSeconds, type Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { WartaError } from '../errors.js';
@@ -13,10 +14,12 @@ export const requestKey = (endpoint: string, ip: string | null | undefined) => `
  * Counts one request of `ip` to an anonymous endpoint that stores a row (a
  * WebAuthn challenge, an authorization request), in one upsert, and refuses it
  * with 429 past `perMinute`. Without it anyone can fill those tables as fast as
- * they can send requests (issue 11, attack 6). The first refusal of a window is
- * audited; the rest are not, so the flood cannot fill the audit log instead.
+ * they can send requests. The first refusal of an address's window is counted
+ * into the anonymous-failure audit (one entry per endpoint and audit window,
+ * src/audit/anonymous-failures.ts); the rest are not counted, so a flood from
+ * many addresses cannot fill the audit log instead.
  */
-export async function countAnonymousRequest(deps: { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array }, input: { endpoint: string; ip: string | null; perMinute: number }): Promise<void> {
+export async function countAnonymousRequest(deps: { db: Kysely<Database>; clock: Clock; config: Pick<Config, 'audit'> }, input: { endpoint: string; ip: string | null; perMinute: number }): Promise<void> {
   const now = deps.clock.now();
   const key = requestKey(input.endpoint, input.ip);
   const windowStart = addSeconds(now, -REQUEST_WINDOW_SECONDS);
@@ -30,8 +33,7 @@ export async function countAnonymousRequest(deps: { db: Kysely<Database>; clock:
     returning failures, window_started_at`.execute(deps.db);
   const count = Number(rows[0]!.failures);
   if (count <= input.perMinute) return;
-  if (count === input.perMinute + 1)
-    await appendAudit(deps.db, deps, { actor: 'anonymous', ip: input.ip }, { action: 'throttle.request_limit_reached', subject: null, outcome: 'failure', details: { endpoint: input.endpoint, per_minute: input.perMinute } });
+  if (count === input.perMinute + 1) await recordAnonymousFailure(deps.db, deps, { action: 'throttle.request_limit_reached', key: input.endpoint, ip: input.ip });
   const windowEnd = addSeconds(new Date(rows[0]!.window_started_at), REQUEST_WINDOW_SECONDS);
   const retryAfter = Math.max(1, Math.ceil((windowEnd.getTime() - now.getTime()) / 1000));
   throw new WartaError(429, 'too_many_requests', 'too many requests from this address; try again shortly', { headers: { 'Retry-After': String(retryAfter) } });

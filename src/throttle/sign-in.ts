@@ -1,4 +1,5 @@
-import { appendAudit, type AuditContext } from '../audit/audit.js';
+import { type AuditContext } from '../audit/audit.js';
+import { auditFailure } from '../audit/anonymous-failures.js';
 import { type FailurePolicy, PER_IP_POLICY, recordFailure, SIGN_IN_POLICY } from './counters.js';
 import { recordingRefusal, type WartaError } from '../errors.js';
 import type { Deps } from '../deps.js';
@@ -32,12 +33,13 @@ async function recordSignInFailure(deps: Deps, context: AuditContext, action: st
     if (attempt.userId) counted.push([userKey(attempt.userId), SIGN_IN_POLICY]);
     for (const [key, policy] of counted) {
       const outcome = await recordFailure(trx, deps.clock, key, policy);
-      if (outcome.locked) await appendAudit(trx, deps, context, { action: 'signin.locked', subject: key === ipKey(context.ip) ? null : `user:${attempt.userId}`, outcome: 'failure', details: { key, until: outcome.blockedUntil?.toISOString() } });
+      if (outcome.locked) await auditFailure(trx, deps, context, { action: 'signin.locked', subject: key === ipKey(context.ip) ? null : `user:${attempt.userId}`, key: 'passkey', details: { key, until: outcome.blockedUntil?.toISOString() } });
     }
-    await appendAudit(trx, deps, context, {
+    // Before the credential named an account (an unknown passkey, a bad origin), an anonymous failure is only counted.
+    await auditFailure(trx, deps, context, {
       action,
       subject: attempt.userId ? `user:${attempt.userId}` : null,
-      outcome: 'failure',
+      key: `passkey:${error.code}`,
       details: { method: 'passkey', reason: error.code, ...(attempt.passkeyId ? { passkey_id: attempt.passkeyId } : {}) },
     });
   });

@@ -1,5 +1,5 @@
 import type { CliCommand } from '../command.js';
-import { exportAuditCommand, verifyAuditCommand } from './audit.js';
+import { archiveAuditCommand, exportAuditCommand, verifyAuditCommand } from './audit.js';
 import { setEmailDomainsCommand, waiveOfficerCooldownCommand } from './authority.js';
 import { bootstrapCommand } from './bootstrap.js';
 import { assignClientCommand, createClientCommand, deleteClientCommand, listClientsCommand, rotateClientSecretCommand, updateClientCommand } from './client.js';
@@ -20,6 +20,7 @@ export const commands: CliCommand<any>[] = [
   rotateMasterKeyCommand,
   verifyAuditCommand,
   exportAuditCommand,
+  archiveAuditCommand,
   createClientCommand,
   listClientsCommand,
   rotateClientSecretCommand,
