@@ -19,7 +19,7 @@ import { createTestUser, sessionCookie } from '../support/runtime.js';
 const SEED = 20261130;
 const CASES_PER_ROUTE = Number(process.env.WARTA_BAD_INPUT_CASES ?? 12);
 /** Tables a refused request may still write: per-address counters, the audit of the refusal, and what the test itself creates. */
-const MAY_GROW_ON_REFUSAL = new Set(['rate_limits', 'audit_log', 'anonymous_failures', 'sessions']);
+const MAY_GROW_ON_REFUSAL = new Set(['rate_limits', 'audit_log', 'anonymous_failure_counts', 'sessions']);
 
 const server = await startWartaServer();
 const runtime = server.runtime;
