@@ -1,19 +1,7 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { WartaError } from '../src/errors.js';
-import { createLogger } from '../src/log.js';
+import { capturingLogger } from './support/capturing-logger.js';
 
-/** A logger writing into an array of parsed lines. */
-function capturingLogger() {
-  const lines: Record<string, any>[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(JSON.parse(String(chunk)));
-      done();
-    },
-  });
-  return { log: createLogger('info', destination), lines };
-}
 
 describe('log redaction', () => {
   it('keeps error codes, so operators can see a burst of invalid_credentials', () => {

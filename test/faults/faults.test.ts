@@ -58,26 +58,36 @@ describe('PostgreSQL stops under mixed load', () => {
   });
 });
 
+/**
+ * Runs mixed load, kills Warta with SIGKILL once 40 challenges were acknowledged
+ * (the load goes on into the dead socket), restarts it on the same database and
+ * checks it is ready with the same signing keys.
+ */
+async function killedMidLoadAndRestarted(env: Record<string, string>, client: { id: string; secret: string }) {
+  let server = await startWarta(env);
+  const kids = await jwksKids(server.url);
+  let killed = false;
+  const load = await mixedLoad(() => server.url, client, (r) => {
+    if (!killed && r.acknowledgedChallenges.length >= 40) {
+      killed = true;
+      server.child.kill('SIGKILL');
+    }
+    return killed && (r.statuses.get(0) ?? 0) >= 4;
+  });
+  await server.exited;
+  server = await startWarta(env);
+  expect(await jwksKids(server.url)).toEqual(kids);
+  expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+  return { load, server };
+}
+
 describe('Warta killed with SIGKILL mid-load', () => {
   it('on PostgreSQL: restarts with every acknowledged write and the same signing keys', async () => {
     const cluster = privateCluster();
     const env = { DATABASE_URL: cluster.url, WARTA_DATA_DIR: dataFolder() };
     warta(env, 'migrate');
     const client = registerLoadClient(env);
-    let server = await startWarta(env);
-    const kids = await jwksKids(server.url);
-    let killed = false;
-    const load = await mixedLoad(() => server.url, client, (r) => {
-      if (!killed && r.acknowledgedChallenges.length >= 40) {
-        killed = true;
-        server.child.kill('SIGKILL');
-      }
-      return killed && (r.statuses.get(0) ?? 0) >= 4;
-    });
-    await server.exited;
-    server = await startWarta(env);
-    expect(await jwksKids(server.url)).toEqual(kids);
-    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    const { load, server } = await killedMidLoadAndRestarted(env, client);
     expect(await lostChallenges(databaseOf(cluster.url), load.acknowledgedChallenges)).toEqual([]);
     expect(warta(env, 'audit', 'verify', '--seal')).toMatchObject({ ok: true });
     console.log(`faults, SIGKILL on PostgreSQL: ${summary(load.statuses)}; ${load.acknowledgedChallenges.length} acknowledged challenges all stored after restart; same signing keys`);
@@ -87,20 +97,7 @@ describe('Warta killed with SIGKILL mid-load', () => {
     const env = { WARTA_DATA_DIR: dataFolder() };
     warta(env, 'migrate');
     const client = registerLoadClient(env);
-    let server = await startWarta(env);
-    const kids = await jwksKids(server.url);
-    let killed = false;
-    const load = await mixedLoad(() => server.url, client, (r) => {
-      if (!killed && r.acknowledgedChallenges.length >= 40) {
-        killed = true;
-        server.child.kill('SIGKILL');
-      }
-      return killed && (r.statuses.get(0) ?? 0) >= 4;
-    });
-    await server.exited;
-    server = await startWarta(env);
-    expect(await jwksKids(server.url)).toEqual(kids);
-    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    const { load, server } = await killedMidLoadAndRestarted(env, client);
     server.child.kill('SIGTERM');
     expect(await server.exited).toBe(0);
     // The embedded database is one process's: read it once Warta has stopped.

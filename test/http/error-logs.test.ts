@@ -1,27 +1,19 @@
 import net from 'node:net';
-import { Writable } from 'node:stream';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import type { Database } from '../../src/db/schema.js';
 import { ErrorSummary, type IntervalTimer } from '../../src/http/error-summary.js';
-import { createLogger } from '../../src/log.js';
 import { startWartaServer } from '../support/browser.js';
 import { cleanUpLater, createTestRuntime } from '../support/runtime.js';
+import { capturingLogger } from '../support/capturing-logger.js';
 
 const runtime = await createTestRuntime();
 
 /** A logger writing into an array of parsed lines, and a summary of repeated errors writing to it whose interval the test ticks. */
 function capturingLog() {
-  const lines: Record<string, any>[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(JSON.parse(String(chunk)));
-      done();
-    },
-  });
-  const log = createLogger('info', destination);
+  const { log, lines } = capturingLogger();
   let tick: (() => void) | undefined;
   const timer: IntervalTimer = (_intervalMs, onTick) => {
     tick = onTick;

@@ -1,20 +1,8 @@
-import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/clock.js';
 import { ErrorSummary, type IntervalTimer } from '../../src/http/error-summary.js';
-import { createLogger } from '../../src/log.js';
+import { capturingLogger } from '../support/capturing-logger.js';
 
-/** A logger writing into an array of parsed lines. */
-function capturingLogger() {
-  const lines: Record<string, any>[] = [];
-  const destination = new Writable({
-    write(chunk, _encoding, done) {
-      lines.push(JSON.parse(String(chunk)));
-      done();
-    },
-  });
-  return { log: createLogger('info', destination), lines };
-}
 
 /** An interval timer the test ticks by hand; `running` says whether the summary keeps one. */
 function manualTimer() {
