@@ -82,7 +82,7 @@ export async function launchBrowser(): Promise<Browser> {
     // Host names resolve to loopback or nowhere, and no background service calls out: a browser test attempts no DNS query or outside connection.
     args: [
       '--no-sandbox',
-      '--host-resolver-rules=MAP localhost 127.0.0.1, MAP * ~NOTFOUND',
+      '--host-resolver-rules=MAP localhost 127.0.0.1, MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-domain-reliability',
