@@ -68,6 +68,22 @@ export function assertWellFormedJson(value: unknown): void {
 }
 
 /**
+ * Escaped characters (`\u0000`, `\ud800`) inside JSON, whichever reader the route
+ * uses. Raw control characters already make it invalid JSON, which the route's
+ * reader refuses as such; so does this, for text that does not parse.
+ */
+function assertWellFormedJsonText(text: string): void {
+  if (!text.includes('\\')) return;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return;
+  }
+  assertWellFormedJson(parsed);
+}
+
+/**
  * The path, the query string and a text body, checked for every route (so a new
  * route is covered without anyone remembering). Runs after the body limit: the
  * body it reads is bounded, and hono keeps it for the handler.
@@ -87,7 +103,7 @@ export function wellFormedInput(): MiddlewareHandler {
         throw malformedInput('request body');
       }
       if (/^application\/x-www-form-urlencoded/i.test(type)) assertWellFormedParameters(text, 'request body');
-      // JSON: raw control characters make it invalid JSON; escaped ones are found by the JSON reader.
+      else if (/^application\/json/i.test(type)) assertWellFormedJsonText(text);
     }
     await next();
   };

@@ -7,7 +7,12 @@
 import { describe, expect, it } from 'vitest';
 import { startWartaServer } from '../support/browser.js';
 import { registerWebClient } from '../oidc/support.js';
-import { MAX_JSON_DEPTH } from '../../src/http/well-formed-input.js';
+import { Hono } from 'hono';
+import { z } from 'zod';
+import { createRoute } from '@hono/zod-openapi';
+import { errorResponse } from '../../src/http/error-handler.js';
+import { documentedRouter } from '../../src/http/openapi.js';
+import { MAX_JSON_DEPTH, wellFormedInput } from '../../src/http/well-formed-input.js';
 
 const server = await startWartaServer();
 const runtime = server.runtime;
@@ -111,5 +116,31 @@ describe('broken encodings and control characters anywhere', () => {
     expect(reply.body.error).toBe('unauthorized_client');
     const options = await send('/api/webauthn/authentication/options', { headers: JSON_TYPE, body: JSON.stringify({ username: 'Łucja\tNowak 🙂' }) });
     expect(options.status, JSON.stringify(options.body)).toBe(200);
+  });
+});
+
+describe('a route that reads JSON its own way (a schema-validated admin route)', () => {
+  const router = documentedRouter();
+  router.openapi(
+    createRoute({ method: 'post', path: '/x', request: { body: { required: true, content: { 'application/json': { schema: z.object({ name: z.string().min(1) }) } } } }, responses: { 200: { description: 'ok' } } }),
+    (c) => c.json({ name: c.req.valid('json').name }, 200),
+  );
+  const app = new Hono();
+  app.use(wellFormedInput());
+  app.route('/', router);
+  app.onError((error, c) => errorResponse(c, runtime, error));
+  const post = (body: string) => app.request('/x', { method: 'POST', headers: JSON_TYPE, body });
+
+  it('is covered too: an escaped NUL never reaches it', async () => {
+    const refused = await post('{"name":"a\\u0000b"}');
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { error: string }).error).toBe('invalid_request');
+    expect(await (await post('{"name":"Ewa"}')).json()).toEqual({ name: 'Ewa' });
+  });
+
+  it('answers a body its schema refuses with 400 invalid_request naming the member, through the one error mapping', async () => {
+    const refused = await post('{"name":""}');
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/^name: /) });
   });
 });
