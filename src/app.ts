@@ -27,6 +27,8 @@ import { requireAuthority } from './authority/middleware.js';
 import { webauthnPages } from './webauthn/pages.js';
 import { webauthnRoutes } from './webauthn/routes.js';
 import { operatorRoutes } from './incident/routes.js';
+import { documentedRouter } from './http/openapi.js';
+import { serveAdminApiDocument } from './http/admin-api-document.js';
 
 /** OAuth endpoints called by clients from other origins; they authenticate by client credentials or tokens, never cookies. */
 export const CROSS_ORIGIN_ENDPOINTS = ['/token', '/introspect', '/revoke', '/par', '/userinfo', '/authorize', '/end_session'];
@@ -54,7 +56,8 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.route('/', staticRoutes());
   app.route('/', oidcRoutes(deps));
 
-  const authenticated = new Hono<AppEnv>();
+  // Schema-declared routers mounted here merge their definitions into the admin API document.
+  const authenticated = documentedRouter();
   authenticated.use(loadSession(deps));
   // Every admin act, whichever router defines it: a passkey session re-verified in the last five minutes (issue 11).
   authenticated.use('/api/admin/*', requireAuthority(deps, 'admin'));
@@ -62,6 +65,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   authenticated.use('/api/operator/*', requireAuthority(deps, 'operator'));
   const capabilities = [invitationRoutes, clientRoutes, eventReceiverRoutes, webauthnRoutes, webauthnPages, accountRoutes, devicesRoutes, passwordRoutes, totpRoutes, recoveryRoutes, recoveryPages, operatorRoutes];
   for (const routes of capabilities) authenticated.route('/', routes(deps));
+  serveAdminApiDocument(authenticated, deps);
   app.route('/', authenticated);
 
   app.notFound((c) => c.json({ error: 'not_found', error_description: 'no such endpoint' }, 404));

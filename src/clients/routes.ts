@@ -1,9 +1,73 @@
-import { Hono } from 'hono';
-import { type AppContext, type AppEnv, auditContext } from '../http/context.js';
-import { readJsonObject } from '../http/json-body.js';
+import { createRoute, z } from '@hono/zod-openapi';
+import { type AppContext, auditContext } from '../http/context.js';
+import { AUTHORITY_REFUSALS, IdParam, jsonBody, jsonResponse, NOT_FOUND, UNSUPPORTED_MEDIA_TYPE, documentedRouter } from '../http/openapi.js';
 import { requireRole } from '../sessions/middleware.js';
 import { deleteClient, getClient, clientView, listClients, organisationAdmin, registerClient, rotateClientSecret, updateClient } from './service.js';
 import type { Deps } from '../deps.js';
+
+// The members are checked by validateClientMetadata (the CLI registers clients too), which answers 400 invalid_client_metadata naming the member.
+const ClientMetadata = z.record(z.string(), z.unknown()).openapi('ClientMetadata', {
+  description: 'RFC 7591 client metadata: client_name, redirect_uris, grant_types, token_endpoint_auth_method, scope, post_logout_redirect_uris, backchannel_logout_uri, … A refused member: 400 invalid_client_metadata.',
+  example: { client_name: 'Payroll', redirect_uris: ['https://payroll.example.gov/callback'] },
+});
+
+const Client = z.object({ client_id: z.string(), client_name: z.string() }).passthrough().openapi('Client', { description: 'The registered client; client_secret only in the answers to create and rotate-secret' });
+
+const adminOnly = { tags: ['Clients'], middleware: requireRole('admin') };
+const INVALID_METADATA = jsonResponse('invalid_client_metadata (or invalid_request): a refused member', z.object({ error: z.string(), error_description: z.string() }));
+
+const registerClientRoute = createRoute({
+  ...adminOnly,
+  method: 'post',
+  path: '/api/admin/clients',
+  summary: 'Register an OAuth client owned by the admin\'s organisation',
+  request: { body: jsonBody(ClientMetadata) },
+  responses: { 201: jsonResponse('Registered, with its secret (shown this once)', Client), ...AUTHORITY_REFUSALS, 400: INVALID_METADATA, 415: UNSUPPORTED_MEDIA_TYPE },
+});
+
+const listClientsRoute = createRoute({
+  ...adminOnly,
+  method: 'get',
+  path: '/api/admin/clients',
+  summary: 'The organisation\'s clients',
+  responses: { 200: jsonResponse('The clients', z.object({ clients: z.array(Client) })), ...AUTHORITY_REFUSALS },
+});
+
+const getClientRoute = createRoute({
+  ...adminOnly,
+  method: 'get',
+  path: '/api/admin/clients/{id}',
+  summary: 'One client',
+  request: { params: IdParam },
+  responses: { 200: jsonResponse('The client', Client), ...AUTHORITY_REFUSALS, 404: NOT_FOUND },
+});
+
+const updateClientRoute = createRoute({
+  ...adminOnly,
+  method: 'patch',
+  path: '/api/admin/clients/{id}',
+  summary: 'Change a client\'s metadata; members left out keep their value',
+  request: { params: IdParam, body: jsonBody(ClientMetadata) },
+  responses: { 200: jsonResponse('The changed client', Client), ...AUTHORITY_REFUSALS, 400: INVALID_METADATA, 404: NOT_FOUND, 415: UNSUPPORTED_MEDIA_TYPE },
+});
+
+const rotateSecretRoute = createRoute({
+  ...adminOnly,
+  method: 'post',
+  path: '/api/admin/clients/{id}/rotate-secret',
+  summary: 'Replace a confidential client\'s secret',
+  request: { params: IdParam },
+  responses: { 200: jsonResponse('The client with its new secret (shown this once)', Client), ...AUTHORITY_REFUSALS, 404: NOT_FOUND },
+});
+
+const deleteClientRoute = createRoute({
+  ...adminOnly,
+  method: 'delete',
+  path: '/api/admin/clients/{id}',
+  summary: 'Delete a client; its tokens stop working',
+  request: { params: IdParam },
+  responses: { 204: { description: 'Deleted' }, ...AUTHORITY_REFUSALS, 404: NOT_FOUND },
+});
 
 /**
  * Admin API for OAuth clients (relying parties). An admin manages the clients of
@@ -15,28 +79,23 @@ import type { Deps } from '../deps.js';
  * machine token. Secrets appear in the response to create and rotate only.
  */
 export function clientRoutes(deps: Deps) {
-  const app = new Hono<AppEnv>();
-  app.use('/api/admin/clients', requireRole('admin'));
-  app.use('/api/admin/clients/*', requireRole('admin'));
+  const app = documentedRouter();
 
   const authorityOf = (c: AppContext) => organisationAdmin(c.get('user')!.organisation_id);
 
-  app.post('/api/admin/clients', async (c) => {
-    const created = await registerClient(deps, auditContext(c), await readJsonObject(c), { authority: authorityOf(c) });
-    return c.json(created, 201);
-  });
+  app.openapi(registerClientRoute, async (c) => c.json(await registerClient(deps, auditContext(c), c.req.valid('json'), { authority: authorityOf(c) }), 201));
 
-  app.get('/api/admin/clients', async (c) => c.json({ clients: await listClients(deps.db, authorityOf(c)) }));
+  app.openapi(listClientsRoute, async (c) => c.json({ clients: await listClients(deps.db, authorityOf(c)) }, 200));
 
-  app.get('/api/admin/clients/:id', async (c) => c.json(clientView(await getClient(deps.db, c.req.param('id'), authorityOf(c)))));
+  app.openapi(getClientRoute, async (c) => c.json(clientView(await getClient(deps.db, c.req.valid('param').id, authorityOf(c))), 200));
 
   // RFC 7592 §2.2 replaces the whole record; members left out here keep their value (a merge), so an admin cannot clear an operator setting by omission.
-  app.patch('/api/admin/clients/:id', async (c) => c.json(await updateClient(deps, auditContext(c), c.req.param('id'), await readJsonObject(c), { authority: authorityOf(c) })));
+  app.openapi(updateClientRoute, async (c) => c.json(await updateClient(deps, auditContext(c), c.req.valid('param').id, c.req.valid('json'), { authority: authorityOf(c) }), 200));
 
-  app.post('/api/admin/clients/:id/rotate-secret', async (c) => c.json(await rotateClientSecret(deps, auditContext(c), c.req.param('id'), authorityOf(c))));
+  app.openapi(rotateSecretRoute, async (c) => c.json(await rotateClientSecret(deps, auditContext(c), c.req.valid('param').id, authorityOf(c)), 200));
 
-  app.delete('/api/admin/clients/:id', async (c) => {
-    await deleteClient(deps, auditContext(c), c.req.param('id'), authorityOf(c));
+  app.openapi(deleteClientRoute, async (c) => {
+    await deleteClient(deps, auditContext(c), c.req.valid('param').id, authorityOf(c));
     return c.body(null, 204);
   });
 

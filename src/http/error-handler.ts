@@ -24,6 +24,7 @@ export function toWartaError(error: unknown): WartaError {
   if (error instanceof HTTPException) {
     if (error.status === 413) return new WartaError(413, 'request_too_large', 'the request body is too large');
     if (error.status === 400) return new WartaError(400, 'invalid_request', error.message || 'malformed request');
+    if (error.status === 415) return new WartaError(415, 'unsupported_media_type', 'send the body as application/json');
   }
   if (error instanceof SyntaxError) return new WartaError(400, 'invalid_request', 'the request body is not valid JSON');
   if (isClientAbort(error)) return new WartaError(499, CLIENT_CLOSED_REQUEST, 'the client closed the connection before the response');

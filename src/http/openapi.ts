@@ -1,4 +1,4 @@
-import { OpenAPIHono } from '@hono/zod-openapi';
+import { OpenAPIHono, z } from '@hono/zod-openapi';
 import { WartaError } from '../errors.js';
 import type { AppEnv } from './context.js';
 
@@ -20,3 +20,39 @@ export function documentedRouter(): OpenAPIHono<AppEnv> {
     },
   });
 }
+
+/** The one error shape every refusal has (http/error-handler.ts). */
+export const ErrorBody = z
+  .object({
+    error: z.string().openapi({ description: 'A stable error code', example: 'invalid_request' }),
+    error_description: z.string().openapi({ description: 'A human-readable explanation; may change' }),
+  })
+  .openapi('Error');
+
+const refusal = (description: string) => ({ description, content: { 'application/json': { schema: ErrorBody } } });
+
+/**
+ * The refusals every route behind requireAuthority can give, before its own:
+ * no session, or a session without the role or without a fresh passkey.
+ */
+export const AUTHORITY_REFUSALS = {
+  400: refusal('invalid_request: the request does not match its schema, or the domain rules refuse it'),
+  401: refusal('login_required: no session'),
+  403: refusal('forbidden (not the role), reauthentication_required (no passkey used in the last five minutes), or cross_origin_request'),
+} as const;
+
+export const NOT_FOUND = refusal('Not found in the caller\'s organisation (another organisation\'s resource answers the same)');
+export const UNSUPPORTED_MEDIA_TYPE = refusal('unsupported_media_type: the body is not application/json');
+
+/** A JSON request body validated by `schema`. */
+export const jsonBody = <T extends z.ZodType>(schema: T, description?: string) => ({
+  required: true,
+  ...(description ? { description } : {}),
+  content: { 'application/json': { schema } },
+});
+
+/** A JSON response described by `schema`. */
+export const jsonResponse = <T extends z.ZodType>(description: string, schema: T) => ({ description, content: { 'application/json': { schema } } });
+
+/** `{id}` in a path: any string here; the route answers 404 for one that names nothing, as before the schema. */
+export const IdParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' }, example: '0195f3c2-7b1e-7cc0-9a4e-3f1d2b6c8a90' }) });

@@ -1,8 +1,9 @@
-import { Hono } from 'hono';
+import { createRoute, z } from '@hono/zod-openapi';
 import { isUuid } from '../db/uuid.js';
 import { notFound } from '../errors.js';
 import { type AppContext, type AppEnv, auditContext, signInRequest } from '../http/context.js';
 import { readJsonObject, requiredString } from '../http/json-body.js';
+import { AUTHORITY_REFUSALS, documentedRouter, ErrorBody, IdParam, jsonResponse, NOT_FOUND } from '../http/openapi.js';
 import { writeSessionCookie } from '../http/session-cookie.js';
 import { requireRole, requireSession } from '../sessions/middleware.js';
 import { passkeyView } from '../webauthn/credentials.js';
@@ -37,10 +38,50 @@ const filtersOf = (query: (name: string) => string | undefined): RawCaseFilters 
 });
 
 /** The signed-in officer's or admin's organisation's cases, filtered by the query. */
-async function listOrganisationCases(deps: Deps, c: AppContext) {
+async function listOrganisationCases(deps: Deps, c: AppContext, filters: RawCaseFilters = filtersOf((name) => c.req.query(name))) {
   const organisationId = c.get('user')!.organisation_id;
-  return c.json({ cases: await listRecoveryCases(deps.db, organisationId, await readCaseFilters(deps.db, organisationId, filtersOf((name) => c.req.query(name)))) });
+  return c.json({ cases: await listRecoveryCases(deps.db, organisationId, await readCaseFilters(deps.db, organisationId, filters)) }, 200);
 }
+
+// Each filter is checked by readCaseFilters (the CLI's report reads the same filters), which answers 400 invalid_request naming it.
+const CaseFilters = z.object({
+  status: z.string().optional().openapi({ description: 'open, approved, redeemed, rejected, expired, disputed, …' }),
+  from: z.string().optional().openapi({ description: 'Opened at or after (ISO 8601 date or time)' }),
+  to: z.string().optional().openapi({ description: 'Opened before (ISO 8601 date or time)' }),
+  officer: z.string().optional().openapi({ description: 'The officer\'s user id or username' }),
+  user: z.string().optional().openapi({ description: 'The person\'s user id or username' }),
+  limit: z.string().optional().openapi({ description: 'At most this many cases' }),
+});
+
+const RecoveryCase = z.object({ id: z.string(), status: z.string() }).passthrough().openapi('RecoveryCase');
+const adminOnly = { tags: ['Recovery'], middleware: requireRole('admin') };
+
+const listCasesRoute = createRoute({
+  ...adminOnly,
+  method: 'get',
+  path: '/api/admin/recovery-cases',
+  summary: 'The organisation\'s recovery cases, filtered',
+  request: { query: CaseFilters },
+  responses: { 200: jsonResponse('The cases', z.object({ cases: z.array(RecoveryCase) })), ...AUTHORITY_REFUSALS },
+});
+
+const coApproveRoute = createRoute({
+  ...adminOnly,
+  method: 'post',
+  path: '/api/admin/recovery-cases/{id}/co-approve',
+  summary: 'Co-approve a case about an admin or officer (a second person besides the officer)',
+  request: { params: IdParam },
+  responses: { 200: jsonResponse('The case after the co-approval', z.object({ case: RecoveryCase })), ...AUTHORITY_REFUSALS, 404: NOT_FOUND, 409: jsonResponse('The case is not waiting for a co-approval, or this admin may not give it', ErrorBody) },
+});
+
+const exportCasesRoute = createRoute({
+  ...adminOnly,
+  method: 'get',
+  path: '/api/admin/recovery-cases/export',
+  summary: 'Export the organisation\'s cases with their audit trail (the export is audited)',
+  request: { query: CaseFilters },
+  responses: { 200: jsonResponse('The export, as an attachment', z.object({ organisation_id: z.string(), exported_at: z.string(), cases: z.array(RecoveryCase) })), ...AUTHORITY_REFUSALS },
+});
 
 /**
  * The recovery desk's JSON API: the officer console (search, open, approve,
@@ -48,7 +89,7 @@ async function listOrganisationCases(deps: Deps, c: AppContext) {
  * cases, and the admin report. docs/recovery-desk.md describes it.
  */
 export function recoveryRoutes(deps: Deps) {
-  const app = new Hono<AppEnv>();
+  const app = documentedRouter();
   const officer = requireOfficer(deps);
 
   app.get('/api/recovery/people', officer, async (c) => {
@@ -156,19 +197,19 @@ export function recoveryRoutes(deps: Deps) {
     return c.json({ case: userCaseView(disputed) });
   });
 
-  app.get('/api/admin/recovery-cases', requireRole('admin'), (c) => listOrganisationCases(deps, c));
+  app.openapi(listCasesRoute, (c) => listOrganisationCases(deps, c, c.req.valid('query')));
 
   // The admin's co-approval of a case about an admin or officer (issue 11); requireAuthority (app.ts) guards /api/admin/*.
-  app.post('/api/admin/recovery-cases/:id/co-approve', requireRole('admin'), async (c) => {
-    const approved = await coApproveRecoveryCase(deps, auditContext(c), { admin: c.get('user')!, session: c.get('session')!, caseId: c.req.param('id') });
-    return c.json({ case: await findCaseView(deps.db, approved.id) });
+  app.openapi(coApproveRoute, async (c) => {
+    const approved = await coApproveRecoveryCase(deps, auditContext(c), { admin: c.get('user')!, session: c.get('session')!, caseId: c.req.valid('param').id });
+    return c.json({ case: await findCaseView(deps.db, approved.id) }, 200);
   });
 
-  app.get('/api/admin/recovery-cases/export', requireRole('admin'), async (c) => {
+  app.openapi(exportCasesRoute, async (c) => {
     const organisationId = c.get('user')!.organisation_id;
-    const cases = await exportRecoveryCases(deps, auditContext(c), organisationId, filtersOf((name) => c.req.query(name)));
+    const cases = await exportRecoveryCases(deps, auditContext(c), organisationId, c.req.valid('query'));
     c.header('Content-Disposition', 'attachment; filename="recovery-cases.json"');
-    return c.json({ organisation_id: organisationId, exported_at: deps.clock.now().toISOString(), cases });
+    return c.json({ organisation_id: organisationId, exported_at: deps.clock.now().toISOString(), cases }, 200);
   });
 
   return app;
