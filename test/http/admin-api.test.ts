@@ -28,11 +28,11 @@ const tables = (
 const countsQuery = sql.raw(`select ${tables.map((t) => `(select count(*) from "${t}")::int as "${t}"`).join(', ')}`);
 const rowCounts = async () => (await sql<Record<string, number>>`${countsQuery}`.execute(runtime.db)).rows[0]!;
 
-const adminRoutes = [
-  ...new Map(
-    app.routes.filter((route) => route.method !== 'ALL' && route.path.startsWith('/api/admin/')).map((route) => [`${route.method} ${route.path}`, { method: route.method, path: route.path }]),
-  ).values(),
+const routesUnder = (prefix: string) => [
+  ...new Map(app.routes.filter((route) => route.method !== 'ALL' && route.path.startsWith(prefix)).map((route) => [`${route.method} ${route.path}`, { method: route.method, path: route.path }])).values(),
 ];
+const adminRoutes = routesUnder('/api/admin/');
+const operatorRoutes = routesUnder('/api/operator/');
 
 // ---- the people --------------------------------------------------------------
 
@@ -46,10 +46,21 @@ const staleAdmin = await createTestUser(runtime, { role: 'admin', organisationId
 const passwordAdmin = await createTestUser(runtime, { role: 'admin', organisationId });
 const otherAdmin = await createTestUser(runtime, { role: 'admin' });
 
+const operator = await createTestUser(runtime, { role: 'admin' });
+// The operator role comes only from bootstrap or two operators; the test grants it directly.
+await runtime.db.insertInto('user_roles').values({ user_id: operator.id, role: 'operator', granted_at: runtime.clock.now() }).execute();
+
+const staleOperator = await createTestUser(runtime, { role: 'admin' });
+await runtime.db.insertInto('user_roles').values({ user_id: staleOperator.id, role: 'operator', granted_at: runtime.clock.now() }).execute();
+const staleOperatorCookie = await sessionCookie(runtime, staleOperator);
+
 const freshAdminCookie = await sessionCookie(runtime, admin);
+const freshOperatorCookie = await sessionCookie(runtime, operator);
 const staleAdminCookie = await sessionCookie(runtime, staleAdmin);
 // A passkey sign-in ten minutes ago: the session lives on, the re-authentication window has closed.
-await runtime.db.updateTable('sessions').set({ auth_time: new Date(runtime.clock.now().getTime() - 10 * 60_000) }).where('user_id', '=', staleAdmin.id).execute();
+for (const stale of [staleAdmin, staleOperator]) await runtime.db.updateTable('sessions').set({ auth_time: new Date(runtime.clock.now().getTime() - 10 * 60_000) }).where('user_id', '=', stale.id).execute();
+// A fresh sign-in, but with a password and TOTP code: never enough for authority.
+const passwordOperatorCookie = await sessionCookie(runtime, staleOperator, ['pwd', 'otp', 'mfa']);
 
 const machine = await registerClient(runtime, { actor: 'test' }, { client_name: 'Directory sync', grant_types: ['client_credentials'], scope: 'directory:read' }, { authority: OPERATOR });
 const issued = await app.request('/token', {
@@ -103,12 +114,13 @@ describe('the admin API document', () => {
     await expect(SwaggerParser.validate(structuredClone(document) as never)).resolves.toBeTruthy();
   });
 
-  it('lists every /api/admin/* route the app serves, with its method', async () => {
+  it('lists every /api/admin/* and /api/operator/* route the app serves, with its method', async () => {
     const document = (await (await request(ADMIN_API_DOCUMENT_PATH, { cookie: freshAdminCookie })).json()) as { paths: Record<string, Record<string, unknown>> };
     const documented = new Set(Object.entries(document.paths).flatMap(([path, operations]) => Object.keys(operations).map((method) => `${method.toUpperCase()} ${path.replace(/\{([^}]+)\}/g, ':$1')}`)));
-    const undocumented = adminRoutes.map((route) => `${route.method} ${route.path}`).filter((route) => !documented.has(route));
+    const undocumented = [...adminRoutes, ...operatorRoutes].map((route) => `${route.method} ${route.path}`).filter((route) => !documented.has(route));
     expect(undocumented).toEqual([]);
     expect(adminRoutes.length).toBeGreaterThanOrEqual(14);
+    expect(operatorRoutes.length).toBeGreaterThanOrEqual(4);
   });
 });
 
@@ -119,7 +131,7 @@ const tally = (identity: string, status: number) => outcomes.set(`${identity} ${
 
 afterAll(() => {
   const summary = [...outcomes].map(([outcome, n]) => `${outcome}×${n}`).join('; ');
-  console.log(`admin authorization matrix: ${adminRoutes.length} routes × ${refused.length + 2} identities; ${summary}`);
+  console.log(`admin authorization matrix: ${adminRoutes.length} admin routes × ${refused.length + 2} identities, ${operatorRoutes.length} operator routes × ${refused.length + 4} identities; ${summary}`);
 });
 
 describe('authorization matrix over every /api/admin/* route', () => {
@@ -150,6 +162,33 @@ describe('authorization matrix over every /api/admin/* route', () => {
       // The one allowed caller reaches the handler (an unknown id keeps the organisation's things for the next route).
       const allowed = await send(route, { cookie: freshAdminCookie }, randomUUID());
       tally('admin with a fresh passkey', allowed.status);
+      expect([401, 403], await allowed.clone().text()).not.toContain(allowed.status);
+      expect(allowed.status).toBeLessThan(500);
+    });
+});
+
+describe('authorization matrix over every /api/operator/* route', () => {
+  // An admin with a fresh passkey is refused too: incident response is the instance operator's, not an organisation's.
+  const refusedHere = [
+    ...refused,
+    { name: 'admin with a fresh passkey, not an operator', headers: { cookie: freshAdminCookie }, refusedWith: [403] },
+    { name: 'operator, passkey not re-verified in five minutes', headers: { cookie: staleOperatorCookie }, refusedWith: [403] },
+    { name: 'operator, password and TOTP session', headers: { cookie: passwordOperatorCookie }, refusedWith: [403] },
+  ];
+  for (const route of operatorRoutes)
+    it(`${route.method} ${route.path}`, async () => {
+      for (const identity of refusedHere) {
+        const before = await rowCounts();
+        const reply = await send(route, identity.headers, randomUUID());
+        tally(`${identity.name} (operator route)`, reply.status);
+        expect(identity.refusedWith, `${identity.name}: ${await reply.clone().text()}`).toContain(reply.status);
+        expect(((await reply.json()) as { error: string }).error).toMatch(/^(login_required|forbidden|reauthentication_required)$/);
+        const after = await rowCounts();
+        expect(tables.filter((t) => !MAY_GROW_ON_REFUSAL.has(t) && after[t] !== before[t]), `${identity.name} changed rows`).toEqual([]);
+      }
+      // The operator reaches the act, which refuses an unknown id or the missing reason: nothing is suspended or rotated here.
+      const allowed = await send(route, { cookie: freshOperatorCookie }, randomUUID());
+      tally('operator with a fresh passkey', allowed.status);
       expect([401, 403], await allowed.clone().text()).not.toContain(allowed.status);
       expect(allowed.status).toBeLessThan(500);
     });
