@@ -41,7 +41,7 @@ export const AUTHORITY_REFUSALS = {
   403: refusal('forbidden (not the role), reauthentication_required (no passkey used in the last five minutes), or cross_origin_request'),
 } as const;
 
-export const NOT_FOUND = refusal('Not found in the caller\'s organisation (another organisation\'s resource answers the same)');
+export const NOT_FOUND = refusal('Not found; for an admin, another organisation\'s thing answers the same, so ids reveal nothing');
 export const UNSUPPORTED_MEDIA_TYPE = refusal('unsupported_media_type: the body is not application/json');
 
 /** A JSON request body validated by `schema`. */

@@ -4,7 +4,7 @@ import { isUuid } from '../db/uuid.js';
 import { notFound } from '../errors.js';
 import { auditContext } from '../http/context.js';
 import { readJsonObject, requiredString } from '../http/json-body.js';
-import { AUTHORITY_REFUSALS, IdParam, jsonBody, jsonResponse, NOT_FOUND, UNSUPPORTED_MEDIA_TYPE, documentedRouter } from '../http/openapi.js';
+import { AUTHORITY_REFUSALS, ErrorBody, IdParam, jsonBody, jsonResponse, NOT_FOUND, UNSUPPORTED_MEDIA_TYPE, documentedRouter } from '../http/openapi.js';
 import { requireRole } from '../sessions/middleware.js';
 import { approveInvitation, findUsableInvitation, invitationView, listInvitations, requestInvitation, revokeInvitation } from './service.js';
 import type { Deps } from '../deps.js';
@@ -60,7 +60,7 @@ const approveInvitationRoute = createRoute({
   path: '/api/admin/invitations/{id}/approve',
   summary: 'Approve another admin\'s privileged invitation; the approver receives the link',
   request: { params: IdParam },
-  responses: { 200: jsonResponse('Approved, with its link', IssuedInvitation), ...AUTHORITY_REFUSALS, 404: NOT_FOUND, 409: jsonResponse('Not waiting for approval, or the approver asked for it', z.any()) },
+  responses: { 200: jsonResponse('Approved, with its link', IssuedInvitation), ...AUTHORITY_REFUSALS, 404: NOT_FOUND, 409: jsonResponse('Not waiting for approval, or the approver asked for it', ErrorBody) },
 });
 
 const listInvitationsRoute = createRoute({
