@@ -75,6 +75,16 @@ describe('disabling a person', () => {
     expect(refused.body.error).toBe('account_disabled');
   });
 
+  it('the sign-in page has a clear message for account_disabled, in English and Polish', async () => {
+    const messages = async (language: string) => {
+      const html = (await browser(runtime).get('/signin', { 'accept-language': language })).body.text as string;
+      const encoded = /data-messages="([^"]*)"/.exec(html)![1]!.replaceAll('&quot;', '"').replaceAll('&amp;', '&');
+      return JSON.parse(encoded) as Record<string, string>;
+    };
+    expect((await messages('en')).account_disabled).toMatch(/disabled by an administrator/);
+    expect((await messages('pl')).account_disabled).toMatch(/wyłączone przez administratora/);
+  });
+
   it('enable lets them sign in again, but nothing the disable ended comes back', async () => {
     const { person, signedIn } = await signedInMember();
     expect((await act(admin, 'disable', person.user.id)).status).toBe(200);
