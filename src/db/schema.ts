@@ -61,6 +61,9 @@ export interface OrganisationsTable {
   created_at: Date;
 }
 
+export type UserStatus = 'active' | 'disabled' | 'offboarded';
+export const USER_STATUSES: readonly UserStatus[] = ['active', 'disabled', 'offboarded'];
+
 export interface UsersTable {
   id: string;
   organisation_id: string;
@@ -69,9 +72,14 @@ export interface UsersTable {
   display_name: string;
   email: string | null;
   employee_id: string | null;
-  status: 'active' | 'disabled';
+  /** `offboarded`: left for good, credentials removed; the row stays so the username is never re-used (src/people/). */
+  status: UserStatus;
   created_at: Date;
   updated_at: Date;
+  /** The last disable or offboard: when, by whom (`user:<id>` or `cli`), and why. */
+  disabled_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  disabled_by: ColumnType<string | null, string | null | undefined, string | null>;
+  disabled_reason: ColumnType<string | null, string | null | undefined, string | null>;
   /** When the account last completed a recovery: privileged actions wait a cooldown after it (src/sessions/privilege.ts). */
   recovered_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }

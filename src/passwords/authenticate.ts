@@ -60,7 +60,7 @@ async function authenticateWithPasswordAndCode<T>(
   if (step === null) throw await failed('wrong_code');
 
   // Only now, with both factors proven, may the answer say more than "wrong".
-  const refusal = methodRefusal('password', account.policy, account.roles);
+  const refusal = account.user.status !== 'active' ? new WartaError(403, 'account_disabled', 'this account is disabled; contact your administrator') : methodRefusal('password', account.policy, account.roles);
   if (refusal) {
     // Both factors were right: not a guess, so it is not counted.
     await releasePasswordAttempt(deps, keys);

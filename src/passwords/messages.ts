@@ -16,6 +16,7 @@ const en = {
   'pwd.err.password_contains_context': 'The password cannot contain your name, username, e-mail address or the word "Warta".',
   'pwd.err.password_mismatch': 'The two passwords differ.',
   'pwd.err.invitation': 'This invitation link cannot be used any more. Ask your administrator for a new one.',
+  'pwd.err.account_disabled': 'Your account has been disabled by an administrator, so you cannot sign in. Contact your administrator or the recovery desk.',
 
   'pwd.signin.title': 'Sign in with a password',
   'pwd.signin.intro': 'Enter your username, your password and the code your authenticator app shows now.',
@@ -69,6 +70,7 @@ const pl = {
   'pwd.err.password_contains_context': 'Hasło nie może zawierać Twojego imienia, nazwiska, nazwy użytkownika, adresu e-mail ani słowa „Warta”.',
   'pwd.err.password_mismatch': 'Podane hasła się różnią.',
   'pwd.err.invitation': 'Tego zaproszenia nie można już użyć. Poproś administratora o nowe.',
+  'pwd.err.account_disabled': 'Twoje konto zostało wyłączone przez administratora, więc nie możesz się zalogować. Skontaktuj się z administratorem lub punktem odzyskiwania dostępu.',
 
   'pwd.signin.title': 'Logowanie hasłem',
   'pwd.signin.intro': 'Wpisz nazwę użytkownika, hasło i kod, który teraz pokazuje aplikacja uwierzytelniająca.',
@@ -115,6 +117,7 @@ export const pt = messageLookup<PasswordMessageKey | TotpMessageKey>();
 export const TRANSLATED_ERRORS: Record<string, PasswordMessageKey | TotpMessageKey> = {
   ...TOTP_ERRORS,
   invalid_credentials: 'pwd.err.invalid_credentials',
+  account_disabled: 'pwd.err.account_disabled',
   password_too_short: 'pwd.err.password_too_short',
   password_too_long: 'pwd.err.password_too_long',
   password_blocklisted: 'pwd.err.password_blocklisted',

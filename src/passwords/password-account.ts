@@ -33,7 +33,8 @@ export async function findPasswordAccount(db: Db, by: { username: string } | { u
       't.last_used_at as totp_last_used_at',
       sql<Role[]>`array(select r.role from user_roles r where r.user_id = u.id order by r.role)`.as('roles'),
     ])
-    .where('u.status', '=', 'active')
+    // Any status: a disabled account is told so only once both factors are proven (authenticate.ts).
+    .where('u.status', '<>', 'offboarded')
     .$if('username' in by, (qb) => qb.where(sql`lower(u.username)`, '=', 'username' in by ? by.username.trim().toLowerCase() : ''))
     .$if('userId' in by, (qb) => qb.where('u.id', '=', 'userId' in by ? by.userId : ''))
     .executeTakeFirst();

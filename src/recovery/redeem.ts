@@ -42,12 +42,17 @@ export async function redeemRecoveryCode(deps: Deps, context: AuditContext, inpu
   await assertNotThrottled(deps.db, deps.clock, ipKey);
   const canonical = normaliseRecoveryCode(input.code);
   const user = await findUserByUsername(deps.db, input.username);
-  const issued = user?.status === 'active' ? await latestIssuedCase(deps.db, user.id) : undefined;
+  // A disabled account's code is checked too, so a right code can be told why it does not work; an offboarded one has none.
+  const issued = user && user.status !== 'offboarded' ? await latestIssuedCase(deps.db, user.id) : undefined;
   // One argon2 verification whatever was found (a dummy hash when nothing was): the time taken says nothing either.
   const verified = await deps.passwordHashing.run(() => recoveryCodeMatches(issued?.code_hash ?? deps.dummyPasswordHash, canonical ?? 'not a recovery code'));
   if (!issued || !canonical || !verified) {
     await recordWrongCode(deps, context, { ipKey, username: input.username, user, issued });
     throw wrongRecoveryCode();
+  }
+  if (user!.status !== 'active') {
+    await appendAudit(deps.db, deps, context, { action: 'recovery.redeem_refused', subject: `user:${user!.id}`, outcome: 'failure', details: { case_id: issued.id, reason: 'account_disabled' } });
+    throw new WartaError(403, 'account_disabled', 'this account is disabled; an administrator must enable it first');
   }
   return claimCase(deps, context, issued, user!);
 }

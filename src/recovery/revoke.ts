@@ -35,13 +35,13 @@ export interface EndedAtRecovery {
  * (a hijacked session must not outlive the recovery meant to end it). Clients
  * signed in through a live session are queued a back-channel logout.
  */
-export async function endOldSessions(trx: Transaction<Database>, clock: Clock, userId: string): Promise<EndedAtRecovery> {
+export async function endOldSessions(trx: Transaction<Database>, clock: Clock, userId: string, reason = REASON): Promise<EndedAtRecovery> {
   const now = clock.now();
   const live = await trx.selectFrom('sessions').select(['id', 'user_id']).where('user_id', '=', userId).where('revoked_at', 'is', null).where('expires_at', '>', now).execute();
   let backchannelLogouts = 0;
   for (const session of live) backchannelLogouts += (await enqueueBackchannelLogouts(trx, clock, session)).length;
-  const grants = await revokeLiveRows(trx, clock, 'oauth_grants', { user_id: userId }, REASON);
-  const sessions = await revokeLiveRows(trx, clock, 'sessions', { user_id: userId }, REASON);
+  const grants = await revokeLiveRows(trx, clock, 'oauth_grants', { user_id: userId }, reason);
+  const sessions = await revokeLiveRows(trx, clock, 'sessions', { user_id: userId }, reason);
   return { grants, sessions, backchannel_logouts: backchannelLogouts };
 }
 

@@ -217,11 +217,12 @@ describe('redeeming a recovery code and enrolling a new passkey', () => {
     expect((await signIn(runtime, browser(runtime), desk.member.authenticator)).status).toBe(200);
   });
 
-  it('refuses a disabled account’s code like a wrong one', async () => {
+  it('refuses a disabled account’s code: account_disabled only for the right code, a wrong one like any wrong one', async () => {
     const desk = await recoveryDesk(runtime);
     const { code } = await approvedCase(desk);
     await runtime.db.updateTable('users').set({ status: 'disabled' }).where('id', '=', desk.member.user.id).execute();
-    expect((await redeem(browser(runtime), desk.member.user.username, code)).body.error).toBe('invalid_recovery_code');
+    expect((await redeem(browser(runtime), desk.member.user.username, wrongCodes(code, 1)[0]!)).body.error).toBe('invalid_recovery_code');
+    expect((await redeem(browser(runtime), desk.member.user.username, code)).body.error).toBe('account_disabled');
   });
 
   it('stops working when an officer rejects the case after approval', async () => {

@@ -7,6 +7,7 @@ import { endOrganisationSessionsCommand, resumeClientCommand, suspendClientComma
 import { inviteCommand } from './invite.js';
 import { listSigningKeysCommand, rotateMasterKeyCommand, rotateSigningKeyCommand } from './keys.js';
 import { migrateCommand } from './migrate.js';
+import { disablePersonCommand, enablePersonCommand, listPeopleCommand, offboardPersonCommand, showPersonCommand } from './people.js';
 import { addReceiverCommand, listReceiversCommand, removeReceiverCommand } from './receiver.js';
 import { exportRecoveryCasesCommand, listRecoveryCasesCommand } from './recovery.js';
 
@@ -37,4 +38,9 @@ export const commands: CliCommand<any>[] = [
   suspendClientCommand,
   resumeClientCommand,
   endOrganisationSessionsCommand,
+  listPeopleCommand,
+  showPersonCommand,
+  disablePersonCommand,
+  enablePersonCommand,
+  offboardPersonCommand,
 ];
