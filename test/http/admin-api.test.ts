@@ -45,6 +45,8 @@ const officer = await createTestUser(runtime, { role: 'recovery_officer', organi
 const staleAdmin = await createTestUser(runtime, { role: 'admin', organisationId });
 const passwordAdmin = await createTestUser(runtime, { role: 'admin', organisationId });
 const otherAdmin = await createTestUser(runtime, { role: 'admin' });
+// The person the people routes act on: nobody whose session the matrix uses.
+const person = await createTestUser(runtime, { role: 'member', organisationId });
 
 const operator = await createTestUser(runtime, { role: 'admin' });
 // The operator role comes only from bootstrap or two operators; the test grants it directly.
@@ -87,12 +89,12 @@ const privilegedInvitation = await createInvitation(runtime, { actor: 'test' }, 
 const ownClient = await registerClient(runtime, { actor: 'test' }, { client_name: 'Payroll', redirect_uris: ['https://payroll.example.gov/cb'] }, { authority: { kind: 'admin', organisationId } as never });
 const receiver = await addReceiver(runtime, { actor: 'test' }, { organisationId, url: 'https://siem.example.gov/set', audience: 'siem' });
 /** The organisation's own thing a route's `{id}` names, by the area of the path; a new area falls back to an unknown id. */
-const ownIds: Record<string, string> = { invitations: privilegedInvitation.invitation.id, clients: ownClient.client_id, 'event-receivers': receiver.id };
+const ownIds: Record<string, string> = { invitations: privilegedInvitation.invitation.id, clients: ownClient.client_id, 'event-receivers': receiver.id, people: person.id };
 const idFor = (path: string) => ownIds[path.split('/')[3] ?? ''] ?? randomUUID();
 const concretePath = (path: string, id: string) => path.replace(/:[A-Za-z_]+/g, id);
 
 /** A body with what each admin route takes, so that a guard left out would let the act through. */
-const body = JSON.stringify({ display_name: 'Planted Person', email: 'planted@example.gov', role: 'admin', client_name: 'Planted', redirect_uris: ['https://planted.example.gov/cb'], url: 'https://planted.example.gov/set', audience: 'planted' });
+const body = JSON.stringify({ display_name: 'Planted Person', email: 'planted@example.gov', role: 'admin', client_name: 'Planted', redirect_uris: ['https://planted.example.gov/cb'], url: 'https://planted.example.gov/set', audience: 'planted', reason: 'planted', confirm: true });
 
 const send = (route: { method: string; path: string }, headers: Record<string, string>, id = idFor(route.path)) =>
   app.request(concretePath(route.path, id), {
