@@ -72,6 +72,8 @@ const TEXT: Record<Locale, BannerText> = {
           return `The instance operator ${what} on ${at}.`;
         }
         case 'organisation_changed':
+          if (event.details.change === 'policy_set')
+            return `${typeof event.details.changedBy === 'string' ? `The admin ${event.details.changedBy}` : 'The instance operator'} changed your organisation's sign-in policy (${domainList(event.details.members, 'no setting')}) on ${at}.`;
           return event.details.change === 'officer_cooldown_waived'
             ? `The instance operator let the new recovery officer ${String(event.details.officerName)} act on cases at once, without the usual waiting period, on ${at}.`
             : `The instance operator set the e-mail domains your organisation invites into to ${domainList(event.details.domains, 'none')} on ${at}.`;
@@ -125,6 +127,8 @@ const TEXT: Record<Locale, BannerText> = {
           return `Operator instancji ${what} ${at}.`;
         }
         case 'organisation_changed':
+          if (event.details.change === 'policy_set')
+            return `${typeof event.details.changedBy === 'string' ? `Administrator ${event.details.changedBy}` : 'Operator instancji'} zmienił zasady logowania Twojej organizacji (${domainList(event.details.members, 'żadne ustawienie')}) ${at}.`;
           return event.details.change === 'officer_cooldown_waived'
             ? `Operator instancji pozwolił nowemu urzędnikowi ds. odzyskiwania ${String(event.details.officerName)} działać od razu, bez zwykłego okresu oczekiwania, ${at}.`
             : `Operator instancji ustawił domeny e-mail, do których Twoja organizacja zaprasza, na: ${domainList(event.details.domains, 'brak')} ${at}.`;

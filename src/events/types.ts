@@ -83,8 +83,12 @@ export interface SecurityEventDetails {
   role_granted: { role: string; grantedBy: string; approvedBy?: string; displayName: string };
   /** The instance operator changed one of the organisation's clients (registered, assigned, re-configured, …); filed once per admin. */
   client_changed: { clientId: string; clientName: string; change: ClientChange };
-  /** The instance operator changed how the organisation works: its invitation e-mail domains, or a new officer's cooldown; filed once per admin. */
-  organisation_changed: { change: 'email_domains_set'; domains: string[] } | { change: 'officer_cooldown_waived'; officerName: string };
+  /** The instance operator changed how the organisation works (its invitation e-mail domains, a new officer's cooldown), or an admin or the operator changed its policy; filed once per admin. */
+  organisation_changed:
+    | { change: 'email_domains_set'; domains: string[] }
+    | { change: 'officer_cooldown_waived'; officerName: string }
+    /** `changedBy`: the admin's name, or null for the instance operator; `members`: the policy members whose value changed. */
+    | { change: 'policy_set'; changedBy: string | null; members: string[] };
   /**
    * The operator withdrew signing keys in an emergency (src/incident/): tokens they
    * signed are forged or soon may be, so a relying service drops them and re-reads the JWKS.
