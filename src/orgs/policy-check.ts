@@ -27,6 +27,9 @@ const memberSchemas = {
   recoveryRevokesOldCredentials: z.boolean(),
 } satisfies Record<keyof OrganisationPolicy, z.ZodType>;
 
+/** The policy as the admin API returns it (every member resolved). */
+export const PolicySchema = z.object(memberSchemas);
+
 const MEMBERS = Object.keys(memberSchemas) as (keyof OrganisationPolicy)[];
 
 /**

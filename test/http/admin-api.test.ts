@@ -14,6 +14,7 @@ import { OPERATOR, registerClient } from '../../src/clients/service.js';
 import { addReceiver } from '../../src/events/receivers.js';
 import { ADMIN_API_DOCUMENT_PATH } from '../../src/http/admin-api-document.js';
 import { createInvitation } from '../../src/invitations/service.js';
+import { policyVersion } from '../../src/orgs/policy-check.js';
 import { createTestRuntime, createTestUser, sessionCookie, testClient } from '../support/runtime.js';
 
 const runtime = await createTestRuntime({ env: { WARTA_OUTBOUND_ALLOW: 'siem.example.gov,planted.example.gov' } });
@@ -94,7 +95,7 @@ const idFor = (path: string) => ownIds[path.split('/')[3] ?? ''] ?? randomUUID()
 const concretePath = (path: string, id: string) => path.replace(/:[A-Za-z_]+/g, id);
 
 /** A body with what each admin route takes, so that a guard left out would let the act through. */
-const body = JSON.stringify({ display_name: 'Planted Person', email: 'planted@example.gov', role: 'admin', client_name: 'Planted', redirect_uris: ['https://planted.example.gov/cb'], url: 'https://planted.example.gov/set', audience: 'planted', reason: 'planted', confirm: true });
+const body = JSON.stringify({ display_name: 'Planted Person', email: 'planted@example.gov', role: 'admin', client_name: 'Planted', redirect_uris: ['https://planted.example.gov/cb'], url: 'https://planted.example.gov/set', audience: 'planted', reason: 'planted', confirm: true, policy: {}, expected_version: policyVersion({}) });
 
 const send = (route: { method: string; path: string }, headers: Record<string, string>, id = idFor(route.path)) =>
   app.request(concretePath(route.path, id), {
