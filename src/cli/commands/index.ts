@@ -7,6 +7,7 @@ import { endOrganisationSessionsCommand, resumeClientCommand, suspendClientComma
 import { inviteCommand } from './invite.js';
 import { listSigningKeysCommand, rotateMasterKeyCommand, rotateSigningKeyCommand } from './keys.js';
 import { migrateCommand } from './migrate.js';
+import { setPolicyCommand, showOrganisationCommand } from './organisation.js';
 import { disablePersonCommand, enablePersonCommand, listPeopleCommand, offboardPersonCommand, showPersonCommand } from './people.js';
 import { addReceiverCommand, listReceiversCommand, removeReceiverCommand } from './receiver.js';
 import { exportRecoveryCasesCommand, listRecoveryCasesCommand } from './recovery.js';
@@ -34,6 +35,8 @@ export const commands: CliCommand<any>[] = [
   listRecoveryCasesCommand,
   exportRecoveryCasesCommand,
   setEmailDomainsCommand,
+  showOrganisationCommand,
+  setPolicyCommand,
   waiveOfficerCooldownCommand,
   suspendClientCommand,
   resumeClientCommand,
