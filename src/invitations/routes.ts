@@ -6,6 +6,8 @@ import { auditContext } from '../http/context.js';
 import { readJsonObject, requiredString } from '../http/json-body.js';
 import { AUTHORITY_REFUSALS, ErrorBody, IdParam, jsonBody, jsonResponse, NOT_FOUND, UNSUPPORTED_MEDIA_TYPE, documentedRouter } from '../http/openapi.js';
 import { requireRole } from '../sessions/middleware.js';
+import { inviteInBulk } from './bulk.js';
+import { parseInvitationCsv } from './csv.js';
 import { approveInvitation, findUsableInvitation, invitationView, listInvitations, requestInvitation, revokeInvitation } from './service.js';
 import type { Deps } from '../deps.js';
 
@@ -38,6 +40,36 @@ const Invitation = z
 
 const IssuedInvitation = Invitation.extend({ link: z.string().nullable().optional().openapi({ description: 'The enrollment link, shown once; absent until a second admin approves a privileged invitation' }) }).openapi('IssuedInvitation');
 
+const BulkInvitationRequest = z
+  .object({
+    csv: z.string().openapi({ description: 'A CSV file (RFC 4180) whose header names display_name, email, employee_id and role; at most 1000 rows', example: 'display_name,email,role\nAnna Nowak,anna.nowak@example.gov,member' }),
+    dry_run: z.boolean().openapi({ description: 'true: check every row and write nothing; false: invite every row, or none if any is refused' }),
+  })
+  .openapi('BulkInvitationRequest');
+
+const BulkInvitationRow = z
+  .object({
+    line: z.number().int(),
+    username: z.string().nullable(),
+    status: z.enum(['would_invite', 'invited', 'awaiting_approval', 'refused']),
+    error: z.string().optional(),
+    error_description: z.string().optional(),
+    invitation_id: z.string().optional(),
+    link: z.string().optional().openapi({ description: 'The enrollment link, shown once, only in the answer that invited the row' }),
+  })
+  .openapi('BulkInvitationRow');
+
+const BulkInvitationResult = z
+  .object({
+    dry_run: z.boolean(),
+    applied: z.boolean(),
+    counts: z.object({ rows: z.number().int(), would_invite: z.number().int(), invited: z.number().int(), awaiting_approval: z.number().int(), refused: z.number().int() }),
+    rows: z.array(BulkInvitationRow),
+  })
+  .openapi('BulkInvitationResult');
+
+const BulkInvitationRefusal = ErrorBody.extend(BulkInvitationResult.shape).openapi('BulkInvitationRefusal');
+
 const adminOnly = { tags: ['Invitations'], middleware: requireRole('admin') };
 
 const createInvitationRoute = createRoute({
@@ -50,6 +82,21 @@ const createInvitationRoute = createRoute({
     201: jsonResponse('Issued, with its link', IssuedInvitation),
     202: jsonResponse('A privileged invitation waiting for a second admin\'s approval (no link yet)', IssuedInvitation),
     ...AUTHORITY_REFUSALS,
+    415: UNSUPPORTED_MEDIA_TYPE,
+  },
+});
+
+const bulkInvitationRoute = createRoute({
+  ...adminOnly,
+  method: 'post',
+  path: '/api/admin/invitations/bulk',
+  summary: 'Invite the people a CSV file names: a dry run to check, then all or none',
+  request: { body: jsonBody(BulkInvitationRequest) },
+  responses: {
+    200: jsonResponse('The dry run: what each row would get; nothing written', BulkInvitationResult),
+    201: jsonResponse('Every row invited, with its link once (none for a privileged row awaiting a second admin)', BulkInvitationResult),
+    ...AUTHORITY_REFUSALS,
+    422: jsonResponse('invitation_rows_refused: at least one row is refused, so none was invited; the rows say which and why', BulkInvitationRefusal),
     415: UNSUPPORTED_MEDIA_TYPE,
   },
 });
@@ -103,6 +150,17 @@ export function invitationRoutes(deps: Deps) {
     // A privileged invitation has no link yet: 202, and the second admin's approval returns it.
     const view = { ...invitationView(issued.invitation, deps.clock.now()), link: issued.link };
     return issued.link ? c.json(view, 201) : c.json(view, 202);
+  });
+
+  app.openapi(bulkInvitationRoute, async (c) => {
+    const admin = c.get('user')!;
+    const body = c.req.valid('json');
+    const rows = parseInvitationCsv(body.csv, { maxBytes: deps.config.http.bodyLimitBytes });
+    const result = await inviteInBulk(deps, auditContext(c), { organisationId: admin.organisation_id, actor: { kind: 'admin', userId: admin.id }, rows, dryRun: body.dry_run });
+    if (result.dry_run) return c.json(result, 200);
+    if (result.applied) return c.json(result, 201);
+    const lines = result.rows.filter((row) => row.status === 'refused').map((row) => row.line);
+    return c.json({ error: 'invitation_rows_refused', error_description: `nothing was invited: line${lines.length > 1 ? 's' : ''} ${lines.slice(0, 20).join(', ')}${lines.length > 20 ? ', …' : ''} refused`, ...result }, 422);
   });
 
   // The approver, not the admin who asked, receives the link: neither alone holds a usable privileged invitation.

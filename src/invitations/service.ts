@@ -65,7 +65,24 @@ export async function requestInvitation(deps: InvitationDeps, context: AuditCont
   return issueInvitation(deps, context, input);
 }
 
-async function issueInvitation(deps: InvitationDeps, context: AuditContext, input: InvitationInput): Promise<IssuedInvitation> {
+/** An invitation's values as the rules accept them, before anything is stored. */
+export interface CheckedInvitation {
+  organisationId: string;
+  displayName: string;
+  email: string | null;
+  employeeId: string | null;
+  /** The sign-in name the invitation leads to. */
+  username: string;
+  role: Role;
+  ttlSeconds: number;
+  createdBy: string | null;
+  grantsOperator: boolean;
+  /** An admin asked for a privileged role: no link until a different admin approves. */
+  approvalRequired: boolean;
+}
+
+/** The rules on an invitation's own values (name, e-mail, employee id, role, lifetime), without the database. */
+export function checkInvitationValues(deps: Pick<InvitationDeps, 'config'>, input: InvitationInput): CheckedInvitation {
   const displayName = input.displayName?.trim() ?? '';
   const email = input.email?.trim().toLowerCase() || null;
   const employeeId = input.employeeId?.trim() || null;
@@ -74,48 +91,73 @@ async function issueInvitation(deps: InvitationDeps, context: AuditContext, inpu
   if (email && (!EMAIL.test(email) || email.length > 254)) throw invalidRequest('e-mail address is not valid');
   if (employeeId && !/^[\w.-]{1,64}$/.test(employeeId)) throw invalidRequest('employee id must be 1 to 64 letters, digits, dot, dash or underscore');
   if (!(INVITABLE_ROLES as readonly Role[]).includes(input.role)) throw invalidRequest(`role must be one of ${INVITABLE_ROLES.join(', ')}`);
-  const ttl = input.ttlSeconds ?? deps.config.invitations.ttlSeconds;
-  if (!Number.isInteger(ttl) || ttl < 60 || ttl > 30 * 86400) throw invalidRequest('invitation lifetime must be 1 minute to 30 days');
+  const ttlSeconds = input.ttlSeconds ?? deps.config.invitations.ttlSeconds;
+  if (!Number.isInteger(ttlSeconds) || ttlSeconds < 60 || ttlSeconds > 30 * 86400) throw invalidRequest('invitation lifetime must be 1 minute to 30 days');
+  const createdBy = input.createdBy ?? null;
+  return {
+    organisationId: input.organisationId,
+    displayName,
+    email,
+    employeeId,
+    username: (email ?? employeeId)!,
+    role: input.role,
+    ttlSeconds,
+    createdBy,
+    grantsOperator: input.grantsOperator ?? false,
+    approvalRequired: Boolean(createdBy) && isPrivileged(input.role),
+  };
+}
+
+export const userExists = (username: string) => new WartaError(409, 'user_exists', `a user named "${username}" already exists`);
+
+async function issueInvitation(deps: InvitationDeps, context: AuditContext, input: InvitationInput): Promise<IssuedInvitation> {
+  const checked = checkInvitationValues(deps, input);
+  const { email } = checked;
   const organisation = await getOrganisation(deps.db, input.organisationId);
-  const byAdmin = Boolean(input.createdBy);
-  if (byAdmin && email)
+  if (checked.createdBy && email)
     await auditingAuthorityRefusal(deps, context, { action: 'invitation.refused', subject: `org:${organisation.id}`, details: { email_domain: email.slice(email.lastIndexOf('@') + 1), role: input.role } }, async () =>
       assertEmailInDomains(organisation, email),
     );
-  const username = (email ?? employeeId)!;
-  if (await usernameTaken(deps.db, username)) throw new WartaError(409, 'user_exists', `a user named "${username}" already exists`);
+  if (await usernameTaken(deps.db, checked.username)) throw userExists(checked.username);
+  return deps.db.transaction().execute((trx) => storeInvitation(trx, deps, context, checked));
+}
 
-  const approvalRequired = byAdmin && isPrivileged(input.role);
-  const token = approvalRequired ? null : newToken();
+/** Stores a checked invitation and its audit entry in the caller's transaction; the token exists only in the answer. */
+export async function storeInvitation(trx: Transaction<Database>, deps: AuditWriter & Pick<InvitationDeps, 'config'>, context: AuditContext, checked: CheckedInvitation): Promise<IssuedInvitation> {
+  const token = checked.approvalRequired ? null : newToken();
   const now = deps.clock.now();
-  const invitation = await deps.db.transaction().execute(async (trx) => {
-    const row = await trx
-      .insertInto('invitations')
-      .values({
-        id: newId(),
-        organisation_id: input.organisationId,
-        token_hash: token === null ? null : hashToken(token),
-        display_name: displayName,
-        email,
-        employee_id: employeeId,
-        role: input.role,
-        created_by: input.createdBy ?? null,
-        grants_operator: input.grantsOperator ?? false,
-        approval_required: approvalRequired,
-        created_at: now,
-        expires_at: addSeconds(now, ttl),
-        redeemed_at: null,
-        redeemed_by: null,
-        revoked_at: null,
-      })
-      .returningAll()
-      .executeTakeFirstOrThrow();
-    await appendAudit(trx, deps, context, {
-      action: 'invitation.created',
-      subject: `invitation:${row.id}`,
-      details: { organisation_id: row.organisation_id, role: row.role, username, expires_at: row.expires_at.toISOString(), awaiting_approval: approvalRequired, grants_operator: row.grants_operator },
-    });
-    return row;
+  const invitation = await trx
+    .insertInto('invitations')
+    .values({
+      id: newId(),
+      organisation_id: checked.organisationId,
+      token_hash: token === null ? null : hashToken(token),
+      display_name: checked.displayName,
+      email: checked.email,
+      employee_id: checked.employeeId,
+      role: checked.role,
+      created_by: checked.createdBy,
+      grants_operator: checked.grantsOperator,
+      approval_required: checked.approvalRequired,
+      created_at: now,
+      expires_at: addSeconds(now, checked.ttlSeconds),
+      redeemed_at: null,
+      redeemed_by: null,
+      revoked_at: null,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await appendAudit(trx, deps, context, {
+    action: 'invitation.created',
+    subject: `invitation:${invitation.id}`,
+    details: {
+      organisation_id: invitation.organisation_id,
+      role: invitation.role,
+      username: checked.username,
+      expires_at: invitation.expires_at.toISOString(),
+      awaiting_approval: checked.approvalRequired,
+      grants_operator: invitation.grants_operator,
+    },
   });
   return { invitation, token, link: token === null ? null : invitationLink(deps.config.issuer, token) };
 }

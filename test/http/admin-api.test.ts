@@ -95,7 +95,7 @@ const idFor = (path: string) => ownIds[path.split('/')[3] ?? ''] ?? randomUUID()
 const concretePath = (path: string, id: string) => path.replace(/:[A-Za-z_]+/g, id);
 
 /** A body with what each admin route takes, so that a guard left out would let the act through. */
-const body = JSON.stringify({ display_name: 'Planted Person', email: 'planted@example.gov', role: 'admin', client_name: 'Planted', redirect_uris: ['https://planted.example.gov/cb'], url: 'https://planted.example.gov/set', audience: 'planted', reason: 'planted', confirm: true, policy: {}, expected_version: policyVersion({}) });
+const body = JSON.stringify({ display_name: 'Planted Person', email: 'planted@example.gov', role: 'admin', client_name: 'Planted', redirect_uris: ['https://planted.example.gov/cb'], url: 'https://planted.example.gov/set', audience: 'planted', reason: 'planted', confirm: true, policy: {}, expected_version: policyVersion({}), csv: 'display_name,email,role\nPlanted Person,planted.bulk@example.gov,member', dry_run: false });
 
 const send = (route: { method: string; path: string }, headers: Record<string, string>, id = idFor(route.path)) =>
   app.request(concretePath(route.path, id), {
