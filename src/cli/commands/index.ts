@@ -7,7 +7,7 @@ import { endOrganisationSessionsCommand, resumeClientCommand, suspendClientComma
 import { inviteCommand } from './invite.js';
 import { listSigningKeysCommand, rotateMasterKeyCommand, rotateSigningKeyCommand } from './keys.js';
 import { migrateCommand } from './migrate.js';
-import { disablePersonCommand, enablePersonCommand, listPeopleCommand, offboardPersonCommand, showPersonCommand } from './people.js';
+import { disablePersonCommand, enablePersonCommand, exportPersonCommand, listPeopleCommand, offboardPersonCommand, showPersonCommand } from './people.js';
 import { addReceiverCommand, listReceiversCommand, removeReceiverCommand } from './receiver.js';
 import { exportRecoveryCasesCommand, listRecoveryCasesCommand } from './recovery.js';
 
@@ -40,6 +40,7 @@ export const commands: CliCommand<any>[] = [
   endOrganisationSessionsCommand,
   listPeopleCommand,
   showPersonCommand,
+  exportPersonCommand,
   disablePersonCommand,
   enablePersonCommand,
   offboardPersonCommand,
