@@ -82,6 +82,16 @@ describe('personal data retention', () => {
     expect((await traces(person)).session).toEqual({ ip: null, user_agent: null });
   });
 
+  it('blanks a session revoked before the retention even while its expiry is still ahead', async () => {
+    const person = await personWithTraces('198.51.100.4');
+    const later = new Date(runtime.clock.now().getTime() + 80 * DAY * 1000);
+    await runtime.db.updateTable('sessions').set({ expires_at: later, idle_expires_at: later }).where('id', '=', person.session.id).execute();
+    await revokeSession(runtime.db, runtime.clock, person.session.id, 'signed_out');
+    runtime.clock.advance(31 * DAY);
+    await blankExpiredPersonalData(runtime);
+    expect((await traces(person)).session).toEqual({ ip: null, user_agent: null });
+  });
+
   it('works in batches until everything old is blank, and stops between batches when asked', async () => {
     const user = await createTestUser(runtime);
     const now = runtime.clock.now();
