@@ -108,6 +108,8 @@ export interface Config {
     /** A newly granted recovery officer acts on cases only after this long (a rogue admin's fresh officers cannot act at once); `warta officer waive-cooldown` lifts it for a named officer. */
     officerCooldownSeconds: number;
   };
+  /** Addresses and user agents on records kept for other reasons (ended sessions, idle devices, old security events) are blanked after this long (src/privacy/). */
+  personalData: { retentionSeconds: number };
 }
 
 type Env = Record<string, string | undefined>;
@@ -286,6 +288,7 @@ export function loadConfig(env: Env = process.env): Config {
       privilegeCooldownSeconds: int(env, 'WARTA_RECOVERY_PRIVILEGE_COOLDOWN_HOURS', 24, 1, 24 * 30) * 3600,
       officerCooldownSeconds: int(env, 'WARTA_OFFICER_COOLDOWN_HOURS', 24, 0, 24 * 30) * 3600,
     },
+    personalData: { retentionSeconds: int(env, 'WARTA_PERSONAL_DATA_RETENTION_DAYS', 90, 1, 3650) * 86400 },
   };
 }
 

@@ -5,6 +5,7 @@ import { startAuditSealer } from './audit/sealer.js';
 import { startOidcHousekeeping } from './oidc/housekeeping.js';
 import { startBackchannelLogoutDelivery } from './oidc/logout/backchannel.js';
 import { startSecurityEventDelivery } from './events/worker.js';
+import { startPersonalDataRetention } from './privacy/retention.js';
 import { startRecoveryExpiry } from './recovery/expire.js';
 import { startRateLimitHousekeeping } from './throttle/housekeeping.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -33,6 +34,7 @@ async function main(): Promise<void> {
   const recoveryExpiry = startRecoveryExpiry(runtime);
   const rateLimitHousekeeping = startRateLimitHousekeeping(runtime);
   const anonymousFailureAudit = startAnonymousFailureAudit(runtime);
+  const personalDataRetention = startPersonalDataRetention(runtime);
   const app = createApp(runtime);
   const server = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host, serverOptions: httpServerOptions(config.http) }, (info) => {
     log.info({ port: info.port, host: config.http.host, issuer: config.issuer, database: runtime.dbKind }, 'warta listening');
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
       await recoveryExpiry.stop();
       await rateLimitHousekeeping.stop();
       await anonymousFailureAudit.stop();
+      await personalDataRetention.stop();
       await backchannelLogouts.stop();
       await oidcHousekeeping.stop();
       await sealer.stop();

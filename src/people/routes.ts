@@ -7,13 +7,14 @@ import { requireRole } from '../sessions/middleware.js';
 import type { PeopleActor } from './authority.js';
 import { disablePerson } from './disable.js';
 import { enablePerson } from './enable.js';
+import { exportPerson } from './export.js';
 import { listPeople, MAX_PAGE } from './list.js';
 import { offboardPerson } from './offboard.js';
 import { viewPerson } from './show.js';
 
 /**
- * Admin API for the people of the admin's own organisation: list, view (audited),
- * disable, enable, offboard. Another organisation's person answers 404 as if
+ * Admin API for the people of the admin's own organisation: list, view and
+ * export (both audited), disable, enable, offboard. Another organisation's person answers 404 as if
  * absent. Every route sits behind requireAuthority (app.ts): a passkey session
  * re-verified in the last five minutes, never a machine token.
  */
@@ -51,6 +52,14 @@ const show = createRoute({
   responses: { 200: { description: 'the person' }, 403: refusals[403], 404: refusals[404] },
 });
 
+const exportData = createRoute({
+  method: 'get',
+  path: '/api/admin/people/{id}/export',
+  summary: 'Subject-access export: everything held about the person as one JSON document, no secret or hash (audited as person.exported)',
+  request: { params },
+  responses: { 200: { description: '{format, organisation, profile, passkeys, password, totp, sessions, devices, consents, security_events, recovery_cases, invitations, audit, exported_at, exported_by}' }, 403: refusals[403], 404: refusals[404] },
+});
+
 const disable = createRoute({
   method: 'post',
   path: '/api/admin/people/{id}/disable',
@@ -86,6 +95,10 @@ export function peopleRoutes(deps: Deps) {
     return c.json(await listPeople(deps.db, c.get('user')!.organisation_id, { query: query.q, role: query.role, status: query.status, cursor: query.cursor, limit: query.limit }), 200);
   });
   app.openapi(show, async (c) => c.json(await viewPerson(deps, auditContext(c), { actor: actorOf(c), personId: c.req.valid('param').id }), 200));
+  app.openapi(exportData, async (c) => {
+    c.header('cache-control', 'no-store');
+    return c.json(await exportPerson(deps, auditContext(c), { actor: actorOf(c), personId: c.req.valid('param').id }), 200);
+  });
   app.openapi(disable, async (c) => c.json(await disablePerson(deps, auditContext(c), { actor: actorOf(c), personId: c.req.valid('param').id, reason: c.req.valid('json').reason }), 200));
   app.openapi(enable, async (c) => c.json(await enablePerson(deps, auditContext(c), { actor: actorOf(c), personId: c.req.valid('param').id, reason: c.req.valid('json').reason }), 200));
   app.openapi(offboard, async (c) => {

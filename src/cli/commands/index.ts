@@ -8,7 +8,7 @@ import { inviteCommand } from './invite.js';
 import { listSigningKeysCommand, rotateMasterKeyCommand, rotateSigningKeyCommand } from './keys.js';
 import { migrateCommand } from './migrate.js';
 import { setPolicyCommand, showOrganisationCommand } from './organisation.js';
-import { disablePersonCommand, enablePersonCommand, listPeopleCommand, offboardPersonCommand, showPersonCommand } from './people.js';
+import { disablePersonCommand, enablePersonCommand, exportPersonCommand, listPeopleCommand, offboardPersonCommand, showPersonCommand } from './people.js';
 import { addReceiverCommand, listReceiversCommand, removeReceiverCommand } from './receiver.js';
 import { exportRecoveryCasesCommand, listRecoveryCasesCommand } from './recovery.js';
 
@@ -43,6 +43,7 @@ export const commands: CliCommand<any>[] = [
   endOrganisationSessionsCommand,
   listPeopleCommand,
   showPersonCommand,
+  exportPersonCommand,
   disablePersonCommand,
   enablePersonCommand,
   offboardPersonCommand,

@@ -1,5 +1,7 @@
 import { disablePerson, type DisabledPerson } from '../../people/disable.js';
+import { closeSync, openSync, unlinkSync, writeSync } from 'node:fs';
 import { enablePerson } from '../../people/enable.js';
+import { exportPerson, type PersonExport } from '../../people/export.js';
 import { listPeople, type PersonRow } from '../../people/list.js';
 import { offboardPerson } from '../../people/offboard.js';
 import { viewPerson } from '../../people/show.js';
@@ -65,6 +67,38 @@ export const showPersonCommand = defineCommand({
       `sessions: ${p.sessions.length}; devices: ${p.devices.filter((d) => !d.revoked).length}; recovery cases: ${p.recovery_cases.length}`,
       ...p.recent_sign_ins.slice(0, 5).map((s) => `  ${s.at} ${s.action} ${s.ip ?? ''}`),
     ].join('\n'),
+});
+
+export const exportPersonCommand = defineCommand({
+  path: ['user', 'export'],
+  summary: 'subject-access export: everything held about a person as one JSON document, no secret or hash (the export is audited)',
+  flags: { username: usernameFlag, out: { type: 'string', description: 'the file to create (never overwritten, readable by you only); without it the document is printed' } },
+  async run(flags, io): Promise<PersonExport | { file: string; username: string; bytes: number }> {
+    const runtime = await io.runtime();
+    const out = stringFlag(flags, 'out');
+    if (out === undefined) return exportPerson(runtime, { actor: 'cli' }, { actor: { kind: 'cli' }, personId: await personId(runtime, flags) });
+    // Create the file first: an export that cannot be written is never audited as made.
+    let fd: number;
+    try {
+      fd = openSync(out, 'wx', 0o600);
+    } catch (error) {
+      throw new CliUsageError(`cannot create "${out}": ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    }
+    let text: string;
+    let data: PersonExport;
+    try {
+      data = await exportPerson(runtime, { actor: 'cli' }, { actor: { kind: 'cli' }, personId: await personId(runtime, flags) });
+      text = `${JSON.stringify(data, null, 2)}\n`;
+      writeSync(fd, text);
+    } catch (error) {
+      closeSync(fd);
+      unlinkSync(out);
+      throw error;
+    }
+    closeSync(fd);
+    return { file: out, username: data.profile.username, bytes: Buffer.byteLength(text) };
+  },
+  format: (r) => ('file' in r ? `Exported ${r.username} to ${r.file} (${r.bytes} bytes).` : JSON.stringify(r, null, 2)),
 });
 
 const describe = (verb: string) => (r: DisabledPerson) => `${verb} ${r.username}: ${r.sessions} session(s) and ${r.grants} grant(s) ended, ${r.backchannel_logouts} back-channel logout(s) queued.`;
