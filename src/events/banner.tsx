@@ -72,6 +72,8 @@ const TEXT: Record<Locale, BannerText> = {
           return `The instance operator ${what} on ${at}.`;
         }
         case 'organisation_changed':
+          if (event.details.change === 'privileged_person_removed')
+            return `${typeof event.details.changedBy === 'string' ? `The admin ${event.details.changedBy}` : 'The instance operator'} ${event.details.status === 'offboarded' ? 'offboarded' : 'disabled'} ${String(event.details.personName)} (${domainList(event.details.roles, 'no role')}) on ${at}.`;
           if (event.details.change === 'policy_set')
             return `${typeof event.details.changedBy === 'string' ? `The admin ${event.details.changedBy}` : 'The instance operator'} changed your organisation's sign-in policy (${domainList(event.details.members, 'no setting')}) on ${at}.`;
           return event.details.change === 'officer_cooldown_waived'
@@ -127,6 +129,8 @@ const TEXT: Record<Locale, BannerText> = {
           return `Operator instancji ${what} ${at}.`;
         }
         case 'organisation_changed':
+          if (event.details.change === 'privileged_person_removed')
+            return `${typeof event.details.changedBy === 'string' ? `Administrator ${event.details.changedBy}` : 'Operator instancji'} ${event.details.status === 'offboarded' ? 'usunął z organizacji' : 'zablokował'} ${String(event.details.personName)} (${domainList(event.details.roles, 'brak roli')}) ${at}.`;
           if (event.details.change === 'policy_set')
             return `${typeof event.details.changedBy === 'string' ? `Administrator ${event.details.changedBy}` : 'Operator instancji'} zmienił zasady logowania Twojej organizacji (${domainList(event.details.members, 'żadne ustawienie')}) ${at}.`;
           return event.details.change === 'officer_cooldown_waived'

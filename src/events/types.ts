@@ -88,7 +88,9 @@ export interface SecurityEventDetails {
     | { change: 'email_domains_set'; domains: string[] }
     | { change: 'officer_cooldown_waived'; officerName: string }
     /** `changedBy`: the admin's name, or null for the instance operator; `members`: the policy members whose value changed. */
-    | { change: 'policy_set'; changedBy: string | null; members: string[] };
+    | { change: 'policy_set'; changedBy: string | null; members: string[] }
+    /** A person holding `admin`, `recovery_officer` or `operator` was disabled or offboarded: one admin can take power away alone, so the others hear of it. */
+    | { change: 'privileged_person_removed'; personName: string; roles: string[]; status: 'disabled' | 'offboarded'; changedBy: string | null };
   /**
    * The operator withdrew signing keys in an emergency (src/incident/): tokens they
    * signed are forged or soon may be, so a relying service drops them and re-reads the JWKS.

@@ -13,6 +13,7 @@ import { auditingAuthorityRefusal } from '../authority/refusal.js';
 import type { Database } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import { conflict } from '../errors.js';
+import { announceToAdmins } from '../events/announce.js';
 import { raiseSecurityEvent } from '../events/raise.js';
 import { incidentReason } from '../incident/reason.js';
 import { endOldSessions, type EndedAtRecovery } from '../recovery/revoke.js';
@@ -51,6 +52,9 @@ export async function takeAccessAway(trx: Transaction<Database>, deps: PeopleDep
   const ended = await endOldSessions(trx, deps.clock, target.person.id, `account_${status}`);
   if (target.person.status === 'active')
     await raiseSecurityEvent(trx, deps.clock, { type: 'account_disabled', userId: target.person.id, organisationId: target.person.organisation_id, details: {}, initiatingEntity: 'admin' });
+  // One admin may take power away alone (re-enabling it is the operator's); the organisation's other admins see it on their banner.
+  const privileged = target.roles.filter((role) => role !== 'member');
+  if (privileged.length) await announceToAdmins(trx, deps.clock, target.person.organisation_id, { type: 'organisation_changed', details: { change: 'privileged_person_removed', personName: target.person.display_name, roles: privileged, status, changedBy: await actorDisplayName(trx, actor) } });
   return ended;
 }
 
@@ -67,4 +71,10 @@ export function disablePerson(deps: PeopleDeps, context: AuditContext, input: Pe
     });
     return { id: target.person.id, username: target.person.username, status: 'disabled' as const, reason, ...ended };
   });
+}
+
+/** The acting admin's name as the banner shows it, or null for the operator. */
+async function actorDisplayName(trx: Transaction<Database>, actor: PeopleActor): Promise<string | null> {
+  if (actor.kind === 'cli') return null;
+  return (await trx.selectFrom('users').select('display_name').where('id', '=', actor.userId).executeTakeFirstOrThrow()).display_name;
 }

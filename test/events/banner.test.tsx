@@ -54,6 +54,12 @@ describe('SecurityEventBanner', () => {
     expect(html).toContain('To nie Ty?</strong> Natychmiast powiadom administratora.');
   });
 
+  it('tells admins, in both languages, that a privileged person was disabled and by whom', () => {
+    const removed = { ...linked, id: 'e3', type: 'organisation_changed' as const, details: { change: 'privileged_person_removed', personName: 'Jan Kowalski', roles: ['admin'], status: 'disabled', changedBy: 'Ewa Lis' }, ip: null };
+    expect((<SecurityEventBanner events={[removed]} locale="en" />).toString()).toContain('The admin Ewa Lis disabled Jan Kowalski (admin) on 23 Nov 2026, 09:05 UTC.');
+    expect((<SecurityEventBanner events={[removed]} locale="pl" />).toString()).toContain('Administrator Ewa Lis zablokował Jan Kowalski (admin)');
+  });
+
   it('escapes names the user (or an attacker) chose, and renders nothing without events', () => {
     const hostile = { ...linked, details: { deviceId: 'd', deviceName: '<script>alert(1)</script>' } };
     const html = (<SecurityEventBanner events={[hostile]} locale="en" />).toString();

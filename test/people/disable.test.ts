@@ -107,6 +107,16 @@ describe('disabling a person', () => {
     expect(refused.body.error).toBe('operator_required');
     expect((await userRow(runtime, privileged.user.id)).status).toBe('disabled');
     expect(await auditOf(runtime, 'person.enabled', `user:${privileged.user.id}`)).toEqual([expect.objectContaining({ outcome: 'failure', details: expect.objectContaining({ reason: 'operator_required' }) })]);
+    // Taking power away needs only one admin, so every other admin is told.
+    const told = await runtime.db.selectFrom('security_events').select('details').where('user_id', '=', secondAdmin.user.id).where('type', '=', 'organisation_changed').execute();
+    expect(told.map((event) => event.details)).toContainEqual({ change: 'privileged_person_removed', personName: privileged.user.display_name, roles: ['recovery_officer'], status: 'disabled', changedBy: admin.user.display_name });
+  });
+
+  it('disabling a member is not announced to the admins', async () => {
+    const member = await enroll(organisation.id, 'member');
+    expect((await act(admin, 'disable', member.user.id)).status).toBe(200);
+    const told = await runtime.db.selectFrom('security_events').select('details').where('user_id', '=', secondAdmin.user.id).where('type', '=', 'organisation_changed').execute();
+    expect(told.map((event) => event.details)).not.toContainEqual(expect.objectContaining({ personName: member.user.display_name }));
   });
 });
 
