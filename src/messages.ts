@@ -4,6 +4,7 @@
  * app hands the composed catalogue over (`messageCatalogue` in app.ts).
  */
 import { accountMessages } from './account/messages.js';
+import { adminMessages } from './admin/messages.js';
 import { devicesMessages } from './devices/messages.js';
 import { oidcMessages } from './oidc/messages.js';
 import { passwordMessages } from './passwords/messages.js';
@@ -21,6 +22,7 @@ export const catalogues = {
   totp: totpMessages,
   oidc: oidcMessages,
   recovery: recoveryMessages,
+  admin: adminMessages,
 } satisfies Record<string, Catalogue>;
 
 export const appMessages = composeCatalogues(Object.values(catalogues));

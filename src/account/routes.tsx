@@ -42,6 +42,26 @@ async function bannerEvents(deps: Deps, user: User, roles: readonly Role[]): Pro
   return [...own, ...grants.filter((event) => !seen.has(event.id))].sort((a, b) => b.occurredAt.getTime() - a.occurredAt.getTime());
 }
 
+/** Where each of the person's roles does its work: officers and admins otherwise have to know the address. */
+function RoleEntryPoints({ t, roles }: { t: Translate; roles: readonly Role[] }) {
+  const links: [string, 'account.to_admin' | 'account.to_recovery'][] = [];
+  if (roles.includes('admin')) links.push(['/admin', 'account.to_admin']);
+  if (roles.includes('recovery_officer')) links.push(['/recovery', 'account.to_recovery']);
+  if (!links.length) return null;
+  return (
+    <nav id="your-work" aria-labelledby="your-work-heading">
+      <h2 id="your-work-heading">{accountText(t, 'account.your_work')}</h2>
+      <ul>
+        {links.map(([href, key]) => (
+          <li>
+            <a href={href}>{accountText(t, key)}</a>
+          </li>
+        ))}
+      </ul>
+    </nav>
+  );
+}
+
 export function accountRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
 
@@ -61,6 +81,7 @@ export function accountRoutes(deps: Deps) {
         <RecoveryNotice t={t} locale={locale} cases={recoveries} />
         <SecurityEventBanner events={securityEvents} locale={locale} revokeHref={bannerRevokeHref(new Set(security.devices.map((d) => d.id)))} />
         <p>{accountText(t, 'account.signed_in_as', { name: user.display_name, username: user.username })}</p>
+        <RoleEntryPoints t={t} roles={c.get('roles')} />
         <p id="status" role="status" aria-live="polite" class={done ? 'ok' : ''}>
           {done ? accountText(t, done) : ''}
         </p>

@@ -1,9 +1,9 @@
 import type { MiddlewareHandler } from 'hono';
 import { appendAudit } from '../audit/audit.js';
-import type { Role } from '../db/schema.js';
+import type { Role, Session } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import { WartaError } from '../errors.js';
-import { type AppEnv, auditContext } from '../http/context.js';
+import { type AppContext, type AppEnv, auditContext } from '../http/context.js';
 import { REAUTH_MAX_AGE_SECONDS } from '../sessions/reauth.js';
 import { ACR_PHISHING_RESISTANT, authenticatedWithin } from '../sessions/service.js';
 
@@ -12,6 +12,15 @@ import { ACR_PHISHING_RESISTANT, authenticatedWithin } from '../sessions/service
  * device-bound tier (`urn:warta:acr:hardware`) is a passkey too, so it counts.
  */
 const AUTHORITY_ACRS = new Set([ACR_PHISHING_RESISTANT, 'urn:warta:acr:hardware']);
+
+/** Why this session may not act with `role`'s authority now (the role, a passkey, used in the last five minutes), or undefined. */
+function authorityShortfall(deps: Pick<Deps, 'clock'>, held: { session: Session; roles: readonly Role[] }, role: Role): WartaError | undefined {
+  if (!held.roles.includes(role)) return new WartaError(403, 'forbidden', `this needs the ${role} role`);
+  if (!AUTHORITY_ACRS.has(held.session.acr) || !authenticatedWithin(held.session, deps.clock, REAUTH_MAX_AGE_SECONDS)) {
+    return new WartaError(403, 'reauthentication_required', 'confirm it is you with one of your passkeys first (within the last five minutes)');
+  }
+  return undefined;
+}
 
 /**
  * Guard for every act of authority (mounted once over `/api/admin/*`): the
@@ -22,22 +31,24 @@ const AUTHORITY_ACRS = new Set([ACR_PHISHING_RESISTANT, 'urn:warta:acr:hardware'
  */
 export function requireAuthority(deps: Pick<Deps, 'db' | 'clock' | 'auditEntryKey'>, role: Role): MiddlewareHandler<AppEnv> {
   return async function requireAuthority(c, next) {
-    const session = c.get('session');
-    if (!session) throw new WartaError(401, 'login_required', 'sign in first');
-    const refusal = !c.get('roles').includes(role)
-      ? new WartaError(403, 'forbidden', `this needs the ${role} role`)
-      : !AUTHORITY_ACRS.has(session.acr) || !authenticatedWithin(session, deps.clock, REAUTH_MAX_AGE_SECONDS)
-        ? new WartaError(403, 'reauthentication_required', 'confirm it is you with one of your passkeys first (within the last five minutes)')
-        : undefined;
-    if (refusal) {
-      await appendAudit(deps.db, deps, auditContext(c), {
-        action: 'authority.refused',
-        subject: `user:${c.get('user')!.id}`,
-        outcome: 'failure',
-        details: { role, reason: refusal.code, method: c.req.method, path: c.req.path, acr: session.acr },
-      });
-      throw refusal;
-    }
+    const refusal = await authorityRefusal(deps, c, role);
+    if (refusal) throw refusal;
     await next();
   };
+}
+
+/** The request's refusal under requireAuthority's rule (audited as `authority.refused`), or undefined: for pages that answer it with a page instead of an error. */
+export async function authorityRefusal(deps: Pick<Deps, 'db' | 'clock' | 'auditEntryKey'>, c: AppContext, role: Role): Promise<WartaError | undefined> {
+  const session = c.get('session');
+  if (!session) throw new WartaError(401, 'login_required', 'sign in first');
+  const refusal = authorityShortfall(deps, { session, roles: c.get('roles') }, role);
+  if (refusal) {
+    await appendAudit(deps.db, deps, auditContext(c), {
+      action: 'authority.refused',
+      subject: `user:${c.get('user')!.id}`,
+      outcome: 'failure',
+      details: { role, reason: refusal.code, method: c.req.method, path: c.req.path, acr: session.acr },
+    });
+  }
+  return refusal;
 }

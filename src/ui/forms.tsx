@@ -54,3 +54,8 @@ export function Detail({ term, children }: { term: string; children?: Child }) {
     </>
   );
 }
+
+/** Dates on the officers' and admins' pages are in UTC and say so: people at different desks must read the same time. */
+export function formatTime(at: Date | string, locale: Locale): string {
+  return `${new Intl.DateTimeFormat(locale === 'pl' ? 'pl-PL' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(new Date(at))} UTC`;
+}

@@ -1,10 +1,9 @@
-import { mkdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Locator, Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { createInvitation } from '../../src/invitations/service.js';
 import { createOrganisation } from '../../src/orgs/service.js';
-import { addVirtualAuthenticator, launchBrowser, startWartaServer } from '../support/browser.js';
+import { launchBrowser, startWartaServer } from '../support/browser.js';
+import { enrollInBrowser, newDevice, screenshot as saveScreenshot } from '../support/pages.js';
 import { giveRefreshToken } from '../recovery/support.js';
 
 const server = await startWartaServer();
@@ -13,44 +12,11 @@ const chromium = await launchBrowser();
 
 const DESKS = ['Warsaw HQ — Desk 1', 'Warsaw HQ — Desk 2'];
 const NEVER = 'Never read this code to anyone. Warta staff will never ask you for it.';
-const IMAGES = fileURLToPath(new URL('../../docs/images/', import.meta.url));
 
-/** A new browser (its own cookies and its own authenticator), as a separate device would be. */
-async function device() {
-  const context = await chromium.newContext({ locale: 'en-GB', timezoneId: 'UTC', viewport: { width: 800, height: 600 } });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  // Refusals the pages handle (a stale re-authentication, a revoked passkey) are logged by Chromium too; anything else is a problem.
-  page.on('console', (message) => message.type() === 'error' && !message.text().startsWith('Failed to load resource') && problems.push(message.text()));
-  page.on('pageerror', (error) => problems.push(error.message));
-  const authenticator = await addVirtualAuthenticator(page);
-  return { context, page, authenticator, problems };
-}
+const device = () => newDevice(chromium);
+const enrollFromInvitation = (link: string, passkeyName: string) => enrollInBrowser(chromium, server.url, link, passkeyName);
 
-async function enrollFromInvitation(link: string, passkeyName: string) {
-  const person = await device();
-  await person.page.goto(link);
-  await expect.poll(() => person.page.locator('#invitation-summary').textContent()).toContain('This invitation is for');
-  await person.page.getByLabel('Name for this passkey (optional)').fill(passkeyName);
-  await person.page.getByRole('button', { name: 'Create my passkey' }).click();
-  await person.page.waitForURL(`${server.url}/account`);
-  return person;
-}
-
-/**
- * For docs/images: no focus ring, the whole page (by default), the code and random ids
- * masked, and the test server's address (a random port) shown as a real
- * deployment's, so the picture only changes when the page does.
- */
-async function screenshot(page: Page, name: string, options: { mask?: Locator[]; fullPage?: boolean } = {}) {
-  mkdirSync(IMAGES, { recursive: true });
-  await page.evaluate(([from, to]) => {
-    (document.activeElement as HTMLElement | null)?.blur();
-    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
-    for (let node = walker.nextNode(); node; node = walker.nextNode()) node.nodeValue = node.nodeValue!.replaceAll(from!, to!);
-  }, [server.url, 'https://id.example.gov']);
-  await page.screenshot({ path: `${IMAGES}recovery-${name}.png`, fullPage: options.fullPage ?? true, animations: 'disabled', caret: 'hide', mask: options.mask ?? [], maskColor: '#1b1f24' });
-}
+const screenshot = (page: Page, name: string, options: { mask?: Locator[]; fullPage?: boolean } = {}) => saveScreenshot(page, server.url, `recovery-${name}`, options);
 
 describe('the recovery desk in real browsers', () => {
   it('two officers recover a user who lost their passkey; the old passkey, session and refresh token stop working', async () => {

@@ -12,10 +12,7 @@ import type { RecoveryPolicy } from '../policy.js';
 export const WEBAUTHN_SCRIPTS = ['/static/vendor/simplewebauthn-browser.js', '/static/webauthn-common.js'];
 export const CONSOLE_SCRIPTS = [...WEBAUTHN_SCRIPTS, '/static/recovery-console.js'];
 
-/** Dates on these pages are in UTC and say so: officers at different desks must read the same time. */
-export function formatTime(at: Date | string, locale: Locale): string {
-  return `${new Intl.DateTimeFormat(locale === 'pl' ? 'pl-PL' : 'en-GB', { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC' }).format(new Date(at))} UTC`;
-}
+export { formatTime } from '../../ui/forms.js';
 
 export const documentName = (t: Translate, type: string) => ((DOCUMENT_TYPES as readonly string[]).includes(type) ? rt(t, `rc.doc.${type}` as RecoveryMessage) : type);
 export const statusName = (t: Translate, status: RecoveryCaseStatus) => rt(t, `rc.status.${status}` as RecoveryMessage);

@@ -30,6 +30,7 @@
       const error = new Error((data && data.error_description) || response.statusText);
       error.wartaCode = (data && data.error) || 'generic';
       error.status = response.status;
+      error.body = data;
       throw error;
     }
     return data;
