@@ -25,6 +25,8 @@ const memberSchemas = {
   recoveryCodeTtlMinutes: whole(5, 24 * 60),
   recoveryCodeMaxAttempts: whole(1, 20),
   recoveryRevokesOldCredentials: z.boolean(),
+  sessionIdleMinutes: whole(5, 7 * 24 * 60).nullable(),
+  sessionMaxHours: whole(1, 24 * 90).nullable(),
 } satisfies Record<keyof OrganisationPolicy, z.ZodType>;
 
 /** The policy as the admin API returns it (every member resolved). */

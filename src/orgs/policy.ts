@@ -29,6 +29,9 @@ export interface OrganisationPolicy {
   recoveryCodeMaxAttempts: number;
   /** On a completed recovery, revoke every earlier passkey, TOTP, password, refresh token and session. */
   recoveryRevokesOldCredentials: boolean;
+  /** Sessions of this organisation's people end after this long without use / this long after sign-in; null: the server's setting. Either can only shorten the server's. */
+  sessionIdleMinutes: number | null;
+  sessionMaxHours: number | null;
 }
 
 export const DEFAULT_POLICY: OrganisationPolicy = {
@@ -46,6 +49,8 @@ export const DEFAULT_POLICY: OrganisationPolicy = {
   recoveryCodeTtlMinutes: 30,
   recoveryCodeMaxAttempts: 5,
   recoveryRevokesOldCredentials: true,
+  sessionIdleMinutes: null,
+  sessionMaxHours: null,
 };
 
 export function resolvePolicy(stored: Record<string, unknown> | null | undefined): OrganisationPolicy {

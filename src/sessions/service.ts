@@ -4,6 +4,7 @@ import { addSeconds, type Clock } from '../clock.js';
 import { hashToken, MAX_ISSUED_TOKEN_LENGTH, newId, newToken } from '../crypto/random.js';
 import { revokeLiveRows } from '../db/revoke.js';
 import { type Database, json, type Session, type Db } from '../db/schema.js';
+import { resolvePolicy } from '../orgs/policy.js';
 
 
 export interface SessionDeps {
@@ -69,6 +70,7 @@ export interface StartSessionInput {
 export async function startSession(db: Db, deps: Omit<SessionDeps, 'db'>, input: StartSessionInput): Promise<{ token: string; session: Session }> {
   const token = newToken();
   const now = deps.clock.now();
+  const lifetime = await sessionLifetime(db, deps.config.sessions, input.userId);
   const session = await db
     .insertInto('sessions')
     .values({
@@ -77,8 +79,8 @@ export async function startSession(db: Db, deps: Omit<SessionDeps, 'db'>, input:
       user_id: input.userId,
       created_at: now,
       last_seen_at: now,
-      idle_expires_at: addSeconds(now, deps.config.sessions.idleSeconds),
-      expires_at: addSeconds(now, deps.config.sessions.absoluteSeconds),
+      idle_expires_at: addSeconds(now, lifetime.idleSeconds),
+      expires_at: addSeconds(now, lifetime.absoluteSeconds),
       auth_time: now,
       amr: json([...new Set(input.amr)]),
       acr: acrFor(input.amr, input.acrCeiling),
@@ -90,6 +92,16 @@ export async function startSession(db: Db, deps: Omit<SessionDeps, 'db'>, input:
     .returningAll()
     .executeTakeFirstOrThrow();
   return { token, session };
+}
+
+/** The server's session lifetimes, shortened by the person's organisation's policy where it asks for less. */
+async function sessionLifetime(db: Db, server: { idleSeconds: number; absoluteSeconds: number }, userId: string): Promise<{ idleSeconds: number; absoluteSeconds: number }> {
+  const row = await db.selectFrom('users').innerJoin('organisations', 'organisations.id', 'users.organisation_id').select('organisations.policy').where('users.id', '=', userId).executeTakeFirst();
+  const policy = resolvePolicy(row?.policy);
+  return {
+    idleSeconds: Math.min(server.idleSeconds, policy.sessionIdleMinutes === null ? Infinity : policy.sessionIdleMinutes * 60),
+    absoluteSeconds: Math.min(server.absoluteSeconds, policy.sessionMaxHours === null ? Infinity : policy.sessionMaxHours * 3600),
+  };
 }
 
 // Sliding the idle expiry costs a write; do it at most once a minute per session.
@@ -109,7 +121,8 @@ export async function resumeSession(deps: SessionDeps, token: string): Promise<S
     .executeTakeFirst();
   if (!session) return undefined;
   if (now.getTime() - session.last_seen_at.getTime() >= TOUCH_INTERVAL_SECONDS * 1000) {
-    const idle = addSeconds(now, deps.config.sessions.idleSeconds);
+    // Each slide keeps the idle time the session started with (its organisation's, when shorter than the server's).
+    const idle = new Date(now.getTime() + (session.idle_expires_at.getTime() - session.last_seen_at.getTime()));
     await deps.db.updateTable('sessions').set({ last_seen_at: now, idle_expires_at: idle }).where('id', '=', session.id).execute();
     return { ...session, last_seen_at: now, idle_expires_at: idle };
   }

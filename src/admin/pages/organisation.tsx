@@ -101,6 +101,15 @@ export async function organisationPage(deps: Deps, c: AppContext) {
           <NumberField t={t} name="recoveryCodeMaxAttempts" value={policy.recoveryCodeMaxAttempts} min={1} max={20} label="admin.policy.recoveryCodeMaxAttempts" />
           <Check t={t} name="recoveryRevokesOldCredentials" checked={policy.recoveryRevokesOldCredentials} label="admin.policy.recoveryRevokesOldCredentials" />
         </fieldset>
+        <fieldset>
+          <legend>{at(t, 'admin.org.sessions')}</legend>
+          <Field id="policy-sessionIdleMinutes" label={at(t, 'admin.policy.sessionIdleMinutes')} hint={at(t, 'admin.policy.session_hint', { server: String(deps.config.sessions.idleSeconds / 60) })}>
+            <input id="policy-sessionIdleMinutes" name="sessionIdleMinutes" type="number" min={5} max={7 * 24 * 60} data-nullable value={policy.sessionIdleMinutes === null ? '' : String(policy.sessionIdleMinutes)} aria-describedby="policy-sessionIdleMinutes-hint" />
+          </Field>
+          <Field id="policy-sessionMaxHours" label={at(t, 'admin.policy.sessionMaxHours')} hint={at(t, 'admin.policy.session_hint', { server: String(deps.config.sessions.absoluteSeconds / 3600) })}>
+            <input id="policy-sessionMaxHours" name="sessionMaxHours" type="number" min={1} max={24 * 90} data-nullable value={policy.sessionMaxHours === null ? '' : String(policy.sessionMaxHours)} aria-describedby="policy-sessionMaxHours-hint" />
+          </Field>
+        </fieldset>
         <button type="submit" class="secondary">
           {at(t, 'admin.org.preview')}
         </button>

@@ -3,7 +3,7 @@
 // JSON; fields named "_…" stay in the page. How a field is read:
 //   data-kind="lines"  a textarea, one entry per line → array
 //   data-kind="set"    checkboxes sharing a name → array of the checked values
-//   checkbox           → true / false;   number input → number (empty: left out)
+//   checkbox           → true / false;   number input → number (empty: left out, or null with data-nullable)
 //   data-optional      empty → left out;  data-kind="nullable": empty → null
 //   input[type=file][data-into=NAME]   the file's text → NAME
 // data-wrap="policy" puts the fields under that member; data-extra (JSON) and
@@ -26,6 +26,7 @@ window.Warta.onPage('admin', function ({ root, texts }, warta) {
       body[name] = element.value.split('\n').map((line) => line.trim()).filter(Boolean);
     } else if (element.type === 'number' || kind === 'number') {
       if (element.value !== '') body[name] = Number(element.value);
+      else if ('nullable' in element.dataset) body[name] = null;
     } else if (element.value === '' && kind === 'nullable') {
       body[name] = null;
     } else if (element.value !== '' || !('optional' in element.dataset)) {
