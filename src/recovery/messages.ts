@@ -42,6 +42,7 @@ const en = {
   'rc.field.document_type': 'Document checked',
   'rc.field.document_last4': 'Last 4 characters of the document number',
   'rc.field.document_last4_hint': 'Exactly 4 letters or digits. Never write down the whole number.',
+  'rc.field.document_last4_kept': 'Recorded: the number ends {last4}. Only these 4 characters are kept.',
   'rc.field.identity_note': 'Notes on the identity check (optional)',
   'rc.field.identity_note_hint': 'For example “photo matches; signature compared with the file”.',
   'rc.field.reason': 'Why does the person need a recovery?',
@@ -171,6 +172,7 @@ const pl = {
   'rc.field.document_type': 'Sprawdzony dokument',
   'rc.field.document_last4': 'Ostatnie 4 znaki numeru dokumentu',
   'rc.field.document_last4_hint': 'Dokładnie 4 litery lub cyfry. Nigdy nie zapisuj całego numeru.',
+  'rc.field.document_last4_kept': 'Zapisano: numer kończy się na {last4}. Zachowywane są tylko te 4 znaki.',
   'rc.field.identity_note': 'Uwagi do sprawdzenia tożsamości (opcjonalnie)',
   'rc.field.identity_note_hint': 'Na przykład „zdjęcie zgodne; podpis porównany z aktami”.',
   'rc.field.reason': 'Dlaczego ta osoba potrzebuje odzyskania dostępu?',
@@ -277,6 +279,7 @@ export function recoveryClientMessages(t: Translate): Record<string, string> {
   return {
     ...passwordErrors,
     ...clientMessages(t),
+    last4_kept: m('rc.field.document_last4_kept'),
     invalid_recovery_code: m('rc.err.invalid_recovery_code'),
     recovery_code_used: m('rc.err.recovery_code_used'),
     recovery_code_expired: m('rc.err.recovery_code_expired'),

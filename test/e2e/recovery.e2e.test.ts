@@ -42,7 +42,12 @@ describe('the recovery desk in real browsers', () => {
     await a.getByRole('link', { name: 'Open a recovery case' }).click();
     await a.getByLabel('Your desk').selectOption(DESKS[0]!);
     await a.getByLabel('Document checked').selectOption({ label: 'National identity card' });
-    await a.getByLabel('Last 4 characters of the document number').fill('4KX9');
+    // A whole number pasted into the field: only its last four are kept, and the officer is shown which.
+    const last4 = a.getByLabel('Last 4 characters of the document number');
+    await last4.fill('abc-12345678');
+    expect(await last4.inputValue()).toBe('5678');
+    expect(await a.locator('#document_last4_echo').textContent()).toBe('Recorded: the number ends 5678. Only these 4 characters are kept.');
+    await last4.fill('4KX9');
     await a.getByLabel('Notes on the identity check (optional)').fill('Photo matches; signature compared with the personnel file.');
     await a.getByLabel('Why does the person need a recovery?').fill('Laptop stolen on 30 November; no other passkey.');
     await screenshot(a, 'open-case');
@@ -68,9 +73,13 @@ describe('the recovery desk in real browsers', () => {
     await b.getByLabel('Your desk').first().selectOption(DESKS[1]!);
     await screenshot(b, 'review');
     const reauthenticated = b.waitForResponse((response) => response.url() === `${server.url}/api/webauthn/reauthentication/verify`);
+    const refusedRequests: string[] = [];
+    b.on('response', (response) => response.status() >= 400 && refusedRequests.push(`${response.status()} ${response.url()}`));
     await b.getByRole('button', { name: 'Approve and print the code' }).click();
     expect((await reauthenticated).status()).toBe(200);
     await b.waitForURL(`${server.url}/recovery/cases/${caseId}/approve`);
+    // The page asked for the passkey first: no request was refused on the way.
+    expect(refusedRequests).toEqual([]);
     const code = (await b.locator('#recovery-code').textContent())!.trim();
     expect(code).toMatch(/^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){4}$/);
     const slip = (await b.locator('.slip').textContent())!;

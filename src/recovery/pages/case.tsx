@@ -1,5 +1,6 @@
 /** One case: its details and what an officer may do with it, and the printable slip its approval answers with. */
-import { OPEN_RECOVERY_STATUSES, type RecoveryCase } from '../../db/schema.js';
+import { OPEN_RECOVERY_STATUSES, type RecoveryCase, type Session } from '../../db/schema.js';
+import { REAUTH_MAX_AGE_SECONDS } from '../../sessions/reauth.js';
 import type { Deps } from '../../deps.js';
 import { type AppContext, auditContext } from '../../http/context.js';
 import { isWartaError, type WartaError } from '../../errors.js';
@@ -37,7 +38,7 @@ export async function casePage(deps: Deps, c: AppContext, caseId: string) {
         </p>
       ) : null}
       <CaseDetails {...page} view={view} />
-      <CaseActions {...page} view={view} recoveryCase={found} officerId={officer.id} policy={policy} />
+      <CaseActions {...page} view={view} recoveryCase={found} officerId={officer.id} policy={policy} freshFor={confirmationLeftSeconds(deps, c.get('session')!)} />
       <BackToConsole t={page.t} />
     </section>
   ));
@@ -109,7 +110,12 @@ function CaseDetails({ t, locale, view }: PageContext & { view: CaseView }) {
   );
 }
 
-function CaseActions({ t, view, recoveryCase, officerId, policy }: PageContext & { view: CaseView; recoveryCase: RecoveryCase; officerId: string; policy: RecoveryPolicy }) {
+/** How long the session's passkey confirmation still counts for an approval: the page asks for a new one first when it will not. */
+function confirmationLeftSeconds(deps: Deps, session: Session): number {
+  return Math.max(0, Math.floor((session.auth_time.getTime() + REAUTH_MAX_AGE_SECONDS * 1000 - deps.clock.now().getTime()) / 1000));
+}
+
+function CaseActions({ t, view, recoveryCase, officerId, policy, freshFor }: PageContext & { view: CaseView; recoveryCase: RecoveryCase; officerId: string; policy: RecoveryPolicy; freshFor: number }) {
   if (!OPEN_RECOVERY_STATUSES.includes(recoveryCase.status)) return null;
   if (recoveryCase.user_id === officerId) return <p>{rt(t, 'rc.case.about_you')}</p>;
   const pending = recoveryCase.status === 'pending';
@@ -120,7 +126,7 @@ function CaseActions({ t, view, recoveryCase, officerId, policy }: PageContext &
         <>
           <h2>{rt(t, 'rc.case.approve_title')}</h2>
           <p>{rt(t, 'rc.case.approve_intro', { name: view.user.display_name ?? '' })}</p>
-          <form id="approve-form" method="post" action={`/recovery/cases/${view.id}/approve`} data-case-id={view.id}>
+          <form id="approve-form" method="post" action={`/recovery/cases/${view.id}/approve`} data-case-id={view.id} data-fresh-for={String(freshFor)}>
             <DeskField t={t} policy={policy} id="approve-desk" />
             <p class="error" role="alert" data-error hidden></p>
             <button type="submit">{rt(t, 'rc.case.approve_button')}</button>

@@ -151,10 +151,12 @@ export async function openCasePage(deps: Deps, c: AppContext) {
           ))}
         </select>
         <label for="document_last4">{rt(t, 'rc.field.document_last4')}</label>
-        <input id="document_last4" name="document_last4" type="text" inputmode="text" maxlength={4} minlength={4} pattern="[A-Za-z0-9]{4}" autocomplete="off" required aria-describedby="document_last4_hint" />
+        {/* No maxlength: it would keep the first four of a pasted number. The script keeps the last four and shows them. */}
+        <input id="document_last4" name="document_last4" type="text" inputmode="text" minlength={4} pattern="[A-Z0-9]{4}" autocomplete="off" required aria-describedby="document_last4_hint document_last4_echo" />
         <p id="document_last4_hint" class="muted">
           {rt(t, 'rc.field.document_last4_hint')}
         </p>
+        <p id="document_last4_echo" class="muted" aria-live="polite"></p>
         <label for="identity_note">{rt(t, 'rc.field.identity_note')}</label>
         <textarea id="identity_note" name="identity_note" maxlength={1000} rows={2} aria-describedby="identity_note_hint"></textarea>
         <p id="identity_note_hint" class="muted">

@@ -51,10 +51,18 @@
     window.location.assign('/recovery?done=rejected');
   });
 
+  // Ask for the passkey before the check when the page knows the last confirmation will not count any more
+  // (a margin for the time the check takes), so the usual path has no refused request.
+  const loadedAt = Date.now();
+  const confirmationLeft = function (form) {
+    return Number(form.dataset.freshFor || 0) - (Date.now() - loadedAt) / 1000;
+  };
+
   wire('approve-form', async function (form) {
     const check = function () {
       return warta.callJSON('/api/recovery/cases/' + form.dataset.caseId + '/approval-check', fields(form));
     };
+    if (confirmationLeft(form) < 15) await warta.reauthenticate();
     try {
       await check();
     } catch (error) {
@@ -75,6 +83,17 @@
       } catch (error) {
         warta.showError(document.getElementById('status'), error, texts);
       }
+    });
+  }
+
+  // Only the last four characters are ever kept, whatever is typed or pasted, and the officer sees which.
+  const last4 = document.getElementById('document_last4');
+  if (last4) {
+    const echo = document.getElementById('document_last4_echo');
+    last4.addEventListener('input', function () {
+      const kept = last4.value.replace(/[^A-Za-z0-9]/g, '').slice(-4).toUpperCase();
+      if (kept !== last4.value) last4.value = kept;
+      echo.textContent = kept.length === 4 ? texts.last4_kept.replace('{last4}', kept) : '';
     });
   }
 
