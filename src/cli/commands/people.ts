@@ -19,7 +19,7 @@ import { defineOrganisationCommand } from '../organisation-command.js';
 const usernameFlag = { type: 'string', description: 'the person’s username (their e-mail or employee id)', required: true } as const;
 const reasonFlag = { type: 'string', description: 'why (kept in the audit log)', required: true } as const;
 
-async function personId(runtime: Runtime, flags: Flags): Promise<string> {
+export async function personId(runtime: Runtime, flags: Flags): Promise<string> {
   const username = stringFlag(flags, 'username')!;
   const user = await findUserByUsername(runtime.db, username);
   if (!user) throw new CliUsageError(`no user named "${username}"`);
