@@ -13,7 +13,7 @@ import { defineOrganisationCommand } from '../organisation-command.js';
 /*
  * The operator's hand on people: the same acts as the admin API, recorded with
  * actor `cli`, and not bound to one organisation. Re-enabling a person who holds
- * a privileged role is here only (an admin is refused `operator_required`).
+ * a privileged role takes effect at once here (an admin's needs a second admin).
  */
 
 const usernameFlag = { type: 'string', description: 'the person’s username (their e-mail or employee id)', required: true } as const;
