@@ -7,6 +7,7 @@ import { startBackchannelLogoutDelivery } from './oidc/logout/backchannel.js';
 import { startSecurityEventDelivery } from './events/worker.js';
 import { startPersonalDataRetention } from './privacy/retention.js';
 import { startRecoveryExpiry } from './recovery/expire.js';
+import { startRoleRequestExpiry } from './people/role-requests.js';
 import { startRateLimitHousekeeping } from './throttle/housekeeping.js';
 import { ConfigError, loadConfig } from './config.js';
 import { httpServerOptions } from './http/server-options.js';
@@ -32,6 +33,7 @@ async function main(): Promise<void> {
   const oidcHousekeeping = startOidcHousekeeping(runtime);
   const securityEventDelivery = startSecurityEventDelivery(runtime);
   const recoveryExpiry = startRecoveryExpiry(runtime);
+  const roleRequestExpiry = startRoleRequestExpiry(runtime);
   const rateLimitHousekeeping = startRateLimitHousekeeping(runtime);
   const anonymousFailureAudit = startAnonymousFailureAudit(runtime);
   const personalDataRetention = startPersonalDataRetention(runtime);
@@ -53,6 +55,7 @@ async function main(): Promise<void> {
     server.close(async () => {
       await securityEventDelivery.stop();
       await recoveryExpiry.stop();
+      await roleRequestExpiry.stop();
       await rateLimitHousekeeping.stop();
       await anonymousFailureAudit.stop();
       await personalDataRetention.stop();

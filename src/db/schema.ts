@@ -40,6 +40,7 @@ export interface Database {
   backchannel_logouts: BackchannelLogoutsTable;
   recovery_cases: RecoveryCasesTable;
   devices: DevicesTable;
+  role_requests: RoleRequestsTable;
 }
 
 /** jsonb columns: written as a JSON string, read back parsed. */
@@ -114,6 +115,28 @@ export interface InvitationsTable {
   redeemed_at: Date | null;
   redeemed_by: string | null;
   revoked_at: Date | null;
+}
+
+export type RoleRequestKind = 'grant' | 'enable';
+export type RoleRequestStatus = 'pending' | 'approved' | 'expired';
+
+/** An admin's ask for a privileged role or a privileged person's re-enabling, waiting for a different admin (src/people/role-requests.ts). */
+export interface RoleRequestsTable {
+  id: string;
+  organisation_id: string;
+  /** The person the request is about. */
+  user_id: string;
+  kind: RoleRequestKind;
+  /** The role a grant gives; null for an enable. */
+  role: Exclude<Role, 'member' | 'operator'> | null;
+  reason: string;
+  requested_by: string;
+  requested_at: Date;
+  expires_at: Date;
+  status: RoleRequestStatus;
+  /** The second admin who approved it (never the asker, never the person), or null. */
+  decided_by: ColumnType<string | null, string | null | undefined, string | null>;
+  decided_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface DataKeysTable {
@@ -342,6 +365,7 @@ export interface WebauthnChallengesTable {
 export type Organisation = Selectable<OrganisationsTable>;
 export type User = Selectable<UsersTable>;
 export type Invitation = Selectable<InvitationsTable>;
+export type RoleRequest = Selectable<RoleRequestsTable>;
 export type NewInvitation = Insertable<InvitationsTable>;
 export type Session = Selectable<SessionsTable>;
 export type AuditEntry = Selectable<AuditLogTable>;

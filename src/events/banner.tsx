@@ -64,6 +64,8 @@ const TEXT: Record<Locale, BannerText> = {
           return `Your account was recovered with a new sign-in method on ${at}${from}.`;
         case 'role_granted':
           return `${String(event.details.displayName)} was given the ${String(event.details.role)} role on ${at}.`;
+        case 'role_revoked':
+          return `Your ${String(event.details.role)} role was taken away on ${at}.`;
         case 'client_changed': {
           const client = `“${String(event.details.clientName)}”`;
           const what =
@@ -74,6 +76,8 @@ const TEXT: Record<Locale, BannerText> = {
         case 'organisation_changed':
           if (event.details.change === 'privileged_person_removed')
             return `${typeof event.details.changedBy === 'string' ? `The admin ${event.details.changedBy}` : 'The instance operator'} ${event.details.status === 'offboarded' ? 'offboarded' : 'disabled'} ${String(event.details.personName)} (${domainList(event.details.roles, 'no role')}) on ${at}.`;
+          if (event.details.change === 'role_revoked')
+            return `${typeof event.details.changedBy === 'string' ? `The admin ${event.details.changedBy}` : 'The instance operator'} took the ${String(event.details.role)} role away from ${String(event.details.personName)} on ${at}.`;
           if (event.details.change === 'policy_set')
             return `${typeof event.details.changedBy === 'string' ? `The admin ${event.details.changedBy}` : 'The instance operator'} changed your organisation's sign-in policy (${domainList(event.details.members, 'no setting')}) on ${at}.`;
           return event.details.change === 'officer_cooldown_waived'
@@ -121,6 +125,8 @@ const TEXT: Record<Locale, BannerText> = {
           return `Odzyskano Twoje konto z nową metodą logowania ${at}${from}.`;
         case 'role_granted':
           return `${String(event.details.displayName)}: nadano rolę ${String(event.details.role)} ${at}.`;
+        case 'role_revoked':
+          return `Odebrano Ci rolę ${String(event.details.role)} ${at}.`;
         case 'client_changed': {
           const client = `„${String(event.details.clientName)}”`;
           const what =
@@ -131,6 +137,8 @@ const TEXT: Record<Locale, BannerText> = {
         case 'organisation_changed':
           if (event.details.change === 'privileged_person_removed')
             return `${typeof event.details.changedBy === 'string' ? `Administrator ${event.details.changedBy}` : 'Operator instancji'} ${event.details.status === 'offboarded' ? 'usunął z organizacji' : 'zablokował'} ${String(event.details.personName)} (${domainList(event.details.roles, 'brak roli')}) ${at}.`;
+          if (event.details.change === 'role_revoked')
+            return `${typeof event.details.changedBy === 'string' ? `Administrator ${event.details.changedBy}` : 'Operator instancji'} odebrał rolę ${String(event.details.role)} osobie ${String(event.details.personName)} ${at}.`;
           if (event.details.change === 'policy_set')
             return `${typeof event.details.changedBy === 'string' ? `Administrator ${event.details.changedBy}` : 'Operator instancji'} zmienił zasady logowania Twojej organizacji (${domainList(event.details.members, 'żadne ustawienie')}) ${at}.`;
           return event.details.change === 'officer_cooldown_waived'

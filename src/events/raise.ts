@@ -106,6 +106,7 @@ function checkedDetails(input: RaiseSecurityEventInput): Record<string, unknown>
     account_recovered: ['caseId'],
     device_linked: ['deviceId', 'deviceName'],
     role_granted: ['role', 'grantedBy', 'displayName'],
+    role_revoked: ['role', 'revokedBy', 'displayName'],
     client_changed: ['clientId', 'clientName', 'change'],
     organisation_changed: ['change'],
   };

@@ -24,6 +24,7 @@ export const EVENT_TYPE_URIS = {
   account_recovered: `${WARTA}recovery-redeemed`,
   device_linked: `${WARTA}device-linked`,
   role_granted: `${WARTA}role-granted`,
+  role_revoked: `${WARTA}role-revoked`,
   client_changed: `${WARTA}client-changed`,
   organisation_changed: `${WARTA}organisation-changed`,
   signing_key_withdrawn: `${WARTA}signing-key-withdrawn`,
@@ -81,6 +82,8 @@ export interface SecurityEventDetails {
   device_linked: { deviceId: string; deviceName: string };
   /** The user was given a privileged role (issue 11: every grant is announced to the organisation's admins). */
   role_granted: { role: string; grantedBy: string; approvedBy?: string; displayName: string };
+  /** The user lost a privileged role: a relying service that copied the `roles` claim drops it now, not at the next sign-in. */
+  role_revoked: { role: string; revokedBy: string; displayName: string };
   /** The instance operator changed one of the organisation's clients (registered, assigned, re-configured, …); filed once per admin. */
   client_changed: { clientId: string; clientName: string; change: ClientChange };
   /** The instance operator changed how the organisation works (its invitation e-mail domains, a new officer's cooldown), or an admin or the operator changed its policy; filed once per admin. */
@@ -90,7 +93,9 @@ export interface SecurityEventDetails {
     /** `changedBy`: the admin's name, or null for the instance operator; `members`: the policy members whose value changed. */
     | { change: 'policy_set'; changedBy: string | null; members: string[] }
     /** A person holding `admin`, `recovery_officer` or `operator` was disabled or offboarded: one admin can take power away alone, so the others hear of it. */
-    | { change: 'privileged_person_removed'; personName: string; roles: string[]; status: 'disabled' | 'offboarded'; changedBy: string | null };
+    | { change: 'privileged_person_removed'; personName: string; roles: string[]; status: 'disabled' | 'offboarded'; changedBy: string | null }
+    /** A person's `admin`, `recovery_officer` or `operator` role was taken away, which one admin may do alone. */
+    | { change: 'role_revoked'; personName: string; role: string; changedBy: string | null };
   /**
    * The operator withdrew signing keys in an emergency (src/incident/): tokens they
    * signed are forged or soon may be, so a relying service drops them and re-reads the JWKS.
@@ -142,6 +147,7 @@ const PAYLOAD_CLAIMS: Record<SecurityEventType, Readonly<Record<string, string>>
   account_recovered: RECOVERY_CASE,
   device_linked: { device_id: 'deviceId', device_name: 'deviceName' },
   role_granted: { role: 'role' },
+  role_revoked: { role: 'role' },
   client_changed: { client_id: 'clientId', change: 'change' },
   organisation_changed: { change: 'change' },
   signing_key_withdrawn: { withdrawn_kids: 'withdrawnKids', signing_kid: 'signingKid', jwks_uri: 'jwksUri' },

@@ -8,6 +8,7 @@ import { AUTHORITY_REFUSALS, ErrorBody, IdParam, jsonBody, jsonResponse, NOT_FOU
 import { requireRole } from '../sessions/middleware.js';
 import { inviteInBulk } from './bulk.js';
 import { parseInvitationCsv } from './csv.js';
+import { resendInvitation } from './resend.js';
 import { approveInvitation, findUsableInvitation, invitationView, listInvitations, requestInvitation, revokeInvitation } from './service.js';
 import type { Deps } from '../deps.js';
 
@@ -127,6 +128,21 @@ const revokeInvitationRoute = createRoute({
   responses: { 200: jsonResponse('Revoked', Invitation), ...AUTHORITY_REFUSALS, 404: NOT_FOUND },
 });
 
+const resendInvitationRoute = createRoute({
+  ...adminOnly,
+  method: 'post',
+  path: '/api/admin/invitations/{id}/resend',
+  summary: 'A fresh link for a pending invitation; the old link stops working at once (a privileged invitation: only by its approver)',
+  request: { params: IdParam },
+  responses: {
+    200: jsonResponse('Resent, with its new link', IssuedInvitation),
+    ...AUTHORITY_REFUSALS,
+    403: jsonResponse('forbidden, reauthentication_required, operator_required, invitation_resend_needs_approver', ErrorBody),
+    404: NOT_FOUND,
+    409: jsonResponse('invitation_revoked, invitation_used, invitation_expired, invitation_not_approved, invitation_changed', ErrorBody),
+  },
+});
+
 /**
  * Admin API for invitations, scoped to the admin's own organisation, and the
  * invitee's look-up of their own invitation (the enrollment page calls it).
@@ -181,6 +197,12 @@ export function invitationRoutes(deps: Deps) {
     if (!isUuid(id)) throw notFound('invitation_not_found', 'no such invitation');
     const revoked = await revokeInvitation(deps, auditContext(c), { id, organisationId: c.get('user')!.organisation_id });
     return c.json(invitationView(revoked, deps.clock.now()), 200);
+  });
+
+  // The resender receives the link: for a privileged invitation, only the approver, who held it already.
+  app.openapi(resendInvitationRoute, async (c) => {
+    const resent = await resendInvitation(deps, auditContext(c), { id: c.req.valid('param').id, admin: c.get('user')! });
+    return c.json({ ...invitationView(resent.invitation, deps.clock.now()), link: resent.link }, 200);
   });
 
   // POST so the token travels in the body, not in a URL that proxies log.

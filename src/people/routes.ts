@@ -71,9 +71,9 @@ const disable = createRoute({
 const enable = createRoute({
   method: 'post',
   path: '/api/admin/people/{id}/enable',
-  summary: 'Enable a disabled person (a privileged one only through the operator); nothing revoked comes back',
+  summary: 'Enable a disabled person; for a privileged one this opens a request a second admin approves (POST /api/admin/role-requests/{id}/approve); nothing revoked comes back',
   request: { params, ...json(z.object({ reason })) },
-  responses: { 200: { description: '{id, username, status, reason}' }, ...refusals },
+  responses: { 200: { description: '{id, username, status, reason}' }, 202: { description: '{id, username, status: awaiting_approval, request}' }, ...refusals },
 });
 
 const offboard = createRoute({
@@ -100,7 +100,10 @@ export function peopleRoutes(deps: Deps) {
     return c.json(await exportPerson(deps, auditContext(c), { actor: actorOf(c), personId: c.req.valid('param').id }), 200);
   });
   app.openapi(disable, async (c) => c.json(await disablePerson(deps, auditContext(c), { actor: actorOf(c), personId: c.req.valid('param').id, reason: c.req.valid('json').reason }), 200));
-  app.openapi(enable, async (c) => c.json(await enablePerson(deps, auditContext(c), { actor: actorOf(c), personId: c.req.valid('param').id, reason: c.req.valid('json').reason }), 200));
+  app.openapi(enable, async (c) => {
+    const enabled = await enablePerson(deps, auditContext(c), { actor: actorOf(c), personId: c.req.valid('param').id, reason: c.req.valid('json').reason });
+    return enabled.status === 'awaiting_approval' ? c.json(enabled, 202) : c.json(enabled, 200);
+  });
   app.openapi(offboard, async (c) => {
     const body = c.req.valid('json');
     return c.json(await offboardPerson(deps, auditContext(c), { actor: actorOf(c), personId: c.req.valid('param').id, reason: body.reason, confirm: body.confirm }), 200);

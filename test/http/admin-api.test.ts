@@ -89,8 +89,13 @@ const otherOrganisationAdmin: Identity = { name: 'admin of another organisation'
 const privilegedInvitation = await createInvitation(runtime, { actor: 'test' }, { organisationId, displayName: 'Waiting Officer', email: 'waiting.officer@example.gov', role: 'recovery_officer' });
 const ownClient = await registerClient(runtime, { actor: 'test' }, { client_name: 'Payroll', redirect_uris: ['https://payroll.example.gov/cb'] }, { authority: { kind: 'admin', organisationId } as never });
 const receiver = await addReceiver(runtime, { actor: 'test' }, { organisationId, url: 'https://siem.example.gov/set', audience: 'siem' });
+const waitingRoleRequest = await runtime.db
+  .insertInto('role_requests')
+  .values({ id: randomUUID(), organisation_id: organisationId, user_id: person.id, kind: 'grant', role: 'recovery_officer', reason: 'desk', requested_by: staleAdmin.id, requested_at: runtime.clock.now(), expires_at: new Date(runtime.clock.now().getTime() + 3600_000), status: 'pending' })
+  .returning('id')
+  .executeTakeFirstOrThrow();
 /** The organisation's own thing a route's `{id}` names, by the area of the path; a new area falls back to an unknown id. */
-const ownIds: Record<string, string> = { invitations: privilegedInvitation.invitation.id, clients: ownClient.client_id, 'event-receivers': receiver.id, people: person.id };
+const ownIds: Record<string, string> = { invitations: privilegedInvitation.invitation.id, clients: ownClient.client_id, 'event-receivers': receiver.id, people: person.id, 'role-requests': waitingRoleRequest.id };
 const idFor = (path: string) => ownIds[path.split('/')[3] ?? ''] ?? randomUUID();
 const concretePath = (path: string, id: string) => path.replace(/:[A-Za-z_]+/g, id);
 

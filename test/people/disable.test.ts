@@ -99,14 +99,15 @@ describe('disabling a person', () => {
     expect((await act(admin, 'enable', person.user.id)).body.error).toBe('person_not_disabled');
   });
 
-  it('one admin may disable a privileged person; re-enabling them is the operator’s', async () => {
+  it('one admin may disable a privileged person; re-enabling them waits for a second admin', async () => {
     const privileged = await enroll(organisation.id, 'recovery_officer');
     expect((await act(admin, 'disable', privileged.user.id)).status).toBe(200);
-    const refused = await act(admin, 'enable', privileged.user.id);
-    expect(refused.status).toBe(403);
-    expect(refused.body.error).toBe('operator_required');
+    const asked = await act(admin, 'enable', privileged.user.id);
+    expect(asked.status).toBe(202);
+    expect(asked.body).toMatchObject({ status: 'awaiting_approval', request: { kind: 'enable' } });
     expect((await userRow(runtime, privileged.user.id)).status).toBe('disabled');
-    expect(await auditOf(runtime, 'person.enabled', `user:${privileged.user.id}`)).toEqual([expect.objectContaining({ outcome: 'failure', details: expect.objectContaining({ reason: 'operator_required' }) })]);
+    expect(await auditOf(runtime, 'person.enabled', `user:${privileged.user.id}`)).toEqual([]);
+    expect(await auditOf(runtime, 'role_request.opened', `user:${privileged.user.id}`)).toEqual([expect.objectContaining({ actor: `user:${admin.user.id}`, details: expect.objectContaining({ kind: 'enable', roles: ['recovery_officer'] }) })]);
     // Taking power away needs only one admin, so every other admin is told.
     const told = await runtime.db.selectFrom('security_events').select('details').where('user_id', '=', secondAdmin.user.id).where('type', '=', 'organisation_changed').execute();
     expect(told.map((event) => event.details)).toContainEqual({ change: 'privileged_person_removed', personName: privileged.user.display_name, roles: ['recovery_officer'], status: 'disabled', changedBy: admin.user.display_name });

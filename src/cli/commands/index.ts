@@ -9,6 +9,7 @@ import { listSigningKeysCommand, rotateMasterKeyCommand, rotateSigningKeyCommand
 import { migrateCommand } from './migrate.js';
 import { setPolicyCommand, showOrganisationCommand } from './organisation.js';
 import { disablePersonCommand, enablePersonCommand, exportPersonCommand, listPeopleCommand, offboardPersonCommand, showPersonCommand } from './people.js';
+import { approveRoleRequestCommand, listRoleRequestsCommand, setRoleCommand } from './roles.js';
 import { addReceiverCommand, listReceiversCommand, removeReceiverCommand } from './receiver.js';
 import { exportRecoveryCasesCommand, listRecoveryCasesCommand } from './recovery.js';
 
@@ -47,4 +48,7 @@ export const commands: CliCommand<any>[] = [
   disablePersonCommand,
   enablePersonCommand,
   offboardPersonCommand,
+  setRoleCommand,
+  listRoleRequestsCommand,
+  approveRoleRequestCommand,
 ];

@@ -13,13 +13,13 @@ import { defineOrganisationCommand } from '../organisation-command.js';
 /*
  * The operator's hand on people: the same acts as the admin API, recorded with
  * actor `cli`, and not bound to one organisation. Re-enabling a person who holds
- * a privileged role is here only (an admin is refused `operator_required`).
+ * a privileged role takes effect at once here (an admin's needs a second admin).
  */
 
 const usernameFlag = { type: 'string', description: 'the person’s username (their e-mail or employee id)', required: true } as const;
 const reasonFlag = { type: 'string', description: 'why (kept in the audit log)', required: true } as const;
 
-async function personId(runtime: Runtime, flags: Flags): Promise<string> {
+export async function personId(runtime: Runtime, flags: Flags): Promise<string> {
   const username = stringFlag(flags, 'username')!;
   const user = await findUserByUsername(runtime.db, username);
   if (!user) throw new CliUsageError(`no user named "${username}"`);
