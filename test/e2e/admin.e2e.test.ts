@@ -46,14 +46,14 @@ describe('the administration console in a real browser', () => {
     await screenshot(page, 'person');
 
     // Disable: Jan's browser session ends at once; then enable again.
-    await page.getByLabel('Reason').first().fill('Laptop reported stolen');
+    await page.locator('#disable-reason').fill('Laptop reported stolen');
     await page.getByRole('button', { name: 'Disable', exact: true }).click();
     await page.waitForURL(/\?done=disabled$/);
     expect(await page.locator('[data-status]').textContent()).toBe('Disabled');
     expect(await page.getByRole('status').textContent()).toContain('every session and token has ended');
     await jan.page.goto(`${server.url}/account`);
     expect(new URL(jan.page.url()).pathname).toBe('/signin');
-    await page.getByLabel('Reason').first().fill('Laptop found');
+    await page.locator('#enable-reason').fill('Laptop found');
     await page.getByRole('button', { name: 'Enable again' }).click();
     await page.waitForURL(/\?done=enabled$/);
     expect(await page.locator('[data-status]').textContent()).toBe('Active');
@@ -112,6 +112,40 @@ describe('the administration console in a real browser', () => {
     const audit = await runtime.db.selectFrom('audit_log').select('action').where('actor', '=', `user:${(await runtime.db.selectFrom('users').select('id').where('username', '=', 'ewa.lis@example.gov').executeTakeFirstOrThrow()).id}`).execute();
     expect(audit.map((entry) => entry.action)).toEqual(expect.arrayContaining(['person.viewed', 'person.disabled', 'person.enabled', 'invitation.created', 'organisation.policy_set', 'client.created', 'client.updated']));
     expect(ewa.problems).toEqual([]);
+  });
+
+  it('one admin asks to make a member a recovery officer, a second approves it on the People page, and one takes it away', async () => {
+    runtime.clock.set(new Date(Date.UTC(2026, 11, 1, 11, 0, 0)));
+    const org = await createOrganisation(runtime, { actor: 'test' }, { name: 'Ministry of Justice' });
+    const invite = (displayName: string, email: string, role: 'member' | 'admin') => createInvitation(runtime, { actor: 'test' }, { organisationId: org.id, displayName, email, role });
+    const first = await enrollInBrowser(chromium, server.url, (await invite('Adam First', 'adam.first@example.gov', 'admin')).link, 'Key');
+    const second = await enrollInBrowser(chromium, server.url, (await invite('Beata Second', 'beata.second@example.gov', 'admin')).link, 'Key');
+    await enrollInBrowser(chromium, server.url, (await invite('Celina Member', 'celina@example.gov', 'member')).link, 'Key');
+    const celina = await runtime.db.selectFrom('users').selectAll().where('username', '=', 'celina@example.gov').executeTakeFirstOrThrow();
+    const roles = async () => (await runtime.db.selectFrom('user_roles').select('role').where('user_id', '=', celina.id).execute()).map((row) => row.role).sort();
+
+    await first.page.goto(`${server.url}/admin/people/${celina.id}`);
+    await first.page.getByLabel('Role', { exact: true }).selectOption('recovery_officer');
+    await first.page.locator('#grant-reason').fill('Desk 2 needs a second officer');
+    await first.page.getByRole('button', { name: 'Ask to give the role' }).click();
+    await expect.poll(() => first.page.locator('#grant-role-form [data-result]').textContent()).toContain('It takes effect when a second admin approves it');
+    expect(await roles()).toEqual(['member']);
+    // The admin who asked cannot approve their own request.
+    await first.page.goto(`${server.url}/admin/people`);
+    expect(await first.page.locator('#role-requests').textContent()).toContain('Adam First asks to make Celina Member Recovery officer');
+    expect(await first.page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+
+    await second.page.goto(`${server.url}/admin/people`);
+    await second.page.getByRole('button', { name: 'Approve' }).click();
+    await second.page.waitForURL(`${server.url}/admin/people?done=approved`);
+    expect(await roles()).toEqual(['member', 'recovery_officer']);
+
+    await second.page.goto(`${server.url}/admin/people/${celina.id}`);
+    await second.page.locator('#revoke-recovery_officer-reason').fill('Moved to another unit');
+    await second.page.getByRole('button', { name: 'Take away the role Recovery officer' }).click();
+    await second.page.waitForURL(/\?done=role_revoked$/);
+    expect(await roles()).toEqual(['member']);
+    expect([...first.problems, ...second.problems]).toEqual([]);
   });
 
   it('after five minutes the console asks for the passkey again before showing anything', async () => {

@@ -75,6 +75,13 @@ export async function invitationsPage(deps: Deps, c: AppContext) {
                       <button type="submit">{at(t, 'admin.invitations.approve', { name: invitation.display_name })}</button>
                     </ApiForm>
                   ) : null}
+                  {invitation.status === 'pending' ? (
+                    <ApiForm id={`resend-${invitation.id}`} api={`/api/admin/invitations/${invitation.id}/resend`} show="invitation">
+                      <button type="submit" class="secondary">
+                        {at(t, 'admin.invitations.resend', { name: invitation.display_name })}
+                      </button>
+                    </ApiForm>
+                  ) : null}
                   {invitation.status === 'pending' || invitation.status === 'awaiting_approval' ? (
                     <ApiForm id={`revoke-${invitation.id}`} api={`/api/admin/invitations/${invitation.id}`} method="DELETE" next="/admin/invitations?done=revoked">
                       <button type="submit" class="secondary">

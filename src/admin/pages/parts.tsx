@@ -91,7 +91,7 @@ export function ApiForm(props: { id: string; api: string; method?: string; next?
     >
       {props.children}
       <FormError />
-      {props.show ? <div data-result tabindex={-1} aria-live="polite"></div> : null}
+      <div data-result tabindex={-1} aria-live="polite"></div>
     </form>
   );
 }

@@ -2,6 +2,7 @@
 import type { Deps } from '../../deps.js';
 import { type AppContext, auditContext } from '../../http/context.js';
 import { listPeople } from '../../people/list.js';
+import { listRoleRequests } from '../../people/role-requests.js';
 import { ACR_HARDWARE, ACR_MFA, ACR_PHISHING_RESISTANT } from '../../sessions/service.js';
 import { type PersonView, viewPerson } from '../../people/show.js';
 import { Detail, formatTime } from '../../ui/forms.js';
@@ -16,6 +17,8 @@ const roleName = (t: Translate, role: string) => ((ROLES as readonly string[]).i
 const statusName = (t: Translate, status: string) => ((STATUSES as readonly string[]).includes(status) ? at(t, `admin.status.${status as (typeof STATUSES)[number]}`) : status);
 const when = (locale: Locale, t: Translate, value: string | null) => (value ? formatTime(value, locale) : at(t, 'admin.never'));
 
+const PEOPLE_DONE = { approved: 'admin.requests.approved_done' } as const;
+
 /** GET /admin/people */
 export async function peoplePage(deps: Deps, c: AppContext) {
   const gate = await adminGate(deps, c);
@@ -23,7 +26,9 @@ export async function peoplePage(deps: Deps, c: AppContext) {
   const query = { q: c.req.query('q') || undefined, role: c.req.query('role') || undefined, status: c.req.query('status') || undefined };
   const page = await listPeople(deps.db, c.get('user')!.organisation_id, { query: query.q, role: query.role, status: query.status, cursor: c.req.query('cursor') || undefined });
   const next = page.next_cursor ? `/admin/people?${new URLSearchParams({ ...Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined)), cursor: page.next_cursor })}` : undefined;
-  return adminPage(c, { section: '/admin/people', title: (t) => at(t, 'admin.people.title') }, ({ t, locale }) => (
+  const requests = await pendingRequests(deps, c.get('user')!.organisation_id);
+  const me = c.get('user')!.id;
+  return adminPage(c, { section: '/admin/people', title: (t) => at(t, 'admin.people.title'), done: doneOf(c, PEOPLE_DONE) }, ({ t, locale }) => (
     <>
       <form method="get" action="/admin/people" class="search" role="search">
         <Field id="people-q" label={at(t, 'admin.people.search')}>
@@ -84,8 +89,41 @@ export async function peoplePage(deps: Deps, c: AppContext) {
       <p>
         <a href="/admin/invitations">{at(t, 'admin.people.invite_link')}</a>
       </p>
+      <PendingRequests t={t} locale={locale} requests={requests} me={me} />
     </>
   ));
+}
+
+type NamedRequest = Awaited<ReturnType<typeof listRoleRequests>>[number] & { person: string; requester: string };
+
+/** Role grants and re-enables waiting for a second admin: anyone but the admin who asked, and the person it is about, may approve. */
+async function pendingRequests(deps: Deps, organisationId: string): Promise<NamedRequest[]> {
+  const requests = await listRoleRequests(deps.db, deps.clock, organisationId);
+  const ids = [...new Set(requests.flatMap((request) => [request.person_id, request.requested_by.replace(/^user:/, '')]))];
+  const names = new Map(ids.length ? (await deps.db.selectFrom('users').select(['id', 'display_name', 'username']).where('id', 'in', ids).execute()).map((u) => [u.id, u.display_name || u.username]) : []);
+  return requests.map((request) => ({ ...request, person: names.get(request.person_id) ?? request.person_id, requester: names.get(request.requested_by.replace(/^user:/, '')) ?? request.requested_by }));
+}
+
+function PendingRequests({ t, locale, requests, me }: { t: Translate; locale: Locale; requests: NamedRequest[]; me: string }) {
+  if (!requests.length) return null;
+  return (
+    <>
+      <h2>{at(t, 'admin.requests.title')}</h2>
+      <ul id="role-requests">
+        {requests.map((request) => (
+          <li data-request-id={request.id}>
+            {request.kind === 'grant' ? at(t, 'admin.requests.grant', { person: request.person, role: roleName(t, request.role ?? ''), by: request.requester }) : at(t, 'admin.requests.enable', { person: request.person, by: request.requester })}
+            {` (${request.reason}; ${at(t, 'admin.requests.until', { at: formatTime(request.expires_at, locale) })})`}
+            {request.requested_by.replace(/^user:/, '') !== me && request.person_id !== me ? (
+              <ApiForm id={`approve-request-${request.id}`} api={`/api/admin/role-requests/${request.id}/approve`} next="/admin/people?done=approved">
+                <button type="submit">{at(t, 'admin.requests.approve')}</button>
+              </ApiForm>
+            ) : null}
+          </li>
+        ))}
+      </ul>
+    </>
+  );
 }
 
 function methodsText(t: Translate, methods: { passkeys: number; password: boolean; totp: boolean }): string {
@@ -96,7 +134,43 @@ function methodsText(t: Translate, methods: { passkeys: number; password: boolea
   return parts.length ? parts.join(', ') : at(t, 'admin.methods.none');
 }
 
-const PERSON_DONE = { disabled: 'admin.person.disabled_done', enabled: 'admin.person.enabled_done', offboarded: 'admin.person.offboarded_done' } as const;
+const PERSON_DONE = { disabled: 'admin.person.disabled_done', enabled: 'admin.person.enabled_done', offboarded: 'admin.person.offboarded_done', role_revoked: 'admin.roles.revoked_done' } as const;
+const GRANTABLE = ['recovery_officer', 'admin'] as const;
+
+/** Roles: taking one away is one admin's act; giving one is a request a second admin approves (People page). */
+function PersonRoles({ t, person, self, isSelf }: { t: Translate; person: PersonView; self: string; isSelf: boolean }) {
+  if (isSelf || person.status === 'offboarded') return null;
+  const api = `/api/admin/people/${person.id}/roles`;
+  const held = person.roles.filter((role) => role !== 'member' && role !== 'operator');
+  const grantable = GRANTABLE.filter((role) => !person.roles.includes(role));
+  return (
+    <>
+      <h2>{at(t, 'admin.roles.title')}</h2>
+      {held.map((role) => (
+        <ApiForm id={`revoke-${role}`} api={`${api}/${role}`} method="DELETE" next={`${self}?done=role_revoked`}>
+          <ReasonField t={t} id={`revoke-${role}-reason`} />
+          <button type="submit" class="secondary">
+            {at(t, 'admin.roles.revoke', { role: roleName(t, role) })}
+          </button>
+        </ApiForm>
+      ))}
+      {grantable.length && person.status === 'active' ? (
+        <ApiForm id="grant-role-form" api={api}>
+          <p>{at(t, 'admin.roles.grant_text')}</p>
+          <Field id="grant-role" label={at(t, 'admin.people.role')}>
+            <select id="grant-role" name="role">
+              {grantable.map((role) => (
+                <option value={role}>{roleName(t, role)}</option>
+              ))}
+            </select>
+          </Field>
+          <ReasonField t={t} id="grant-reason" />
+          <button type="submit">{at(t, 'admin.roles.grant')}</button>
+        </ApiForm>
+      ) : null}
+    </>
+  );
+}
 
 /** GET /admin/people/:id (the look is audited, as person.viewed, like the API's) */
 export async function personPage(deps: Deps, c: AppContext, personId: string) {
@@ -119,6 +193,7 @@ export async function personPage(deps: Deps, c: AppContext, personId: string) {
       </dl>
       <PersonMethods t={t} locale={locale} person={person} />
       <PersonActivity t={t} locale={locale} person={person} />
+      <PersonRoles t={t} person={person} self={self} isSelf={person.id === c.get('user')!.id} />
       <PersonActions t={t} person={person} self={self} isSelf={person.id === c.get('user')!.id} />
     </>
   ));

@@ -128,7 +128,9 @@ window.Warta.onPage('admin', function ({ root, texts }, warta) {
   async function send(form, button) {
     const path = (button && button.dataset.api) || form.dataset.api;
     const method = (button && button.dataset.method) || form.dataset.method || 'POST';
-    const body = method === 'GET' || method === 'DELETE' ? undefined : await bodyOf(form, button);
+    const fields = method === 'GET' ? undefined : await bodyOf(form, button);
+    // A DELETE carries a body only when its form has fields (a reason, say).
+    const body = method === 'DELETE' && fields && !Object.keys(fields).length ? undefined : fields;
     return withReauthentication(() => warta.callJSON(path, body, method));
   }
 
@@ -143,6 +145,12 @@ window.Warta.onPage('admin', function ({ root, texts }, warta) {
       if (button) button.disabled = true;
       try {
         const answer = await send(form, button);
+        // A privileged change waits for a second admin: say so here instead of moving on as if it were done.
+        if (answer && answer.status === 'awaiting_approval' && result) {
+          result.appendChild(element('p', texts.awaiting_approval, { class: 'ok' }));
+          result.focus();
+          return;
+        }
         const next = (button && button.dataset.next) || form.dataset.next;
         if (next) return window.location.assign(next);
         const show = (button && button.dataset.show) || form.dataset.show;
