@@ -12,6 +12,7 @@ import { startRateLimitHousekeeping } from './throttle/housekeeping.js';
 import { ConfigError, loadConfig } from './config.js';
 import { httpServerOptions } from './http/server-options.js';
 import { createLogger } from './log.js';
+import { recordIssuer } from './instance/issuer.js';
 import { openRuntime } from './runtime.js';
 
 /** start-up: config → database → app → listen; SIGTERM/SIGINT: drain, then close. */
@@ -28,6 +29,9 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   const runtime = await openRuntime(config, { log });
+  const previousIssuer = await recordIssuer(runtime.db, runtime.clock, config.issuer);
+  // Instances behind one load balancer share one issuer; a different one here is a configuration slip worth seeing.
+  if (previousIssuer) log.warn({ issuer: config.issuer, previous: previousIssuer }, 'the issuer differs from the one this database last served; the CLI now prints links to this one');
   const sealer = startAuditSealer(runtime);
   const backchannelLogouts = startBackchannelLogoutDelivery(runtime);
   const oidcHousekeeping = startOidcHousekeeping(runtime);

@@ -2,6 +2,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { toWartaError } from '../http/error-handler.js';
 import { WartaError } from '../errors.js';
 import { createLogger } from '../log.js';
+import { recordedIssuer } from '../instance/issuer.js';
 import { openRuntime, type Runtime } from '../runtime.js';
 import { commands } from './commands/index.js';
 import { type CliIo, CliUsageError } from './command.js';
@@ -27,10 +28,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     if (!command || flags.help) return { exitCode: 0, stdout: `${usage(commands, command)}\n`, stderr: '' };
     const io: CliIo = {
       runtime: async () => {
-        if (!runtime) {
-          const config = loadConfig(env);
-          runtime = await openRuntime(config, { log: createLogger(env.WARTA_LOG_LEVEL ?? 'warn', process.stderr as never) });
-        }
+        if (!runtime) runtime = await openCliRuntime(env);
         return runtime;
       },
       write,
@@ -47,6 +45,25 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
   } finally {
     await runtime?.close();
   }
+}
+
+/**
+ * The runtime a command works on, serving the issuer the server recorded: links
+ * the CLI prints (invitations) must reach the running server. Without
+ * WARTA_ISSUER the recorded one is used; a different WARTA_ISSUER is refused.
+ */
+async function openCliRuntime(env: Record<string, string | undefined>): Promise<Runtime> {
+  const log = createLogger(env.WARTA_LOG_LEVEL ?? 'warn', process.stderr as never);
+  const runtime = await openRuntime(loadConfig(env), { log });
+  const recorded = await recordedIssuer(runtime.db).catch(async (error) => {
+    await runtime.close();
+    throw error;
+  });
+  if (recorded === undefined || recorded === runtime.config.issuer) return runtime;
+  await runtime.close();
+  if (env.WARTA_ISSUER?.trim())
+    throw new ConfigError('WARTA_ISSUER', `is ${runtime.config.issuer} here, but the server on this database serves ${recorded}: links printed here would point to the wrong server. Run the command with WARTA_ISSUER=${recorded}, or without WARTA_ISSUER`);
+  return openRuntime(loadConfig({ ...env, WARTA_ISSUER: recorded }), { log });
 }
 
 const invokedDirectly = process.argv[1] !== undefined && /cli[/\\]main\.(ts|js)$/.test(process.argv[1]);

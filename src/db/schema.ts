@@ -13,6 +13,7 @@ export interface Database {
   invitations: InvitationsTable;
   data_keys: DataKeysTable;
   instance_secrets: InstanceSecretsTable;
+  instance_settings: InstanceSettingsTable;
   signing_keys: SigningKeysTable;
   audit_log: AuditLogTable;
   anonymous_failure_counts: AnonymousFailureCountsTable;
@@ -160,6 +161,13 @@ export interface PasskeyShapes {
   perAccount: [number, number][];
   idBytes: [number, number][];
   transports: [string[], number][];
+}
+
+/** Facts about the running instance other processes read (the issuer the server serves, for the CLI's links). */
+export interface InstanceSettingsTable {
+  name: string;
+  value: string;
+  updated_at: Date;
 }
 
 export interface InstanceSecretsTable {

@@ -37,19 +37,29 @@ describe('warta CLI', () => {
     });
   });
 
-  it('refuses a second organisation with the same name, changing nothing', async () => {
-    const result = await cli('bootstrap', '--org', 'Ministry of Digital Affairs', '--admin', 'Bob', '--email', 'bob@example.gov', '--json');
+  it('refuses to bootstrap twice, changing nothing, and points to the command that creates another organisation', async () => {
+    const result = await cli('bootstrap', '--org', 'Ministry of Finance', '--admin', 'Bob', '--email', 'bob@example.gov', '--json');
     expect(result.exitCode).toBe(1);
-    expect(result.json()).toEqual({ error: 'organisation_exists', error_description: expect.any(String) });
+    expect(result.json()).toEqual({ error: 'already_bootstrapped', error_description: expect.stringContaining('warta org create --name NAME') });
+    expect((await cli('org', 'show', '--org', 'Ministry of Finance')).exitCode).toBe(1);
+  });
+
+  it('creates another organisation on purpose, and refuses one with a name already taken', async () => {
+    const created = await cli('org', 'create', '--name', 'Ministry of Finance', '--domains', 'mf.example.gov', '--json');
+    expect(created.exitCode).toBe(0);
+    expect(created.json()).toEqual({ organisation: { id: expect.any(String), name: 'Ministry of Finance', email_domains: ['mf.example.gov'] } });
+    const again = await cli('org', 'create', '--name', 'Ministry of Finance', '--json');
+    expect(again.exitCode).toBe(1);
+    expect(again.json()).toEqual({ error: 'organisation_exists', error_description: expect.any(String) });
   });
 
   it('invites into an organisation by name', async () => {
-    const result = await cli('invite', '--org', 'Ministry of Digital Affairs', '--name', 'Jan Kowalski', '--employee-id', 'E-42', '--role', 'recovery_officer', '--ttl-hours', '24', '--json');
+    const result = await cli('invite', '--org', 'Ministry of Digital Affairs', '--display-name', 'Jan Kowalski', '--employee-id', 'E-42', '--role', 'recovery_officer', '--ttl-hours', '24', '--json');
     expect(result.exitCode).toBe(0);
     const body = result.json();
     expect(body.invitation).toMatchObject({ organisation: 'Ministry of Digital Affairs', display_name: 'Jan Kowalski', role: 'recovery_officer' });
     expect(body.link).toMatch(/#invitation=/);
-    const human = await cli('invite', '--org', 'Nope', '--name', 'X', '--email', 'x@example.gov');
+    const human = await cli('invite', '--org', 'Nope', '--display-name', 'X', '--email', 'x@example.gov');
     expect(human.exitCode).toBe(1);
     expect(human.stderr).toBe('warta: no organisation named "Nope"\n');
   });
@@ -94,8 +104,8 @@ describe('warta CLI', () => {
 
   it('answers bad usage with exit 2 and a clear message, and bad configuration with 78', async () => {
     expect(await cli('frobnicate')).toMatchObject({ exitCode: 2, stderr: 'warta: unknown command "frobnicate" (see warta --help)\n' });
-    expect((await cli('invite', '--org', 'X', '--json')).json()).toEqual({ error: 'invalid_usage', error_description: '--name is required (see warta --help)' });
-    expect((await cli('invite', '--org', 'X', '--name', 'Y', '--colour', 'red')).stderr).toMatch(/unknown flag --colour/);
+    expect((await cli('invite', '--org', 'X', '--json')).json()).toEqual({ error: 'invalid_usage', error_description: '--display-name is required (see warta --help)' });
+    expect((await cli('invite', '--org', 'X', '--display-name', 'Y', '--colour', 'red')).stderr).toMatch(/unknown flag --colour/);
     expect((await cli('audit', 'export', '--since', 'yesterday')).exitCode).toBe(2);
     const badConfig = await runCli(['keys', 'list'], { ...env, PORT: 'x' });
     expect(badConfig).toMatchObject({ exitCode: 78, stderr: expect.stringContaining('PORT: expected a whole number') });

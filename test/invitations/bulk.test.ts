@@ -175,7 +175,7 @@ describe('warta invite --csv', () => {
     expect(inviteCommand.exitCode!(again)).toBe(1);
     expect(inviteCommand.format(again)).toMatch(/^Nothing was invited .*\n.*\n +2  refused +officer-.*invitation_pending: /);
 
-    await expect(inviteCommand.run({ org: org.name, csv: file, name: 'X' }, cli)).rejects.toThrow(/--csv takes everyone from the file; drop --name/);
+    await expect(inviteCommand.run({ org: org.name, csv: file, 'display-name': 'X' }, cli)).rejects.toThrow(/--csv takes everyone from the file; drop --display-name/);
     await expect(inviteCommand.run({ org: org.name, csv: path.join(dir, 'missing.csv') }, cli)).rejects.toThrow(/cannot read --csv .*ENOENT/);
   });
 });

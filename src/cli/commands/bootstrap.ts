@@ -1,6 +1,7 @@
 import { createInvitation } from '../../invitations/service.js';
 import { parseEmailDomains, setEmailDomains } from '../../authority/email-domains.js';
 import { createOrganisation } from '../../orgs/service.js';
+import { WartaError } from '../../errors.js';
 import { CliUsageError, defineCommand, listFlag, stringFlag } from '../command.js';
 
 export const bootstrapCommand = defineCommand({
@@ -19,6 +20,9 @@ export const bootstrapCommand = defineCommand({
     if (!email && !employeeId) throw new CliUsageError('give the admin an --email or an --employee-id (it becomes their username)');
     const domains = parseEmailDomains(listFlag(flags, 'email-domains') ?? (email ? [email.slice(email.lastIndexOf('@') + 1)] : []));
     const runtime = await io.runtime();
+    const existing = await runtime.db.selectFrom('organisations').select('name').orderBy('created_at').executeTakeFirst();
+    if (existing)
+      throw new WartaError(409, 'already_bootstrapped', `Warta is already set up (organisation "${existing.name}" exists), so bootstrap made nothing. To create another organisation on purpose: warta org create --name NAME --domains example.gov, then warta invite --org NAME --role admin for its first admin`);
     const created = await createOrganisation(runtime, { actor: 'cli' }, { name: stringFlag(flags, 'org')! });
     const organisation = domains.length ? await setEmailDomains(runtime, { actor: 'cli' }, { organisationId: created.id, domains }) : created;
     const issued = await createInvitation(runtime, { actor: 'cli' }, {
@@ -37,4 +41,22 @@ export const bootstrapCommand = defineCommand({
     };
   },
   format: (r) => `Created organisation "${r.organisation.name}" (invites into: ${r.organisation.email_domains.join(', ') || 'no e-mail domain'}).\nFirst admin's invitation (single use, valid until ${r.invitation.expires_at}):\n${r.link}`,
+});
+
+/** Another organisation, on purpose (bootstrap makes only the first); its first admin comes from `warta invite --role admin`. */
+export const createOrganisationCommand = defineCommand({
+  path: ['org', 'create'],
+  summary: 'create another organisation (the operator only; then invite its first admin with `warta invite --org NAME --role admin`)',
+  flags: {
+    name: { type: 'string', description: 'organisation name', required: true },
+    domains: { type: 'string', description: "comma-separated e-mail domains its admins may invite into (default: none)" },
+  },
+  async run(flags, io) {
+    const domains = parseEmailDomains(listFlag(flags, 'domains') ?? []);
+    const runtime = await io.runtime();
+    const created = await createOrganisation(runtime, { actor: 'cli' }, { name: stringFlag(flags, 'name')! });
+    const organisation = domains.length ? await setEmailDomains(runtime, { actor: 'cli' }, { organisationId: created.id, domains }) : created;
+    return { organisation: { id: organisation.id, name: organisation.name, email_domains: organisation.email_domains } };
+  },
+  format: (r) => `Created organisation "${r.organisation.name}" (invites into: ${r.organisation.email_domains.join(', ') || 'no e-mail domain'}).\nInvite its first admin: warta invite --org "${r.organisation.name}" --role admin --display-name NAME --email ADDRESS`,
 });

@@ -1,7 +1,7 @@
 import type { CliCommand } from '../command.js';
 import { archiveAuditCommand, exportAuditCommand, verifyAuditCommand } from './audit.js';
 import { setEmailDomainsCommand, waiveOfficerCooldownCommand } from './authority.js';
-import { bootstrapCommand } from './bootstrap.js';
+import { bootstrapCommand, createOrganisationCommand } from './bootstrap.js';
 import { assignClientCommand, createClientCommand, deleteClientCommand, listClientsCommand, rotateClientSecretCommand, updateClientCommand } from './client.js';
 import { endOrganisationSessionsCommand, resumeClientCommand, suspendClientCommand } from './incident.js';
 import { inviteCommand } from './invite.js';
@@ -17,6 +17,7 @@ import { exportRecoveryCasesCommand, listRecoveryCasesCommand } from './recovery
 export const commands: CliCommand<any>[] = [
   migrateCommand,
   bootstrapCommand,
+  createOrganisationCommand,
   inviteCommand,
   rotateSigningKeyCommand,
   listSigningKeysCommand,

@@ -13,7 +13,7 @@ interface SingleInvitation {
 
 type BulkInvitation = BulkInvitationResult & { organisation: string };
 
-const ONE_PERSON_FLAGS = ['name', 'email', 'employee-id', 'role', 'ttl-hours'];
+const ONE_PERSON_FLAGS = ['display-name', 'email', 'employee-id', 'role', 'ttl-hours'];
 
 function csvFile(flags: Flags, file: string): string {
   const given = ONE_PERSON_FLAGS.filter((name) => flags[name] !== undefined);
@@ -41,7 +41,8 @@ export const inviteCommand = defineOrganisationCommand<SingleInvitation | BulkIn
   path: ['invite'],
   summary: 'invite a named person (or everyone a CSV file names) into an organisation; prints the single-use enrollment links',
   flags: {
-    name: { type: 'string', description: "the person's display name (required without --csv)" },
+    // The same name as the API's field and the CSV column: display_name.
+    'display-name': { type: 'string', description: "the person's display name (required without --csv)" },
     email: { type: 'string', description: 'e-mail address (becomes the username)' },
     'employee-id': { type: 'string', description: 'employee id (the username when no e-mail is given)' },
     role: { type: 'string', description: 'member (default), recovery_officer or admin' },
@@ -60,8 +61,8 @@ export const inviteCommand = defineOrganisationCommand<SingleInvitation | BulkIn
       return { organisation: organisation.name, ...result };
     }
     if (flags['dry-run'] !== undefined) throw new CliUsageError('--dry-run goes with --csv');
-    const name = stringFlag(flags, 'name');
-    if (name === undefined) throw new CliUsageError('--name is required');
+    const name = stringFlag(flags, 'display-name');
+    if (name === undefined) throw new CliUsageError('--display-name is required');
     const { runtime, organisation } = await io.openOrganisation();
     const ttlHours = integerFlag(flags, 'ttl-hours');
     const issued = await createInvitation(runtime, { actor: 'cli' }, {
