@@ -5,13 +5,9 @@ import type { Deps } from '../deps.js';
 import { WartaError } from '../errors.js';
 import { type AppEnv, auditContext } from '../http/context.js';
 import { REAUTH_MAX_AGE_SECONDS } from '../sessions/reauth.js';
-import { ACR_PHISHING_RESISTANT, authenticatedWithin } from '../sessions/service.js';
-
-/**
- * Session assurances strong enough to act with authority: a passkey. The
- * device-bound tier (`urn:warta:acr:hardware`) is a passkey too, so it counts.
- */
-const AUTHORITY_ACRS = new Set([ACR_PHISHING_RESISTANT, 'urn:warta:acr:hardware']);
+import { authenticatedWithin } from '../sessions/service.js';
+import { readAccessToken, readDpopProof } from '../http/authorization.js';
+import { authenticateAdminToken, AUTHORITY_ACRS } from './admin-token.js';
 
 /**
  * Guard for every act of authority (mounted once over `/api/admin/*`): the
@@ -38,6 +34,31 @@ export function requireAuthority(deps: Pick<Deps, 'db' | 'clock' | 'auditEntryKe
       });
       throw refusal;
     }
+    await next();
+  };
+}
+
+/**
+ * Guard of `/api/admin/*`: the console's passkey session (requireAuthority), or,
+ * when the request carries an Authorization header, an access token on the same
+ * terms (./admin-token.ts). Either way it records who acts (`adminActorOf`), and
+ * a token request never falls back to the session cookie beside it.
+ */
+export function requireAdminAuthority(deps: Deps): MiddlewareHandler<AppEnv> {
+  const sessionGuard = requireAuthority(deps, 'admin');
+  return async function requireAdminAuthority(c, next) {
+    if (c.req.header('authorization') === undefined)
+      return sessionGuard(c, async () => {
+        const user = c.get('user')!;
+        c.set('adminActor', { kind: 'person', user, organisationId: user.organisation_id, session: c.get('session') });
+        await next();
+      });
+    const { actor, roles } = await authenticateAdminToken(deps, auditContext(c), { accessToken: readAccessToken(c), dpop: readDpopProof(c), path: c.req.path, method: c.req.method });
+    c.set('session', undefined);
+    c.set('user', actor.kind === 'person' ? actor.user : undefined);
+    c.set('roles', roles);
+    c.set('privilegeHold', undefined);
+    c.set('adminActor', actor);
     await next();
   };
 }

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { type AppContext, auditContext } from '../http/context.js';
+import { type AppContext, adminActorOf, auditContext } from '../http/context.js';
 import { AUTHORITY_REFUSALS, IdParam, jsonBody, jsonResponse, NOT_FOUND, UNSUPPORTED_MEDIA_TYPE, documentedRouter } from '../http/openapi.js';
 import { requireRole } from '../sessions/middleware.js';
 import { deleteClient, getClient, clientView, listClients, organisationAdmin, registerClient, rotateClientSecret, updateClient } from './service.js';
@@ -81,7 +81,7 @@ const deleteClientRoute = createRoute({
 export function clientRoutes(deps: Deps) {
   const app = documentedRouter();
 
-  const authorityOf = (c: AppContext) => organisationAdmin(c.get('user')!.organisation_id);
+  const authorityOf = (c: AppContext) => organisationAdmin(adminActorOf(c).organisationId);
 
   app.openapi(registerClientRoute, async (c) => c.json(await registerClient(deps, auditContext(c), c.req.valid('json'), { authority: authorityOf(c) }), 201));
 

@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { isUuid } from '../db/uuid.js';
-import { notFound } from '../errors.js';
-import { type AppContext, type AppEnv, auditContext, signInRequest } from '../http/context.js';
+import { notFound, WartaError } from '../errors.js';
+import { type AppContext, type AppEnv, adminActorOf, auditContext, signInRequest } from '../http/context.js';
+import { requirePerson } from '../authority/person-required.js';
 import { readJsonObject, requiredString } from '../http/json-body.js';
 import { AUTHORITY_REFUSALS, documentedRouter, ErrorBody, IdParam, jsonResponse, NOT_FOUND } from '../http/openapi.js';
 import { writeSessionCookie } from '../http/session-cookie.js';
@@ -39,7 +40,7 @@ const filtersOf = (query: (name: string) => string | undefined): RawCaseFilters 
 
 /** The signed-in officer's or admin's organisation's cases, filtered by the query. */
 async function listOrganisationCases(deps: Deps, c: AppContext, filters: RawCaseFilters = filtersOf((name) => c.req.query(name))) {
-  const organisationId = c.get('user')!.organisation_id;
+  const organisationId = c.get('adminActor')?.organisationId ?? c.get('user')!.organisation_id;
   return c.json({ cases: await listRecoveryCases(deps.db, organisationId, await readCaseFilters(deps.db, organisationId, filters)) }, 200);
 }
 
@@ -201,12 +202,16 @@ export function recoveryRoutes(deps: Deps) {
 
   // The admin's co-approval of a case about an admin or officer (issue 11); requireAuthority (app.ts) guards /api/admin/*.
   app.openapi(coApproveRoute, async (c) => {
-    const approved = await coApproveRecoveryCase(deps, auditContext(c), { admin: c.get('user')!, session: c.get('session')!, caseId: c.req.valid('param').id });
+    const actor = adminActorOf(c);
+    const admin = await requirePerson(deps, auditContext(c), actor, 'recovery.co_approved');
+    // The co-approval checks the passkey of the very session that gives it (co-approve.ts): an access token has none.
+    if (actor.kind !== 'person' || !actor.session) throw new WartaError(403, 'session_required', 'co-approve a recovery in the console, with your passkey');
+    const approved = await coApproveRecoveryCase(deps, auditContext(c), { admin, session: actor.session, caseId: c.req.valid('param').id });
     return c.json({ case: await findCaseView(deps.db, approved.id) }, 200);
   });
 
   app.openapi(exportCasesRoute, async (c) => {
-    const organisationId = c.get('user')!.organisation_id;
+    const organisationId = adminActorOf(c).organisationId;
     const cases = await exportRecoveryCases(deps, auditContext(c), organisationId, c.req.valid('query'));
     c.header('Content-Disposition', 'attachment; filename="recovery-cases.json"');
     return c.json({ organisation_id: organisationId, exported_at: deps.clock.now().toISOString(), cases }, 200);
