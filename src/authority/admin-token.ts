@@ -67,17 +67,14 @@ async function actorOf(deps: Deps, request: ResourceRequest, claims: AccessToken
   // The document describes every area: any admin scope reads it.
   const requiredScope = area === 'any' ? (tokenScopes[0] ?? adminScopeOf('people')) : adminScopeOf(area);
   await authenticateBearer(deps, deps.tokens, request, requiredScope, { audience: deps.config.issuer });
-  return claims.grant_id === undefined ? clientActor(deps, claims, requiredScope) : personActor(deps, claims);
-}
-
-async function clientActor(deps: Deps, claims: AccessTokenClaims, requiredScope: string): Promise<{ actor: AdminActor; roles: Role[] }> {
   const client = await deps.db.selectFrom('oauth_clients').select(['organisation_id', 'scope']).where('client_id', '=', claims.client_id).executeTakeFirstOrThrow();
-  // The operator's own clients act for no organisation: the operator acts through the CLI on the host.
-  if (client.organisation_id === null) throw new WartaError(403, 'forbidden', "a client owned by the instance operator acts for no organisation's admin API");
-  // What the operator grants now, not what the token was issued with: withdrawing a scope takes effect at once.
+  // What the operator grants the client now, not what the token was issued with: withdrawing a scope takes effect at once.
   const granted = adminScopesIn(client.scope);
   if (!granted.includes(requiredScope)) throw insufficientScope(requiredScope, 'the instance operator no longer grants this client that admin scope');
-  const scopes = adminScopesIn(claims.scope).filter((scope) => granted.includes(scope));
+  if (claims.grant_id !== undefined) return personActor(deps, claims);
+  // The operator's own clients act for no organisation: the operator acts through the CLI on the host.
+  if (client.organisation_id === null) throw new WartaError(403, 'forbidden', "a client owned by the instance operator acts for no organisation's admin API");
+  const scopes = tokenScopes.filter((scope) => granted.includes(scope));
   return { actor: { kind: 'client', clientId: claims.client_id, organisationId: client.organisation_id, scopes }, roles: [] };
 }
 
