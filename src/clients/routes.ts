@@ -74,9 +74,10 @@ const deleteClientRoute = createRoute({
  * their own organisation only: another organisation's client, or the operator's,
  * answers 404 as if it did not exist. Settings that reach beyond the organisation
  * (first_party, another audience, cross-organisation sign-in, the owner) are the
- * operator's, through the `warta` CLI. Every route sits behind requireAuthority
- * (app.ts): a person with a passkey used in the last five minutes, never a
- * machine token. Secrets appear in the response to create and rotate only.
+ * operator's, through the `warta` CLI, and so is every client holding an admin
+ * scope (admin-client.ts). Every route sits behind requireAdminAuthority (app.ts):
+ * a person with a passkey used in the last five minutes, or a DPoP-bound token
+ * with warta:admin:clients. Secrets appear in the response to create and rotate only.
  */
 export function clientRoutes(deps: Deps) {
   const app = documentedRouter();
