@@ -136,7 +136,7 @@ const revokeInvitationRoute = createRoute({
 export function invitationRoutes(deps: Deps) {
   const app = documentedRouter();
 
-  // Every /api/admin/* route is guarded by requireAuthority in app.ts (a passkey re-verified within five minutes).
+  // Every /api/admin/* route is guarded by requireAdminAuthority in app.ts (a passkey re-verified within five minutes, or a token on its terms).
   app.openapi(createInvitationRoute, async (c) => {
     const actor = adminActorOf(c);
     const body = c.req.valid('json');

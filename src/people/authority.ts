@@ -5,7 +5,7 @@
  * admin. The organisation's row is locked first, so two admins disabling each
  * other at the same moment are serialised: the second finds itself disabled.
  */
-import type { Kysely, Transaction } from 'kysely';
+import type { Transaction } from 'kysely';
 import { isUuid } from '../db/uuid.js';
 import type { Database, Role, User } from '../db/schema.js';
 import { isPrivileged } from '../authority/role-grant.js';
@@ -26,7 +26,7 @@ export interface Target {
 }
 
 /** The actor's organisation (an admin's), or null for the operator. */
-export async function actingOrganisation(trx: Kysely<Database> | Transaction<Database>, actor: PeopleActor): Promise<string | null> {
+async function actingOrganisation(trx: Transaction<Database>, actor: PeopleActor): Promise<string | null> {
   if (actor.kind === 'cli') return null;
   if (actor.kind === 'client') return actor.organisationId;
   const admin = await trx.selectFrom('users').select('organisation_id').where('id', '=', actor.userId).where('status', '=', 'active').executeTakeFirst();

@@ -1,8 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { isUuid } from '../db/uuid.js';
-import { notFound, WartaError } from '../errors.js';
+import { notFound } from '../errors.js';
 import { type AppContext, type AppEnv, adminActorOf, auditContext, signInRequest } from '../http/context.js';
-import { requirePerson } from '../authority/person-required.js';
+import { requireConsoleSession } from '../authority/person-required.js';
 import { readJsonObject, requiredString } from '../http/json-body.js';
 import { AUTHORITY_REFUSALS, documentedRouter, ErrorBody, IdParam, jsonResponse, NOT_FOUND } from '../http/openapi.js';
 import { writeSessionCookie } from '../http/session-cookie.js';
@@ -200,13 +200,11 @@ export function recoveryRoutes(deps: Deps) {
 
   app.openapi(listCasesRoute, (c) => listOrganisationCases(deps, c, c.req.valid('query')));
 
-  // The admin's co-approval of a case about an admin or officer (issue 11); requireAuthority (app.ts) guards /api/admin/*.
+  // The admin's co-approval of a case about an admin or officer (issue 11); requireAdminAuthority (app.ts) guards /api/admin/*.
   app.openapi(coApproveRoute, async (c) => {
-    const actor = adminActorOf(c);
-    const admin = await requirePerson(deps, auditContext(c), actor, 'recovery.co_approved');
     // The co-approval checks the passkey of the very session that gives it (co-approve.ts): an access token has none.
-    if (actor.kind !== 'person' || !actor.session) throw new WartaError(403, 'session_required', 'co-approve a recovery in the console, with your passkey');
-    const approved = await coApproveRecoveryCase(deps, auditContext(c), { admin, session: actor.session, caseId: c.req.valid('param').id });
+    const { user: admin, session } = await requireConsoleSession(deps, auditContext(c), adminActorOf(c), 'recovery.co_approved');
+    const approved = await coApproveRecoveryCase(deps, auditContext(c), { admin, session, caseId: c.req.valid('param').id });
     return c.json({ case: await findCaseView(deps.db, approved.id) }, 200);
   });
 

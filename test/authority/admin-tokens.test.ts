@@ -192,6 +192,14 @@ describe('an admin client (client credentials, DPoP-bound)', () => {
     expect(set).toMatchObject({ status: 403, body: { error: 'person_required' } });
   });
 
+  it('cannot co-approve a recovery case', async () => {
+    const client = await adminClient(organisationId, ['warta:admin:recovery']);
+    const key = await dpopKey();
+    const token = (await machineToken(client, key, 'warta:admin:recovery')).body.access_token as string;
+    expect((await callAdmin('/api/admin/recovery-cases', token, key)).status).toBe(200);
+    expect(await callAdmin(`/api/admin/recovery-cases/${randomUUID()}/co-approve`, token, key, { method: 'POST' })).toMatchObject({ status: 403, body: { error: 'person_required' } });
+  });
+
   async function createInvitationByAdmin(): Promise<string> {
     const issued = await requestInvitation(runtime, { actor: `user:${admin.id}` }, { organisationId, displayName: 'Waiting Officer', email: `officer.${randomUUID().slice(0, 8)}@example.gov`, role: 'recovery_officer', createdBy: admin.id });
     expect(issued.link).toBeNull();
@@ -223,13 +231,13 @@ describe('the admin API client registration', () => {
 });
 
 // Registered by the operator: an organisation admin may not ask for warta:admin:* (the test above).
-const portal = await registerWebClient(runtime, { client_name: 'Admin portal', scope: 'openid profile warta:admin:people' });
+const portal = await registerWebClient(runtime, { client_name: 'Admin portal', scope: 'openid profile warta:admin:people warta:admin:recovery' });
 
 describe("an admin's own access token (authorization code, DPoP-bound)", () => {
   /** Signs `user` in with `amr`, walks /authorize and redeems the code with a DPoP proof (or none). */
   async function userToken(user: typeof admin, amr: string[] = ['hwk', 'user'], key?: DpopKey): Promise<string> {
     const cookie = await sessionCookie(runtime, user, amr);
-    const request = await pkceRequest(portal, { scope: 'openid warta:admin:people' });
+    const request = await pkceRequest(portal, { scope: 'openid warta:admin:people warta:admin:recovery' });
     const callback = await authorizeWithSession(server, request.params, cookie);
     const form = { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: request.params.redirect_uri!, code_verifier: request.verifier };
     const reply = await postForm(server.url('/token'), form, { ...basicAuth(portal), ...(key ? { dpop: await key.proof('POST', server.url('/token')) } : {}) });
@@ -272,6 +280,13 @@ describe("an admin's own access token (authorization code, DPoP-bound)", () => {
     expect(await callAdmin('/api/admin/people', memberToken, key)).toMatchObject({ status: 403, body: { error: 'forbidden' } });
     // The document has no route guard of its own beyond the admin guard: the role is checked there too.
     expect(await callAdmin('/api/admin/openapi.json', memberToken, key)).toMatchObject({ status: 403, body: { error: 'forbidden' } });
+  });
+
+  it('cannot co-approve a recovery case: that takes the console session, whose passkey the co-approval checks', async () => {
+    const key = await dpopKey();
+    const token = await userToken(admin, ['hwk', 'user'], key);
+    expect(await callAdmin(`/api/admin/recovery-cases/${randomUUID()}/co-approve`, token, key, { method: 'POST' })).toMatchObject({ status: 403, body: { error: 'session_required' } });
+    expect(await lastAudit('authority.refused')).toMatchObject({ subject: `user:${admin.id}`, details: expect.objectContaining({ reason: 'session_required' }) });
   });
 
   it("is refused once the admin is disabled, and the refusal is audited", async () => {
