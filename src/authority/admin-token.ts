@@ -67,7 +67,8 @@ async function actorOf(deps: Deps, request: ResourceRequest, claims: AccessToken
   // The document describes every area: any admin scope reads it.
   const requiredScope = area === 'any' ? (tokenScopes[0] ?? adminScopeOf('people')) : adminScopeOf(area);
   await authenticateBearer(deps, deps.tokens, request, requiredScope, { audience: deps.config.issuer });
-  const client = await deps.db.selectFrom('oauth_clients').select(['organisation_id', 'scope']).where('client_id', '=', claims.client_id).executeTakeFirstOrThrow();
+  const client = await deps.db.selectFrom('oauth_clients').select(['organisation_id', 'scope']).where('client_id', '=', claims.client_id).executeTakeFirst();
+  if (!client) throw invalidToken('DPoP', 'the client of this access token is no longer registered');
   // What the operator grants the client now, not what the token was issued with: withdrawing a scope takes effect at once.
   const granted = adminScopesIn(client.scope);
   if (!granted.includes(requiredScope)) throw insufficientScope(requiredScope, 'the instance operator no longer grants this client that admin scope');
