@@ -23,7 +23,7 @@ import { appMessages } from './messages.js';
 import { messageCatalogue } from './ui/i18n.js';
 import { staticRoutes } from './ui/static.js';
 import { loadSession } from './sessions/middleware.js';
-import { requireAuthority } from './authority/middleware.js';
+import { requireAdminAuthority, requireAuthority } from './authority/middleware.js';
 import { adminPages } from './admin/routes.js';
 import { webauthnPages } from './webauthn/pages.js';
 import { webauthnRoutes } from './webauthn/routes.js';
@@ -63,8 +63,9 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   // Schema-declared routers mounted here merge their definitions into the admin API document.
   const authenticated = documentedRouter();
   authenticated.use(loadSession(deps));
-  // Every admin act, whichever router defines it: a passkey session re-verified in the last five minutes (issue 11).
-  authenticated.use('/api/admin/*', requireAuthority(deps, 'admin'));
+  // Every admin act, whichever router defines it: a passkey session re-verified in the last five minutes (issue 11),
+  // or a DPoP-bound access token on the same terms with the route's area scope (issue 13).
+  authenticated.use('/api/admin/*', requireAdminAuthority(deps));
   // Incident response: the operator role, on the same terms.
   authenticated.use('/api/operator/*', requireAuthority(deps, 'operator'));
   const capabilities = [invitationRoutes, clientRoutes, eventReceiverRoutes, webauthnRoutes, webauthnPages, accountRoutes, devicesRoutes, passwordRoutes, totpRoutes, recoveryRoutes, recoveryPages, operatorRoutes, peopleRoutes, organisationRoutes, roleRoutes, adminPages];

@@ -5,13 +5,9 @@ import type { Deps } from '../deps.js';
 import { WartaError } from '../errors.js';
 import { type AppContext, type AppEnv, auditContext } from '../http/context.js';
 import { REAUTH_MAX_AGE_SECONDS } from '../sessions/reauth.js';
-import { ACR_PHISHING_RESISTANT, authenticatedWithin } from '../sessions/service.js';
-
-/**
- * Session assurances strong enough to act with authority: a passkey. The
- * device-bound tier (`urn:warta:acr:hardware`) is a passkey too, so it counts.
- */
-const AUTHORITY_ACRS = new Set([ACR_PHISHING_RESISTANT, 'urn:warta:acr:hardware']);
+import { authenticatedWithin } from '../sessions/service.js';
+import { readAccessToken, readDpopProof } from '../http/authorization.js';
+import { authenticateAdminToken, AUTHORITY_ACRS } from './admin-token.js';
 
 /** Why this session may not act with `role`'s authority now (the role, a passkey, used in the last five minutes), or undefined. */
 function authorityShortfall(deps: Pick<Deps, 'clock'>, held: { session: Session; roles: readonly Role[] }, role: Role): WartaError | undefined {
@@ -51,4 +47,29 @@ export async function authorityRefusal(deps: Pick<Deps, 'db' | 'clock' | 'auditE
     });
   }
   return refusal;
+}
+
+/**
+ * Guard of `/api/admin/*`: the console's passkey session (requireAuthority), or,
+ * when the request carries an Authorization header, an access token on the same
+ * terms (./admin-token.ts). Either way it records who acts (`adminActorOf`), and
+ * a token request never falls back to the session cookie beside it.
+ */
+export function requireAdminAuthority(deps: Deps): MiddlewareHandler<AppEnv> {
+  const sessionGuard = requireAuthority(deps, 'admin');
+  return async function requireAdminAuthority(c, next) {
+    if (c.req.header('authorization') === undefined)
+      return sessionGuard(c, async () => {
+        const user = c.get('user')!;
+        c.set('adminActor', { kind: 'person', user, organisationId: user.organisation_id, session: c.get('session') });
+        await next();
+      });
+    const { actor, roles } = await authenticateAdminToken(deps, auditContext(c), { accessToken: readAccessToken(c), dpop: readDpopProof(c), path: c.req.path, method: c.req.method });
+    c.set('session', undefined);
+    c.set('user', actor.kind === 'person' ? actor.user : undefined);
+    c.set('roles', roles);
+    c.set('privilegeHold', undefined);
+    c.set('adminActor', actor);
+    await next();
+  };
 }

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { type AppContext, auditContext } from '../http/context.js';
+import { type AppContext, adminActorOf, auditContext } from '../http/context.js';
 import { AUTHORITY_REFUSALS, IdParam, jsonBody, jsonResponse, NOT_FOUND, UNSUPPORTED_MEDIA_TYPE, documentedRouter } from '../http/openapi.js';
 import { requireRole } from '../sessions/middleware.js';
 import { deleteClient, getClient, clientView, listClients, organisationAdmin, registerClient, rotateClientSecret, updateClient } from './service.js';
@@ -74,14 +74,15 @@ const deleteClientRoute = createRoute({
  * their own organisation only: another organisation's client, or the operator's,
  * answers 404 as if it did not exist. Settings that reach beyond the organisation
  * (first_party, another audience, cross-organisation sign-in, the owner) are the
- * operator's, through the `warta` CLI. Every route sits behind requireAuthority
- * (app.ts): a person with a passkey used in the last five minutes, never a
- * machine token. Secrets appear in the response to create and rotate only.
+ * operator's, through the `warta` CLI, and so is every client holding an admin
+ * scope (admin-client.ts). Every route sits behind requireAdminAuthority (app.ts):
+ * a person with a passkey used in the last five minutes, or a DPoP-bound token
+ * with warta:admin:clients. Secrets appear in the response to create and rotate only.
  */
 export function clientRoutes(deps: Deps) {
   const app = documentedRouter();
 
-  const authorityOf = (c: AppContext) => organisationAdmin(c.get('user')!.organisation_id);
+  const authorityOf = (c: AppContext) => organisationAdmin(adminActorOf(c).organisationId);
 
   app.openapi(registerClientRoute, async (c) => c.json(await registerClient(deps, auditContext(c), c.req.valid('json'), { authority: authorityOf(c) }), 201));
 

@@ -5,6 +5,7 @@ import { keyedHash, MAX_ISSUED_TOKEN_LENGTH, newToken } from '../crypto/random.j
 import { type Database, json, type OAuthClient } from '../db/schema.js';
 import { notFound, WartaError } from '../errors.js';
 import { revokeClientGrants } from '../grants/service.js';
+import { refuseAdminClientChange } from './admin-client.js';
 import { announceClientChange } from './announce.js';
 import { type ClientMetadata, type ClientMetadataInput, validateClientMetadata } from './metadata.js';
 import { effectiveAudience, type OperatorSetting, operatorSettingsChanged } from './operator-settings.js';
@@ -247,6 +248,7 @@ const FIXED_AT_REGISTRATION = ['application_type', 'token_endpoint_auth_method']
 export async function updateClient(deps: ClientDeps, context: AuditContext, clientId: string, input: ClientInput, options: { authority: ClientAuthority }): Promise<ClientView> {
   const { authority } = options;
   const current = await getClient(deps.db, clientId, authority);
+  if (authority.kind === 'admin') await refuseAdminClientChange(deps, context, current, 'update');
   for (const name of FIXED_AT_REGISTRATION)
     if (input[name] !== undefined && input[name] !== current[name]) throw new WartaError(400, 'invalid_client_metadata', `${name} cannot change; register a new client instead`);
   const given: ClientMetadataInput = Object.fromEntries(Object.entries(input).filter(([name, value]) => value !== undefined && name !== 'organisation_id'));
@@ -311,6 +313,7 @@ async function revokeGrantsOfOtherOrganisations(trx: Transaction<Database>, cloc
 /** Replaces the secret at once (the old one stops working); returns the new one, shown once. */
 export async function rotateClientSecret(deps: ClientDeps, context: AuditContext, clientId: string, authority: ClientAuthority): Promise<ClientView> {
   const current = await getClient(deps.db, clientId, authority);
+  if (authority.kind === 'admin') await refuseAdminClientChange(deps, context, current, 'rotate_secret');
   if (!usesSecret(current.token_endpoint_auth_method)) throw new WartaError(400, 'invalid_request', 'this client authenticates without a secret');
   const secret = newClientSecret();
   return deps.db.transaction().execute(async (trx) => {

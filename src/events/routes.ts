@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { auditContext } from '../http/context.js';
+import { adminActorOf, auditContext } from '../http/context.js';
 import { AUTHORITY_REFUSALS, IdParam, jsonBody, jsonResponse, NOT_FOUND, UNSUPPORTED_MEDIA_TYPE, documentedRouter } from '../http/openapi.js';
 import { requireRole } from '../sessions/middleware.js';
 import { addReceiver, listReceivers, receiverView, removeReceiver } from './receivers.js';
@@ -56,7 +56,7 @@ export function eventReceiverRoutes(deps: Deps) {
   app.openapi(addReceiverRoute, async (c) => {
     const body = c.req.valid('json');
     const receiver = await addReceiver(deps, auditContext(c), {
-      organisationId: c.get('user')!.organisation_id,
+      organisationId: adminActorOf(c).organisationId,
       url: body.url,
       audience: body.audience,
       events: body.events,
@@ -66,12 +66,12 @@ export function eventReceiverRoutes(deps: Deps) {
   });
 
   app.openapi(listReceiversRoute, async (c) => {
-    const receivers = await listReceivers(deps.db, c.get('user')!.organisation_id);
+    const receivers = await listReceivers(deps.db, adminActorOf(c).organisationId);
     return c.json({ receivers: receivers.map(receiverView) }, 200);
   });
 
   app.openapi(removeReceiverRoute, async (c) => {
-    const removed = await removeReceiver(deps, auditContext(c), { id: c.req.valid('param').id, organisationId: c.get('user')!.organisation_id });
+    const removed = await removeReceiver(deps, auditContext(c), { id: c.req.valid('param').id, organisationId: adminActorOf(c).organisationId });
     return c.json(receiverView(removed), 200);
   });
 

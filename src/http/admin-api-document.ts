@@ -22,6 +22,11 @@ const documentRoute = createRoute({
  * the document tells an attacker which acts exist and what they take.
  */
 export function serveAdminApiDocument(app: OpenAPIHono<AppEnv>, deps: Pick<Deps, 'config'>): void {
+  app.openAPIRegistry.registerComponent('securitySchemes', 'accessToken', {
+    type: 'http',
+    scheme: 'DPoP',
+    description: "A DPoP-bound access token (RFC 9449) with the scope of the route's area (warta:admin:people, …:invitations, …:clients, …:organisation, …:receivers, …:recovery, …:audit): an admin client's client-credentials token, acting for its organisation, or an admin's own token from a passkey sign-in in the last five minutes. Bearer tokens are refused.",
+  });
   app.openAPIRegistry.registerComponent('securitySchemes', 'session', {
     type: 'apiKey',
     in: 'cookie',
@@ -34,7 +39,7 @@ export function serveAdminApiDocument(app: OpenAPIHono<AppEnv>, deps: Pick<Deps,
         openapi: '3.1.0',
         info: { title: 'Warta admin API', version: packageJson.version, description: 'Acts of authority over one organisation. Every refusal is `{ "error": code, "error_description": text }` with a stable code.' },
         servers: [{ url: deps.config.origin }],
-        security: [{ session: [] }],
+        security: [{ session: [] }, { accessToken: [] }],
         tags: [
           { name: 'Invitations', description: 'Inviting people; a privileged role needs a second admin' },
           { name: 'Clients', description: 'OAuth clients (relying parties) of the organisation' },

@@ -14,6 +14,18 @@ export interface PrivilegeHold {
   refuse(): Promise<WartaError>;
 }
 
+/**
+ * Who acts at /api/admin: a person with the admin role (a passkey session, or
+ * their own DPoP-bound access token), or an operator-approved admin client of
+ * one organisation with its granted area scopes. Both act for one organisation.
+ */
+export type AdminActor =
+  | { kind: 'person'; user: User; organisationId: string; session: Session | undefined }
+  | { kind: 'client'; clientId: string; organisationId: string; scopes: readonly string[] };
+
+/** The audit log's name for the actor. */
+export const adminActorName = (actor: AdminActor) => (actor.kind === 'person' ? `user:${actor.user.id}` : `client:${actor.clientId}`);
+
 export interface AppEnv {
   Variables: {
     requestId: string;
@@ -22,6 +34,8 @@ export interface AppEnv {
     user: User | undefined;
     roles: Role[];
     privilegeHold: PrivilegeHold | undefined;
+    /** Set by the /api/admin guard (authority/middleware.ts) once it has let the request through. */
+    adminActor: AdminActor | undefined;
   };
 }
 
@@ -43,11 +57,19 @@ export function clientIp(c: Context, trustProxy: boolean): string | null {
 
 export function auditContext(c: AppContext): AuditContext {
   const user = c.get('user');
+  const adminActor = c.get('adminActor');
   return {
-    actor: user ? `user:${user.id}` : 'anonymous',
+    actor: adminActor ? adminActorName(adminActor) : user ? `user:${user.id}` : 'anonymous',
     ip: c.get('clientIp'),
     userAgent: c.req.header('user-agent') ?? null,
   };
+}
+
+/** The person or client acting at an /api/admin route; only those routes, behind their guard, may ask. */
+export function adminActorOf(c: AppContext): AdminActor {
+  const actor = c.get('adminActor');
+  if (!actor) throw new Error('adminActorOf: the /api/admin guard did not run for this route');
+  return actor;
 }
 
 /** What a sign-in needs to know about its request: who asks, from where, and the session the browser already had. */

@@ -37,8 +37,8 @@ const refusal = (description: string) => ({ description, content: { 'application
  */
 export const AUTHORITY_REFUSALS = {
   400: refusal('invalid_request: the request does not match its schema, or the domain rules refuse it'),
-  401: refusal('login_required: no session'),
-  403: refusal('forbidden (not the role), reauthentication_required (no passkey used in the last five minutes), or cross_origin_request'),
+  401: refusal('login_required: no session; invalid_token: the access token is missing, invalid, a bearer token or without its DPoP proof'),
+  403: refusal('forbidden (not the role), reauthentication_required (no passkey used in the last five minutes), insufficient_scope (not the area\'s scope), insufficient_user_authentication (the token\'s sign-in was not a passkey in the last five minutes), person_required (an admin client asked for a person\'s act), or cross_origin_request'),
 } as const;
 
 export const NOT_FOUND = refusal('Not found; for an admin, another organisation\'s thing answers the same, so ids reveal nothing');

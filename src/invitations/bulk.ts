@@ -17,7 +17,7 @@ interface BulkDeps {
 }
 
 /** Who invites: an organisation admin (domain list, two-admin rule) or the instance operator (CLI), bound by neither, as with one invitation. */
-export type BulkInviter = { kind: 'admin'; userId: string } | { kind: 'operator' };
+export type BulkInviter = { kind: 'admin'; userId: string } | { kind: 'client'; clientId: string } | { kind: 'operator' };
 
 export interface BulkRowResult {
   line: number;
@@ -55,13 +55,14 @@ export async function inviteInBulk(
 ): Promise<BulkInvitationResult> {
   const organisation = await getOrganisation(deps.db, input.organisationId);
   const createdBy = input.actor.kind === 'admin' ? input.actor.userId : null;
+  const createdByClient = input.actor.kind === 'client' ? input.actor.clientId : null;
   const checked: (CheckedInvitation | null)[] = [];
   const results: BulkRowResult[] = [];
   const firstLineOf = new Map<string, number>();
   for (const row of input.rows) {
     try {
-      const invitation = checkInvitationValues(deps, { organisationId: organisation.id, displayName: row.displayName, email: row.email, employeeId: row.employeeId, role: row.role as Role, createdBy });
-      if (createdBy && invitation.email) assertEmailInDomains(organisation, invitation.email);
+      const invitation = checkInvitationValues(deps, { organisationId: organisation.id, displayName: row.displayName, email: row.email, employeeId: row.employeeId, role: row.role as Role, createdBy, createdByClient });
+      if ((createdBy || createdByClient) && invitation.email) assertEmailInDomains(organisation, invitation.email);
       const keys = [invitation.username, invitation.employeeId].filter((key): key is string => key !== null).map((key) => key.toLowerCase());
       const earlier = keys.map((key) => firstLineOf.get(key)).find((line) => line !== undefined);
       if (earlier !== undefined) throw conflict('duplicate_row', `the same person as on line ${earlier}`);
@@ -122,7 +123,7 @@ export async function inviteInBulk(
     await appendAudit(trx, deps, context, {
       action: 'invitation.bulk_created',
       subject: `org:${organisation.id}`,
-      details: { rows: summary.rows, invited: summary.invited, awaiting_approval: summary.awaiting_approval, by: createdBy ? `user:${createdBy}` : 'cli' },
+      details: { rows: summary.rows, invited: summary.invited, awaiting_approval: summary.awaiting_approval, by: createdBy ? `user:${createdBy}` : createdByClient ? `client:${createdByClient}` : 'cli' },
     });
     return rows;
   });

@@ -2,7 +2,9 @@ import { createRoute, z } from '@hono/zod-openapi';
 import type { Role } from '../db/schema.js';
 import { isUuid } from '../db/uuid.js';
 import { notFound } from '../errors.js';
-import { auditContext } from '../http/context.js';
+import { isPrivileged } from '../authority/role-grant.js';
+import { requirePerson } from '../authority/person-required.js';
+import { adminActorOf, auditContext } from '../http/context.js';
 import { readJsonObject, requiredString } from '../http/json-body.js';
 import { AUTHORITY_REFUSALS, ErrorBody, IdParam, jsonBody, jsonResponse, NOT_FOUND, UNSUPPORTED_MEDIA_TYPE, documentedRouter } from '../http/openapi.js';
 import { requireRole } from '../sessions/middleware.js';
@@ -150,18 +152,21 @@ const resendInvitationRoute = createRoute({
 export function invitationRoutes(deps: Deps) {
   const app = documentedRouter();
 
-  // Every /api/admin/* route is guarded by requireAuthority in app.ts (a passkey re-verified within five minutes).
+  // Every /api/admin/* route is guarded by requireAdminAuthority in app.ts (a passkey re-verified within five minutes, or a token on its terms).
   app.openapi(createInvitationRoute, async (c) => {
-    const admin = c.get('user')!;
+    const actor = adminActorOf(c);
     const body = c.req.valid('json');
+    const role = (body.role ?? 'member') as Role;
+    // A privileged invitation waits for a second admin: a machine cannot be the first of the two either.
+    const requester = isPrivileged(role) ? { createdBy: (await requirePerson(deps, auditContext(c), actor, 'invitation.requested')).id } : actor.kind === 'person' ? { createdBy: actor.user.id } : { createdByClient: actor.clientId };
     const issued = await requestInvitation(deps, auditContext(c), {
-      organisationId: admin.organisation_id,
+      organisationId: actor.organisationId,
       displayName: body.display_name,
       email: body.email ?? null,
       employeeId: body.employee_id ?? null,
-      role: (body.role ?? 'member') as Role,
+      role,
       ...(body.ttl_hours === undefined ? {} : { ttlSeconds: body.ttl_hours * 3600 }),
-      createdBy: admin.id,
+      ...requester,
     });
     // A privileged invitation has no link yet: 202, and the second admin's approval returns it.
     const view = { ...invitationView(issued.invitation, deps.clock.now()), link: issued.link };
@@ -169,10 +174,11 @@ export function invitationRoutes(deps: Deps) {
   });
 
   app.openapi(bulkInvitationRoute, async (c) => {
-    const admin = c.get('user')!;
+    const actor = adminActorOf(c);
     const body = c.req.valid('json');
     const rows = parseInvitationCsv(body.csv, { maxBytes: deps.config.http.bodyLimitBytes });
-    const result = await inviteInBulk(deps, auditContext(c), { organisationId: admin.organisation_id, actor: { kind: 'admin', userId: admin.id }, rows, dryRun: body.dry_run });
+    const inviter = actor.kind === 'person' ? { kind: 'admin' as const, userId: actor.user.id } : { kind: 'client' as const, clientId: actor.clientId };
+    const result = await inviteInBulk(deps, auditContext(c), { organisationId: actor.organisationId, actor: inviter, rows, dryRun: body.dry_run });
     if (result.dry_run) return c.json(result, 200);
     if (result.applied) return c.json(result, 201);
     const lines = result.rows.filter((row) => row.status === 'refused').map((row) => row.line);
@@ -183,25 +189,27 @@ export function invitationRoutes(deps: Deps) {
   app.openapi(approveInvitationRoute, async (c) => {
     const { id } = c.req.valid('param');
     if (!isUuid(id)) throw notFound('invitation_not_found', 'no such invitation');
-    const approved = await approveInvitation(deps, auditContext(c), { id, approver: c.get('user')! });
+    const approver = await requirePerson(deps, auditContext(c), adminActorOf(c), 'invitation.approved');
+    const approved = await approveInvitation(deps, auditContext(c), { id, approver });
     return c.json({ ...invitationView(approved.invitation, deps.clock.now()), link: approved.link }, 200);
   });
 
   app.openapi(listInvitationsRoute, async (c) => {
-    const rows = await listInvitations(deps.db, c.get('user')!.organisation_id);
+    const rows = await listInvitations(deps.db, adminActorOf(c).organisationId);
     return c.json({ invitations: rows.map((row) => invitationView(row, deps.clock.now())) }, 200);
   });
 
   app.openapi(revokeInvitationRoute, async (c) => {
     const { id } = c.req.valid('param');
     if (!isUuid(id)) throw notFound('invitation_not_found', 'no such invitation');
-    const revoked = await revokeInvitation(deps, auditContext(c), { id, organisationId: c.get('user')!.organisation_id });
+    const revoked = await revokeInvitation(deps, auditContext(c), { id, organisationId: adminActorOf(c).organisationId });
     return c.json(invitationView(revoked, deps.clock.now()), 200);
   });
 
   // The resender receives the link: for a privileged invitation, only the approver, who held it already.
   app.openapi(resendInvitationRoute, async (c) => {
-    const resent = await resendInvitation(deps, auditContext(c), { id: c.req.valid('param').id, admin: c.get('user')! });
+    const admin = await requirePerson(deps, auditContext(c), adminActorOf(c), 'invitation.resend');
+    const resent = await resendInvitation(deps, auditContext(c), { id: c.req.valid('param').id, admin });
     return c.json({ ...invitationView(resent.invitation, deps.clock.now()), link: resent.link }, 200);
   });
 

@@ -28,6 +28,8 @@ export interface InvitationInput {
   ttlSeconds?: number;
   /** The organisation admin who asks (requestInvitation); absent when the instance operator invites. */
   createdBy?: string | null;
+  /** The organisation's admin client that asks (an access token at the admin API): members only, in the organisation's domains. */
+  createdByClient?: string | null;
   /** Redemption also grants `operator`: only bootstrap's first admin. */
   grantsOperator?: boolean;
 }
@@ -61,7 +63,7 @@ export async function createInvitation(deps: InvitationDeps, context: AuditConte
  * (admin, recovery_officer) waits for a different admin's approval, with no
  * token minted until then (attack 2). Refusals are audited.
  */
-export async function requestInvitation(deps: InvitationDeps, context: AuditContext, input: InvitationInput & { createdBy: string }): Promise<IssuedInvitation> {
+export async function requestInvitation(deps: InvitationDeps, context: AuditContext, input: InvitationInput & ({ createdBy: string } | { createdByClient: string })): Promise<IssuedInvitation> {
   return issueInvitation(deps, context, input);
 }
 
@@ -76,6 +78,7 @@ export interface CheckedInvitation {
   role: Role;
   ttlSeconds: number;
   createdBy: string | null;
+  createdByClient: string | null;
   grantsOperator: boolean;
   /** An admin asked for a privileged role: no link until a different admin approves. */
   approvalRequired: boolean;
@@ -94,6 +97,8 @@ export function checkInvitationValues(deps: Pick<InvitationDeps, 'config'>, inpu
   const ttlSeconds = input.ttlSeconds ?? deps.config.invitations.ttlSeconds;
   if (!Number.isInteger(ttlSeconds) || ttlSeconds < 60 || ttlSeconds > 30 * 86400) throw invalidRequest('invitation lifetime must be 1 minute to 30 days');
   const createdBy = input.createdBy ?? null;
+  const createdByClient = input.createdByClient ?? null;
+  if (createdByClient && isPrivileged(input.role)) throw new WartaError(403, 'person_required', 'an admin person must ask for a privileged invitation, not an admin client');
   return {
     organisationId: input.organisationId,
     displayName,
@@ -103,6 +108,7 @@ export function checkInvitationValues(deps: Pick<InvitationDeps, 'config'>, inpu
     role: input.role,
     ttlSeconds,
     createdBy,
+    createdByClient,
     grantsOperator: input.grantsOperator ?? false,
     approvalRequired: Boolean(createdBy) && isPrivileged(input.role),
   };
@@ -114,7 +120,7 @@ async function issueInvitation(deps: InvitationDeps, context: AuditContext, inpu
   const checked = checkInvitationValues(deps, input);
   const { email } = checked;
   const organisation = await getOrganisation(deps.db, input.organisationId);
-  if (checked.createdBy && email)
+  if ((checked.createdBy || checked.createdByClient) && email)
     await auditingAuthorityRefusal(deps, context, { action: 'invitation.refused', subject: `org:${organisation.id}`, details: { email_domain: email.slice(email.lastIndexOf('@') + 1), role: input.role } }, async () =>
       assertEmailInDomains(organisation, email),
     );

@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Deps } from '../deps.js';
-import { auditContext } from '../http/context.js';
+import { requirePerson } from '../authority/person-required.js';
+import { adminActorOf, auditContext } from '../http/context.js';
 import { AUTHORITY_REFUSALS, documentedRouter, jsonBody, jsonResponse, UNSUPPORTED_MEDIA_TYPE } from '../http/openapi.js';
 import { requireRole } from '../sessions/middleware.js';
 import { previewPolicyChange, setPolicy, showOrganisation } from './policy-admin.js';
@@ -75,10 +76,10 @@ export function organisationRoutes(deps: Deps) {
   const app = documentedRouter();
   app.use('/api/admin/organisation', requireRole('admin'));
   app.use('/api/admin/organisation/*', requireRole('admin'));
-  app.openapi(showRoute, async (c) => c.json(await showOrganisation(deps.db, c.get('user')!.organisation_id), 200));
-  app.openapi(previewRoute, async (c) => c.json(await previewPolicyChange(deps.db, c.get('user')!.organisation_id, c.req.valid('json').policy), 200));
+  app.openapi(showRoute, async (c) => c.json(await showOrganisation(deps.db, adminActorOf(c).organisationId), 200));
+  app.openapi(previewRoute, async (c) => c.json(await previewPolicyChange(deps.db, adminActorOf(c).organisationId, c.req.valid('json').policy), 200));
   app.openapi(setRoute, async (c) => {
-    const user = c.get('user')!;
+    const user = await requirePerson(deps, auditContext(c), adminActorOf(c), 'organisation.policy_set');
     const body = c.req.valid('json');
     return c.json(await setPolicy(deps, auditContext(c), { organisationId: user.organisation_id, policy: body.policy, expectedVersion: body.expected_version, changedBy: user.display_name || user.username }), 200);
   });

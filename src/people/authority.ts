@@ -8,12 +8,13 @@
 import type { Transaction } from 'kysely';
 import { isUuid } from '../db/uuid.js';
 import type { Database, Role, User } from '../db/schema.js';
+import { isPrivileged } from '../authority/role-grant.js';
 import { notFound, WartaError } from '../errors.js';
 
-/** An admin through the admin API, or the operator on the host (the `warta` CLI). */
-export type PeopleActor = { kind: 'admin'; userId: string } | { kind: 'cli' };
+/** An admin through the admin API, an organisation's admin client (an access token), or the operator on the host (the `warta` CLI). */
+export type PeopleActor = { kind: 'admin'; userId: string } | { kind: 'client'; clientId: string; organisationId: string } | { kind: 'cli' };
 
-export const actorName = (actor: PeopleActor) => (actor.kind === 'cli' ? 'cli' : `user:${actor.userId}`);
+export const actorName = (actor: PeopleActor) => (actor.kind === 'cli' ? 'cli' : actor.kind === 'client' ? `client:${actor.clientId}` : `user:${actor.userId}`);
 
 export const personSubject = (personId: string) => (isUuid(personId) ? `user:${personId}` : null);
 
@@ -27,6 +28,7 @@ export interface Target {
 /** The actor's organisation (an admin's), or null for the operator. */
 async function actingOrganisation(trx: Transaction<Database>, actor: PeopleActor): Promise<string | null> {
   if (actor.kind === 'cli') return null;
+  if (actor.kind === 'client') return actor.organisationId;
   const admin = await trx.selectFrom('users').select('organisation_id').where('id', '=', actor.userId).where('status', '=', 'active').executeTakeFirst();
   const isAdmin = admin && (await trx.selectFrom('user_roles').select('role').where('user_id', '=', actor.userId).where('role', '=', 'admin').executeTakeFirst());
   if (!admin || !isAdmin) throw new WartaError(403, 'forbidden', 'this needs the admin role');
@@ -45,6 +47,8 @@ export async function lockTarget(trx: Transaction<Database>, actor: PeopleActor,
   const person = await trx.selectFrom('users').selectAll().where('id', '=', personId).executeTakeFirstOrThrow();
   if (actor.kind === 'admin' && person.id === actor.userId) throw new WartaError(403, 'cannot_act_on_self', 'an admin cannot disable, enable or offboard themselves; ask another admin');
   const roles = (await trx.selectFrom('user_roles').select('role').where('user_id', '=', person.id).execute()).map((row) => row.role);
+  // A machine acts on members only: taking an admin or officer out, or bringing one back, is a person's decision, seen by the other admins.
+  if (actor.kind === 'client' && roles.some(isPrivileged)) throw new WartaError(403, 'person_required', `this person holds ${roles.filter(isPrivileged).join(', ')}: an admin acts on them, not an admin client`);
   return { person, roles };
 }
 

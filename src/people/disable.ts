@@ -76,5 +76,6 @@ export function disablePerson(deps: PeopleDeps, context: AuditContext, input: Pe
 /** The acting admin's name as the banner shows it, or null for the operator. */
 export async function actorDisplayName(trx: Transaction<Database>, actor: PeopleActor): Promise<string | null> {
   if (actor.kind === 'cli') return null;
+  if (actor.kind === 'client') return `client ${actor.clientId}`;
   return (await trx.selectFrom('users').select('display_name').where('id', '=', actor.userId).executeTakeFirstOrThrow()).display_name;
 }

@@ -146,7 +146,7 @@ export type PersonExport = Awaited<ReturnType<typeof exportPersonData>> & { expo
 
 /** exportPersonData for an actor, with the `person.exported` audit entry: the export exists only once it is on record. */
 export async function exportPerson(deps: PeopleDeps, context: AuditContext, input: { actor: PeopleActor; personId: string }): Promise<PersonExport> {
-  const organisationId = input.actor.kind === 'cli' ? null : (await deps.db.selectFrom('users').select('organisation_id').where('id', '=', input.actor.userId).executeTakeFirstOrThrow()).organisation_id;
+  const organisationId = input.actor.kind === 'cli' ? null : input.actor.kind === 'client' ? input.actor.organisationId : (await deps.db.selectFrom('users').select('organisation_id').where('id', '=', input.actor.userId).executeTakeFirstOrThrow()).organisation_id;
   const data = await exportPersonData(deps.db, organisationId, input.personId);
   const by = actorName(input.actor);
   await appendAudit(deps.db, deps, context, { action: 'person.exported', subject: `user:${data.profile.id}`, details: { organisation_id: data.organisation.id, by, audit_entries: data.audit.length } });

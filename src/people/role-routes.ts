@@ -1,6 +1,7 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import type { Deps } from '../deps.js';
-import { type AppContext, auditContext } from '../http/context.js';
+import { requirePerson } from '../authority/person-required.js';
+import { type AppContext, adminActorOf, auditContext } from '../http/context.js';
 import { AUTHORITY_REFUSALS, ErrorBody, IdParam, jsonBody, jsonResponse, NOT_FOUND, UNSUPPORTED_MEDIA_TYPE, documentedRouter } from '../http/openapi.js';
 import { requireRole } from '../sessions/middleware.js';
 import { approveRoleRequest } from './approve-request.js';
@@ -85,17 +86,18 @@ const approveRequestRoute = createRoute({
 
 export function roleRoutes(deps: Deps) {
   const app = documentedRouter();
-  const actorOf = (c: AppContext): PeopleActor => ({ kind: 'admin', userId: c.get('user')!.id });
+  // Role changes are acts of one admin judged by another: an admin client takes no part in them (person_required, audited).
+  const actorOf = async (c: AppContext, act: string): Promise<PeopleActor> => ({ kind: 'admin', userId: (await requirePerson(deps, auditContext(c), adminActorOf(c), act)).id });
 
   app.openapi(grantRoute, async (c) => {
     const body = c.req.valid('json');
-    return c.json(await grantRole(deps, auditContext(c), { actor: actorOf(c), personId: c.req.valid('param').id, role: body.role, reason: body.reason }), 202);
+    return c.json(await grantRole(deps, auditContext(c), { actor: await actorOf(c, 'role.grant'), personId: c.req.valid('param').id, role: body.role, reason: body.reason }), 202);
   });
   app.openapi(revokeRoute, async (c) => {
     const param = c.req.valid('param');
-    return c.json(await revokeRole(deps, auditContext(c), { actor: actorOf(c), personId: param.id, role: param.role, reason: c.req.valid('json').reason }), 200);
+    return c.json(await revokeRole(deps, auditContext(c), { actor: await actorOf(c, 'role.revoke'), personId: param.id, role: param.role, reason: c.req.valid('json').reason }), 200);
   });
-  app.openapi(listRequestsRoute, async (c) => c.json({ role_requests: await listRoleRequests(deps.db, deps.clock, c.get('user')!.organisation_id) }, 200));
-  app.openapi(approveRequestRoute, async (c) => c.json(await approveRoleRequest(deps, auditContext(c), { approver: actorOf(c), requestId: c.req.valid('param').id }), 200));
+  app.openapi(listRequestsRoute, async (c) => c.json({ role_requests: await listRoleRequests(deps.db, deps.clock, adminActorOf(c).organisationId) }, 200));
+  app.openapi(approveRequestRoute, async (c) => c.json(await approveRoleRequest(deps, auditContext(c), { approver: await actorOf(c, 'role_request.approve'), requestId: c.req.valid('param').id }), 200));
   return app;
 }

@@ -1,7 +1,7 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import type { Deps } from '../deps.js';
-import { type AppContext, auditContext } from '../http/context.js';
+import { type AppContext, adminActorOf, auditContext } from '../http/context.js';
 import { documentedRouter } from '../http/openapi.js';
 import { requireRole } from '../sessions/middleware.js';
 import type { PeopleActor } from './authority.js';
@@ -15,8 +15,9 @@ import { viewPerson } from './show.js';
 /**
  * Admin API for the people of the admin's own organisation: list, view and
  * export (both audited), disable, enable, offboard. Another organisation's person answers 404 as if
- * absent. Every route sits behind requireAuthority (app.ts): a passkey session
- * re-verified in the last five minutes, never a machine token.
+ * absent. Every route sits behind requireAdminAuthority (app.ts): a passkey session
+ * re-verified in the last five minutes, or an access token with warta:admin:people
+ * (an admin client acts on members only: authority.ts).
  */
 const params = z.object({ id: z.string().min(1).max(64).openapi({ description: 'the person’s id' }) });
 const reason = z.string().min(1).max(500).openapi({ description: 'why, kept in the audit log' });
@@ -88,11 +89,14 @@ export function peopleRoutes(deps: Deps) {
   const app = documentedRouter();
   app.use('/api/admin/people', requireRole('admin'));
   app.use('/api/admin/people/*', requireRole('admin'));
-  const actorOf = (c: AppContext): PeopleActor => ({ kind: 'admin', userId: c.get('user')!.id });
+  const actorOf = (c: AppContext): PeopleActor => {
+    const actor = adminActorOf(c);
+    return actor.kind === 'person' ? { kind: 'admin', userId: actor.user.id } : { kind: 'client', clientId: actor.clientId, organisationId: actor.organisationId };
+  };
 
   app.openapi(list, async (c) => {
     const query = c.req.valid('query');
-    return c.json(await listPeople(deps.db, c.get('user')!.organisation_id, { query: query.q, role: query.role, status: query.status, cursor: query.cursor, limit: query.limit }), 200);
+    return c.json(await listPeople(deps.db, adminActorOf(c).organisationId, { query: query.q, role: query.role, status: query.status, cursor: query.cursor, limit: query.limit }), 200);
   });
   app.openapi(show, async (c) => c.json(await viewPerson(deps, auditContext(c), { actor: actorOf(c), personId: c.req.valid('param').id }), 200));
   app.openapi(exportData, async (c) => {

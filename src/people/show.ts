@@ -63,7 +63,7 @@ export type PersonView = Awaited<ReturnType<typeof showPerson>>;
 
 /** showPerson for an actor, with the `person.viewed` audit entry. */
 export async function viewPerson(deps: PeopleDeps, context: AuditContext, input: { actor: PeopleActor; personId: string }): Promise<PersonView> {
-  const organisationId = input.actor.kind === 'cli' ? null : (await deps.db.selectFrom('users').select('organisation_id').where('id', '=', input.actor.userId).executeTakeFirstOrThrow()).organisation_id;
+  const organisationId = input.actor.kind === 'cli' ? null : input.actor.kind === 'client' ? input.actor.organisationId : (await deps.db.selectFrom('users').select('organisation_id').where('id', '=', input.actor.userId).executeTakeFirstOrThrow()).organisation_id;
   const view = await showPerson(deps, organisationId, input.personId);
   await appendAudit(deps.db, deps, context, { action: 'person.viewed', subject: `user:${view.id}`, details: { organisation_id: organisationId ?? undefined, by: actorName(input.actor) } });
   return view;

@@ -1,7 +1,8 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { isUuid } from '../db/uuid.js';
 import { notFound } from '../errors.js';
-import { type AppContext, type AppEnv, auditContext, signInRequest } from '../http/context.js';
+import { type AppContext, type AppEnv, adminActorOf, auditContext, signInRequest } from '../http/context.js';
+import { requireConsoleSession } from '../authority/person-required.js';
 import { readJsonObject, requiredString } from '../http/json-body.js';
 import { AUTHORITY_REFUSALS, documentedRouter, ErrorBody, IdParam, jsonResponse, NOT_FOUND } from '../http/openapi.js';
 import { writeSessionCookie } from '../http/session-cookie.js';
@@ -39,7 +40,7 @@ const filtersOf = (query: (name: string) => string | undefined): RawCaseFilters 
 
 /** The signed-in officer's or admin's organisation's cases, filtered by the query. */
 async function listOrganisationCases(deps: Deps, c: AppContext, filters: RawCaseFilters = filtersOf((name) => c.req.query(name))) {
-  const organisationId = c.get('user')!.organisation_id;
+  const organisationId = c.get('adminActor')?.organisationId ?? c.get('user')!.organisation_id;
   return c.json({ cases: await listRecoveryCases(deps.db, organisationId, await readCaseFilters(deps.db, organisationId, filters)) }, 200);
 }
 
@@ -199,14 +200,16 @@ export function recoveryRoutes(deps: Deps) {
 
   app.openapi(listCasesRoute, (c) => listOrganisationCases(deps, c, c.req.valid('query')));
 
-  // The admin's co-approval of a case about an admin or officer (issue 11); requireAuthority (app.ts) guards /api/admin/*.
+  // The admin's co-approval of a case about an admin or officer (issue 11); requireAdminAuthority (app.ts) guards /api/admin/*.
   app.openapi(coApproveRoute, async (c) => {
-    const approved = await coApproveRecoveryCase(deps, auditContext(c), { admin: c.get('user')!, session: c.get('session')!, caseId: c.req.valid('param').id });
+    // The co-approval checks the passkey of the very session that gives it (co-approve.ts): an access token has none.
+    const { user: admin, session } = await requireConsoleSession(deps, auditContext(c), adminActorOf(c), 'recovery.co_approved');
+    const approved = await coApproveRecoveryCase(deps, auditContext(c), { admin, session, caseId: c.req.valid('param').id });
     return c.json({ case: await findCaseView(deps.db, approved.id) }, 200);
   });
 
   app.openapi(exportCasesRoute, async (c) => {
-    const organisationId = c.get('user')!.organisation_id;
+    const organisationId = adminActorOf(c).organisationId;
     const cases = await exportRecoveryCases(deps, auditContext(c), organisationId, c.req.valid('query'));
     c.header('Content-Disposition', 'attachment; filename="recovery-cases.json"');
     return c.json({ organisation_id: organisationId, exported_at: deps.clock.now().toISOString(), cases }, 200);

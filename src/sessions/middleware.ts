@@ -47,7 +47,14 @@ export function requireSession(): MiddlewareHandler<AppEnv> {
  */
 export function requireRole(role: Role): MiddlewareHandler<AppEnv> {
   return async function requireRole(c, next) {
-    if (!c.get('session')) throw new WartaError(401, 'login_required', 'sign in first');
+    const adminActor = c.get('adminActor');
+    // An admin client: the /api/admin guard has checked its area scope; it holds no role of a person.
+    if (adminActor?.kind === 'client') {
+      if (role !== 'admin') throw new WartaError(403, 'forbidden', `this needs the ${role} role`);
+      return next();
+    }
+    // A person's access token at /api/admin has no session; the guard loaded the person and their roles.
+    if (!c.get('session') && adminActor?.kind !== 'person') throw new WartaError(401, 'login_required', 'sign in first');
     if (!c.get('roles').includes(role)) throw new WartaError(403, 'forbidden', `this needs the ${role} role`);
     const hold = c.get('privilegeHold');
     if (hold) throw await hold.refuse();

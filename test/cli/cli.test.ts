@@ -127,6 +127,16 @@ describe('warta CLI', () => {
     expect((await cli('client', 'suspend', '--client-id', 'no-such-client', '--reason', 'x', '--json')).json()).toMatchObject({ error: 'client_not_found' });
     expect((await cli('client', 'suspend', '--client-id', 'x', '--json')).exitCode).toBe(2);
   });
+
+  it("makes an organisation's client an admin client, and takes its admin scopes away, from the command line", async () => {
+    const created = (await cli('client', 'create', '--org', 'Ministry of Digital Affairs', '--name', 'Directory sync', '--grant-types', 'client_credentials', '--scope', 'directory:read', '--json')).json();
+    const set = await cli('client', 'set-admin-scopes', '--client-id', created.client_id, '--scopes', 'people,warta:admin:invitations', '--json');
+    expect(set.exitCode, set.stderr).toBe(0);
+    expect(set.json()).toEqual({ client_id: created.client_id, admin_scopes: ['warta:admin:people', 'warta:admin:invitations'] });
+    expect((await cli('client', 'set-admin-scopes', '--client-id', created.client_id, '--scopes', 'warta:admin:everything', '--json')).json()).toMatchObject({ error: 'invalid_request' });
+    expect((await cli('client', 'set-admin-scopes', '--client-id', created.client_id, '--json')).exitCode).toBe(2);
+    expect((await cli('client', 'set-admin-scopes', '--client-id', created.client_id, '--none', '--json')).json()).toEqual({ client_id: created.client_id, admin_scopes: [] });
+  });
 });
 
 function runMigrateProcess(processEnv: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {

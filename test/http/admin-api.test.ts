@@ -150,7 +150,7 @@ describe('authorization matrix over every /api/admin/* route', () => {
         const reply = await send(route, identity.headers);
         tally(identity.name, reply.status);
         expect(identity.refusedWith, `${identity.name}: ${await reply.clone().text()}`).toContain(reply.status);
-        expect(((await reply.json()) as { error: string }).error).toMatch(/^(login_required|forbidden|reauthentication_required)$/);
+        expect(((await reply.json()) as { error: string }).error).toMatch(/^(login_required|forbidden|reauthentication_required|invalid_token)$/);
         const after = await rowCounts();
         expect(tables.filter((t) => !MAY_GROW_ON_REFUSAL.has(t) && after[t] !== before[t]), `${identity.name} changed rows`).toEqual([]);
       }

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { ClientMetadataInput } from '../../clients/metadata.js';
 import { assignClient, type ClientView, deleteClient, listClients, OPERATOR, registerClient, rotateClientSecret, updateClient } from '../../clients/service.js';
+import { setClientAdminScopes } from '../../clients/admin-client.js';
+import { ADMIN_AREAS, adminScopeOf } from '../../clients/admin-scopes.js';
 import { findOrganisationByName } from '../../orgs/service.js';
 import type { Runtime } from '../../runtime.js';
 import { CliUsageError, defineCommand, type Flags, type FlagSpec, listFlag, stringFlag } from '../command.js';
@@ -188,4 +190,21 @@ export const assignClientCommand = defineCommand({
     return assignClient(runtime, { actor: 'cli' }, stringFlag(flags, 'client-id')!, organisationId);
   },
   format: (c) => `Client ${c.client_id} (${c.client_name}) is now owned by ${owner(c)}.${c.grants_revoked ? ` Revoked ${c.grants_revoked} grant(s) of users it no longer accepts.` : ''}`,
+});
+
+export const setClientAdminScopesCommand = defineCommand({
+  path: ['client', 'set-admin-scopes'],
+  summary: "make a client of an organisation an admin client: the admin API areas its access tokens may reach (DPoP-bound only), or --none to take them all away",
+  flags: {
+    'client-id': { type: 'string', description: 'the client_id', required: true },
+    scopes: { type: 'string', description: `comma-separated, from ${ADMIN_AREAS.map(adminScopeOf).join(', ')} (the area name alone also works)` },
+    none: { type: 'boolean', description: 'no admin scope: an ordinary client again' },
+  },
+  async run(flags, io) {
+    if ((flags.scopes === undefined) === (flags.none === undefined)) throw new CliUsageError('give exactly one of --scopes or --none');
+    const scopes = flags.none ? [] : (listFlag(flags, 'scopes') ?? []).map((scope) => ((ADMIN_AREAS as readonly string[]).includes(scope) ? `warta:admin:${scope}` : scope));
+    if (!flags.none && scopes.length === 0) throw new CliUsageError('--scopes lists no scope; use --none to take them all away');
+    return setClientAdminScopes(await io.runtime(), { actor: 'cli' }, { clientId: stringFlag(flags, 'client-id')!, scopes });
+  },
+  format: (r) => (r.admin_scopes.length ? `Client ${r.client_id} may now hold ${r.admin_scopes.join(' ')} (in DPoP-bound tokens only); its settings and secret are now the operator's alone.` : `Client ${r.client_id} holds no admin scope.`),
 });

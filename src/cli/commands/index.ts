@@ -2,7 +2,7 @@ import type { CliCommand } from '../command.js';
 import { archiveAuditCommand, exportAuditCommand, verifyAuditCommand } from './audit.js';
 import { setEmailDomainsCommand, waiveOfficerCooldownCommand } from './authority.js';
 import { bootstrapCommand, createOrganisationCommand } from './bootstrap.js';
-import { assignClientCommand, createClientCommand, deleteClientCommand, listClientsCommand, rotateClientSecretCommand, updateClientCommand } from './client.js';
+import { assignClientCommand, createClientCommand, deleteClientCommand, listClientsCommand, rotateClientSecretCommand, setClientAdminScopesCommand, updateClientCommand } from './client.js';
 import { endOrganisationSessionsCommand, resumeClientCommand, suspendClientCommand } from './incident.js';
 import { inviteCommand } from './invite.js';
 import { listSigningKeysCommand, rotateMasterKeyCommand, rotateSigningKeyCommand } from './keys.js';
@@ -30,6 +30,7 @@ export const commands: CliCommand<any>[] = [
   rotateClientSecretCommand,
   deleteClientCommand,
   updateClientCommand,
+  setClientAdminScopesCommand,
   assignClientCommand,
   addReceiverCommand,
   listReceiversCommand,
