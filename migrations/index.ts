@@ -16,6 +16,7 @@ import * as m0019 from './0019_incident_response.js';
 import * as m0020 from './0020_security_event_order.js';
 import * as m0021 from './0021_audit_growth.js';
 import * as m0022 from './0022_people.js';
+import * as m0025 from './0025_audit_search.js';
 
 /**
  * Every migration, by name. Listed explicitly (not read from the folder) so the
@@ -39,4 +40,5 @@ export const migrations: Record<string, Migration> = {
   '0020_security_event_order': m0020,
   '0021_audit_growth': m0021,
   '0022_people': m0022,
+  '0025_audit_search': m0025,
 };

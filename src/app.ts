@@ -31,6 +31,7 @@ import { documentedRouter } from './http/openapi.js';
 import { serveAdminApiDocument } from './http/admin-api-document.js';
 import { peopleRoutes } from './people/routes.js';
 import { organisationRoutes } from './orgs/routes.js';
+import { auditRoutes } from './audit-search/routes.js';
 
 /** OAuth endpoints called by clients from other origins; they authenticate by client credentials or tokens, never cookies. */
 export const CROSS_ORIGIN_ENDPOINTS = ['/token', '/introspect', '/revoke', '/par', '/userinfo', '/authorize', '/end_session'];
@@ -65,7 +66,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   authenticated.use('/api/admin/*', requireAuthority(deps, 'admin'));
   // Incident response: the operator role, on the same terms.
   authenticated.use('/api/operator/*', requireAuthority(deps, 'operator'));
-  const capabilities = [invitationRoutes, clientRoutes, eventReceiverRoutes, webauthnRoutes, webauthnPages, accountRoutes, devicesRoutes, passwordRoutes, totpRoutes, recoveryRoutes, recoveryPages, operatorRoutes, peopleRoutes, organisationRoutes];
+  const capabilities = [invitationRoutes, clientRoutes, eventReceiverRoutes, webauthnRoutes, webauthnPages, accountRoutes, devicesRoutes, passwordRoutes, totpRoutes, recoveryRoutes, recoveryPages, operatorRoutes, peopleRoutes, organisationRoutes, auditRoutes];
   for (const routes of capabilities) authenticated.route('/', routes(deps));
   serveAdminApiDocument(authenticated, deps);
   app.route('/', authenticated);
