@@ -1,10 +1,11 @@
 import { createRoute, z } from '@hono/zod-openapi';
+import type { AuditEntry } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import { auditContext } from '../http/context.js';
 import { ndjsonStream } from '../http/ndjson.js';
 import { AUTHORITY_REFUSALS, documentedRouter, jsonResponse, NOT_FOUND } from '../http/openapi.js';
 import { requireRole } from '../sessions/middleware.js';
-import { exportAuditEntries, MAX_EXPORT_ROWS, MAX_PAGE, readAuditFilters, searchAudit } from '../audit/search.js';
+import { auditEntryView, exportAuditEntries, MAX_EXPORT_ROWS, MAX_PAGE, readAuditFilters, searchAudit } from '../audit/search.js';
 
 /**
  * The audit log of the admin's own organisation: search a page at a time, or
@@ -69,6 +70,10 @@ const exportRoute = createRoute({
   },
 });
 
+async function* viewsOf(entries: AsyncIterable<AuditEntry>) {
+  for await (const entry of entries) yield auditEntryView(entry);
+}
+
 export function auditRoutes(deps: Deps) {
   const app = documentedRouter();
   const scopeOf = (organisationId: string) => ({ organisationId });
@@ -82,7 +87,7 @@ export function auditRoutes(deps: Deps) {
   app.openapi(exportRoute, async (c) => {
     const scope = scopeOf(c.get('user')!.organisation_id);
     const exported = await exportAuditEntries(deps, auditContext(c), scope, await readAuditFilters(deps.db, scope, c.req.valid('query')));
-    return c.body(ndjsonStream(exported.entries), 200, {
+    return c.body(ndjsonStream(viewsOf(exported.entries)), 200, {
       'content-type': 'application/x-ndjson',
       'content-disposition': 'attachment; filename="audit.ndjson"',
       'cache-control': 'no-store',

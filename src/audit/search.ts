@@ -20,8 +20,8 @@
  */
 import { type Expression, type SqlBool, sql } from 'kysely';
 import type { AuditContext } from './audit.js';
-import { appendAudit } from './audit.js';
-import type { Db } from '../db/schema.js';
+import { appendAudit, exportedEntry } from './audit.js';
+import type { AuditEntry, Db } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import { isUuid } from '../db/uuid.js';
 import { invalidRequest, notFound } from '../errors.js';
@@ -130,7 +130,7 @@ function matching(db: Db, scope: AuditScope, filters: AuditFilters) {
   const { subject, actor, action, from, to } = filters;
   return db
     .selectFrom('audit_log as a')
-    .select(['a.id', 'a.seq', 'a.at', 'a.actor', 'a.action', 'a.subject', 'a.outcome', 'a.ip', 'a.user_agent', 'a.details'])
+    .selectAll('a')
     .$if(scope !== 'instance', (qb) => qb.where(belongsTo((scope as { organisationId: string }).organisationId)))
     .$if(subject !== undefined, (qb) => qb.where('a.subject', '=', subject!))
     .$if(actor !== undefined, (qb) => qb.where('a.actor', '=', actor!))
@@ -140,9 +140,8 @@ function matching(db: Db, scope: AuditScope, filters: AuditFilters) {
     .$if(to !== undefined, (qb) => qb.where('a.at', '<', to!));
 }
 
-type Row = Awaited<ReturnType<ReturnType<typeof matching>['execute']>>[number];
-
-const entryView = (row: Row): AuditEntryView => ({
+/** An entry as the admin API shows it: what happened, without the MAC and chain hashes, which only `audit verify` can use. */
+export const auditEntryView = (row: AuditEntry): AuditEntryView => ({
   id: Number(row.id),
   seq: row.seq === null ? null : Number(row.seq),
   at: new Date(row.at).toISOString(),
@@ -173,7 +172,7 @@ export async function searchAudit(db: Db, scope: AuditScope, filters: AuditFilte
     .orderBy('a.id', 'desc')
     .limit(limit + 1)
     .execute();
-  const entries = rows.slice(0, limit).map(entryView);
+  const entries = rows.slice(0, limit).map(auditEntryView);
   return { entries, next_cursor: rows.length > limit ? encodeCursor(entries.at(-1)!.id) : null };
 }
 
@@ -182,8 +181,8 @@ export interface AuditExport {
   rows: number;
   /** More entries matched than `rows`: the export holds the oldest of them. */
   truncated: boolean;
-  /** The entries, oldest first. */
-  entries: AsyncGenerator<AuditEntryView>;
+  /** The entries, oldest first, as stored (the command line writes them whole, as `audit archive` does; the API shows `auditEntryView`). */
+  entries: AsyncGenerator<AuditEntry>;
 }
 
 const filtersRecord = (filters: AuditFilters) => ({
@@ -217,12 +216,12 @@ export async function exportAuditEntries(deps: Pick<Deps, 'db' | 'clock' | 'audi
     subject: scope === 'instance' ? null : `org:${scope.organisationId}`,
     details: { filters: filtersRecord(filters), rows, truncated, through_id: throughId },
   });
-  async function* entries(): AsyncGenerator<AuditEntryView> {
+  async function* entries(): AsyncGenerator<AuditEntry> {
     let afterId = 0;
     let left = rows;
     while (left > 0) {
       const page = await matching(deps.db, scope, filters).where('a.id', '>', afterId).where('a.id', '<=', throughId).orderBy('a.id').limit(Math.min(EXPORT_PAGE, left)).execute();
-      for (const row of page) yield entryView(row);
+      for (const row of page) yield exportedEntry(row);
       if (page.length === 0) return;
       left -= page.length;
       afterId = Number(page.at(-1)!.id);

@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { appendAudit } from '../../src/audit/audit.js';
 import { MAX_PAGE } from '../../src/audit/search.js';
+import { exportAuditCommand, searchAuditCommand } from '../../src/cli/commands/audit.js';
 import { auditOf, peopleServer } from '../people/support.js';
 
 const { runtime, enroll, organisation, other, admin, otherAdmin, operator } = await peopleServer();
@@ -144,5 +145,28 @@ describe('audit export for an organisation’s admin', () => {
     const reply = await admin.client.call('GET', `/api/admin/audit/export?person=user:${stranger.user.id}`);
     expect(reply.status).toBe(404);
     expect((await auditOf(runtime, 'audit.exported', `org:${organisation.id}`)).length).toBe(before);
+  });
+});
+
+describe('the operator’s audit search and export at the command line', () => {
+  const io = (lines: string[] = []) => ({ runtime: async () => runtime, write: (text: string) => void lines.push(text) });
+
+  it('searches one organisation (--org) as its admins see it, or the whole instance', async () => {
+    const ours = await searchAuditCommand.run({ org: organisation.name, limit: String(MAX_PAGE) }, io());
+    expect(JSON.stringify(ours)).toContain('operator-acted-here');
+    expect(JSON.stringify(ours)).not.toContain(foreignMarker);
+    const instance = await searchAuditCommand.run({ action: 'test.', limit: String(MAX_PAGE) }, io());
+    expect(JSON.stringify(instance)).toContain(foreignMarker);
+    await expect(searchAuditCommand.run({ org: 'No Such Ministry' }, io())).rejects.toMatchObject({ code: 'organisation_not_found' });
+  });
+
+  it('exports one organisation as JSON lines and puts the export on record as the command line’s', async () => {
+    const lines: string[] = [];
+    const result = await exportAuditCommand.run({ org: other.name, action: 'test.' }, io(lines));
+    const entries = lines.map((line) => JSON.parse(line) as Entry);
+    expect(result).toEqual({ exported: entries.length, organisation: other.name });
+    expect(entries.map((entry) => entry.details.marker)).toEqual([foreignMarker, foreignMarker]);
+    const recorded = await auditOf(runtime, 'audit.exported', `org:${other.id}`);
+    expect(recorded.at(-1)).toMatchObject({ actor: 'cli', details: { rows: 2, filters: { action: 'test.' } } });
   });
 });

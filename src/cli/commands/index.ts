@@ -1,5 +1,5 @@
 import type { CliCommand } from '../command.js';
-import { archiveAuditCommand, exportAuditCommand, verifyAuditCommand } from './audit.js';
+import { archiveAuditCommand, exportAuditCommand, searchAuditCommand, verifyAuditCommand } from './audit.js';
 import { setEmailDomainsCommand, waiveOfficerCooldownCommand } from './authority.js';
 import { bootstrapCommand } from './bootstrap.js';
 import { assignClientCommand, createClientCommand, deleteClientCommand, listClientsCommand, rotateClientSecretCommand, updateClientCommand } from './client.js';
@@ -21,6 +21,7 @@ export const commands: CliCommand<any>[] = [
   listSigningKeysCommand,
   rotateMasterKeyCommand,
   verifyAuditCommand,
+  searchAuditCommand,
   exportAuditCommand,
   archiveAuditCommand,
   createClientCommand,
