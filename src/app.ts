@@ -27,6 +27,7 @@ import { requireAuthority } from './authority/middleware.js';
 import { webauthnPages } from './webauthn/pages.js';
 import { webauthnRoutes } from './webauthn/routes.js';
 import { operatorRoutes } from './incident/routes.js';
+import { signingKeyRoutes } from './incident/signing-key-routes.js';
 import { documentedRouter } from './http/openapi.js';
 import { serveAdminApiDocument } from './http/admin-api-document.js';
 import { peopleRoutes } from './people/routes.js';
@@ -66,7 +67,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   authenticated.use('/api/admin/*', requireAuthority(deps, 'admin'));
   // Incident response: the operator role, on the same terms.
   authenticated.use('/api/operator/*', requireAuthority(deps, 'operator'));
-  const capabilities = [invitationRoutes, clientRoutes, eventReceiverRoutes, webauthnRoutes, webauthnPages, accountRoutes, devicesRoutes, passwordRoutes, totpRoutes, recoveryRoutes, recoveryPages, operatorRoutes, peopleRoutes, organisationRoutes, auditRoutes];
+  const capabilities = [invitationRoutes, clientRoutes, eventReceiverRoutes, webauthnRoutes, webauthnPages, accountRoutes, devicesRoutes, passwordRoutes, totpRoutes, recoveryRoutes, recoveryPages, operatorRoutes, peopleRoutes, organisationRoutes, auditRoutes, signingKeyRoutes];
   for (const routes of capabilities) authenticated.route('/', routes(deps));
   serveAdminApiDocument(authenticated, deps);
   app.route('/', authenticated);
