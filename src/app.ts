@@ -18,6 +18,7 @@ import { totpRoutes } from './totp/routes.js';
 import { recoveryPages } from './recovery/pages.js';
 import { devicesRoutes } from './devices/routes.js';
 import { recoveryRoutes } from './recovery/routes.js';
+import { recoveryReportRoutes } from './recovery/report-routes.js';
 import type { Deps } from './deps.js';
 import { appMessages } from './messages.js';
 import { messageCatalogue } from './ui/i18n.js';
@@ -67,7 +68,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   authenticated.use('/api/admin/*', requireAuthority(deps, 'admin'));
   // Incident response: the operator role, on the same terms.
   authenticated.use('/api/operator/*', requireAuthority(deps, 'operator'));
-  const capabilities = [invitationRoutes, clientRoutes, eventReceiverRoutes, webauthnRoutes, webauthnPages, accountRoutes, devicesRoutes, passwordRoutes, totpRoutes, recoveryRoutes, recoveryPages, operatorRoutes, peopleRoutes, organisationRoutes, auditRoutes, signingKeyRoutes];
+  const capabilities = [invitationRoutes, clientRoutes, eventReceiverRoutes, webauthnRoutes, webauthnPages, accountRoutes, devicesRoutes, passwordRoutes, totpRoutes, recoveryRoutes, recoveryPages, operatorRoutes, peopleRoutes, organisationRoutes, auditRoutes, signingKeyRoutes, recoveryReportRoutes];
   for (const routes of capabilities) authenticated.route('/', routes(deps));
   serveAdminApiDocument(authenticated, deps);
   app.route('/', authenticated);

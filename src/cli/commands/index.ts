@@ -10,7 +10,7 @@ import { migrateCommand } from './migrate.js';
 import { setPolicyCommand, showOrganisationCommand } from './organisation.js';
 import { disablePersonCommand, enablePersonCommand, exportPersonCommand, listPeopleCommand, offboardPersonCommand, showPersonCommand } from './people.js';
 import { addReceiverCommand, listReceiversCommand, removeReceiverCommand } from './receiver.js';
-import { exportRecoveryCasesCommand, listRecoveryCasesCommand } from './recovery.js';
+import { exportRecoveryCasesCommand, listRecoveryCasesCommand, recoveryReportCommand } from './recovery.js';
 
 /** Every `warta` command. A capability adds its commands here. */
 export const commands: CliCommand<any>[] = [
@@ -35,6 +35,7 @@ export const commands: CliCommand<any>[] = [
   removeReceiverCommand,
   listRecoveryCasesCommand,
   exportRecoveryCasesCommand,
+  recoveryReportCommand,
   setEmailDomainsCommand,
   showOrganisationCommand,
   setPolicyCommand,
