@@ -13,6 +13,10 @@
  * whoever acted: an operator who belongs to organisation A and disables someone
  * in B is on B's record, not A's. Any other subject (an operator's client,
  * kinds added later) is nobody's until this list names it: fail closed.
+ * Ownership is read as it is now, and a client can change hands (`warta client
+ * assign`): so an entry whose actor is a person of another organisation who is
+ * not an operator (the client's former admins, say) is never this one's either.
+ * Users, invitations, receivers and grants never change organisation.
  *
  * Pages are newest first in the order entries were appended (`id`): unique and
  * assigned once, so a cursor holding the last id is stable however many entries
@@ -120,8 +124,14 @@ const organisationActors = (organisationId: string) => sql`(
   union all select 'client:' || c.client_id from oauth_clients c where c.organisation_id = ${organisationId}
 )`;
 
+/** The instance's operators, who act on every organisation. */
+const operators = sql`(select 'user:' || r.user_id::text from user_roles r where r.role = 'operator')`;
+
 function belongsTo(organisationId: string): Expression<SqlBool> {
-  return sql<SqlBool>`(a.subject in ${organisationSubjects(organisationId)} or ((a.subject is null or a.subject like 'key:%') and a.actor in ${organisationActors(organisationId)}))`;
+  return sql<SqlBool>`(
+    (a.subject in ${organisationSubjects(organisationId)} or ((a.subject is null or a.subject like 'key:%') and a.actor in ${organisationActors(organisationId)}))
+    and (a.actor not like 'user:%' or a.actor in ${organisationActors(organisationId)} or a.actor in ${operators})
+  )`;
 }
 
 const likePrefix = (prefix: string) => `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;

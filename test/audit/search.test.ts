@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { appendAudit } from '../../src/audit/audit.js';
 import { MAX_PAGE } from '../../src/audit/search.js';
+import { OPERATOR, registerClient } from '../../src/clients/service.js';
 import { exportAuditCommand, searchAuditCommand } from '../../src/cli/commands/audit.js';
 import { auditOf, peopleServer } from '../people/support.js';
 
@@ -41,6 +42,10 @@ await append('cli', 'test.about_other_org', `org:${other.id}`, { marker: foreign
 await append(`user:${operator.user.id}`, 'person.disabled', `user:${member.user.id}`, { marker: 'operator-acted-here' });
 // An act by the organisation's own admin on another organisation's person (as only an operator could): the other organisation's.
 await append(`user:${admin.user.id}`, 'person.viewed', `user:${stranger.user.id}`, { marker: foreignMarker });
+// A client that was the other organisation's and is now this one's (warta client assign): the former owner's admin acted on it then.
+const movedClient = await registerClient(runtime, { actor: 'test' }, { client_name: 'Moved', redirect_uris: ['https://moved.example.gov/cb'] }, { authority: OPERATOR });
+await runtime.db.updateTable('oauth_clients').set({ organisation_id: organisation.id }).where('client_id', '=', movedClient.client_id).execute();
+await append(`user:${otherAdmin.user.id}`, 'client.secret_rotated', `client:${movedClient.client_id}`, { marker: foreignMarker });
 // An act with no subject by the organisation's member, and one about a signing key.
 await append(`user:${member.user.id}`, 'test.no_subject', null, { marker: 'own-no-subject' });
 await append(`user:${admin.user.id}`, 'signing_key.rotated', 'key:abc', { marker: 'own-key' });
