@@ -17,6 +17,7 @@ import * as m0020 from './0020_security_event_order.js';
 import * as m0021 from './0021_audit_growth.js';
 import * as m0022 from './0022_people.js';
 import * as m0024 from './0024_role_requests.js';
+import * as m0025 from './0025_audit_search.js';
 import * as m0026 from './0026_instance_settings.js';
 
 /**
@@ -42,5 +43,6 @@ export const migrations: Record<string, Migration> = {
   '0021_audit_growth': m0021,
   '0022_people': m0022,
   '0024_role_requests': m0024,
+  '0025_audit_search': m0025,
   '0026_instance_settings': m0026,
 };

@@ -18,6 +18,7 @@ import { totpRoutes } from './totp/routes.js';
 import { recoveryPages } from './recovery/pages.js';
 import { devicesRoutes } from './devices/routes.js';
 import { recoveryRoutes } from './recovery/routes.js';
+import { recoveryReportRoutes } from './recovery/report-routes.js';
 import type { Deps } from './deps.js';
 import { appMessages } from './messages.js';
 import { messageCatalogue } from './ui/i18n.js';
@@ -28,11 +29,13 @@ import { adminPages } from './admin/routes.js';
 import { webauthnPages } from './webauthn/pages.js';
 import { webauthnRoutes } from './webauthn/routes.js';
 import { operatorRoutes } from './incident/routes.js';
+import { signingKeyRoutes } from './incident/signing-key-routes.js';
 import { documentedRouter } from './http/openapi.js';
 import { serveAdminApiDocument } from './http/admin-api-document.js';
 import { peopleRoutes } from './people/routes.js';
 import { roleRoutes } from './people/role-routes.js';
 import { organisationRoutes } from './orgs/routes.js';
+import { auditRoutes } from './audit-search/routes.js';
 
 /** OAuth endpoints called by clients from other origins; they authenticate by client credentials or tokens, never cookies. */
 export const CROSS_ORIGIN_ENDPOINTS = ['/token', '/introspect', '/revoke', '/par', '/userinfo', '/authorize', '/end_session'];
@@ -68,7 +71,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   authenticated.use('/api/admin/*', requireAdminAuthority(deps));
   // Incident response: the operator role, on the same terms.
   authenticated.use('/api/operator/*', requireAuthority(deps, 'operator'));
-  const capabilities = [invitationRoutes, clientRoutes, eventReceiverRoutes, webauthnRoutes, webauthnPages, accountRoutes, devicesRoutes, passwordRoutes, totpRoutes, recoveryRoutes, recoveryPages, operatorRoutes, peopleRoutes, organisationRoutes, roleRoutes, adminPages];
+  const capabilities = [invitationRoutes, clientRoutes, eventReceiverRoutes, webauthnRoutes, webauthnPages, accountRoutes, devicesRoutes, passwordRoutes, totpRoutes, recoveryRoutes, recoveryPages, operatorRoutes, peopleRoutes, organisationRoutes, roleRoutes, auditRoutes, signingKeyRoutes, recoveryReportRoutes, adminPages];
   for (const routes of capabilities) authenticated.route('/', routes(deps));
   serveAdminApiDocument(authenticated, deps);
   app.route('/', authenticated);

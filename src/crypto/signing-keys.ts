@@ -124,21 +124,19 @@ export async function rotateSigningKey(
   deps: { db: Kysely<Database>; box: SecretBox; clock: Clock },
   options: { publishAheadSeconds: number; maxTokenLifetimeSeconds: number },
 ): Promise<RotationResult> {
+  return deps.db.transaction().execute((trx) => addSigningKey(trx, deps, options));
+}
+
+/** rotateSigningKey inside the caller's transaction, so its audit entry commits with it. */
+export async function addSigningKey(trx: Transaction<Database>, deps: { box: SecretBox; clock: Clock }, options: { publishAheadSeconds: number; maxTokenLifetimeSeconds: number }): Promise<RotationResult> {
   const now = deps.clock.now();
   const activeFrom = addSeconds(now, options.publishAheadSeconds);
   const retireAt = addSeconds(activeFrom, options.maxTokenLifetimeSeconds);
   const row = await newKeyRow(deps.box, now, activeFrom);
-  return deps.db.transaction().execute(async (trx) => {
-    await sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`.execute(trx);
-    const replaced = await trx
-      .updateTable('signing_keys')
-      .set({ retire_at: retireAt })
-      .where('retire_at', 'is', null)
-      .returning(['kid'])
-      .execute();
-    await trx.insertInto('signing_keys').values(row).execute();
-    return { kid: row.kid, activeFrom, retired: replaced.map((r) => ({ kid: r.kid, retireAt })) };
-  });
+  await sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`.execute(trx);
+  const replaced = await trx.updateTable('signing_keys').set({ retire_at: retireAt }).where('retire_at', 'is', null).returning(['kid']).execute();
+  await trx.insertInto('signing_keys').values(row).execute();
+  return { kid: row.kid, activeFrom, retired: replaced.map((r) => ({ kid: r.kid, retireAt })) };
 }
 
 export interface WithdrawalResult {

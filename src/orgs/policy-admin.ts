@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
+import { auditingAuthorityRefusal } from '../authority/refusal.js';
 import type { Clock } from '../clock.js';
 import { type Database, type Db, json, type Role, type UserStatus } from '../db/schema.js';
 import { WartaError } from '../errors.js';
@@ -130,29 +131,34 @@ export async function previewPolicyChange(db: Db, organisationId: string, propos
  * check and the write see the same policy and people; the change is audited
  * with before and after and announced to the organisation's admins in that
  * transaction. A change that would leave an active admin with no way to sign
- * in is refused: nobody could then undo it but the operator.
+ * in is refused: nobody could then undo it but the operator. A refused change
+ * (invalid, stale, locking admins out) is audited as a failure with the reason
+ * after its transaction rolled back: someone probing the policy is on record.
  */
 export async function setPolicy(
   deps: { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array },
   context: AuditContext,
   input: { organisationId: string; policy: unknown; expectedVersion?: string; changedBy?: string },
 ): Promise<PolicyPreview & { version: string }> {
-  return deps.db.transaction().execute(async (trx) => {
-    const row = await trx.selectFrom('organisations').select('policy').where('id', '=', input.organisationId).forUpdate().executeTakeFirst();
-    if (!row) throw new WartaError(404, 'organisation_not_found', 'no such organisation');
-    const result = await preview(trx, input.organisationId, row.policy, input.policy);
-    if (input.expectedVersion !== undefined && input.expectedVersion !== result.version)
-      throw new WartaError(409, 'policy_modified', 'the policy was changed since you read it; read it again and re-apply your change');
-    if (result.admins_locked_out.count)
-      throw new WartaError(409, 'policy_locks_out_admins', `the change would leave ${result.admins_locked_out.count} active admin(s) with no way to sign in (${result.admins_locked_out.people.map((p) => p.display_name || p.username).join(', ')}); they need a passkey first`);
-    await trx.updateTable('organisations').set({ policy: json(result.proposed) }).where('id', '=', input.organisationId).execute();
-    const members = result.changes.map((change) => change.member);
-    await announceToAdmins(trx, deps.clock, input.organisationId, { type: 'organisation_changed', details: { change: 'policy_set', changedBy: input.changedBy ?? null, members } });
-    await appendAudit(trx, deps, context, {
-      action: 'organisation.policy_set',
-      subject: `org:${input.organisationId}`,
-      details: { before: row.policy, after: result.proposed, changed: members, lose_every_sign_in: result.lose_every_sign_in.count, lose_password_sign_in: result.lose_password_sign_in.count },
-    });
-    return { ...result, version: policyVersion(result.proposed) };
-  });
+  const attempt = { action: 'organisation.policy_set', subject: `org:${input.organisationId}`, details: { expected_version: input.expectedVersion ?? null } };
+  return auditingAuthorityRefusal(deps, context, attempt, () =>
+    deps.db.transaction().execute(async (trx) => {
+      const row = await trx.selectFrom('organisations').select('policy').where('id', '=', input.organisationId).forUpdate().executeTakeFirst();
+      if (!row) throw new WartaError(404, 'organisation_not_found', 'no such organisation');
+      const result = await preview(trx, input.organisationId, row.policy, input.policy);
+      if (input.expectedVersion !== undefined && input.expectedVersion !== result.version)
+        throw new WartaError(409, 'policy_modified', 'the policy was changed since you read it; read it again and re-apply your change');
+      if (result.admins_locked_out.count)
+        throw new WartaError(409, 'policy_locks_out_admins', `the change would leave ${result.admins_locked_out.count} active admin(s) with no way to sign in (${result.admins_locked_out.people.map((p) => p.display_name || p.username).join(', ')}); they need a passkey first`);
+      await trx.updateTable('organisations').set({ policy: json(result.proposed) }).where('id', '=', input.organisationId).execute();
+      const members = result.changes.map((change) => change.member);
+      await announceToAdmins(trx, deps.clock, input.organisationId, { type: 'organisation_changed', details: { change: 'policy_set', changedBy: input.changedBy ?? null, members } });
+      await appendAudit(trx, deps, context, {
+        action: 'organisation.policy_set',
+        subject: `org:${input.organisationId}`,
+        details: { before: row.policy, after: result.proposed, changed: members, lose_every_sign_in: result.lose_every_sign_in.count, lose_password_sign_in: result.lose_password_sign_in.count },
+      });
+      return { ...result, version: policyVersion(result.proposed) };
+    }),
+  );
 }

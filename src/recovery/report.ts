@@ -103,3 +103,73 @@ export async function exportRecoveryCases(deps: { db: Kysely<Database>; clock: {
   });
   return cases;
 }
+
+export interface RecoveryReport {
+  organisation_id: string;
+  /** Cases opened at or after (null: from the first). */
+  from: string | null;
+  /** Cases opened before (null: up to now). */
+  to: string | null;
+  total: number;
+  /** Where each case stands now: its outcome, or still open. */
+  by_status: Partial<Record<RecoveryCaseStatus, number>>;
+  /** Per desk the case was opened at, its cases by status. */
+  by_desk: { desk: string; total: number; by_status: Partial<Record<RecoveryCaseStatus, number>> }[];
+  /** Per person who took part: cases they opened, approved (as the second officer), co-approved (as an admin) and closed. */
+  by_officer: { id: string; username: string; display_name: string; opened: number; approved: number; co_approved: number; closed: number }[];
+}
+
+/**
+ * Counts of the organisation's cases opened in a period: by outcome, by desk and
+ * by officer. Counts only, no person recovered is named; each officer is, since
+ * a desk or officer with an unusual count is what the report is read for.
+ */
+export async function recoveryReport(db: Kysely<Database>, organisationId: string, raw: { from?: string | undefined; to?: string | undefined }): Promise<RecoveryReport> {
+  const from = readDate('from', raw.from);
+  const to = readDate('to', raw.to);
+  if (from && to && from >= to) throw badFilter('from must be before to');
+  const inPeriod = db
+    .selectFrom('recovery_cases')
+    .where('organisation_id', '=', organisationId)
+    .$if(from !== undefined, (qb) => qb.where('opened_at', '>=', from!))
+    .$if(to !== undefined, (qb) => qb.where('opened_at', '<', to!));
+  const byDeskAndStatus = await inPeriod.select(['opened_desk', 'status', (eb) => eb.fn.countAll<number>().as('n')]).groupBy(['opened_desk', 'status']).orderBy('opened_desk').execute();
+  // One row per part a person played in a case (opened, approved, co-approved, closed), counted per person and part.
+  // A case the person recovered closed themselves (completing it, disputing it) is not an officer's close: they stay unnamed.
+  const { rows: parts } = await sql<{ officer_id: string; part: string; n: number }>`
+    select part.officer_id, part.part, count(*)::int as n
+    from recovery_cases rc
+    cross join lateral (values (rc.opened_by, 'opened'), (rc.approved_by, 'approved'), (rc.admin_approved_by, 'co_approved'), (case when rc.closed_by <> rc.user_id then rc.closed_by end, 'closed')) as part(officer_id, part)
+    where rc.organisation_id = ${organisationId} and part.officer_id is not null
+      and (${from ?? null}::timestamptz is null or rc.opened_at >= ${from ?? null}::timestamptz)
+      and (${to ?? null}::timestamptz is null or rc.opened_at < ${to ?? null}::timestamptz)
+    group by 1, 2`.execute(db);
+  const officerIds = [...new Set(parts.map((row) => row.officer_id))];
+  const people = officerIds.length ? await db.selectFrom('users').select(['id', 'username', 'display_name']).where('id', 'in', officerIds).execute() : [];
+
+  const by_status: Partial<Record<RecoveryCaseStatus, number>> = {};
+  const desks = new Map<string, RecoveryReport['by_desk'][number]>();
+  for (const row of byDeskAndStatus) {
+    const n = Number(row.n);
+    by_status[row.status] = (by_status[row.status] ?? 0) + n;
+    const desk = desks.get(row.opened_desk) ?? { desk: row.opened_desk, total: 0, by_status: {} };
+    desk.total += n;
+    desk.by_status[row.status] = n;
+    desks.set(row.opened_desk, desk);
+  }
+  const by_officer = people
+    .map((person) => {
+      const count = (part: string) => Number(parts.find((row) => row.officer_id === person.id && row.part === part)?.n ?? 0);
+      return { id: person.id, username: person.username, display_name: person.display_name, opened: count('opened'), approved: count('approved'), co_approved: count('co_approved'), closed: count('closed') };
+    })
+    .sort((a, b) => a.username.localeCompare(b.username));
+  return {
+    organisation_id: organisationId,
+    from: from?.toISOString() ?? null,
+    to: to?.toISOString() ?? null,
+    total: Object.values(by_status).reduce((sum, n) => sum + n, 0),
+    by_status,
+    by_desk: [...desks.values()],
+    by_officer,
+  };
+}

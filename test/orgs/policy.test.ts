@@ -29,8 +29,8 @@ const read = async (cookie: string) => (await request('/api/admin/organisation',
 const preview = (cookie: string, policy: unknown) => request('/api/admin/organisation/policy/preview', { method: 'POST', cookie, json: { policy } });
 const put = (cookie: string, policy: unknown, expected_version: string) => request('/api/admin/organisation/policy', { method: 'PUT', cookie, json: { policy, expected_version } });
 const storedPolicy = async (organisationId: string) => (await getOrganisation(runtime.db, organisationId)).policy;
-const auditRows = async (action: string, organisationId: string) =>
-  runtime.db.selectFrom('audit_log').select(['actor', 'details']).where('action', '=', action).where('subject', '=', `org:${organisationId}`).execute();
+const auditRows = async (action: string, organisationId: string, outcome: 'success' | 'failure' = 'success') =>
+  runtime.db.selectFrom('audit_log').select(['actor', 'details']).where('action', '=', action).where('subject', '=', `org:${organisationId}`).where('outcome', '=', outcome).orderBy('id').execute();
 const names = (group: { people: { id: string }[] }) => group.people.map((p) => p.id).sort();
 
 describe('reading the organisation', () => {
@@ -93,8 +93,8 @@ describe('an invalid policy', () => {
     ['recoveryCodeMaxAttempts', { recoveryCodeMaxAttempts: 0 }],
     ['(policy)', ['allowPasswords']],
   ];
-  it.each(cases)('is refused with invalid_policy naming %s, in preview and set, with nothing changed', async (member, policy) => {
-    const { organisationId, cookie } = await organisationWithAdmins();
+  it.each(cases)('is refused with invalid_policy naming %s, in preview and set, with nothing changed and the refused change on record', async (member, policy) => {
+    const { admin, organisationId, cookie } = await organisationWithAdmins();
     const version = (await read(cookie)).version as string;
     const auditBefore = await runtime.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
     for (const reply of [await preview(cookie, policy), await put(cookie, policy, version)]) {
@@ -108,7 +108,14 @@ describe('an invalid policy', () => {
     }
     expect(await storedPolicy(organisationId)).toEqual({});
     const auditAfter = await runtime.db.selectFrom('audit_log').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
-    expect(Number(auditAfter.n)).toBe(Number(auditBefore.n));
+    // A body that is not an object at all is refused by the request schema, before any policy change is attempted.
+    if (member === '(policy)') expect(Number(auditAfter.n)).toBe(Number(auditBefore.n));
+    else {
+      // Only the refused change is on record: a preview changes nothing, so its refusal is not an act.
+      expect(Number(auditAfter.n)).toBe(Number(auditBefore.n) + 1);
+      expect(await auditRows('organisation.policy_set', organisationId, 'failure')).toEqual([{ actor: `user:${admin.id}`, details: { reason: 'invalid_policy', expected_version: version } }]);
+    }
+    expect(await auditRows('organisation.policy_set', organisationId)).toEqual([]);
   });
 });
 
@@ -143,6 +150,7 @@ describe('setting the policy', () => {
     expect(((await reply.json()) as { error: string }).error).toBe('policy_locks_out_admins');
     expect(await storedPolicy(organisationId)).toEqual({ passkeyRequiredRoles: [] });
     expect(await auditRows('organisation.policy_set', organisationId)).toEqual([]);
+    expect(await auditRows('organisation.policy_set', organisationId, 'failure')).toEqual([{ actor: expect.stringMatching(/^user:/), details: { reason: 'policy_locks_out_admins', expected_version: version } }]);
 
     // Once that admin has a passkey, the same change goes through.
     await givePasskey(runtime, passwordAdmin);
@@ -158,6 +166,7 @@ describe('setting the policy', () => {
     expect(((await stale.json()) as { error: string }).error).toBe('policy_modified');
     expect(await storedPolicy(organisationId)).toEqual({ totpDigits: 8 });
     expect(await auditRows('organisation.policy_set', organisationId)).toHaveLength(1);
+    expect(await auditRows('organisation.policy_set', organisationId, 'failure')).toEqual([{ actor: expect.stringMatching(/^user:/), details: { reason: 'policy_modified', expected_version: readByFirst } }]);
   });
 
   it('reaches only the admin’s own organisation; members and officers are refused', async () => {

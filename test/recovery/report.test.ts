@@ -92,3 +92,49 @@ describe('recovery case reports for admins', () => {
     expect(await verifyAuditChain(runtime.db, runtime)).toMatchObject({ ok: true, unsealed: 0 });
   });
 });
+
+describe('the recovery report: counts for a period', () => {
+  type Report = { total: number; by_status: Record<string, number>; by_desk: { desk: string; total: number; by_status: Record<string, number> }[]; by_officer: { id: string; opened: number; approved: number; co_approved: number; closed: number }[] };
+  const report = async (who: { client: ReturnType<typeof browser> }, query = '') => {
+    const reply = await who.client.get(`/api/admin/recovery-cases/report${query}`);
+    return { status: reply.status, body: reply.body as unknown as Report & { error?: string } };
+  };
+
+  it('counts the organisation’s cases by outcome, desk and officer, naming no one recovered', async () => {
+    const { admin, desk, second, dayOne } = await history();
+    const reply = await report(admin);
+    expect(reply.status, JSON.stringify(reply.body)).toBe(200);
+    expect(reply.body).toMatchObject({ total: 2, by_status: { completed: 1, pending: 1 } });
+    expect(reply.body.by_desk).toEqual([{ desk: DESKS[0], total: 2, by_status: { completed: 1, pending: 1 } }]);
+    const officer = (id: string) => reply.body.by_officer.find((o) => o.id === id);
+    expect(officer(desk.officerA.user.id)).toMatchObject({ opened: 1, approved: 0, closed: 0 });
+    expect(officer(desk.officerB.user.id)).toMatchObject({ opened: 0, approved: 1 });
+    expect(officer(desk.officerC.user.id)).toMatchObject({ opened: 1 });
+    // The member completed their own case: they are not an officer who closed it.
+    expect(reply.body.by_officer.map((o) => o.id).sort()).toEqual([desk.officerA.user.id, desk.officerB.user.id, desk.officerC.user.id].sort());
+    for (const person of [desk.member.user, second.user]) expect(JSON.stringify(reply.body)).not.toContain(person.id);
+
+    const dayTwo = await report(admin, `?from=${encodeURIComponent(new Date(dayOne.getTime() + 1000).toISOString())}`);
+    expect(dayTwo.body).toMatchObject({ total: 1, by_status: { pending: 1 } });
+    expect(dayTwo.body.by_officer.map((o) => o.id)).toEqual([desk.officerC.user.id]);
+  });
+
+  it('counts only the admin’s own organisation', async () => {
+    const { desk, completedId } = await history();
+    const elsewhere = await history();
+    const theirs = await report(elsewhere.admin);
+    expect(theirs.body.total).toBe(2);
+    const text = JSON.stringify(theirs.body);
+    for (const id of [desk.officerA.user.id, desk.officerB.user.id, desk.officerC.user.id, desk.organisation.id, completedId]) expect(text).not.toContain(id);
+  });
+
+  it('refuses a malformed period with 400, and an officer with 403', async () => {
+    const { admin, desk } = await history();
+    for (const query of ['?from=yesterday', '?to=2026-13-45', '?from=2026-02-01&to=2026-01-01']) {
+      const reply = await report(admin, query);
+      expect(reply.status, query).toBe(400);
+      expect(reply.body.error).toBe('invalid_request');
+    }
+    expect((await report(desk.officerC)).status).toBe(403);
+  });
+});

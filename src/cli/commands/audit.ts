@@ -1,6 +1,9 @@
 import { archiveAuditLog, type ArchiveVerification, verifyArchiveFile } from '../../audit/archive.js';
-import { type ChainVerification, exportAudit, sealAuditLog, verifyAuditChain } from '../../audit/audit.js';
-import { CliUsageError, defineCommand, type Flags, stringFlag } from '../command.js';
+import { type ChainVerification, sealAuditLog, verifyAuditChain } from '../../audit/audit.js';
+import { type AuditScope, exportAuditEntries, type RawAuditFilters, readAuditFilters, searchAudit } from '../../audit/search.js';
+import { findOrganisationByName } from '../../orgs/service.js';
+import type { Runtime } from '../../runtime.js';
+import { CliUsageError, defineCommand, type FlagSpec, type Flags, integerFlag, stringFlag } from '../command.js';
 
 function dateFlag(flags: Flags, name: string): Date {
   const raw = stringFlag(flags, name)!;
@@ -44,19 +47,67 @@ export const verifyAuditCommand = defineCommand({
   format: (r) => (r.kind === 'archive' ? formatArchive(r) : formatChain(r)),
 });
 
+/** The filters `audit search` and `audit export` share with the admin API; without --org, the whole instance. */
+const searchFlags: Record<string, FlagSpec> = {
+  org: { type: 'string', description: "only this organisation's entries (its name), as its admins see them; without it, the whole instance" },
+  person: { type: 'string', description: 'user:<id>: entries about this person' },
+  actor: { type: 'string', description: 'who acted: user:<id>, client:<id>, cli, system or anonymous' },
+  action: { type: 'string', description: 'an action (person.disabled), or a prefix ending with a dot (person.)' },
+  from: { type: 'string', description: 'at or after (ISO 8601 date or time)' },
+  to: { type: 'string', description: 'before (ISO 8601 date or time)' },
+};
+
+async function scopeOf(runtime: Runtime, flags: Flags): Promise<AuditScope> {
+  const name = stringFlag(flags, 'org');
+  return name === undefined ? 'instance' : { organisationId: (await findOrganisationByName(runtime.db, name)).id };
+}
+
+const rawFilters = (flags: Flags): RawAuditFilters => ({
+  person: stringFlag(flags, 'person'),
+  actor: stringFlag(flags, 'actor'),
+  action: stringFlag(flags, 'action'),
+  from: stringFlag(flags, 'from') ?? stringFlag(flags, 'since'),
+  to: stringFlag(flags, 'to'),
+});
+
+export const searchAuditCommand = defineCommand({
+  path: ['audit', 'search'],
+  summary: 'audit entries, newest first, a page at a time (the same filters as the admin API)',
+  flags: {
+    ...searchFlags,
+    cursor: { type: 'string', description: 'the next_cursor of the previous page' },
+    limit: { type: 'string', description: 'entries per page (1 to 200, default 50)' },
+  },
+  async run(flags, io) {
+    const runtime = await io.runtime();
+    const scope = await scopeOf(runtime, flags);
+    return searchAudit(runtime.db, scope, await readAuditFilters(runtime.db, scope, rawFilters(flags)), { cursor: stringFlag(flags, 'cursor'), limit: integerFlag(flags, 'limit') });
+  },
+  format: (r) =>
+    [
+      ...r.entries.map((e) => `${e.at}  ${e.outcome === 'failure' ? 'FAILED ' : ''}${e.action}  by ${e.actor}${e.subject ? `  on ${e.subject}` : ''}  ${JSON.stringify(e.details)}`),
+      ...(r.entries.length === 0 ? ['No entry matches.'] : []),
+      ...(r.next_cursor ? [`More: --cursor ${r.next_cursor}`] : []),
+    ].join('\n'),
+});
+
 export const exportAuditCommand = defineCommand({
   path: ['audit', 'export'],
-  summary: 'write audit entries since a time as JSON lines',
-  flags: { since: { type: 'string', description: 'ISO 8601 date or time, e.g. 2026-11-01 or 2026-11-01T08:00:00Z', required: true } },
+  summary: 'write audit entries as JSON lines, oldest first (the same filters as audit search; the export is audited)',
+  flags: {
+    since: { type: 'string', description: 'the same as --from (ISO 8601 date or time, e.g. 2026-11-01 or 2026-11-01T08:00:00Z)' },
+    ...searchFlags,
+  },
   async run(flags, io) {
-    const since = dateFlag(flags, 'since');
+    const since = stringFlag(flags, 'since');
+    if (since !== undefined) dateFlag(flags, 'since');
+    if (since !== undefined && stringFlag(flags, 'from') !== undefined) throw new CliUsageError('give --since or --from, not both');
     const runtime = await io.runtime();
-    let count = 0;
-    for await (const entry of exportAudit(runtime.db, since)) {
-      io.write(`${JSON.stringify(entry)}\n`);
-      count += 1;
-    }
-    return { exported: count, since: since.toISOString() };
+    const scope = await scopeOf(runtime, flags);
+    // The operator's export is not capped: it writes to a file of their choosing, not through a server's memory.
+    const exported = await exportAuditEntries(runtime, { actor: 'cli' }, scope, await readAuditFilters(runtime.db, scope, rawFilters(flags)), { maxRows: Number.MAX_SAFE_INTEGER });
+    for await (const entry of exported.entries) io.write(`${JSON.stringify(entry)}\n`);
+    return { exported: exported.rows, ...(since !== undefined ? { since: new Date(since).toISOString() } : {}), ...(scope === 'instance' ? {} : { organisation: stringFlag(flags, 'org') }) };
   },
   format: () => '',
 });

@@ -1,5 +1,5 @@
 import type { CliCommand } from '../command.js';
-import { archiveAuditCommand, exportAuditCommand, verifyAuditCommand } from './audit.js';
+import { archiveAuditCommand, exportAuditCommand, searchAuditCommand, verifyAuditCommand } from './audit.js';
 import { setEmailDomainsCommand, waiveOfficerCooldownCommand } from './authority.js';
 import { bootstrapCommand, createOrganisationCommand } from './bootstrap.js';
 import { assignClientCommand, createClientCommand, deleteClientCommand, listClientsCommand, rotateClientSecretCommand, setClientAdminScopesCommand, updateClientCommand } from './client.js';
@@ -11,7 +11,7 @@ import { setPolicyCommand, showOrganisationCommand } from './organisation.js';
 import { disablePersonCommand, enablePersonCommand, exportPersonCommand, listPeopleCommand, offboardPersonCommand, showPersonCommand } from './people.js';
 import { approveRoleRequestCommand, listRoleRequestsCommand, setRoleCommand } from './roles.js';
 import { addReceiverCommand, listReceiversCommand, removeReceiverCommand } from './receiver.js';
-import { exportRecoveryCasesCommand, listRecoveryCasesCommand } from './recovery.js';
+import { exportRecoveryCasesCommand, listRecoveryCasesCommand, recoveryReportCommand } from './recovery.js';
 
 /** Every `warta` command. A capability adds its commands here. */
 export const commands: CliCommand<any>[] = [
@@ -23,6 +23,7 @@ export const commands: CliCommand<any>[] = [
   listSigningKeysCommand,
   rotateMasterKeyCommand,
   verifyAuditCommand,
+  searchAuditCommand,
   exportAuditCommand,
   archiveAuditCommand,
   createClientCommand,
@@ -37,6 +38,7 @@ export const commands: CliCommand<any>[] = [
   removeReceiverCommand,
   listRecoveryCasesCommand,
   exportRecoveryCasesCommand,
+  recoveryReportCommand,
   setEmailDomainsCommand,
   showOrganisationCommand,
   setPolicyCommand,

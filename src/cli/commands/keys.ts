@@ -1,14 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { appendAudit } from '../../audit/audit.js';
+import { listSigningKeys, planSigningKeyRotation, type PlannedRotation } from '../../crypto/signing-key-admin.js';
 import { generateMasterKeyBase64, masterKeyFromBase64, writeMasterKeyFile } from '../../crypto/master-key.js';
 import { rewrapDataKeys } from '../../crypto/secret-box.js';
-import { rotateSigningKey } from '../../crypto/signing-keys.js';
+import { incidentReason } from '../../incident/reason.js';
 import { type EmergencyRotation, emergencyRotateSigningKey } from '../../incident/withdraw-signing-key.js';
 import { CliUsageError, defineCommand, integerFlag, stringFlag } from '../command.js';
 
-type KeyRotation =
-  | { emergency: false; kid: string; active_from: string; retiring: { kid: string; unpublished_at: string }[] }
-  | ({ emergency: true } & EmergencyRotation);
+type KeyRotation = ({ emergency: false } & PlannedRotation) | ({ emergency: true } & EmergencyRotation);
 
 export const rotateSigningKeyCommand = defineCommand<KeyRotation>({
   path: ['keys', 'rotate'],
@@ -16,7 +15,7 @@ export const rotateSigningKeyCommand = defineCommand<KeyRotation>({
   flags: {
     'publish-ahead-seconds': { type: 'string', description: 'publish the new key this long before signing with it (default WARTA_KEY_CACHE_SECONDS)' },
     emergency: { type: 'boolean', description: 'the key may be compromised: withdraw every published key now, sign with the new one now, tell every event receiver (needs --reason)' },
-    reason: { type: 'string', description: 'why (with --emergency; kept in the audit log)' },
+    reason: { type: 'string', description: 'why (kept in the audit log; required with --emergency)' },
   },
   async run(flags, io) {
     if (flags.emergency === true) {
@@ -26,12 +25,8 @@ export const rotateSigningKeyCommand = defineCommand<KeyRotation>({
       return { emergency: true, ...(await emergencyRotateSigningKey(runtime, { actor: 'cli' }, { reason: stringFlag(flags, 'reason') })) };
     }
     const runtime = await io.runtime();
-    const result = await rotateSigningKey(runtime, {
-      publishAheadSeconds: integerFlag(flags, 'publish-ahead-seconds') ?? runtime.config.signingKeys.cacheSeconds,
-      maxTokenLifetimeSeconds: Math.max(runtime.config.oidc.idTokenTtlSeconds, runtime.config.oidc.accessTokenTtlSeconds),
-    });
-    await appendAudit(runtime.db, runtime, { actor: 'cli' }, { action: 'signing_key.rotated', subject: `key:${result.kid}`, details: { active_from: result.activeFrom.toISOString(), retired: result.retired.map((r) => r.kid) } });
-    return { emergency: false, kid: result.kid, active_from: result.activeFrom.toISOString(), retiring: result.retired.map((r) => ({ kid: r.kid, unpublished_at: r.retireAt.toISOString() })) };
+    const reason = stringFlag(flags, 'reason');
+    return { emergency: false, ...(await planSigningKeyRotation(runtime, { actor: 'cli' }, { reason: reason === undefined ? null : incidentReason(reason), publishAheadSeconds: integerFlag(flags, 'publish-ahead-seconds') })) };
   },
   format: (r) =>
     r.emergency
@@ -49,18 +44,7 @@ export const listSigningKeysCommand = defineCommand({
   flags: {},
   async run(_flags, io) {
     const runtime = await io.runtime();
-    const now = runtime.clock.now();
-    const rows = await runtime.db.selectFrom('signing_keys').select(['kid', 'alg', 'created_at', 'active_from', 'retire_at', 'withdrawn_at']).orderBy('created_at').execute();
-    const signing = rows.filter((k) => k.active_from <= now && (!k.retire_at || k.retire_at > now)).at(-1)?.kid;
-    return {
-      keys: rows.map((k) => ({
-        kid: k.kid,
-        alg: k.alg,
-        state: k.withdrawn_at ? 'withdrawn' : k.retire_at && k.retire_at <= now ? 'retired' : k.kid === signing ? 'signing' : k.active_from > now ? 'published' : 'retiring',
-        active_from: k.active_from.toISOString(),
-        retire_at: k.retire_at?.toISOString() ?? null,
-      })),
-    };
+    return { keys: await listSigningKeys(runtime.db, runtime.clock) };
   },
   format: (r) => r.keys.map((k) => `${k.kid}  ${k.alg}  ${k.state.padEnd(9)}  from ${k.active_from}${k.retire_at ? `  until ${k.retire_at}` : ''}`).join('\n'),
 });

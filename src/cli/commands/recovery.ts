@@ -1,5 +1,5 @@
 import type { CaseView } from '../../recovery/cases.js';
-import { exportRecoveryCases, listRecoveryCases, type RawCaseFilters, readCaseFilters } from '../../recovery/report.js';
+import { exportRecoveryCases, listRecoveryCases, type RawCaseFilters, readCaseFilters, recoveryReport } from '../../recovery/report.js';
 import { type Flags, type FlagSpec, stringFlag } from '../command.js';
 import { defineOrganisationCommand } from '../organisation-command.js';
 
@@ -47,4 +47,20 @@ export const exportRecoveryCasesCommand = defineOrganisationCommand({
     return { exported: cases.length, organisation: organisation.name };
   },
   format: () => '',
+});
+
+export const recoveryReportCommand = defineOrganisationCommand({
+  path: ['recovery', 'report'],
+  summary: "count an organisation's recovery cases opened in a period: by outcome, by desk, by officer",
+  flags: { since: FILTER_FLAGS.since!, until: FILTER_FLAGS.until! },
+  async run(flags, io) {
+    const { runtime, organisation } = await io.openOrganisation();
+    return recoveryReport(runtime.db, organisation.id, { from: stringFlag(flags, 'since'), to: stringFlag(flags, 'until') });
+  },
+  format: (r) =>
+    [
+      `${r.total} case(s) opened ${r.from ? `from ${r.from}` : 'since the start'}${r.to ? ` until ${r.to}` : ''}: ${Object.entries(r.by_status).map(([status, n]) => `${status} ${n}`).join(', ') || 'none'}`,
+      ...r.by_desk.map((d) => `desk ${d.desk}: ${d.total} (${Object.entries(d.by_status).map(([status, n]) => `${status} ${n}`).join(', ')})`),
+      ...r.by_officer.map((o) => `${o.username}: opened ${o.opened}, approved ${o.approved}, co-approved ${o.co_approved}, closed ${o.closed}`),
+    ].join('\n'),
 });
