@@ -1,8 +1,10 @@
 import { Hono } from 'hono';
 import type { Deps } from '../deps.js';
 import type { AppEnv } from '../http/context.js';
+import { auditPage } from './pages/audit.js';
 import { clientPage, clientsPage } from './pages/clients.js';
 import { invitationsPage } from './pages/invitations.js';
+import { keysPage } from './pages/keys.js';
 import { organisationPage } from './pages/organisation.js';
 import { overviewPage } from './pages/overview.js';
 import { personPage, peoplePage } from './pages/people.js';
@@ -26,5 +28,7 @@ export function adminPages(deps: Deps) {
   app.get('/admin/clients/:id', (c) => clientPage(deps, c, c.req.param('id')));
   app.get('/admin/receivers', (c) => receiversPage(deps, c));
   app.get('/admin/recovery', (c) => recoveryPage(deps, c));
+  app.get('/admin/audit', (c) => auditPage(deps, c));
+  app.get('/admin/keys', (c) => keysPage(deps, c));
   return app;
 }

@@ -5,7 +5,7 @@ import { createTestRuntime } from '../support/runtime.js';
 import { browser } from '../webauthn/ceremony.js';
 
 const runtime = await createTestRuntime();
-const ADMIN_PAGES = ['/admin', '/admin/people', '/admin/invitations', '/admin/organisation', '/admin/clients', '/admin/receivers', '/admin/recovery'];
+const ADMIN_PAGES = ['/admin', '/admin/people', '/admin/invitations', '/admin/organisation', '/admin/clients', '/admin/receivers', '/admin/recovery', '/admin/audit'];
 
 async function organisationWithAdmin(name: string) {
   const organisation = await createOrganisation(runtime, { actor: 'test' }, { name: `${name} ${Math.random().toString(36).slice(2, 8)}` });
@@ -24,6 +24,29 @@ describe('the administration console pages', () => {
     }
     const polish = await admin.client.get('/admin/people?lang=pl');
     expect(String(polish.body.text)).toContain('<h1>Osoby</h1>');
+  });
+
+  it('shows the signing keys to the operator only', async () => {
+    const { admin } = await organisationWithAdmin('Keys');
+    const refused = await admin.client.get('/admin/keys');
+    expect(refused.status).toBe(403);
+    expect(String(refused.body.text)).toContain('Only the instance operator');
+    expect(String((await admin.client.get('/admin')).body.text)).not.toContain('href="/admin/keys"');
+    await runtime.db.insertInto('user_roles').values({ user_id: admin.user.id, role: 'operator', granted_at: runtime.clock.now() }).execute();
+    const shown = await admin.client.get('/admin/keys');
+    expect(shown.status).toBe(200);
+    expect(String(shown.body.text)).toContain('Signs now');
+  });
+
+  it('searches the audit log of the own organisation only', async () => {
+    const ours = await organisationWithAdmin('Audit ours');
+    const theirs = await organisationWithAdmin('Audit theirs');
+    await ours.admin.client.get(`/admin/people/${ours.member.user.id}`);
+    await theirs.admin.client.get(`/admin/people/${theirs.member.user.id}`);
+    const page = String((await ours.admin.client.get('/admin/audit?action=person.viewed')).body.text);
+    expect(page).toContain(`user:${ours.member.user.id}`);
+    expect(page).not.toContain(`user:${theirs.member.user.id}`);
+    expect((await ours.admin.client.get(`/admin/audit?person=${theirs.member.user.id}`)).status).toBe(404);
   });
 
   it('answers a person of another organisation, or no person, with not found, and records only real looks', async () => {

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { setEmailDomains } from '../../src/authority/email-domains.js';
@@ -103,6 +104,15 @@ describe('the administration console in a real browser', () => {
     expect(await page.locator('#client-id').textContent()).toBe(clientId);
     expect((await runtime.db.selectFrom('oauth_clients').select('redirect_uris').where('client_id', '=', clientId).executeTakeFirstOrThrow()).redirect_uris).toEqual(['https://payroll.example.gov/callback', 'https://payroll.example.gov/v2/callback']);
     await screenshot(page, 'client');
+
+    // The audit log: what Ewa did, and its export as JSON lines.
+    await page.goto(`${server.url}/admin/audit?action=person.`);
+    expect(await page.locator('#audit-entries').textContent()).toContain('person.disabled');
+    const download = page.waitForEvent('download');
+    await page.getByRole('button', { name: 'Download as JSON lines' }).click();
+    const lines = (await readFile((await (await download).path())!, 'utf8')).trim().split('\n').map((line) => JSON.parse(line) as { action: string });
+    expect(lines.map((line) => line.action)).toEqual(expect.arrayContaining(['person.viewed', 'person.disabled', 'person.enabled']));
+    await screenshot(page, 'audit');
 
     // In Polish.
     await page.goto(`${server.url}/admin/people?lang=pl`);

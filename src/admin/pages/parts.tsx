@@ -43,6 +43,8 @@ const SECTIONS: [path: string, key: AdminMessage, role: Role][] = [
   ['/admin/clients', 'admin.nav.clients', 'admin'],
   ['/admin/receivers', 'admin.nav.receivers', 'admin'],
   ['/admin/recovery', 'admin.nav.recovery', 'admin'],
+  ['/admin/audit', 'admin.nav.audit', 'admin'],
+  ['/admin/keys', 'admin.nav.keys', 'operator'],
 ];
 
 function AdminNav({ t, path, roles }: { t: Translate; path: string; roles: readonly Role[] }) {

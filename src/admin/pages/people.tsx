@@ -191,6 +191,9 @@ export async function personPage(deps: Deps, c: AppContext, personId: string) {
         </Detail>
         <Detail term={at(t, 'admin.person.created')}>{formatTime(person.created_at, locale)}</Detail>
       </dl>
+      <p>
+        <a href={`/admin/audit?person=${person.id}`}>{at(t, 'admin.person.audit_link')}</a>
+      </p>
       <PersonMethods t={t} locale={locale} person={person} />
       <PersonActivity t={t} locale={locale} person={person} />
       <PersonRoles t={t} person={person} self={self} isSelf={person.id === c.get('user')!.id} />

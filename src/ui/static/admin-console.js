@@ -120,12 +120,29 @@ window.Warta.onPage('admin', function ({ root, texts }, warta) {
       }
     },
     download(target, result, form) {
-      download(form.dataset.filename || 'export.json', 'application/json', JSON.stringify(result, null, 2));
+      download(form.dataset.filename || 'export.json', result.type, result.text);
       target.appendChild(element('p', texts.downloaded));
     },
   };
 
+  /** A download: the answer as it came (JSON, JSON lines), not parsed; an error answer is read like callJSON's. */
+  async function fetchFile(path) {
+    const response = await fetch(path, { credentials: 'same-origin' });
+    if (response.ok) return { type: response.headers.get('content-type') || 'application/octet-stream', text: await response.text() };
+    let data = null;
+    try {
+      data = await response.json();
+    } catch (_) {
+      data = null;
+    }
+    const error = new Error((data && data.error_description) || response.statusText);
+    error.wartaCode = (data && data.error) || 'generic';
+    error.status = response.status;
+    throw error;
+  }
+
   async function send(form, button) {
+    if (form.dataset.show === 'download') return withReauthentication(() => fetchFile(form.dataset.api));
     const path = (button && button.dataset.api) || form.dataset.api;
     const method = (button && button.dataset.method) || form.dataset.method || 'POST';
     const fields = method === 'GET' ? undefined : await bodyOf(form, button);

@@ -1,0 +1,81 @@
+/** The audit log of the organisation: searched by person, actor, action and time, a page at a time, and exported as JSON lines. */
+import { readAuditFilters, searchAudit } from '../../audit/search.js';
+import type { Deps } from '../../deps.js';
+import type { AppContext } from '../../http/context.js';
+import { formatTime } from '../../ui/forms.js';
+import { ColumnHeads } from '../../ui/table.js';
+import { at } from '../messages.js';
+import { adminGate, adminPage, ApiForm, Field } from './parts.js';
+
+const FILTERS = ['person', 'actor', 'action', 'from', 'to'] as const;
+
+/** GET /admin/audit */
+export async function auditPage(deps: Deps, c: AppContext) {
+  const gate = await adminGate(deps, c);
+  if (gate) return gate;
+  const scope = { organisationId: c.get('user')!.organisation_id };
+  const raw = Object.fromEntries(FILTERS.map((name) => [name, c.req.query(name) || undefined])) as Record<(typeof FILTERS)[number], string | undefined>;
+  const page = await searchAudit(deps.db, scope, await readAuditFilters(deps.db, scope, raw), { cursor: c.req.query('cursor') || undefined });
+  const given = Object.entries(raw).filter((entry): entry is [string, string] => entry[1] !== undefined);
+  const next = page.next_cursor ? `/admin/audit?${new URLSearchParams([...given, ['cursor', page.next_cursor]])}` : undefined;
+  const exportQuery = new URLSearchParams(given).toString();
+  return adminPage(c, { section: '/admin/audit', title: (t) => at(t, 'admin.audit.title') }, ({ t, locale }) => (
+    <>
+      <p>{at(t, 'admin.audit.text')}</p>
+      <form method="get" action="/admin/audit" class="search" role="search">
+        <Field id="audit-person" label={at(t, 'admin.audit.person')}>
+          <input id="audit-person" name="person" type="text" maxlength={64} value={raw.person ?? ''} />
+        </Field>
+        <Field id="audit-actor" label={at(t, 'admin.audit.actor')}>
+          <input id="audit-actor" name="actor" type="text" maxlength={200} value={raw.actor ?? ''} />
+        </Field>
+        <Field id="audit-action" label={at(t, 'admin.audit.action')} hint={at(t, 'admin.audit.action_hint')}>
+          <input id="audit-action" name="action" type="text" maxlength={100} value={raw.action ?? ''} aria-describedby="audit-action-hint" />
+        </Field>
+        <Field id="audit-from" label={at(t, 'admin.recovery.from')}>
+          <input id="audit-from" name="from" type="date" value={raw.from ?? ''} />
+        </Field>
+        <Field id="audit-to" label={at(t, 'admin.audit.to')}>
+          <input id="audit-to" name="to" type="date" value={raw.to ?? ''} />
+        </Field>
+        <button type="submit">{at(t, 'admin.people.search_button')}</button>
+      </form>
+      {page.entries.length ? (
+        <table id="audit-entries">
+          <ColumnHeads labels={[at(t, 'admin.audit.when'), at(t, 'admin.audit.actor'), at(t, 'admin.audit.action'), at(t, 'admin.audit.subject'), at(t, 'admin.audit.outcome'), 'IP']} />
+          <tbody>
+            {page.entries.map((entry) => (
+              <tr data-entry-id={String(entry.id)}>
+                <td>{formatTime(entry.at, locale)}</td>
+                <td>
+                  <code>{entry.actor}</code>
+                </td>
+                <td>
+                  <code>{entry.action}</code>
+                </td>
+                <td>{entry.subject ? <code>{entry.subject}</code> : ''}</td>
+                <td>{entry.outcome === 'success' ? at(t, 'admin.audit.success') : at(t, 'admin.audit.failure')}</td>
+                <td>{entry.ip ?? ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <p>{at(t, 'admin.audit.none')}</p>
+      )}
+      {next ? (
+        <p>
+          <a href={next} rel="next">
+            {at(t, 'admin.people.next')}
+          </a>
+        </p>
+      ) : null}
+      <ApiForm id="audit-export-form" api={`/api/admin/audit/export${exportQuery ? `?${exportQuery}` : ''}`} method="GET" show="download" filename="warta-audit.ndjson">
+        <p>{at(t, 'admin.audit.export_text')}</p>
+        <button type="submit" class="secondary">
+          {at(t, 'admin.audit.export')}
+        </button>
+      </ApiForm>
+    </>
+  ));
+}
