@@ -2,7 +2,7 @@ import { createRoute, z } from '@hono/zod-openapi';
 import { type AppContext, adminActorOf, auditContext } from '../http/context.js';
 import { AUTHORITY_REFUSALS, IdParam, jsonBody, jsonResponse, NOT_FOUND, UNSUPPORTED_MEDIA_TYPE, documentedRouter } from '../http/openapi.js';
 import { requireRole } from '../sessions/middleware.js';
-import { deleteClient, getClient, clientView, listClients, organisationAdmin, registerClient, rotateClientSecret, updateClient } from './service.js';
+import { deleteClient, getClient, clientView, listClientPage, organisationAdmin, registerClient, rotateClientSecret, updateClient } from './service.js';
 import type { Deps } from '../deps.js';
 
 // The members are checked by validateClientMetadata (the CLI registers clients too), which answers 400 invalid_client_metadata naming the member.
@@ -29,8 +29,14 @@ const listClientsRoute = createRoute({
   ...adminOnly,
   method: 'get',
   path: '/api/admin/clients',
-  summary: 'The organisation\'s clients',
-  responses: { 200: jsonResponse('The clients', z.object({ clients: z.array(Client) })), ...AUTHORITY_REFUSALS },
+  summary: 'The organisation\'s clients, oldest first, a page at a time',
+  request: {
+    query: z.object({
+      cursor: z.string().max(1000).optional().openapi({ description: 'next_cursor of the previous page' }),
+      limit: z.coerce.number().int().min(1).max(100).optional().openapi({ description: '1 to 100, default 50' }),
+    }),
+  },
+  responses: { 200: jsonResponse('The clients and the cursor of the next page (null on the last)', z.object({ clients: z.array(Client), next_cursor: z.string().nullable() })), ...AUTHORITY_REFUSALS },
 });
 
 const getClientRoute = createRoute({
@@ -86,7 +92,7 @@ export function clientRoutes(deps: Deps) {
 
   app.openapi(registerClientRoute, async (c) => c.json(await registerClient(deps, auditContext(c), c.req.valid('json'), { authority: authorityOf(c) }), 201));
 
-  app.openapi(listClientsRoute, async (c) => c.json({ clients: await listClients(deps.db, authorityOf(c)) }, 200));
+  app.openapi(listClientsRoute, async (c) => c.json(await listClientPage(deps.db, authorityOf(c), c.req.valid('query')), 200));
 
   app.openapi(getClientRoute, async (c) => c.json(clientView(await getClient(deps.db, c.req.valid('param').id, authorityOf(c))), 200));
 

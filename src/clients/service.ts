@@ -1,3 +1,4 @@
+import { decodeCursor, encodeCursor, pageSize } from '../db/cursor.js';
 import type { Kysely, Transaction } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
@@ -218,15 +219,32 @@ export async function getClient(db: Kysely<Database>, clientId: string, authorit
 
 /** The clients `authority` manages; the operator may narrow the list to one organisation's (or, with null, to the operator's own). */
 export async function listClients(db: Kysely<Database>, authority: ClientAuthority, filter: { organisationId?: string | null } = {}): Promise<ClientView[]> {
+  return (await clientRows(db, authority, filter)).map((row) => clientView(row));
+}
+
+/** listClients a page at a time (oldest first), for the admin API and the console. */
+export async function listClientPage(db: Kysely<Database>, authority: ClientAuthority, page: { cursor?: string | undefined; limit?: number | undefined }): Promise<{ clients: ClientView[]; next_cursor: string | null }> {
+  const limit = pageSize(page.limit, 100, 50);
+  const after = page.cursor ? decodeCursor(page.cursor, 2) : undefined;
+  const rows = await clientRows(db, authority, {}, { after: after as [string, string] | undefined, limit: limit + 1 });
+  const shown = rows.slice(0, limit);
+  const last = shown.at(-1);
+  return { clients: shown.map((row) => clientView(row)), next_cursor: rows.length > limit && last ? encodeCursor([last.created_at.toISOString(), last.client_id]) : null };
+}
+
+function clientRows(db: Kysely<Database>, authority: ClientAuthority, filter: { organisationId?: string | null }, page: { after?: [string, string] | undefined; limit?: number } = {}) {
   const organisationId = confinedTo(authority) ?? filter.organisationId;
-  const rows = await db
+  const afterTime = page.after ? new Date(page.after[0]) : undefined;
+  if (afterTime && Number.isNaN(afterTime.getTime())) throw new WartaError(400, 'invalid_request', 'cursor is not one this server gave out');
+  return db
     .selectFrom('oauth_clients')
     .selectAll()
     .$if(organisationId !== undefined, (qb) => (organisationId === null ? qb.where('organisation_id', 'is', null) : qb.where('organisation_id', '=', organisationId!)))
+    .$if(afterTime !== undefined, (qb) => qb.where((eb) => eb.or([eb('created_at', '>', afterTime!), eb.and([eb('created_at', '=', afterTime!), eb('client_id', '>', page.after![1])])])))
     .orderBy('created_at')
     .orderBy('client_id')
+    .$if(page.limit !== undefined, (qb) => qb.limit(page.limit!))
     .execute();
-  return rows.map((row) => clientView(row));
 }
 
 /** A stored client as registration input: what an update starts from. */

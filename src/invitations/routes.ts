@@ -11,7 +11,7 @@ import { requireRole } from '../sessions/middleware.js';
 import { inviteInBulk } from './bulk.js';
 import { parseInvitationCsv } from './csv.js';
 import { resendInvitation } from './resend.js';
-import { approveInvitation, findUsableInvitation, invitationView, listInvitations, requestInvitation, revokeInvitation } from './service.js';
+import { approveInvitation, findUsableInvitation, INVITATION_STATUSES, invitationView, listInvitations, requestInvitation, revokeInvitation } from './service.js';
 import type { Deps } from '../deps.js';
 
 const InvitationRequest = z
@@ -117,8 +117,15 @@ const listInvitationsRoute = createRoute({
   ...adminOnly,
   method: 'get',
   path: '/api/admin/invitations',
-  summary: 'The organisation\'s invitations',
-  responses: { 200: jsonResponse('The invitations', z.object({ invitations: z.array(Invitation) })), ...AUTHORITY_REFUSALS },
+  summary: 'The organisation\'s invitations, newest first, a page at a time',
+  request: {
+    query: z.object({
+      status: z.enum(INVITATION_STATUSES).optional(),
+      cursor: z.string().max(1000).optional().openapi({ description: 'next_cursor of the previous page' }),
+      limit: z.coerce.number().int().min(1).max(100).optional().openapi({ description: '1 to 100, default 50' }),
+    }),
+  },
+  responses: { 200: jsonResponse('The invitations and the cursor of the next page (null on the last)', z.object({ invitations: z.array(Invitation), next_cursor: z.string().nullable() })), ...AUTHORITY_REFUSALS },
 });
 
 const revokeInvitationRoute = createRoute({
@@ -195,8 +202,9 @@ export function invitationRoutes(deps: Deps) {
   });
 
   app.openapi(listInvitationsRoute, async (c) => {
-    const rows = await listInvitations(deps.db, adminActorOf(c).organisationId);
-    return c.json({ invitations: rows.map((row) => invitationView(row, deps.clock.now())) }, 200);
+    const now = deps.clock.now();
+    const page = await listInvitations(deps.db, now, adminActorOf(c).organisationId, c.req.valid('query'));
+    return c.json({ invitations: page.invitations.map((row) => invitationView(row, now)), next_cursor: page.next_cursor }, 200);
   });
 
   app.openapi(revokeInvitationRoute, async (c) => {

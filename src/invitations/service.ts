@@ -1,3 +1,4 @@
+import { decodeCursor, encodeCursor, pageSize } from '../db/cursor.js';
 import type { Config } from '../config.js';
 import type { Kysely, Transaction } from 'kysely';
 import { appendAudit, type AuditContext, type AuditWriter } from '../audit/audit.js';
@@ -292,11 +293,53 @@ export async function revokeInvitation(deps: { db: Kysely<Database>; clock: Cloc
   });
 }
 
-export async function listInvitations(db: Kysely<Database>, organisationId: string): Promise<Invitation[]> {
-  return db.selectFrom('invitations').selectAll().where('organisation_id', '=', organisationId).orderBy('created_at', 'desc').limit(500).execute();
+export const INVITATION_STATUSES = ['pending', 'awaiting_approval', 'redeemed', 'revoked', 'expired'] as const;
+export type InvitationStatus = (typeof INVITATION_STATUSES)[number];
+
+/** The organisation's invitations, newest first, a page at a time (one query), optionally of one status. */
+export async function listInvitations(
+  db: Kysely<Database>,
+  now: Date,
+  organisationId: string,
+  page: { cursor?: string | undefined; limit?: number | undefined; status?: InvitationStatus | undefined } = {},
+): Promise<{ invitations: Invitation[]; next_cursor: string | null }> {
+  const limit = pageSize(page.limit, 100, 50);
+  const after = page.cursor ? decodeCursor(page.cursor, 2) : undefined;
+  const afterTime = after ? new Date(after[0]!) : undefined;
+  if (afterTime && Number.isNaN(afterTime.getTime())) throw new WartaError(400, 'invalid_request', 'cursor is not one this server gave out');
+  const rows = await db
+    .selectFrom('invitations')
+    .selectAll()
+    .where('organisation_id', '=', organisationId)
+    .$if(after !== undefined, (qb) => qb.where((eb) => eb.or([eb('created_at', '<', afterTime!), eb.and([eb('created_at', '=', afterTime!), eb('id', '<', after![1]!)])])))
+    .$if(page.status !== undefined, (qb) =>
+      qb.where((eb) => {
+        const open = eb.and([eb('revoked_at', 'is', null), eb('redeemed_at', 'is', null), eb('expires_at', '>', now)]);
+        const awaiting = eb.and([eb('approval_required', '=', true), eb('approved_at', 'is', null)]);
+        switch (page.status!) {
+          case 'revoked':
+            return eb('revoked_at', 'is not', null);
+          case 'redeemed':
+            return eb.and([eb('revoked_at', 'is', null), eb('redeemed_at', 'is not', null)]);
+          case 'expired':
+            return eb.and([eb('revoked_at', 'is', null), eb('redeemed_at', 'is', null), eb('expires_at', '<=', now)]);
+          case 'awaiting_approval':
+            return eb.and([open, awaiting]);
+          case 'pending':
+            return eb.and([open, eb.not(awaiting)]);
+        }
+      }),
+    )
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(limit + 1)
+    .execute();
+  const shown = rows.slice(0, limit);
+  const last = shown.at(-1);
+  return { invitations: shown, next_cursor: rows.length > limit && last ? encodeCursor([last.created_at.toISOString(), last.id]) : null };
 }
 
-export function invitationStatus(invitation: Invitation, now: Date): 'pending' | 'awaiting_approval' | 'redeemed' | 'revoked' | 'expired' {
+export function invitationStatus(invitation: Invitation, now: Date): InvitationStatus {
   if (invitation.revoked_at) return 'revoked';
   if (invitation.redeemed_at) return 'redeemed';
   if (invitation.expires_at > now && invitation.approval_required && !invitation.approved_at) return 'awaiting_approval';

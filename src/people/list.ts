@@ -4,6 +4,7 @@
  * not a query per person). Ordered by display name then id, so a cursor (the
  * last row's pair) pages stably while people are added.
  */
+import { decodeCursor, encodeCursor } from '../db/cursor.js';
 import { sql } from 'kysely';
 import { type Db, type Role, ROLES, USER_STATUSES, type UserStatus } from '../db/schema.js';
 import { invalidRequest } from '../errors.js';
@@ -31,18 +32,6 @@ export interface PersonRow {
 export const MAX_PAGE = 100;
 const MAX_QUERY = 100;
 
-const encodeCursor = (name: string, id: string) => Buffer.from(JSON.stringify([name, id])).toString('base64url');
-
-function decodeCursor(cursor: string): [string, string] {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(value) && value.length === 2 && typeof value[0] === 'string' && typeof value[1] === 'string') return [value[0], value[1]];
-  } catch {
-    // fall through: refused below
-  }
-  throw invalidRequest('cursor is not one this server gave out');
-}
-
 const likePattern = (text: string) => `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 
 export async function listPeople(db: Db, organisationId: string, filter: PeopleFilter = {}): Promise<{ people: PersonRow[]; next_cursor: string | null }> {
@@ -52,7 +41,7 @@ export async function listPeople(db: Db, organisationId: string, filter: PeopleF
   if (query && query.length > MAX_QUERY) throw invalidRequest(`query is at most ${MAX_QUERY} characters`);
   if (filter.role !== undefined && !ROLES.includes(filter.role as Role)) throw invalidRequest(`role is one of ${ROLES.join(', ')}`);
   if (filter.status !== undefined && !USER_STATUSES.includes(filter.status as UserStatus)) throw invalidRequest(`status is one of ${USER_STATUSES.join(', ')}`);
-  const after = filter.cursor ? decodeCursor(filter.cursor) : undefined;
+  const after = filter.cursor ? (decodeCursor(filter.cursor, 2) as [string, string]) : undefined;
 
   const rows = await db
     .selectFrom('users as u')
@@ -96,6 +85,6 @@ export async function listPeople(db: Db, organisationId: string, filter: PeopleF
       last_sign_in: row.last_sign_in ? new Date(row.last_sign_in).toISOString() : null,
       methods: { passkeys: Number(row.passkeys), password: Boolean(row.password), totp: Boolean(row.totp) },
     })),
-    next_cursor: rows.length > limit && last ? encodeCursor(last.sort_name, last.id) : null,
+    next_cursor: rows.length > limit && last ? encodeCursor([last.sort_name, last.id]) : null,
   };
 }

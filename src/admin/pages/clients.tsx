@@ -1,6 +1,6 @@
 /** Clients: the organisation's relying services, registered, edited (client_id and grants kept), their secret rotated, deleted. */
 import type { ClientView } from '../../clients/service.js';
-import { clientView, getClient, listClients, organisationAdmin } from '../../clients/service.js';
+import { clientView, getClient, listClientPage, organisationAdmin } from '../../clients/service.js';
 import { GRANT_TYPES, REQUIRABLE_ACRS } from '../../clients/metadata.js';
 import type { Deps } from '../../deps.js';
 import type { AppContext } from '../../http/context.js';
@@ -67,7 +67,8 @@ function ClientSettings({ t, client }: { t: Translate; client?: ClientView }) {
 export async function clientsPage(deps: Deps, c: AppContext) {
   const gate = await adminGate(deps, c);
   if (gate) return gate;
-  const clients = await listClients(deps.db, organisationAdmin(c.get('user')!.organisation_id));
+  const page = await listClientPage(deps.db, organisationAdmin(c.get('user')!.organisation_id), { cursor: c.req.query('cursor') || undefined });
+  const clients = page.clients;
   return adminPage(c, { section: '/admin/clients', title: (t) => at(t, 'admin.clients.title'), done: doneOf(c, DONE) }, ({ t, locale }) => (
     <>
       {clients.length ? (
@@ -92,6 +93,13 @@ export async function clientsPage(deps: Deps, c: AppContext) {
       ) : (
         <p>{at(t, 'admin.clients.none')}</p>
       )}
+      {page.next_cursor ? (
+        <p>
+          <a href={`/admin/clients?${new URLSearchParams({ cursor: page.next_cursor })}`} rel="next">
+            {at(t, 'admin.people.next')}
+          </a>
+        </p>
+      ) : null}
       <h2>{at(t, 'admin.clients.new')}</h2>
       <ApiForm id="new-client-form" api="/api/admin/clients" show="secret">
         <Field id="client-type" label={at(t, 'admin.clients.kind')} hint={at(t, 'admin.clients.kind_hint')}>

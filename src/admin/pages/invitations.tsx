@@ -16,7 +16,8 @@ export async function invitationsPage(deps: Deps, c: AppContext) {
   const gate = await adminGate(deps, c);
   if (gate) return gate;
   const now = deps.clock.now();
-  const invitations = (await listInvitations(deps.db, c.get('user')!.organisation_id)).map((row) => ({ ...invitationView(row, now), created_by: row.created_by }));
+  const page = await listInvitations(deps.db, now, c.get('user')!.organisation_id, { cursor: c.req.query('cursor') || undefined });
+  const invitations = page.invitations.map((row) => ({ ...invitationView(row, now), created_by: row.created_by }));
   const me = c.get('user')!.id;
   return adminPage(c, { section: '/admin/invitations', title: (t) => at(t, 'admin.invitations.title'), done: doneOf(c, DONE) }, ({ t, locale }) => (
     <>
@@ -97,6 +98,13 @@ export async function invitationsPage(deps: Deps, c: AppContext) {
       ) : (
         <p>{at(t, 'admin.invitations.none')}</p>
       )}
+      {page.next_cursor ? (
+        <p>
+          <a href={`/admin/invitations?${new URLSearchParams({ cursor: page.next_cursor })}`} rel="next">
+            {at(t, 'admin.people.next')}
+          </a>
+        </p>
+      ) : null}
     </>
   ));
 }
