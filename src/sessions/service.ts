@@ -4,7 +4,6 @@ import { addSeconds, type Clock } from '../clock.js';
 import { hashToken, MAX_ISSUED_TOKEN_LENGTH, newId, newToken } from '../crypto/random.js';
 import { revokeLiveRows } from '../db/revoke.js';
 import { type Database, json, type Session, type Db } from '../db/schema.js';
-import { resolvePolicy } from '../orgs/policy.js';
 
 
 export interface SessionDeps {
@@ -97,10 +96,11 @@ export async function startSession(db: Db, deps: Omit<SessionDeps, 'db'>, input:
 /** The server's session lifetimes, shortened by the person's organisation's policy where it asks for less. */
 async function sessionLifetime(db: Db, server: { idleSeconds: number; absoluteSeconds: number }, userId: string): Promise<{ idleSeconds: number; absoluteSeconds: number }> {
   const row = await db.selectFrom('users').innerJoin('organisations', 'organisations.id', 'users.organisation_id').select('organisations.policy').where('users.id', '=', userId).executeTakeFirst();
-  const policy = resolvePolicy(row?.policy);
+  // Read as stored (orgs/policy-check.ts validated it): the policy's module sits above sessions, which may not import it.
+  const policy = (row?.policy ?? {}) as { sessionIdleMinutes?: number | null; sessionMaxHours?: number | null };
   return {
-    idleSeconds: Math.min(server.idleSeconds, policy.sessionIdleMinutes === null ? Infinity : policy.sessionIdleMinutes * 60),
-    absoluteSeconds: Math.min(server.absoluteSeconds, policy.sessionMaxHours === null ? Infinity : policy.sessionMaxHours * 3600),
+    idleSeconds: Math.min(server.idleSeconds, typeof policy.sessionIdleMinutes === 'number' ? policy.sessionIdleMinutes * 60 : Infinity),
+    absoluteSeconds: Math.min(server.absoluteSeconds, typeof policy.sessionMaxHours === 'number' ? policy.sessionMaxHours * 3600 : Infinity),
   };
 }
 
