@@ -38,7 +38,8 @@ async function environment() {
   return env;
 }
 
-describe('npm start', () => {
+// Each start is a real process opening and migrating a fresh embedded database: tens of seconds on a busy 2-core machine.
+describe('npm start', { timeout: 90_000 }, () => {
   it('serves /readyz and a JWKS on a fresh data folder, stops on SIGTERM, and keeps keys and data across a restart', async () => {
     const env = await environment();
     const first = await startWarta(env);

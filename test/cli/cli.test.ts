@@ -150,7 +150,8 @@ function runMigrateProcess(processEnv: Record<string, string>): Promise<{ code: 
   });
 }
 
-describe('migrations from two processes at once', () => {
+// Real processes, each opening and migrating a fresh database: tens of seconds on a busy 2-core machine.
+describe('migrations from two processes at once', { timeout: 90_000 }, () => {
   it(usingPostgres ? 'apply each migration exactly once on PostgreSQL (advisory lock)' : 'cannot corrupt the embedded database: the second process is refused while the first holds it', async () => {
     const { env: fresh } = await cliEnvironment();
     const [a, b] = await Promise.all([runMigrateProcess(fresh), runMigrateProcess(fresh)]);
