@@ -9,6 +9,14 @@ import { adminGate, adminPage, ApiForm, Field } from './parts.js';
 
 const FILTERS = ['person', 'actor', 'action', 'from', 'to'] as const;
 
+/** The names of the people a page's entries name (`user:<id>`), in one query: ids alone tell an admin nothing. */
+async function peopleNames(deps: Deps, references: string[]): Promise<Map<string, string>> {
+  const ids = [...new Set(references.filter((reference) => /^user:[0-9a-f-]{36}$/.test(reference)).map((reference) => reference.slice(5)))];
+  if (!ids.length) return new Map();
+  const rows = await deps.db.selectFrom('users').select(['id', 'display_name', 'username']).where('id', 'in', ids).execute();
+  return new Map(rows.map((row) => [`user:${row.id}`, row.display_name || row.username]));
+}
+
 /** GET /admin/audit */
 export async function auditPage(deps: Deps, c: AppContext) {
   const gate = await adminGate(deps, c);
@@ -16,6 +24,8 @@ export async function auditPage(deps: Deps, c: AppContext) {
   const scope = { organisationId: c.get('user')!.organisation_id };
   const raw = Object.fromEntries(FILTERS.map((name) => [name, c.req.query(name) || undefined])) as Record<(typeof FILTERS)[number], string | undefined>;
   const page = await searchAudit(deps.db, scope, await readAuditFilters(deps.db, scope, raw), { cursor: c.req.query('cursor') || undefined });
+  const names = await peopleNames(deps, page.entries.flatMap((entry) => [entry.actor, entry.subject ?? '']));
+  const named = (reference: string) => names.get(reference) ?? reference;
   const given = Object.entries(raw).filter((entry): entry is [string, string] => entry[1] !== undefined);
   const next = page.next_cursor ? `/admin/audit?${new URLSearchParams([...given, ['cursor', page.next_cursor]])}` : undefined;
   const exportQuery = new URLSearchParams(given).toString();
@@ -32,7 +42,7 @@ export async function auditPage(deps: Deps, c: AppContext) {
         <Field id="audit-action" label={at(t, 'admin.audit.action')} hint={at(t, 'admin.audit.action_hint')}>
           <input id="audit-action" name="action" type="text" maxlength={100} value={raw.action ?? ''} aria-describedby="audit-action-hint" />
         </Field>
-        <Field id="audit-from" label={at(t, 'admin.recovery.from')}>
+        <Field id="audit-from" label={at(t, 'admin.audit.from')}>
           <input id="audit-from" name="from" type="date" value={raw.from ?? ''} />
         </Field>
         <Field id="audit-to" label={at(t, 'admin.audit.to')}>
@@ -47,13 +57,11 @@ export async function auditPage(deps: Deps, c: AppContext) {
             {page.entries.map((entry) => (
               <tr data-entry-id={String(entry.id)}>
                 <td>{formatTime(entry.at, locale)}</td>
-                <td>
-                  <code>{entry.actor}</code>
-                </td>
+                <td title={entry.actor}>{named(entry.actor)}</td>
                 <td>
                   <code>{entry.action}</code>
                 </td>
-                <td>{entry.subject ? <code>{entry.subject}</code> : ''}</td>
+                <td title={entry.subject ?? undefined}>{entry.subject ? named(entry.subject) : ''}</td>
                 <td>{entry.outcome === 'success' ? at(t, 'admin.audit.success') : at(t, 'admin.audit.failure')}</td>
                 <td>{entry.ip ?? ''}</td>
               </tr>
