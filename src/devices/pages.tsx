@@ -95,10 +95,20 @@ export function SignInsSection({ signIns, t, locale }: { signIns: SignInView[]; 
   return <ListSection id="sign-ins" heading={devicesText(t, 'signins.heading')} none={devicesText(t, 'signins.none')} items={signIns} list={{ class: 'sign-in-list', ordered: true }} entry={(signIn) => <SignInEntry signIn={signIn} t={t} locale={locale} />} />;
 }
 
-/** The button devices.js wires to sign a device or a browser session out; `data` says which one. */
-function SignOutButton(props: { class: string; data: Record<`data-${string}`, string>; label: string; text: string }) {
+/** Said before, beside the button: this one also signs this browser out. */
+function SignsOutHere({ id, text }: { id: string; text: string }) {
   return (
-    <button type="button" class={`danger ${props.class}`} {...props.data} aria-label={props.label}>
+    <p class="muted signs-out-here" id={id}>
+      {text}
+    </p>
+  );
+}
+
+/** The button devices.js wires to sign a device or a browser session out; `data` says which one (`data-describedby`: the warning read with it). */
+function SignOutButton(props: { class: string; data: Record<`data-${string}`, string>; label: string; text: string }) {
+  const { 'data-describedby': describedBy, ...data } = props.data;
+  return (
+    <button type="button" class={`danger ${props.class}`} {...data} aria-label={props.label} aria-describedby={describedBy}>
       {props.text}
     </button>
   );
@@ -110,7 +120,13 @@ function DeviceEntry({ device, t, locale }: { device: DeviceView; t: Translate; 
       <strong class="device-name">{device.name}</strong> <small>({device.client_name} · {device.platform})</small>
       <SignInFacts t={t} locale={locale} labels={DEVICE_FACTS} signedInAt={device.signed_in_at} lastActiveAt={device.last_used_at} ip={device.last_ip} methods={device.sign_in_methods} />
       <RenameForm class="rename-device-form" data={{ 'data-device-id': device.id }} name={device.name} maxLength={MAX_DEVICE_NAME_LENGTH} label={devicesText(t, 'devices.rename_label', { name: device.name })} submit={devicesText(t, 'devices.rename')} />
-      <SignOutButton class="revoke-device" data={{ 'data-device-id': device.id }} label={devicesText(t, 'devices.revoke_label', { name: device.name })} text={devicesText(t, 'devices.revoke')} />
+      {device.ends_this_session ? <SignsOutHere id={`device-${device.id}-here`} text={devicesText(t, 'devices.signs_out_here')} /> : null}
+      <SignOutButton
+        class="revoke-device"
+        data={{ 'data-device-id': device.id, 'data-signs-out-here': String(device.ends_this_session), ...(device.ends_this_session ? { 'data-describedby': `device-${device.id}-here` } : {}) }}
+        label={devicesText(t, 'devices.revoke_label', { name: device.name })}
+        text={devicesText(t, 'devices.revoke')}
+      />
     </li>
   );
 }
@@ -122,9 +138,10 @@ function SessionEntry({ session, t, locale }: { session: SessionView; t: Transla
       <strong title={session.user_agent ?? ''}>{session.platform}</strong>
       {session.current ? <em> ({devicesText(t, 'sessions.this_session')})</em> : null}
       <SignInFacts t={t} locale={locale} labels={SESSION_FACTS} signedInAt={session.signed_in_at} lastActiveAt={session.last_seen_at} ip={session.ip} methods={session.sign_in_methods} />
+      {session.current ? <SignsOutHere id={`session-${session.id}-here`} text={devicesText(t, 'sessions.signs_out_here')} /> : null}
       <SignOutButton
         class="revoke-session"
-        data={{ 'data-session-id': session.id, 'data-current': current }}
+        data={{ 'data-session-id': session.id, 'data-current': current, ...(session.current ? { 'data-describedby': `session-${session.id}-here` } : {}) }}
         label={devicesText(t, 'sessions.revoke_label', { platform: session.platform, ip: session.ip ?? '—' })}
         text={devicesText(t, 'sessions.revoke')}
       />

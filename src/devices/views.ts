@@ -25,6 +25,8 @@ export interface DeviceView {
   offline: boolean;
   /** The device whose access token made this request (the messenger API). */
   current: boolean;
+  /** It signed in through this request's browser session: signing it out ends that session too. */
+  ends_this_session: boolean;
 }
 
 /**
@@ -33,14 +35,14 @@ export interface DeviceView {
  * the list shows exactly the devices that can still get tokens. Grants from before
  * devices were recorded have no devices row: they are shown by client name.
  */
-export async function listDevices(deps: DevicesDeps, userId: string, currentGrantId?: string): Promise<DeviceView[]> {
+export async function listDevices(deps: DevicesDeps, userId: string, currentGrantId?: string, currentSessionId?: string): Promise<DeviceView[]> {
   const now = deps.clock.now();
   const rows = await deps.db
     .selectFrom('oauth_grants as g')
     .innerJoin('oauth_clients as c', 'c.client_id', 'g.client_id')
     .leftJoin('devices as d', 'd.grant_id', 'g.id')
     .leftJoin('sessions as s', 's.id', 'g.session_id')
-    .select(['g.id', 'g.client_id', 'c.client_name', 'g.created_at', 'g.amr', 'g.acr', 'g.offline', 'd.name', 'd.platform', 'd.last_used_at', 'd.last_ip'])
+    .select(['g.id', 'g.client_id', 'g.session_id', 'c.client_name', 'g.created_at', 'g.amr', 'g.acr', 'g.offline', 'd.name', 'd.platform', 'd.last_used_at', 'd.last_ip'])
     .select(sql<Date | null>`(select max(r.created_at) from oauth_refresh_tokens r where r.grant_id = g.id)`.as('last_refresh_at'))
     .where('g.user_id', '=', userId)
     .where('g.revoked_at', 'is', null)
@@ -64,6 +66,7 @@ export async function listDevices(deps: DevicesDeps, userId: string, currentGran
       acr: row.acr,
       offline: row.offline,
       current: row.id === currentGrantId,
+      ends_this_session: currentSessionId !== undefined && row.session_id === currentSessionId,
     };
   });
 }
@@ -146,7 +149,7 @@ export async function recentSignIns(db: Kysely<Database>, userId: string, limit 
 /** Everything the account page and the messenger show: devices, passkeys, TOTP, browser sessions, sign-ins. */
 export async function accountSecurityOverview(deps: DevicesDeps, userId: string, current: { grantId?: string; sessionId?: string } = {}) {
   const [devices, passkeys, totp, sessions, signIns] = await Promise.all([
-    listDevices(deps, userId, current.grantId),
+    listDevices(deps, userId, current.grantId, current.sessionId),
     listPasskeys(deps.db, userId),
     deps.db.selectFrom('totp_credentials').select(['created_at', 'last_used_at']).where('user_id', '=', userId).executeTakeFirst(),
     listSessions(deps, userId, current.sessionId),

@@ -3,6 +3,7 @@ import { type Catalogue, messageLookup, type Translate } from '../ui/i18n.js';
 const en = {
   'signin.title': 'Sign in',
   'signin.intro': 'Sign in with the passkey on this device, on your phone, or on your security key.',
+  'signin.signed_out_here': 'Done: you signed this browser out. Sign in again to continue.',
   'signin.passkey_button': 'Sign in with a passkey',
   'signin.username_label': 'Username (e-mail or employee number)',
   'signin.username_hint': 'Optional: enter it if your passkey is not offered automatically.',
@@ -43,6 +44,7 @@ const en = {
 const pl = {
   'signin.title': 'Logowanie',
   'signin.intro': 'Zaloguj się kluczem dostępu z tego urządzenia, z telefonu lub z klucza sprzętowego.',
+  'signin.signed_out_here': 'Gotowe: wylogowano Cię z tej przeglądarki. Zaloguj się ponownie, aby kontynuować.',
   'signin.passkey_button': 'Zaloguj się kluczem dostępu',
   'signin.username_label': 'Nazwa użytkownika (e-mail lub numer pracownika)',
   'signin.username_hint': 'Opcjonalnie: wpisz ją, jeśli klucz dostępu nie pojawia się sam.',

@@ -29,6 +29,11 @@ export function webauthnPages(deps: Deps) {
     return renderPage(c, { title: (t) => passkeyText(t, 'signin.title'), scripts: [...SCRIPTS, '/static/webauthn-signin.js'] }, ({ t }) => (
       <section id="signin" data-return-to={returnTo} data-messages={JSON.stringify({ ...clientMessages(t), done: passkeyText(t, 'signin.done') })}>
         <h1>{passkeyText(t, 'signin.title')}</h1>
+        {c.req.query('signed_out') === 'here' ? (
+          <p class="ok" role="status" id="signed-out-here">
+            {passkeyText(t, 'signin.signed_out_here')}
+          </p>
+        ) : null}
         <p>{passkeyText(t, 'signin.intro')}</p>
         <noscript>
           <p class="error">{passkeyText(t, 'js.required')}</p>

@@ -62,6 +62,19 @@ describe('devices and sessions on the account page, in a real browser', () => {
     expect(await page.locator('#devices').textContent()).toContain('No device is signed in.');
     const events = await runtime.db.selectFrom('security_events').select('type').where('user_id', '=', user.id).orderBy('seq').execute();
     expect(events.map((e) => e.type)).toEqual(['device_linked', 'session_revoked', 'session_revoked']);
+
+    // The messenger signs in through this very browser: signing that device out ends this session too, and the page says so before and after.
+    const laptopCookie = `${name}=${value}`;
+    const own = await pkceRequest(client, { device_name: 'Laptop messenger' });
+    const linked = await fetch(`${server.url}/authorize?${new URLSearchParams(own.params)}`, { redirect: 'manual', headers: { cookie: laptopCookie } });
+    expect(linked.status).toBe(303);
+    await page.goto(`${server.url}/account`);
+    const ownDevice = page.locator('#devices li', { hasText: 'Laptop messenger' });
+    expect(await ownDevice.locator('.signs-out-here').textContent()).toBe('It signed in through this browser: revoking it signs you out here too.');
+    expect(await page.locator('#sessions li[data-current="true"] .signs-out-here').textContent()).toBe('Revoking this session signs you out here.');
+    await ownDevice.getByRole('button', { name: 'Revoke “Laptop messenger”', exact: true }).click();
+    await page.waitForURL(`${server.url}/signin?signed_out=here`);
+    expect(await page.locator('#signed-out-here').textContent()).toBe('Done: you signed this browser out. Sign in again to continue.');
     expect(problems).toEqual([]);
     await context.close();
   });

@@ -19,6 +19,18 @@ window.Warta.onPage('account', function ({ texts, status }, warta) {
   document.querySelectorAll('button.revoke-device').forEach(function (button) {
     button.addEventListener('click', function () {
       const id = button.getAttribute('data-device-id');
+      // A device that signed in through this browser takes this session with it: say so on the sign-in page it lands on.
+      if (button.getAttribute('data-signs-out-here') === 'true') {
+        warta
+          .callJSON('/api/account/devices/' + encodeURIComponent(id), undefined, 'DELETE')
+          .then(function () {
+            window.location.assign('/signin?signed_out=here');
+          })
+          .catch(function (error) {
+            warta.showError(status, error, texts);
+          });
+        return;
+      }
       run(function () {
         return warta.callJSON('/api/account/devices/' + encodeURIComponent(id), undefined, 'DELETE');
       }, 'device_revoked');
@@ -31,7 +43,7 @@ window.Warta.onPage('account', function ({ texts, status }, warta) {
       try {
         await warta.callJSON('/api/account/sessions/' + encodeURIComponent(id), undefined, 'DELETE');
         // Signing out this browser's own session leaves nothing to show here.
-        if (button.getAttribute('data-current') === 'true') window.location.assign('/signin');
+        if (button.getAttribute('data-current') === 'true') window.location.assign('/signin?signed_out=here');
         else reloadWith('session_revoked');
       } catch (error) {
         warta.showError(status, error, texts);
