@@ -82,7 +82,7 @@ export function EnrollPasswordPage({ t }: PageContext) {
     <>
       <h1>{pt(t, 'pwd.enroll.title')}</h1>
       <p class="muted">{pt(t, 'pwd.enroll.intro')}</p>
-      <p id="enroll-status" data-no-token={pt(t, 'pwd.enroll.no_token')}>
+      <p id="enroll-status" role="status" aria-live="polite" data-no-token={pt(t, 'pwd.enroll.no_token')}>
         {pt(t, 'pwd.enroll.loading')}
       </p>
       <form id="password-enroll" data-api="/api/enroll/password" data-method="POST" data-next="/account" hidden>
