@@ -102,7 +102,8 @@ async function check(page: Page, url: string, found: Record<string, string[]>, p
     await prepare?.(page, lang);
     await settle(page);
     const problems = await accessibilityProblems(page, lang);
-    if (problems.length) found[`${new URL(page.url()).pathname} (${lang})`] = problems;
+    const where = `${new URL(page.url()).pathname} (${lang})`;
+    if (problems.length) found[where] = [...(found[where] ?? []), ...problems];
   }
 }
 
