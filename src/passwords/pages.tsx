@@ -89,10 +89,10 @@ export function EnrollPasswordPage({ t }: PageContext) {
         <dl>
           <dt>{pt(t, 'pwd.enroll.for')}</dt>
           <dd id="enroll-name"></dd>
-          <dt>{pt(t, 'pwd.enroll.username')}</dt>
+          <dt id="enroll-username-label">{pt(t, 'pwd.enroll.username')}</dt>
           <dd>
             {/* A real field, so password managers save the password under the right name; `_` fields are not sent. */}
-            <input id="enroll-username" name="_username" type="text" autocomplete="username" readonly />
+            <input id="enroll-username" name="_username" type="text" autocomplete="username" readonly aria-labelledby="enroll-username-label" />
           </dd>
         </dl>
         <h2>{pt(t, 'pwd.enroll.step_password')}</h2>

@@ -143,6 +143,10 @@ describe('accessibility of every page', () => {
       await expect.poll(() => page.locator('#create-passkey').isEnabled()).toBe(true);
     });
     await check(v, '/enroll/password', found);
+    await check(v, (await invite('Marek Zieliński', 'marek.zielinski@example.gov', 'member')).link.replace('/enroll#', '/enroll/password#'), found, async (page) => {
+      await expect.poll(() => page.locator('#password-enroll').isVisible()).toBe(true);
+      await expect.poll(() => page.locator('#totp-setup').isVisible()).toBe(true);
+    });
     await check(v, '/recover', found);
     await check(v, '/recover', found, async (page) => {
       await page.locator('#username').fill('jan.kowalski@example.gov');
