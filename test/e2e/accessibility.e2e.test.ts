@@ -172,6 +172,11 @@ describe('accessibility of every page', () => {
     // A member.
     const m = member.page;
     await check(m, '/account', found);
+    // Removing the only passkey: the page warns before going on.
+    await check(m, '/account', found, async (page) => {
+      await page.locator('button.remove-passkey').click();
+      await expect.poll(() => page.locator('#last-warning').isVisible()).toBe(true);
+    });
     await check(m, '/account/totp', found);
     await check(m, '/account/totp', found, async (page) => {
       await page.locator('#totp-start').click();
