@@ -82,17 +82,17 @@ export function EnrollPasswordPage({ t }: PageContext) {
     <>
       <h1>{pt(t, 'pwd.enroll.title')}</h1>
       <p class="muted">{pt(t, 'pwd.enroll.intro')}</p>
-      <p id="enroll-status" data-no-token={pt(t, 'pwd.enroll.no_token')}>
+      <p id="enroll-status" role="status" aria-live="polite" data-no-token={pt(t, 'pwd.enroll.no_token')}>
         {pt(t, 'pwd.enroll.loading')}
       </p>
       <form id="password-enroll" data-api="/api/enroll/password" data-method="POST" data-next="/account" hidden>
         <dl>
           <dt>{pt(t, 'pwd.enroll.for')}</dt>
           <dd id="enroll-name"></dd>
-          <dt>{pt(t, 'pwd.enroll.username')}</dt>
+          <dt id="enroll-username-label">{pt(t, 'pwd.enroll.username')}</dt>
           <dd>
             {/* A real field, so password managers save the password under the right name; `_` fields are not sent. */}
-            <input id="enroll-username" name="_username" type="text" autocomplete="username" readonly />
+            <input id="enroll-username" name="_username" type="text" autocomplete="username" readonly aria-labelledby="enroll-username-label" />
           </dd>
         </dl>
         <h2>{pt(t, 'pwd.enroll.step_password')}</h2>

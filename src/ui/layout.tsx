@@ -50,9 +50,8 @@ export function Page(props: PageProps) {
             </a>
           </nav>
         </header>
-        <p class="warning" role="note">
-          {props.t('warning.never_ask')}
-        </p>
+        {/* A landmark of its own, so a screen reader's landmark list reaches it like the rest of the page. */}
+        <aside class="warning">{props.t('warning.never_ask')}</aside>
         <main id="main">{props.children}</main>
       </body>
     </html>

@@ -33,7 +33,10 @@ function RedeemPage({ t }: PageContext) {
       </form>
       <p id="status" role="status" aria-live="polite"></p>
       <div id="recovery-enroll" hidden>
-        <h2>{rt(t, 'rc.redeem.issued_title')}</h2>
+        {/* Focused by the script when the code is accepted: the form that had the focus is gone. */}
+        <h2 id="recovery-enroll-title" tabindex={-1}>
+          {rt(t, 'rc.redeem.issued_title')}
+        </h2>
         <p id="issued-by"></p>
         <p class="error">{rt(t, 'rc.redeem.not_you')}</p>
         <p id="revokes" hidden>

@@ -30,6 +30,8 @@ window.Warta.onPage('recover', function (page, warta) {
       document.getElementById('revokes').hidden = !result.revokes_old_credentials;
       document.getElementById('password-option').hidden = result.methods.indexOf('password_totp') === -1;
       enroll.hidden = false;
+      // The focused form is gone: move the focus to what replaced it, so keyboard and screen reader users land on it.
+      document.getElementById('recovery-enroll-title').focus();
     } catch (error) {
       warta.showError(status, error, texts);
       button.disabled = false;
