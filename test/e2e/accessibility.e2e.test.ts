@@ -211,7 +211,10 @@ describe('accessibility of every page', () => {
 
     // An admin.
     const a = admin.page;
-    for (const path of ['/admin', '/admin/people', `/admin/people/${jan.id}`, '/admin/invitations', '/admin/organisation', '/admin/clients', `/admin/clients/${encodeURIComponent(client.client_id)}`, '/admin/receivers', '/admin/recovery']) {
+    // The signing keys page is the operator's: this admin is made one for it.
+    const ewa = await runtime.db.selectFrom('users').select('id').where('username', '=', 'ewa.lis@example.gov').executeTakeFirstOrThrow();
+    await runtime.db.insertInto('user_roles').values({ user_id: ewa.id, role: 'operator', granted_at: runtime.clock.now() }).execute();
+    for (const path of ['/admin', '/admin/people', `/admin/people/${jan.id}`, '/admin/invitations', '/admin/organisation', '/admin/clients', `/admin/clients/${encodeURIComponent(client.client_id)}`, '/admin/receivers', '/admin/recovery', '/admin/audit', '/admin/keys']) {
       await check(a, path, found);
     }
     await check(a, '/admin/invitations', found, async (page) => {
