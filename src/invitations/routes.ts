@@ -4,6 +4,8 @@ import { isUuid } from '../db/uuid.js';
 import { notFound } from '../errors.js';
 import { isPrivileged } from '../authority/role-grant.js';
 import { requirePerson } from '../authority/person-required.js';
+import { methodRefusal } from '../orgs/method-policy.js';
+import { resolvePolicy } from '../orgs/policy.js';
 import { adminActorOf, auditContext } from '../http/context.js';
 import { readJsonObject, requiredString } from '../http/json-body.js';
 import { AUTHORITY_REFUSALS, ErrorBody, IdParam, jsonBody, jsonResponse, NOT_FOUND, UNSUPPORTED_MEDIA_TYPE, documentedRouter } from '../http/openapi.js';
@@ -225,8 +227,11 @@ export function invitationRoutes(deps: Deps) {
   app.post('/api/invitations/lookup', async (c) => {
     const token = requiredString(await readJsonObject(c), 'token', 128);
     const invitation = await findUsableInvitation(deps.db, deps.clock, token);
-    const organisation = await deps.db.selectFrom('organisations').select('name').where('id', '=', invitation.organisation_id).executeTakeFirstOrThrow();
-    return c.json({ display_name: invitation.display_name, organisation: organisation.name, role: invitation.role, expires_at: invitation.expires_at.toISOString() });
+    const organisation = await deps.db.selectFrom('organisations').select(['name', 'policy']).where('id', '=', invitation.organisation_id).executeTakeFirstOrThrow();
+    // The ways this person may enrol: the page offers each, the passkey first.
+    const roles: Role[] = invitation.grants_operator ? [invitation.role, 'operator'] : [invitation.role];
+    const methods = methodRefusal('password', resolvePolicy(organisation.policy), roles) ? ['passkey'] : ['passkey', 'password'];
+    return c.json({ display_name: invitation.display_name, organisation: organisation.name, role: invitation.role, expires_at: invitation.expires_at.toISOString(), methods });
   });
 
   return app;

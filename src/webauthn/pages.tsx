@@ -96,6 +96,15 @@ export function webauthnPages(deps: Deps) {
           </button>
         </form>
         <p id="status" role="status" aria-live="polite"></p>
+        <section id="other-method" aria-labelledby="other-method-title" hidden>
+          <h2 id="other-method-title">{passkeyText(t, 'enroll.other_title')}</h2>
+          <p>{passkeyText(t, 'enroll.other_text')}</p>
+          <p>
+            <a id="password-path" href="/enroll/password">
+              {passkeyText(t, 'enroll.other_link')}
+            </a>
+          </p>
+        </section>
       </section>
     )),
   );

@@ -20,6 +20,11 @@ window.Warta.onPage('enroll', function (page, warta) {
     .then(function (invitation) {
       warta.setStatus(summary, texts.for.replace('{name}', invitation.display_name).replace('{organisation}', invitation.organisation));
       button.disabled = false;
+      // The organisation also allows a password with an authenticator app for this person: offer it, with the invitation.
+      if ((invitation.methods || []).indexOf('password') !== -1) {
+        document.getElementById('password-path').href = '/enroll/password#invitation=' + token;
+        document.getElementById('other-method').hidden = false;
+      }
     })
     .catch(function (error) {
       warta.showError(summary, error, texts);
