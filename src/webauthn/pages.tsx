@@ -1,6 +1,9 @@
 import { Hono } from 'hono';
 import { type AppEnv, auditContext } from '../http/context.js';
+import { allowFormRedirectTo } from '../http/form-redirect.js';
 import { clearSessionCookie, readSessionCookie } from '../http/session-cookie.js';
+import { ENDPOINTS } from '../oidc/endpoints.js';
+import { waitingService } from '../oidc/authorize/store.js';
 import { ACR_HARDWARE, ACR_PHISHING_RESISTANT, acrReaches } from '../sessions/service.js';
 import { signOut } from '../sessions/sign-in.js';
 import { renderPage } from '../ui/render.js';
@@ -10,13 +13,22 @@ import type { Deps } from '../deps.js';
 
 const SCRIPTS = ['/static/vendor/simplewebauthn-browser.js', '/static/webauthn-common.js'];
 
+/** The service waiting behind a sign-in that resumes an authorization request, if that is where the sign-in returns to. */
+async function stepUpFor(deps: Deps, returnTo: string): Promise<{ requestId: string; clientName: string; redirectUri: string } | undefined> {
+  const resume = new URL(returnTo, deps.config.origin);
+  if (resume.pathname !== ENDPOINTS.authorizationResume) return undefined;
+  const requestId = resume.searchParams.get('request') ?? '';
+  const waiting = await waitingService(deps.db, deps.clock, requestId);
+  return waiting && { requestId, ...waiting };
+}
+
 /** The pages around passkeys: start, sign-in, sign-out and enrollment from an invitation. */
 export function webauthnPages(deps: Deps) {
   const app = new Hono<AppEnv>();
 
   app.get('/', (c) => c.redirect(c.get('session') ? '/account' : '/signin', 303));
 
-  app.get('/signin', (c) => {
+  app.get('/signin', async (c) => {
     const returnTo = safeReturnPath(c.req.query('return_to'));
     // An OIDC client can demand a fresh sign-in (prompt=login, max_age) or a passkey (step-up):
     // then an existing session is not enough, and the sign-in replaces it.
@@ -26,6 +38,9 @@ export function webauthnPages(deps: Deps) {
     const sessionSuffices = session && c.req.query('prompt') !== 'login' && (!passkeyRequired || acrReaches(session.acr, tier === 'hardware' ? ACR_HARDWARE : ACR_PHISHING_RESISTANT));
     if (sessionSuffices) return c.redirect(returnTo, 303);
     const passwordLink = passkeyRequired ? undefined : returnTo === '/account' ? '/signin/password' : `/signin/password?return_to=${encodeURIComponent(returnTo)}`;
+    // A service demands a phishing-resistant passkey: say which, why, how to get one, and offer the way back to it.
+    const stepUp = passkeyRequired ? await stepUpFor(deps, returnTo) : undefined;
+    if (stepUp) allowFormRedirectTo(c, stepUp.redirectUri);
     return renderPage(c, { title: (t) => passkeyText(t, 'signin.title'), scripts: [...SCRIPTS, '/static/webauthn-signin.js'] }, ({ t }) => (
       <section id="signin" data-return-to={returnTo} data-messages={JSON.stringify({ ...clientMessages(t), done: passkeyText(t, 'signin.done') })}>
         <h1>{passkeyText(t, 'signin.title')}</h1>
@@ -52,6 +67,20 @@ export function webauthnPages(deps: Deps) {
           </button>
         </form>
         <p id="status" role="status" aria-live="polite"></p>
+        {stepUp ? (
+          <section id="step-up" aria-labelledby="step-up-title">
+            <h2 id="step-up-title">{passkeyText(t, 'stepup.title', { service: stepUp.clientName })}</h2>
+            <p>{passkeyText(t, 'stepup.why', { service: stepUp.clientName })}</p>
+            <p>{passkeyText(t, 'stepup.how')}</p>
+            <form method="post" action={ENDPOINTS.consent}>
+              <input type="hidden" name="request" value={stepUp.requestId} />
+              <input type="hidden" name="decision" value="unmet" />
+              <button type="submit" class="secondary">
+                {passkeyText(t, 'stepup.back', { service: stepUp.clientName })}
+              </button>
+            </form>
+          </section>
+        ) : null}
         {passwordLink ? (
           <p>
             <a href={passwordLink}>{passkeyText(t, 'signin.password_link')}</a>

@@ -43,7 +43,7 @@ export function authorizationRoutes(deps: Deps) {
     const stored = await findInteractiveRequest(deps.db, deps.clock, id);
     if (!stored) return renderErrorPage(c, 'this sign-in request has expired or was already completed; start again from the application');
     const decision = form.get('decision');
-    if (decision !== 'allow' && decision !== 'deny') return renderErrorPage(c, 'choose allow or deny');
+    if (decision !== 'allow' && decision !== 'deny' && decision !== 'unmet') return renderErrorPage(c, 'choose allow or deny');
     return answer(deps, c, stored.params, { id, createdAt: stored.createdAt }, decision);
   });
 
@@ -69,7 +69,7 @@ async function authorize(deps: Deps, c: AppContext, parse: () => AuthorizationPa
   return answer(deps, c, params, undefined);
 }
 
-async function answer(deps: Deps, c: AppContext, params: AuthorizationParams, pending: { id: string; createdAt: Date } | undefined, decision?: 'allow' | 'deny'): Promise<Response> {
+async function answer(deps: Deps, c: AppContext, params: AuthorizationParams, pending: { id: string; createdAt: Date } | undefined, decision?: 'allow' | 'deny' | 'unmet'): Promise<Response> {
   let target: ClientRedirect;
   try {
     target = await identifyClient(deps, params);
@@ -79,6 +79,8 @@ async function answer(deps: Deps, c: AppContext, params: AuthorizationParams, pe
   try {
     const request = checkAuthorizationRequest(target, params);
     if (decision === 'deny') throw new WartaError(400, 'access_denied', 'the user denied the request');
+    // The sign-in page's way back when the person has no passkey of the level the client demands (OpenID Connect Core §3.1.2.6).
+    if (decision === 'unmet') throw new WartaError(400, 'unmet_authentication_requirements', 'the user cannot sign in at the level this client requires');
     const requester = { session: c.get('session'), user: c.get('user'), context: auditContext(c) };
     if (decision === 'allow') {
       if (!requester.session) return continueAuthorization(deps, requester, { client: target.client, request, params, pending }).then((step) => respond(c, step));

@@ -86,3 +86,11 @@ export async function completeInteractiveRequest(db: Db, clock: Clock, id: strin
     .executeTakeFirst();
   return Number(result.numUpdatedRows) === 1;
 }
+
+/** Which service is waiting for this interactive request, and where its answer goes: for the sign-in page's words and its way back. */
+export async function waitingService(db: Db, clock: Clock, id: string): Promise<{ clientName: string; redirectUri: string } | undefined> {
+  const stored = await findInteractiveRequest(db, clock, id);
+  if (!stored || typeof stored.params.client_id !== 'string' || typeof stored.params.redirect_uri !== 'string') return undefined;
+  const client = await db.selectFrom('oauth_clients').select('client_name').where('client_id', '=', stored.params.client_id).executeTakeFirst();
+  return client && { clientName: client.client_name, redirectUri: stored.params.redirect_uri };
+}
