@@ -5,7 +5,7 @@ import type { AppContext } from '../../http/context.js';
 import { formatTime } from '../../ui/forms.js';
 import { ColumnHeads } from '../../ui/table.js';
 import { at } from '../messages.js';
-import { adminGate, adminPage, ApiForm, Field } from './parts.js';
+import { adminGate, adminPage, ApiForm, NextPage, Field, Period } from './parts.js';
 
 const FILTERS = ['person', 'actor', 'action', 'from', 'to'] as const;
 
@@ -27,7 +27,6 @@ export async function auditPage(deps: Deps, c: AppContext) {
   const names = await peopleNames(deps, page.entries.flatMap((entry) => [entry.actor, entry.subject ?? '']));
   const named = (reference: string) => names.get(reference) ?? reference;
   const given = Object.entries(raw).filter((entry): entry is [string, string] => entry[1] !== undefined);
-  const next = page.next_cursor ? `/admin/audit?${new URLSearchParams([...given, ['cursor', page.next_cursor]])}` : undefined;
   const exportQuery = new URLSearchParams(given).toString();
   return adminPage(c, { section: '/admin/audit', title: (t) => at(t, 'admin.audit.title') }, ({ t, locale }) => (
     <>
@@ -42,12 +41,7 @@ export async function auditPage(deps: Deps, c: AppContext) {
         <Field id="audit-action" label={at(t, 'admin.audit.action')} hint={at(t, 'admin.audit.action_hint')}>
           <input id="audit-action" name="action" type="text" maxlength={100} value={raw.action ?? ''} aria-describedby="audit-action-hint" />
         </Field>
-        <Field id="audit-from" label={at(t, 'admin.audit.from')}>
-          <input id="audit-from" name="from" type="date" value={raw.from ?? ''} />
-        </Field>
-        <Field id="audit-to" label={at(t, 'admin.audit.to')}>
-          <input id="audit-to" name="to" type="date" value={raw.to ?? ''} />
-        </Field>
+        <Period id="audit" labels={[at(t, 'admin.audit.from'), at(t, 'admin.audit.to')]} from={raw.from} to={raw.to} />
         <button type="submit">{at(t, 'admin.people.search_button')}</button>
       </form>
       {page.entries.length ? (
@@ -71,13 +65,7 @@ export async function auditPage(deps: Deps, c: AppContext) {
       ) : (
         <p>{at(t, 'admin.audit.none')}</p>
       )}
-      {next ? (
-        <p>
-          <a href={next} rel="next">
-            {at(t, 'admin.people.next')}
-          </a>
-        </p>
-      ) : null}
+      <NextPage t={t} path="/admin/audit" filters={given} cursor={page.next_cursor} />
       <ApiForm id="audit-export-form" api={`/api/admin/audit/export${exportQuery ? `?${exportQuery}` : ''}`} method="GET" show="download" filename="warta-audit.ndjson">
         <p>{at(t, 'admin.audit.export_text')}</p>
         <button type="submit" class="secondary">

@@ -8,7 +8,7 @@ import { formatTime } from '../../ui/forms.js';
 import type { Translate } from '../../ui/i18n.js';
 import { ColumnHeads } from '../../ui/table.js';
 import { at } from '../messages.js';
-import { adminGate, adminPage, ApiForm, doneOf, Field } from './parts.js';
+import { adminGate, adminPage, ApiForm, NextPage, doneOf, Field } from './parts.js';
 
 const DONE = { saved: 'admin.clients.saved_done', deleted: 'admin.clients.deleted_done' } as const;
 
@@ -93,13 +93,7 @@ export async function clientsPage(deps: Deps, c: AppContext) {
       ) : (
         <p>{at(t, 'admin.clients.none')}</p>
       )}
-      {page.next_cursor ? (
-        <p>
-          <a href={`/admin/clients?${new URLSearchParams({ cursor: page.next_cursor })}`} rel="next">
-            {at(t, 'admin.people.next')}
-          </a>
-        </p>
-      ) : null}
+      <NextPage t={t} path="/admin/clients" cursor={page.next_cursor} />
       <h2>{at(t, 'admin.clients.new')}</h2>
       <ApiForm id="new-client-form" api="/api/admin/clients" show="secret">
         <Field id="client-type" label={at(t, 'admin.clients.kind')} hint={at(t, 'admin.clients.kind_hint')}>

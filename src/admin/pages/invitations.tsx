@@ -6,7 +6,7 @@ import { formatTime } from '../../ui/forms.js';
 import type { Translate } from '../../ui/i18n.js';
 import { ColumnHeads } from '../../ui/table.js';
 import { at } from '../messages.js';
-import { adminGate, adminPage, ApiForm, doneOf, Field } from './parts.js';
+import { adminGate, adminPage, ApiForm, NextPage, doneOf, Field } from './parts.js';
 
 const DONE = { revoked: 'admin.invitations.revoked_done' } as const;
 const INVITABLE = ['member', 'recovery_officer', 'admin'] as const;
@@ -98,13 +98,7 @@ export async function invitationsPage(deps: Deps, c: AppContext) {
       ) : (
         <p>{at(t, 'admin.invitations.none')}</p>
       )}
-      {page.next_cursor ? (
-        <p>
-          <a href={`/admin/invitations?${new URLSearchParams({ cursor: page.next_cursor })}`} rel="next">
-            {at(t, 'admin.people.next')}
-          </a>
-        </p>
-      ) : null}
+      <NextPage t={t} path="/admin/invitations" cursor={page.next_cursor} />
     </>
   ));
 }

@@ -118,3 +118,29 @@ export function doneOf<K extends string>(c: AppContext, known: Record<string, K>
   const done = c.req.query('done');
   return done && Object.hasOwn(known, done) ? known[done] : undefined;
 }
+
+/** The link to a list's next page: the same filters, and the cursor the last page gave; nothing on the last page. */
+export function NextPage({ t, path, filters = [], cursor }: { t: Translate; path: string; filters?: [string, string][]; cursor: string | null }) {
+  if (!cursor) return null;
+  return (
+    <p>
+      <a href={`${path}?${new URLSearchParams([...filters, ['cursor', cursor]])}`} rel="next">
+        {at(t, 'admin.people.next')}
+      </a>
+    </p>
+  );
+}
+
+/** A period filter of a search form: `from` (at or after) and `to` (before), as dates. */
+export function Period({ id, labels, from, to }: { id: string; labels: [from: string, to: string]; from: string | undefined; to: string | undefined }) {
+  return (
+    <>
+      <Field id={`${id}-from`} label={labels[0]}>
+        <input id={`${id}-from`} name="from" type="date" value={from ?? ''} />
+      </Field>
+      <Field id={`${id}-to`} label={labels[1]}>
+        <input id={`${id}-to`} name="to" type="date" value={to ?? ''} />
+      </Field>
+    </>
+  );
+}

@@ -9,7 +9,7 @@ import { Detail, formatTime } from '../../ui/forms.js';
 import type { Locale, Translate } from '../../ui/i18n.js';
 import { ColumnHeads } from '../../ui/table.js';
 import { at } from '../messages.js';
-import { adminGate, adminPage, ApiForm, doneOf, Field } from './parts.js';
+import { adminGate, adminPage, ApiForm, NextPage, doneOf, Field } from './parts.js';
 
 const ROLES = ['member', 'recovery_officer', 'admin', 'operator'] as const;
 const STATUSES = ['active', 'disabled', 'offboarded'] as const;
@@ -25,7 +25,6 @@ export async function peoplePage(deps: Deps, c: AppContext) {
   if (gate) return gate;
   const query = { q: c.req.query('q') || undefined, role: c.req.query('role') || undefined, status: c.req.query('status') || undefined };
   const page = await listPeople(deps.db, c.get('user')!.organisation_id, { query: query.q, role: query.role, status: query.status, cursor: c.req.query('cursor') || undefined });
-  const next = page.next_cursor ? `/admin/people?${new URLSearchParams({ ...Object.fromEntries(Object.entries(query).filter(([, v]) => v !== undefined)), cursor: page.next_cursor })}` : undefined;
   const requests = await pendingRequests(deps, c.get('user')!.organisation_id);
   const me = c.get('user')!.id;
   return adminPage(c, { section: '/admin/people', title: (t) => at(t, 'admin.people.title'), done: doneOf(c, PEOPLE_DONE) }, ({ t, locale }) => (
@@ -79,13 +78,7 @@ export async function peoplePage(deps: Deps, c: AppContext) {
       ) : (
         <p>{at(t, 'admin.people.none')}</p>
       )}
-      {next ? (
-        <p>
-          <a href={next} rel="next">
-            {at(t, 'admin.people.next')}
-          </a>
-        </p>
-      ) : null}
+      <NextPage t={t} path="/admin/people" filters={Object.entries(query).filter((entry): entry is [string, string] => entry[1] !== undefined)} cursor={page.next_cursor} />
       <p>
         <a href="/admin/invitations">{at(t, 'admin.people.invite_link')}</a>
       </p>

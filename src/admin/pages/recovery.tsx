@@ -5,7 +5,7 @@ import { listRecoveryCases, readCaseFilters, recoveryReport } from '../../recove
 import { formatTime } from '../../ui/forms.js';
 import { ColumnHeads } from '../../ui/table.js';
 import { at } from '../messages.js';
-import { adminGate, adminPage, ApiForm, doneOf, Field } from './parts.js';
+import { adminGate, adminPage, ApiForm, doneOf, Field, Period } from './parts.js';
 
 const DONE = { co_approved: 'admin.recovery.co_approved_done' } as const;
 
@@ -24,12 +24,7 @@ export async function recoveryPage(deps: Deps, c: AppContext) {
         <Field id="recovery-status" label={at(t, 'admin.col.status')} hint={at(t, 'admin.recovery.status_hint')}>
           <input id="recovery-status" name="status" type="text" maxlength={200} value={raw.status ?? ''} aria-describedby="recovery-status-hint" />
         </Field>
-        <Field id="recovery-from" label={at(t, 'admin.recovery.from')}>
-          <input id="recovery-from" name="from" type="date" value={raw.from ?? ''} />
-        </Field>
-        <Field id="recovery-to" label={at(t, 'admin.recovery.to')}>
-          <input id="recovery-to" name="to" type="date" value={raw.to ?? ''} />
-        </Field>
+        <Period id="recovery" labels={[at(t, 'admin.recovery.from'), at(t, 'admin.recovery.to')]} from={raw.from} to={raw.to} />
         <button type="submit">{at(t, 'admin.people.search_button')}</button>
       </form>
       {cases.length ? (
