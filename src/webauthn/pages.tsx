@@ -86,6 +86,10 @@ export function webauthnPages(deps: Deps) {
             <a href={passwordLink}>{passkeyText(t, 'signin.password_link')}</a>
           </p>
         ) : null}
+        <h2>{passkeyText(t, 'signin.lost_title')}</h2>
+        <p>
+          {passkeyText(t, 'signin.lost_text')} <a href="/recover">{passkeyText(t, 'signin.lost_link')}</a>
+        </p>
       </section>
     ));
   });

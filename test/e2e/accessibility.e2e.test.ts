@@ -13,6 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { OPERATOR, registerClient } from '../../src/clients/service.js';
 import { createInvitation } from '../../src/invitations/service.js';
 import { createOrganisation } from '../../src/orgs/service.js';
+import { ACR_PHISHING_RESISTANT } from '../../src/sessions/service.js';
 import { addVirtualAuthenticator, launchBrowser, startWartaServer } from '../support/browser.js';
 
 const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
@@ -140,6 +141,14 @@ describe('accessibility of every page', () => {
     await check(v, '/enroll', found);
     await check(v, (await invite('Anna Nowak', 'anna.nowak@example.gov', 'member')).link, found, async (page) => {
       await expect.poll(() => page.locator('#create-passkey').isEnabled()).toBe(true);
+      await expect.poll(() => page.locator('#other-method').isVisible()).toBe(true);
+    });
+    // A service that demands a phishing-resistant passkey: the sign-in page explains, and offers the way back.
+    const guarded = await registerClient(runtime, { actor: 'test' }, { client_name: 'Classified Archive', grant_types: ['authorization_code'], redirect_uris: ['http://127.0.0.1:9/callback'], required_acr: ACR_PHISHING_RESISTANT }, { authority: OPERATOR, organisationId: org.id });
+    const authorization = new URLSearchParams({ response_type: 'code', client_id: guarded.client_id, redirect_uri: 'http://127.0.0.1:9/callback', scope: 'openid', state: 'state', nonce: 'nonce', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' });
+    const stepUp = await fetch(`${server.url}/authorize?${authorization}`, { redirect: 'manual' });
+    await check(v, stepUp.headers.get('location')!, found, async (page) => {
+      await expect.poll(() => page.locator('#step-up').isVisible()).toBe(true);
     });
     await check(v, '/enroll/password', found);
     await check(v, (await invite('Marek Zieliński', 'marek.zielinski@example.gov', 'member')).link.replace('/enroll#', '/enroll/password#'), found, async (page) => {

@@ -93,10 +93,12 @@ describe('the recovery desk in real browsers', () => {
     expect(await b.content()).not.toContain(code);
     expect(await b.locator('[data-status]').textContent()).toBe('Code issued, not used yet');
 
-    // Jan, on a new laptop, redeems the code, sees which desk issued it, and creates a new passkey.
+    // Jan, on a new laptop, opens Warta, follows the sign-in page's way for a lost passkey, redeems the code, sees which desk issued it, and creates a new passkey.
     const newLaptop = await device();
     const n = newLaptop.page;
-    await n.goto(`${server.url}/recover`);
+    await n.goto(server.url);
+    await n.getByRole('link', { name: 'I have a recovery code from the desk' }).click();
+    await n.waitForURL(`${server.url}/recover`);
     expect(await n.locator('#never-read').textContent()).toBe(NEVER);
     await n.getByLabel('Username (e-mail or employee number)').fill('jan.kowalski@example.gov');
     await n.getByLabel('Recovery code').fill(code.toLowerCase());
