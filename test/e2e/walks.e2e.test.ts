@@ -1,0 +1,84 @@
+/**
+ * A person's whole path, in English and in Polish, with no address typed but
+ * the invitation link an admin hands over and Warta's own start page: enrol
+ * from the link, sign out and in again, lose the device, and recover at the
+ * desk with the code on the slip. Every text the person reads or clicks comes
+ * from the message catalogues, so the Polish walk checks the Polish pages.
+ * Screenshots of each step go to docs/images (walk-<lang>-<step>.png).
+ */
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { createInvitation } from '../../src/invitations/service.js';
+import { appMessages } from '../../src/messages.js';
+import type { Locale } from '../../src/ui/i18n.js';
+import { approvedCase, recoveryDesk } from '../recovery/support.js';
+import { launchBrowser, startWartaServer } from '../support/browser.js';
+import { newDevice, screenshot } from '../support/pages.js';
+
+const server = await startWartaServer();
+const { runtime } = server;
+const chromium = await launchBrowser();
+
+const BROWSER_LOCALE: Record<Locale, string> = { en: 'en-GB', pl: 'pl-PL' };
+
+describe.each(['en', 'pl'] as const)('a member with a passkey, from invitation to recovery (%s)', (lang) => {
+  const text = (key: string) => appMessages[lang][key]!;
+  const shot = (page: Page, step: string) => screenshot(page, server.url, `walk-${lang}-${step}`);
+
+  it('enrols from the link, signs out and in, loses the device, and recovers with the code from the desk', async () => {
+    runtime.clock.set(new Date(Date.UTC(2026, 11, 1, 9, 0, 0)));
+    const desk = await recoveryDesk(runtime);
+    const email = `anna.nowak.${lang}@example.gov`;
+    const { link } = await createInvitation(runtime, { actor: 'test' }, { organisationId: desk.organisation.id, displayName: 'Anna Nowak', email, role: 'member' });
+
+    // The link, on Anna's laptop, whose browser speaks her language.
+    const laptop = await newDevice(chromium, { locale: BROWSER_LOCALE[lang] });
+    const page = laptop.page;
+    await page.goto(link);
+    expect(await page.locator('html').getAttribute('lang')).toBe(lang);
+    expect(await page.locator('h1').textContent()).toBe(text('enroll.title'));
+    await expect.poll(() => page.getByRole('button', { name: text('enroll.create') }).isEnabled()).toBe(true);
+    await shot(page, 'enroll');
+    await page.getByLabel(text('enroll.name_label')).fill('Laptop');
+    await page.getByRole('button', { name: text('enroll.create') }).click();
+    await page.waitForURL(`${server.url}/account`);
+    expect(await page.locator('h1').textContent()).toBe(text('account.title'));
+
+    // Daily use: sign out, then in again with the passkey (the sign-in page offers it at once, as autofill).
+    const signedIn = page.waitForResponse((response) => response.url() === `${server.url}/api/webauthn/authentication/verify`);
+    await page.getByRole('button', { name: text('nav.signout') }).click();
+    expect((await signedIn).status()).toBe(200);
+    await page.waitForURL(`${server.url}/account`);
+    await shot(page, 'account');
+
+    // The laptop is lost. At the desk, two officers check Anna's identity and hand her a code on paper.
+    const anna = await runtime.db.selectFrom('users').selectAll().where('username', '=', email).executeTakeFirstOrThrow();
+    runtime.clock.advance(60);
+    const { code } = await approvedCase(desk, { user: anna } as never);
+
+    // On a new laptop she opens Warta, follows the sign-in page's way for a lost passkey, and enters the code.
+    const newLaptop = await newDevice(chromium, { locale: BROWSER_LOCALE[lang] });
+    const n = newLaptop.page;
+    await n.goto(server.url);
+    expect(await n.getByRole('heading', { name: text('signin.lost_title') }).count()).toBe(1);
+    await n.getByRole('link', { name: text('signin.lost_link') }).click();
+    await n.waitForURL(`${server.url}/recover`);
+    await n.getByLabel(text('rc.redeem.username')).fill(email);
+    await n.getByLabel(text('rc.redeem.code')).fill(code);
+    await n.getByRole('button', { name: text('rc.redeem.submit') }).click();
+    await expect.poll(() => n.locator('#recovery-enroll').isVisible()).toBe(true);
+    await shot(n, 'recover');
+    await n.getByLabel(text('rc.redeem.passkey_name')).fill('New laptop');
+    await n.getByRole('button', { name: text('rc.redeem.passkey_button') }).click();
+    await n.waitForURL(`${server.url}/account`);
+    expect(await n.locator('h1').textContent()).toBe(text('account.title'));
+    expect(await n.locator('tbody').textContent()).toContain('New laptop');
+
+    // The lost laptop's session ended with the recovery.
+    await page.reload();
+    expect(new URL(page.url()).pathname).toBe('/signin');
+    expect([...laptop.problems, ...newLaptop.problems].filter((problem) => !problem.includes('401'))).toEqual([]);
+    await laptop.context.close();
+    await newLaptop.context.close();
+  });
+});
