@@ -6,6 +6,7 @@
  * from the message catalogues, so the Polish walk checks the Polish pages.
  * Screenshots of each step go to docs/images (walk-<lang>-<step>.png).
  */
+import { Secret, TOTP } from 'otpauth';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { createInvitation } from '../../src/invitations/service.js';
@@ -20,6 +21,14 @@ const { runtime } = server;
 const chromium = await launchBrowser();
 
 const BROWSER_LOCALE: Record<Locale, string> = { en: 'en-GB', pl: 'pl-PL' };
+const PASSWORD = 'granite lighthouse at dawn';
+
+/** What an authenticator app shows for the secret the page shows, at the server's (manual) time. */
+async function appCodeFor(page: Page): Promise<() => string> {
+  await expect.poll(() => page.locator('#totp-secret').textContent()).toMatch(/^([A-Z2-7]{4} ){7}[A-Z2-7]{4}$/);
+  const secret = Secret.fromBase32((await page.locator('#totp-secret').textContent())!.replaceAll(' ', ''));
+  return () => TOTP.generate({ secret, algorithm: 'SHA1', digits: 6, period: 30, timestamp: runtime.clock.now().getTime() });
+}
 
 describe.each(['en', 'pl'] as const)('a member with a passkey, from invitation to recovery (%s)', (lang) => {
   const text = (key: string) => appMessages[lang][key]!;
@@ -80,5 +89,65 @@ describe.each(['en', 'pl'] as const)('a member with a passkey, from invitation t
     expect([...laptop.problems, ...newLaptop.problems].filter((problem) => !problem.includes('401'))).toEqual([]);
     await laptop.context.close();
     await newLaptop.context.close();
+  });
+});
+
+describe.each(['en', 'pl'] as const)('a member without a passkey, from invitation to recovery (%s)', (lang) => {
+  const text = (key: string) => appMessages[lang][key]!;
+  const shot = (page: Page, step: string) => screenshot(page, server.url, `walk-${lang}-password-${step}`);
+
+  it('takes the password and authenticator app the enrollment page offers, signs in with them, and recovers with a new app', async () => {
+    runtime.clock.set(new Date(Date.UTC(2026, 11, 1, 10, 0, 0)));
+    const desk = await recoveryDesk(runtime);
+    const email = `piotr.lis.${lang}@example.gov`;
+    const { link } = await createInvitation(runtime, { actor: 'test' }, { organisationId: desk.organisation.id, displayName: 'Piotr Lis', email, role: 'member' });
+
+    // Piotr's old computer cannot make a passkey: he takes the other way the enrollment page offers.
+    const computer = await newDevice(chromium, { locale: BROWSER_LOCALE[lang] });
+    const page = computer.page;
+    await page.goto(link);
+    await page.getByRole('link', { name: text('enroll.other_link') }).click();
+    await page.waitForURL(/\/enroll\/password/);
+    const app = await appCodeFor(page);
+    await shot(page, 'enroll');
+    await page.getByLabel(text('pwd.field.new_password'), { exact: true }).fill(PASSWORD);
+    await page.getByLabel(text('pwd.field.repeat_password')).fill(PASSWORD);
+    await page.getByLabel(text('pwd.field.code')).fill(app());
+    await page.getByRole('button', { name: text('pwd.enroll.submit') }).click();
+    await page.waitForURL(`${server.url}/account`);
+
+    // Daily use: sign out, then in with the password and the next code.
+    await page.getByRole('button', { name: text('nav.signout') }).click();
+    await page.waitForURL(/\/signin/);
+    await page.getByRole('link', { name: text('signin.password_link') }).click();
+    runtime.clock.advance(30);
+    await page.getByLabel(text('pwd.field.username')).fill(email);
+    await page.getByLabel(text('pwd.field.password'), { exact: true }).fill(PASSWORD);
+    await page.getByLabel(text('pwd.field.code')).fill(app());
+    await page.getByRole('button', { name: text('pwd.signin.submit') }).click();
+    await page.waitForURL(`${server.url}/account`);
+
+    // His phone, with the app, is stolen. At the desk he gets a code; at home he sets a new password and a new app.
+    const piotr = await runtime.db.selectFrom('users').selectAll().where('username', '=', email).executeTakeFirstOrThrow();
+    runtime.clock.advance(60);
+    const { code } = await approvedCase(desk, { user: piotr } as never);
+    await page.getByRole('button', { name: text('nav.signout') }).click();
+    await page.waitForURL(/\/signin/);
+    await page.getByRole('link', { name: text('signin.lost_link') }).click();
+    await page.waitForURL(`${server.url}/recover`);
+    await page.getByLabel(text('rc.redeem.username')).fill(email);
+    await page.getByLabel(text('rc.redeem.code')).fill(code);
+    await page.getByRole('button', { name: text('rc.redeem.submit') }).click();
+    await page.getByRole('button', { name: text('rc.redeem.password_start') }).click();
+    const newApp = await appCodeFor(page);
+    await shot(page, 'recover');
+    await page.getByLabel(text('pwd.field.new_password'), { exact: true }).fill(`${PASSWORD} again`);
+    await page.getByLabel(text('pwd.field.repeat_password')).fill(`${PASSWORD} again`);
+    await page.getByLabel(text('pwd.field.code')).fill(newApp());
+    await page.getByRole('button', { name: text('rc.redeem.password_submit') }).click();
+    await page.waitForURL(`${server.url}/account`);
+    expect(await page.locator('h1').textContent()).toBe(text('account.title'));
+    expect(computer.problems).toEqual([]);
+    await computer.context.close();
   });
 });
