@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { createInvitation } from '../../src/invitations/service.js';
 import { appMessages } from '../../src/messages.js';
 import type { Locale } from '../../src/ui/i18n.js';
-import { approvedCase, recoveryDesk } from '../recovery/support.js';
+import { adminCoApproves, approve, approvedCase, DESKS, openedCase, recoveryDesk } from '../recovery/support.js';
 import { launchBrowser, startWartaServer } from '../support/browser.js';
 import { newDevice, screenshot } from '../support/pages.js';
 
@@ -149,5 +149,87 @@ describe.each(['en', 'pl'] as const)('a member without a passkey, from invitatio
     expect(await page.locator('h1').textContent()).toBe(text('account.title'));
     expect(computer.problems).toEqual([]);
     await computer.context.close();
+  });
+});
+
+describe.each(['en', 'pl'] as const)('an officer and an admin, from invitation to their work to their own recovery (%s)', (lang) => {
+  const text = (key: string, params: Record<string, string> = {}) => Object.entries(params).reduce((said, [name, value]) => said.replaceAll(`{${name}}`, value), appMessages[lang][key]!);
+  const shot = (page: Page, step: string) => screenshot(page, server.url, `walk-${lang}-${step}`);
+
+  /** Someone privileged lost their passkey: an officer opens the case, an admin co-approves, a second officer approves; they redeem on a new device. */
+  async function recover(desk: Awaited<ReturnType<typeof recoveryDesk>>, email: string) {
+    const person = await runtime.db.selectFrom('users').selectAll().where('username', '=', email).executeTakeFirstOrThrow();
+    const caseId = await openedCase(desk.officerA, person.id);
+    await adminCoApproves(runtime, desk.organisation.id, caseId);
+    const approved = await approve(desk.officerB, caseId);
+    expect(approved.status, JSON.stringify(approved.body)).toBe(200);
+    const device = await newDevice(chromium, { locale: BROWSER_LOCALE[lang] });
+    await device.page.goto(server.url);
+    await device.page.getByRole('link', { name: text('signin.lost_link') }).click();
+    await device.page.getByLabel(text('rc.redeem.username')).fill(email);
+    await device.page.getByLabel(text('rc.redeem.code')).fill(approved.body.code as string);
+    await device.page.getByRole('button', { name: text('rc.redeem.submit') }).click();
+    await device.page.getByRole('button', { name: text('rc.redeem.passkey_button') }).click();
+    await device.page.waitForURL(`${server.url}/account`);
+    expect(device.problems).toEqual([]);
+    return device;
+  }
+
+  it('the officer opens a case from the recovery desk, the admin finds and invites people from administration, and each recovers at the desk', async () => {
+    runtime.clock.set(new Date(Date.UTC(2026, 11, 1, 11, 0, 0)));
+    const desk = await recoveryDesk(runtime);
+    const invite = async (displayName: string, email: string, role: 'recovery_officer' | 'admin') =>
+      (await createInvitation(runtime, { actor: 'test' }, { organisationId: desk.organisation.id, displayName, email, role })).link;
+
+    // The officer: enrolled from the link, to the recovery desk from the account page, a case opened for a member.
+    const officerEmail = `olga.officer.${lang}@example.gov`;
+    const officer = await newDevice(chromium, { locale: BROWSER_LOCALE[lang] });
+    const o = officer.page;
+    await o.goto(await invite('Olga Officer', officerEmail, 'recovery_officer'));
+    await expect.poll(() => o.getByRole('button', { name: text('enroll.create') }).isEnabled()).toBe(true);
+    await o.getByRole('button', { name: text('enroll.create') }).click();
+    await o.waitForURL(`${server.url}/account`);
+    await o.getByRole('link', { name: text('account.to_recovery') }).click();
+    await o.waitForURL(`${server.url}/recovery`);
+    await o.getByLabel(text('rc.console.search_label')).fill(desk.member.user.display_name);
+    await o.getByRole('button', { name: text('rc.console.search_button') }).click();
+    await o.getByRole('link', { name: text('rc.console.open_case') }).first().click();
+    await o.getByLabel(text('rc.field.desk')).selectOption(DESKS[0]!);
+    await o.getByLabel(text('rc.field.document_type')).selectOption({ index: 1 });
+    await o.getByLabel(text('rc.field.document_last4')).fill('4KX9');
+    await o.getByLabel(text('rc.field.reason')).fill('Phone stolen; no other passkey.');
+    await shot(o, 'officer-open-case');
+    await o.getByRole('button', { name: text('rc.open.submit') }).click();
+    await o.waitForURL(/\/recovery\/cases\/[0-9a-f-]{36}\?done=opened$/);
+
+    // The admin: enrolled from the link, to administration from the account page, finds the officer, invites a colleague.
+    const adminEmail = `adam.admin.${lang}@example.gov`;
+    const admin = await newDevice(chromium, { locale: BROWSER_LOCALE[lang] });
+    const a = admin.page;
+    await a.goto(await invite('Adam Admin', adminEmail, 'admin'));
+    await expect.poll(() => a.getByRole('button', { name: text('enroll.create') }).isEnabled()).toBe(true);
+    await a.getByRole('button', { name: text('enroll.create') }).click();
+    await a.waitForURL(`${server.url}/account`);
+    await a.getByRole('link', { name: text('account.to_admin') }).click();
+    await a.waitForURL(`${server.url}/admin`);
+    await a.getByRole('navigation', { name: text('admin.nav.label') }).getByRole('link', { name: text('admin.nav.people') }).click();
+    await a.getByLabel(text('admin.people.search')).fill('Olga');
+    await a.getByRole('button', { name: text('admin.people.search_button') }).click();
+    await a.getByRole('link', { name: 'Olga Officer' }).click();
+    expect(await a.locator('h1').textContent()).toBe('Olga Officer');
+    await a.getByRole('navigation', { name: text('admin.nav.label') }).getByRole('link', { name: text('admin.nav.invitations') }).click();
+    await a.getByLabel(text('admin.col.name')).first().fill('Ewa Nowa');
+    // The organisation invites by employee id (it has no e-mail domain of its own).
+    await a.getByLabel(text('admin.col.employee_id')).first().fill(`EMP-${lang}-77`);
+    await a.getByRole('button', { name: text('admin.invitations.invite'), exact: true }).click();
+    await expect.poll(() => a.locator('#invite-form [data-result]').textContent()).toContain('/enroll#invitation=');
+    await screenshot(a, server.url, `walk-${lang}-admin-invite`, { mask: [a.locator('.one-time')] });
+
+    // Each loses their passkey and recovers it at the desk, with an admin's co-approval besides the second officer's.
+    const officerAgain = await recover(desk, officerEmail);
+    const adminAgain = await recover(desk, adminEmail);
+    await shot(adminAgain.page, 'admin-recovered');
+    expect([...officer.problems, ...admin.problems]).toEqual([]);
+    for (const device of [officer, admin, officerAgain, adminAgain]) await device.context.close();
   });
 });
