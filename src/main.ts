@@ -29,7 +29,7 @@ async function main(): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   const runtime = await openRuntime(config, { log });
-  const previousIssuer = await recordIssuer(runtime.db, runtime.clock, config.issuer);
+  const previousIssuer = await recordIssuer(runtime, config.issuer);
   // Instances behind one load balancer share one issuer; a different one here is a configuration slip worth seeing.
   if (previousIssuer) log.warn({ issuer: config.issuer, previous: previousIssuer }, 'the issuer differs from the one this database last served; the CLI now prints links to this one');
   const sealer = startAuditSealer(runtime);

@@ -2,7 +2,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { toWartaError } from '../http/error-handler.js';
 import { WartaError } from '../errors.js';
 import { createLogger } from '../log.js';
-import { recordedIssuer } from '../instance/issuer.js';
+import { recordedIssuer, TamperedIssuerError } from '../instance/issuer.js';
 import { openRuntime, type Runtime } from '../runtime.js';
 import { commands } from './commands/index.js';
 import { type CliIo, CliUsageError } from './command.js';
@@ -55,8 +55,10 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
 async function openCliRuntime(env: Record<string, string | undefined>): Promise<Runtime> {
   const log = createLogger(env.WARTA_LOG_LEVEL ?? 'warn', process.stderr as never);
   const runtime = await openRuntime(loadConfig(env), { log });
-  const recorded = await recordedIssuer(runtime.db).catch(async (error) => {
+  const recorded = await recordedIssuer(runtime).catch(async (error) => {
     await runtime.close();
+    // Someone changed the record in the database: print no link at all rather than one that may lead to their server.
+    if (error instanceof TamperedIssuerError) throw new ConfigError('WARTA_ISSUER', `${error.message}: refusing to print links; start the server once (it records its issuer again) and check who wrote to instance_settings`);
     throw error;
   });
   if (recorded === undefined || recorded === runtime.config.issuer) return runtime;

@@ -26,7 +26,7 @@ const cli = async (extraEnv: Record<string, string>, ...argv: string[]) => {
 async function serverStartsWith(issuer: string) {
   const runtime = await openRuntime(loadConfig({ ...env, WARTA_ISSUER: issuer }));
   try {
-    await recordIssuer(runtime.db, runtime.clock, issuer);
+    await recordIssuer(runtime, issuer);
   } finally {
     await runtime.close();
   }
@@ -46,6 +46,19 @@ describe('the issuer in links the CLI prints', () => {
     const same = await cli({ WARTA_ISSUER: 'https://id.example.gov' }, 'invite', '--org', 'Ministry of Digital Affairs', '--display-name', 'Jan', '--email', 'jan@example.gov');
     expect(same.exitCode).toBe(0);
     expect(same.json().link).toMatch(/^https:\/\/id\.example\.gov\/enroll#invitation=/);
+  }, 120_000);
+
+  it('refuses to print a link when someone rewrote the recorded issuer in the database', async () => {
+    const runtime = await openRuntime(loadConfig({ ...env, WARTA_ISSUER: 'https://id.example.gov' }));
+    try {
+      await runtime.db.updateTable('instance_settings').set({ value: JSON.stringify({ issuer: 'https://phish.example', mac: 'forged' }) }).where('name', '=', 'issuer').execute();
+    } finally {
+      await runtime.close();
+    }
+    const invited = await cli({}, 'invite', '--org', 'Ministry of Digital Affairs', '--display-name', 'Ewa', '--email', 'ewa@example.gov');
+    expect(invited.exitCode).toBe(78);
+    expect(invited.json().error_description).toContain('not one the server wrote');
+    expect(invited.stdout).not.toContain('phish.example/enroll');
   }, 120_000);
 
   it('follows the server when it moves to another address', async () => {
