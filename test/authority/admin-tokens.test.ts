@@ -192,6 +192,31 @@ describe('an admin client (client credentials, DPoP-bound)', () => {
     expect(set).toMatchObject({ status: 403, body: { error: 'person_required' } });
   });
 
+  it('takes no part in role changes nor in re-sending an invitation link, audited; it may list the requests', async () => {
+    const people = await adminClient(organisationId, ['warta:admin:people']);
+    const peopleKey = await dpopKey();
+    const peopleToken = (await machineToken(people, peopleKey, 'warta:admin:people')).body.access_token as string;
+    const someone = await createTestUser(runtime, { role: 'member', organisationId });
+    const grant = await callAdmin(`/api/admin/people/${someone.id}/roles`, peopleToken, peopleKey, { method: 'POST', body: { role: 'recovery_officer', reason: 'desk 2' } });
+    expect(grant).toMatchObject({ status: 403, body: { error: 'person_required' } });
+    expect(await lastAudit('authority.refused')).toMatchObject({ subject: `client:${people.client_id}`, details: expect.objectContaining({ reason: 'person_required', act: 'role.grant' }) });
+    expect(await runtime.db.selectFrom('role_requests').select('id').where('user_id', '=', someone.id).execute()).toEqual([]);
+    const revoke = await callAdmin(`/api/admin/people/${secondAdmin.id}/roles/admin`, peopleToken, peopleKey, { method: 'DELETE', body: { reason: 'machine says so' } });
+    expect(revoke).toMatchObject({ status: 403, body: { error: 'person_required' } });
+    expect((await runtime.db.selectFrom('user_roles').select('role').where('user_id', '=', secondAdmin.id).execute()).map((row) => row.role)).toContain('admin');
+    expect(await callAdmin(`/api/admin/role-requests/${randomUUID()}/approve`, peopleToken, peopleKey, { method: 'POST' })).toMatchObject({ status: 403, body: { error: 'person_required' } });
+    expect((await callAdmin('/api/admin/role-requests', peopleToken, peopleKey)).status).toBe(200);
+
+    const invitations = await adminClient(organisationId, ['warta:admin:invitations']);
+    const invitationsKey = await dpopKey();
+    const invitationsToken = (await machineToken(invitations, invitationsKey, 'warta:admin:invitations')).body.access_token as string;
+    const invited = await callAdmin('/api/admin/invitations', invitationsToken, invitationsKey, { method: 'POST', body: { display_name: 'Resent Member', email: 'resent.member@example.gov' } });
+    expect(invited.status, JSON.stringify(invited.body)).toBe(201);
+    const resend = await callAdmin(`/api/admin/invitations/${invited.body.id as string}/resend`, invitationsToken, invitationsKey, { method: 'POST' });
+    expect(resend).toMatchObject({ status: 403, body: { error: 'person_required' } });
+    expect(resend.body.link).toBeUndefined();
+  });
+
   it('cannot co-approve a recovery case', async () => {
     const client = await adminClient(organisationId, ['warta:admin:recovery']);
     const key = await dpopKey();
