@@ -3,6 +3,7 @@ import { requestId } from 'hono/request-id';
 import { jwksRoutes } from './crypto/routes.js';
 import { type AppEnv, clientIp } from './http/context.js';
 import { errorResponse } from './http/error-handler.js';
+import { requestMetrics } from './http/request-metrics.js';
 import { bodyLimit } from './http/body-limit.js';
 import { wellFormedInput } from './http/well-formed-input.js';
 import { healthRoutes } from './health/routes.js';
@@ -45,6 +46,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use(requestId({ limitLength: 64 }));
+  app.use(requestMetrics(deps.metrics));
   app.use(async function context(c, next) {
     c.set('clientIp', clientIp(c, deps.config.http.trustProxy));
     const started = performance.now();

@@ -110,6 +110,8 @@ export interface Config {
   };
   /** Addresses and user agents on records kept for other reasons (ended sessions, idle devices, old security events) are blanked after this long (src/privacy/). */
   personalData: { retentionSeconds: number };
+  /** The management port (src/metrics/): Prometheus metrics and the detailed readiness report; off when `port` is undefined. */
+  metrics: MetricsSettings;
 }
 
 type Env = Record<string, string | undefined>;
@@ -289,7 +291,38 @@ export function loadConfig(env: Env = process.env): Config {
       officerCooldownSeconds: int(env, 'WARTA_OFFICER_COOLDOWN_HOURS', 24, 0, 24 * 30) * 3600,
     },
     personalData: { retentionSeconds: int(env, 'WARTA_PERSONAL_DATA_RETENTION_DAYS', 90, 1, 3650) * 86400 },
+    metrics: metricsSettings(env, port),
   };
+}
+
+export interface MetricsSettings {
+  port: number | undefined;
+  host: string;
+  /** The operator said on purpose that the management port may listen beyond this machine. */
+  public: boolean;
+}
+
+/** Loopback names and addresses: only this machine reaches them. */
+export function isLoopbackAddress(host: string): boolean {
+  const bare = host.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  return bare === 'localhost' || bare === '::1' || /^127(\.\d{1,3}){3}$/.test(bare) || /^::ffff:127(\.\d{1,3}){3}$/.test(bare);
+}
+
+/**
+ * The metrics and the detailed readiness report name event receivers' hosts and
+ * describe the instance's load: an attacker's reconnaissance. So the port listens
+ * on loopback unless the operator says otherwise by a setting of its own, not by a
+ * host typed in passing.
+ */
+function metricsSettings(env: Env, publicPort: number): MetricsSettings {
+  const raw = env.WARTA_METRICS_PORT?.trim();
+  const port = raw === undefined || raw === '' ? undefined : int(env, 'WARTA_METRICS_PORT', 0, 0, 65535);
+  const host = env.WARTA_METRICS_HOST?.trim() || '127.0.0.1';
+  const allowPublic = bool(env, 'WARTA_METRICS_PUBLIC', false);
+  if (port !== undefined && port !== 0 && port === publicPort) throw new ConfigError('WARTA_METRICS_PORT', `must differ from PORT (${publicPort}): the management port is a server of its own`);
+  if (port !== undefined && !isLoopbackAddress(host) && !allowPublic)
+    throw new ConfigError('WARTA_METRICS_HOST', `"${host}" is not a loopback address; the metrics port would be reachable from other machines. Bind it to 127.0.0.1, or set WARTA_METRICS_PUBLIC=1 if that is intended (and firewall it)`);
+  return { port, host, public: allowPublic };
 }
 
 /** One slot per core by default: more hashes at once only make each one slower. The queue absorbs a burst of a few per slot. */

@@ -8,6 +8,7 @@ import type { SigningKeys } from './crypto/signing-keys.js';
 import type { DatabaseHandle } from './db/connect.js';
 import type { Database } from './db/schema.js';
 import type { Logger } from './log.js';
+import type { Metrics } from './metrics/metrics.js';
 import type { Tokens } from './oidc/tokens.js';
 import type { ErrorSummary } from './http/error-summary.js';
 import type { HashGate } from './passwords/hash-gate.js';
@@ -47,6 +48,8 @@ export interface Deps {
   passwordBlocklist: Blocklist;
   /** Bounds the argon2 hashes this instance computes at once (`config.passwords.hashing`); every password or recovery-code hash goes through it. */
   passwordHashing: HashGate;
+  /** This instance's Prometheus registry and what code records into it (sign-ins, tokens, throttles, requests); served on the management port. */
+  metrics: Metrics;
   /** A hash at the configured cost, verified when no account matches so an unknown username costs the same time as a wrong password. */
   dummyPasswordHash: string;
 }

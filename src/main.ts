@@ -13,6 +13,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { httpServerOptions } from './http/server-options.js';
 import { createLogger } from './log.js';
 import { recordIssuer } from './instance/issuer.js';
+import { managementRoutes } from './metrics/routes.js';
 import { openRuntime } from './runtime.js';
 
 /** start-up: config → database → app → listen; SIGTERM/SIGINT: drain, then close. */
@@ -45,6 +46,17 @@ async function main(): Promise<void> {
   const server = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host, serverOptions: httpServerOptions(config.http) }, (info) => {
     log.info({ port: info.port, host: config.http.host, issuer: config.issuer, database: runtime.dbKind }, 'warta listening');
   });
+  const { metrics: management } = config;
+  const managementServer =
+    management.port === undefined
+      ? undefined
+      : serve({ fetch: managementRoutes(runtime).fetch, port: management.port, hostname: management.host, serverOptions: httpServerOptions(config.http) }, (info) => {
+          log.info({ port: info.port, host: management.host, public: management.public }, 'management port listening (/metrics, /readyz)');
+        });
+  managementServer?.on('error', (error: NodeJS.ErrnoException) => {
+    process.stderr.write(`warta: cannot start: management port ${management.host}:${management.port}: ${error.code ?? error.message}\n`);
+    process.exit(1);
+  });
 
   let stopping = false;
   const shutdown = (signal: string) => {
@@ -56,6 +68,9 @@ async function main(): Promise<void> {
       (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
     }, 10_000);
     force.unref();
+    // Scrapes and readiness checks have nothing in flight worth waiting for.
+    managementServer?.close();
+    (managementServer as unknown as { closeAllConnections?: () => void } | undefined)?.closeAllConnections?.();
     server.close(async () => {
       await securityEventDelivery.stop();
       await recoveryExpiry.stop();

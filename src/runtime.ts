@@ -12,6 +12,8 @@ import { connectDatabase } from './db/connect.js';
 import { ErrorSummary } from './http/error-summary.js';
 import { migrateToLatest } from './db/migrate.js';
 import { createLogger, type Logger } from './log.js';
+import { collectFromDatabase } from './metrics/database.js';
+import { Metrics } from './metrics/metrics.js';
 import { Tokens } from './oidc/tokens.js';
 import { loadConfiguredMetadata } from './webauthn/metadata-source.js';
 import { hashPassword } from './passwords/hash.js';
@@ -39,6 +41,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   const masterKey = loadMasterKey(config, (file) =>
     log.warn({ file }, 'no WARTA_MASTER_KEY configured: generated a development master key file; set WARTA_MASTER_KEY or WARTA_MASTER_KEY_FILE in production'),
   );
+  const metrics = new Metrics();
   const handle = await connectDatabase({
     databaseUrl: config.database.url,
     pgliteDir: options.pgliteDir ?? path.join(config.database.dataDir, 'pglite'),
@@ -46,7 +49,9 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     poolSize: config.database.poolSize,
     attempts: config.database.connectAttempts,
     onRetry: (attempt, delayMs, error) => log.warn({ attempt, delayMs, err: String(error) }, 'database not reachable yet, retrying'),
+    onQuery: (seconds, failed) => metrics.recordQuery(seconds, failed),
   });
+  collectFromDatabase(metrics, { db: handle.db, clock, connectionUse: handle.connectionUse });
   try {
     if (options.migrate !== false) {
       const applied = await migrateToLatest(handle.db);
@@ -90,6 +95,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       passwordBlocklist: loadBlocklist(),
       passwordHashing: new HashGate(config.passwords.hashing),
       dummyPasswordHash: await hashPassword(randomBytes(16).toString('base64url'), config.passwords.argon2),
+      metrics,
       close: () => {
         errorSummary.close();
         return handle.close();

@@ -1,13 +1,15 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PGliteDialect, PostgresDialect } from 'kysely';
+import { Kysely, type LogEvent, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
 
 export interface DatabaseHandle {
   db: Kysely<Database>;
   kind: 'pg' | 'pglite';
+  /** Connections by state, for the metrics: the pool's total, idle and waiting clients on PostgreSQL; the one connection of the embedded database. */
+  connectionUse(): Record<string, number>;
   close(): Promise<void>;
 }
 
@@ -25,6 +27,13 @@ export interface ConnectOptions {
   poolSize: number;
   attempts: number;
   onRetry?: (attempt: number, delayMs: number, error: unknown) => void;
+  /** Called after every query with its duration (the metrics' query latency). */
+  onQuery?: (seconds: number, failed: boolean) => void;
+}
+
+function queryObserver(onQuery: ConnectOptions['onQuery']) {
+  if (!onQuery) return undefined;
+  return (event: LogEvent) => onQuery(event.queryDurationMillis / 1000, event.level === 'error');
 }
 
 // int8 (bigserial ids, counts) as strings would leak into every caller; Warta's
@@ -32,19 +41,24 @@ export interface ConnectOptions {
 pg.types.setTypeParser(20, (value) => Number(value));
 
 export async function connectDatabase(options: ConnectOptions): Promise<DatabaseHandle> {
-  if (options.databaseUrl === undefined) return openPglite(options.pgliteDir, options.pgliteSnapshot);
+  if (options.databaseUrl === undefined) return openPglite(options.pgliteDir, options.pgliteSnapshot, options.onQuery);
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize, connectionTimeoutMillis: 5000 });
   // An idle client losing its server must not crash the process; the next query fails and maps to 503.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: queryObserver(options.onQuery) });
   await withRetry(options, async () => {
     const client = await pool.connect();
     client.release();
   });
-  return { db, kind: 'pg', close: () => db.destroy() };
+  return {
+    db,
+    kind: 'pg',
+    connectionUse: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    close: () => db.destroy(),
+  };
 }
 
-async function openPglite(dir: string, snapshot: Blob | undefined): Promise<DatabaseHandle> {
+async function openPglite(dir: string, snapshot: Blob | undefined, onQuery: ConnectOptions['onQuery']): Promise<DatabaseHandle> {
   const inMemory = dir === 'memory://';
   let unlock = () => {};
   if (!inMemory) {
@@ -56,10 +70,12 @@ async function openPglite(dir: string, snapshot: Blob | undefined): Promise<Data
     // PGlite refuses to load a snapshot over an existing database.
     const empty = dataDir === undefined || !existsSync(path.join(dataDir, 'PG_VERSION'));
     const pglite = await PGlite.create({ dataDir, loadDataDir: empty ? snapshot : undefined });
-    const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
+    const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), log: queryObserver(onQuery) });
     return {
       db,
       kind: 'pglite',
+      // One in-process connection that queries take turns on; it has no pool to be idle in or wait for.
+      connectionUse: () => ({ total: pglite.closed ? 0 : 1 }),
       close: async () => {
         await db.destroy();
         if (!pglite.closed) await pglite.close();

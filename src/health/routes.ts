@@ -1,26 +1,20 @@
 import { Hono } from 'hono';
-import { sql } from 'kysely';
-import { pendingMigrations } from '../db/migrate.js';
-import { failingReceiversDetail } from '../events/health.js';
 import type { AppEnv } from '../http/context.js';
 import type { Deps } from '../deps.js';
+import { checkReadiness } from './readiness.js';
 
-/** `/healthz`: the process answers. `/readyz`: the database answers and the schema is current. */
+/**
+ * `/healthz`: the process answers. `/readyz`: the database answers and the schema is
+ * current; on this public port only the verdict, as a load balancer needs nothing
+ * more and anyone can ask. The report with the reasons is on the management port
+ * (src/metrics/routes.ts).
+ */
 export function healthRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.get('/readyz', async (c) => {
-    const { db } = deps;
-    try {
-      await sql`select 1`.execute(db);
-      const pending = await pendingMigrations(db);
-      if (pending.length) return c.json({ status: 'unavailable', checks: { database: 'ok', migrations: `pending: ${pending.join(', ')}` } }, 503);
-      // Failing event receivers are reported, not a reason to take Warta out of the load balancer.
-      const eventReceivers = await failingReceiversDetail(deps);
-      return c.json({ status: 'ok', checks: { database: 'ok', migrations: 'ok' }, ...(eventReceivers ? { details: { event_receivers: eventReceivers } } : {}) });
-    } catch {
-      return c.json({ status: 'unavailable', checks: { database: 'unreachable' } }, 503);
-    }
+    const report = await checkReadiness(deps);
+    return report.status === 'ok' ? c.json({ status: 'ok' }) : c.json({ status: 'unavailable' }, 503);
   });
   return app;
 }

@@ -3,6 +3,7 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { HTTPException } from 'hono/http-exception';
 import { isDatabaseUnavailable } from '../db/connect.js';
 import type { Deps } from '../deps.js';
+import type { ThrottleLimit } from '../metrics/metrics.js';
 import { WartaError } from '../errors.js';
 
 /** nginx's status for a client that closed the connection before the response: nothing was sent, nothing failed. */
@@ -33,19 +34,24 @@ export function toWartaError(error: unknown): WartaError {
   return new WartaError(500, 'server_error', 'an unexpected error occurred', { cause: error });
 }
 
+/** The 429s the throttles answer with (src/throttle/): every refusal reaches the client through here, so it is counted here once. */
+const THROTTLE_REFUSALS: Partial<Record<string, ThrottleLimit>> = { too_many_attempts: 'failed_attempts', too_many_requests: 'request_rate' };
+
 /**
  * Logs what became of a request: a failure (5xx) at error level, its identical
  * repeats summarised so an outage or a flood writes a few lines, not one per
  * request; a refusal, or a client that left, at info.
  */
-export function logRequestError(deps: Pick<Deps, 'log' | 'errorSummary'>, requestId: string | undefined, error: unknown, wartaError: WartaError, subject = 'request'): void {
+export function logRequestError(deps: Pick<Deps, 'log' | 'errorSummary' | 'metrics'>, requestId: string | undefined, error: unknown, wartaError: WartaError, subject = 'request'): void {
   const { code } = wartaError;
+  const throttle = THROTTLE_REFUSALS[code];
+  if (throttle) deps.metrics.recordThrottleRefusal(throttle);
   if (code === CLIENT_CLOSED_REQUEST) deps.log.info({ requestId, code }, 'client closed the request before the response');
   else if (wartaError.status >= 500) deps.errorSummary.report('error', { code, message: error instanceof Error ? error.message : String(error) }, { requestId, err: error, code }, `${subject} failed`);
   else deps.log.info({ requestId, code, detail: wartaError.detail }, `${subject} refused`);
 }
 
-export function errorResponse(c: Context, deps: Pick<Deps, 'log' | 'errorSummary'>, error: unknown): Response {
+export function errorResponse(c: Context, deps: Pick<Deps, 'log' | 'errorSummary' | 'metrics'>, error: unknown): Response {
   const wartaError = toWartaError(error);
   logRequestError(deps, c.get('requestId') as string | undefined, error, wartaError);
   for (const [name, value] of Object.entries(wartaError.headers)) c.header(name, value);

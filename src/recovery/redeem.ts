@@ -64,7 +64,7 @@ export async function redeemRecoveryCode(deps: Deps, context: AuditContext, inpu
  */
 async function recordWrongCode(deps: Deps, context: AuditContext, attempt: { ipKey: string; username: string; user: User | undefined; issued: RecoveryCase | undefined }): Promise<void> {
   const { user, issued } = attempt;
-  await deps.db.transaction().execute(async (trx) => {
+  const locked = await deps.db.transaction().execute(async (trx) => {
     const ip = await recordFailure(trx, deps.clock, attempt.ipKey, RECOVERY_IP_POLICY);
     const now = deps.clock.now();
     const counted = issued
@@ -100,7 +100,11 @@ async function recordWrongCode(deps: Deps, context: AuditContext, attempt: { ipK
     if (counted?.status === 'locked')
       await appendAudit(trx, deps, context, { action: 'recovery.locked', subject: `user:${issued!.user_id}`, outcome: 'failure', details: { case_id: issued!.id, attempts: Number(counted.code_attempts) } });
     if (ip.locked) await auditFailure(trx, deps, context, { action: 'recovery.ip_locked', subject: null, key: 'recovery', details: { key: attempt.ipKey, until: ip.blockedUntil?.toISOString() } });
+    return { recoveryCase: counted?.status === 'locked', address: ip.locked };
   });
+  deps.metrics.recordSignIn('recovery_code', 'failure');
+  if (locked.recoveryCase) deps.metrics.recordLock('recovery_case');
+  if (locked.address) deps.metrics.recordLock('address');
 }
 
 /** Why a right code for this case can no longer be used. */

@@ -24,7 +24,7 @@ export interface SignedIn {
  * browser had (a fresh id at every sign-in defeats session fixation), starts a
  * new one with the methods used, and audits it.
  */
-export async function completeSignIn(deps: Pick<Deps, 'clock' | 'config' | 'auditEntryKey'>, trx: Transaction<Database>, request: SignInRequest, input: { userId: string; amr: string[]; acrCeiling?: string; method: string }): Promise<SignedIn> {
+export async function completeSignIn(deps: Pick<Deps, 'clock' | 'config' | 'auditEntryKey' | 'metrics'>, trx: Transaction<Database>, request: SignInRequest, input: { userId: string; amr: string[]; acrCeiling?: string; method: string }): Promise<SignedIn> {
   const { context, previousSession } = request;
   if (previousSession) await revokeSession(trx, deps.clock, previousSession.id, 'replaced_at_sign_in');
   const { token, session } = await startSession(trx, deps, { userId: input.userId, amr: input.amr, acrCeiling: input.acrCeiling, ip: context.ip ?? null, userAgent: context.userAgent ?? null });
@@ -33,6 +33,7 @@ export async function completeSignIn(deps: Pick<Deps, 'clock' | 'config' | 'audi
     subject: `user:${input.userId}`,
     details: { method: input.method, amr: session.amr, acr: session.acr, session_id: session.id },
   });
+  deps.metrics.recordSignIn(input.method, 'success');
   return { session, token };
 }
 

@@ -7,6 +7,7 @@ import { keyedHash } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
 import { clearFailures, type FailureOutcome, type FailurePolicy, PER_IP_POLICY, releaseAttempt, reserveAttempt, SIGN_IN_POLICY } from './counters.js';
 import { ipKey } from './sign-in.js';
+import type { Metrics } from '../metrics/metrics.js';
 
 /** Back-off and lock-out per account, from the settings. */
 export function accountFailurePolicy(config: Pick<Config, 'throttle'>): FailurePolicy {
@@ -39,7 +40,7 @@ export interface PasswordReservation {
   account: FailureOutcome | undefined;
 }
 
-type PasswordThrottleDeps = { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array; config: Pick<Config, 'throttle' | 'audit'> };
+type PasswordThrottleDeps = { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array; config: Pick<Config, 'throttle' | 'audit'>; metrics: Metrics };
 
 /**
  * Counts the attempt against the address, then the account, before any hash is
@@ -78,7 +79,7 @@ export async function releasePasswordAttempt(deps: Pick<PasswordThrottleDeps, 'd
  * the audit log by one entry per request.
  */
 export async function recordPasswordFailure(
-  deps: Pick<PasswordThrottleDeps, 'db' | 'clock' | 'auditEntryKey' | 'config'>,
+  deps: Pick<PasswordThrottleDeps, 'db' | 'clock' | 'auditEntryKey' | 'config' | 'metrics'>,
   context: AuditContext,
   keys: PasswordThrottleKeys,
   reservation: PasswordReservation,
@@ -96,4 +97,7 @@ export async function recordPasswordFailure(
     if (account?.locked) await auditFailure(trx, deps, context, { action: 'signin.account_locked', subject, key: 'password', details: { account_key: keys.account, until: account.blockedUntil?.toISOString() } });
     if (ip.locked) await auditFailure(trx, deps, context, { action: 'signin.ip_locked', subject: null, key: 'password', details: { ip: context.ip ?? null, until: ip.blockedUntil?.toISOString() } });
   });
+  if (account?.locked) deps.metrics.recordLock('account');
+  if (ip.locked) deps.metrics.recordLock('address');
+  if (failure.action === 'signin.failed') deps.metrics.recordSignIn('password+totp', 'failure');
 }

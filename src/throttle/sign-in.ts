@@ -33,7 +33,10 @@ async function recordSignInFailure(deps: Deps, context: AuditContext, action: st
     if (attempt.userId) counted.push([userKey(attempt.userId), SIGN_IN_POLICY]);
     for (const [key, policy] of counted) {
       const outcome = await recordFailure(trx, deps.clock, key, policy);
-      if (outcome.locked) await auditFailure(trx, deps, context, { action: 'signin.locked', subject: key === ipKey(context.ip) ? null : `user:${attempt.userId}`, key: 'passkey', details: { key, until: outcome.blockedUntil?.toISOString() } });
+      if (!outcome.locked) continue;
+      const byAddress = key === ipKey(context.ip);
+      await auditFailure(trx, deps, context, { action: 'signin.locked', subject: byAddress ? null : `user:${attempt.userId}`, key: 'passkey', details: { key, until: outcome.blockedUntil?.toISOString() } });
+      deps.metrics.recordLock(byAddress ? 'address' : 'account');
     }
     // Before the credential named an account (an unknown passkey, a bad origin), an anonymous failure is only counted.
     await auditFailure(trx, deps, context, {
@@ -43,4 +46,5 @@ async function recordSignInFailure(deps: Deps, context: AuditContext, action: st
       details: { method: 'passkey', reason: error.code, ...(attempt.passkeyId ? { passkey_id: attempt.passkeyId } : {}) },
     });
   });
+  if (action === 'signin.failed') deps.metrics.recordSignIn('passkey', 'failure');
 }

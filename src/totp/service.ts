@@ -4,6 +4,7 @@ import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { addSeconds, type Clock } from '../clock.js';
 import { newId } from '../crypto/random.js';
 import type { SecretBox } from '../crypto/secret-box.js';
+import type { Metrics } from '../metrics/metrics.js';
 import type { Database, Session, TotpCredentialsTable, TotpSetupsTable, Db } from '../db/schema.js';
 import { WartaError } from '../errors.js';
 import { assertNotThrottled, recordFailure } from '../throttle/counters.js';
@@ -24,6 +25,7 @@ export interface TotpDeps {
   auditEntryKey: Uint8Array;
   box: SecretBox;
   config: Pick<Config, 'webauthn' | 'totp' | 'throttle'>;
+  metrics: Metrics;
 }
 
 /** Who a pending set-up belongs to: a signed-in user, or an invitation being redeemed. */
@@ -136,11 +138,13 @@ export async function activateTotpSetup(trx: Transaction<Database>, deps: Omit<T
 
 /** Counts a wrong set-up code against `key`, with its audit entry, in one transaction. */
 export async function recordSetupCodeFailure(deps: TotpDeps, context: AuditContext, key: string, subject: string): Promise<void> {
-  await deps.db.transaction().execute(async (trx) => {
+  const locked = await deps.db.transaction().execute(async (trx) => {
     const outcome = await recordFailure(trx, deps.clock, key, accountFailurePolicy(deps.config));
     await appendAudit(trx, deps, context, { action: 'totp.confirm_failed', subject, outcome: 'failure', details: { failures: outcome.failures } });
     if (outcome.locked) await appendAudit(trx, deps, context, { action: 'totp.confirm_locked', subject, outcome: 'failure', details: { until: outcome.blockedUntil?.toISOString() } });
+    return outcome.locked;
   });
+  if (locked) deps.metrics.recordLock('account');
 }
 
 export const wrongSetupCode = () => new WartaError(400, 'invalid_code', 'that code is not right; check the time on your phone and enter the current code');

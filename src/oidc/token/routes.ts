@@ -41,6 +41,7 @@ export function tokenRoutes(deps: Deps, tokens: Tokens, clients: ClientDirectory
 
     const grant = GRANTS[grantType as keyof typeof GRANTS];
     const issued = await grant({ deps, tokens, client, form, jkt, ip: c.get('clientIp') });
+    deps.metrics.recordTokenIssued(grantType as keyof typeof GRANTS);
     // RFC 6749 §5.1: "Cache-Control: no-store" and "Pragma: no-cache".
     c.header('Pragma', 'no-cache');
     return noStoreJson(c, issued);
