@@ -123,7 +123,9 @@ export function collectFromDatabase(metrics: Metrics, deps: DatabaseCollectorDep
 
   new Gauge({
     name: 'warta_signing_key_age_seconds',
-    help: 'Seconds since the signing key tokens are signed with now was created.',
+    help: 'Seconds since the signing key tokens are signed with now was created, labelled with its key id.',
+    // The kid also keeps a failed read from showing as age 0: a labelled gauge has no sample after reset().
+    labelNames: ['kid'],
     registers,
     async collect() {
       this.reset();
@@ -131,14 +133,14 @@ export function collectFromDatabase(metrics: Metrics, deps: DatabaseCollectorDep
       const active = await withinDeadline(
         deps.db
           .selectFrom('signing_keys')
-          .select('created_at')
+          .select(['kid', 'created_at'])
           .where('active_from', '<=', now)
           .where((eb) => eb.or([eb('retire_at', 'is', null), eb('retire_at', '>', now)]))
           .orderBy('active_from', 'desc')
           .limit(1)
           .executeTakeFirst(),
       ).catch(() => undefined);
-      if (active) this.set(secondsBetween(active.created_at, now));
+      if (active) this.set({ kid: active.kid }, secondsBetween(active.created_at, now));
     },
   });
 }

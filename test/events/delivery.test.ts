@@ -7,6 +7,7 @@ import { type RaiseSecurityEventInput, raiseSecurityEvent } from '../../src/even
 import { addReceiver, removeReceiver } from '../../src/events/receivers.js';
 import { EVENT_TYPE_URIS } from '../../src/events/types.js';
 import { pruneFinishedDeliveries } from '../../src/events/worker.js';
+import { managementRoutes } from '../../src/metrics/routes.js';
 import type { Runtime } from '../../src/runtime.js';
 import { createTestRuntime, createTestUser, testClient, usingPostgres } from '../support/runtime.js';
 import { startReceiver } from '../support/receiver-server.js';
@@ -14,6 +15,7 @@ import { startReceiver } from '../support/receiver-server.js';
 const TIMEOUT_MS = 500;
 const runtime = await createTestRuntime({ env: { WARTA_SET_TIMEOUT_MS: String(TIMEOUT_MS) } });
 const { request } = testClient(runtime);
+const management = managementRoutes(runtime);
 const AUDIENCE = 'https://messenger.example.gov/warta-events';
 const HOUR = 3600;
 
@@ -245,7 +247,7 @@ describe('Security Event Tokens (RFC 8417) pushed over HTTP (RFC 8935)', () => {
     expect(health).toMatchObject({ consecutive_failures: 0, failing_since: null });
   });
 
-  it('reports a receiver failing longer than the threshold on /readyz, which stays 200, until it recovers', async () => {
+  it('reports a receiver failing longer than the threshold on the management /readyz, which stays 200, until it recovers', async () => {
     const receiver = await startReceiver({ kind: 'fail', status: 503 });
     const user = await createTestUser(runtime);
     const registered = await register(user, receiver.url);
@@ -254,11 +256,11 @@ describe('Security Event Tokens (RFC 8417) pushed over HTTP (RFC 8935)', () => {
     await deliver();
     runtime.clock.advance(runtime.config.securityEvents.failingAfterSeconds - 60);
     await deliver();
-    const early = await request('/readyz');
+    const early = await management.request('/readyz');
     expect(await early.json()).toEqual({ status: 'ok', checks: { database: 'ok', migrations: 'ok' } });
 
     runtime.clock.advance(60);
-    const late = await request('/readyz');
+    const late = await management.request('/readyz');
     expect(late.status).toBe(200);
     expect(await late.json()).toEqual({
       status: 'ok',
@@ -268,7 +270,7 @@ describe('Security Event Tokens (RFC 8417) pushed over HTTP (RFC 8935)', () => {
 
     receiver.setMode({ kind: 'accept' });
     await deliver();
-    expect(await (await request('/readyz')).json()).toEqual({ status: 'ok', checks: { database: 'ok', migrations: 'ok' } });
+    expect(await (await management.request('/readyz')).json()).toEqual({ status: 'ok', checks: { database: 'ok', migrations: 'ok' } });
   });
 
   it('prunes finished deliveries past the retention, keeping pending ones and the security events', async () => {
