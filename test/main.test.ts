@@ -72,3 +72,39 @@ describe('npm start', { timeout: 90_000 }, () => {
     expect(String(error)).toMatch(/exited with 78: warta: configuration error: WARTA_SESSION_IDLE_MINUTES: expected a whole number/);
   });
 });
+
+describe('the management port', { timeout: 90_000 }, () => {
+  it('serves /metrics and the detailed /readyz on loopback, apart from the public port', async () => {
+    const env = await environment();
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env: { ...process.env, ...env, NODE_ENV: 'development', PORT: '0', WARTA_METRICS_PORT: '0', WARTA_LOG_LEVEL: 'info' } });
+    children.push(child);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const ports = await new Promise<{ public: number; management: number }>((resolve, reject) => {
+      const found: { public?: number; management?: number } = {};
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        const entry = JSON.parse(line) as { msg: string; port?: number; host?: string };
+        if (entry.msg === 'warta listening') found.public = entry.port;
+        if (entry.msg.startsWith('management port listening')) {
+          expect(entry.host).toBe('127.0.0.1');
+          found.management = entry.port;
+        }
+        if (found.public !== undefined && found.management !== undefined) resolve(found as { public: number; management: number });
+      });
+      void exited.then((code) => reject(new Error(`warta exited with ${code}`)));
+    });
+    const metrics = await fetch(`http://127.0.0.1:${ports.management}/metrics`);
+    expect(metrics.status).toBe(200);
+    const text = await metrics.text();
+    expect(text).toMatch(/^warta_database_up 1$/m);
+    expect(text).toMatch(/^process_resident_memory_bytes \d+/m);
+    expect(await (await fetch(`http://127.0.0.1:${ports.management}/readyz`)).json()).toEqual({ status: 'ok', checks: { database: 'ok', migrations: 'ok' } });
+    expect((await fetch(`http://127.0.0.1:${ports.public}/metrics`)).status).toBe(404);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('refuses to start with the metrics port on a public address unless told to', async () => {
+    const error = await startWarta({ ...(await environment()), WARTA_METRICS_PORT: '9464', WARTA_METRICS_HOST: '0.0.0.0' }).catch((e: Error) => e);
+    expect(String(error)).toMatch(/exited with 78: warta: configuration error: WARTA_METRICS_HOST: "0\.0\.0\.0" is not a loopback address/);
+  });
+});
