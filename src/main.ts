@@ -14,6 +14,8 @@ import { httpServerOptions } from './http/server-options.js';
 import { createLogger } from './log.js';
 import { recordIssuer } from './instance/issuer.js';
 import { openRuntime } from './runtime.js';
+import { startCommandChannel } from './cli/channel.js';
+import { runForwardedCli } from './cli/main.js';
 
 /** start-up: config → database → app → listen; SIGTERM/SIGINT: drain, then close. */
 async function main(): Promise<void> {
@@ -41,6 +43,8 @@ async function main(): Promise<void> {
   const rateLimitHousekeeping = startRateLimitHousekeeping(runtime);
   const anonymousFailureAudit = startAnonymousFailureAudit(runtime);
   const personalDataRetention = startPersonalDataRetention(runtime);
+  // `warta` commands reach the embedded database through this process while it holds it.
+  const commandChannel = runtime.dbKind === 'pglite' ? await startCommandChannel(runtime, config.database.dataDir, runForwardedCli, log) : undefined;
   const app = createApp(runtime);
   const server = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host, serverOptions: httpServerOptions(config.http) }, (info) => {
     log.info({ port: info.port, host: config.http.host, issuer: config.issuer, database: runtime.dbKind }, 'warta listening');
@@ -57,6 +61,7 @@ async function main(): Promise<void> {
     }, 10_000);
     force.unref();
     server.close(async () => {
+      await commandChannel?.stop();
       await securityEventDelivery.stop();
       await recoveryExpiry.stop();
       await roleRequestExpiry.stop();

@@ -48,7 +48,7 @@ async function openPglite(dir: string, snapshot: Blob | undefined): Promise<Data
   const inMemory = dir === 'memory://';
   let unlock = () => {};
   if (!inMemory) {
-    mkdirSync(path.resolve(dir), { recursive: true });
+    mkdirSync(path.resolve(dir), { recursive: true, mode: 0o700 });
     unlock = lockDataDir(path.resolve(dir));
   }
   try {

@@ -1,0 +1,13 @@
+import { readFileSync } from 'node:fs';
+let t = performance.now();
+const buf = readFileSync('node_modules/@electric-sql/pglite/dist/pglite.wasm');
+const mod = await WebAssembly.compile(buf);
+console.log('compile', Math.round(performance.now() - t));
+const { PGlite } = await import('@electric-sql/pglite');
+t = performance.now();
+const pg = await PGlite.create({ dataDir: '/tmp/d1/pglite', pgliteWasmModule: mod });
+console.log('create w/ module', Math.round(performance.now() - t));
+console.log('rss', Math.round(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status','utf8'))[1]/1024));
+const r = await pg.query("select name, setting from pg_settings where name in ('shared_buffers','work_mem','wal_buffers','maintenance_work_mem','temp_buffers')");
+console.log(r.rows);
+await pg.close();

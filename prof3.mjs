@@ -1,0 +1,15 @@
+import { readFileSync } from 'node:fs';
+const { PGlite } = await import('@electric-sql/pglite');
+const sb = process.env.SB;
+let t = performance.now();
+const defaults = ["--single","-F","-O","-j","-c","search_path=public","-c","exit_on_error=false","-c","log_checkpoints=false","-c","max_worker_processes=0","-c","max_parallel_workers=0","-c","max_parallel_workers_per_gather=0","-c","io_method=sync","-c","max_parallel_maintenance_workers=0"];
+const pg = await PGlite.create({ dataDir: '/tmp/d1/pglite', startParams: sb ? [...defaults, '-c', `shared_buffers=${sb}`] : undefined, initialMemory: process.env.MEM ? Number(process.env.MEM) * 1048576 : undefined });
+console.log('create', Math.round(performance.now() - t));
+console.log('rss', Math.round(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status','utf8'))[1]/1024));
+const r = await pg.query("select setting from pg_settings where name = 'shared_buffers'");
+console.log(r.rows);
+t = performance.now();
+for (let i = 0; i < 200; i++) await pg.query("select count(*) from audit_log");
+console.log('200 queries', Math.round(performance.now() - t));
+console.log('rss', Math.round(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status','utf8'))[1]/1024));
+await pg.close();

@@ -1,0 +1,12 @@
+import fs from 'node:fs';
+const t0 = performance.now();
+const lap = (l) => console.log(Math.round(performance.now() - t0), l);
+const oi = WebAssembly.instantiate; WebAssembly.instantiate = async (...a) => { lap('instantiate start'); const r = await oi(...a); lap('instantiate end'); return r; };
+const oc = WebAssembly.compile; WebAssembly.compile = async (...a) => { lap('compile start'); const r = await oc(...a); lap('compile end'); return r; };
+const orf = fs.promises.readFile; fs.promises.readFile = async (...a) => { lap('readFile ' + a[0]); const r = await orf(...a); lap('readFile end'); return r; };
+const { PGlite } = await import('@electric-sql/pglite');
+lap('imported');
+const defaults = ["--single","-F","-O","-j","-c","search_path=public","-c","exit_on_error=false","-c","log_checkpoints=false","-c","max_worker_processes=0","-c","max_parallel_workers=0","-c","max_parallel_workers_per_gather=0","-c","io_method=sync","-c","max_parallel_maintenance_workers=0"];
+const pg = await PGlite.create({ dataDir: '/tmp/d1/pglite', startParams: [...defaults, '-c', 'shared_buffers=2MB'] });
+lap('created');
+await pg.close();

@@ -1,0 +1,13 @@
+const t0 = performance.now();
+const lap = (l) => console.log(Math.round(performance.now() - t0), l);
+const { loadConfig } = await import('./dist/src/config.js');
+const { createApp } = await import('./dist/src/app.js');
+lap('imports');
+const { openRuntime } = await import('./dist/src/runtime.js');
+const config = loadConfig({ ...process.env, WARTA_DATA_DIR: '/tmp/d1', WARTA_LOG_LEVEL: 'warn' });
+const rt = await openRuntime(config);
+lap('runtime');
+createApp(rt);
+lap('app');
+console.log('rss', Math.round(/VmRSS:\s+(\d+)/.exec((await import('node:fs')).readFileSync('/proc/self/status','utf8'))[1]/1024));
+await rt.close();
