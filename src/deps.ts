@@ -48,5 +48,5 @@ export interface Deps {
   /** Bounds the argon2 hashes this instance computes at once (`config.passwords.hashing`); every password or recovery-code hash goes through it. */
   passwordHashing: HashGate;
   /** A hash at the configured cost, verified when no account matches so an unknown username costs the same time as a wrong password. */
-  dummyPasswordHash: string;
+  dummyPasswordHash: Promise<string>;
 }
