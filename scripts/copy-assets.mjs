@@ -20,3 +20,8 @@ function copyAssets(dir) {
 
 if (!existsSync(path.join(root, 'dist'))) throw new Error('run tsc first');
 copyAssets(path.join(root, 'src'));
+// The embedded database's first-start snapshot (`npm run snapshot`), when one was made.
+for (const name of ['pglite-migrated.tar.gz', 'pglite-migrated.json']) {
+  const source = path.join(root, 'src', 'db', name);
+  if (existsSync(source)) cpSync(source, path.join(root, 'dist', 'src', 'db', name));
+}

@@ -51,5 +51,5 @@ export interface Deps {
   /** This instance's Prometheus registry and what code records into it (sign-ins, tokens, throttles, requests); served on the management port. */
   metrics: Metrics;
   /** A hash at the configured cost, verified when no account matches so an unknown username costs the same time as a wrong password. */
-  dummyPasswordHash: string;
+  dummyPasswordHash: Promise<string>;
 }

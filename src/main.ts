@@ -15,6 +15,8 @@ import { createLogger } from './log.js';
 import { recordIssuer } from './instance/issuer.js';
 import { managementRoutes } from './metrics/routes.js';
 import { openRuntime } from './runtime.js';
+import { startCommandChannel } from './cli/channel.js';
+import { runForwardedCli } from './cli/main.js';
 
 /** start-up: config → database → app → listen; SIGTERM/SIGINT: drain, then close. */
 async function main(): Promise<void> {
@@ -42,6 +44,8 @@ async function main(): Promise<void> {
   const rateLimitHousekeeping = startRateLimitHousekeeping(runtime);
   const anonymousFailureAudit = startAnonymousFailureAudit(runtime);
   const personalDataRetention = startPersonalDataRetention(runtime);
+  // `warta` commands reach the embedded database through this process while it holds it.
+  const commandChannel = runtime.dbKind === 'pglite' ? await startCommandChannel(runtime, config.database.dataDir, runForwardedCli, log) : undefined;
   const app = createApp(runtime);
   const server = serve({ fetch: app.fetch, port: config.http.port, hostname: config.http.host, serverOptions: httpServerOptions(config.http) }, (info) => {
     log.info({ port: info.port, host: config.http.host, issuer: config.issuer, database: runtime.dbKind }, 'warta listening');
@@ -72,6 +76,7 @@ async function main(): Promise<void> {
     managementServer?.close();
     (managementServer as unknown as { closeAllConnections?: () => void } | undefined)?.closeAllConnections?.();
     server.close(async () => {
+      await commandChannel?.stop();
       await securityEventDelivery.stop();
       await recoveryExpiry.stop();
       await roleRequestExpiry.stop();

@@ -11,6 +11,7 @@ import { ensureSigningKey, SigningKeys } from './crypto/signing-keys.js';
 import { connectDatabase } from './db/connect.js';
 import { ErrorSummary } from './http/error-summary.js';
 import { migrateToLatest } from './db/migrate.js';
+import { installedPgliteSnapshot } from './db/pglite.js';
 import { createLogger, type Logger } from './log.js';
 import { collectFromDatabase } from './metrics/database.js';
 import { Metrics } from './metrics/metrics.js';
@@ -45,7 +46,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   const handle = await connectDatabase({
     databaseUrl: config.database.url,
     pgliteDir: options.pgliteDir ?? path.join(config.database.dataDir, 'pglite'),
-    pgliteSnapshot: options.pgliteSnapshot,
+    pgliteSnapshot: options.pgliteSnapshot ?? (config.database.url === undefined ? installedPgliteSnapshot() : undefined),
     poolSize: config.database.poolSize,
     attempts: config.database.connectAttempts,
     onRetry: (attempt, delayMs, error) => log.warn({ attempt, delayMs, err: String(error) }, 'database not reachable yet, retrying'),
@@ -76,6 +77,9 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       maxTokenLifetimeSeconds: Math.max(config.oidc.idTokenTtlSeconds, config.oidc.accessTokenTtlSeconds),
     });
     const errorSummary = new ErrorSummary(log, { clock });
+    // Made beside the start-up rather than before it: an argon2 hash is a large share of a restart.
+    const dummyHash = hashPassword(randomBytes(16).toString('base64url'), config.passwords.argon2);
+    dummyHash.catch(() => {});
     return {
       config,
       db: handle.db,
@@ -94,7 +98,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       fidoMetadata: await loadConfiguredMetadata(config.webauthn.fidoMetadata, clock.now(), log),
       passwordBlocklist: loadBlocklist(),
       passwordHashing: new HashGate(config.passwords.hashing),
-      dummyPasswordHash: await hashPassword(randomBytes(16).toString('base64url'), config.passwords.argon2),
+      dummyPasswordHash: dummyHash,
       metrics,
       close: () => {
         errorSummary.close();

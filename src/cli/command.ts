@@ -4,6 +4,8 @@ export interface FlagSpec {
   type: 'string' | 'boolean';
   description: string;
   required?: boolean;
+  /** A file the command reads or writes: made absolute before a command is sent to the running server, whose working directory differs. */
+  file?: boolean;
 }
 
 export type Flags = Record<string, string | boolean | undefined>;
@@ -25,6 +27,8 @@ export interface CliCommand<Result = unknown> {
   flags: Record<string, FlagSpec>;
   run(flags: Flags, io: CliIo): Promise<Result>;
   format(result: Result): string;
+  /** False for a command that must not run inside a running server (it replaces the database it would run on). */
+  forward?: boolean;
   /** Exit status for a result (e.g. a broken audit chain exits 1). Default 0. */
   exitCode?(result: Result): number;
 }

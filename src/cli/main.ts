@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { ConfigError, loadConfig } from '../config.js';
 import { toWartaError } from '../http/error-handler.js';
 import { WartaError } from '../errors.js';
@@ -5,7 +6,8 @@ import { createLogger } from '../log.js';
 import { recordedIssuer, TamperedIssuerError } from '../instance/issuer.js';
 import { openRuntime, type Runtime } from '../runtime.js';
 import { commands } from './commands/index.js';
-import { type CliIo, CliUsageError } from './command.js';
+import { type CliCommand, type CliIo, CliUsageError, type Flags } from './command.js';
+import { CommandChannelRefused, forwardCommand } from './channel.js';
 import { parseCommandLine, usage } from './parse.js';
 
 export interface CliResult {
@@ -17,34 +19,71 @@ export interface CliResult {
 /**
  * Runs one `warta` command. Exit codes: 0 done, 1 refused or failed, 2 bad
  * usage, 78 bad configuration. With --json, errors are `{error, error_description}` too.
+ * On the embedded database, while a server holds it, the command is sent to that
+ * server and runs there (src/cli/channel.ts).
  */
 export async function runCli(argv: string[], env: Record<string, string | undefined> = process.env, write: (text: string) => void = (t) => process.stdout.write(t)): Promise<CliResult> {
-  const json = argv.includes('--json');
   let runtime: Runtime | undefined;
+  try {
+    return await execute(argv, write, {
+      beforeRun: async (command, flags) => {
+        const config = loadConfig(env);
+        if (config.database.url !== undefined || command.forward === false) return undefined;
+        return forwardCommand(config.database.dataDir, forwardedArgv(command, flags), write);
+      },
+      runtime: async () => {
+        if (!runtime) runtime = await openCliRuntime(env);
+        return runtime;
+      },
+    });
+  } finally {
+    await runtime?.close();
+  }
+}
+
+/** A command sent by `runCli` over the command channel, run on the server's own runtime (never closed here). */
+export function runForwardedCli(argv: string[], runtime: Runtime, write: (text: string) => void): Promise<CliResult> {
+  return execute(argv, write, { runtime: async () => runtime });
+}
+
+interface Execution {
+  /** A result here ends the command without running it locally. */
+  beforeRun?(command: CliCommand<any>, flags: Flags): Promise<CliResult | undefined>;
+  runtime(): Promise<Runtime>;
+}
+
+async function execute(argv: string[], write: (text: string) => void, execution: Execution): Promise<CliResult> {
+  const json = argv.includes('--json');
   const fail = (exitCode: number, code: string, description: string): CliResult =>
     json ? { exitCode, stdout: `${JSON.stringify({ error: code, error_description: description })}\n`, stderr: '' } : { exitCode, stdout: '', stderr: `warta: ${description}\n` };
   try {
     const { command, flags } = parseCommandLine(argv, commands);
     if (!command || flags.help) return { exitCode: 0, stdout: `${usage(commands, command)}\n`, stderr: '' };
-    const io: CliIo = {
-      runtime: async () => {
-        if (!runtime) runtime = await openCliRuntime(env);
-        return runtime;
-      },
-      write,
-    };
+    const forwarded = await execution.beforeRun?.(command, flags);
+    if (forwarded) return forwarded;
+    const io: CliIo = { runtime: execution.runtime, write };
     const result = await command.run(flags, io);
     const exitCode = command.exitCode?.(result) ?? 0;
     return { exitCode, stdout: json ? `${JSON.stringify(result)}\n` : `${command.format(result)}\n`, stderr: '' };
   } catch (error) {
     if (error instanceof CliUsageError) return { ...fail(2, 'invalid_usage', `${error.message} (see warta --help)`) };
     if (error instanceof ConfigError) return fail(78, 'invalid_configuration', `configuration error: ${error.message}`);
+    if (error instanceof CommandChannelRefused) return fail(1, 'server_unreachable', error.message);
     if (error instanceof WartaError) return fail(1, error.code, error.description);
     const wartaError = toWartaError(error);
     return fail(1, wartaError.code === 'server_error' ? 'failed' : wartaError.code, error instanceof Error ? error.message : String(error));
-  } finally {
-    await runtime?.close();
   }
+}
+
+/** The command line again, with file flags made absolute: the server's working directory is not this one. */
+function forwardedArgv(command: CliCommand<any>, flags: Flags): string[] {
+  const argv = [...command.path];
+  for (const [name, value] of Object.entries(flags)) {
+    if (value === undefined || value === false) continue;
+    if (value === true) argv.push(`--${name}`);
+    else argv.push(`--${name}=${command.flags[name]?.file ? path.resolve(value) : value}`);
+  }
+  return argv;
 }
 
 /**

@@ -20,7 +20,8 @@ export const generateMasterKeyBase64 = (): string => randomBytes(32).toString('b
 
 /** Writes a new key file readable by its owner only; refuses to overwrite. */
 export function writeMasterKeyFile(file: string, base64: string): void {
-  mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  // The folder holds the key (and, by default, the embedded database): this OS user's alone.
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
   writeFileSync(file, `${base64}\n`, { mode: 0o600, flag: 'wx' });
   chmodSync(file, 0o600);
 }

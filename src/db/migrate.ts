@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { type MigrationResultSet, Migrator } from 'kysely/migration';
 import { migrations } from '../../migrations/index.js';
 
@@ -8,6 +8,7 @@ import { migrations } from '../../migrations/index.js';
  * migration exactly once.
  */
 export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
+  if (await upToDate(db)) return [];
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   return applied(await migrator.migrateToLatest());
 }
@@ -16,6 +17,21 @@ export async function pendingMigrations(db: Kysely<any>): Promise<string[]> {
   const migrator = new Migrator({ db, provider: { getMigrations: async () => migrations } });
   const all = await migrator.getMigrations();
   return all.filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
+/**
+ * The common case at start-up, in one query: every migration this code knows is recorded
+ * and nothing else is. Kysely's full check (schema, lock table, advisory lock) runs otherwise.
+ */
+async function upToDate(db: Kysely<any>): Promise<boolean> {
+  const names = Object.keys(migrations).sort();
+  try {
+    const { rows } = await sql<{ total: number; known: number }>`select count(*)::int as total, (count(*) filter (where name = any(${names})))::int as known from kysely_migration`.execute(db);
+    return rows[0]?.total === names.length && rows[0].known === names.length;
+  } catch {
+    // No migration table yet (a new database): the migrator creates it.
+    return false;
+  }
 }
 
 function applied({ error, results }: MigrationResultSet): string[] {

@@ -51,7 +51,8 @@ async function authenticateWithPasswordAndCode<T>(
   };
 
   const storedHash = account?.passwordHash ?? null;
-  const passwordMatches = await hashOrRelease(deps, keys, () => verifyPassword(storedHash ?? deps.dummyPasswordHash, attempt.password));
+  const dummyHash = await deps.dummyPasswordHash;
+  const passwordMatches = await hashOrRelease(deps, keys, () => verifyPassword(storedHash ?? dummyHash, attempt.password));
   if (!account) throw await failed('unknown_account');
   if (storedHash === null || !passwordMatches) throw await failed(storedHash === null ? 'no_password' : 'wrong_password');
   const totp = account.totp;

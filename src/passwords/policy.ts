@@ -16,7 +16,9 @@ export const MIN_LENGTH_WITH_SECOND_FACTOR = 8;
 const MIN_CONTEXT_WORD_LENGTH = 3;
 const SERVICE_NAME = 'warta';
 
-export type Blocklist = ReadonlySet<string>;
+export interface Blocklist extends Iterable<string> {
+  has(word: string): boolean;
+}
 
 export type PasswordPolicy = {
   minLength: number;
@@ -29,15 +31,23 @@ export function minimumPasswordLength({ secondFactorRequired }: { secondFactorRe
   return secondFactorRequired ? MIN_LENGTH_WITH_SECOND_FACTOR : MIN_LENGTH_SINGLE_FACTOR;
 }
 
-/** Reads a blocklist file (one password a line, `#` starts a comment line). Load once at start-up. */
+/**
+ * A blocklist file (one password a line, `#` starts a comment line), read on first use:
+ * most starts never set a password, and reading it is a tenth of a second.
+ */
 export function loadBlocklist(path: string | URL = new URL('./blocklist.txt', import.meta.url)): Blocklist {
-  const entries = new Set<string>();
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    const entry = line.trim();
-    if (entry === '' || entry.startsWith('#')) continue;
-    entries.add(foldCase(entry));
-  }
-  return entries;
+  let entries: Set<string> | undefined;
+  const read = () => {
+    if (entries) return entries;
+    entries = new Set<string>();
+    for (const line of readFileSync(path, 'utf8').split('\n')) {
+      const entry = line.trim();
+      if (entry === '' || entry.startsWith('#')) continue;
+      entries.add(foldCase(entry));
+    }
+    return entries;
+  };
+  return { has: (word) => read().has(word), [Symbol.iterator]: () => read()[Symbol.iterator]() };
 }
 
 /**

@@ -45,7 +45,8 @@ export async function redeemRecoveryCode(deps: Deps, context: AuditContext, inpu
   // A disabled account's code is checked too, so a right code can be told why it does not work; an offboarded one has none.
   const issued = user && user.status !== 'offboarded' ? await latestIssuedCase(deps.db, user.id) : undefined;
   // One argon2 verification whatever was found (a dummy hash when nothing was): the time taken says nothing either.
-  const verified = await deps.passwordHashing.run(() => recoveryCodeMatches(issued?.code_hash ?? deps.dummyPasswordHash, canonical ?? 'not a recovery code'));
+  const dummyHash = await deps.dummyPasswordHash;
+  const verified = await deps.passwordHashing.run(() => recoveryCodeMatches(issued?.code_hash ?? dummyHash, canonical ?? 'not a recovery code'));
   if (!issued || !canonical || !verified) {
     await recordWrongCode(deps, context, { ipKey, username: input.username, user, issued });
     throw wrongRecoveryCode();

@@ -92,7 +92,7 @@ describe('no composition rules', () => {
 
 describe('blocklist', () => {
   it('ships tens of thousands of common passwords in a file under 1 MB', () => {
-    expect(blocklist.size).toBeGreaterThan(40_000);
+    expect([...blocklist].length).toBeGreaterThan(40_000);
     expect(statSync(new URL('../../src/passwords/blocklist.txt', import.meta.url)).size).toBeLessThan(1_000_000);
     for (const common of ['123456', 'password', 'qwerty123', 'iloveyou', 'p@ssw0rd']) expect(blocklist.has(common)).toBe(true);
   });

@@ -3,11 +3,10 @@ import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PGliteDialect } from 'kysely';
 import type { TestProject } from 'vitest/node';
 import { connectDatabase } from '../../src/db/connect.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
+import { makeMigratedDataDir } from '../../src/db/pglite.js';
 import { createScratchDatabase, testDatabaseServerUrl, usingPostgres } from './scratch-database.js';
 
 declare module 'vitest' {
@@ -72,23 +71,11 @@ async function snapshotKey(): Promise<string> {
   const root = fileURLToPath(new URL('../../', import.meta.url));
   for (const name of ['@electric-sql/pglite', 'kysely']) hash.update(await readFile(path.join(root, 'node_modules', name, 'package.json')));
   hash.update(await readFile(fileURLToPath(import.meta.url)));
+  hash.update(await readFile(path.join(root, 'src', 'db', 'pglite.ts')));
   for (const name of (await readdir(path.join(root, 'migrations'))).sort()) hash.update(name).update(await readFile(path.join(root, 'migrations', name)));
   return `pglite-migrated-${hash.digest('hex').slice(0, 16)}`;
 }
 
 async function migratedPgliteDataDir(): Promise<Buffer> {
-  const pglite = await PGlite.create();
-  const db = new Kysely({ dialect: new PGliteDialect({ pglite }) });
-  try {
-    await migrateToLatest(db);
-    // PGlite zeroes its whole buffer pool when it starts (128 MB by default: about half
-    // a second of CPU per test database); a test database needs a fraction of it.
-    await pglite.exec("alter system set shared_buffers = '16MB'");
-    // Flushed now, so no copy replays the migrations' WAL when it starts.
-    await pglite.exec('checkpoint');
-    return Buffer.from(await (await pglite.dumpDataDir('none')).arrayBuffer());
-  } finally {
-    await db.destroy();
-    if (!pglite.closed) await pglite.close();
-  }
+  return Buffer.from(await makeMigratedDataDir('none'));
 }

@@ -34,7 +34,7 @@ export const verifyAuditCommand = defineCommand({
   summary: 'walk the audit hash chain and report the first broken link (exit 1 if broken); --archive FILE checks an archive file instead',
   flags: {
     seal: { type: 'boolean', description: 'first seal entries not yet linked (as a running server does every second)' },
-    archive: { type: 'string', description: 'a file written by `warta audit archive`: check its chain and that it matches the anchor the archive left' },
+    archive: { type: 'string', file: true, description: 'a file written by `warta audit archive`: check its chain and that it matches the anchor the archive left' },
   },
   async run(flags, io): Promise<Verified> {
     const runtime = await io.runtime();
@@ -117,7 +117,7 @@ export const archiveAuditCommand = defineCommand({
   summary: 'move sealed audit entries older than a date into a file (written and flushed first), then delete them; audited',
   flags: {
     before: { type: 'string', description: 'ISO 8601 date or time: entries dated before it are archived', required: true },
-    out: { type: 'string', description: 'the archive file to create (never overwritten)', required: true },
+    out: { type: 'string', file: true, description: 'the archive file to create (never overwritten)', required: true },
   },
   async run(flags, io) {
     const before = dateFlag(flags, 'before');

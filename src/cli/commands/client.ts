@@ -96,7 +96,7 @@ export const createClientCommand = defineCommand({
     'grant-types': { type: 'string', description: 'comma-separated: authorization_code (default), refresh_token, client_credentials' },
     'application-type': { type: 'string', description: 'web (default) or native (public client: PKCE, no secret)' },
     'auth-method': { type: 'string', description: 'client_secret_basic (default for web), client_secret_post, private_key_jwt, none (native)' },
-    'jwks-file': { type: 'string', description: 'JSON Web Key Set file with the public keys of a private_key_jwt client' },
+    'jwks-file': { type: 'string', file: true, description: 'JSON Web Key Set file with the public keys of a private_key_jwt client' },
     'first-party': { type: 'boolean', description: 'operated by you: skip the consent page' },
     dpop: { type: 'boolean', description: 'require DPoP-bound tokens (RFC 9449 dpop_bound_access_tokens)' },
     'backchannel-logout-session-required': { type: 'boolean', description: 'the client needs sid in logout tokens (always sent)' },

@@ -47,7 +47,7 @@ export const inviteCommand = defineOrganisationCommand<SingleInvitation | BulkIn
     'employee-id': { type: 'string', description: 'employee id (the username when no e-mail is given)' },
     role: { type: 'string', description: 'member (default), recovery_officer or admin' },
     'ttl-hours': { type: 'string', description: 'hours until the link expires (default WARTA_INVITATION_TTL_HOURS, 72)' },
-    csv: { type: 'string', description: 'a CSV file with a header naming display_name, email, employee_id, role: invites every row, or none if any is refused' },
+    csv: { type: 'string', file: true, description: 'a CSV file with a header naming display_name, email, employee_id, role: invites every row, or none if any is refused' },
     'dry-run': { type: 'boolean', description: 'with --csv: check every row and write nothing' },
   },
   async run(flags, io) {

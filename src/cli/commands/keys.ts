@@ -53,7 +53,7 @@ export const rotateMasterKeyCommand = defineCommand({
   path: ['keys', 'rotate-master'],
   summary: 're-wrap every data key with a new master key (generated into --new-key-file when that file does not exist)',
   flags: {
-    'new-key-file': { type: 'string', description: 'file holding the new master key (base64); created with mode 0600 if missing', required: true },
+    'new-key-file': { type: 'string', file: true, description: 'file holding the new master key (base64); created with mode 0600 if missing', required: true },
   },
   async run(flags, io) {
     const file = stringFlag(flags, 'new-key-file')!;

@@ -54,7 +54,7 @@ export const setPolicyCommand = defineOrganisationCommand({
   path: ['org', 'set-policy'],
   summary: "replace an organisation's policy from a JSON file (--dry-run: only show what would change and for whom)",
   flags: {
-    file: { type: 'string', description: 'the whole policy as JSON (members left out follow the defaults)', required: true },
+    file: { type: 'string', file: true, description: 'the whole policy as JSON (members left out follow the defaults)', required: true },
     'dry-run': { type: 'boolean', description: 'preview the change; change nothing' },
     'expected-version': { type: 'string', description: 'refuse if the policy is no longer this version (from org show)' },
   },

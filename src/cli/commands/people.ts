@@ -72,7 +72,7 @@ export const showPersonCommand = defineCommand({
 export const exportPersonCommand = defineCommand({
   path: ['user', 'export'],
   summary: 'subject-access export: everything held about a person as one JSON document, no secret or hash (the export is audited)',
-  flags: { username: usernameFlag, out: { type: 'string', description: 'the file to create (never overwritten, readable by you only); without it the document is printed' } },
+  flags: { username: usernameFlag, out: { type: 'string', file: true, description: 'the file to create (never overwritten, readable by you only); without it the document is printed' } },
   async run(flags, io): Promise<PersonExport | { file: string; username: string; bytes: number }> {
     const runtime = await io.runtime();
     const out = stringFlag(flags, 'out');

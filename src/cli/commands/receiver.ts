@@ -26,7 +26,7 @@ export const addReceiverCommand = defineOrganisationCommand({
     url: { type: 'string', description: 'the receiver endpoint (https; http only on loopback outside production); its host must be on WARTA_OUTBOUND_ALLOW', required: true },
     audience: { type: 'string', description: 'the `aud` the receiver expects in its SETs', required: true },
     events: { type: 'string', description: 'comma-separated event types (default: all), e.g. session_revoked,credential_change' },
-    'bearer-token-file': { type: 'string', description: "file holding the bearer token for the receiver's endpoint (kept off the command line and shell history)" },
+    'bearer-token-file': { type: 'string', file: true, description: "file holding the bearer token for the receiver's endpoint (kept off the command line and shell history)" },
   },
   async run(flags, io) {
     const events = listFlag(flags, 'events');
