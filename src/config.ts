@@ -50,6 +50,8 @@ export interface Config {
   };
   sessions: { idleSeconds: number; absoluteSeconds: number };
   invitations: { ttlSeconds: number };
+  /** First run (src/setup/): print the setup link on stdout even when it is not a terminal (a container's console); otherwise only a hint is logged. */
+  setup: { printLink: boolean };
   oidc: {
     accessTokenTtlSeconds: number;
     idTokenTtlSeconds: number;
@@ -241,6 +243,7 @@ export function loadConfig(env: Env = process.env): Config {
       absoluteSeconds: int(env, 'WARTA_SESSION_ABSOLUTE_HOURS', 12, 1, 24 * 90) * 3600,
     },
     invitations: { ttlSeconds: int(env, 'WARTA_INVITATION_TTL_HOURS', 72, 1, 24 * 30) * 3600 },
+    setup: { printLink: bool(env, 'WARTA_PRINT_SETUP_LINK', false) },
     oidc: {
       accessTokenTtlSeconds: int(env, 'WARTA_ACCESS_TOKEN_TTL_SECONDS', 300, 30, 86400),
       idTokenTtlSeconds: int(env, 'WARTA_ID_TOKEN_TTL_SECONDS', 3600, 60, 86400),
