@@ -9,10 +9,12 @@ import { setupLinkCommand } from '../../src/cli/commands/setup-link.js';
 import { createOrganisation } from '../../src/orgs/service.js';
 import type { Runtime } from '../../src/runtime.js';
 import { announceSetupLink } from '../../src/setup/announce.js';
+import { holdFirstOrganisationLock } from '../../src/setup/first-organisation.js';
 import { issueSetupLink } from '../../src/setup/link.js';
 import { userRoles } from '../../src/users/service.js';
 import { startWartaServer } from '../support/browser.js';
 import { capturingLogger } from '../support/capturing-logger.js';
+import { createTestRuntime, usingPostgres } from '../support/runtime.js';
 import { SoftAuthenticator } from '../support/soft-authenticator.js';
 import { browser, enrollmentOptions, origin } from '../webauthn/ceremony.js';
 
@@ -271,5 +273,44 @@ describe('warta setup-link and warta bootstrap', () => {
     const token = tokenOf(await newLink());
     await bootstrapCommand.run({ org: 'Bootstrapped Ministry', admin: 'Admin', email: 'a@boot.example.gov' }, io(runtime));
     expect((await client.post('/api/setup', form(token))).body.error).toBe('already_set_up');
+  });
+});
+
+// PGlite has one connection, so its transactions never overlap: the lock shows only with several instances on PostgreSQL.
+describe.runIf(usingPostgres)('several instances on one PostgreSQL database', () => {
+  it('an instance that does not get the lock prints no link and voids none', async () => {
+    const { runtime: first } = await freshInstance();
+    const second = await createTestRuntime({ databaseUrl: first.databaseUrl!, clock: first.clock });
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    let holding!: () => void;
+    const held = new Promise<void>((resolve) => (holding = resolve));
+    const holder = first.db.transaction().execute(async (trx) => {
+      await holdFirstOrganisationLock(trx);
+      holding();
+      await released;
+    });
+    await held;
+    const quiet: string[] = [];
+    await announceSetupLink(second, { isTTY: true, write: (line) => quiet.push(line) });
+    release();
+    await holder;
+    expect(quiet).toEqual([]);
+    expect(await second.db.selectFrom('setup_token').selectAll().execute()).toEqual([]);
+    const printed: string[] = [];
+    await announceSetupLink(second, { isTTY: true, write: (line) => printed.push(line) });
+    expect(printed).toHaveLength(1);
+  });
+
+  it('two instances bootstrapping at once make one first organisation', async () => {
+    const { runtime: first } = await freshInstance();
+    const second = await createTestRuntime({ databaseUrl: first.databaseUrl!, clock: first.clock });
+    const io = (runtime: Runtime) => ({ runtime: async () => runtime, write: () => {} });
+    const results = await Promise.allSettled([
+      bootstrapCommand.run({ org: 'First Ministry', admin: 'Admin', email: 'a@first.example.gov' }, io(first)),
+      bootstrapCommand.run({ org: 'Second Ministry', admin: 'Admin', email: 'b@second.example.gov' }, io(second)),
+    ]);
+    expect(results.map((r) => r.status).sort()).toEqual(['fulfilled', 'rejected']);
+    expect(await first.db.selectFrom('organisations').select('name').execute()).toHaveLength(1);
   });
 });
