@@ -217,14 +217,16 @@ describe('announcing the link at start-up', () => {
     expect((await client.post('/api/setup', form(secondToken))).status).toBe(201);
   });
 
-  it('off a terminal logs only a hint without the token, unless WARTA_PRINT_SETUP_LINK is set', async () => {
-    const { runtime } = await freshInstance();
+  it('off a terminal logs only a hint without the token and keeps the link `warta setup-link` printed, unless WARTA_PRINT_SETUP_LINK is set', async () => {
+    const { runtime, client, newLink } = await freshInstance();
+    const fromCli = tokenOf(await newLink());
     const { log, lines: logged } = capturingLogger();
     const piped = consoleFor(false);
     await announceSetupLink({ ...runtime, log }, piped.console);
     expect(piped.lines).toEqual([]);
     expect(logged.map((l) => l.msg)).toEqual(['no organisation yet: run `warta setup-link` for the setup link']);
     expect(JSON.stringify(logged)).not.toContain('#token=');
+    expect((await client.post('/api/setup', form(fromCli))).status).toBe(201);
 
     const printing = await freshInstance({ WARTA_PRINT_SETUP_LINK: '1' });
     const forced = consoleFor(false);
