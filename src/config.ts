@@ -97,7 +97,7 @@ export interface Config {
     /** Failed password sign-ins per account that lock it (NIST SP 800-63B: at most 100). */
     lockAfter: number;
     lockSeconds: number;
-    /** Requests per minute one address may make to each anonymous endpoint that stores a row (passkey options, /authorize, /par); src/throttle/request-limit.ts. */
+    /** Requests per minute one address may make to each anonymous endpoint that stores a row (passkey options, /authorize, /par) or checks a setup link (/api/setup); src/throttle/request-limit.ts. */
     anonymousRequestsPerMinute: number;
   };
   recovery: {
