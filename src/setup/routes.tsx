@@ -5,6 +5,7 @@ import { optionalString, readJsonObject, requiredString } from '../http/json-bod
 import { anonymousRequestLimit } from '../throttle/middleware.js';
 import { renderPage } from '../ui/render.js';
 import { completeSetup } from './complete.js';
+import { firstOrganisationName } from './first-organisation.js';
 import { setupText } from './messages.js';
 import type { Deps } from '../deps.js';
 
@@ -24,8 +25,19 @@ export function setupRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
 
   // The token is in the URL fragment, which the browser never sends: the page's script reads it.
-  app.get('/setup', (c) =>
-    renderPage(c, { title: (t) => setupText(t, 'setup.title'), scripts: ['/static/webauthn-common.js', '/static/setup.js'] }, ({ t }) => {
+  app.get('/setup', async (c) => {
+    // Once set up, the page says so instead of offering a form every submission of which is refused.
+    if ((await firstOrganisationName(deps.db)) !== undefined)
+      return renderPage(c, { title: (t) => setupText(t, 'setup.title') }, ({ t }) => (
+        <section id="set-up">
+          <h1>{setupText(t, 'setup.title')}</h1>
+          <p role="status">{setupText(t, 'setup.error.already_set_up')}</p>
+          <p>
+            <a href="/signin">{setupText(t, 'setup.signin_link')}</a>
+          </p>
+        </section>
+      ));
+    return renderPage(c, { title: (t) => setupText(t, 'setup.title'), scripts: ['/static/webauthn-common.js', '/static/setup.js'] }, ({ t }) => {
       const errors = ['setup_link_invalid', 'setup_link_used', 'setup_link_expired', 'already_set_up'] as const;
       const texts = {
         no_token: setupText(t, 'setup.no_token'),
@@ -65,8 +77,8 @@ export function setupRoutes(deps: Deps) {
           <p id="status" role="status" aria-live="polite"></p>
         </section>
       );
-    }),
-  );
+    });
+  });
 
   app.post('/api/setup', anonymousRequestLimit(deps, 'setup'), async (c) => {
     const body = await readJsonObject(c);

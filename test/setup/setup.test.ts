@@ -193,6 +193,14 @@ describe('the setup link', () => {
     expect(pl).toContain('Konfiguracja Warty');
     expect((await fetch(`${server.url}/static/setup.js`)).status).toBe(200);
   });
+
+  it('once set up, the page says so and offers no form', async () => {
+    const { server, runtime } = await freshInstance();
+    await createOrganisation(runtime, { actor: 'cli' }, { name: 'Existing Ministry' });
+    const page = await (await fetch(`${server.url}/setup`)).text();
+    expect(page).toContain('Warta is already set up');
+    expect(page).not.toContain('setup-form');
+  });
 });
 
 describe('announcing the link at start-up', () => {
