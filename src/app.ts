@@ -37,6 +37,7 @@ import { peopleRoutes } from './people/routes.js';
 import { roleRoutes } from './people/role-routes.js';
 import { organisationRoutes } from './orgs/routes.js';
 import { auditRoutes } from './audit-search/routes.js';
+import { setupRoutes } from './setup/routes.js';
 
 /** OAuth endpoints called by clients from other origins; they authenticate by client credentials or tokens, never cookies. */
 export const CROSS_ORIGIN_ENDPOINTS = ['/token', '/introspect', '/revoke', '/par', '/userinfo', '/authorize', '/end_session'];
@@ -73,7 +74,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   authenticated.use('/api/admin/*', requireAdminAuthority(deps));
   // Incident response: the operator role, on the same terms.
   authenticated.use('/api/operator/*', requireAuthority(deps, 'operator'));
-  const capabilities = [invitationRoutes, clientRoutes, eventReceiverRoutes, webauthnRoutes, webauthnPages, accountRoutes, devicesRoutes, passwordRoutes, totpRoutes, recoveryRoutes, recoveryPages, operatorRoutes, peopleRoutes, organisationRoutes, roleRoutes, auditRoutes, signingKeyRoutes, recoveryReportRoutes, adminPages];
+  const capabilities = [invitationRoutes, clientRoutes, eventReceiverRoutes, webauthnRoutes, webauthnPages, accountRoutes, devicesRoutes, passwordRoutes, totpRoutes, recoveryRoutes, recoveryPages, operatorRoutes, peopleRoutes, organisationRoutes, roleRoutes, auditRoutes, signingKeyRoutes, recoveryReportRoutes, adminPages, setupRoutes];
   for (const routes of capabilities) authenticated.route('/', routes(deps));
   serveAdminApiDocument(authenticated, deps);
   app.route('/', authenticated);

@@ -50,6 +50,8 @@ export interface Config {
   };
   sessions: { idleSeconds: number; absoluteSeconds: number };
   invitations: { ttlSeconds: number };
+  /** First run (src/setup/): print the setup link on stdout even when it is not a terminal (a container's console); otherwise only a hint is logged. */
+  setup: { printLink: boolean };
   oidc: {
     accessTokenTtlSeconds: number;
     idTokenTtlSeconds: number;
@@ -95,7 +97,7 @@ export interface Config {
     /** Failed password sign-ins per account that lock it (NIST SP 800-63B: at most 100). */
     lockAfter: number;
     lockSeconds: number;
-    /** Requests per minute one address may make to each anonymous endpoint that stores a row (passkey options, /authorize, /par); src/throttle/request-limit.ts. */
+    /** Requests per minute one address may make to each anonymous endpoint that stores a row (passkey options, /authorize, /par) or checks a setup link (/api/setup); src/throttle/request-limit.ts. */
     anonymousRequestsPerMinute: number;
   };
   recovery: {
@@ -243,6 +245,7 @@ export function loadConfig(env: Env = process.env): Config {
       absoluteSeconds: int(env, 'WARTA_SESSION_ABSOLUTE_HOURS', 12, 1, 24 * 90) * 3600,
     },
     invitations: { ttlSeconds: int(env, 'WARTA_INVITATION_TTL_HOURS', 72, 1, 24 * 30) * 3600 },
+    setup: { printLink: bool(env, 'WARTA_PRINT_SETUP_LINK', false) },
     oidc: {
       accessTokenTtlSeconds: int(env, 'WARTA_ACCESS_TOKEN_TTL_SECONDS', 300, 30, 86400),
       idTokenTtlSeconds: int(env, 'WARTA_ID_TOKEN_TTL_SECONDS', 3600, 60, 86400),

@@ -17,6 +17,7 @@ import { managementRoutes } from './metrics/routes.js';
 import { openRuntime } from './runtime.js';
 import { startCommandChannel } from './cli/channel.js';
 import { runForwardedCli } from './cli/main.js';
+import { announceSetupLink } from './setup/announce.js';
 
 /** start-up: config → database → app → listen; SIGTERM/SIGINT: drain, then close. */
 async function main(): Promise<void> {
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
   const previousIssuer = await recordIssuer(runtime, config.issuer);
   // Instances behind one load balancer share one issuer; a different one here is a configuration slip worth seeing.
   if (previousIssuer) log.warn({ issuer: config.issuer, previous: previousIssuer }, 'the issuer differs from the one this database last served; the CLI now prints links to this one');
+  await announceSetupLink(runtime, process.stdout);
   const sealer = startAuditSealer(runtime);
   const backchannelLogouts = startBackchannelLogoutDelivery(runtime);
   const oidcHousekeeping = startOidcHousekeeping(runtime);

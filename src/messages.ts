@@ -9,6 +9,7 @@ import { devicesMessages } from './devices/messages.js';
 import { oidcMessages } from './oidc/messages.js';
 import { passwordMessages } from './passwords/messages.js';
 import { recoveryMessages } from './recovery/messages.js';
+import { setupMessages } from './setup/messages.js';
 import { totpMessages } from './totp/messages.js';
 import { type Catalogue, composeCatalogues, layoutMessages } from './ui/i18n.js';
 import { passkeyMessages } from './webauthn/messages.js';
@@ -23,6 +24,7 @@ export const catalogues = {
   oidc: oidcMessages,
   recovery: recoveryMessages,
   admin: adminMessages,
+  setup: setupMessages,
 } satisfies Record<string, Catalogue>;
 
 export const appMessages = composeCatalogues(Object.values(catalogues));

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import type { Database, Organisation } from '../db/schema.js';
+import { withinTransaction } from '../db/transaction.js';
 import { announceToAdmins } from '../events/announce.js';
 import { invalidRequest, notFound, WartaError } from '../errors.js';
 
@@ -29,10 +30,10 @@ export function assertEmailInDomains(organisation: Pick<Organisation, 'email_dom
     throw new WartaError(403, 'email_domain_not_allowed', `your organisation may not invite addresses at ${emailDomainOf(email)}; the instance operator can (warta invite)`);
 }
 
-/** Replaces the organisation's e-mail domains (an operator act), announced to its admins and audited in the same transaction. */
+/** Replaces the organisation's e-mail domains (an operator act), announced to its admins and audited in the same transaction (`deps.db`'s, when it is one). */
 export async function setEmailDomains(deps: { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array }, context: AuditContext, input: { organisationId: string; domains: readonly string[] }): Promise<Organisation> {
   const domains = parseEmailDomains(input.domains);
-  return deps.db.transaction().execute(async (trx) => {
+  return withinTransaction(deps.db, async (trx) => {
     const before = await trx.selectFrom('organisations').select('email_domains').where('id', '=', input.organisationId).forUpdate().executeTakeFirst();
     if (!before) throw notFound('organisation_not_found', 'no such organisation');
     const updated = await trx.updateTable('organisations').set({ email_domains: JSON.stringify(domains) }).where('id', '=', input.organisationId).returningAll().executeTakeFirstOrThrow();

@@ -14,6 +14,7 @@ export interface Database {
   data_keys: DataKeysTable;
   instance_secrets: InstanceSecretsTable;
   instance_settings: InstanceSettingsTable;
+  setup_token: SetupTokenTable;
   signing_keys: SigningKeysTable;
   audit_log: AuditLogTable;
   anonymous_failure_counts: AnonymousFailureCountsTable;
@@ -168,6 +169,16 @@ export interface InstanceSettingsTable {
   name: string;
   value: string;
   updated_at: Date;
+}
+
+/** The first-run setup link (src/setup/): one row (id 1), replaced by each new link. */
+export interface SetupTokenTable {
+  id: number;
+  /** SHA-256 of the token; the token itself is only in the printed link's fragment. */
+  token_hash: string;
+  created_at: Date;
+  expires_at: Date;
+  used_at: Date | null;
 }
 
 export interface InstanceSecretsTable {

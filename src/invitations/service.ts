@@ -7,6 +7,7 @@ import { hashToken, newId, newToken } from '../crypto/random.js';
 import { assertEmailInDomains } from '../authority/email-domains.js';
 import { auditingAuthorityRefusal } from '../authority/refusal.js';
 import { announceRoleGrant, isPrivileged } from '../authority/role-grant.js';
+import { withinTransaction } from '../db/transaction.js';
 import { type Database, INVITABLE_ROLES, type Invitation, type Role, type User } from '../db/schema.js';
 import { conflict, invalidRequest, notFound, WartaError } from '../errors.js';
 import { getOrganisation } from '../orgs/service.js';
@@ -53,7 +54,7 @@ export const invitationLink = (issuer: string, token: string) => `${issuer}/enro
 /** The sign-in name an invitation leads to: the e-mail address, else the employee id. */
 export const usernameFor = (invitation: Pick<Invitation, 'email' | 'employee_id'>): string => (invitation.email ?? invitation.employee_id)!;
 
-/** The instance operator invites (CLI, bootstrap): usable at once, any role but operator, any e-mail domain. */
+/** The instance operator invites (CLI, bootstrap, first-run setup): usable at once, any role but operator, any e-mail domain; in `deps.db`'s transaction when it is one. */
 export async function createInvitation(deps: InvitationDeps, context: AuditContext, input: InvitationInput): Promise<UsableIssuedInvitation> {
   return (await issueInvitation(deps, context, { ...input, createdBy: null })) as UsableIssuedInvitation;
 }
@@ -126,7 +127,7 @@ async function issueInvitation(deps: InvitationDeps, context: AuditContext, inpu
       assertEmailInDomains(organisation, email),
     );
   if (await usernameTaken(deps.db, checked.username)) throw userExists(checked.username);
-  return deps.db.transaction().execute((trx) => storeInvitation(trx, deps, context, checked));
+  return withinTransaction(deps.db, (trx) => storeInvitation(trx, deps, context, checked));
 }
 
 /** Stores a checked invitation and its audit entry in the caller's transaction; the token exists only in the answer. */

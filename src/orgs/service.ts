@@ -2,10 +2,12 @@ import type { Kysely } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { newId } from '../crypto/random.js';
+import { withinTransaction } from '../db/transaction.js';
 import { type Database, type Db, json, type Organisation, type User } from '../db/schema.js';
 import { conflict, invalidRequest, notFound } from '../errors.js';
 import { type OrganisationPolicy, resolvePolicy } from './policy.js';
 
+/** Creates an organisation, in `deps.db`'s transaction when it is one. */
 export async function createOrganisation(
   deps: { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array },
   context: AuditContext,
@@ -13,7 +15,7 @@ export async function createOrganisation(
 ): Promise<Organisation> {
   const name = input.name.trim();
   if (name.length < 2 || name.length > 200) throw invalidRequest('organisation name must be 2 to 200 characters');
-  return deps.db.transaction().execute(async (trx) => {
+  return withinTransaction(deps.db, async (trx) => {
     const organisation = await trx
       .insertInto('organisations')
       .values({ id: newId(), name, policy: json(input.policy ?? {}), created_at: deps.clock.now() })

@@ -2,6 +2,7 @@ import { createInvitation } from '../../invitations/service.js';
 import { parseEmailDomains, setEmailDomains } from '../../authority/email-domains.js';
 import { createOrganisation } from '../../orgs/service.js';
 import { WartaError } from '../../errors.js';
+import { firstOrganisationName, holdFirstOrganisationLock } from '../../setup/first-organisation.js';
 import { CliUsageError, defineCommand, listFlag, stringFlag } from '../command.js';
 
 export const bootstrapCommand = defineCommand({
@@ -20,19 +21,25 @@ export const bootstrapCommand = defineCommand({
     if (!email && !employeeId) throw new CliUsageError('give the admin an --email or an --employee-id (it becomes their username)');
     const domains = parseEmailDomains(listFlag(flags, 'email-domains') ?? (email ? [email.slice(email.lastIndexOf('@') + 1)] : []));
     const runtime = await io.runtime();
-    const existing = await runtime.db.selectFrom('organisations').select('name').orderBy('created_at').executeTakeFirst();
-    if (existing)
-      throw new WartaError(409, 'already_bootstrapped', `Warta is already set up (organisation "${existing.name}" exists), so bootstrap made nothing. To create another organisation on purpose: warta org create --name NAME --domains example.gov, then warta invite --org NAME --role admin for its first admin`);
-    const created = await createOrganisation(runtime, { actor: 'cli' }, { name: stringFlag(flags, 'org')! });
-    const organisation = domains.length ? await setEmailDomains(runtime, { actor: 'cli' }, { organisationId: created.id, domains }) : created;
-    const issued = await createInvitation(runtime, { actor: 'cli' }, {
-      organisationId: organisation.id,
-      displayName: stringFlag(flags, 'admin')!,
-      email: email ?? null,
-      employeeId: employeeId ?? null,
-      role: 'admin',
-      // The first admin is also the first operator (issue 11): later operators need two operators or the CLI.
-      grantsOperator: true,
+    // Under the first-organisation lock, as first-run setup: two bootstraps (or a bootstrap and a setup) cannot both find no organisation.
+    const { organisation, issued } = await runtime.db.transaction().execute(async (trx) => {
+      await holdFirstOrganisationLock(trx);
+      const existing = await firstOrganisationName(trx);
+      if (existing !== undefined)
+        throw new WartaError(409, 'already_bootstrapped', `Warta is already set up (organisation "${existing}" exists), so bootstrap made nothing. To create another organisation on purpose: warta org create --name NAME --domains example.gov, then warta invite --org NAME --role admin for its first admin`);
+      const within = { ...runtime, db: trx };
+      const created = await createOrganisation(within, { actor: 'cli' }, { name: stringFlag(flags, 'org')! });
+      const organisation = domains.length ? await setEmailDomains(within, { actor: 'cli' }, { organisationId: created.id, domains }) : created;
+      const issued = await createInvitation(within, { actor: 'cli' }, {
+        organisationId: organisation.id,
+        displayName: stringFlag(flags, 'admin')!,
+        email: email ?? null,
+        employeeId: employeeId ?? null,
+        role: 'admin',
+        // The first admin is also the first operator (issue 11): later operators need two operators or the CLI.
+        grantsOperator: true,
+      });
+      return { organisation, issued };
     });
     return {
       organisation: { id: organisation.id, name: organisation.name, email_domains: organisation.email_domains },

@@ -7,6 +7,7 @@ import { endOrganisationSessionsCommand, resumeClientCommand, suspendClientComma
 import { inviteCommand } from './invite.js';
 import { listSigningKeysCommand, rotateMasterKeyCommand, rotateSigningKeyCommand } from './keys.js';
 import { migrateCommand } from './migrate.js';
+import { setupLinkCommand } from './setup-link.js';
 import { setPolicyCommand, showOrganisationCommand } from './organisation.js';
 import { disablePersonCommand, enablePersonCommand, exportPersonCommand, listPeopleCommand, offboardPersonCommand, showPersonCommand } from './people.js';
 import { approveRoleRequestCommand, listRoleRequestsCommand, setRoleCommand } from './roles.js';
@@ -17,6 +18,7 @@ import { exportRecoveryCasesCommand, listRecoveryCasesCommand, recoveryReportCom
 export const commands: CliCommand<any>[] = [
   migrateCommand,
   bootstrapCommand,
+  setupLinkCommand,
   createOrganisationCommand,
   inviteCommand,
   rotateSigningKeyCommand,
