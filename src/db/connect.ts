@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import v8 from 'node:v8';
 import { Kysely, type LogEvent, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
-import { loadPglite, pgliteStartParams } from './pglite.js';
+import { extractDataDir, loadPglite, pgliteStartParams } from './pglite.js';
 import type { Database } from './schema.js';
 
 export interface DatabaseHandle {
@@ -68,11 +68,12 @@ async function openPglite(dir: string, snapshot: Blob | undefined, onQuery: Conn
   }
   try {
     const dataDir = inMemory ? undefined : path.resolve(dir);
-    // PGlite refuses to load a snapshot over an existing database.
-    const empty = dataDir === undefined || !existsSync(path.join(dataDir, 'PG_VERSION'));
+    // A snapshot is only ever a new database's start: PGlite refuses to load one over an existing database.
+    const fresh = dataDir === undefined || readdirSync(dataDir).length === 0;
+    if (snapshot && fresh && dataDir) await extractDataDir(snapshot, dataDir);
     const PGlite = await loadPglite();
     useBaselineWasmCompiler();
-    const pglite = await PGlite.create({ dataDir, loadDataDir: empty ? snapshot : undefined, startParams: pgliteStartParams(PGlite) });
+    const pglite = await PGlite.create({ dataDir, loadDataDir: snapshot && fresh && !dataDir ? snapshot : undefined, startParams: pgliteStartParams(PGlite) });
     const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), log: queryObserver(onQuery) });
     return {
       db,

@@ -1,4 +1,6 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PGliteDialect } from 'kysely';
 import { migrations } from '../../migrations/index.js';
@@ -97,4 +99,46 @@ function pgliteVersion(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Writes a data directory archive (`dumpDataDir()`: a tar, gzipped or not) into `target`,
+ * which must be empty, with Node's own file calls: PGlite's `loadDataDir` writes the same
+ * thousand files through its emulated file system, a second or more of a first start.
+ * Extracted beside the target and renamed into place, so a start killed half-way leaves
+ * no half-made database behind.
+ */
+export async function extractDataDir(archive: Blob, target: string): Promise<void> {
+  let tar = new Uint8Array(await archive.arrayBuffer());
+  if (tar[0] === 0x1f && tar[1] === 0x8b) tar = gunzipSync(tar);
+  const staging = `${target}.loading`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { mode: 0o700 });
+  const text = (from: number, length: number) => {
+    const field = tar.subarray(from, from + length);
+    const end = field.indexOf(0);
+    return Buffer.from(end < 0 ? field : field.subarray(0, end)).toString('utf8');
+  };
+  for (let offset = 0; offset + 512 <= tar.length; ) {
+    const name = text(offset, 100);
+    if (name === '') break;
+    const prefix = text(offset + 345, 155);
+    const size = Number.parseInt(text(offset + 124, 12).trim() || '0', 8);
+    const type = String.fromCharCode(tar[offset + 156] ?? 0);
+    const relative = path.normalize(`${prefix ? `${prefix}/` : ''}${name}`).replace(/^\/+/, '');
+    if (relative.startsWith('..') || path.isAbsolute(relative)) throw new Error(`the database snapshot names a file outside its folder: ${relative}`);
+    const destination = path.join(staging, relative);
+    const body = offset + 512;
+    if (type === '5') mkdirSync(destination, { recursive: true, mode: 0o700 });
+    else if (type === '0' || type === '\0') {
+      mkdirSync(path.dirname(destination), { recursive: true, mode: 0o700 });
+      writeFileSync(destination, tar.subarray(body, body + size), { mode: 0o600 });
+    }
+    offset = body + Math.ceil(size / 512) * 512;
+  }
+  if (existsSync(target)) {
+    if (readdirSync(target).length) throw new Error(`${target} is not empty: not loading the database snapshot over it`);
+    rmSync(target, { recursive: true });
+  }
+  renameSync(staging, target);
 }
