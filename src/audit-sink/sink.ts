@@ -1,0 +1,10 @@
+import type { AuditEntry } from '../db/schema.js';
+
+/** Where sealed audit entries go (`WARTA_AUDIT_SINK`). */
+export interface AuditSink {
+  /** As the checkpoint row names it; no secrets in it. */
+  readonly name: string;
+  /** Resolves once the sink has taken `entries`, in the order given (written and fsynced; handed to the socket): only then does the checkpoint move. */
+  write(entries: AuditEntry[]): Promise<void>;
+  close(): Promise<void>;
+}
