@@ -5,7 +5,7 @@ import { createLogger } from '../log.js';
 import { recordedIssuer, TamperedIssuerError } from '../instance/issuer.js';
 import { openRuntime, type Runtime } from '../runtime.js';
 import { commands } from './commands/index.js';
-import { type CliIo, CliUsageError } from './command.js';
+import { type CliIo, CliUsageError, OutputClosedError } from './command.js';
 import { parseCommandLine, usage } from './parse.js';
 
 export interface CliResult {
@@ -37,6 +37,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
     const exitCode = command.exitCode?.(result) ?? 0;
     return { exitCode, stdout: json ? `${JSON.stringify(result)}\n` : `${command.format(result)}\n`, stderr: '' };
   } catch (error) {
+    if (error instanceof OutputClosedError) return { exitCode: 0, stdout: '', stderr: '' };
     if (error instanceof CliUsageError) return { ...fail(2, 'invalid_usage', `${error.message} (see warta --help)`) };
     if (error instanceof ConfigError) return fail(78, 'invalid_configuration', `configuration error: ${error.message}`);
     if (error instanceof WartaError) return fail(1, error.code, error.description);
@@ -70,8 +71,17 @@ async function openCliRuntime(env: Record<string, string | undefined>): Promise<
 
 const invokedDirectly = process.argv[1] !== undefined && /cli[/\\]main\.(ts|js)$/.test(process.argv[1]);
 if (invokedDirectly) {
-  const result = await runCli(process.argv.slice(2));
-  process.stdout.write(result.stdout);
+  let stdoutClosed = false;
+  // EPIPE arrives as an event, after the write returned: remember it, and let the next write end the command.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    stdoutClosed = true;
+  });
+  const result = await runCli(process.argv.slice(2), process.env, (text) => {
+    if (stdoutClosed) throw new OutputClosedError();
+    process.stdout.write(text);
+  });
+  if (!stdoutClosed) process.stdout.write(result.stdout);
   process.stderr.write(result.stderr);
-  process.exitCode = result.exitCode;
+  process.exitCode = stdoutClosed ? 0 : result.exitCode;
 }
