@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it, vi } from 'vitest';
+import { archiveAuditLog } from '../../src/audit/archive.js';
 import { appendAudit, auditLine, sealAuditLog } from '../../src/audit/audit.js';
 import { exportAuditEntries, readAuditFilters } from '../../src/audit/search.js';
 import { fileSink } from '../../src/audit-sink/file.js';
@@ -164,6 +165,20 @@ describe('the audit log shipped to stdout or a file', () => {
     const last = await runtime.db.selectFrom('audit_log').select(['id', 'seq']).where('action', '=', 'test.entry').orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow();
     expect(await auditShippingStatus(runtime)).toEqual({ sink: `file:${file}`, lastShippedId: Number(last.id), lastShippedSeq: Number(last.seq), backlog: 1, oldestUnshippedAgeSeconds: 0 });
     expect(await auditShippingStatus(await createTestRuntime())).toBeUndefined();
+  });
+
+  it('keeps `warta audit archive` from deleting entries the sink has not taken yet', async () => {
+    const folder = scratchFolder();
+    const file = path.join(folder, 'audit.jsonl');
+    const runtime = await createTestRuntime({ env: { WARTA_AUDIT_SINK: `file:${file}` } });
+    await appendSealed(runtime, 3);
+    runtime.clock.advance(60);
+    const archive = { before: runtime.clock.now(), file: path.join(folder, 'archive-1.jsonl') };
+    await expect(archiveAuditLog(runtime, { actor: 'cli' }, archive)).rejects.toMatchObject({ status: 409, code: 'audit_entries_unshipped' });
+    expect(await runtime.db.selectFrom('audit_archives').selectAll().execute()).toEqual([]);
+
+    await drain(runtime, fileSink({ kind: 'file', path: file, maxBytes: 10_000_000, keep: 2 }));
+    await expect(archiveAuditLog(runtime, { actor: 'cli' }, { ...archive, file: path.join(folder, 'archive-2.jsonl') })).resolves.toMatchObject({ entries: expect.any(Number) });
   });
 
   it('keeps retrying a failing sink in the background with a warning, then ships the backlog once it works', async () => {
