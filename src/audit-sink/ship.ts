@@ -35,6 +35,11 @@ export async function shipAuditBatch(deps: Pick<Deps, 'db' | 'clock'>, sink: Aud
     .values({ sink: sink.name, last_shipped_seq: 0, last_shipped_id: null, updated_at: deps.clock.now() })
     .onConflict((oc) => oc.column('sink').doNothing())
     .execute();
+  const checkpointNow = await deps.db.selectFrom('audit_sink_checkpoint').select('last_shipped_seq').where('sink', '=', sink.name).executeTakeFirstOrThrow();
+  const anythingToShip = await deps.db.selectFrom('audit_log').select('id').where('seq', '>', Number(checkpointNow.last_shipped_seq)).limit(1).executeTakeFirst();
+  if (!anythingToShip) return { shipped: 0 };
+  // Outside the transaction: on the embedded database, its one connection serves every request meanwhile.
+  if (sink.connect) await withDeadline(sink.connect(), options.timeoutMs, `connecting to the audit sink ${sink.name}`);
   return deps.db.transaction().execute(async (trx) => {
     const checkpoint = await trx.selectFrom('audit_sink_checkpoint').select('last_shipped_seq').where('sink', '=', sink.name).forUpdate().skipLocked().executeTakeFirst();
     if (!checkpoint) return { shipped: 0, busy: true };

@@ -113,6 +113,9 @@ export function syslogSink(target: SyslogTarget, options: SyslogSinkOptions): Au
 
   return {
     name: `syslog+${target.transport}://${target.host}:${target.port}`,
+    async connect() {
+      await connection();
+    },
     async write(entries) {
       const open = await connection();
       const frames = entries.map((entry) => octetCounted(syslogMessage(entry, hostname))).join('');

@@ -14,8 +14,8 @@ const localhostOnly: HostResolver = async () => [{ address: '127.0.0.1', family:
 const allow = parseOutboundAllowList('collector.test,127.0.0.0/8');
 const batch = { batchSize: 500, timeoutMs: 5000 };
 
-function sinkTo(target: Omit<SyslogTarget, 'kind'>, options: { allowList?: typeof allow } = {}) {
-  return syslogSink({ kind: 'syslog', ...target }, { allow: options.allowList ?? allow, resolve: localhostOnly, timeoutMs: 5000, hostname: 'warta-test-1' });
+function sinkTo(target: Omit<SyslogTarget, 'kind'>, options: { allowList?: typeof allow; timeoutMs?: number } = {}) {
+  return syslogSink({ kind: 'syslog', ...target }, { allow: options.allowList ?? allow, resolve: localhostOnly, timeoutMs: options.timeoutMs ?? 5000, hostname: 'warta-test-1' });
 }
 
 async function appendSealed(runtime: TestRuntime, actions: string[], outcome: 'success' | 'failure' = 'success') {
@@ -109,6 +109,22 @@ describe('the audit log shipped to a syslog collector', () => {
 
     await expect(shipAuditBatch(runtime, sink, batch)).rejects.toThrow(/allow-list/);
     expect(collector.connections).toBe(0);
+    expect(await checkpointOf(runtime, sink.name)).toBe(0);
+  });
+
+  it('waits for a collector slow to answer without holding the database (the embedded one has a single connection)', async () => {
+    const runtime = await createTestRuntime();
+    const silent = await startCollector();
+    // A TCP listener that never answers the TLS handshake.
+    const sink = sinkTo({ transport: 'tls', host: 'collector.test', port: silent.port, ca: undefined }, { timeoutMs: 3000 });
+    await appendSealed(runtime, ['test.one']);
+
+    let shipping = true;
+    const shipped = shipAuditBatch(runtime, sink, { batchSize: 500, timeoutMs: 3000 }).finally(() => (shipping = false));
+    await vi.waitFor(() => expect(silent.connections).toBe(1));
+    await runtime.db.selectFrom('audit_log').select('id').limit(1).execute();
+    expect(shipping).toBe(true);
+    await expect(shipped).rejects.toThrow(/3000 ms/);
     expect(await checkpointOf(runtime, sink.name)).toBe(0);
   });
 
