@@ -19,17 +19,21 @@ export async function auditShippingStatus(deps: Pick<Deps, 'db' | 'clock' | 'con
   if (!sink) return undefined;
   const checkpoint = await deps.db.selectFrom('audit_sink_checkpoint').select(['last_shipped_seq', 'last_shipped_id']).where('sink', '=', sink.name).executeTakeFirst();
   const lastShippedSeq = Number(checkpoint?.last_shipped_seq ?? 0);
-  const unshipped = await deps.db
+  // Two queries, each on its own index (`seq` unique; the partial index of unsealed rows).
+  const shippable = await deps.db.selectFrom('audit_log').select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('at').as('oldest')]).where('seq', '>', lastShippedSeq).executeTakeFirstOrThrow();
+  const unsealed = await deps.db
     .selectFrom('audit_log')
     .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.min('at').as('oldest')])
-    .where((eb) => eb.or([eb('seq', '>', lastShippedSeq), eb.and([eb('seq', 'is', null), eb('seal_refused', 'is', null)])]))
+    .where('seq', 'is', null)
+    .where('seal_refused', 'is', null)
     .executeTakeFirstOrThrow();
-  const oldest = unshipped.oldest ? new Date(unshipped.oldest).getTime() : undefined;
+  const oldestTimes = [shippable.oldest, unsealed.oldest].filter((at): at is Date => at !== null && at !== undefined).map((at) => new Date(at).getTime());
+  const oldest = oldestTimes.length ? Math.min(...oldestTimes) : undefined;
   return {
     sink: sink.name,
     lastShippedId: checkpoint?.last_shipped_id === null || checkpoint?.last_shipped_id === undefined ? null : Number(checkpoint.last_shipped_id),
     lastShippedSeq,
-    backlog: Number(unshipped.n),
+    backlog: Number(shippable.n) + Number(unsealed.n),
     oldestUnshippedAgeSeconds: oldest === undefined ? 0 : Math.max(0, Math.floor((deps.clock.now().getTime() - oldest) / 1000)),
   };
 }

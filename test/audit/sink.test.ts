@@ -136,6 +136,7 @@ describe('the audit log shipped to stdout or a file', () => {
   });
 
   it('ships each entry once, in order, when two workers ship to the same sink at once', async () => {
+    // On PostgreSQL each worker has its own connection and only the checkpoint row's lock keeps them apart; the embedded database's one connection also serialises them.
     const runtime = await createTestRuntime();
     await appendSealed(runtime, 12);
     const head = Number((await runtime.db.selectFrom('audit_log').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirstOrThrow()).seq);
