@@ -10,6 +10,7 @@ import { checkServerIdentity, connect as connectTls } from 'node:tls';
 import { exportedEntry } from '../audit/audit.js';
 import type { AuditSinkTarget } from '../config.js';
 import type { AuditEntry } from '../db/schema.js';
+import { parseIpAddress } from '../outbound/addresses.js';
 import type { OutboundAllowList } from '../outbound/allow-list.js';
 import { type HostResolver, resolveDestination, type ResolvedAddress } from '../outbound/destination.js';
 import type { AuditSink } from './sink.js';
@@ -53,9 +54,9 @@ export interface SyslogSinkOptions {
   hostname?: string;
 }
 
-function open(target: SyslogTarget, address: ResolvedAddress, timeoutMs: number): Promise<Socket> {
+function connectToCollector(target: SyslogTarget, address: ResolvedAddress, timeoutMs: number): Promise<Socket> {
   const configuredHost = target.host.replace(/^\[(.*)\]$/, '$1');
-  const isLiteral = configuredHost === address.address || configuredHost.includes(':') || /^[\d.]+$/.test(configuredHost);
+  const isLiteral = parseIpAddress(configuredHost) !== undefined;
   return new Promise<Socket>((resolve, reject) => {
     // To the address checked against the allow-list, and no other (no second lookup to be rebound).
     const socket =
@@ -97,7 +98,7 @@ export function syslogSink(target: SyslogTarget, options: SyslogSinkOptions): Au
     socket = undefined;
     const destination = await resolveDestination(options.allow, `syslog+${target.transport}://${target.host}:${target.port}`, options.resolve);
     if (!destination.allowed) throw new Error(`collector refused: ${destination.reason}`);
-    const opened = await open(target, destination.address, options.timeoutMs);
+    const opened = await connectToCollector(target, destination.address, options.timeoutMs);
     usable = true;
     const unusable = () => {
       if (socket === opened) usable = false;
@@ -117,10 +118,10 @@ export function syslogSink(target: SyslogTarget, options: SyslogSinkOptions): Au
       await connection();
     },
     async write(entries) {
-      const open = await connection();
+      const connected = await connection();
       const frames = entries.map((entry) => octetCounted(syslogMessage(entry, hostname))).join('');
       try {
-        await new Promise<void>((resolve, reject) => open.write(frames, (error) => (error ? reject(error) : resolve())));
+        await new Promise<void>((resolve, reject) => connected.write(frames, (error) => (error ? reject(error) : resolve())));
       } catch (error) {
         usable = false;
         throw error;
