@@ -8,8 +8,5 @@ if (!existsSync(compiled)) {
   process.stderr.write('warta: not built; run `npm run build`, or use `npm run warta -- <command>` in a checkout\n');
   process.exit(1);
 }
-const { runCli } = await import(compiled);
-const result = await runCli(process.argv.slice(2));
-process.stdout.write(result.stdout);
-process.stderr.write(result.stderr);
-process.exitCode = result.exitCode;
+const { runCliProcess } = await import(compiled);
+await runCliProcess(process.argv.slice(2));

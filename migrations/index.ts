@@ -20,6 +20,7 @@ import * as m0024 from './0024_role_requests.js';
 import * as m0025 from './0025_audit_search.js';
 import * as m0026 from './0026_instance_settings.js';
 import * as m0027 from './0027_setup_token.js';
+import * as m0028 from './0028_audit_sink_checkpoint.js';
 
 /**
  * Every migration, by name. Listed explicitly (not read from the folder) so the
@@ -47,4 +48,5 @@ export const migrations: Record<string, Migration> = {
   '0025_audit_search': m0025,
   '0026_instance_settings': m0026,
   '0027_setup_token': m0027,
+  '0028_audit_sink_checkpoint': m0028,
 };

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import { AllowListEntryError, DEVELOPMENT_OUTBOUND_ALLOW, type OutboundAllowList, parseOutboundAllowList } from './outbound/allow-list.js';
+import { AllowListEntryError, destinationRefusal, DEVELOPMENT_OUTBOUND_ALLOW, type OutboundAllowList, parseOutboundAllowList } from './outbound/allow-list.js';
 
 /** A bad or missing setting. Start-up prints `message` as its one line and stops. */
 export class ConfigError extends Error {
@@ -72,6 +72,8 @@ export interface Config {
     sealIntervalMs: number;
     /** Anonymous failures (no existing account or client named) are counted per action and key over windows this long, then audited once per window (src/audit/anonymous-failures.ts). */
     anonymousFailureWindowSeconds: number;
+    /** Where sealed entries are shipped as they are sealed (`WARTA_AUDIT_SINK`, src/audit-sink/); undefined: nowhere. */
+    sink: AuditSinkSettings | undefined;
   };
   /** Security Event Token push delivery (src/events/): worker cadence, batch, per-request timeout, health threshold, retention. */
   securityEvents: SecurityEventSettings;
@@ -183,6 +185,8 @@ export function loadConfig(env: Env = process.env): Config {
   const issuerUrl = parseIssuer(env.WARTA_ISSUER?.trim() || `http://localhost:${port}`, production);
   const issuer = issuerUrl.href.replace(/\/$/, '');
 
+  const outboundAllow = outboundAllowList(env, production);
+
   const databaseUrl = env.DATABASE_URL?.trim() || undefined;
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl))
     throw new ConfigError('DATABASE_URL', 'expected postgres://user:password@host:port/database (or unset for the embedded database)');
@@ -264,10 +268,11 @@ export function loadConfig(env: Env = process.env): Config {
     audit: {
       sealIntervalMs: int(env, 'WARTA_AUDIT_SEAL_INTERVAL_MS', 1000, 50, 60_000),
       anonymousFailureWindowSeconds: int(env, 'WARTA_AUDIT_ANONYMOUS_WINDOW_SECONDS', 300, 10, 86_400),
+      sink: auditSinkSettings(env, outboundAllow),
     },
     securityEvents: securityEventSettings(env),
     outbox: outboxSettings(env),
-    outbound: { allow: outboundAllowList(env, production) },
+    outbound: { allow: outboundAllow },
     passwords: {
       argon2: {
         memoryKiB: int(env, 'WARTA_ARGON2_MEMORY_KIB', 19456, 19456, 4 * 1024 * 1024),
@@ -416,4 +421,75 @@ function outboxSettings(env: Env): OutboxSettings {
     retryMaxSeconds,
     maxAgeSeconds: int(env, named('WARTA_OUTBOX_MAX_AGE_HOURS', 'WARTA_SET_MAX_AGE_HOURS'), 72, 1, 30 * 24) * 3600,
   };
+}
+
+/** Where `WARTA_AUDIT_SINK` sends each sealed audit entry, as one JSON line (src/audit-sink/). */
+export type AuditSinkTarget =
+  | { kind: 'stdout' }
+  /** Appended and fsynced; renamed to `path.1` … `path.<keep>` when the next line would take it past `maxBytes`. */
+  | { kind: 'file'; path: string; maxBytes: number; keep: number }
+  /** RFC 5424 messages, octet-counted (RFC 6587 §3.4.1, RFC 5425 §4.3); `ca` is the PEM the collector's certificate must chain to (tls; undefined: the system's roots). */
+  | { kind: 'syslog'; transport: 'tcp' | 'tls'; host: string; port: number; ca: string | undefined };
+
+export interface AuditSinkSettings {
+  /** The sink as its checkpoint row names it: `stdout`, `file:/var/log/warta/audit.jsonl`, `syslog+tls://siem.example.gov:6514`. */
+  name: string;
+  target: AuditSinkTarget;
+  intervalMs: number;
+  /** Entries per write (and per checkpoint advance). */
+  batchSize: number;
+  /** Connecting to a collector, and each write, give up after this long. */
+  timeoutMs: number;
+  /** A failing sink is retried after 1, 2, 4 … seconds, up to this. */
+  retryMaxSeconds: number;
+}
+
+const SYSLOG_SINK = /^syslog\+(tcp|tls):\/\/(\[[0-9a-f:.]+\]|[^\s/:@[\]]+)(?::(\d{1,5}))?\/?$/i;
+
+function auditSinkSettings(env: Env, allow: OutboundAllowList): AuditSinkSettings | undefined {
+  const raw = env.WARTA_AUDIT_SINK?.trim();
+  const caFile = env.WARTA_AUDIT_SINK_CA_FILE?.trim() || undefined;
+  if (!raw) {
+    if (caFile) throw new ConfigError('WARTA_AUDIT_SINK_CA_FILE', 'only meaningful with WARTA_AUDIT_SINK=syslog+tls://…');
+    return undefined;
+  }
+  const common = {
+    intervalMs: int(env, 'WARTA_AUDIT_SINK_INTERVAL_MS', 1000, 50, 600_000),
+    batchSize: int(env, 'WARTA_AUDIT_SINK_BATCH_SIZE', 500, 1, 10_000),
+    timeoutMs: int(env, 'WARTA_AUDIT_SINK_TIMEOUT_MS', 10_000, 100, 120_000),
+    retryMaxSeconds: int(env, 'WARTA_AUDIT_SINK_RETRY_MAX_SECONDS', 300, 1, 3600),
+  };
+  const syslog = SYSLOG_SINK.exec(raw);
+  if (caFile && syslog?.[1]?.toLowerCase() !== 'tls') throw new ConfigError('WARTA_AUDIT_SINK_CA_FILE', 'only meaningful with WARTA_AUDIT_SINK=syslog+tls://…');
+  if (raw === 'stdout') return { name: 'stdout', target: { kind: 'stdout' }, ...common };
+  if (raw.startsWith('file:')) {
+    const file = raw.slice('file:'.length);
+    if (!path.isAbsolute(file) || file.endsWith('/')) throw new ConfigError('WARTA_AUDIT_SINK', `file: needs an absolute file path, e.g. file:/var/log/warta/audit.jsonl, got "${raw}"`);
+    const target = {
+      kind: 'file' as const,
+      path: path.normalize(file),
+      maxBytes: int(env, 'WARTA_AUDIT_SINK_FILE_MAX_BYTES', 100 * 1024 * 1024, 4096, Number.MAX_SAFE_INTEGER),
+      keep: int(env, 'WARTA_AUDIT_SINK_FILE_KEEP', 10, 1, 1000),
+    };
+    return { name: `file:${target.path}`, target, ...common };
+  }
+  if (!syslog) throw new ConfigError('WARTA_AUDIT_SINK', `expected stdout, file:/absolute/path or syslog+tcp://host:port / syslog+tls://host:port, got "${raw}"`);
+  const transport = syslog[1]!.toLowerCase() as 'tcp' | 'tls';
+  const host = syslog[2]!.toLowerCase();
+  // RFC 5426/5425's ports when none is given.
+  const port = syslog[3] === undefined ? (transport === 'tls' ? 6514 : 514) : Number(syslog[3]);
+  if (port < 1 || port > 65535) throw new ConfigError('WARTA_AUDIT_SINK', `port must be 1 to 65535, got ${port}`);
+  const refusal = destinationRefusal(allow, host);
+  // Audit entries name people and addresses: they go only where the operator said anything may go.
+  if (refusal) throw new ConfigError('WARTA_AUDIT_SINK', `the collector ${host} is refused: ${refusal} (WARTA_OUTBOUND_ALLOW)`);
+  let ca: string | undefined;
+  if (caFile) {
+    try {
+      ca = readFileSync(caFile, 'utf8');
+    } catch (e) {
+      throw new ConfigError('WARTA_AUDIT_SINK_CA_FILE', `cannot read "${caFile}": ${(e as NodeJS.ErrnoException).code ?? e}`);
+    }
+    if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError('WARTA_AUDIT_SINK_CA_FILE', `"${caFile}" holds no PEM certificate`);
+  }
+  return { name: `syslog+${transport}://${host}:${port}`, target: { kind: 'syslog', transport, host, port, ca }, ...common };
 }

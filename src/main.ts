@@ -2,6 +2,7 @@ import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { startAnonymousFailureAudit } from './audit/anonymous-failures.js';
 import { startAuditSealer } from './audit/sealer.js';
+import { startAuditShipping } from './audit-sink/worker.js';
 import { startOidcHousekeeping } from './oidc/housekeeping.js';
 import { startBackchannelLogoutDelivery } from './oidc/logout/backchannel.js';
 import { startSecurityEventDelivery } from './events/worker.js';
@@ -31,13 +32,15 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const log = createLogger(config.logLevel);
+  // With the audit log shipped on stdout, the logs move to stderr: each stream then holds one kind of line.
+  const log = createLogger(config.logLevel, config.audit.sink?.target.kind === 'stdout' ? (process.stderr as never) : undefined);
   const runtime = await openRuntime(config, { log });
   const previousIssuer = await recordIssuer(runtime, config.issuer);
   // Instances behind one load balancer share one issuer; a different one here is a configuration slip worth seeing.
   if (previousIssuer) log.warn({ issuer: config.issuer, previous: previousIssuer }, 'the issuer differs from the one this database last served; the CLI now prints links to this one');
   await announceSetupLink(runtime, process.stdout);
   const sealer = startAuditSealer(runtime);
+  const auditShipping = startAuditShipping(runtime);
   const backchannelLogouts = startBackchannelLogoutDelivery(runtime);
   const oidcHousekeeping = startOidcHousekeeping(runtime);
   const securityEventDelivery = startSecurityEventDelivery(runtime);
@@ -88,6 +91,7 @@ async function main(): Promise<void> {
       await backchannelLogouts.stop();
       await oidcHousekeeping.stop();
       await sealer.stop();
+      await auditShipping?.stop();
       await runtime.close();
       log.info('stopped');
       process.exit(0);

@@ -12,6 +12,7 @@ import { open, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { AuditEntry, Db } from '../db/schema.js';
 import { WartaError } from '../errors.js';
+import type { AuditSinkSettings, Config } from '../config.js';
 import { anchorMac, anchorMacHolds, appendAudit, type AuditContext, type AuditKeys, type AuditWriter, chainLinkProblem, chainStart, exportSealedAudit, GENESIS, holdSealing, verifyAuditChain } from './audit.js';
 
 export const ARCHIVE_FORMAT = 'warta-audit-archive/1';
@@ -38,13 +39,22 @@ export interface ArchivedAudit {
   file_sha256: string;
 }
 
+/** Archiving deletes entries: one the audit sink has not taken yet would never reach it. */
+async function refuseUnshipped(db: Db, sink: AuditSinkSettings | undefined, throughSeq: number): Promise<void> {
+  if (!sink) return;
+  const checkpoint = await db.selectFrom('audit_sink_checkpoint').select('last_shipped_seq').where('sink', '=', sink.name).executeTakeFirst();
+  const shipped = Number(checkpoint?.last_shipped_seq ?? 0);
+  if (shipped < throughSeq)
+    throw new WartaError(409, 'audit_entries_unshipped', `entries ${shipped + 1}–${throughSeq} are not shipped to ${sink.name} yet (WARTA_AUDIT_SINK); let the server ship them, or choose an earlier date; nothing was archived`);
+}
+
 /**
  * Archives the sealed entries dated before `before` (in chain order, stopping at
  * the first entry dated later) to `file`, then deletes them. Refuses while an
  * entry before the date is not sealed yet, and when the chain does not verify:
  * archiving must neither lose an entry nor launder a broken chain.
  */
-export async function archiveAuditLog(deps: { db: Db } & AuditWriter & AuditKeys, context: AuditContext, input: { before: Date; file: string }): Promise<ArchivedAudit> {
+export async function archiveAuditLog(deps: { db: Db; config?: Pick<Config, 'audit'> } & AuditWriter & AuditKeys, context: AuditContext, input: { before: Date; file: string }): Promise<ArchivedAudit> {
   const { db } = deps;
   const verified = await verifyAuditChain(db, deps);
   if (verified.brokenAt) throw new WartaError(409, 'audit_chain_broken', `the audit chain is broken at entry ${verified.brokenAt.seq} (${verified.brokenAt.reason}); nothing was archived`);
@@ -57,6 +67,7 @@ export async function archiveAuditLog(deps: { db: Db } & AuditWriter & AuditKeys
   const last = await db.selectFrom('audit_log').select('seq').where('seq', 'is not', null).orderBy('seq', 'desc').limit(1).executeTakeFirst();
   const throughSeq = firstKept ? Number(firstKept.seq) - 1 : last ? Number(last.seq) : start.seq;
   if (throughSeq <= start.seq) throw new WartaError(409, 'nothing_to_archive', `no sealed entry before ${input.before.toISOString()} is left to archive`);
+  await refuseUnshipped(db, deps.config?.audit.sink, throughSeq);
   const head = await db.selectFrom('audit_log').select(['hash', 'at']).where('seq', '=', throughSeq).executeTakeFirstOrThrow();
   const header: ArchiveHeader = {
     format: ARCHIVE_FORMAT,

@@ -292,6 +292,9 @@ export function exportedEntry(entry: AuditEntry): AuditEntry {
   return { ...entry, id: Number(entry.id), seq: entry.seq === null ? null : Number(entry.seq) };
 }
 
+/** One entry as a line of `audit export`, and of every audit sink: the whole row as JSON, newline-terminated. */
+export const auditLine = (entry: AuditEntry): string => `${JSON.stringify(exportedEntry(entry))}\n`;
+
 export async function* exportAudit(db: Db, since: Date, pageSize = 1000): AsyncGenerator<AuditEntry> {
   let afterId = 0;
   for (;;) {

@@ -2,6 +2,7 @@ import { chmodSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Logger } from '../log.js';
+import { OutputClosedError } from './command.js';
 import type { Runtime } from '../runtime.js';
 
 /**
@@ -93,7 +94,10 @@ function serveOne(socket: net.Socket, runtime: Runtime, run: RunForwarded, log: 
       socket.end();
       return;
     }
-    run(argv, runtime, (text) => send({ out: text }))
+    run(argv, runtime, (text) => {
+      if (socket.destroyed) throw new OutputClosedError();
+      send({ out: text });
+    })
       .then((result) => send({ result }))
       .catch((error: unknown) => {
         log.error({ err: String(error) }, 'a forwarded command failed');
@@ -144,7 +148,15 @@ export function forwardCommand(dataDir: string, argv: string[], write: (text: st
       for (let newline = buffered.indexOf('\n'); newline >= 0; newline = buffered.indexOf('\n')) {
         const message = JSON.parse(buffered.slice(0, newline)) as { out?: string; result?: ForwardedResult };
         buffered = buffered.slice(newline + 1);
-        if (typeof message.out === 'string') write(message.out);
+        if (typeof message.out === 'string') {
+          try {
+            write(message.out);
+          } catch (error) {
+            // The reader stopped (`| head`): so does the command in the server, at its next write.
+            socket.destroy();
+            return reject(error);
+          }
+        }
         if (message.result) result = message.result;
       }
     });

@@ -41,6 +41,18 @@ export class CliUsageError extends Error {
   }
 }
 
+/**
+ * Thrown by `CliIo.write` once standard output is a closed pipe (`warta audit
+ * export | head -1`): the reader took what it wanted, so the command ends
+ * quietly with exit 0 (as the reader chose to stop, nothing failed).
+ */
+export class OutputClosedError extends Error {
+  constructor() {
+    super('standard output was closed by its reader');
+    this.name = 'OutputClosedError';
+  }
+}
+
 export const defineCommand = <R>(command: CliCommand<R>): CliCommand<R> => command;
 
 export function stringFlag(flags: Flags, name: string): string | undefined {

@@ -6,7 +6,7 @@ import { createLogger } from '../log.js';
 import { recordedIssuer, TamperedIssuerError } from '../instance/issuer.js';
 import { openRuntime, type Runtime } from '../runtime.js';
 import { commands } from './commands/index.js';
-import { type CliCommand, type CliIo, CliUsageError, type Flags } from './command.js';
+import { type CliCommand, type CliIo, CliUsageError, type Flags, OutputClosedError } from './command.js';
 import { CommandChannelRefused, forwardCommand } from './channel.js';
 import { parseCommandLine, usage } from './parse.js';
 
@@ -66,6 +66,7 @@ async function execute(argv: string[], write: (text: string) => void, execution:
     const exitCode = command.exitCode?.(result) ?? 0;
     return { exitCode, stdout: json ? `${JSON.stringify(result)}\n` : `${command.format(result)}\n`, stderr: '' };
   } catch (error) {
+    if (error instanceof OutputClosedError) return { exitCode: 0, stdout: '', stderr: '' };
     if (error instanceof CliUsageError) return { ...fail(2, 'invalid_usage', `${error.message} (see warta --help)`) };
     if (error instanceof ConfigError) return fail(78, 'invalid_configuration', `configuration error: ${error.message}`);
     if (error instanceof CommandChannelRefused) return fail(1, 'server_unreachable', error.message);
@@ -107,10 +108,22 @@ async function openCliRuntime(env: Record<string, string | undefined>): Promise<
   return openRuntime(loadConfig({ ...env, WARTA_ISSUER: recorded }), { log });
 }
 
-const invokedDirectly = process.argv[1] !== undefined && /cli[/\\]main\.(ts|js)$/.test(process.argv[1]);
-if (invokedDirectly) {
-  const result = await runCli(process.argv.slice(2));
-  process.stdout.write(result.stdout);
+/** `warta …` as a process: the output streamed to stdout, a reader that stops early (`| head`) ends the command quietly. */
+export async function runCliProcess(argv: string[]): Promise<void> {
+  let stdoutClosed = false;
+  // EPIPE arrives as an event, after the write returned: remember it, and let the next write end the command.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    stdoutClosed = true;
+  });
+  const result = await runCli(argv, process.env, (text) => {
+    if (stdoutClosed) throw new OutputClosedError();
+    process.stdout.write(text);
+  });
+  if (!stdoutClosed) process.stdout.write(result.stdout);
   process.stderr.write(result.stderr);
-  process.exitCode = result.exitCode;
+  process.exitCode = stdoutClosed ? 0 : result.exitCode;
 }
+
+const invokedDirectly = process.argv[1] !== undefined && /cli[/\\]main\.(ts|js)$/.test(process.argv[1]);
+if (invokedDirectly) await runCliProcess(process.argv.slice(2));

@@ -17,6 +17,7 @@ export interface Database {
   setup_token: SetupTokenTable;
   signing_keys: SigningKeysTable;
   audit_log: AuditLogTable;
+  audit_sink_checkpoint: AuditSinkCheckpointTable;
   anonymous_failure_counts: AnonymousFailureCountsTable;
   audit_archives: AuditArchivesTable;
   rate_limits: RateLimitsTable;
@@ -221,6 +222,17 @@ export interface AuditLogTable {
   seq: number | null;
   prev_hash: string | null;
   hash: string | null;
+}
+
+/** How far the audit log has been shipped to a sink (WARTA_AUDIT_SINK); src/audit-sink/ship.ts. */
+export interface AuditSinkCheckpointTable {
+  /** The sink as configured, secrets-free: `stdout`, `file:/var/log/warta/audit.jsonl`, `syslog+tls://siem.example.gov:6514`. */
+  sink: string;
+  /** Chain position (`seq`) of the last entry the sink acknowledged; 0 before the first. */
+  last_shipped_seq: number;
+  /** Row id of that entry, for the status report. */
+  last_shipped_id: number | null;
+  updated_at: Date;
 }
 
 /** Anonymous failures of one action and key in one time window, waiting to become one audit entry (src/audit/anonymous-failures.ts). */

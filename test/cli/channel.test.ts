@@ -81,6 +81,21 @@ describe('warta commands beside a running server', { timeout: 120_000 }, () => {
     expect(invited.code).toBe(0);
     expect(JSON.parse(invited.stdout)).toMatchObject({ applied: true, rows: [expect.anything()] });
 
+    // A reader that stops early ends the command quietly, in the server too.
+    const firstLine = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      const child = spawn('/bin/sh', ['-c', `set -o pipefail 2>/dev/null; "${process.execPath}" --import ${tsx} "${path.join(root, 'src/cli/main.ts')}" audit export | head -1`], { cwd: root, env: { ...process.env, NODE_ENV: 'development', WARTA_LOG_LEVEL: 'warn', ...env } });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d) => (stdout += d));
+      child.stderr.on('data', (d) => (stderr += d));
+      child.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+    expect(firstLine.stderr).toBe('');
+    expect(firstLine.code).toBe(0);
+    expect(JSON.parse(firstLine.stdout)).toMatchObject({ seq: 1 });
+    const stillServing = await fetch(`http://127.0.0.1:${server.port}/readyz`);
+    expect(stillServing.status).toBe(200);
+
     if (usingPostgres) expect(existsSync(commandSocketPath(env.WARTA_DATA_DIR!))).toBe(false);
     else expect(statSync(commandSocketPath(env.WARTA_DATA_DIR!)).mode & 0o777).toBe(0o600);
 

@@ -1,5 +1,5 @@
 import { archiveAuditLog, type ArchiveVerification, verifyArchiveFile } from '../../audit/archive.js';
-import { type ChainVerification, sealAuditLog, verifyAuditChain } from '../../audit/audit.js';
+import { auditLine, type ChainVerification, sealAuditLog, verifyAuditChain } from '../../audit/audit.js';
 import { type AuditScope, exportAuditEntries, type RawAuditFilters, readAuditFilters, searchAudit } from '../../audit/search.js';
 import { findOrganisationByName } from '../../orgs/service.js';
 import type { Runtime } from '../../runtime.js';
@@ -106,7 +106,7 @@ export const exportAuditCommand = defineCommand({
     const scope = await scopeOf(runtime, flags);
     // The operator's export is not capped: it writes to a file of their choosing, not through a server's memory.
     const exported = await exportAuditEntries(runtime, { actor: 'cli' }, scope, await readAuditFilters(runtime.db, scope, rawFilters(flags)), { maxRows: Number.MAX_SAFE_INTEGER });
-    for await (const entry of exported.entries) io.write(`${JSON.stringify(entry)}\n`);
+    for await (const entry of exported.entries) io.write(auditLine(entry));
     return { exported: exported.rows, ...(since !== undefined ? { since: new Date(since).toISOString() } : {}), ...(scope === 'instance' ? {} : { organisation: stringFlag(flags, 'org') }) };
   },
   format: () => '',
