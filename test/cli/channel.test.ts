@@ -75,15 +75,18 @@ describe('warta commands beside a running server', { timeout: 120_000 }, () => {
     expect(JSON.parse(setUp.stdout).link).toMatch(/\/enroll#invitation=/);
 
     // A relative --csv path names a file in the command's folder, not in the server's.
-    writeFileSync(path.join(dir, 'people.csv'), 'display_name,email,role\nBob Member,bob@example.gov,member\n');
+    // Three hundred people: their audit entries are more than a pipe holds, so `| head` below really closes it early.
+    const rows = Array.from({ length: 300 }, (_, n) => `Member ${n},member${n}@example.gov,member`);
+    writeFileSync(path.join(dir, 'people.csv'), `display_name,email,role\n${rows.join('\n')}\n`);
     const invited = await warta(['invite', '--org', 'Ministry', '--csv', 'people.csv', '--json'], env, { cwd: dir });
     expect(invited.stderr).toBe('');
     expect(invited.code).toBe(0);
-    expect(JSON.parse(invited.stdout)).toMatchObject({ applied: true, rows: [expect.anything()] });
+    expect(JSON.parse(invited.stdout)).toMatchObject({ applied: true, counts: expect.anything() });
+    expect(JSON.parse(invited.stdout).rows).toHaveLength(300);
 
     // A reader that stops early ends the command quietly, in the server too.
     const firstLine = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn('/bin/sh', ['-c', `set -o pipefail 2>/dev/null; "${process.execPath}" --import ${tsx} "${path.join(root, 'src/cli/main.ts')}" audit export | head -1`], { cwd: root, env: { ...process.env, NODE_ENV: 'development', WARTA_LOG_LEVEL: 'warn', ...env } });
+      const child = spawn('/bin/bash', ['-c', `set -o pipefail; "${process.execPath}" --import ${tsx} "${path.join(root, 'src/cli/main.ts')}" audit export | head -1`], { cwd: root, env: { ...process.env, NODE_ENV: 'development', WARTA_LOG_LEVEL: 'warn', ...env } });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d) => (stdout += d));
