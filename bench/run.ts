@@ -27,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createScratchDatabase } from '../test/support/scratch-database.js';
 import type { ServerOptions, ServerReady } from './protocol.js';
+import { measureStartup, startupTable } from './startup.js';
 
 const env = process.env;
 const seconds = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
@@ -190,6 +191,9 @@ try {
   await database?.drop();
 }
 
+// Start-up after the load runs, so neither skews the other; it makes its own databases.
+const startup = await measureStartup({ databaseUrl: settings.databaseUrl, scratchDatabase: (url) => createScratchDatabase(url, 'warta_bench_start') });
+
 const rows = SCENARIOS.map(({ name }) => {
   const w = warta.results[name]!;
   const p = peer.results[name]!;
@@ -220,6 +224,12 @@ Notes:
 - refresh_token: every request rotates a family (the response's refresh token goes back into the pool for a later request); Warta does the rotation in one SQL statement, the peer in four adapter calls.
 - introspection: Warta introspects its JWT access token (signature, then one query for revocation, grant and client); oidc-provider cannot introspect JWT access tokens it does not store, so it introspects a stored opaque client_credentials token.
 - Target (issue #5): Warta ≥ 1.5× the peer on client_credentials and refresh_token with Warta on PostgreSQL.
+
+## Start-up and memory
+
+\`npm start\` (\`node --import tsx src/main.ts\`) until /readyz answers, median of ${process.env.BENCH_STARTUP_RUNS ?? 3} runs; RSS of the server process 3 s after it was ready, idle. The first start on the embedded database loads the snapshot \`npm ci\` made (\`npm run snapshot\`). Targets (issue #15): embedded ready ≤ 1.5 s on a restart and ≤ 3 s on a first start, RSS ≤ 200 MB embedded and ≤ 120 MB on PostgreSQL. \`tsx bench/startup.ts\` runs this part alone.
+
+${startupTable(startup)}
 `;
 // Notes written by hand below the marker survive a new run.
 const resultsFile = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
