@@ -13,6 +13,7 @@ import { startRateLimitHousekeeping } from './throttle/housekeeping.js';
 import { ConfigError, loadConfig } from './config.js';
 import { httpServerOptions } from './http/server-options.js';
 import { createLogger } from './log.js';
+import { developmentMasterKeyWarning } from './crypto/master-key.js';
 import { recordIssuer } from './instance/issuer.js';
 import { managementRoutes } from './metrics/routes.js';
 import { openRuntime } from './runtime.js';
@@ -35,6 +36,7 @@ async function main(): Promise<void> {
   // With the audit log shipped on stdout, the logs move to stderr: each stream then holds one kind of line.
   const log = createLogger(config.logLevel, config.audit.sink?.target.kind === 'stdout' ? (process.stderr as never) : undefined);
   const runtime = await openRuntime(config, { log });
+  if (config.masterKey.source === 'generated') process.stderr.write(developmentMasterKeyWarning(config.masterKey.file!));
   const previousIssuer = await recordIssuer(runtime, config.issuer);
   // Instances behind one load balancer share one issuer; a different one here is a configuration slip worth seeing.
   if (previousIssuer) log.warn({ issuer: config.issuer, previous: previousIssuer }, 'the issuer differs from the one this database last served; the CLI now prints links to this one');

@@ -22,6 +22,8 @@ import { HashGate } from './passwords/hash-gate.js';
 import { loadBlocklist } from './passwords/policy.js';
 
 export interface Runtime extends Deps {
+  /** The embedded database as a gzipped data directory (`warta backup`); absent on PostgreSQL. */
+  dumpEmbeddedDatabase?(): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -100,6 +102,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       passwordHashing: new HashGate(config.passwords.hashing),
       dummyPasswordHash: dummyHash,
       metrics,
+      ...(handle.dumpEmbedded ? { dumpEmbeddedDatabase: handle.dumpEmbedded } : {}),
       close: () => {
         errorSummary.close();
         return handle.close();

@@ -12,16 +12,17 @@ const children: ChildProcess[] = [];
 afterAll(() => children.forEach((child) => child.kill('SIGKILL')));
 
 /** Starts `src/main.ts` as `npm start` does and resolves with its port once it logs that it listens. */
-function startWarta(env: Record<string, string>): Promise<{ port: number; child: ChildProcess; exited: Promise<number | null> }> {
+function startWarta(env: Record<string, string>): Promise<{ port: number; child: ChildProcess; exited: Promise<number | null>; stderr: () => string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env: { ...process.env, NODE_ENV: 'development', PORT: '0', WARTA_LOG_LEVEL: 'info', ...env } });
   children.push(child);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close', not 'exit': by then everything the process wrote to stderr has been read.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   return new Promise((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const entry = JSON.parse(line) as { msg: string; port?: number };
-      if (entry.msg === 'warta listening') resolve({ port: entry.port!, child, exited });
+      if (entry.msg === 'warta listening') resolve({ port: entry.port!, child, exited, stderr: () => stderr });
     });
     void exited.then((code) => reject(new Error(`warta exited with ${code}: ${stderr}`)));
   });
@@ -50,6 +51,8 @@ describe('npm start', { timeout: 90_000 }, () => {
     expect(jwks.keys[0]!.kty).toBe('EC');
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);
+    // No master key configured: the generated one is announced loudly, not only in the log.
+    expect(first.stderr()).toMatch(/WARNING: Warta is using a development master key[\s\S]*master\.key[\s\S]*TOTP secret, signing key and instance secret[\s\S]*WARTA_MASTER_KEY_FILE/);
 
     const second = await startWarta(env);
     const again = (await (await fetch(`http://127.0.0.1:${second.port}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };

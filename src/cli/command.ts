@@ -1,3 +1,4 @@
+import type { Config } from '../config.js';
 import type { Runtime } from '../runtime.js';
 
 export interface FlagSpec {
@@ -13,6 +14,8 @@ export type Flags = Record<string, string | boolean | undefined>;
 export interface CliIo {
   /** Opens the runtime (config from the environment, migrations applied) on first use. */
   runtime(): Promise<Runtime>;
+  /** The configuration, without opening the database: for a `forward: false` command that must not open it (`warta restore`). */
+  config?(): Config;
   /** Where streaming commands (audit export) write lines. */
   write(text: string): void;
 }

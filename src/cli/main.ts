@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../config.js';
+import { type Config, ConfigError, loadConfig } from '../config.js';
 import { toWartaError } from '../http/error-handler.js';
 import { WartaError } from '../errors.js';
 import { createLogger } from '../log.js';
@@ -35,6 +35,7 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
         if (!runtime) runtime = await openCliRuntime(env);
         return runtime;
       },
+      config: () => loadConfig(env),
     });
   } finally {
     await runtime?.close();
@@ -43,13 +44,14 @@ export async function runCli(argv: string[], env: Record<string, string | undefi
 
 /** A command sent by `runCli` over the command channel, run on the server's own runtime (never closed here). */
 export function runForwardedCli(argv: string[], runtime: Runtime, write: (text: string) => void): Promise<CliResult> {
-  return execute(argv, write, { runtime: async () => runtime });
+  return execute(argv, write, { runtime: async () => runtime, config: () => runtime.config });
 }
 
 interface Execution {
   /** A result here ends the command without running it locally. */
   beforeRun?(command: CliCommand<any>, flags: Flags): Promise<CliResult | undefined>;
   runtime(): Promise<Runtime>;
+  config(): Config;
 }
 
 async function execute(argv: string[], write: (text: string) => void, execution: Execution): Promise<CliResult> {
@@ -61,7 +63,7 @@ async function execute(argv: string[], write: (text: string) => void, execution:
     if (!command || flags.help) return { exitCode: 0, stdout: `${usage(commands, command)}\n`, stderr: '' };
     const forwarded = await execution.beforeRun?.(command, flags);
     if (forwarded) return forwarded;
-    const io: CliIo = { runtime: execution.runtime, write };
+    const io: CliIo = { runtime: execution.runtime, config: execution.config, write };
     const result = await command.run(flags, io);
     const exitCode = command.exitCode?.(result) ?? 0;
     return { exitCode, stdout: json ? `${JSON.stringify(result)}\n` : `${command.format(result)}\n`, stderr: '' };

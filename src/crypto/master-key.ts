@@ -40,3 +40,22 @@ export function loadMasterKey(config: Pick<Config, 'masterKey'>, onGenerated?: (
   }
   return masterKeyFromBase64(readFileSync(file, 'utf8'));
 }
+
+/**
+ * What start-up prints to stderr while the master key is the development one: a log
+ * line is easy to miss, and losing this file loses every secret in the database.
+ */
+export function developmentMasterKeyWarning(file: string): string {
+  return [
+    '',
+    '  WARNING: Warta is using a development master key, generated into',
+    `    ${file}`,
+    '  Every TOTP secret, signing key and instance secret in the database is encrypted',
+    '  under it. If this file is lost, they are lost: people need recovery at the desk and',
+    '  relying parties see new signing keys. A database backup does not hold it.',
+    '  Back this file up separately from the database, or set WARTA_MASTER_KEY or',
+    '  WARTA_MASTER_KEY_FILE (docs/operations.md#what-to-back-up).',
+    '',
+    '',
+  ].join('\n');
+}

@@ -11,6 +11,11 @@ export interface DatabaseHandle {
   kind: 'pg' | 'pglite';
   /** Connections by state, for the metrics: the pool's total, idle and waiting clients on PostgreSQL; the one connection of the embedded database. */
   connectionUse(): Record<string, number>;
+  /**
+   * The embedded database's data directory as a gzipped tar (`warta backup`), taken
+   * between transactions; absent on PostgreSQL, which has pg_dump.
+   */
+  dumpEmbedded?(): Promise<Uint8Array>;
   close(): Promise<void>;
 }
 
@@ -80,6 +85,14 @@ async function openPglite(dir: string, snapshot: Blob | undefined, onQuery: Conn
       kind: 'pglite',
       // One in-process connection that queries take turns on; it has no pool to be idle in or wait for.
       connectionUse: () => ({ total: pglite.closed ? 0 : 1 }),
+      dumpEmbedded: async () => {
+        // Flushed first, so a restored copy has little WAL to replay when it starts.
+        await pglite.exec('checkpoint');
+        // dumpDataDir waits only for the statement in progress; a kysely transaction spans
+        // several, so the dump also waits its turn behind transactions and cannot copy one half done.
+        const tar = await pglite._runExclusiveTransaction(() => pglite.dumpDataDir('gzip'));
+        return new Uint8Array(await tar.arrayBuffer());
+      },
       close: async () => {
         await db.destroy();
         if (!pglite.closed) await pglite.close();
@@ -108,7 +121,7 @@ function useBaselineWasmCompiler(): void {
  * would corrupt it. A pid file refuses that with a clear message (a stale one,
  * left by a process that died, is taken over).
  */
-function lockDataDir(dir: string): () => void {
+export function lockDataDir(dir: string): () => void {
   const lockFile = `${dir}.lock`;
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
@@ -123,6 +136,17 @@ function lockDataDir(dir: string): () => void {
     }
   }
   throw new EmbeddedDatabaseInUseError(`cannot lock the embedded database in ${dir}`);
+}
+
+/** The live process holding the embedded database in `dir` (a pid in its lock file), if any; this process counts too. */
+export function embeddedDatabaseHolder(dir: string): number | undefined {
+  let holder: number;
+  try {
+    holder = Number(readFileSync(`${dir}.lock`, 'utf8').trim());
+  } catch {
+    return undefined;
+  }
+  return holder && processAlive(holder) ? holder : undefined;
 }
 
 function processAlive(pid: number): boolean {

@@ -1,5 +1,6 @@
 import type { CliCommand } from '../command.js';
 import { archiveAuditCommand, exportAuditCommand, searchAuditCommand, verifyAuditCommand } from './audit.js';
+import { backupCommand, restoreCommand } from './backup.js';
 import { setEmailDomainsCommand, waiveOfficerCooldownCommand } from './authority.js';
 import { bootstrapCommand, createOrganisationCommand } from './bootstrap.js';
 import { assignClientCommand, createClientCommand, deleteClientCommand, listClientsCommand, rotateClientSecretCommand, setClientAdminScopesCommand, updateClientCommand } from './client.js';
@@ -28,6 +29,8 @@ export const commands: CliCommand<any>[] = [
   searchAuditCommand,
   exportAuditCommand,
   archiveAuditCommand,
+  backupCommand,
+  restoreCommand,
   createClientCommand,
   listClientsCommand,
   rotateClientSecretCommand,
