@@ -1,4 +1,5 @@
-// Writes a CycloneDX SBOM of Warta's production tree to dist/sbom.cdx.json (or --out PATH).
+// Writes a CycloneDX SBOM of Warta's production tree to dist/sbom.cdx.json (or --out PATH);
+// --omit-optional leaves out the optional dependencies too (the Docker image without the embedded database).
 //
 // npm makes the document (`npm sbom`, from package-lock.json, so it describes what `npm ci`
 // installs whatever node_modules holds now). Its own `--omit dev` is not used: it also drops a
@@ -20,7 +21,8 @@ const bom = JSON.parse(
   execFileSync(npm, ['sbom', '--sbom-format', 'cyclonedx', '--sbom-type', 'application', '--package-lock-only'], { cwd: root, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 }),
 );
 
-const production = new Set([...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.optionalDependencies ?? {})]);
+const withOptional = !process.argv.includes('--omit-optional');
+const production = new Set([...Object.keys(pkg.dependencies ?? {}), ...(withOptional ? Object.keys(pkg.optionalDependencies ?? {}) : [])]);
 const rootRef = bom.metadata.component['bom-ref'];
 const dependsOn = new Map(bom.dependencies.map((d) => [d.ref, d.dependsOn ?? []]));
 const nameOf = new Map(bom.components.map((c) => [c['bom-ref'], c.group ? `${c.group}/${c.name}` : c.name]));

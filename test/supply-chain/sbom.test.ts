@@ -41,4 +41,14 @@ describe('npm run sbom', () => {
       expect(installed.some(([, entry]) => !entry.dev), `${component['bom-ref']} is development-only`).toBe(true);
     }
   });
+
+  it('leaves out the optional embedded database with --omit-optional, as the default Docker image does', () => {
+    expect(Object.keys(pkg.optionalDependencies ?? {})).toContain('@electric-sql/pglite');
+    const withoutOptional = path.join(folder, 'sbom-without-optional.cdx.json');
+    execFileSync(process.execPath, [path.join(root, 'scripts/sbom.mjs'), '--out', withoutOptional, '--omit-optional'], { cwd: root, stdio: 'pipe' });
+    const lean = new Set((JSON.parse(readFileSync(withoutOptional, 'utf8')) as { components: Component[] }).components.map(fullName));
+    expect(names).toContain('@electric-sql/pglite');
+    expect(lean).not.toContain('@electric-sql/pglite');
+    for (const name of Object.keys(pkg.dependencies)) expect(lean, name).toContain(name);
+  });
 });
