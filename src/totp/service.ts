@@ -81,7 +81,7 @@ export async function createTotpSetup(trx: Transaction<Database>, deps: Omit<Tot
   return {
     otpauth_uri: otpauthUri,
     secret: formatSecretForDisplay(secret),
-    qr_svg: await renderQrSvg(otpauthUri),
+    qr_svg: renderQrSvg(otpauthUri),
     algorithm: settings.algorithm,
     digits: settings.digits,
     period: settings.period,

@@ -1,7 +1,7 @@
 import { getRandomValues, timingSafeEqual } from 'node:crypto';
 import { HOTP, Secret, TOTP } from 'otpauth';
-import QRCode from 'qrcode';
 import { WartaError } from '../errors.js';
+import { encodeQr, MAX_BYTES, qrCodeSvg } from './qr.js';
 
 export type TotpSettings = {
   algorithm: 'SHA1' | 'SHA256' | 'SHA512';
@@ -41,7 +41,7 @@ export function buildOtpauthUri({
   if (issuer.includes(':') || accountName.includes(':')) {
     throw new WartaError(400, 'invalid_totp_label', 'The issuer and account name cannot contain a colon.');
   }
-  return new TOTP({
+  const uri = new TOTP({
     issuer,
     label: accountName,
     issuerInLabel: true,
@@ -50,11 +50,16 @@ export function buildOtpauthUri({
     digits: settings.digits,
     period: settings.period,
   }).toString();
+  // The largest QR code holds 2331 bytes; a longer key URI could be shown but never scanned.
+  if (Buffer.byteLength(uri) > MAX_BYTES) {
+    throw new WartaError(400, 'invalid_totp_label', 'The issuer and account name are too long for a QR code.');
+  }
+  return uri;
 }
 
 /** Rendered here, never by an outside service: the QR code carries the shared secret. */
-export function renderQrSvg(text: string): Promise<string> {
-  return QRCode.toString(text, { type: 'svg', errorCorrectionLevel: 'M', margin: 4 });
+export function renderQrSvg(text: string): string {
+  return qrCodeSvg(encodeQr(text), 'QR code for an authenticator app');
 }
 
 /**

@@ -1,8 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { HOTP, Secret, URI } from 'otpauth';
-import QRCode from 'qrcode';
 import { describe, expect, it } from 'vitest';
 import { WartaError } from '../../src/errors.js';
+import { modulesOfSvg, readQr } from '../support/qr-reader.js';
 import {
   DEFAULT_TOTP_SETTINGS,
   type TotpSettings,
@@ -241,20 +241,31 @@ describe('secret, key URI and QR code', () => {
     }
   });
 
-  it('renders the QR code as a self-contained SVG at error correction level M', async () => {
+  it('renders the key URI as a self-contained SVG QR code that a reader decodes back to the URI', () => {
     const text = buildOtpauthUri({
       secret: generateTotpSecret(),
       issuer: 'Warta',
       accountName: 'jan.kowalski@example.com',
       settings: DEFAULT_TOTP_SETTINGS,
     });
-    const svg = await renderQrSvg(text);
+    const svg = renderQrSvg(text);
     expect(svg.startsWith('<svg')).toBe(true);
     expect(svg).not.toMatch(/href|<image|url\(/);
-    const size = Number(/viewBox="0 0 (\d+) \1"/.exec(svg)?.[1]);
-    const margin = 4;
-    expect(size).toBe(QRCode.create(text, { errorCorrectionLevel: 'M' }).modules.size + 2 * margin);
-    expect(size).not.toBe(QRCode.create(text, { errorCorrectionLevel: 'H' }).modules.size + 2 * margin);
+    expect(svg).toContain('shape-rendering="crispEdges"');
+    const drawn = modulesOfSvg(svg);
+    // Level M: this 134-byte URI needs version 8 (version 7 holds 122 bytes at M; at level L it holds 154).
+    expect(drawn.size).toBe(8 * 4 + 17);
+    expect(new TextDecoder().decode(readQr(drawn)!)).toBe(text);
+  });
+
+  it('refuses an issuer and account name too long for any QR code, and takes the longest e-mail address', () => {
+    const secret = generateTotpSecret();
+    const longestEmail = `${'a'.repeat(64)}@${'b'.repeat(185)}.com`;
+    expect(longestEmail).toHaveLength(254);
+    const uri = buildOtpauthUri({ secret, issuer: 'W'.repeat(64), accountName: longestEmail, settings: { algorithm: 'SHA512', digits: 8, period: 300 } });
+    expect(new TextDecoder().decode(readQr(modulesOfSvg(renderQrSvg(uri)))!)).toBe(uri);
+    const error = thrownBy(() => buildOtpauthUri({ secret, issuer: '€'.repeat(300), accountName: longestEmail, settings: DEFAULT_TOTP_SETTINGS }));
+    expect(error.code).toBe('invalid_totp_label');
   });
 });
 
