@@ -227,7 +227,7 @@ Notes:
 
 ## Start-up and memory
 
-\`npm start\` (\`node --import tsx src/main.ts\`) until /readyz answers, median of ${process.env.BENCH_STARTUP_RUNS ?? 3} runs; RSS of the server process 3 s after it was ready, idle. The first start on the embedded database loads the snapshot \`npm ci\` made (\`npm run snapshot\`). Targets (issue #15): embedded ready ≤ 1.5 s on a restart and ≤ 3 s on a first start, RSS ≤ 200 MB embedded and ≤ 120 MB on PostgreSQL. \`tsx bench/startup.ts\` runs this part alone.
+\`npm start\` (\`node scripts/start.mjs\`: the build \`npm ci\` made) until /readyz answers, median of ${process.env.BENCH_STARTUP_RUNS ?? 3} runs; RSS of the server process 3 s after it was ready, idle. The first start on the embedded database loads the snapshot \`npm ci\` made (\`npm run snapshot\`). Targets (issue #15): embedded ready ≤ 1.5 s on a restart and ≤ 3 s on a first start, RSS ≤ 200 MB embedded and ≤ 120 MB on PostgreSQL. \`tsx bench/startup.ts\` runs this part alone.
 
 ${startupTable(startup)}
 `;

@@ -11,14 +11,12 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { generateMasterKeyBase64 } from '../src/crypto/master-key.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const runs = Number(process.env.BENCH_STARTUP_RUNS ?? 3);
 
 export interface StartupRow {
@@ -130,7 +128,7 @@ async function warta(label: string, command: string[], database: () => Promise<{
 
 export async function measureStartup(options: { databaseUrl?: string; scratchDatabase?: (url: string) => Promise<{ url: string; drop(): Promise<void> }> }): Promise<StartupRow[]> {
   const port = 3900 + Math.floor(Math.random() * 50);
-  const npmStart = [process.execPath, '--import', tsx, 'src/main.ts'];
+  const npmStart = [process.execPath, 'scripts/start.mjs'];
   process.stdout.write(`Start-up and memory (${runs} runs each, median):\n`);
   const floorServer = `require('node:http').createServer((q, s) => s.end('ok')).listen(${port})`;
   const floor = await series('reference: bare node:http server', undefined, async () => {

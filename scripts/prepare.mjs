@@ -1,14 +1,26 @@
-// `npm ci` runs this (the `prepare` script). With development dependencies installed it
-// makes the embedded database's first-start snapshot; an install without them (a production
-// image's `npm ci --omit=dev`) skips it: Warta then runs initdb on a first start, slower but the same.
+// `npm ci` runs this (the `prepare` script). With development dependencies installed it makes
+// the embedded database's first-start snapshot (`npm run snapshot`) and then the compiled build
+// (`npm run build`, which carries the snapshot along), so the first `npm start` is a fast one.
+// An install without them (a production image's `npm ci --omit=dev`) skips both: Warta then runs
+// initdb on a first start, slower but the same.
 import { spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 
+const require = createRequire(import.meta.url);
 try {
-  createRequire(import.meta.url).resolve('tsx');
+  require.resolve('tsx');
+  require.resolve('typescript');
 } catch {
-  process.stdout.write('warta: tsx is not installed, so no first-start snapshot was made (npm run snapshot makes one)\n');
+  process.stdout.write('warta: development dependencies are not installed, so no first-start snapshot or build was made (npm run snapshot, npm run build)\n');
   process.exit(0);
 }
-const made = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/pglite-snapshot.ts'], { stdio: 'inherit', cwd: new URL('..', import.meta.url) });
-process.exit(made.status ?? 1);
+const cwd = new URL('..', import.meta.url);
+const steps = [
+  [process.execPath, ['--import', 'tsx', 'scripts/pglite-snapshot.ts']],
+  [process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json']],
+  [process.execPath, ['scripts/copy-assets.mjs']],
+];
+for (const [command, args] of steps) {
+  const step = spawnSync(command, args, { stdio: 'inherit', cwd });
+  if (step.status !== 0) process.exit(step.status ?? 1);
+}
