@@ -54,7 +54,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     onRetry: (attempt, delayMs, error) => log.warn({ attempt, delayMs, err: String(error) }, 'database not reachable yet, retrying'),
     onQuery: (seconds, failed) => metrics.recordQuery(seconds, failed),
   });
-  collectFromDatabase(metrics, { db: handle.db, clock, connectionUse: handle.connectionUse });
+  collectFromDatabase(metrics, { db: handle.db, clock, config, connectionUse: handle.connectionUse });
   try {
     if (options.migrate !== false) {
       const applied = await migrateToLatest(handle.db);

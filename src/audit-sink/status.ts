@@ -14,7 +14,7 @@ export interface AuditShippingStatus {
 }
 
 /** How far shipping is behind, for metrics and health pages; undefined when no sink is configured. */
-export async function auditShippingStatus(deps: Pick<Deps, 'db' | 'clock' | 'config'>): Promise<AuditShippingStatus | undefined> {
+export async function auditShippingStatus(deps: Pick<Deps, 'db' | 'clock'> & { config: Pick<Deps['config'], 'audit'> }): Promise<AuditShippingStatus | undefined> {
   const sink = deps.config.audit.sink;
   if (!sink) return undefined;
   const checkpoint = await deps.db.selectFrom('audit_sink_checkpoint').select(['last_shipped_seq', 'last_shipped_id']).where('sink', '=', sink.name).executeTakeFirst();

@@ -1,6 +1,8 @@
 import { type Kysely, sql } from 'kysely';
 import { Gauge } from 'prom-client';
+import { type AuditShippingStatus, auditShippingStatus } from '../audit-sink/status.js';
 import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
 import type { DatabaseHandle } from '../db/connect.js';
 import type { Database, RecoveryCaseStatus } from '../db/schema.js';
 import type { Metrics } from './metrics.js';
@@ -13,6 +15,7 @@ const SCRAPE_QUERY_DEADLINE_MS = 2000;
 export interface DatabaseCollectorDeps {
   db: Kysely<Database>;
   clock: Clock;
+  config: Pick<Config, 'audit'>;
   connectionUse: DatabaseHandle['connectionUse'];
 }
 
@@ -141,6 +144,32 @@ export function collectFromDatabase(metrics: Metrics, deps: DatabaseCollectorDep
           .executeTakeFirst(),
       ).catch(() => undefined);
       if (active) this.set({ kid: active.kid }, secondsBetween(active.created_at, now));
+    },
+  });
+
+  // One read feeds both gauges of a scrape; no sink configured, no samples.
+  let shipping: Promise<AuditShippingStatus | undefined> | undefined;
+  const shippingOnce = () => (shipping ??= withinDeadline(auditShippingStatus(deps)).finally(() => setTimeout(() => (shipping = undefined), 0).unref()));
+  new Gauge({
+    name: 'warta_audit_sink_backlog',
+    help: 'Audit entries the configured sink (WARTA_AUDIT_SINK) has not taken yet, sealed or waiting for the sealer.',
+    labelNames: ['sink'],
+    registers,
+    async collect() {
+      this.reset();
+      const status = await shippingOnce().catch(() => undefined);
+      if (status) this.set({ sink: status.sink }, status.backlog);
+    },
+  });
+  new Gauge({
+    name: 'warta_audit_sink_oldest_unshipped_seconds',
+    help: 'Age of the oldest audit entry the configured sink has not taken yet; 0 when it is up to date.',
+    labelNames: ['sink'],
+    registers,
+    async collect() {
+      this.reset();
+      const status = await shippingOnce().catch(() => undefined);
+      if (status) this.set({ sink: status.sink }, status.oldestUnshippedAgeSeconds);
     },
   });
 }

@@ -1,4 +1,10 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { fileSink } from '../../src/audit-sink/file.js';
+import { shipAuditBatch } from '../../src/audit-sink/ship.js';
+import { appendAudit, sealAuditLog } from '../../src/audit/audit.js';
 import { OPERATOR, registerClient } from '../../src/clients/service.js';
 import { ConfigError } from '../../src/config.js';
 import { raiseSecurityEvent } from '../../src/events/raise.js';
@@ -138,6 +144,30 @@ describe('the management /metrics', () => {
     const labels = `{outbox="security_events",receiver="${receiver.id}"}`;
     expect(sample(text, 'warta_outbox_pending', labels)).toBe(1);
     expect(sample(text, 'warta_outbox_oldest_pending_age_seconds', labels)).toBe(90);
+  });
+
+  it('reports the audit sink backlog while the sink is down, and none once it has taken every entry', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'warta-metrics-sink-'));
+    const shipping = await createTestRuntime({ env: { WARTA_AUDIT_SINK: `file:${path.join(dir, 'audit.jsonl')}` } });
+    const shippingManagement = managementRoutes(shipping);
+    await appendAudit(shipping.db, shipping, { actor: 'test' }, { action: 'test.first' });
+    await appendAudit(shipping.db, shipping, { actor: 'test' }, { action: 'test.second' });
+    await sealAuditLog(shipping.db, shipping);
+    shipping.clock.advance(120);
+    const name = shipping.config.audit.sink!.name;
+    const behind = await scrape(shippingManagement);
+    expect(sample(behind, 'warta_audit_sink_backlog', `{sink="${name}"}`)).toBeGreaterThanOrEqual(2);
+    expect(sample(behind, 'warta_audit_sink_oldest_unshipped_seconds', `{sink="${name}"}`)).toBeGreaterThanOrEqual(120);
+
+    const settings = shipping.config.audit.sink!;
+    const sink = fileSink(settings.target as Parameters<typeof fileSink>[0]);
+    while ((await shipAuditBatch(shipping, sink, { batchSize: 100, timeoutMs: settings.timeoutMs })).shipped > 0);
+    await sink.close();
+    const caughtUp = await scrape(shippingManagement);
+    expect(sample(caughtUp, 'warta_audit_sink_backlog', `{sink="${name}"}`)).toBe(0);
+    expect(sample(caughtUp, 'warta_audit_sink_oldest_unshipped_seconds', `{sink="${name}"}`)).toBe(0);
+    // Without a sink there is nothing to report.
+    expect(sample(await scrape(), 'warta_audit_sink_backlog', `{sink="${name}"}`)).toBeUndefined();
   });
 
   it('still answers when the database is closed: warta_database_up 0 and the process metrics', async () => {
