@@ -25,7 +25,7 @@ interface Manifest {
 export const PGLITE_SETTINGS = [
   // PGlite zeroes its whole buffer pool when it starts (128 MB by default: most of its start-up
   // time and memory); Warta's working set is a few megabytes.
-  'shared_buffers=16MB',
+  'shared_buffers=8MB',
 ];
 
 export function pgliteStartParams(pgliteClass: typeof PGlite): string[] {
