@@ -121,6 +121,12 @@ function report(found: Record<string, string[]>): string {
 describe('accessibility of every page', () => {
   it('every page passes axe-core at WCAG 2.1 A and AA, in English and in Polish, in each state people see it', async () => {
     runtime.clock.set(new Date(Date.UTC(2026, 11, 1, 9, 0, 0)));
+    const found: Record<string, string[]> = {};
+    // Before any organisation exists: the first-run setup form.
+    const installer = await newPerson(chromium);
+    await check(installer.page, '/setup', found, async (page) => {
+      await expect.poll(() => page.locator('#setup-form').isVisible()).toBe(true);
+    });
     const org = await createOrganisation(runtime, { actor: 'test' }, { name: 'Ministry of Accessible Services', policy: { recoveryDesks: DESKS } });
     const invite = (displayName: string, email: string, role: 'member' | 'admin' | 'recovery_officer') => createInvitation(runtime, { actor: 'test' }, { organisationId: org.id, displayName, email, role });
     const admin = await enrollFromInvitation((await invite('Ewa Lis', 'ewa.lis@example.gov', 'admin')).link);
@@ -128,7 +134,6 @@ describe('accessibility of every page', () => {
     const member = await enrollFromInvitation((await invite('Jan Kowalski', 'jan.kowalski@example.gov', 'member')).link);
     const jan = await runtime.db.selectFrom('users').selectAll().where('username', '=', 'jan.kowalski@example.gov').executeTakeFirstOrThrow();
     const client = await registerClient(runtime, { actor: 'test' }, { client_name: 'Ministry Wiki', grant_types: ['authorization_code'], redirect_uris: ['http://127.0.0.1:9/callback'] }, { authority: OPERATOR, organisationId: org.id });
-    const found: Record<string, string[]> = {};
 
     // Signed out. First, the check itself: an unlabelled field in low contrast is found.
     const visitor = await newPerson(chromium);
@@ -139,6 +144,7 @@ describe('accessibility of every page', () => {
     await check(v, '/signin', found);
     await check(v, '/signin/password', found);
     await check(v, '/enroll', found);
+    await check(v, '/setup', found);
     await check(v, (await invite('Anna Nowak', 'anna.nowak@example.gov', 'member')).link, found, async (page) => {
       await expect.poll(() => page.locator('#create-passkey').isEnabled()).toBe(true);
       await expect.poll(() => page.locator('#other-method').isVisible()).toBe(true);
