@@ -60,7 +60,8 @@ function schemaProblems(manifests: Manifest[]): string[] {
   return manifests.flatMap(({ file, doc }) => {
     const validate = validators[`${doc.apiVersion}/${doc.kind}`];
     if (!validate) return [`${file}: no schema for ${doc.apiVersion} ${doc.kind}`];
-    return validate(doc) ? [] : (validate.errors ?? []).map((e) => `${file} ${doc.kind}: ${e.instancePath || '/'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${e.params.additionalProperty})` : ''}`);
+    const kind = String(doc.kind);
+    return validate(doc) ? [] : (validate.errors ?? []).map((e) => `${file} ${kind}: ${e.instancePath || '/'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` (${e.params.additionalProperty})` : ''}`);
   });
 }
 
