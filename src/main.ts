@@ -10,7 +10,7 @@ import { startPersonalDataRetention } from './privacy/retention.js';
 import { startRecoveryExpiry } from './recovery/expire.js';
 import { startRoleRequestExpiry } from './people/role-requests.js';
 import { startRateLimitHousekeeping } from './throttle/housekeeping.js';
-import { ConfigError, loadConfig } from './config.js';
+import { type Config, ConfigError, loadConfig } from './config.js';
 import { httpServerOptions } from './http/server-options.js';
 import { createLogger } from './log.js';
 import { developmentMasterKeyWarning } from './crypto/master-key.js';
@@ -23,19 +23,23 @@ import { announceSetupLink } from './setup/announce.js';
 
 /** start-up: config → database → app → listen; SIGTERM/SIGINT: drain, then close. */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
+  const stopOnConfigError = (error: unknown): never => {
     if (error instanceof ConfigError) {
       process.stderr.write(`warta: configuration error: ${error.message}\n`);
       process.exit(78); // EX_CONFIG
     }
     throw error;
+  };
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    return stopOnConfigError(error);
   }
   // With the audit log shipped on stdout, the logs move to stderr: each stream then holds one kind of line.
   const log = createLogger(config.logLevel, config.audit.sink?.target.kind === 'stdout' ? (process.stderr as never) : undefined);
-  const runtime = await openRuntime(config, { log });
+  // A setting found wrong only when used (the HSM refusing the PIN) is reported like one found wrong when read.
+  const runtime = await openRuntime(config, { log }).catch(stopOnConfigError);
   if (config.masterKey.source === 'generated') process.stderr.write(developmentMasterKeyWarning(config.masterKey.file!));
   const previousIssuer = await recordIssuer(runtime, config.issuer);
   // Instances behind one load balancer share one issuer; a different one here is a configuration slip worth seeing.
