@@ -21,6 +21,7 @@ import * as m0025 from './0025_audit_search.js';
 import * as m0026 from './0026_instance_settings.js';
 import * as m0027 from './0027_setup_token.js';
 import * as m0028 from './0028_audit_sink_checkpoint.js';
+import * as m0029 from './0029_signing_key_custody.js';
 
 /**
  * Every migration, by name. Listed explicitly (not read from the folder) so the
@@ -49,4 +50,5 @@ export const migrations: Record<string, Migration> = {
   '0026_instance_settings': m0026,
   '0027_setup_token': m0027,
   '0028_audit_sink_checkpoint': m0028,
+  '0029_signing_key_custody': m0029,
 };

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { AllowListEntryError, destinationRefusal, DEVELOPMENT_OUTBOUND_ALLOW, type OutboundAllowList, parseOutboundAllowList } from './outbound/allow-list.js';
@@ -67,7 +67,11 @@ export interface Config {
     /** Back-channel logout outbox: poll interval, attempts before giving up (besides the outbox's give-up age), per-request timeout. */
     backchannelLogout: { intervalMs: number; maxAttempts: number; timeoutMs: number };
   };
-  signingKeys: { cacheSeconds: number };
+  signingKeys: {
+    cacheSeconds: number;
+    /** Who holds the private halves of new signing keys (src/crypto/key-provider.ts): sealed in the database, or an HSM token over PKCS#11. */
+    provider: SigningKeyProviderSettings;
+  };
   audit: {
     sealIntervalMs: number;
     /** Anonymous failures (no existing account or client named) are counted per action and key over windows this long, then audited once per window (src/audit/anonymous-failures.ts). */
@@ -264,7 +268,7 @@ export function loadConfig(env: Env = process.env): Config {
         timeoutMs: int(env, 'WARTA_BACKCHANNEL_LOGOUT_TIMEOUT_MS', 5000, 100, 60_000),
       },
     },
-    signingKeys: { cacheSeconds: int(env, 'WARTA_KEY_CACHE_SECONDS', 30, 0, 3600) },
+    signingKeys: { cacheSeconds: int(env, 'WARTA_KEY_CACHE_SECONDS', 30, 0, 3600), provider: signingKeyProviderSettings(env) },
     audit: {
       sealIntervalMs: int(env, 'WARTA_AUDIT_SEAL_INTERVAL_MS', 1000, 50, 60_000),
       anonymousFailureWindowSeconds: int(env, 'WARTA_AUDIT_ANONYMOUS_WINDOW_SECONDS', 300, 10, 86_400),
@@ -398,6 +402,30 @@ function outboundAllowList(env: Env, production: boolean): OutboundAllowList {
     if (error instanceof AllowListEntryError) throw new ConfigError('WARTA_OUTBOUND_ALLOW', `${error.message}; expected comma-separated host names, *.wildcards and networks, or none`);
     throw error;
   }
+}
+
+export type SigningKeyProviderSettings =
+  | { kind: 'envelope' }
+  /** `module`: the vendor's PKCS#11 library; `pinFile`: read at start-up, the PIN is kept nowhere else. */
+  | { kind: 'pkcs11'; module: string; tokenLabel: string; pinFile: string };
+
+const PKCS11_SETTINGS = ['WARTA_PKCS11_MODULE', 'WARTA_PKCS11_TOKEN_LABEL', 'WARTA_PKCS11_PIN_FILE'] as const;
+
+function signingKeyProviderSettings(env: Env): SigningKeyProviderSettings {
+  // A PIN in the environment shows in /proc, `docker inspect` and crash reports: only a file is read.
+  if (env.WARTA_PKCS11_PIN !== undefined) throw new ConfigError('WARTA_PKCS11_PIN', 'the PIN is never read from the environment: put it in a file readable only by Warta and set WARTA_PKCS11_PIN_FILE');
+  const kind = oneOf(env, 'WARTA_SIGNING_KEY_PROVIDER', ['envelope', 'pkcs11'] as const, 'envelope');
+  const [module, tokenLabel, pinFile] = PKCS11_SETTINGS.map((name) => env[name]?.trim() || undefined);
+  if (kind === 'envelope') {
+    const stray = PKCS11_SETTINGS.find((name) => env[name]?.trim());
+    if (stray) throw new ConfigError(stray, 'only meaningful with WARTA_SIGNING_KEY_PROVIDER=pkcs11');
+    return { kind };
+  }
+  if (!module) throw new ConfigError('WARTA_PKCS11_MODULE', 'required with WARTA_SIGNING_KEY_PROVIDER=pkcs11: the path of the token\'s PKCS#11 library (e.g. /usr/lib/softhsm/libsofthsm2.so)');
+  if (!existsSync(module)) throw new ConfigError('WARTA_PKCS11_MODULE', `no such file "${module}"`);
+  if (!tokenLabel) throw new ConfigError('WARTA_PKCS11_TOKEN_LABEL', 'required with WARTA_SIGNING_KEY_PROVIDER=pkcs11: the label of the token holding the keys');
+  if (!pinFile) throw new ConfigError('WARTA_PKCS11_PIN_FILE', 'required with WARTA_SIGNING_KEY_PROVIDER=pkcs11: a file holding the token\'s user PIN');
+  return { kind, module, tokenLabel, pinFile };
 }
 
 export interface OutboxSettings {

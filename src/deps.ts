@@ -4,6 +4,7 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { MasterKey } from './crypto/master-key.js';
 import type { SecretBox } from './crypto/secret-box.js';
+import type { SigningKeyProvider } from './crypto/key-provider.js';
 import type { SigningKeys } from './crypto/signing-keys.js';
 import type { DatabaseHandle } from './db/connect.js';
 import type { Database } from './db/schema.js';
@@ -31,6 +32,8 @@ export interface Deps {
   errorSummary: ErrorSummary;
   box: SecretBox;
   masterKey: MasterKey;
+  /** Holds the signing keys' private halves (WARTA_SIGNING_KEY_PROVIDER): sealed in the database, or in an HSM token. */
+  signingKeyProvider: SigningKeyProvider;
   signingKeys: SigningKeys;
   /** Issues and checks the JWTs Warta signs; one per instance, as it keeps key objects made from the signing keys. */
   tokens: Tokens;

@@ -5,9 +5,12 @@ import { ClientDirectory } from './clients/directory.js';
 import { type Clock, systemClock } from './clock.js';
 import type { Config } from './config.js';
 import type { Deps } from './deps.js';
+import type { SigningKeyProvider } from './crypto/key-provider.js';
 import { loadMasterKey } from './crypto/master-key.js';
 import { instanceSecret, openSecretBox } from './crypto/secret-box.js';
 import { ensureSigningKey, SigningKeys } from './crypto/signing-keys.js';
+import { EnvelopeKeyProvider } from './crypto/envelope-key-provider.js';
+import { openPkcs11KeyProvider } from './crypto/pkcs11-key-provider.js';
 import { connectDatabase } from './db/connect.js';
 import { ErrorSummary } from './http/error-summary.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -45,6 +48,10 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     log.warn({ file }, 'no WARTA_MASTER_KEY configured: generated a development master key file; set WARTA_MASTER_KEY or WARTA_MASTER_KEY_FILE in production'),
   );
   const metrics = new Metrics();
+  // Before the database: a token that is missing or refuses the PIN stops start-up before anything is migrated or written.
+  const providerSettings = config.signingKeys.provider;
+  const hsm = providerSettings.kind === 'pkcs11' ? await openPkcs11KeyProvider(providerSettings) : undefined;
+  let signingKeyProvider: SigningKeyProvider | undefined = hsm;
   const handle = await connectDatabase({
     databaseUrl: config.database.url,
     pgliteDir: options.pgliteDir ?? path.join(config.database.dataDir, 'pglite'),
@@ -53,6 +60,9 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     attempts: config.database.connectAttempts,
     onRetry: (attempt, delayMs, error) => log.warn({ attempt, delayMs, err: String(error) }, 'database not reachable yet, retrying'),
     onQuery: (seconds, failed) => metrics.recordQuery(seconds, failed),
+  }).catch((error: unknown) => {
+    hsm?.close();
+    throw error;
   });
   collectFromDatabase(metrics, { db: handle.db, clock, config, connectionUse: handle.connectionUse });
   try {
@@ -69,10 +79,11 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       },
     });
     const audit = { clock, auditEntryKey };
-    const deps = { db: handle.db, box, clock };
+    signingKeyProvider = hsm ?? new EnvelopeKeyProvider(box);
+    const deps = { db: handle.db, box, clock, signingKeyProvider };
     if (await ensureSigningKey(deps)) {
-      await appendAudit(handle.db, audit, { actor: 'system' }, { action: 'signing_key.created' });
-      log.info('created the first signing key');
+      await appendAudit(handle.db, audit, { actor: 'system' }, { action: 'signing_key.created', details: { provider: signingKeyProvider.name } });
+      log.info({ provider: signingKeyProvider.name }, 'created the first signing key');
     }
     const signingKeys = new SigningKeys(deps, {
       cacheSeconds: config.signingKeys.cacheSeconds,
@@ -91,6 +102,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       errorSummary,
       box,
       masterKey,
+      signingKeyProvider,
       signingKeys,
       tokens: new Tokens({ config, clock, signingKeys }),
       clients: new ClientDirectory({ db: handle.db, clock, ttlSeconds: config.oidc.clientCacheSeconds }),
@@ -105,10 +117,12 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       ...(handle.dumpEmbedded ? { dumpEmbeddedDatabase: handle.dumpEmbedded } : {}),
       close: () => {
         errorSummary.close();
+        signingKeyProvider?.close();
         return handle.close();
       },
     };
   } catch (error) {
+    signingKeyProvider?.close();
     await handle.close();
     throw error;
   }

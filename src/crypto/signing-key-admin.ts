@@ -57,7 +57,7 @@ export interface PlannedRotation {
  * rotation's transaction.
  */
 export async function planSigningKeyRotation(
-  deps: Pick<Deps, 'db' | 'box' | 'clock' | 'config' | 'auditEntryKey' | 'signingKeys'>,
+  deps: Pick<Deps, 'db' | 'box' | 'clock' | 'config' | 'auditEntryKey' | 'signingKeys' | 'signingKeyProvider'>,
   context: AuditContext,
   input: { reason: string | null; publishAheadSeconds?: number | undefined },
 ): Promise<PlannedRotation> {

@@ -1,17 +1,31 @@
-import { type CryptoKey, type JWK, type JWTPayload, exportJWK, generateKeyPair, importJWK, SignJWT, calculateJwkThumbprint } from 'jose';
+import { calculateJwkThumbprint, type JWK, type JWTPayload } from 'jose';
 import { type Kysely, sql, type Transaction } from 'kysely';
 import { addSeconds, type Clock } from '../clock.js';
 import { type Database, json } from '../db/schema.js';
+import { EnvelopeKeyProvider } from './envelope-key-provider.js';
+import type { SigningAlg, SigningKeyProvider, StoredSigningKey } from './key-provider.js';
 import type { SecretBox } from './secret-box.js';
 
-export const SIGNING_ALG = 'ES256';
-const SEAL_CONTEXT = (kid: string) => `signing key ${kid}`;
+export const SIGNING_ALG: SigningAlg = 'ES256';
 
 export interface ActiveSigningKey {
   kid: string;
   alg: string;
-  privateKey: CryptoKey;
+  /** The JWS signature of a signing input, made by the provider that holds the key. */
+  sign(signingInput: Buffer): Promise<Buffer>;
 }
+
+/**
+ * What the signing-key functions need. Without `signingKeyProvider`, the
+ * envelope provider over `box`: what every key was before providers.
+ */
+export interface SigningKeyDeps {
+  box: SecretBox;
+  clock: Clock;
+  signingKeyProvider?: SigningKeyProvider;
+}
+
+const providerOf = (deps: SigningKeyDeps) => deps.signingKeyProvider ?? new EnvelopeKeyProvider(deps.box);
 
 interface Snapshot {
   loadedAt: number;
@@ -19,20 +33,29 @@ interface Snapshot {
   active: ActiveSigningKey;
 }
 
+const encode = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+
 /**
- * The ES256 keys Warta signs with, shared by every instance through the
- * database. A rotated-in key is published `publishAheadSeconds` (the cache
- * lifetime) before anyone signs with it, so no relying party meets a `kid` it
- * has not seen in the JWKS; a rotated-out key stays published until every token
- * it signed has expired.
+ * The keys Warta signs with, shared by every instance through the database. A
+ * rotated-in key is published `publishAheadSeconds` (the cache lifetime) before
+ * anyone signs with it, so no relying party meets a `kid` it has not seen in the
+ * JWKS; a rotated-out key stays published until every token it signed has expired.
+ *
+ * Only keys the configured provider holds are published, each checked against
+ * the provider's own public key: a row written into the database by someone
+ * without the master key (or the HSM) names a key that is not there, and stays
+ * unpublished.
  */
 export class SigningKeys {
   private snapshot: Snapshot | undefined;
+  private readonly provider: SigningKeyProvider;
 
   constructor(
-    private readonly deps: { db: Kysely<Database>; box: SecretBox; clock: Clock },
+    private readonly deps: SigningKeyDeps & { db: Kysely<Database> },
     private readonly options: { cacheSeconds: number; maxTokenLifetimeSeconds: number },
-  ) {}
+  ) {
+    this.provider = providerOf(deps);
+  }
 
   async jwks(): Promise<{ keys: JWK[] }> {
     return (await this.current()).jwks;
@@ -42,9 +65,12 @@ export class SigningKeys {
     return (await this.current()).active;
   }
 
+  /** A compact JWS (RFC 7515 §7.1) of `payload`, signed with the active key. */
   async sign(payload: JWTPayload, header: { typ: string }): Promise<string> {
     const key = await this.activeKey();
-    return new SignJWT(payload).setProtectedHeader({ alg: key.alg, kid: key.kid, typ: header.typ }).sign(key.privateKey);
+    const input = `${encode({ alg: key.alg, kid: key.kid, typ: header.typ })}.${encode(payload)}`;
+    const signature = await key.sign(Buffer.from(input, 'ascii'));
+    return `${input}.${signature.toString('base64url')}`;
   }
 
   /** Forget the cached keys (after a rotation in this process, and in tests). */
@@ -63,31 +89,41 @@ export class SigningKeys {
     const rows = await this.deps.db
       .selectFrom('signing_keys')
       .selectAll()
+      .where('provider', '=', this.provider.name)
       .where((eb) => eb.or([eb('retire_at', 'is', null), eb('retire_at', '>', now)]))
       .orderBy('active_from', 'desc')
       .execute();
+    const held = [];
+    for (const row of rows) if (await this.holds(row)) held.push(row);
     const signing = rows.find((row) => row.active_from <= now);
     if (!signing) throw new Error('no active signing key: run migrations and start Warta once (ensureSigningKey)');
-    const jwk = JSON.parse(this.deps.box.openText(signing.private_jwk_enc, SEAL_CONTEXT(signing.kid))) as JWK;
-    const privateKey = (await importJWK(jwk, signing.alg)) as CryptoKey;
+    if (!held.includes(signing)) throw new Error(`signing key ${signing.kid} is not held by the ${this.provider.name} provider: its row does not match the key, or the key is gone`);
+    const provider = this.provider;
     return {
       loadedAt: now.getTime(),
-      jwks: { keys: rows.map((row) => row.public_jwk as JWK) },
-      active: { kid: signing.kid, alg: signing.alg, privateKey },
+      jwks: { keys: held.map((row) => row.public_jwk as JWK) },
+      active: { kid: signing.kid, alg: signing.alg, sign: (input) => provider.sign(signing, input) },
     };
+  }
+
+  /** The provider has the key the row names, and it is the row's public key. */
+  private async holds(row: StoredSigningKey & { public_jwk: unknown }): Promise<boolean> {
+    try {
+      const held = await calculateJwkThumbprint(await this.provider.publicJwk(row));
+      return held === row.kid && (await calculateJwkThumbprint(row.public_jwk as JWK)) === row.kid;
+    } catch {
+      return false;
+    }
   }
 }
 
-async function newKeyRow(box: SecretBox, createdAt: Date, activeFrom: Date) {
-  const { publicKey, privateKey } = await generateKeyPair(SIGNING_ALG, { extractable: true });
-  const publicJwk = await exportJWK(publicKey);
-  const kid = await calculateJwkThumbprint(publicJwk);
-  const privateJwk = await exportJWK(privateKey);
+async function newKeyRow(provider: SigningKeyProvider, createdAt: Date, activeFrom: Date) {
+  const key = await provider.generate(SIGNING_ALG);
   return {
-    kid,
-    alg: SIGNING_ALG,
-    public_jwk: json({ ...publicJwk, kid, alg: SIGNING_ALG, use: 'sig' }),
-    private_jwk_enc: box.seal(JSON.stringify(privateJwk), SEAL_CONTEXT(kid)),
+    kid: key.kid,
+    alg: key.alg,
+    public_jwk: json(key.publicJwk),
+    ...key.reference,
     created_at: createdAt,
     active_from: activeFrom,
     retire_at: null,
@@ -98,14 +134,21 @@ async function newKeyRow(box: SecretBox, createdAt: Date, activeFrom: Date) {
 // Arbitrary constant naming "signing key bootstrap" for pg_advisory_xact_lock.
 const BOOTSTRAP_LOCK = 7_114_000_001;
 
-/** Creates the first signing key unless one exists; safe when instances start together. */
-export async function ensureSigningKey(deps: { db: Kysely<Database>; box: SecretBox; clock: Clock }): Promise<boolean> {
+/**
+ * Creates the first signing key of the configured provider unless it has one;
+ * safe when instances start together. After a switch of provider the other
+ * provider's keys are retired at once: this instance can neither sign with nor
+ * vouch for them.
+ */
+export async function ensureSigningKey(deps: SigningKeyDeps & { db: Kysely<Database> }): Promise<boolean> {
+  const provider = providerOf(deps);
   return deps.db.transaction().execute(async (trx) => {
     await sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`.execute(trx);
-    const existing = await trx.selectFrom('signing_keys').select('kid').limit(1).executeTakeFirst();
+    const existing = await trx.selectFrom('signing_keys').select('kid').where('provider', '=', provider.name).where('retire_at', 'is', null).limit(1).executeTakeFirst();
     if (existing) return false;
     const now = deps.clock.now();
-    await trx.insertInto('signing_keys').values(await newKeyRow(deps.box, now, now)).execute();
+    await trx.updateTable('signing_keys').set({ retire_at: now }).where('retire_at', 'is', null).execute();
+    await trx.insertInto('signing_keys').values(await newKeyRow(provider, now, now)).execute();
     return true;
   });
 }
@@ -121,18 +164,18 @@ export interface RotationResult {
  * replaces are unpublished once every token they signed can have expired.
  */
 export async function rotateSigningKey(
-  deps: { db: Kysely<Database>; box: SecretBox; clock: Clock },
+  deps: SigningKeyDeps & { db: Kysely<Database> },
   options: { publishAheadSeconds: number; maxTokenLifetimeSeconds: number },
 ): Promise<RotationResult> {
   return deps.db.transaction().execute((trx) => addSigningKey(trx, deps, options));
 }
 
 /** rotateSigningKey inside the caller's transaction, so its audit entry commits with it. */
-export async function addSigningKey(trx: Transaction<Database>, deps: { box: SecretBox; clock: Clock }, options: { publishAheadSeconds: number; maxTokenLifetimeSeconds: number }): Promise<RotationResult> {
+export async function addSigningKey(trx: Transaction<Database>, deps: SigningKeyDeps, options: { publishAheadSeconds: number; maxTokenLifetimeSeconds: number }): Promise<RotationResult> {
   const now = deps.clock.now();
   const activeFrom = addSeconds(now, options.publishAheadSeconds);
   const retireAt = addSeconds(activeFrom, options.maxTokenLifetimeSeconds);
-  const row = await newKeyRow(deps.box, now, activeFrom);
+  const row = await newKeyRow(providerOf(deps), now, activeFrom);
   await sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`.execute(trx);
   const replaced = await trx.updateTable('signing_keys').set({ retire_at: retireAt }).where('retire_at', 'is', null).returning(['kid']).execute();
   await trx.insertInto('signing_keys').values(row).execute();
@@ -151,7 +194,7 @@ export interface WithdrawalResult {
  * meets the new `kid` before its cached JWKS has it must re-read the JWKS, which
  * is what the withdrawal event asks of it anyway.
  */
-export async function withdrawSigningKeys(trx: Transaction<Database>, deps: { box: SecretBox; clock: Clock }): Promise<WithdrawalResult> {
+export async function withdrawSigningKeys(trx: Transaction<Database>, deps: SigningKeyDeps): Promise<WithdrawalResult> {
   await sql`select pg_advisory_xact_lock(${BOOTSTRAP_LOCK})`.execute(trx);
   const now = deps.clock.now();
   const withdrawn = await trx
@@ -160,7 +203,7 @@ export async function withdrawSigningKeys(trx: Transaction<Database>, deps: { bo
     .where((eb) => eb.or([eb('retire_at', 'is', null), eb('retire_at', '>', now)]))
     .returning('kid')
     .execute();
-  const row = await newKeyRow(deps.box, now, now);
+  const row = await newKeyRow(providerOf(deps), now, now);
   await trx.insertInto('signing_keys').values(row).execute();
   return { kid: row.kid, withdrawn: withdrawn.map((r) => r.kid) };
 }

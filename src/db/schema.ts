@@ -188,11 +188,18 @@ export interface InstanceSecretsTable {
   created_at: Date;
 }
 
+export type SigningKeyProviderName = 'envelope' | 'pkcs11';
+
 export interface SigningKeysTable {
   kid: string;
   alg: string;
   public_jwk: Json<Record<string, unknown>>;
-  private_jwk_enc: string;
+  /** Who holds the private half: `envelope` (sealed here under the master key) or `pkcs11` (an HSM token; never here). */
+  provider: ColumnType<SigningKeyProviderName, SigningKeyProviderName | undefined, never>;
+  /** envelope: the private JWK, sealed. Null for pkcs11. */
+  private_jwk_enc: string | null;
+  /** pkcs11: the token object's CKA_ID (hex). Null for envelope. */
+  key_reference: string | null;
   created_at: Date;
   /** Signing starts here; it lies after created_at so every instance publishes the key before anyone signs with it. */
   active_from: Date;

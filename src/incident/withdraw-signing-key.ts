@@ -26,7 +26,7 @@ export interface EmergencyRotation {
   sets_queued: number;
 }
 
-export async function emergencyRotateSigningKey(deps: Pick<Deps, 'db' | 'clock' | 'auditEntryKey' | 'box' | 'config' | 'signingKeys'>, context: AuditContext, input: { reason: unknown }): Promise<EmergencyRotation> {
+export async function emergencyRotateSigningKey(deps: Pick<Deps, 'db' | 'clock' | 'auditEntryKey' | 'box' | 'config' | 'signingKeys' | 'signingKeyProvider'>, context: AuditContext, input: { reason: unknown }): Promise<EmergencyRotation> {
   const reason = incidentReason(input.reason);
   const result = await deps.db.transaction().execute(async (trx) => {
     const rotation = await withdrawSigningKeys(trx, deps);

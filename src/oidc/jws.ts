@@ -1,8 +1,9 @@
 /**
- * ES256 compact JWS (RFC 7515 §7.1, RFC 7518 §3.4) with node:crypto KeyObjects made
- * once from the keys SigningKeys caches. Tokens are signed and checked on every token,
- * introspection and userinfo request; node:crypto's synchronous ECDSA is several times
- * cheaper than a WebCrypto round trip, and the format is small enough to build by hand:
+ * ES256 compact JWS (RFC 7515 §7.1, RFC 7518 §3.4): signed by SigningKeys (whose
+ * provider holds the key), checked here with node:crypto KeyObjects made once from the
+ * published keys. Tokens are checked on every introspection and userinfo request;
+ * node:crypto's synchronous ECDSA is several times cheaper than a WebCrypto round trip,
+ * and the format is small enough to read by hand:
  * BASE64URL(header) "." BASE64URL(payload) "." BASE64URL(r || s).
  *
  * Verification accepts exactly what Warta issues: `alg` ES256, a `kid` that is in the
@@ -11,7 +12,7 @@
  * The shape, size and algorithm limits below hold for every JWT Warta reads, its own
  * and those clients sign (DPoP proofs, client assertions).
  */
-import { createPublicKey, KeyObject, sign, verify } from 'node:crypto';
+import { createPublicKey, type KeyObject, verify } from 'node:crypto';
 import type { JWK } from 'jose';
 import type { SigningKeys } from '../crypto/signing-keys.js';
 
@@ -38,8 +39,6 @@ export const MAX_JWT_LENGTH = 8192;
 /** RFC 9449 §11.1: "reject DPoP proof JWTs with unnecessarily large jti values"; client assertions' jti are recorded the same way. */
 export const MAX_JTI_LENGTH = 256;
 
-const encode = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
-
 function decodeJson(part: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
@@ -55,19 +54,12 @@ export interface VerifiedJws {
 }
 
 export class CompactJws {
-  private signer: { source: CryptoKey; key: KeyObject; kid: string } | undefined;
   private verifiers: { source: { keys: JWK[] }; keys: Map<string, KeyObject> } | undefined;
 
-  constructor(private readonly signingKeys: Pick<SigningKeys, 'activeKey' | 'jwks' | 'sign'>) {}
+  constructor(private readonly signingKeys: Pick<SigningKeys, 'jwks' | 'sign'>) {}
 
-  async sign(payload: Record<string, unknown>, typ: string): Promise<string> {
-    const active = await this.signingKeys.activeKey();
-    // Only ES256 has a hand-built path; anything else goes through jose.
-    if (active.alg !== ALG) return this.signingKeys.sign(payload, { typ });
-    if (this.signer?.source !== active.privateKey) this.signer = { source: active.privateKey, key: KeyObject.from(active.privateKey), kid: active.kid };
-    const input = `${encode({ alg: ALG, kid: this.signer.kid, typ })}.${encode(payload)}`;
-    const signature = sign('sha256', Buffer.from(input, 'ascii'), { key: this.signer.key, dsaEncoding: 'ieee-p1363' });
-    return `${input}.${signature.toString('base64url')}`;
+  sign(payload: Record<string, unknown>, typ: string): Promise<string> {
+    return this.signingKeys.sign(payload, { typ });
   }
 
   /** The header and payload of a token signed by a published Warta key; undefined otherwise. */

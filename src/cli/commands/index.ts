@@ -8,6 +8,7 @@ import { endOrganisationSessionsCommand, resumeClientCommand, suspendClientComma
 import { inviteCommand } from './invite.js';
 import { listSigningKeysCommand, rotateMasterKeyCommand, rotateSigningKeyCommand } from './keys.js';
 import { migrateCommand } from './migrate.js';
+import { importFidoMetadataCommand } from './mds.js';
 import { setupLinkCommand } from './setup-link.js';
 import { setPolicyCommand, showOrganisationCommand } from './organisation.js';
 import { disablePersonCommand, enablePersonCommand, exportPersonCommand, listPeopleCommand, offboardPersonCommand, showPersonCommand } from './people.js';
@@ -25,6 +26,7 @@ export const commands: CliCommand<any>[] = [
   rotateSigningKeyCommand,
   listSigningKeysCommand,
   rotateMasterKeyCommand,
+  importFidoMetadataCommand,
   verifyAuditCommand,
   searchAuditCommand,
   exportAuditCommand,
