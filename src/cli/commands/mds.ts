@@ -6,7 +6,7 @@ export const importFidoMetadataCommand = defineCommand<MetadataImport>({
   path: ['mds', 'import'],
   summary: 'install a downloaded FIDO Metadata Service BLOB into WARTA_FIDO_MDS_FILE: it must chain to WARTA_FIDO_ROOT_CERT_FILE and be newer than the installed one',
   flags: {
-    file: { type: 'string', file: true, description: 'the BLOB (a JWT, as https://mds3.fidoalliance.org/ serves it)', required: true },
+    file: { type: 'string', file: true, description: 'the FIDO Metadata Service BLOB (a JWT), downloaded elsewhere and carried in: Warta fetches nothing', required: true },
   },
   async run(flags, io) {
     const file = stringFlag(flags, 'file')!;
