@@ -10,6 +10,7 @@ const require = createRequire(import.meta.url);
 try {
   require.resolve('tsx');
   require.resolve('typescript');
+  require.resolve('esbuild');
 } catch {
   process.stdout.write('warta: development dependencies are not installed, so no first-start snapshot or build was made (npm run snapshot, npm run build)\n');
   process.exit(0);
@@ -19,6 +20,7 @@ const steps = [
   [process.execPath, ['--import', 'tsx', 'scripts/pglite-snapshot.ts']],
   [process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json']],
   [process.execPath, ['scripts/copy-assets.mjs']],
+  [process.execPath, ['scripts/bundle.mjs']],
 ];
 for (const [command, args] of steps) {
   const step = spawnSync(command, args, { stdio: 'inherit', cwd });

@@ -5,7 +5,8 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const built = path.join(root, 'dist', 'src', 'main.js');
+// The bundle (`npm run build`): a restart on the embedded database is then about half a second shorter.
+const built = path.join(root, 'dist', 'bundle', 'main.js');
 
 function newestChange(dir) {
   let newest = 0;

@@ -1,32 +1,17 @@
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateMasterKeyBase64 } from '../src/crypto/master-key.js';
 import { createScratchDatabase, usingPostgres, cleanUpLater } from './support/runtime.js';
+import { startWartaProcess as startWarta } from './support/warta-process.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const children: ChildProcess[] = [];
 afterAll(() => children.forEach((child) => child.kill('SIGKILL')));
 
-/** Starts `src/main.ts` as `npm start` does and resolves with its port once it logs that it listens. */
-function startWarta(env: Record<string, string>): Promise<{ port: number; child: ChildProcess; exited: Promise<number | null>; stderr: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env: { ...process.env, NODE_ENV: 'development', PORT: '0', WARTA_LOG_LEVEL: 'info', ...env } });
-  children.push(child);
-  // 'close', not 'exit': by then everything the process wrote to stderr has been read.
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as { msg: string; port?: number };
-      if (entry.msg === 'warta listening') resolve({ port: entry.port!, child, exited, stderr: () => stderr });
-    });
-    void exited.then((code) => reject(new Error(`warta exited with ${code}: ${stderr}`)));
-  });
-}
 
 async function environment() {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'warta-main-'));
@@ -109,5 +94,23 @@ describe('the management port', { timeout: 90_000 }, () => {
   it('refuses to start with the metrics port on a public address unless told to', async () => {
     const error = await startWarta({ ...(await environment()), WARTA_METRICS_PORT: '9464', WARTA_METRICS_HOST: '0.0.0.0' }).catch((e: Error) => e);
     expect(String(error)).toMatch(/exited with 78: warta: configuration error: WARTA_METRICS_HOST: "0\.0\.0\.0" is not a loopback address/);
+  });
+});
+
+describe('the bundled build `npm start` runs', { timeout: 120_000 }, () => {
+  it('starts, finds every file its modules read beside themselves, and stops cleanly', async () => {
+    // Inside the checkout: the packages left outside the bundle (argon2, PGlite) resolve from its node_modules.
+    mkdirSync(path.join(root, 'node_modules', '.cache'), { recursive: true });
+    const outdir = mkdtempSync(path.join(root, 'node_modules', '.cache', 'warta-bundle-'));
+    cleanUpLater(() => rmSync(outdir, { recursive: true, force: true }));
+    execFileSync(process.execPath, ['scripts/bundle.mjs', outdir, root], { cwd: root, stdio: 'pipe' });
+
+    // The blocklist, page assets and the snapshot are looked up at start: a lost path stops it here.
+    const server = await startWarta(await environment(), { command: [process.execPath, path.join(outdir, 'main.js')] });
+    expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+    for (const asset of ['warta.css', 'vendor/simplewebauthn-browser.js']) expect((await fetch(`${server.url}/static/${asset}`)).status).toBe(200);
+    expect((await fetch(`${server.url}/.well-known/openid-configuration`)).status).toBe(200);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
   });
 });

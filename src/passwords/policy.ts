@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { WartaError } from '../errors.js';
 
 /**
@@ -36,6 +36,8 @@ export function minimumPasswordLength({ secondFactorRequired }: { secondFactorRe
  * most starts never set a password, and reading it is a tenth of a second.
  */
 export function loadBlocklist(path: string | URL = new URL('./blocklist.txt', import.meta.url)): Blocklist {
+  // A build that lost the file is found at start-up, not by the first person who sets a password.
+  if (!existsSync(path)) throw new Error(`the password blocklist is missing: ${String(path)}`);
   let entries: Set<string> | undefined;
   const read = () => {
     if (entries) return entries;

@@ -3,33 +3,18 @@ import { chmodSync, existsSync, mkdtempSync, statSync, writeFileSync } from 'nod
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { commandSocketPath } from '../../src/cli/channel.js';
 import { generateMasterKeyBase64 } from '../../src/crypto/master-key.js';
 import { cleanUpLater, createScratchDatabase, usingPostgres } from '../support/runtime.js';
+import { startWartaProcess } from '../support/warta-process.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 const children: ChildProcess[] = [];
 afterAll(() => children.forEach((child) => child.kill('SIGKILL')));
 
-/** The server as `npm start` runs it, under `umask 000`: the socket must be 0600 whatever the umask. */
-function startWarta(env: Record<string, string>): Promise<{ port: number; child: ChildProcess; exited: Promise<number | null> }> {
-  const child = spawn('/bin/sh', ['-c', `umask 000; exec "${process.execPath}" --import ${tsx} src/main.ts`], { cwd: root, env: { ...process.env, NODE_ENV: 'development', PORT: '0', WARTA_LOG_LEVEL: 'info', ...env } });
-  children.push(child);
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as { msg: string; port?: number };
-      if (entry.msg === 'warta listening') resolve({ port: entry.port!, child, exited });
-    });
-    void exited.then((code) => reject(new Error(`warta exited with ${code}: ${stderr}`)));
-  });
-}
 
 /** `warta …` as a separate process, from `cwd` (relative file flags are relative to it), optionally as another OS user. */
 function warta(args: string[], env: Record<string, string>, options: { cwd?: string; uid?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -64,6 +49,9 @@ const runningAsRoot = process.getuid?.() === 0;
 const NOBODY = 65534;
 
 // Real server processes on a fresh database: tens of seconds each on a busy 2-core machine.
+/** The server as `npm start` runs it, under `umask 000`: the socket must be 0600 whatever the umask. */
+const startWarta = (env: Record<string, string>) => startWartaProcess(env, { umask: '000' });
+
 describe('warta commands beside a running server', { timeout: 120_000 }, () => {
   it(usingPostgres ? 'open their own connection on PostgreSQL (no command channel)' : 'are carried out by the embedded server that holds the database, with file flags read from where the command was typed', async () => {
     const { dir, env } = await environment();

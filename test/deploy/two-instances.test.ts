@@ -12,12 +12,12 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileS
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import * as oidc from 'openid-client';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { generateMasterKeyBase64 } from '../../src/crypto/master-key.js';
 import { connectDatabase } from '../../src/db/connect.js';
 import { SoftAuthenticator } from '../support/soft-authenticator.js';
+import { startWartaProcess as startWarta } from '../support/warta-process.js';
 import { cleanUpLater, createScratchDatabase, usingPostgres } from '../support/runtime.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -46,21 +46,6 @@ function freePort(): Promise<number> {
   });
 }
 
-/** `npm start` as a child process; resolves with its port once it logs that it listens. */
-function startWarta(env: Record<string, string>): Promise<{ port: number; child: ChildProcess; exited: Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: root, env: { ...process.env, NODE_ENV: 'development', PORT: '0', HOST: '127.0.0.1', WARTA_LOG_LEVEL: 'info', ...env } });
-  children.push(child);
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as { msg: string; port?: number };
-      if (entry.msg === 'warta listening') resolve({ port: entry.port!, child, exited });
-    });
-    void exited.then((code) => reject(new Error(`warta exited with ${code}: ${stderr}`)));
-  });
-}
 
 /** `warta …` as the operator runs it, as JSON. */
 function warta(args: string[], env: Record<string, string>): Promise<any> {

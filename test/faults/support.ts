@@ -4,16 +4,16 @@
  * may stop, start and kill; Warta and its CLI as child processes, as `npm start`
  * runs them; and a load loop whose acknowledged writes can be checked afterwards.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createInterface } from 'node:readline';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { afterAll } from 'vitest';
 import { hashToken } from '../../src/crypto/random.js';
 import type { Database } from '../../src/db/schema.js';
+import { startWartaProcess, type WartaProcess } from '../support/warta-process.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -78,32 +78,13 @@ export function databaseOf(url: string): Kysely<Database> {
   return db;
 }
 
-export interface WartaProcess {
-  url: string;
-  child: ChildProcess;
-  exited: Promise<number | null>;
-  logLines: string[];
-}
-
-/** `src/main.ts` as `npm start` runs it; resolves once it listens. */
-export function startWarta(env: Record<string, string>): Promise<WartaProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: root,
-    env: { ...process.env, NODE_ENV: 'development', PORT: '0', WARTA_LOG_LEVEL: 'info', WARTA_ANONYMOUS_REQUESTS_PER_MINUTE: '1000000', ...env },
-  });
-  cleanups.push(() => void child.kill('SIGKILL'));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const logLines: string[] = [];
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      logLines.push(line);
-      const entry = JSON.parse(line) as { msg: string; port?: number };
-      if (entry.msg === 'warta listening') resolve({ url: `http://127.0.0.1:${entry.port!}`, child, exited, logLines });
-    });
-    void exited.then((code) => reject(new Error(`warta exited with ${code}: ${stderr}`)));
-  });
+/** `src/main.ts` as `npm start` runs it, with the anonymous request limit out of the load's way. */
+export type { WartaProcess };
+export async function startWarta(env: Record<string, string>): Promise<WartaProcess> {
+  const started = await startWartaProcess({ WARTA_ANONYMOUS_REQUESTS_PER_MINUTE: '1000000', ...env });
+  // Before the database it uses goes away.
+  cleanups.push(() => void started.child.kill('SIGKILL'));
+  return started;
 }
 
 /** The `warta` CLI, as `npm run warta` runs it, with --json. */
