@@ -6,7 +6,7 @@
  */
 import { Hono } from 'hono';
 import { WartaError } from '../errors.js';
-import { readAccessToken, readBasicCredentials, readDpopProof } from '../http/authorization.js';
+import { readAccessTokenOrFormToken, readBasicCredentials, readDpopProof } from '../http/authorization.js';
 import { type AppContext, type AppEnv } from '../http/context.js';
 import { readForm } from '../http/form.js';
 import { noStoreJson } from '../http/no-store.js';
@@ -15,6 +15,7 @@ import { loadSession } from '../sessions/middleware.js';
 import { authorizationRoutes } from './authorize/routes.js';
 import { authenticateClient } from './client-auth.js';
 import { providerMetadata } from './discovery.js';
+import { currentDpopNonce, dpopNonceRequired } from './dpop-nonce.js';
 import { ENDPOINTS } from './endpoints.js';
 import { introspectToken } from './introspect.js';
 import { endSessionRoutes } from './logout/routes.js';
@@ -51,7 +52,11 @@ export function oidcRoutes(deps: Deps) {
   app.route('/', authorizationRoutes(deps));
   app.route('/', tokenRoutes(deps, tokens, clients));
 
-  const answerUserinfo = async (c: AppContext) => c.json(await userinfo(deps, tokens, { accessToken: readAccessToken(c), dpop: readDpopProof(c), path: ENDPOINTS.userinfo }));
+  const answerUserinfo = async (c: AppContext) => {
+    const { claims, dpopNonce } = await userinfo(deps, tokens, { accessToken: await readAccessTokenOrFormToken(c), dpop: readDpopProof(c), path: ENDPOINTS.userinfo });
+    if (dpopNonce !== undefined) c.header('DPoP-Nonce', dpopNonce);
+    return c.json(claims);
+  };
   app.get(ENDPOINTS.userinfo, answerUserinfo);
   app.post(ENDPOINTS.userinfo, answerUserinfo);
 
@@ -70,7 +75,9 @@ export function oidcRoutes(deps: Deps) {
   // Public clients push without a secret, and each push stores a request: limited per address.
   app.post(ENDPOINTS.pushedAuthorization, anonymousRequestLimit(deps, 'par'), async (c) => {
     const { form, client } = await clientRequest(c, { allowPublic: true, path: ENDPOINTS.pushedAuthorization });
-    return noStoreJson(c, await pushAuthorizationRequest(deps, { client, form, dpop: readDpopProof(c) }), 201);
+    const pushed = await pushAuthorizationRequest(deps, { client, form, dpop: readDpopProof(c) });
+    if (dpopNonceRequired(client)) c.header('DPoP-Nonce', currentDpopNonce(deps));
+    return noStoreJson(c, pushed, 201);
   });
 
   app.route('/', endSessionRoutes(deps, tokens));
