@@ -40,14 +40,15 @@ export function oidcRoutes(deps: Deps) {
     return { form, client: await authenticateClient(deps, { form, basic: readBasicCredentials(c) }, { ...options, clients }) };
   };
 
-  // Discovery (OpenID Connect Discovery 1.0 §4): built once from the configuration.
+  // Discovery (OpenID Connect Discovery 1.0 §4, RFC 8414 §3): one document, built once from the configuration.
   const metadata = JSON.stringify(providerMetadata(deps.config));
-  app.get(ENDPOINTS.discovery, (c) => {
-    c.header('Cache-Control', 'public, max-age=300');
-    c.header('Access-Control-Allow-Origin', '*');
-    c.header('Content-Type', 'application/json; charset=utf-8');
-    return c.body(metadata);
-  });
+  for (const path of [ENDPOINTS.discovery, ENDPOINTS.authorizationServerMetadata])
+    app.get(path, (c) => {
+      c.header('Cache-Control', 'public, max-age=300');
+      c.header('Access-Control-Allow-Origin', '*');
+      c.header('Content-Type', 'application/json; charset=utf-8');
+      return c.body(metadata);
+    });
 
   app.route('/', authorizationRoutes(deps));
   app.route('/', tokenRoutes(deps, tokens, clients));
