@@ -15,6 +15,7 @@ import { loadSession } from '../sessions/middleware.js';
 import { authorizationRoutes } from './authorize/routes.js';
 import { authenticateClient } from './client-auth.js';
 import { providerMetadata } from './discovery.js';
+import { BROWSER_CLIENT_METHODS, browserClientCors } from './cors.js';
 import { currentDpopNonce, dpopNonceRequired } from './dpop-nonce.js';
 import { ENDPOINTS } from './endpoints.js';
 import { introspectToken } from './introspect.js';
@@ -33,6 +34,7 @@ export function oidcRoutes(deps: Deps) {
   const { tokens, clients } = deps;
   const app = new Hono<AppEnv>();
   for (const path of BROWSER_PATHS) app.use(path, loadSession(deps));
+  for (const path of Object.keys(BROWSER_CLIENT_METHODS)) app.use(path, browserClientCors(deps));
 
   /** The form of a back-channel request, and the client it authenticates. */
   const clientRequest = async (c: AppContext, options: { allowPublic: boolean; path: string }) => {
