@@ -8,6 +8,7 @@ import { Hono } from 'hono';
 import { WartaError } from '../errors.js';
 import { readAccessTokenOrFormToken, readBasicCredentials, readDpopProof } from '../http/authorization.js';
 import { type AppContext, type AppEnv } from '../http/context.js';
+import { cors } from '../http/cors.js';
 import { readForm } from '../http/form.js';
 import { noStoreJson } from '../http/no-store.js';
 import type { Deps } from '../deps.js';
@@ -15,7 +16,7 @@ import { loadSession } from '../sessions/middleware.js';
 import { authorizationRoutes } from './authorize/routes.js';
 import { authenticateClient } from './client-auth.js';
 import { providerMetadata } from './discovery.js';
-import { BROWSER_CLIENT_METHODS, browserClientCors } from './cors.js';
+import { browserClientCorsPolicy } from './browser-origins.js';
 import { currentDpopNonce, dpopNonceRequired } from './dpop-nonce.js';
 import { ENDPOINTS } from './endpoints.js';
 import { introspectToken } from './introspect.js';
@@ -34,7 +35,8 @@ export function oidcRoutes(deps: Deps) {
   const { tokens, clients } = deps;
   const app = new Hono<AppEnv>();
   for (const path of BROWSER_PATHS) app.use(path, loadSession(deps));
-  for (const path of Object.keys(BROWSER_CLIENT_METHODS)) app.use(path, browserClientCors(deps));
+  const browserClients = browserClientCorsPolicy(deps);
+  for (const path of Object.keys(browserClients.paths)) app.use(path, cors(browserClients));
 
   /** The form of a back-channel request, and the client it authenticates. */
   const clientRequest = async (c: AppContext, options: { allowPublic: boolean; path: string }) => {
