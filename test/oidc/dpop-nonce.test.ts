@@ -176,6 +176,18 @@ describe('DPoP server nonces (RFC 9449 §8, §9)', () => {
     expect(withNonce.headers.get('dpop-nonce')).toBe(nonce);
   });
 
+  it('asks for a nonce at the PAR endpoint too, where a proof binds the future code (§8, §10.1)', async () => {
+    const registered = await registerWebClient(runtime, { client_name: 'Nonce PAR portal', require_dpop_nonce: true });
+    const prove = await handMadeProver();
+    const { params } = await pkceRequest(registered);
+    const refused = await postForm(server.url('/par'), params, { ...basicAuth(registered), dpop: await prove('POST', server.url('/par')) });
+    expect(refused).toMatchObject({ status: 400, body: { error: 'use_dpop_nonce' } });
+    const nonce = refused.headers.get('dpop-nonce')!;
+    const pushed = await postForm(server.url('/par'), params, { ...basicAuth(registered), dpop: await prove('POST', server.url('/par'), { nonce }) });
+    expect(pushed.status).toBe(201);
+    expect(pushed.headers.get('dpop-nonce')).toBe(nonce);
+  });
+
   it('leaves clients that do not require nonces alone: no nonce asked for, none sent', async () => {
     const client = await registerClient(runtime, { actor: 'test' }, { client_name: 'Plain DPoP service', grant_types: ['client_credentials'], scope: 'api', dpop_bound_access_tokens: true }, { authority: OPERATOR });
     const prove = await handMadeProver();
