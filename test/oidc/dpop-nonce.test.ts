@@ -188,6 +188,24 @@ describe('DPoP server nonces (RFC 9449 §8, §9)', () => {
     expect(pushed.headers.get('dpop-nonce')).toBe(nonce);
   });
 
+  it("asks for a nonce at the messenger's device API (/api/me), which takes DPoP-bound tokens too", async () => {
+    const messenger = await registerWebClient(runtime, { client_name: 'Nonce messenger', scope: 'openid warta:account', dpop_bound_access_tokens: true, require_dpop_nonce: true });
+    const prove = await handMadeProver();
+    const request = await pkceRequest(messenger, { scope: 'openid warta:account' });
+    const callback = await authorizeWithSession(server, request.params, cookie);
+    const form = { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: REDIRECT_URI, code_verifier: request.verifier };
+    const nonce = (await postForm(server.url('/token'), form, { ...basicAuth(messenger), dpop: await prove('POST', server.url('/token')) })).headers.get('dpop-nonce')!;
+    const accessToken = (await postForm(server.url('/token'), form, { ...basicAuth(messenger), dpop: await prove('POST', server.url('/token'), { nonce }) })).body.access_token as string;
+
+    const devices = server.url('/api/me/devices');
+    const withoutNonce = await fetch(devices, { headers: { authorization: `DPoP ${accessToken}`, dpop: await prove('GET', devices, { ath: ath(accessToken) }) } });
+    expect(withoutNonce.status).toBe(401);
+    expect(withoutNonce.headers.get('www-authenticate')).toMatch(/^DPoP error="use_dpop_nonce"/);
+    const withNonce = await fetch(devices, { headers: { authorization: `DPoP ${accessToken}`, dpop: await prove('GET', devices, { ath: ath(accessToken), nonce }) } });
+    expect(withNonce.status).toBe(200);
+    expect(withNonce.headers.get('dpop-nonce')).toBe(nonce);
+  });
+
   it('leaves clients that do not require nonces alone: no nonce asked for, none sent', async () => {
     const client = await registerClient(runtime, { actor: 'test' }, { client_name: 'Plain DPoP service', grant_types: ['client_credentials'], scope: 'api', dpop_bound_access_tokens: true }, { authority: OPERATOR });
     const prove = await handMadeProver();
