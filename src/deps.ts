@@ -45,6 +45,8 @@ export interface Deps {
   auditEntryKey: Buffer;
   /** HMAC key for stored hashes of low-entropy or offline-checkable values (client secrets). */
   tokenHashKey: Buffer;
+  /** HMAC key of the stateless DPoP server nonces (src/oidc/dpop-nonce.ts), shared by every instance. */
+  dpopNonceKey: Buffer;
   /** Local FIDO metadata for `direct` attestation policies; undefined when the operator installed none. */
   fidoMetadata: FidoMetadata | undefined;
   /** Common passwords refused when a password is set (src/passwords/blocklist.txt), loaded once. */

@@ -109,6 +109,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       auditChainKey: await instanceSecret(handle.db, box, 'audit-chain', clock),
       auditEntryKey,
       tokenHashKey: await instanceSecret(handle.db, box, 'token-hash', clock),
+      dpopNonceKey: await instanceSecret(handle.db, box, 'dpop-nonce', clock),
       fidoMetadata: await loadConfiguredMetadata(config.webauthn.fidoMetadata, clock.now(), log),
       passwordBlocklist: loadBlocklist(),
       passwordHashing: new HashGate(config.passwords.hashing),

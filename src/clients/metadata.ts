@@ -1,6 +1,6 @@
 /**
  * Client registration metadata (RFC 7591 §2 names, OIDC Registration §2, RP-Initiated
- * Logout §3.1, Back-Channel Logout §2.2, RFC 9449 §5.2), validated into the row an
+ * Logout §3.1, Back-Channel Logout §2.2, RFC 9449 §5.2 and §8), validated into the row an
  * admin registers. Anything Warta does not offer is refused, not ignored: an admin who
  * asks for the implicit grant must learn that it does not exist here.
  */
@@ -55,6 +55,9 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { de
   const backchannelLogoutUri = backchannelUri(input.backchannel_logout_uri, options.developmentMode);
   const audience = text(input.access_token_audience, 'access_token_audience', 512) || null;
   if (audience !== null && !/^[a-z][a-z0-9+.-]*:\S+$/i.test(audience)) throw invalidMetadata('access_token_audience must be an absolute URI');
+  const introspectionAudiences = stringArray(input.introspection_audiences, 'introspection_audiences');
+  for (const aud of introspectionAudiences) if (aud.length > 512 || !/^[a-z][a-z0-9+.-]*:\S+$/i.test(aud)) throw invalidMetadata('introspection_audiences must be absolute URIs');
+  if (introspectionAudiences.length > 0 && method === 'none') throw invalidMetadata('introspection_audiences is for resource servers: confidential clients');
 
   return {
     client_name: clientName,
@@ -72,6 +75,8 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { de
     backchannel_logout_uri: backchannelLogoutUri,
     backchannel_logout_session_required: flag(input.backchannel_logout_session_required, 'backchannel_logout_session_required'),
     cross_organisation_sign_in: flag(input.cross_organisation_sign_in, 'cross_organisation_sign_in'),
+    require_dpop_nonce: flag(input.require_dpop_nonce, 'require_dpop_nonce'),
+    introspection_audiences: introspectionAudiences,
   };
 }
 

@@ -6,7 +6,9 @@
  * - `access_token_audience` other than the client's own id: its access tokens are
  *   accepted by another service (possibly another organisation's);
  * - `cross_organisation_sign_in`: users of other organisations sign in to it;
- * - `organisation_id`: which organisation owns it.
+ * - `organisation_id`: which organisation owns it;
+ * - `introspection_audiences`: it may introspect access tokens made for these
+ *   audiences, which may be another organisation's clients' tokens.
  *
  * An organisation admin who asks for any of them (at registration or update) is
  * refused: nothing is written and the attempt is audited.
@@ -14,7 +16,7 @@
 import type { OAuthClient } from '../db/schema.js';
 import type { ClientMetadata } from './metadata.js';
 
-export type OperatorSetting = 'first_party' | 'access_token_audience' | 'cross_organisation_sign_in' | 'organisation_id';
+export type OperatorSetting = 'first_party' | 'access_token_audience' | 'cross_organisation_sign_in' | 'organisation_id' | 'introspection_audiences';
 
 /** The audience a client's tokens carry, with "its own id" and "unset" as one value. */
 export const effectiveAudience = (audience: string | null, clientId: string | undefined): string | null => (audience === null || audience === clientId ? null : audience);
@@ -24,13 +26,14 @@ export const effectiveAudience = (audience: string | null, clientId: string | un
  * registration, where every setting starts at its default and the client is the admin's organisation's).
  */
 export function operatorSettingsChanged(
-  requested: Pick<ClientMetadata, 'first_party' | 'access_token_audience' | 'cross_organisation_sign_in'> & { organisation_id: string | null },
-  current: Pick<OAuthClient, 'first_party' | 'access_token_audience' | 'cross_organisation_sign_in' | 'organisation_id'> & { client_id?: string },
+  requested: Pick<ClientMetadata, 'first_party' | 'access_token_audience' | 'cross_organisation_sign_in' | 'introspection_audiences'> & { organisation_id: string | null },
+  current: Pick<OAuthClient, 'first_party' | 'access_token_audience' | 'cross_organisation_sign_in' | 'organisation_id' | 'introspection_audiences'> & { client_id?: string },
 ): OperatorSetting[] {
   const changed: OperatorSetting[] = [];
   if (requested.first_party !== current.first_party) changed.push('first_party');
   if (effectiveAudience(requested.access_token_audience, current.client_id) !== effectiveAudience(current.access_token_audience, current.client_id)) changed.push('access_token_audience');
   if (requested.cross_organisation_sign_in !== current.cross_organisation_sign_in) changed.push('cross_organisation_sign_in');
   if (requested.organisation_id !== current.organisation_id) changed.push('organisation_id');
+  if ([...requested.introspection_audiences].sort().join(' ') !== [...current.introspection_audiences].sort().join(' ')) changed.push('introspection_audiences');
   return changed;
 }

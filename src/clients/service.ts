@@ -40,6 +40,10 @@ export interface ClientView {
   backchannel_logout_uri?: string;
   backchannel_logout_session_required: boolean;
   dpop_bound_access_tokens: boolean;
+  /** RFC 9449 §8, §9: DPoP proofs must carry a nonce the server provided. */
+  require_dpop_nonce: boolean;
+  /** Audiences whose access tokens this resource server may introspect besides its own (operator-only). */
+  introspection_audiences: string[];
   first_party: boolean;
   required_acr: string | null;
   access_token_audience: string | null;
@@ -68,6 +72,8 @@ export const clientView = (client: OAuthClient, secret?: string): ClientView => 
   ...(client.backchannel_logout_uri ? { backchannel_logout_uri: client.backchannel_logout_uri } : {}),
   backchannel_logout_session_required: client.backchannel_logout_session_required,
   dpop_bound_access_tokens: client.dpop_bound_access_tokens,
+  require_dpop_nonce: client.require_dpop_nonce,
+  introspection_audiences: client.introspection_audiences,
   first_party: client.first_party,
   required_acr: client.required_acr,
   access_token_audience: client.access_token_audience,
@@ -112,7 +118,7 @@ export async function registerClient(deps: ClientDeps, context: AuditContext, in
   const reservedScopes = reservedScopesIn(metadata.scope);
   if (authority.kind === 'admin') {
     await refuseReservedScopes(deps, context, metadata.client_name, reservedScopes);
-    const defaults = { first_party: false, access_token_audience: null, cross_organisation_sign_in: false, organisation_id: owner };
+    const defaults = { first_party: false, access_token_audience: null, cross_organisation_sign_in: false, organisation_id: owner, introspection_audiences: [] };
     await refuseOperatorSettings(deps, context, { clientName: metadata.client_name, organisationId: owner }, operatorSettingsChanged({ ...metadata, organisation_id: requestedOwner(input, owner) }, defaults));
   }
   if (metadata.backchannel_logout_uri !== null)
@@ -145,6 +151,7 @@ export async function registerClient(deps: ClientDeps, context: AuditContext, in
         first_party: metadata.first_party,
         access_token_audience: metadata.access_token_audience,
         cross_organisation_sign_in: metadata.cross_organisation_sign_in,
+        ...(metadata.introspection_audiences.length > 0 ? { introspection_audiences: metadata.introspection_audiences } : {}),
         ...(reservedScopes.length > 0 ? { reserved_scopes: reservedScopes } : {}),
       },
     });
@@ -171,6 +178,8 @@ function metadataColumns(metadata: ClientMetadata) {
     backchannel_logout_uri: metadata.backchannel_logout_uri,
     backchannel_logout_session_required: metadata.backchannel_logout_session_required,
     cross_organisation_sign_in: metadata.cross_organisation_sign_in,
+    require_dpop_nonce: metadata.require_dpop_nonce,
+    introspection_audiences: json(metadata.introspection_audiences),
   };
 }
 

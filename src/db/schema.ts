@@ -443,6 +443,10 @@ export interface OAuthClientsTable {
   organisation_id: ColumnType<string | null, string | null | undefined, string | null>;
   /** An organisation's client that also accepts users of other organisations; only the operator sets it. */
   cross_organisation_sign_in: ColumnType<boolean, boolean | undefined, boolean>;
+  /** RFC 9449 §8, §9: DPoP proofs must carry a server-provided nonce (see oidc/dpop-nonce.ts). */
+  require_dpop_nonce: ColumnType<boolean, boolean | undefined, boolean>;
+  /** Access-token audiences whose tokens this resource server may introspect besides its own; only the operator sets it. */
+  introspection_audiences: ColumnType<string[], string | undefined, string>;
   created_at: Date;
   updated_at: Date;
   /** Suspended by the operator (src/incident/): no authorization, token or introspection request, no access token in force, until resumed. */

@@ -13,7 +13,7 @@ import { readAccessToken, readDpopProof } from '../http/authorization.js';
 import { type AppContext, type AppEnv, auditContext } from '../http/context.js';
 import { WartaError } from '../errors.js';
 import { readJsonObject, requiredString } from '../http/json-body.js';
-import { authenticateBearer } from '../oidc/bearer.js';
+import { authenticateBearer, dpopNonceToSend } from '../oidc/bearer.js';
 import type { Deps } from '../deps.js';
 import { requireSession } from '../sessions/middleware.js';
 import { deviceIdParam, renameDevice, revokeBrowserSession, revokeDevice, sessionIdParam } from './actions.js';
@@ -35,6 +35,8 @@ export function devicesRoutes(deps: Deps) {
     const request = { accessToken: readAccessToken(c), dpop: readDpopProof(c), path: c.req.path };
     const claims = await authenticateBearer(deps, tokens, request, ACCOUNT_SCOPE, { audience: deps.config.issuer });
     if (typeof claims.grant_id !== 'string') throw new WartaError(403, 'insufficient_scope', 'this API needs an access token issued to a signed-in user');
+    const dpopNonce = await dpopNonceToSend(deps, claims);
+    if (dpopNonce !== undefined) c.header('DPoP-Nonce', dpopNonce);
     return { userId: claims.sub, grantId: claims.grant_id };
   }
   const bearerContext = (c: AppContext, userId: string) => ({ ...auditContext(c), actor: `user:${userId}` });

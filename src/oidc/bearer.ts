@@ -7,6 +7,7 @@
 import { WartaError } from '../errors.js';
 import type { PresentedAccessToken } from '../http/authorization.js';
 import type { Deps } from '../deps.js';
+import { currentDpopNonce, dpopNonceRequired } from './dpop-nonce.js';
 import { dpopKeyOf, type PresentedDpopProof } from './dpop-request.js';
 import { type AccessTokenClaims, accessTokenInForce, type Tokens } from './tokens.js';
 
@@ -43,7 +44,7 @@ export async function authenticateBearer(deps: Deps, tokens: Tokens, request: Re
   if (boundTo !== undefined) {
     // RFC 9449 §7.1: a DPoP-bound token is only accepted with the DPoP scheme and a proof by its key.
     if (scheme !== 'DPoP') throw invalidToken('DPoP', 'this access token is DPoP-bound: present it with the DPoP scheme and a proof');
-    const jkt = await dpopKeyOf(deps, request.dpop, request.path, token);
+    const jkt = await dpopKeyOf(deps, request.dpop, request.path, { accessToken: token, nonceRequired: await tokenClientRequiresNonce(deps, claims) });
     if (jkt !== boundTo) throw invalidToken('DPoP', 'the DPoP proof is missing or made with another key');
   } else if (scheme === 'DPoP') {
     throw invalidToken('Bearer', 'this access token is not DPoP-bound: use the Bearer scheme');
@@ -54,6 +55,19 @@ export async function authenticateBearer(deps: Deps, tokens: Tokens, request: Re
   if (options.audience !== undefined && !audiences(claims.aud).includes(options.audience)) throw invalidToken(scheme, 'the access token was not issued for this resource');
   if (!(await accessTokenInForce(deps.db, claims))) throw invalidToken(scheme, 'the access token has been revoked');
   return claims;
+}
+
+/**
+ * The nonce to send with a successful answer to `claims`'s request (RFC 9449 §9): the
+ * current one when the token is DPoP-bound and its client must use nonces.
+ */
+export async function dpopNonceToSend(deps: Deps, claims: AccessTokenClaims): Promise<string | undefined> {
+  return claims.cnf?.jkt !== undefined && (await tokenClientRequiresNonce(deps, claims)) ? currentDpopNonce(deps) : undefined;
+}
+
+async function tokenClientRequiresNonce(deps: Deps, claims: AccessTokenClaims): Promise<boolean> {
+  const client = await deps.clients.find(claims.client_id);
+  return client !== undefined && dpopNonceRequired(client);
 }
 
 const audiences = (aud: unknown): unknown[] => (Array.isArray(aud) ? aud : [aud]);

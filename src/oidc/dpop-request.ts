@@ -1,5 +1,6 @@
 import type { Deps } from '../deps.js';
 import { verifyDpopProof } from './dpop.js';
+import { acceptsDpopNonce, currentDpopNonce } from './dpop-nonce.js';
 import { endpointUrl } from './endpoints.js';
 import { jtiRecorder } from './replay.js';
 
@@ -18,14 +19,22 @@ export interface PresentedDpopProof {
 /**
  * Verifies the request's DPoP proof, if any, for the endpoint at `path`; returns the
  * proof key's thumbprint, or undefined when the request carries no DPoP header.
+ * With `nonceRequired` the proof must carry a nonce this server provided (dpop-nonce.ts).
  */
-export async function dpopKeyOf(deps: Pick<Deps, 'db' | 'clock' | 'config'>, presented: PresentedDpopProof, path: string, accessToken?: string): Promise<string | undefined> {
+export async function dpopKeyOf(
+  deps: Pick<Deps, 'db' | 'clock' | 'config' | 'dpopNonceKey'>,
+  presented: PresentedDpopProof,
+  path: string,
+  options: { accessToken?: string; nonceRequired?: boolean } = {},
+): Promise<string | undefined> {
   if (presented.proof === undefined) return undefined;
+  const { accessToken } = options;
   const { jkt } = await verifyDpopProof({
     proof: presented.proof,
     method: presented.method,
     url: endpointUrl(deps.config.issuer, path),
     ...(accessToken === undefined ? {} : { accessToken }),
+    ...(options.nonceRequired ? { nonce: currentDpopNonce(deps), acceptsNonce: (nonce: string) => acceptsDpopNonce(deps, nonce) } : {}),
     now: deps.clock.now(),
     maxAgeSeconds: DPOP_PROOF_MAX_AGE_SECONDS,
     allowedAlgs: DPOP_ALGS,

@@ -52,8 +52,10 @@ export interface VerifyDpopProofOptions {
   url: string | URL;
   /** The access token presented with the request; only at protected resources. */
   accessToken?: string;
-  /** The nonce this server currently requires in proofs, if it requires one. */
+  /** The nonce this server currently requires in proofs, if it requires one: sent back in `DPoP-Nonce` when a proof lacks it. */
   nonce?: string;
+  /** Other nonces still accepted (e.g. the previous window's, see dpop-nonce.ts); only with `nonce`. */
+  acceptsNonce?: (nonce: string) => boolean;
   now: Date;
   /** How long after its `iat` a proof is accepted. */
   maxAgeSeconds: number;
@@ -80,7 +82,7 @@ interface DpopClaims {
 }
 
 export async function verifyDpopProof(options: VerifyDpopProofOptions): Promise<VerifiedDpopProof> {
-  const { proof, method, url, accessToken, nonce, now, maxAgeSeconds, markJtiUsed } = options;
+  const { proof, method, url, accessToken, nonce, acceptsNonce, now, maxAgeSeconds, markJtiUsed } = options;
   const clockSkewSeconds = options.clockSkewSeconds ?? DEFAULT_DPOP_CLOCK_SKEW_SECONDS;
   const algs = allowedAsymmetricAlgs(options.allowedAlgs);
   const fail = failureFor(accessToken !== undefined, algs);
@@ -117,7 +119,7 @@ export async function verifyDpopProof(options: VerifyDpopProofOptions): Promise<
 
   if (nonce !== undefined) {
     if (claims.nonce === undefined) throw fail.useNonce(nonce, 'DPoP proof must contain the nonce provided by the server');
-    if (typeof claims.nonce !== 'string' || !equalsConstantTime(claims.nonce, nonce)) {
+    if (typeof claims.nonce !== 'string' || !(equalsConstantTime(claims.nonce, nonce) || acceptsNonce?.(claims.nonce) === true)) {
       throw fail.useNonce(nonce, 'DPoP proof nonce is not the current server-provided nonce');
     }
   }

@@ -1,6 +1,8 @@
 /** Paths of the provider's endpoints; the public URL of each is the issuer followed by its path. */
 export const ENDPOINTS = {
   discovery: '/.well-known/openid-configuration',
+  /** RFC 8414 §3: the same document for OAuth-only clients. */
+  authorizationServerMetadata: '/.well-known/oauth-authorization-server',
   jwks: '/.well-known/jwks.json',
   authorization: '/authorize',
   /** Where the sign-in and consent pages send the browser back to. */

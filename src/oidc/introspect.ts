@@ -1,15 +1,17 @@
 /**
  * Token introspection (RFC 7662). Callers are confidential clients (resource servers).
- * Access tokens of any client can be introspected (that is what resource servers are
- * for); refresh tokens only by the client they were issued to (§4: the server may
- * limit what it tells whom). Anything unknown, expired, revoked or not shown is
- * `{"active": false}` and nothing more (§2.2).
+ * An access token is described to the client it was issued to, to a client named in its
+ * `aud`, and to a resource server the operator let introspect that audience
+ * (`introspection_audiences`); refresh tokens only to the client they were issued to.
+ * §4: the server may limit what it tells whom, and another client's token says who
+ * signed in, how, and to what (`sub`, `scope`, `acr`, `amr`). Anything unknown,
+ * expired, revoked or not shown is `{"active": false}` and nothing more (§2.2).
  */
 import { sql } from 'kysely';
 import { hashToken, MAX_ISSUED_TOKEN_LENGTH } from '../crypto/random.js';
 import type { OAuthClient } from '../db/schema.js';
 import type { Deps } from '../deps.js';
-import { accessTokenInForce, type Tokens } from './tokens.js';
+import { type AccessTokenClaims, accessTokenInForce, type Tokens } from './tokens.js';
 
 /** What `client` may be told about `token`. */
 export async function introspectToken(deps: Deps, tokens: Tokens, client: OAuthClient, input: { token: string; tokenTypeHint: string | undefined }): Promise<Record<string, unknown>> {
@@ -23,9 +25,9 @@ export async function introspectToken(deps: Deps, tokens: Tokens, client: OAuthC
   return { active: false };
 }
 
-async function introspectAccessToken(deps: Deps, tokens: Tokens, _client: OAuthClient, token: string): Promise<Record<string, unknown> | undefined> {
+async function introspectAccessToken(deps: Deps, tokens: Tokens, client: OAuthClient, token: string): Promise<Record<string, unknown> | undefined> {
   const claims = await tokens.accessToken(token);
-  if (!claims || !(await accessTokenInForce(deps.db, claims))) return undefined;
+  if (!claims || !mayIntrospect(client, claims) || !(await accessTokenInForce(deps.db, claims))) return undefined;
   return {
     active: true,
     iss: claims.iss,
@@ -40,6 +42,13 @@ async function introspectAccessToken(deps: Deps, tokens: Tokens, _client: OAuthC
     ...(claims.auth_time === undefined ? {} : { auth_time: claims.auth_time, acr: claims.acr, amr: claims.amr }),
     ...(claims.cnf ? { cnf: claims.cnf } : {}),
   };
+}
+
+/** The token's own client, a client its `aud` names, or a resource server allowed one of its audiences. */
+function mayIntrospect(client: OAuthClient, claims: AccessTokenClaims): boolean {
+  if (claims.client_id === client.client_id) return true;
+  const audiences: unknown[] = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  return audiences.some((aud) => typeof aud === 'string' && (aud === client.client_id || client.introspection_audiences.includes(aud)));
 }
 
 async function introspectRefreshToken(deps: Deps, _tokens: Tokens, client: OAuthClient, token: string): Promise<Record<string, unknown> | undefined> {

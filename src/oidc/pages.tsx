@@ -1,7 +1,7 @@
 /** The provider's pages: consent, logout confirmation, and errors that must not go back to a client. */
 import type { Context } from 'hono';
 import type { AppEnv } from '../http/context.js';
-import type { Translate } from '../ui/i18n.js';
+import type { Locale, Translate } from '../ui/i18n.js';
 import { renderPage } from '../ui/render.js';
 import { type OidcMessageKey, tr } from './messages.js';
 
@@ -37,10 +37,11 @@ export function renderErrorPage(c: Context<AppEnv>, detail: string) {
   ));
 }
 
-export function renderConsentPage(c: Context<AppEnv>, input: { requestId: string; clientName: string; scopes: readonly string[]; redirectUri: string }) {
+/** In the language of the client's `ui_locales` when Warta speaks one of them, else the visitor's. */
+export function renderConsentPage(c: Context<AppEnv>, input: { requestId: string; clientName: string; scopes: readonly string[]; redirectUri: string; locale: Locale | undefined }) {
   const target = new URL(input.redirectUri);
   const shownTarget = target.protocol === 'http:' || target.protocol === 'https:' ? target.host : target.protocol.slice(0, -1);
-  return renderPage(c, { title: (t) => tr(t, 'oidc.consent.title') }, ({ t }) => (
+  return renderPage(c, { title: (t) => tr(t, 'oidc.consent.title'), locale: input.locale }, ({ t }) => (
     <section>
       <h1>{tr(t, 'oidc.consent.title')}</h1>
       <p>{tr(t, 'oidc.consent.lead', { client: input.clientName })}</p>

@@ -12,6 +12,7 @@ import type { Deps } from '../deps.js';
 import { checkAuthorizationRequest, identifyClient } from './authorize/request.js';
 import { saveAuthorizationRequest } from './authorize/store.js';
 import { parseAuthorizationParams } from './checks/params.js';
+import { dpopNonceRequired } from './dpop-nonce.js';
 import { dpopKeyOf, type PresentedDpopProof } from './dpop-request.js';
 import { ENDPOINTS, REQUEST_URI_PREFIX } from './endpoints.js';
 
@@ -26,7 +27,7 @@ export async function pushAuthorizationRequest(deps: Deps, input: { client: OAut
   const params = parseAuthorizationParams(raw);
   if (params.client_id !== client.client_id) throw invalidRequest('client_id does not match the authenticated client');
 
-  const jkt = await dpopKeyOf(deps, input.dpop, ENDPOINTS.pushedAuthorization);
+  const jkt = await dpopKeyOf(deps, input.dpop, ENDPOINTS.pushedAuthorization, { nonceRequired: dpopNonceRequired(client) });
   if (jkt !== undefined && params.dpop_jkt !== undefined && jkt !== params.dpop_jkt) throw new WartaError(400, 'invalid_dpop_proof', 'dpop_jkt does not match the DPoP proof key');
   const pushed = { ...params, dpop_jkt: params.dpop_jkt ?? jkt };
 

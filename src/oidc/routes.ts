@@ -6,8 +6,9 @@
  */
 import { Hono } from 'hono';
 import { WartaError } from '../errors.js';
-import { readAccessToken, readBasicCredentials, readDpopProof } from '../http/authorization.js';
+import { readAccessTokenOrFormToken, readBasicCredentials, readDpopProof } from '../http/authorization.js';
 import { type AppContext, type AppEnv } from '../http/context.js';
+import { cors } from '../http/cors.js';
 import { readForm } from '../http/form.js';
 import { noStoreJson } from '../http/no-store.js';
 import type { Deps } from '../deps.js';
@@ -15,6 +16,8 @@ import { loadSession } from '../sessions/middleware.js';
 import { authorizationRoutes } from './authorize/routes.js';
 import { authenticateClient } from './client-auth.js';
 import { providerMetadata } from './discovery.js';
+import { browserClientCorsPolicy } from './browser-origins.js';
+import { currentDpopNonce, dpopNonceRequired } from './dpop-nonce.js';
 import { ENDPOINTS } from './endpoints.js';
 import { introspectToken } from './introspect.js';
 import { endSessionRoutes } from './logout/routes.js';
@@ -32,6 +35,8 @@ export function oidcRoutes(deps: Deps) {
   const { tokens, clients } = deps;
   const app = new Hono<AppEnv>();
   for (const path of BROWSER_PATHS) app.use(path, loadSession(deps));
+  const browserClients = browserClientCorsPolicy(deps);
+  for (const path of Object.keys(browserClients.paths)) app.use(path, cors(browserClients));
 
   /** The form of a back-channel request, and the client it authenticates. */
   const clientRequest = async (c: AppContext, options: { allowPublic: boolean; path: string }) => {
@@ -39,19 +44,24 @@ export function oidcRoutes(deps: Deps) {
     return { form, client: await authenticateClient(deps, { form, basic: readBasicCredentials(c) }, { ...options, clients }) };
   };
 
-  // Discovery (OpenID Connect Discovery 1.0 §4): built once from the configuration.
+  // Discovery (OpenID Connect Discovery 1.0 §4, RFC 8414 §3): one document, built once from the configuration.
   const metadata = JSON.stringify(providerMetadata(deps.config));
-  app.get(ENDPOINTS.discovery, (c) => {
-    c.header('Cache-Control', 'public, max-age=300');
-    c.header('Access-Control-Allow-Origin', '*');
-    c.header('Content-Type', 'application/json; charset=utf-8');
-    return c.body(metadata);
-  });
+  for (const path of [ENDPOINTS.discovery, ENDPOINTS.authorizationServerMetadata])
+    app.get(path, (c) => {
+      c.header('Cache-Control', 'public, max-age=300');
+      c.header('Access-Control-Allow-Origin', '*');
+      c.header('Content-Type', 'application/json; charset=utf-8');
+      return c.body(metadata);
+    });
 
   app.route('/', authorizationRoutes(deps));
   app.route('/', tokenRoutes(deps, tokens, clients));
 
-  const answerUserinfo = async (c: AppContext) => c.json(await userinfo(deps, tokens, { accessToken: readAccessToken(c), dpop: readDpopProof(c), path: ENDPOINTS.userinfo }));
+  const answerUserinfo = async (c: AppContext) => {
+    const { claims, dpopNonce } = await userinfo(deps, tokens, { accessToken: await readAccessTokenOrFormToken(c), dpop: readDpopProof(c), path: ENDPOINTS.userinfo });
+    if (dpopNonce !== undefined) c.header('DPoP-Nonce', dpopNonce);
+    return c.json(claims);
+  };
   app.get(ENDPOINTS.userinfo, answerUserinfo);
   app.post(ENDPOINTS.userinfo, answerUserinfo);
 
@@ -70,7 +80,9 @@ export function oidcRoutes(deps: Deps) {
   // Public clients push without a secret, and each push stores a request: limited per address.
   app.post(ENDPOINTS.pushedAuthorization, anonymousRequestLimit(deps, 'par'), async (c) => {
     const { form, client } = await clientRequest(c, { allowPublic: true, path: ENDPOINTS.pushedAuthorization });
-    return noStoreJson(c, await pushAuthorizationRequest(deps, { client, form, dpop: readDpopProof(c) }), 201);
+    const pushed = await pushAuthorizationRequest(deps, { client, form, dpop: readDpopProof(c) });
+    if (dpopNonceRequired(client)) c.header('DPoP-Nonce', currentDpopNonce(deps));
+    return noStoreJson(c, pushed, 201);
   });
 
   app.route('/', endSessionRoutes(deps, tokens));

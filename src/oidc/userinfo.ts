@@ -1,12 +1,13 @@
 /** The UserInfo endpoint (OIDC Core §5.3): the claims released by the token's scopes. */
 import type { Deps } from '../deps.js';
-import { authenticateBearer, invalidToken, type ResourceRequest } from './bearer.js';
+import { authenticateBearer, dpopNonceToSend, invalidToken, type ResourceRequest } from './bearer.js';
 import { type UserClaims, userClaims } from './claims.js';
 import type { Tokens } from './tokens.js';
 
-export async function userinfo(deps: Deps, tokens: Tokens, request: ResourceRequest): Promise<UserClaims> {
+/** The user's claims, and the DPoP nonce to send with them (RFC 9449 §9) when the token's client must use one. */
+export async function userinfo(deps: Deps, tokens: Tokens, request: ResourceRequest): Promise<{ claims: UserClaims; dpopNonce: string | undefined }> {
   const token = await authenticateBearer(deps, tokens, request, 'openid');
   const claims = await userClaims(deps.db, token.sub, (token.scope ?? '').split(' '));
   if (!claims) throw invalidToken(token.cnf?.jkt ? 'DPoP' : 'Bearer', 'the user account is not active');
-  return claims;
+  return { claims, dpopNonce: await dpopNonceToSend(deps, token) };
 }

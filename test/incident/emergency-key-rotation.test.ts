@@ -17,12 +17,12 @@ import type { Runtime } from '../../src/runtime.js';
 import { registerWebClient } from '../oidc/support.js';
 import { startReceiver } from '../support/receiver-server.js';
 import { createTestUser } from '../support/runtime.js';
-import { incidentServer, oidcCalls, refusals, registerServiceClient, signInTo } from './support.js';
+import { incidentServer, oidcCalls, refusals, registerServiceClient, RESOURCE_AUDIENCE, signInTo } from './support.js';
 
 const { server, runtime, operator, admin, letOperatorGoStale } = await incidentServer();
 const cli = { runtime: async () => runtime as Runtime, write: () => {} };
 const call = oidcCalls(server, await registerServiceClient(runtime));
-const portal = await registerWebClient(runtime);
+const portal = await registerWebClient(runtime, { access_token_audience: RESOURCE_AUDIENCE });
 
 const publishedKids = async () => ((await (await fetch(server.url('/.well-known/jwks.json'))).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
 const kidOf = (jwt: string) => decodeProtectedHeader(jwt).kid;

@@ -86,8 +86,12 @@ export function oidcCalls(server: OidcTestServer, resource: ClientView) {
   };
 }
 
-/** A confidential client acting for itself (client_credentials): a resource server that introspects, or a back end. */
-export const registerServiceClient = (runtime: Runtime, name = 'Resource server') => registerClient(runtime, { actor: 'test' }, { client_name: name, grant_types: ['client_credentials'], scope: 'api' }, { authority: OPERATOR });
+/** The audience of the resource server's API: tokens of clients registered with it are the ones it may introspect. */
+export const RESOURCE_AUDIENCE = 'https://api.resource.test';
+
+/** A confidential client acting for itself (client_credentials) whose tokens are for RESOURCE_AUDIENCE: a resource server that introspects them, or a back end. */
+export const registerServiceClient = (runtime: Runtime, name = 'Resource server') =>
+  registerClient(runtime, { actor: 'test' }, { client_name: name, grant_types: ['client_credentials'], scope: 'api', access_token_audience: RESOURCE_AUDIENCE, introspection_audiences: [RESOURCE_AUDIENCE] }, { authority: OPERATOR });
 
 export async function refusals(runtime: Runtime, userId: string) {
   return runtime.db.selectFrom('audit_log').select(['details', 'outcome']).where('action', '=', 'authority.refused').where('subject', '=', `user:${userId}`).orderBy('id').execute();

@@ -8,7 +8,7 @@ import { resumeClientCommand, suspendClientCommand } from '../../src/cli/command
 import type { Runtime } from '../../src/runtime.js';
 import { basicAuth, browserGet, pkceRequest, postForm, registerWebClient } from '../oidc/support.js';
 import { createTestUser } from '../support/runtime.js';
-import { incidentServer, oidcCalls, refusals, registerServiceClient, signInTo } from './support.js';
+import { incidentServer, oidcCalls, refusals, registerServiceClient, RESOURCE_AUDIENCE, signInTo } from './support.js';
 
 const { server, runtime, operator, admin, letOperatorGoStale } = await incidentServer();
 const cli = { runtime: async () => runtime as Runtime, write: () => {} };
@@ -22,7 +22,7 @@ const liveGrants = async (clientId: string) => (await runtime.db.selectFrom('oau
 const clientCredentials = (client: { client_id: string; client_secret?: string }) => postForm(server.url('/token'), { grant_type: 'client_credentials', scope: 'api' }, basicAuth(client));
 
 async function portalWithUser() {
-  const portal = await registerWebClient(runtime, { backchannel_logout_uri: BACKCHANNEL });
+  const portal = await registerWebClient(runtime, { backchannel_logout_uri: BACKCHANNEL, access_token_audience: RESOURCE_AUDIENCE });
   const signedIn = await signInTo(server, portal, await createTestUser(runtime));
   return { portal, signedIn };
 }
@@ -40,7 +40,7 @@ describe('suspending a client', () => {
   });
 
   it('is refused to an operator whose passkey check is older than five minutes: 403, audited, nothing changed', async () => {
-    const portal = await registerWebClient(runtime);
+    const portal = await registerWebClient(runtime, { access_token_audience: RESOURCE_AUDIENCE });
     const renew = await letOperatorGoStale();
     const refused = await suspend(portal.client_id);
     expect(refused.status).toBe(403);
@@ -104,7 +104,7 @@ describe('suspending a client', () => {
   });
 
   it('needs a reason, and an unknown client is 404', async () => {
-    const portal = await registerWebClient(runtime);
+    const portal = await registerWebClient(runtime, { access_token_audience: RESOURCE_AUDIENCE });
     expect((await operator.client.post(`/api/operator/clients/${portal.client_id}/suspend`, {})).body.error).toBe('invalid_reason');
     expect((await clientRow(portal.client_id)).suspended_at).toBeNull();
     expect((await suspend('no-such-client')).status).toBe(404);

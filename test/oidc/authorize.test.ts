@@ -87,20 +87,48 @@ describe('redirect URI (exact match; never redirect to an unregistered one)', ()
 });
 
 describe('parameters', () => {
-  it('refuses a duplicated parameter with an error page (RFC 6749 §3.1)', async () => {
-    const { params } = await pkceRequest(client);
+  it('refuses a duplicated parameter at the redirect URI when the client and redirect URI check out (RFC 6749 §3.1, §4.1.2.1)', async () => {
+    const { params, state } = await pkceRequest(client);
     const entries: [string, string][] = [...Object.entries(params), ['scope', 'openid']];
-    expect(await errorPage(await browserGet(authorizeUrl(entries), passkeyUser.cookie))).toContain('more than once');
+    const { error, description } = clientError(await browserGet(authorizeUrl(entries), passkeyUser.cookie), state);
+    expect(error).toBe('invalid_request');
+    expect(description).toContain('more than once');
+  });
+
+  it('shows a page for a duplicated client_id or redirect_uri: parameter pollution must not choose the destination', async () => {
+    const { params } = await pkceRequest(client);
+    for (const name of ['client_id', 'redirect_uri']) {
+      const entries: [string, string][] = [...Object.entries(params), [name, params[name]!]];
+      expect(await errorPage(await browserGet(authorizeUrl(entries), passkeyUser.cookie))).toContain('more than once');
+    }
   });
 
   it('refuses an oversized parameter', async () => {
-    const { params } = await pkceRequest(client, { state: 'x'.repeat(3000) });
-    expect(await errorPage(await browserGet(authorizeUrl(params), passkeyUser.cookie))).toContain('at most');
+    const { params, state } = await pkceRequest(client, { nonce: 'x'.repeat(3000) });
+    const { error, description } = clientError(await browserGet(authorizeUrl(params), passkeyUser.cookie), state);
+    expect(error).toBe('invalid_request');
+    expect(description).toContain('at most');
   });
 
-  it('refuses response_type=token: no implicit flow', async () => {
+  it('returns unsupported_response_type to the client for response_type=token: no implicit flow (OIDC Core §3.1.2.6)', async () => {
+    const { params, state } = await pkceRequest(client, { response_type: 'token' });
+    expect(clientError(await browserGet(authorizeUrl(params), passkeyUser.cookie), state).error).toBe('unsupported_response_type');
+  });
+
+  it('returns invalid_request to the client when response_type is missing, also to a POSTed request', async () => {
+    const { params, state } = await pkceRequest(client);
+    const { response_type: _omitted, ...withoutType } = params;
+    expect(clientError(await browserGet(authorizeUrl(withoutType), passkeyUser.cookie), state)).toMatchObject({ error: 'invalid_request', description: 'response_type required' });
+    const posted = await fetch(server.url('/authorize'), { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: passkeyUser.cookie }, body: new URLSearchParams(withoutType) });
+    expect(clientError(posted, state).error).toBe('invalid_request');
+  });
+
+  it('shows a parse-stage error as a page when the client is unknown or the redirect URI is not registered', async () => {
     const { params } = await pkceRequest(client, { response_type: 'token' });
-    expect(await errorPage(await browserGet(authorizeUrl(params), passkeyUser.cookie))).toContain('unsupported_response_type');
+    expect(await errorPage(await browserGet(authorizeUrl({ ...params, client_id: 'no-such-client' }), passkeyUser.cookie))).toContain('unsupported_response_type');
+    expect(await errorPage(await browserGet(authorizeUrl({ ...params, redirect_uri: 'https://evil.example/callback' }), passkeyUser.cookie))).toContain('unsupported_response_type');
+    const { redirect_uri: _omitted, ...withoutRedirect } = params;
+    expect(await errorPage(await browserGet(authorizeUrl(withoutRedirect), passkeyUser.cookie))).toContain('unsupported_response_type');
   });
 
   it('returns invalid_scope for a scope the client is not registered for', async () => {
@@ -245,6 +273,16 @@ describe('assurance: acr_values step-up', () => {
 });
 
 describe('consent', () => {
+  it('speaks the language the client asks for with ui_locales to a signed-in user (OIDC Core §3.1.2.1)', async () => {
+    const { cookie } = await signedInUser(runtime);
+    const polish = await (await browserGet(authorizeUrl((await pkceRequest(thirdParty, { ui_locales: 'de-DE pl-PL en' })).params), cookie)).text();
+    expect(polish).toContain('<html lang="pl"');
+    expect(polish).toContain('Zezwolić na dostęp?');
+    // Without ui_locales, or with none Warta speaks, the visitor's own language (here: none asked, English).
+    const english = await (await browserGet(authorizeUrl((await pkceRequest(thirdParty, { ui_locales: 'de' })).params), cookie)).text();
+    expect(english).toContain('Allow access?');
+  });
+
   it('asks once for a third-party client, naming it and the scopes, and remembers the answer', async () => {
     const { user, cookie } = await signedInUser(runtime);
     const first = await pkceRequest(thirdParty, { scope: 'openid email' });

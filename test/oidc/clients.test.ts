@@ -100,6 +100,15 @@ describe('warta client (CLI)', () => {
     expect((await cli('client', 'delete', '--client-id', client.client_id, '--json')).json()).toMatchObject({ error: 'client_not_found' });
   });
 
+  it('turns DPoP nonces on and off (--dpop-nonce) and sets the audiences a resource server may introspect (--introspection-audiences)', async () => {
+    const created = (await cli('client', 'create', '--name', 'Payroll API', '--grant-types', 'client_credentials', '--scope', 'api', '--dpop-nonce', '--introspection-audiences', 'https://payroll-api.example.gov,https://hr-api.example.gov', '--json')).json();
+    expect(created).toMatchObject({ require_dpop_nonce: true, introspection_audiences: ['https://payroll-api.example.gov', 'https://hr-api.example.gov'] });
+    const updated = (await cli('client', 'update', '--client-id', created.client_id, '--dpop-nonce', 'no', '--introspection-audiences', 'none', '--json')).json();
+    expect(updated).toMatchObject({ require_dpop_nonce: false, introspection_audiences: [] });
+    const refused = await cli('client', 'update', '--client-id', created.client_id, '--introspection-audiences', 'not a uri', '--json');
+    expect(refused.json()).toMatchObject({ error: 'invalid_client_metadata' });
+  });
+
   it('refuses bad metadata with exit 1 and the RFC 7591 error code', async () => {
     const refused = await cli('client', 'create', '--name', 'Old app', '--grant-types', 'implicit', '--json');
     expect(refused.exitCode).toBe(1);
@@ -149,6 +158,20 @@ describe('/api/admin/clients', () => {
 
     const actions = await runtime.db.selectFrom('audit_log').select('action').where('subject', '=', `client:${client.client_id}`).orderBy('id').execute();
     expect(actions.map((a) => a.action)).toEqual(['client.created', 'client.deleted']);
+  });
+
+  it('lets an admin require DPoP nonces of a client (require_dpop_nonce), but not set introspection_audiences (the operator\'s)', async () => {
+    const admin = await createTestUser(runtime, { role: 'admin' });
+    const cookie = await sessionCookie(runtime, admin);
+    const created = await request('/api/admin/clients', { method: 'POST', cookie, json: { client_name: 'Chat', redirect_uris: ['https://chat.example.gov/cb'], dpop_bound_access_tokens: true, require_dpop_nonce: true } });
+    expect(created.status).toBe(201);
+    const client = (await created.json()) as { client_id: string; require_dpop_nonce: boolean };
+    expect(client.require_dpop_nonce).toBe(true);
+    const turnedOff = await request(`/api/admin/clients/${client.client_id}`, { method: 'PATCH', cookie, json: { require_dpop_nonce: false } });
+    expect(((await turnedOff.json()) as { require_dpop_nonce: boolean }).require_dpop_nonce).toBe(false);
+    const refused = await request(`/api/admin/clients/${client.client_id}`, { method: 'PATCH', cookie, json: { introspection_audiences: ['https://payroll-api.example.gov'] } });
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { error: string }).error).toBe('operator_only_setting');
   });
 
   it('refuses members and anonymous callers, and bad metadata with 400', async () => {

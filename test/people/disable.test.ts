@@ -9,13 +9,13 @@ import { createInvitation } from '../../src/invitations/service.js';
 import { registerWebClient } from '../oidc/support.js';
 import { startReceiver } from '../support/receiver-server.js';
 import { browser, signIn } from '../webauthn/ceremony.js';
-import { oidcCalls, registerServiceClient, signInTo } from '../incident/support.js';
+import { oidcCalls, registerServiceClient, RESOURCE_AUDIENCE, signInTo } from '../incident/support.js';
 import { auditOf, peopleServer, userRow } from './support.js';
 
 const { server, runtime, enroll, organisation, admin, secondAdmin, officer, otherAdmin } = await peopleServer();
 const resource = await registerServiceClient(runtime);
 const call = oidcCalls(server, resource);
-const portal = await registerWebClient(runtime, { backchannel_logout_uri: 'http://127.0.0.1:8765/backchannel' });
+const portal = await registerWebClient(runtime, { backchannel_logout_uri: 'http://127.0.0.1:8765/backchannel', access_token_audience: RESOURCE_AUDIENCE });
 const receiver = await startReceiver();
 const siem = await addReceiver(runtime, { actor: 'test' }, { organisationId: organisation.id, url: receiver.url, audience: 'siem' });
 

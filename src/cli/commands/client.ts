@@ -56,6 +56,7 @@ const SETTING_FLAGS = {
   'required-acr': { type: 'string', description: 'require every sign-in to reach this acr, e.g. urn:warta:acr:phishing-resistant' },
   audience: { type: 'string', description: 'aud of the access tokens (default: the client_id)' },
   'backchannel-logout-uri': { type: 'string', description: 'where to POST back-channel logout tokens (its host must be on WARTA_OUTBOUND_ALLOW)' },
+  'introspection-audiences': { type: 'string', description: 'a resource server: audiences (absolute URIs, comma-separated) whose access tokens it may introspect; none clears' },
 } as const satisfies Record<string, FlagSpec>;
 
 const settingsInput = (flags: Flags): ClientMetadataInput => ({
@@ -66,6 +67,7 @@ const settingsInput = (flags: Flags): ClientMetadataInput => ({
   required_acr: clearableFlag(flags, 'required-acr'),
   access_token_audience: clearableFlag(flags, 'audience'),
   backchannel_logout_uri: clearableFlag(flags, 'backchannel-logout-uri'),
+  introspection_audiences: stringFlag(flags, 'introspection-audiences') === 'none' ? [] : listFlag(flags, 'introspection-audiences'),
 });
 
 const owner = (c: ClientView) => (c.organisation_id === null ? 'the operator (any organisation signs in)' : `organisation ${c.organisation_id}${c.cross_organisation_sign_in ? ' (other organisations sign in too)' : ''}`);
@@ -79,6 +81,8 @@ const describe = (c: ClientView) =>
     ...(c.scope ? [`  scope: ${c.scope}`] : []),
     ...(c.required_acr ? [`  requires: ${c.required_acr}`] : []),
     ...(c.access_token_audience ? [`  access token audience: ${c.access_token_audience}`] : []),
+    ...(c.require_dpop_nonce ? ['  DPoP proofs need a server nonce'] : []),
+    ...(c.introspection_audiences.length ? [`  may introspect tokens for: ${c.introspection_audiences.join(' ')}`] : []),
     ...(c.suspended ? [`  SUSPENDED since ${c.suspended.at}: ${c.suspended.reason ?? ''}`] : []),
   ].join('\n');
 
@@ -99,6 +103,7 @@ export const createClientCommand = defineCommand({
     'jwks-file': { type: 'string', file: true, description: 'JSON Web Key Set file with the public keys of a private_key_jwt client' },
     'first-party': { type: 'boolean', description: 'operated by you: skip the consent page' },
     dpop: { type: 'boolean', description: 'require DPoP-bound tokens (RFC 9449 dpop_bound_access_tokens)' },
+    'dpop-nonce': { type: 'boolean', description: 'require a server-provided nonce in DPoP proofs (RFC 9449 §8, §9)' },
     'backchannel-logout-session-required': { type: 'boolean', description: 'the client needs sid in logout tokens (always sent)' },
   },
   async run(flags, io) {
@@ -111,6 +116,7 @@ export const createClientCommand = defineCommand({
       jwks: jwksFlag(flags),
       first_party: flags['first-party'] === true,
       dpop_bound_access_tokens: flags.dpop === true,
+      require_dpop_nonce: flags['dpop-nonce'] === true,
       backchannel_logout_session_required: flags['backchannel-logout-session-required'] === true,
       cross_organisation_sign_in: flags['cross-organisation'] === true,
     };
@@ -162,6 +168,7 @@ export const updateClientCommand = defineCommand({
     'first-party': { type: 'string', description: 'yes: users are not asked to consent; no: they are' },
     'cross-organisation': { type: 'string', description: "yes: users of other organisations sign in too; no: only the owner's (their grants are revoked)" },
     dpop: { type: 'string', description: 'yes or no: require DPoP-bound tokens' },
+    'dpop-nonce': { type: 'string', description: 'yes or no: require a server-provided nonce in DPoP proofs' },
   },
   async run(flags, io) {
     const input: ClientMetadataInput = {
@@ -169,6 +176,7 @@ export const updateClientCommand = defineCommand({
       first_party: switchFlag(flags, 'first-party'),
       cross_organisation_sign_in: switchFlag(flags, 'cross-organisation'),
       dpop_bound_access_tokens: switchFlag(flags, 'dpop'),
+      require_dpop_nonce: switchFlag(flags, 'dpop-nonce'),
     };
     return updateClient(await io.runtime(), { actor: 'cli' }, stringFlag(flags, 'client-id')!, input, { authority: OPERATOR });
   },

@@ -8,7 +8,7 @@ import type { OAuthClient, Session, User } from '../../db/schema.js';
 import { WartaError } from '../../errors.js';
 import type { Deps } from '../../deps.js';
 import { ACR_HARDWARE, ACR_PHISHING_RESISTANT, acrReaches } from '../../sessions/service.js';
-import { LOCALES } from '../../ui/i18n.js';
+import { type Locale, LOCALES } from '../../ui/i18n.js';
 import { signInNeeded, type SignInReason } from '../checks/authentication.js';
 import { consentNeeded } from '../checks/consent.js';
 import { acceptsUserOf } from '../checks/organisation.js';
@@ -44,7 +44,7 @@ export interface AuthorizationRequester {
 /** Where the browser goes next: a redirect (to sign in, or back to the client with a code), or the consent page. */
 export type AuthorizationStep =
   | { redirectTo: string }
-  | { consent: { requestId: string; clientName: string; scopes: readonly string[]; redirectUri: string } };
+  | { consent: { requestId: string; clientName: string; scopes: readonly string[]; redirectUri: string; locale: Locale | undefined } };
 
 export async function continueAuthorization(deps: Deps, requester: AuthorizationRequester, attempt: AuthorizationAttempt): Promise<AuthorizationStep> {
   const { client, request } = attempt;
@@ -75,7 +75,7 @@ export async function continueAuthorization(deps: Deps, requester: Authorization
     if (consentNeeded({ firstParty: client.first_party, prompt: request.prompt, scopes: request.scopes, consentedScope: consent?.scope })) {
       if (request.prompt.includes('none')) throw new WartaError(400, 'consent_required', 'the user has not consented to this application');
       const id = attempt.pending?.id ?? (await saveAuthorizationRequest(deps.db, deps.clock, { kind: 'interactive', params: attempt.params, ttlSeconds: deps.config.oidc.authorizationRequestTtlSeconds }));
-      return { consent: { requestId: id, clientName: client.client_name, scopes: request.scopes, redirectUri: request.redirectUri } };
+      return { consent: { requestId: id, clientName: client.client_name, scopes: request.scopes, redirectUri: request.redirectUri, locale: preferredLocale(request.uiLocales) } };
     }
   }
 
@@ -123,7 +123,15 @@ function signInLocation(requestId: string, request: ValidatedRequest, reason: Si
   if (request.requiredAcr !== undefined && acrReaches(request.requiredAcr, ACR_PHISHING_RESISTANT)) query.set('acr', request.requiredAcr === ACR_HARDWARE ? 'hardware' : 'phishing-resistant');
   if (reason === 'prompt_login' || reason === 'max_age') query.set('prompt', 'login');
   if (request.loginHint !== undefined) query.set('login_hint', request.loginHint.slice(0, 256));
-  const locale = (request.uiLocales ?? '').split(' ').map((tag) => tag.toLowerCase().split('-')[0]).find((tag) => (LOCALES as readonly string[]).includes(tag ?? ''));
+  const locale = preferredLocale(request.uiLocales);
   if (locale !== undefined) query.set('lang', locale);
   return `/signin?${query}`;
+}
+
+/** OIDC Core §3.1.2.1 `ui_locales`: the first of the client's space-separated BCP47 tags (in order of preference) that Warta speaks. */
+function preferredLocale(uiLocales: string | undefined): Locale | undefined {
+  return (uiLocales ?? '')
+    .split(' ')
+    .map((tag) => tag.toLowerCase().split('-')[0])
+    .find((tag): tag is Locale => (LOCALES as readonly string[]).includes(tag ?? ''));
 }

@@ -7,7 +7,7 @@ import { Hono } from 'hono';
 import { type AppContext, type AppEnv, auditContext } from '../../http/context.js';
 import { logRequestError, toWartaError } from '../../http/error-handler.js';
 import { WartaError } from '../../errors.js';
-import { type AuthorizationParams, parseAuthorizationParams } from '../checks/params.js';
+import { type AuthorizationParams, MAX_PARAM_VALUE_LENGTH, parseAuthorizationParams } from '../checks/params.js';
 import { ENDPOINTS, REQUEST_URI_PREFIX } from '../endpoints.js';
 import { readUrlEncodedBody } from '../../http/form.js';
 import { renderConsentPage, renderErrorPage } from '../pages.js';
@@ -24,11 +24,8 @@ export function authorizationRoutes(deps: Deps) {
 
   // Anonymous, and a valid request is stored while the user signs in: limited per address.
   const requestLimit = anonymousRequestLimit(deps, 'authorize');
-  app.get(ENDPOINTS.authorization, requestLimit, (c) => authorize(deps, c, () => parseAuthorizationParams(new URLSearchParams(new URL(c.req.url).search))));
-  app.post(ENDPOINTS.authorization, requestLimit, async (c) => {
-    const body = await readUrlEncodedBody(c).catch(() => new URLSearchParams());
-    return authorize(deps, c, () => parseAuthorizationParams(body));
-  });
+  app.get(ENDPOINTS.authorization, requestLimit, (c) => authorize(deps, c, new URLSearchParams(new URL(c.req.url).search)));
+  app.post(ENDPOINTS.authorization, requestLimit, async (c) => authorize(deps, c, await readUrlEncodedBody(c).catch(() => new URLSearchParams())));
 
   app.get(ENDPOINTS.authorizationResume, async (c) => {
     const id = c.req.query('request') ?? '';
@@ -50,13 +47,13 @@ export function authorizationRoutes(deps: Deps) {
   return app;
 }
 
-/** First pass: parse (errors shown as a page), resolve a pushed request, then answer. */
-async function authorize(deps: Deps, c: AppContext, parse: () => AuthorizationParams): Promise<Response> {
+/** First pass: parse (errors go to the client when it and its redirect URI check out, else a page), resolve a pushed request, then answer. */
+async function authorize(deps: Deps, c: AppContext, source: URLSearchParams): Promise<Response> {
   let params: AuthorizationParams;
   try {
-    params = parse();
+    params = parseAuthorizationParams(source);
   } catch (error) {
-    return pageFor(deps, c, error);
+    return answerParseError(deps, c, source, error);
   }
   if (params.request_uri !== undefined) {
     // RFC 9126 §4: only the pushed parameters count; client_id must match the pusher.
@@ -100,6 +97,34 @@ function respond(c: AppContext, step: AuthorizationStep): Response | Promise<Res
   if ('redirectTo' in step) return c.redirect(step.redirectTo, 303);
   allowFormRedirectTo(c, step.consent.redirectUri);
   return renderConsentPage(c, step.consent);
+}
+
+/**
+ * OIDC Core §3.1.2.6, RFC 6749 §4.1.2.1: once the client and its redirect URI are
+ * known to be valid, errors such as `unsupported_response_type` go back to the client,
+ * with `state` and `iss`. Only parameters sent exactly once are trusted for that (a
+ * repeated `client_id` or `redirect_uri` is how parameter pollution picks another
+ * destination); otherwise, or when the client or URI do not check out, a page.
+ */
+async function answerParseError(deps: Deps, c: AppContext, source: URLSearchParams, error: unknown): Promise<Response> {
+  const wartaError = toWartaError(error);
+  const clientId = singleParam(source, 'client_id');
+  const redirectUri = singleParam(source, 'redirect_uri');
+  if (wartaError.status >= 500 || clientId === undefined || redirectUri === undefined) return pageFor(deps, c, error);
+  let target: ClientRedirect;
+  try {
+    target = await identifyClient(deps, { client_id: clientId, redirect_uri: redirectUri });
+  } catch {
+    return pageFor(deps, c, error);
+  }
+  logRequestError(deps, c.get('requestId'), error, wartaError, 'authorization');
+  return c.redirect(errorResponseUrl(target.redirectUri, deps.config.issuer, singleParam(source, 'state'), wartaError), 303);
+}
+
+/** A parameter's value when it is sent once, non-empty and within the length limit. */
+function singleParam(source: URLSearchParams, name: string): string | undefined {
+  const values = source.getAll(name);
+  return values.length === 1 && values[0] !== '' && values[0]!.length <= MAX_PARAM_VALUE_LENGTH ? values[0] : undefined;
 }
 
 function pageFor(deps: Deps, c: AppContext, error: unknown): Response | Promise<Response> {

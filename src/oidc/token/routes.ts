@@ -11,6 +11,7 @@ import { noStoreJson } from '../../http/no-store.js';
 import { invalidRequest, WartaError } from '../../errors.js';
 import type { Deps } from '../../deps.js';
 import { authenticateClient } from '../client-auth.js';
+import { currentDpopNonce, dpopNonceRequired } from '../dpop-nonce.js';
 import { dpopKeyOf } from '../dpop-request.js';
 import { ENDPOINTS } from '../endpoints.js';
 import type { Tokens } from '../tokens.js';
@@ -35,7 +36,8 @@ export function tokenRoutes(deps: Deps, tokens: Tokens, clients: ClientDirectory
     if (!Object.hasOwn(GRANTS, grantType)) throw new WartaError(400, 'unsupported_grant_type', 'grant_type must be authorization_code, refresh_token or client_credentials');
     if (!client.grant_types.includes(grantType)) throw new WartaError(400, 'unauthorized_client', `this client is not registered for the ${grantType} grant`);
 
-    const jkt = await dpopKeyOf(deps, readDpopProof(c), ENDPOINTS.token);
+    const nonceRequired = dpopNonceRequired(client);
+    const jkt = await dpopKeyOf(deps, readDpopProof(c), ENDPOINTS.token, { nonceRequired });
     // RFC 9449 §5.2: a client registered with dpop_bound_access_tokens gets no bearer tokens.
     if (jkt === undefined && client.dpop_bound_access_tokens) throw new WartaError(400, 'invalid_dpop_proof', 'this client must send a DPoP proof');
 
@@ -44,6 +46,8 @@ export function tokenRoutes(deps: Deps, tokens: Tokens, clients: ClientDirectory
     deps.metrics.recordTokenIssued(grantType as keyof typeof GRANTS);
     // RFC 6749 §5.1: "Cache-Control: no-store" and "Pragma: no-cache".
     c.header('Pragma', 'no-cache');
+    // RFC 9449 §8.2: a fresh nonce with every answer, so the client rarely meets use_dpop_nonce.
+    if (nonceRequired) c.header('DPoP-Nonce', currentDpopNonce(deps));
     return noStoreJson(c, issued);
   });
   return app;
