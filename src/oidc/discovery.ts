@@ -9,13 +9,18 @@ import type { Config } from '../config.js';
 import { SIGNING_ALG } from '../crypto/signing-keys.js';
 import { SUPPORTED_ACR_VALUES } from './checks/acr.js';
 import { USER_CLAIMS } from './claims.js';
-import { CLIENT_ASSERTION_ALGS } from './client-assertion.js';
-import { DPOP_ALGS } from './dpop-request.js';
+import { FAPI2_CLIENT_AUTH_METHODS } from '../clients/security-profile.js';
+import { clientAssertionAlgsFor } from './client-assertion.js';
+import { dpopAlgsFor } from './dpop-request.js';
 import { endpointUrl, ENDPOINTS } from './endpoints.js';
 
-export function providerMetadata(config: Pick<Config, 'issuer'>): Record<string, unknown> {
+export function providerMetadata(config: Pick<Config, 'issuer'> & { oidc: Pick<Config['oidc'], 'clientSecurityProfileFloor'> }): Record<string, unknown> {
   const url = (path: string) => endpointUrl(config.issuer, path);
-  const confidentialMethods = AUTH_METHODS.filter((m) => m !== 'none');
+  // Under a fapi2 floor every client is held to FAPI 2.0: only its methods and algorithms are on offer.
+  const floor = config.oidc.clientSecurityProfileFloor;
+  const authMethods = floor === 'fapi2' ? AUTH_METHODS.filter((m) => FAPI2_CLIENT_AUTH_METHODS.includes(m)) : [...AUTH_METHODS];
+  const confidentialMethods = authMethods.filter((m) => m !== 'none');
+  const assertionAlgs = [...clientAssertionAlgsFor(floor)];
   return {
     issuer: config.issuer,
     authorization_endpoint: url(ENDPOINTS.authorization),
@@ -26,7 +31,8 @@ export function providerMetadata(config: Pick<Config, 'issuer'>): Record<string,
     introspection_endpoint: url(ENDPOINTS.introspection),
     revocation_endpoint: url(ENDPOINTS.revocation),
     pushed_authorization_request_endpoint: url(ENDPOINTS.pushedAuthorization),
-    require_pushed_authorization_requests: false,
+    // RFC 9126 §5: true only when every client must push; a client's own requirement is in its metadata (RFC 9126 §6).
+    require_pushed_authorization_requests: config.oidc.clientSecurityProfileFloor === 'fapi2',
     scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
@@ -42,14 +48,14 @@ export function providerMetadata(config: Pick<Config, 'issuer'>): Record<string,
     prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
     ui_locales_supported: ['en', 'pl'],
     code_challenge_methods_supported: ['S256'],
-    token_endpoint_auth_methods_supported: [...AUTH_METHODS],
-    token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
+    token_endpoint_auth_methods_supported: authMethods,
+    token_endpoint_auth_signing_alg_values_supported: assertionAlgs,
     introspection_endpoint_auth_methods_supported: confidentialMethods,
-    introspection_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
-    revocation_endpoint_auth_methods_supported: [...AUTH_METHODS],
-    revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
+    introspection_endpoint_auth_signing_alg_values_supported: assertionAlgs,
+    revocation_endpoint_auth_methods_supported: authMethods,
+    revocation_endpoint_auth_signing_alg_values_supported: assertionAlgs,
     authorization_response_iss_parameter_supported: true,
-    dpop_signing_alg_values_supported: DPOP_ALGS,
+    dpop_signing_alg_values_supported: [...dpopAlgsFor(floor)],
     backchannel_logout_supported: true,
     backchannel_logout_session_supported: true,
     frontchannel_logout_supported: false,
