@@ -116,7 +116,7 @@ function checkHeader(assertion: string, algs: readonly string[]): void {
     throw invalidClient('client_assertion header is not valid JSON', cause);
   }
   if (typeof header.alg !== 'string' || !algs.includes(header.alg)) {
-    throw invalidClient(`client_assertion must be signed with one of ${algs.join(', ')}`);
+    throw invalidClient(`client_assertion must be signed with an asymmetric algorithm this client may use (${algs.join(', ')})`);
   }
   if (header.typ !== undefined) {
     const typ = typeof header.typ === 'string' ? header.typ.toLowerCase().replace(/^application\//, '') : '';
