@@ -282,6 +282,8 @@ describe('an organisation default of fapi2', () => {
     const stored = await runtime.db.selectFrom('organisations').select('policy').where('id', '=', org.id).executeTakeFirstOrThrow();
     expect(stored.policy).toEqual({});
     expect(secretClient.security_profile).toBe('baseline');
+    const refusal = await runtime.db.selectFrom('audit_log').select(['outcome', 'details']).where('action', '=', 'organisation.policy_set').where('subject', '=', `org:${org.id}`).executeTakeFirstOrThrow();
+    expect(refusal).toMatchObject({ outcome: 'failure', details: { reason: 'policy_breaks_clients' } });
   });
 
   it('refuses a client secret of a client it holds to fapi2 (invalid_client); a baseline organisation\'s client may use one', async () => {
