@@ -49,9 +49,15 @@ type ProfiledClient = Pick<OAuthClient, 'security_profile' | 'organisation_id'>;
  * floor, the strictest of them. Reads the owner's policy only when the other two
  * leave the answer open, so a fapi2 client or a fapi2 instance costs no query.
  */
-export async function effectiveSecurityProfile(deps: { db: Kysely<Database>; config: { oidc: { clientSecurityProfileFloor: SecurityProfile } } }, client: ProfiledClient): Promise<SecurityProfile> {
+export async function effectiveSecurityProfile(
+  deps: { db: Kysely<Database>; config: { oidc: { clientSecurityProfileFloor: SecurityProfile } } },
+  client: ProfiledClient,
+  /** Where the owner's default is read: the back-channel endpoints pass their ClientDirectory, which remembers it. */
+  organisations?: { organisationClientProfile(organisationId: string): Promise<SecurityProfile> },
+): Promise<SecurityProfile> {
   const known = strictestProfile(client.security_profile, deps.config.oidc.clientSecurityProfileFloor);
   if (known === 'fapi2' || client.organisation_id === null) return known;
+  if (organisations) return strictestProfile(known, await organisations.organisationClientProfile(client.organisation_id));
   const owner = await deps.db.selectFrom('organisations').select('policy').where('id', '=', client.organisation_id).executeTakeFirst();
   return strictestProfile(known, organisationClientProfile(owner?.policy));
 }

@@ -99,7 +99,7 @@ async function registeredClient(deps: Deps, clients: ClientDirectory, clientId: 
   if (client.suspended_at !== null) throw invalidClient('this client is suspended', headers);
   if (client.token_endpoint_auth_method !== method) throw invalidClient(`this client is registered to authenticate with ${client.token_endpoint_auth_method}`, headers);
   // FAPI 2.0 SP §5.3.2.1: a client held to fapi2 (by itself, its organisation or the instance) authenticates only with a key.
-  const profile = await effectiveSecurityProfile(deps, client);
+  const profile = await effectiveSecurityProfile(deps, client, clients);
   if (profile === 'fapi2' && !FAPI2_CLIENT_AUTH_METHODS.includes(method)) throw invalidClient(`this client is held to the fapi2 security profile, which does not allow ${method}; it must authenticate with ${FAPI2_CLIENT_AUTH_METHODS.join(' or ')}`, headers);
   return { client, profile };
 }

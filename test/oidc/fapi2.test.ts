@@ -294,6 +294,8 @@ describe('an organisation default of fapi2', () => {
     expect((await clientCredentials(as, keyed)).token_type).toBe('bearer');
     // As a policy stored before this client was registered would hold it (setPolicy refuses it now).
     await runtime.db.updateTable('organisations').set({ policy: JSON.stringify({ clientSecurityProfile: 'fapi2' }) }).where('id', '=', org.id).execute();
+    // Each instance remembers an organisation's default as long as a client record (WARTA_CLIENT_CACHE_SECONDS).
+    runtime.clock.advance(runtime.config.oidc.clientCacheSeconds + 1);
     // A Basic challenge comes with it (RFC 6749 §5.2), so oauth4webapi raises a challenge error: read the answer itself.
     const response = await oauth.clientCredentialsGrantRequest(as, keyed.client, keyed.auth, { scope: 'accounts' }, { ...insecure, DPoP: await dpopKey(keyed.client) });
     expect(response.status).toBe(401);

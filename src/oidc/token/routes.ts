@@ -38,7 +38,7 @@ export function tokenRoutes(deps: Deps, tokens: Tokens, clients: ClientDirectory
     if (!Object.hasOwn(GRANTS, grantType)) throw new WartaError(400, 'unsupported_grant_type', 'grant_type must be authorization_code, refresh_token or client_credentials');
     if (!client.grant_types.includes(grantType)) throw new WartaError(400, 'unauthorized_client', `this client is not registered for the ${grantType} grant`);
 
-    const profile = await effectiveSecurityProfile(deps, client);
+    const profile = await effectiveSecurityProfile(deps, client, clients);
     const nonceRequired = dpopNonceRequired(client);
     const jkt = await dpopKeyOf(deps, readDpopProof(c), ENDPOINTS.token, { nonceRequired, allowedAlgs: dpopAlgsFor(profile) });
     requireSenderConstraint(client, profile, { dpopJkt: jkt });
