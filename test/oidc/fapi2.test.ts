@@ -12,7 +12,7 @@ import type { ClientMetadataInput } from '../../src/clients/metadata.js';
 import { type ClientView, OPERATOR, type RegistrationOptions, registerClient, updateClient } from '../../src/clients/service.js';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { createOrganisation } from '../../src/orgs/service.js';
-import { setPolicy } from '../../src/orgs/policy-admin.js';
+import { previewPolicyChange, setPolicy } from '../../src/orgs/policy-admin.js';
 import { authorizeWithSession, browserGet, locationOf, type OidcTestServer, REDIRECT_URI, registerWebClient, signedInUser, startOidcServer } from './support.js';
 
 // Codes live 300 s here, so a baseline client may redeem a code a fapi2 client may not.
@@ -274,6 +274,8 @@ describe('an organisation default of fapi2', () => {
   it('cannot be set while a client of the organisation could not work under it (policy_breaks_clients), and nothing changes', async () => {
     const org = await createOrganisation(runtime, { actor: 'test' }, { name: 'Archive' });
     const secretClient = await registerWebClient(runtime, { client_name: 'Archive portal', first_party: false }, { authority: OPERATOR, organisationId: org.id });
+    const preview = await previewPolicyChange(runtime.db, org.id, { clientSecurityProfile: 'fapi2' });
+    expect(preview.clients_not_fapi2).toEqual({ count: 1, clients: [{ client_id: secretClient.client_id, client_name: 'Archive portal', problems: [expect.stringContaining('client_secret_basic')] }] });
     await expect(setPolicy(runtime, { actor: 'test' }, { organisationId: org.id, policy: { clientSecurityProfile: 'fapi2' } })).rejects.toMatchObject({
       status: 409,
       code: 'policy_breaks_clients',
