@@ -5,7 +5,8 @@
  * still accepted. The profile reaches a client through its own setting, its
  * organisation's default, or the instance floor.
  */
-import { exportJWK } from 'jose';
+import { createHash, randomUUID } from 'node:crypto';
+import { exportJWK, importJWK, SignJWT } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ClientMetadataInput } from '../../src/clients/metadata.js';
@@ -197,6 +198,34 @@ describe('a fapi2 client', () => {
     runtime.clock.advance(59);
     keyed.client[oauth.clockSkew] = 59;
     expect((await redeem(as, keyed, flow, oauth.DPoP(keyed.client, key))).token_type).toBe('dpop');
+  });
+});
+
+/** A DPoP proof for GET `url` signed RS256 with the RSA key of `pair` (made for PS256): the same key, an algorithm fapi2 does not allow. */
+async function rs256Proof(pair: CryptoKeyPair, accessToken: string, url: string): Promise<string> {
+  const { kty, n, e, d, p, q, dp, dq, qi } = await exportJWK(pair.privateKey);
+  const key = await importJWK({ kty, n, e, d, p, q, dp, dq, qi, alg: 'RS256' }, 'RS256');
+  const ath = createHash('sha256').update(accessToken).digest('base64url');
+  return new SignJWT({ htm: 'GET', htu: url, jti: randomUUID(), ath }).setProtectedHeader({ alg: 'RS256', typ: 'dpop+jwt', jwk: { kty: kty!, n: n!, e: e! } }).setIssuedAt().sign(key);
+}
+
+describe('DPoP proofs at UserInfo', () => {
+  it('of a fapi2 client must use the profile\'s algorithms: RS256 with the bound RSA key is invalid_dpop_proof; a baseline client may', async () => {
+    const as = await authorizationServer();
+    const { cookie } = await signedInUser(runtime);
+    const statuses: Record<string, { status: number; challenge: string | null }> = {};
+    for (const [name, overrides] of [['fapi2', FAPI2], ['baseline', {}]] as const) {
+      const keyed = await keyedClient(overrides);
+      const pair = await oauth.generateKeyPair('PS256', { extractable: true });
+      const dpop = oauth.DPoP(keyed.client, pair);
+      const tokens = await redeem(as, keyed, await signInWithPar(as, keyed, cookie, dpop), dpop);
+      const url = server.url('/userinfo');
+      const response = await fetch(url, { headers: { authorization: `DPoP ${tokens.access_token}`, dpop: await rs256Proof(pair, tokens.access_token, url) } });
+      statuses[name] = { status: response.status, challenge: response.headers.get('www-authenticate') };
+    }
+    expect(statuses.fapi2!.status).toBe(401);
+    expect(statuses.fapi2!.challenge).toContain('error="invalid_dpop_proof"');
+    expect(statuses.baseline!.status).toBe(200);
   });
 });
 
