@@ -9,9 +9,9 @@ import 'reflect-metadata';
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
-import { createHash, X509Certificate } from 'node:crypto';
+import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
-import { calculateJwkThumbprint, decodeJwt, type JWK } from 'jose';
+import { calculateJwkThumbprint, decodeJwt, type JWK, SignJWT } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
@@ -285,11 +285,11 @@ describe('the forwarded certificate header', () => {
 
 describe('certificate-bound access and refresh tokens (RFC 8705 §3, §4)', () => {
   /** A signed-in user's tokens for `client`, the code redeemed over `proxied`. */
-  async function userTokens(client: { client_id: string }, proxied: typeof fetch, extra: Record<string, string> = {}) {
+  async function userTokens(client: { client_id: string }, proxied: typeof fetch, extra: Record<string, string> = {}, headers: Record<string, string> = {}) {
     const { cookie } = await signedInUser(runtime);
     const request = await pkceRequest(client);
     const callback = await authorizeWithSession(server, request.params, cookie);
-    return postVia(proxied, '/token', { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: REDIRECT_URI, code_verifier: request.verifier, client_id: client.client_id, ...extra });
+    return postVia(proxied, '/token', { grant_type: 'authorization_code', code: callback.searchParams.get('code')!, redirect_uri: REDIRECT_URI, code_verifier: request.verifier, client_id: client.client_id, ...extra }, headers);
   }
 
   it('lets userinfo answer only over a connection with the token\'s certificate', async () => {
@@ -350,13 +350,32 @@ describe('certificate-bound access and refresh tokens (RFC 8705 §3, §4)', () =
     const response = await oauth.clientCredentialsGrantRequest(as, { client_id: client.client_id }, oauth.TlsClientAuth(), { scope: 'payroll.read' }, options);
     const tokens = await oauth.processClientCredentialsResponse(as, { client_id: client.client_id }, response);
     expect(tokens.token_type).toBe('dpop');
-    const cnf = decodeJwt(tokens.access_token).cnf as Record<string, string>;
-    expect(cnf['x5t#S256']).toBe(certificate.thumbprint);
-    expect(cnf.jkt).toBe(await calculateJwkThumbprint((await crypto.subtle.exportKey('jwk', dpopKeys.publicKey)) as JWK));
-
+    const jkt = await calculateJwkThumbprint((await crypto.subtle.exportKey('jwk', dpopKeys.publicKey)) as JWK);
+    expect(decodeJwt(tokens.access_token).cnf).toEqual({ jkt, 'x5t#S256': certificate.thumbprint });
     // Introspection reports both bindings; a resource server must check each.
     const introspection = await postVia(viaProxy(certificate), '/introspect', { client_id: client.client_id, token: tokens.access_token });
-    expect(introspection.body).toMatchObject({ active: true, token_type: 'DPoP', cnf: { jkt: cnf.jkt, 'x5t#S256': certificate.thumbprint } });
+    expect(introspection.body).toMatchObject({ active: true, token_type: 'DPoP', cnf: { jkt, 'x5t#S256': certificate.thumbprint } });
+  });
+
+  it('accepts a token bound to a DPoP key and a certificate at userinfo only with the proof and the certificate', async () => {
+    const certificate = await clientCertificate();
+    const client = await registerWebClient(runtime, { token_endpoint_auth_method: 'self_signed_tls_client_auth', jwks: { keys: [certificate.publicJwk] }, tls_client_certificate_bound_access_tokens: true });
+    const dpopKeys = await oauth.generateKeyPair('ES256');
+    const proof = (method: string, url: string, accessToken?: string) =>
+      new SignJWT({ htm: method, htu: url, jti: randomUUID(), ...(accessToken ? { ath: createHash('sha256').update(accessToken).digest('base64url') } : {}) })
+        .setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: exportedJwk })
+        .setIssuedAt()
+        .sign(dpopKeys.privateKey);
+    const exportedJwk = (await crypto.subtle.exportKey('jwk', dpopKeys.publicKey)) as JWK;
+    const issued = await userTokens(client, viaProxy(certificate), {}, { dpop: await proof('POST', server.url('/token')) });
+    expect(issued).toMatchObject({ status: 200, body: { token_type: 'DPoP' } });
+    const accessToken = issued.body.access_token as string;
+    const userinfo = async (proxied: typeof fetch, withProof: boolean) =>
+      (await proxied(server.url('/userinfo'), { headers: { authorization: `DPoP ${accessToken}`, ...(withProof ? { dpop: await proof('GET', server.url('/userinfo'), accessToken) } : {}) } })).status;
+    expect(await userinfo(viaProxy(certificate), false)).toBe(401);
+    expect(await userinfo(viaProxy(undefined), true)).toBe(401);
+    expect(await userinfo(viaProxy(await clientCertificate()), true)).toBe(401);
+    expect(await userinfo(viaProxy(certificate), true)).toBe(200);
   });
 });
 
