@@ -7,40 +7,24 @@
  */
 import 'reflect-metadata';
 import { request as httpRequest } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { serve } from '@hono/node-server';
 import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 import { calculateJwkThumbprint, decodeJwt, type JWK, SignJWT } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { describe, expect, it } from 'vitest';
-import { createApp } from '../../src/app.js';
 import { OPERATOR, registerClient } from '../../src/clients/service.js';
 import { MAX_CERTIFICATE_HEADER_LENGTH, parseForwardedCertificate } from '../../src/http/client-certificate.js';
 import { providerMetadata } from '../../src/oidc/discovery.js';
 import { parseCertificateSubject, parseDistinguishedName, sameDistinguishedName } from '../../src/oidc/distinguished-name.js';
 import { certificateThumbprint } from '../../src/oidc/mtls.js';
-import { cleanUpLater, createTestRuntime } from '../support/runtime.js';
-import { authorizeWithSession, type OidcTestServer, pkceRequest, REDIRECT_URI, registerWebClient, signedInUser } from './support.js';
+import { authorizeWithSession, pkceRequest, REDIRECT_URI, registerWebClient, signedInUser, startOidcServerWithPeers } from './support.js';
 
 const PROXY_ADDRESS = '127.0.0.2';
 const CERT_HEADER = 'X-SSL-Client-Cert';
 const VERIFY_HEADER = 'X-SSL-Client-Verify';
 const EC_P256 = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
-/** startOidcServer's Warta, but handing the node-server env (the socket) to the app: the trust decision needs the peer's address. */
-async function startServerWithPeers(env: Record<string, string>): Promise<OidcTestServer> {
-  let app: ReturnType<typeof createApp> | undefined;
-  const listener = serve({ fetch: (request, bindings) => (app ? app.fetch(request, bindings) : new Response('starting', { status: 503 })), port: 0, hostname: '127.0.0.1' });
-  await new Promise<void>((resolve) => (listener.listening ? resolve() : listener.once('listening', () => resolve())));
-  const issuer = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
-  const runtime = await createTestRuntime({ env: { WARTA_ISSUER: issuer, ...env } });
-  app = createApp(runtime);
-  cleanUpLater(() => new Promise<void>((resolve) => listener.close(() => resolve())));
-  return { runtime, issuer, url: (path) => `${issuer}${path}` };
-}
-
-const server = await startServerWithPeers({ WARTA_TRUST_PROXY: PROXY_ADDRESS, WARTA_MTLS_CERT_HEADER: CERT_HEADER, WARTA_MTLS_VERIFY_HEADER: VERIFY_HEADER });
+const server = await startOidcServerWithPeers({ WARTA_TRUST_PROXY: PROXY_ADDRESS, WARTA_MTLS_CERT_HEADER: CERT_HEADER, WARTA_MTLS_VERIFY_HEADER: VERIFY_HEADER });
 const { runtime } = server;
 
 interface ClientCertificate {
