@@ -7,8 +7,7 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { WartaError } from '../errors.js';
 import type { OAuthClient, TokenEndpointAuthMethod } from '../db/schema.js';
-import { DistinguishedNameError, parseDistinguishedName } from '../oidc/distinguished-name.js';
-import { TLS_CLIENT_AUTH_SUBJECTS, type TlsClientAuthSubject } from '../oidc/mtls.js';
+import { DistinguishedNameError, parseDistinguishedName } from '../crypto/distinguished-name.js';
 import { parseIpAddress } from '../outbound/addresses.js';
 import { validateRedirectUriForRegistration } from './redirect-uri.js';
 import { ACR_HARDWARE, ACR_MFA, ACR_PHISHING_RESISTANT } from '../sessions/service.js';
@@ -17,6 +16,10 @@ export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_crede
 export type GrantType = (typeof GRANT_TYPES)[number];
 
 export const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth', 'none'];
+
+/** RFC 8705 §2.1.2: the client metadata naming the one subject value a tls_client_auth certificate must carry. */
+export const TLS_CLIENT_AUTH_SUBJECTS = ['tls_client_auth_subject_dn', 'tls_client_auth_san_dns', 'tls_client_auth_san_uri', 'tls_client_auth_san_ip', 'tls_client_auth_san_email'] as const;
+export type TlsClientAuthSubject = (typeof TLS_CLIENT_AUTH_SUBJECTS)[number];
 
 export const REQUIRABLE_ACRS = [ACR_MFA, ACR_PHISHING_RESISTANT, ACR_HARDWARE] as const;
 

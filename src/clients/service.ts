@@ -8,12 +8,11 @@ import { notFound, WartaError } from '../errors.js';
 import { revokeClientGrants } from '../grants/service.js';
 import { refuseAdminClientChange } from './admin-client.js';
 import { announceClientChange } from './announce.js';
-import { type ClientMetadata, type ClientMetadataInput, validateClientMetadata } from './metadata.js';
+import { type ClientMetadata, type ClientMetadataInput, TLS_CLIENT_AUTH_SUBJECTS, validateClientMetadata } from './metadata.js';
 import { effectiveAudience, type OperatorSetting, operatorSettingsChanged } from './operator-settings.js';
 import type { OutboundAllowList } from '../outbound/allow-list.js';
 import { requireAllowedDestination } from '../outbound/registration.js';
 import { reservedScopesIn } from './reserved-scopes.js';
-import { TLS_CLIENT_AUTH_SUBJECTS } from '../oidc/mtls.js';
 
 export interface ClientDeps {
   db: Kysely<Database>;

@@ -15,15 +15,12 @@ import { createHash, createPublicKey, type JsonWebKey, type X509Certificate } fr
 import type { OAuthClient } from '../db/schema.js';
 import type { PresentedClientCertificate } from '../http/client-certificate.js';
 import { parseIpAddress } from '../outbound/addresses.js';
-import { parseCertificateSubject, parseDistinguishedName, sameDistinguishedName } from './distinguished-name.js';
+import type { TlsClientAuthSubject } from '../clients/metadata.js';
+import { parseCertificateSubject, parseDistinguishedName, sameDistinguishedName } from '../crypto/distinguished-name.js';
 
 export const MTLS_AUTH_METHODS = ['tls_client_auth', 'self_signed_tls_client_auth'] as const;
 export type MtlsAuthMethod = (typeof MTLS_AUTH_METHODS)[number];
 export const isMtlsAuthMethod = (method: string): method is MtlsAuthMethod => (MTLS_AUTH_METHODS as readonly string[]).includes(method);
-
-/** RFC 8705 §2.1.2: the client metadata naming the one subject value a tls_client_auth certificate must carry. */
-export const TLS_CLIENT_AUTH_SUBJECTS = ['tls_client_auth_subject_dn', 'tls_client_auth_san_dns', 'tls_client_auth_san_uri', 'tls_client_auth_san_ip', 'tls_client_auth_san_email'] as const;
-export type TlsClientAuthSubject = (typeof TLS_CLIENT_AUTH_SUBJECTS)[number];
 
 /** RFC 8705 §3.1: `x5t#S256`, the base64url SHA-256 thumbprint of the certificate's DER encoding. */
 export function certificateThumbprint(certificate: X509Certificate): string {

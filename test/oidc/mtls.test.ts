@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
 import { OPERATOR, registerClient } from '../../src/clients/service.js';
 import { MAX_CERTIFICATE_HEADER_LENGTH, parseForwardedCertificate } from '../../src/http/client-certificate.js';
 import { providerMetadata } from '../../src/oidc/discovery.js';
-import { parseCertificateSubject, parseDistinguishedName, sameDistinguishedName } from '../../src/oidc/distinguished-name.js';
+import { parseCertificateSubject, parseDistinguishedName, sameDistinguishedName } from '../../src/crypto/distinguished-name.js';
 import { certificateThumbprint } from '../../src/oidc/mtls.js';
 import { authorizeWithSession, pkceRequest, REDIRECT_URI, registerWebClient, signedInUser, startOidcServerWithPeers } from './support.js';
 
