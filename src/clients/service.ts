@@ -157,6 +157,7 @@ export async function registerClient(deps: ClientDeps, context: AuditContext, in
         grant_types: metadata.grant_types,
         token_endpoint_auth_method: metadata.token_endpoint_auth_method,
         ...Object.fromEntries(TLS_CLIENT_AUTH_SUBJECTS.filter((name) => metadata[name] !== null).map((name) => [name, metadata[name]])),
+        ...(metadata.tls_client_certificate_bound_access_tokens ? { tls_client_certificate_bound_access_tokens: true } : {}),
         redirect_uris: metadata.redirect_uris,
         first_party: metadata.first_party,
         access_token_audience: metadata.access_token_audience,
