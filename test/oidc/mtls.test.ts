@@ -363,6 +363,22 @@ describe('certificate-bound access and refresh tokens (RFC 8705 §3, §4)', () =
   });
 });
 
+describe('the trusted proxy\'s other header', () => {
+  it('takes the client address from X-Forwarded-For only when the peer is a listed proxy', async () => {
+    const client = await registerWebClient(runtime, { grant_types: ['client_credentials'], redirect_uris: [], post_logout_redirect_uris: [], scope: 'payroll.read' });
+    const basic = { authorization: `Basic ${Buffer.from(`${client.client_id}:${client.client_secret}`).toString('base64')}` };
+    const revokedFrom = async (from: string, claimed: string) => {
+      const token = (await postVia(viaProxy(undefined, { from }), '/token', { grant_type: 'client_credentials' }, basic)).body.access_token as string;
+      expect((await postVia(viaProxy(undefined, { from }), '/revoke', { token }, { ...basic, 'x-forwarded-for': claimed })).status).toBe(200);
+      const jti = decodeJwt(token).jti as string;
+      const entries = await runtime.db.selectFrom('audit_log').select(['ip', 'details']).where('action', '=', 'oidc.access_token_revoked').execute();
+      return entries.find((entry) => (entry.details as { jti?: string }).jti === jti)?.ip;
+    };
+    expect(await revokedFrom(PROXY_ADDRESS, '203.0.113.9')).toBe('203.0.113.9');
+    expect(await revokedFrom('127.0.0.1', '203.0.113.7')).toBe('127.0.0.1');
+  });
+});
+
 describe('registration (RFC 8705 §2.1.2, §2.2.2)', () => {
   const register = (metadata: Record<string, unknown>) =>
     registerClient(runtime, { actor: 'test' }, { client_name: 'Refused', grant_types: ['client_credentials'], scope: 'payroll.read', ...metadata }, { authority: OPERATOR }).then(
