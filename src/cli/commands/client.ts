@@ -26,14 +26,14 @@ function jwksFlag(flags: Flags): unknown {
 
 const TLS_SUBJECT_KINDS = { dn: 'tls_client_auth_subject_dn', dns: 'tls_client_auth_san_dns', uri: 'tls_client_auth_san_uri', ip: 'tls_client_auth_san_ip', email: 'tls_client_auth_san_email' } as const;
 
-/** `--tls-client-auth-subject dn:CN=…,O=…` (or dns:, uri:, ip:, email:): the RFC 8705 §2.1.2 member it names. */
+/** `--tls-client-auth-subject dn:CN=…,O=…` (or dns:, uri:, ip:, email:): the RFC 8705 §2.1.2 member it names, the other four cleared (a client has one). */
 function tlsSubjectFlag(flags: Flags): ClientMetadataInput {
   const value = stringFlag(flags, 'tls-client-auth-subject');
   if (value === undefined) return {};
   const colon = value.indexOf(':');
   const kind = value.slice(0, colon) as keyof typeof TLS_SUBJECT_KINDS;
   if (colon < 0 || !Object.hasOwn(TLS_SUBJECT_KINDS, kind)) throw new CliUsageError(`--tls-client-auth-subject expects dn:, dns:, uri:, ip: or email: before the value, got "${value}"`);
-  return { [TLS_SUBJECT_KINDS[kind]]: value.slice(colon + 1) };
+  return { ...Object.fromEntries(Object.values(TLS_SUBJECT_KINDS).map((name) => [name, null])), [TLS_SUBJECT_KINDS[kind]]: value.slice(colon + 1) };
 }
 
 /** The organisation `--org` names, or undefined when the flag is not given. */
@@ -187,10 +187,14 @@ export const updateClientCommand = defineCommand({
     'cross-organisation': { type: 'string', description: "yes: users of other organisations sign in too; no: only the owner's (their grants are revoked)" },
     dpop: { type: 'string', description: 'yes or no: require DPoP-bound tokens' },
     'dpop-nonce': { type: 'string', description: 'yes or no: require a server-provided nonce in DPoP proofs' },
+    'tls-client-auth-subject': { type: 'string', description: 'for tls_client_auth, replace the subject its certificate must carry: dn:…, dns:, uri:, ip: or email:' },
+    'certificate-bound': { type: 'string', description: 'yes or no: bind access tokens to the TLS client certificate' },
   },
   async run(flags, io) {
     const input: ClientMetadataInput = {
       ...settingsInput(flags),
+      ...tlsSubjectFlag(flags),
+      tls_client_certificate_bound_access_tokens: switchFlag(flags, 'certificate-bound'),
       first_party: switchFlag(flags, 'first-party'),
       cross_organisation_sign_in: switchFlag(flags, 'cross-organisation'),
       dpop_bound_access_tokens: switchFlag(flags, 'dpop'),
