@@ -73,8 +73,10 @@ function certificateCarriesSubject(certificate: X509Certificate, client: Pick<OA
 
 /** The local part of an address is the mailbox's to interpret; the domain is case-insensitive. */
 function sameEmail(a: string, b: string): boolean {
-  const at = (email: string) => email.lastIndexOf('@');
-  return a.slice(0, at(a)) === b.slice(0, at(b)) && a.slice(at(a)).toLowerCase() === b.slice(at(b)).toLowerCase();
+  const atA = a.lastIndexOf('@');
+  const atB = b.lastIndexOf('@');
+  if (atA < 0 || atB < 0) return a === b;
+  return a.slice(0, atA) === b.slice(0, atB) && a.slice(atA).toLowerCase() === b.slice(atB).toLowerCase();
 }
 
 /**
