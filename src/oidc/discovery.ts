@@ -1,21 +1,28 @@
 /**
  * OpenID Provider metadata (OpenID Connect Discovery 1.0 §3, RFC 8414 §2, plus the
- * members RFC 7662, 7009, 9126, 9207, 9449, RP-Initiated and Back-Channel Logout
+ * members RFC 7662, 7009, 9126, 9207, 9449, 8705, RP-Initiated and Back-Channel Logout
  * define). Every value states what Warta does, no more: e.g. `request_uri_parameter_supported`
- * is false (its default is true) because only PAR request_uris are accepted.
+ * is false (its default is true) because only PAR request_uris are accepted, and the
+ * mTLS methods appear only when a proxy forwards client certificates (`tls_client_auth`
+ * only when it also forwards its verdict on the chain). No `mtls_endpoint_aliases`
+ * (RFC 8705 §5): the proxy asks for a certificate on the issuer's own host, optionally,
+ * so every endpoint serves clients with and without one.
  */
 import { AUTH_METHODS } from '../clients/metadata.js';
-import type { Config } from '../config.js';
+import type { ClientCertificateSettings, Config } from '../config.js';
 import { SIGNING_ALG } from '../crypto/signing-keys.js';
 import { SUPPORTED_ACR_VALUES } from './checks/acr.js';
 import { USER_CLAIMS } from './claims.js';
 import { CLIENT_ASSERTION_ALGS } from './client-assertion.js';
 import { DPOP_ALGS } from './dpop-request.js';
 import { endpointUrl, ENDPOINTS } from './endpoints.js';
+import { isMtlsAuthMethod } from './mtls.js';
 
-export function providerMetadata(config: Pick<Config, 'issuer'>): Record<string, unknown> {
+export function providerMetadata(config: Pick<Config, 'issuer'> & { clientCertificate?: ClientCertificateSettings | undefined }): Record<string, unknown> {
   const url = (path: string) => endpointUrl(config.issuer, path);
-  const confidentialMethods = AUTH_METHODS.filter((m) => m !== 'none');
+  const mtls = config.clientCertificate;
+  const offered = AUTH_METHODS.filter((m) => !isMtlsAuthMethod(m) || (mtls !== undefined && (m === 'self_signed_tls_client_auth' || mtls.verifyHeader !== undefined)));
+  const confidentialMethods = offered.filter((m) => m !== 'none');
   return {
     issuer: config.issuer,
     authorization_endpoint: url(ENDPOINTS.authorization),
@@ -42,14 +49,15 @@ export function providerMetadata(config: Pick<Config, 'issuer'>): Record<string,
     prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
     ui_locales_supported: ['en', 'pl'],
     code_challenge_methods_supported: ['S256'],
-    token_endpoint_auth_methods_supported: [...AUTH_METHODS],
+    token_endpoint_auth_methods_supported: offered,
     token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
     introspection_endpoint_auth_methods_supported: confidentialMethods,
     introspection_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
-    revocation_endpoint_auth_methods_supported: [...AUTH_METHODS],
+    revocation_endpoint_auth_methods_supported: offered,
     revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
     authorization_response_iss_parameter_supported: true,
     dpop_signing_alg_values_supported: DPOP_ALGS,
+    tls_client_certificate_bound_access_tokens: mtls !== undefined,
     backchannel_logout_supported: true,
     backchannel_logout_session_supported: true,
     frontchannel_logout_supported: false,

@@ -32,7 +32,7 @@ interface RotatedGrant {
   session_id: string | null;
 }
 
-export async function refreshTokenGrant({ deps, tokens, client, form, jkt, ip }: GrantRequest): Promise<TokenResponse> {
+export async function refreshTokenGrant({ deps, tokens, client, form, jkt, x5t, ip }: GrantRequest): Promise<TokenResponse> {
   const presented = form.require('refresh_token');
   if (presented.length > MAX_ISSUED_TOKEN_LENGTH) throw invalidGrant('unknown refresh token');
   const presentedHash = hashToken(presented);
@@ -49,6 +49,7 @@ export async function refreshTokenGrant({ deps, tokens, client, form, jkt, ip }:
         and g.id = r.grant_id and g.client_id = ${client.client_id} and g.revoked_at is null and u.status = 'active'
         and (owner.organisation_id is null or owner.cross_organisation_sign_in or owner.organisation_id = u.organisation_id)
         and (g.dpop_jkt is null or g.dpop_jkt = ${jkt ?? null})
+        and (g.mtls_x5t is null or g.mtls_x5t = ${x5t ?? null})
         and (g.offline or (s.revoked_at is null and s.expires_at > ${now}))
       returning g.id, g.user_id, g.scope, g.auth_time, g.acr, g.amr, g.session_id, g.expires_at
     ), successor as (
@@ -59,10 +60,10 @@ export async function refreshTokenGrant({ deps, tokens, client, form, jkt, ip }:
     )
     select id, user_id, scope, auth_time, acr, amr, session_id from old`.execute(deps.db);
   const grant = rows[0];
-  if (!grant) return refuse(deps, client, presentedHash, { jkt, ip });
+  if (!grant) return refuse(deps, client, presentedHash, { jkt, x5t, ip });
 
   const scopes = checkNarrowedScope(requestedScope, grant.scope);
-  const access = await tokens.issueAccessToken({ client, subject: grant.user_id, scopes, grant, ...(jkt ? { jkt } : {}) });
+  const access = await tokens.issueAccessToken({ client, subject: grant.user_id, scopes, grant, ...(jkt ? { jkt } : {}), ...(x5t ? { x5t } : {}) });
   const response: TokenResponse = { access_token: access.accessToken, token_type: access.tokenType, expires_in: access.expiresIn, scope: scopes.join(' '), refresh_token: successor };
   if (scopes.includes('openid')) {
     // Only a scope that releases user claims needs the user record.
@@ -80,12 +81,12 @@ async function checkScopeBeforeRotating(deps: Deps, presentedHash: string, reque
 }
 
 /** Why the rotation matched nothing; a reused token revokes its family. */
-async function refuse(deps: Deps, client: OAuthClient, presentedHash: string, dpop: { jkt: string | undefined; ip: string | null }): Promise<never> {
+async function refuse(deps: Deps, client: OAuthClient, presentedHash: string, dpop: { jkt: string | undefined; x5t: string | undefined; ip: string | null }): Promise<never> {
   const now = deps.clock.now();
   const row = await deps.db
     .selectFrom('oauth_refresh_tokens as r')
     .innerJoin('oauth_grants as g', 'g.id', 'r.grant_id')
-    .select(['r.used_at', 'r.expires_at', 'g.id as grant_id', 'g.client_id', 'g.revoked_at', 'g.dpop_jkt'])
+    .select(['r.used_at', 'r.expires_at', 'g.id as grant_id', 'g.client_id', 'g.revoked_at', 'g.dpop_jkt', 'g.mtls_x5t'])
     .where('r.token_hash', '=', presentedHash)
     .executeTakeFirst();
   if (!row || row.client_id !== client.client_id) throw invalidGrant('unknown refresh token');
@@ -96,5 +97,6 @@ async function refuse(deps: Deps, client: OAuthClient, presentedHash: string, dp
   if (row.revoked_at !== null) throw invalidGrant('the refresh token has been revoked');
   if (row.expires_at <= now) throw invalidGrant('the refresh token has expired');
   if (row.dpop_jkt !== null && row.dpop_jkt !== dpop.jkt) throw invalidGrant('the refresh token is bound to a different DPoP key');
+  if (row.mtls_x5t !== null && row.mtls_x5t !== dpop.x5t) throw invalidGrant('the refresh token is bound to a different TLS client certificate');
   throw invalidGrant('the refresh token is no longer valid (signed out, the account is not active, or the client no longer accepts users of your organisation)');
 }
