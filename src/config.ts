@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
+import { parseProxyTrust, type ProxyTrust, ProxyTrustEntryError } from './http/proxy-trust.js';
 import { AllowListEntryError, destinationRefusal, DEVELOPMENT_OUTBOUND_ALLOW, type OutboundAllowList, parseOutboundAllowList } from './outbound/allow-list.js';
 
 /** A bad or missing setting. Start-up prints `message` as its one line and stops. */
@@ -24,8 +25,10 @@ export interface Config {
   http: {
     port: number;
     host: string;
-    /** Take the client address from the last X-Forwarded-For hop (only behind a proxy that sets it). */
-    trustProxy: boolean;
+    /** Which peers are the reverse proxy, whose last X-Forwarded-For hop is the client address (and whose forwarded client certificate is believed). */
+    trustProxy: ProxyTrust;
+    /** RFC 8705 behind a TLS-terminating proxy: the headers carrying the client certificate the proxy received, and its verdict on the chain; off when undefined. */
+    clientCertificate: ClientCertificateSettings | undefined;
     bodyLimitBytes: number;
     /** Deadlines on the socket (src/http/server-options.ts): for the request headers, for the whole request, and for an idle kept-alive connection. */
     headersTimeoutSeconds: number;
@@ -219,6 +222,8 @@ export function loadConfig(env: Env = process.env): Config {
     masterKey = { source: 'generated', file: path.join(dataDir, 'master.key') };
   }
 
+  const trustProxy = proxyTrust(env);
+
   const rpId = env.WARTA_RP_ID?.trim() || issuerUrl.hostname;
   if (issuerUrl.hostname !== rpId && !issuerUrl.hostname.endsWith(`.${rpId}`))
     throw new ConfigError('WARTA_RP_ID', `must be the issuer's host "${issuerUrl.hostname}" or a registrable suffix of it, got "${rpId}"`);
@@ -233,7 +238,8 @@ export function loadConfig(env: Env = process.env): Config {
     http: {
       port,
       host: env.HOST?.trim() || '127.0.0.1',
-      trustProxy: bool(env, 'WARTA_TRUST_PROXY', false),
+      trustProxy,
+      clientCertificate: clientCertificateSettings(env, trustProxy),
       bodyLimitBytes: int(env, 'WARTA_BODY_LIMIT_BYTES', 64 * 1024, 1024, 10 * 1024 * 1024),
       ...socketDeadlines(env),
     },
@@ -308,6 +314,51 @@ export function loadConfig(env: Env = process.env): Config {
     personalData: { retentionSeconds: int(env, 'WARTA_PERSONAL_DATA_RETENTION_DAYS', 90, 1, 3650) * 86400 },
     metrics: metricsSettings(env, port),
   };
+}
+
+function proxyTrust(env: Env): ProxyTrust {
+  try {
+    return parseProxyTrust(env.WARTA_TRUST_PROXY ?? '');
+  } catch (error) {
+    if (error instanceof ProxyTrustEntryError) throw new ConfigError('WARTA_TRUST_PROXY', `expected true, false, or the proxy's addresses and networks, comma-separated; ${error.message}`);
+    throw error;
+  }
+}
+
+export interface ClientCertificateSettings {
+  /** Lower case, e.g. `x-ssl-client-cert`: the certificate as URL-encoded PEM or base64 DER (src/http/client-certificate.ts). */
+  header: string;
+  /** Lower case, e.g. `x-ssl-client-verify`: `SUCCESS` when the proxy verified the chain to its CAs; undefined: PKI client authentication (tls_client_auth) is off. */
+  verifyHeader: string | undefined;
+}
+
+const HEADER_NAME = /^[A-Za-z0-9-]{1,64}$/;
+/** Headers a client or the HTTP stack sets for other purposes: naming one would make them a certificate. */
+const RESERVED_HEADERS = ['authorization', 'cookie', 'host', 'content-type', 'content-length', 'dpop', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'forwarded', 'origin', 'referer', 'user-agent'];
+
+/**
+ * The certificate header is a credential: whoever can set it is whichever client they name.
+ * So it is honoured only from peers named by address, never under `WARTA_TRUST_PROXY=true`
+ * (which trusts any peer the network lets through).
+ */
+function clientCertificateSettings(env: Env, trust: ProxyTrust): ClientCertificateSettings | undefined {
+  const headerName = (name: string): string | undefined => {
+    const raw = env[name]?.trim();
+    if (raw === undefined || raw === '') return undefined;
+    if (!HEADER_NAME.test(raw)) throw new ConfigError(name, `expected an HTTP header name such as X-SSL-Client-Cert, got "${raw}"`);
+    if (RESERVED_HEADERS.includes(raw.toLowerCase())) throw new ConfigError(name, `"${raw}" carries something else; choose a header only the proxy sets, such as X-SSL-Client-Cert`);
+    return raw.toLowerCase();
+  };
+  const header = headerName('WARTA_MTLS_CERT_HEADER');
+  const verifyHeader = headerName('WARTA_MTLS_VERIFY_HEADER');
+  if (header === undefined) {
+    if (verifyHeader !== undefined) throw new ConfigError('WARTA_MTLS_VERIFY_HEADER', 'only meaningful with WARTA_MTLS_CERT_HEADER');
+    return undefined;
+  }
+  if (verifyHeader === header) throw new ConfigError('WARTA_MTLS_VERIFY_HEADER', 'must differ from WARTA_MTLS_CERT_HEADER');
+  if (trust.kind !== 'networks')
+    throw new ConfigError('WARTA_MTLS_CERT_HEADER', 'the forwarded certificate is believed only from the proxy: set WARTA_TRUST_PROXY to the proxy\'s addresses or networks (e.g. 127.0.0.1 or 10.20.0.0/16), not true or false');
+  return { header, verifyHeader };
 }
 
 export interface MetricsSettings {

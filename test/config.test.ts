@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/config.js';
+import { isTrustedProxy } from '../src/http/proxy-trust.js';
 
 const KEY = Buffer.alloc(32, 7).toString('base64');
 
@@ -71,5 +72,33 @@ describe('configuration', () => {
     expect(config.masterKey).toMatchObject({ source: 'file', base64: KEY });
     expect(config.webauthn.allowedOrigins).toEqual(['https://id.example.gov', 'android:apk-key-hash:abc123', 'https://web.example.gov']);
     expect(config.secureCookies).toBe(true);
+  });
+});
+
+describe('proxy trust and forwarded client certificates (RFC 8705)', () => {
+  it('trusts any peer with true, none with false, and only the listed addresses and networks otherwise', () => {
+    expect(loadConfig({}).http.trustProxy).toEqual({ kind: 'none' });
+    expect(loadConfig({ WARTA_TRUST_PROXY: 'true' }).http.trustProxy).toEqual({ kind: 'any' });
+    const listed = loadConfig({ WARTA_TRUST_PROXY: '127.0.0.2, 10.20.0.0/16, [fd00::1]' }).http.trustProxy;
+    expect(listed).toMatchObject({ kind: 'networks', entries: ['127.0.0.2/32', '10.20.0.0/16', 'fd00::1/128'] });
+    for (const [peer, trusted] of [['127.0.0.2', true], ['::ffff:127.0.0.2', true], ['10.20.9.9', true], ['fd00::1', true], ['127.0.0.1', false], ['10.21.0.1', false], [null, false]] as const)
+      expect(isTrustedProxy(listed, peer), String(peer)).toBe(trusted);
+    expect(isTrustedProxy({ kind: 'none' }, '127.0.0.1')).toBe(false);
+    expect(errorOf({ WARTA_TRUST_PROXY: '10.0.0.1/8' }).message).toMatch(/^WARTA_TRUST_PROXY: .*"10.0.0.1\/8" is not an IPv4 or IPv6 address or network/);
+    expect(errorOf({ WARTA_TRUST_PROXY: 'proxy.internal' }).variable).toBe('WARTA_TRUST_PROXY');
+    expect(errorOf({ WARTA_TRUST_PROXY: ' , ' }).variable).toBe('WARTA_TRUST_PROXY');
+  });
+
+  it('is off unless a header is named, and believes the header only from proxies named by address', () => {
+    expect(loadConfig({}).http.clientCertificate).toBeUndefined();
+    expect(loadConfig({ WARTA_TRUST_PROXY: '127.0.0.1', WARTA_MTLS_CERT_HEADER: 'X-SSL-Client-Cert', WARTA_MTLS_VERIFY_HEADER: 'X-SSL-Client-Verify' }).http.clientCertificate).toEqual({ header: 'x-ssl-client-cert', verifyHeader: 'x-ssl-client-verify' });
+    expect(loadConfig({ WARTA_TRUST_PROXY: '127.0.0.1', WARTA_MTLS_CERT_HEADER: 'X-SSL-Client-Cert' }).http.clientCertificate).toEqual({ header: 'x-ssl-client-cert', verifyHeader: undefined });
+    // `true` trusts any peer the network lets through: whoever reaches Warta could name any client's certificate.
+    expect(errorOf({ WARTA_TRUST_PROXY: 'true', WARTA_MTLS_CERT_HEADER: 'X-SSL-Client-Cert' }).message).toMatch(/^WARTA_MTLS_CERT_HEADER: the forwarded certificate is believed only from the proxy/);
+    expect(errorOf({ WARTA_MTLS_CERT_HEADER: 'X-SSL-Client-Cert' }).variable).toBe('WARTA_MTLS_CERT_HEADER');
+    expect(errorOf({ WARTA_TRUST_PROXY: '127.0.0.1', WARTA_MTLS_CERT_HEADER: 'X SSL: cert' }).message).toMatch(/expected an HTTP header name/);
+    expect(errorOf({ WARTA_TRUST_PROXY: '127.0.0.1', WARTA_MTLS_CERT_HEADER: 'Authorization' }).message).toMatch(/carries something else/);
+    expect(errorOf({ WARTA_TRUST_PROXY: '127.0.0.1', WARTA_MTLS_VERIFY_HEADER: 'X-SSL-Client-Verify' }).message).toMatch(/only meaningful with WARTA_MTLS_CERT_HEADER/);
+    expect(errorOf({ WARTA_TRUST_PROXY: '127.0.0.1', WARTA_MTLS_CERT_HEADER: 'X-Cert', WARTA_MTLS_VERIFY_HEADER: 'x-cert' }).message).toMatch(/must differ/);
   });
 });

@@ -7,6 +7,7 @@ import { type AppContext, type AppEnv, auditContext } from '../http/context.js';
 import { REAUTH_MAX_AGE_SECONDS } from '../sessions/reauth.js';
 import { authenticatedWithin } from '../sessions/service.js';
 import { readAccessToken, readDpopProof } from '../http/authorization.js';
+import { readClientCertificate } from '../http/client-certificate.js';
 import { authenticateAdminToken, AUTHORITY_ACRS } from './admin-token.js';
 
 /** Why this session may not act with `role`'s authority now (the role, a passkey, used in the last five minutes), or undefined. */
@@ -64,7 +65,7 @@ export function requireAdminAuthority(deps: Deps): MiddlewareHandler<AppEnv> {
         c.set('adminActor', { kind: 'person', user, organisationId: user.organisation_id, session: c.get('session') });
         await next();
       });
-    const { actor, roles } = await authenticateAdminToken(deps, auditContext(c), { accessToken: readAccessToken(c), dpop: readDpopProof(c), path: c.req.path, method: c.req.method });
+    const { actor, roles } = await authenticateAdminToken(deps, auditContext(c), { accessToken: readAccessToken(c), dpop: readDpopProof(c), path: c.req.path, method: c.req.method, certificate: readClientCertificate(c, deps.config.http) });
     c.set('session', undefined);
     c.set('user', actor.kind === 'person' ? actor.user : undefined);
     c.set('roles', roles);

@@ -1,11 +1,14 @@
 /**
  * Client registration metadata (RFC 7591 §2 names, OIDC Registration §2, RP-Initiated
- * Logout §3.1, Back-Channel Logout §2.2, RFC 9449 §5.2 and §8), validated into the row an
+ * Logout §3.1, Back-Channel Logout §2.2, RFC 9449 §5.2 and §8, RFC 8705 §2.1.2 and §3.4), validated into the row an
  * admin registers. Anything Warta does not offer is refused, not ignored: an admin who
  * asks for the implicit grant must learn that it does not exist here.
  */
+import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { WartaError } from '../errors.js';
 import type { OAuthClient, TokenEndpointAuthMethod } from '../db/schema.js';
+import { DistinguishedNameError, parseDistinguishedName } from '../crypto/distinguished-name.js';
+import { parseIpAddress } from '../outbound/addresses.js';
 import { validateRedirectUriForRegistration } from './redirect-uri.js';
 import { ACR_HARDWARE, ACR_MFA, ACR_PHISHING_RESISTANT } from '../sessions/service.js';
 import { FAPI2_SIGNING_ALGS, fapi2Nonconformities, SECURITY_PROFILES, type SecurityProfile } from './security-profile.js';
@@ -13,7 +16,11 @@ import { FAPI2_SIGNING_ALGS, fapi2Nonconformities, SECURITY_PROFILES, type Secur
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
 
-export const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'none'];
+export const AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth', 'none'];
+
+/** RFC 8705 §2.1.2: the client metadata naming the one subject value a tls_client_auth certificate must carry. */
+export const TLS_CLIENT_AUTH_SUBJECTS = ['tls_client_auth_subject_dn', 'tls_client_auth_san_dns', 'tls_client_auth_san_uri', 'tls_client_auth_san_ip', 'tls_client_auth_san_email'] as const;
+export type TlsClientAuthSubject = (typeof TLS_CLIENT_AUTH_SUBJECTS)[number];
 
 export const REQUIRABLE_ACRS = [ACR_MFA, ACR_PHISHING_RESISTANT, ACR_HARDWARE] as const;
 
@@ -42,7 +49,7 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { de
 
   // RFC 8252 §8.5: a secret shipped inside an app is known to everyone who has the app.
   if (applicationType === 'native' && method !== 'none') throw invalidMetadata('native clients are public: token_endpoint_auth_method must be none (PKCE protects them)');
-  if (applicationType === 'web' && method === 'none') throw invalidMetadata('web clients must authenticate: use client_secret_basic, client_secret_post or private_key_jwt');
+  if (applicationType === 'web' && method === 'none') throw invalidMetadata('web clients must authenticate: use client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth or self_signed_tls_client_auth');
   if (grantTypes.includes('client_credentials') && method === 'none') throw invalidMetadata('client_credentials needs a confidential client');
 
   const redirectUris = uriList(input.redirect_uris, 'redirect_uris', applicationType, options.developmentMode);
@@ -51,6 +58,7 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { de
 
   const scope = scopeOf(input.scope, grantTypes);
   const jwks = jwksOf(input.jwks, method);
+  const tlsSubject = tlsClientAuthSubjectOf(input, method);
 
   const requiredAcr = input.required_acr === undefined || input.required_acr === null || input.required_acr === '' ? null : oneOf(input.required_acr, 'required_acr', REQUIRABLE_ACRS);
   const backchannelLogoutUri = backchannelUri(input.backchannel_logout_uri, options.developmentMode);
@@ -76,6 +84,8 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { de
     required_acr: requiredAcr,
     dpop_bound_access_tokens: profileRules.dpopBound || flag(input.dpop_bound_access_tokens, 'dpop_bound_access_tokens'),
     access_token_audience: audience,
+    ...tlsSubject,
+    tls_client_certificate_bound_access_tokens: flag(input.tls_client_certificate_bound_access_tokens, 'tls_client_certificate_bound_access_tokens'),
     backchannel_logout_uri: backchannelLogoutUri,
     backchannel_logout_session_required: flag(input.backchannel_logout_session_required, 'backchannel_logout_session_required'),
     cross_organisation_sign_in: flag(input.cross_organisation_sign_in, 'cross_organisation_sign_in'),
@@ -89,19 +99,22 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { de
 /**
  * A client asking for fapi2 gets all of it or nothing (FAPI 2.0 SP §5.3): a setting that
  * would let it fall back to a baseline method is refused, not silently overridden. PAR
- * and DPoP-bound tokens are implied, so leaving them out is fine; turning them off is not.
+ * and DPoP-bound tokens are implied, so leaving them out is fine; turning them off is not,
+ * unless the tokens are bound to the client's TLS certificate instead (RFC 8705 §3).
  */
 function fapi2Rules(profile: SecurityProfile, client: Parameters<typeof fapi2Nonconformities>[0], input: ClientMetadataInput): { parRequired: boolean; dpopBound: boolean } {
   if (profile !== 'fapi2') return { parRequired: false, dpopBound: false };
   const problem = fapi2Nonconformities(client)[0];
   if (problem !== undefined) throw invalidMetadata(`security_profile fapi2: ${problem}`);
-  if (input.dpop_bound_access_tokens === false) throw invalidMetadata('security_profile fapi2: access tokens are always sender-constrained (FAPI 2.0 SP §5.3.2.1); dpop_bound_access_tokens cannot be false');
+  const certificateBound = input.tls_client_certificate_bound_access_tokens === true;
+  if (input.dpop_bound_access_tokens === false && !certificateBound)
+    throw invalidMetadata('security_profile fapi2: access tokens are always sender-constrained (FAPI 2.0 SP §5.3.2.1); dpop_bound_access_tokens cannot be false unless tls_client_certificate_bound_access_tokens is true');
   if (input.require_pushed_authorization_requests === false) throw invalidMetadata('security_profile fapi2: pushed authorization requests are required (FAPI 2.0 SP §5.3.1.2); require_pushed_authorization_requests cannot be false');
   // Not stored (every algorithm of the profile is accepted), but a client that says it will sign with another one would be refused at every request.
   const signingAlg = (input as Record<string, unknown>).token_endpoint_auth_signing_alg;
   if (signingAlg !== undefined && signingAlg !== null && !(typeof signingAlg === 'string' && FAPI2_SIGNING_ALGS.includes(signingAlg)))
     throw invalidMetadata(`security_profile fapi2: token_endpoint_auth_signing_alg must be one of ${FAPI2_SIGNING_ALGS.join(', ')}`);
-  return { parRequired: true, dpopBound: true };
+  return { parRequired: true, dpopBound: !certificateBound };
 }
 
 function text(value: unknown, name: string, max: number): string {
@@ -163,16 +176,65 @@ const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 function jwksOf(value: unknown, method: TokenEndpointAuthMethod): ClientMetadata['jwks'] {
   if (value === undefined || value === null) {
     if (method === 'private_key_jwt') throw invalidMetadata('private_key_jwt needs jwks: the public keys the client signs its assertions with');
+    if (method === 'self_signed_tls_client_auth') throw invalidMetadata('self_signed_tls_client_auth needs jwks: the public keys of the client\'s self-signed certificates (RFC 8705 §2.2.2)');
     return null;
   }
-  if (method !== 'private_key_jwt') throw invalidMetadata('jwks is only used with private_key_jwt');
+  if (method !== 'private_key_jwt' && method !== 'self_signed_tls_client_auth') throw invalidMetadata('jwks is only used with private_key_jwt and self_signed_tls_client_auth');
   const keys = (value as { keys?: unknown }).keys;
   if (typeof value !== 'object' || !Array.isArray(keys) || keys.length === 0 || keys.length > 10) throw invalidMetadata('jwks must be a JWK Set: {"keys": [ ... ]} with 1 to 10 keys');
   for (const key of keys) {
     if (typeof key !== 'object' || key === null || typeof (key as { kty?: unknown }).kty !== 'string') throw invalidMetadata('every jwks key needs a kty');
     if (PRIVATE_JWK_MEMBERS.some((m) => Object.hasOwn(key, m))) throw invalidMetadata('jwks must contain public keys only (a private or symmetric key was given)');
+    // A certificate is matched by its key: a key that cannot be read would match nothing, silently.
+    if (method === 'self_signed_tls_client_auth' && !isReadablePublicKey(key)) throw invalidMetadata('every jwks key of a self_signed_tls_client_auth client must be a complete public key (RSA, EC or OKP)');
   }
   return { keys: keys as Record<string, unknown>[] };
+}
+
+function isReadablePublicKey(jwk: object): boolean {
+  try {
+    return createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' }).type === 'public';
+  } catch {
+    return false;
+  }
+}
+
+/** RFC 8705 §2.1.2: a tls_client_auth client registers exactly one subject value; no other client registers any. */
+function tlsClientAuthSubjectOf(input: ClientMetadataInput, method: TokenEndpointAuthMethod): Pick<ClientMetadata, TlsClientAuthSubject> {
+  const given = TLS_CLIENT_AUTH_SUBJECTS.filter((name) => input[name] !== undefined && input[name] !== null);
+  const none = Object.fromEntries(TLS_CLIENT_AUTH_SUBJECTS.map((name) => [name, null])) as Record<TlsClientAuthSubject, null>;
+  if (method !== 'tls_client_auth') {
+    if (given.length > 0) throw invalidMetadata(`${given[0]} is only used with tls_client_auth`);
+    return none;
+  }
+  if (given.length !== 1) throw invalidMetadata(`tls_client_auth needs exactly one of ${TLS_CLIENT_AUTH_SUBJECTS.join(', ')} (RFC 8705 §2.1.2)`);
+  const name = given[0]!;
+  const value = text(input[name], name, 1024);
+  if (!value) throw invalidMetadata(`${name} must not be empty`);
+  const refusal = subjectValueRefusal(name, value);
+  if (refusal) throw invalidMetadata(`${name} ${refusal}`);
+  return { ...none, [name]: value };
+}
+
+function subjectValueRefusal(name: TlsClientAuthSubject, value: string): string | undefined {
+  switch (name) {
+    case 'tls_client_auth_subject_dn':
+      try {
+        parseDistinguishedName(value);
+        return undefined;
+      } catch (error) {
+        if (error instanceof DistinguishedNameError) return `must be an RFC 4514 distinguished name such as CN=client.example.gov,O=Example,C=PL: ${error.message}`;
+        throw error;
+      }
+    case 'tls_client_auth_san_dns':
+      return /^(\*\.)?([a-z0-9-]{1,63}\.)*[a-z0-9-]{1,63}\.?$/i.test(value) ? undefined : 'must be a DNS name';
+    case 'tls_client_auth_san_uri':
+      return /^[a-z][a-z0-9+.-]*:\S+$/i.test(value) ? undefined : 'must be an absolute URI';
+    case 'tls_client_auth_san_ip':
+      return parseIpAddress(value) ? undefined : 'must be an IPv4 or IPv6 address';
+    case 'tls_client_auth_san_email':
+      return /^[^\s@]+@[^\s@]+$/.test(value) ? undefined : 'must be an email address';
+  }
 }
 
 function backchannelUri(value: unknown, developmentMode: boolean): string | null {

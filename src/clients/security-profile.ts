@@ -14,8 +14,8 @@ import type { Database, OAuthClient, TokenEndpointAuthMethod } from '../db/schem
 export const SECURITY_PROFILES = ['baseline', 'fapi2'] as const;
 export type SecurityProfile = (typeof SECURITY_PROFILES)[number];
 
-/** FAPI 2.0 SP §5.3.2.1: private_key_jwt, or mTLS (RFC 8705), which is the only other method a fapi2 client may use. */
-export const FAPI2_CLIENT_AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['private_key_jwt'];
+/** FAPI 2.0 SP §5.3.2.1: private_key_jwt or mutual TLS (RFC 8705 §2.1, §2.2); never a shared secret, never none. */
+export const FAPI2_CLIENT_AUTH_METHODS: readonly TokenEndpointAuthMethod[] = ['private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'];
 
 /**
  * FAPI 2.0 SP §5.4.1: PS256, ES256 or EdDSA with Ed25519, for client assertions and DPoP

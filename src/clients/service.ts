@@ -8,7 +8,7 @@ import { notFound, WartaError } from '../errors.js';
 import { revokeClientGrants } from '../grants/service.js';
 import { refuseAdminClientChange } from './admin-client.js';
 import { announceClientChange } from './announce.js';
-import { type ClientMetadata, type ClientMetadataInput, validateClientMetadata } from './metadata.js';
+import { type ClientMetadata, type ClientMetadataInput, TLS_CLIENT_AUTH_SUBJECTS, validateClientMetadata } from './metadata.js';
 import { effectiveAudience, type OperatorSetting, operatorSettingsChanged } from './operator-settings.js';
 import type { OutboundAllowList } from '../outbound/allow-list.js';
 import { requireAllowedDestination } from '../outbound/registration.js';
@@ -48,6 +48,13 @@ export interface ClientView {
   first_party: boolean;
   required_acr: string | null;
   access_token_audience: string | null;
+  /** RFC 8705 §2.1.2: the one subject value of a tls_client_auth client's certificate. */
+  tls_client_auth_subject_dn?: string;
+  tls_client_auth_san_dns?: string;
+  tls_client_auth_san_uri?: string;
+  tls_client_auth_san_ip?: string;
+  tls_client_auth_san_email?: string;
+  tls_client_certificate_bound_access_tokens: boolean;
   /** The owning organisation; null: the instance operator's client. */
   organisation_id: string | null;
   cross_organisation_sign_in: boolean;
@@ -82,6 +89,8 @@ export const clientView = (client: OAuthClient, secret?: string): ClientView => 
   first_party: client.first_party,
   required_acr: client.required_acr,
   access_token_audience: client.access_token_audience,
+  ...Object.fromEntries(TLS_CLIENT_AUTH_SUBJECTS.filter((name) => client[name] !== null).map((name) => [name, client[name]])),
+  tls_client_certificate_bound_access_tokens: client.tls_client_certificate_bound_access_tokens,
   organisation_id: client.organisation_id,
   cross_organisation_sign_in: client.cross_organisation_sign_in,
   security_profile: client.security_profile,
@@ -155,6 +164,8 @@ export async function registerClient(deps: ClientDeps, context: AuditContext, in
         organisation_id: owner,
         grant_types: metadata.grant_types,
         token_endpoint_auth_method: metadata.token_endpoint_auth_method,
+        ...Object.fromEntries(TLS_CLIENT_AUTH_SUBJECTS.filter((name) => metadata[name] !== null).map((name) => [name, metadata[name]])),
+        ...(metadata.tls_client_certificate_bound_access_tokens ? { tls_client_certificate_bound_access_tokens: true } : {}),
         redirect_uris: metadata.redirect_uris,
         first_party: metadata.first_party,
         access_token_audience: metadata.access_token_audience,
@@ -184,6 +195,12 @@ function metadataColumns(metadata: ClientMetadata) {
     required_acr: metadata.required_acr,
     dpop_bound_access_tokens: metadata.dpop_bound_access_tokens,
     access_token_audience: metadata.access_token_audience,
+    tls_client_auth_subject_dn: metadata.tls_client_auth_subject_dn,
+    tls_client_auth_san_dns: metadata.tls_client_auth_san_dns,
+    tls_client_auth_san_uri: metadata.tls_client_auth_san_uri,
+    tls_client_auth_san_ip: metadata.tls_client_auth_san_ip,
+    tls_client_auth_san_email: metadata.tls_client_auth_san_email,
+    tls_client_certificate_bound_access_tokens: metadata.tls_client_certificate_bound_access_tokens,
     backchannel_logout_uri: metadata.backchannel_logout_uri,
     backchannel_logout_session_required: metadata.backchannel_logout_session_required,
     cross_organisation_sign_in: metadata.cross_organisation_sign_in,

@@ -411,7 +411,7 @@ export type AuditArchive = Selectable<AuditArchivesTable>;
 export type WebauthnCredential = Selectable<WebauthnCredentialsTable>;
 export type WebauthnChallenge = Selectable<WebauthnChallengesTable>;
 
-export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none';
+export type TokenEndpointAuthMethod = 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt' | 'none' | 'tls_client_auth' | 'self_signed_tls_client_auth';
 
 /** A relying party registered by an admin; column names follow RFC 7591 client metadata. */
 export interface OAuthClientsTable {
@@ -422,7 +422,7 @@ export interface OAuthClientsTable {
   /** keyedHash(tokenHashKey, secret): secrets are 256-bit random, shown once. */
   client_secret_hash: string | null;
   client_secret_issued_at: Date | null;
-  /** Public keys for private_key_jwt. */
+  /** Public keys for private_key_jwt, or the keys of self-signed certificates for self_signed_tls_client_auth (RFC 8705 §2.2). */
   jwks: Json<{ keys: Record<string, unknown>[] } | null> | null;
   redirect_uris: Json<string[]>;
   post_logout_redirect_uris: Json<string[]>;
@@ -437,6 +437,14 @@ export interface OAuthClientsTable {
   dpop_bound_access_tokens: boolean;
   /** `aud` of access tokens; the client_id when null. */
   access_token_audience: string | null;
+  /** RFC 8705 §2.1.2: for tls_client_auth, exactly one subject value the client's certificate must carry (null for every other method). */
+  tls_client_auth_subject_dn: ColumnType<string | null, string | null | undefined, string | null>;
+  tls_client_auth_san_dns: ColumnType<string | null, string | null | undefined, string | null>;
+  tls_client_auth_san_uri: ColumnType<string | null, string | null | undefined, string | null>;
+  tls_client_auth_san_ip: ColumnType<string | null, string | null | undefined, string | null>;
+  tls_client_auth_san_email: ColumnType<string | null, string | null | undefined, string | null>;
+  /** RFC 8705 §3.4: access tokens are bound to the client certificate of the token request (which must present one). */
+  tls_client_certificate_bound_access_tokens: ColumnType<boolean, boolean | undefined, boolean>;
   backchannel_logout_uri: string | null;
   backchannel_logout_session_required: boolean;
   /** The organisation whose admins manage the client and whose users sign in to it; null: the instance operator's (any organisation's users). */
@@ -473,6 +481,8 @@ export interface OAuthGrantsTable {
   amr: Json<string[]>;
   /** RFC 9449: refresh tokens of a public client are bound to this key. */
   dpop_jkt: string | null;
+  /** RFC 8705 §4: refresh tokens of a public client are bound to the certificate with this `x5t#S256` thumbprint. */
+  mtls_x5t: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: Date;
   /** No refresh token of the family outlives this. */
   expires_at: Date;

@@ -10,6 +10,7 @@
  */
 import { Hono } from 'hono';
 import { readAccessToken, readDpopProof } from '../http/authorization.js';
+import { readClientCertificate } from '../http/client-certificate.js';
 import { type AppContext, type AppEnv, auditContext } from '../http/context.js';
 import { WartaError } from '../errors.js';
 import { readJsonObject, requiredString } from '../http/json-body.js';
@@ -32,7 +33,7 @@ export function devicesRoutes(deps: Deps) {
    * another service is invalid here (401). Client-credentials tokens (no user grant) are refused.
    */
   async function bearerUser(c: AppContext): Promise<{ userId: string; grantId: string }> {
-    const request = { accessToken: readAccessToken(c), dpop: readDpopProof(c), path: c.req.path };
+    const request = { accessToken: readAccessToken(c), dpop: readDpopProof(c), path: c.req.path, certificate: readClientCertificate(c, deps.config.http) };
     const claims = await authenticateBearer(deps, tokens, request, ACCOUNT_SCOPE, { audience: deps.config.issuer });
     if (typeof claims.grant_id !== 'string') throw new WartaError(403, 'insufficient_scope', 'this API needs an access token issued to a signed-in user');
     const dpopNonce = await dpopNonceToSend(deps, claims);

@@ -3,6 +3,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { AuditContext } from '../audit/audit.js';
 import type { Role, Session, User } from '../db/schema.js';
 import type { WartaError } from '../errors.js';
+import { isTrustedProxy, type ProxyTrust } from './proxy-trust.js';
 
 /**
  * The signed-in account completed a recovery recently: until `until` it may not
@@ -41,13 +42,19 @@ export interface AppEnv {
 
 export type AppContext = Context<AppEnv>;
 
-/** The client's address: the socket peer, or the last X-Forwarded-For hop when a trusted proxy sits in front. */
-export function clientIp(c: Context, trustProxy: boolean): string | null {
-  if (trustProxy) {
+/** The client's address: the socket peer, or the last X-Forwarded-For hop when the peer is a trusted proxy. */
+export function clientIp(c: Context, trustProxy: ProxyTrust): string | null {
+  const peer = peerAddress(c);
+  if (isTrustedProxy(trustProxy, peer)) {
     const forwarded = c.req.header('x-forwarded-for');
     const last = forwarded?.split(',').map((s) => s.trim()).filter(Boolean).pop();
     if (last) return last;
   }
+  return peer;
+}
+
+/** The address at the other end of the socket: the client itself, or the proxy in front of Warta. */
+export function peerAddress(c: Context): string | null {
   try {
     return getConnInfo(c).remote.address ?? null;
   } catch {

@@ -1,15 +1,17 @@
 /**
  * Access tokens presented to Warta's own protected resources, the UserInfo endpoint
  * and the messenger's device API (RFC 6750 §2.1 Authorization header; RFC 9449 §7 for
- * DPoP-bound tokens). Errors follow RFC 6750 §3.1: 401 `invalid_token`, 403
+ * DPoP-bound tokens; RFC 8705 §3 for certificate-bound ones). Errors follow RFC 6750 §3.1: 401 `invalid_token`, 403
  * `insufficient_scope`, with a WWW-Authenticate challenge in the scheme the token belongs to.
  */
 import { effectiveSecurityProfile } from '../clients/security-profile.js';
 import { WartaError } from '../errors.js';
 import type { PresentedAccessToken } from '../http/authorization.js';
+import type { PresentedClientCertificate } from '../http/client-certificate.js';
 import type { Deps } from '../deps.js';
 import { currentDpopNonce, dpopNonceRequired } from './dpop-nonce.js';
 import { dpopAlgsFor, dpopKeyOf, type PresentedDpopProof } from './dpop-request.js';
+import { certificateThumbprint } from './mtls.js';
 import { type AccessTokenClaims, accessTokenInForce, type Tokens } from './tokens.js';
 
 const challenge = (scheme: 'Bearer' | 'DPoP', error?: string, description?: string) =>
@@ -25,6 +27,8 @@ export interface ResourceRequest {
   dpop: PresentedDpopProof;
   /** The resource's path, which a DPoP proof must name. */
   path: string;
+  /** The TLS client certificate the trusted proxy forwarded; left out where none is read, so a certificate-bound token is refused there. */
+  certificate?: PresentedClientCertificate | undefined;
 }
 
 /**
@@ -53,6 +57,10 @@ export async function authenticateBearer(deps: Deps, tokens: Tokens, request: Re
   } else if (scheme === 'DPoP') {
     throw invalidToken('Bearer', 'this access token is not DPoP-bound: use the Bearer scheme');
   }
+  const boundCertificate = claims.cnf?.['x5t#S256'];
+  // RFC 8705 §3: a certificate-bound token is accepted only over a connection with that very certificate.
+  if (boundCertificate !== undefined && (request.certificate === undefined || certificateThumbprint(request.certificate.certificate) !== boundCertificate))
+    throw invalidToken(scheme, 'this access token is bound to a TLS client certificate that the connection did not present');
 
   if (!(claims.scope ?? '').split(' ').includes(requiredScope))
     throw new WartaError(403, 'insufficient_scope', `the access token lacks the ${requiredScope} scope`, { headers: { 'WWW-Authenticate': `${challenge(scheme, 'insufficient_scope')}, scope="${requiredScope}"` } });

@@ -1,7 +1,9 @@
 /**
  * Client authentication at the token, introspection, revocation and PAR endpoints
  * (RFC 6749 §2.3, OIDC Core §9): `client_secret_basic`, `client_secret_post`,
- * `private_key_jwt`, and `none` for public clients, which only identify themselves.
+ * `private_key_jwt`, `tls_client_auth` and `self_signed_tls_client_auth` (RFC 8705 §2,
+ * the client_id in the form and the certificate of the connection, src/oidc/mtls.ts),
+ * and `none` for public clients, which only identify themselves.
  *
  * - A client uses exactly the method it registered, and only one per request
  *   (RFC 6749 §2.3: "MUST NOT use more than one authentication method").
@@ -17,10 +19,12 @@ import { constantTimeEqual, keyedHash } from '../crypto/random.js';
 import type { OAuthClient } from '../db/schema.js';
 import { invalidRequest, WartaError } from '../errors.js';
 import type { BasicCredentials } from '../http/authorization.js';
+import type { PresentedClientCertificate } from '../http/client-certificate.js';
 import type { FormParams } from '../http/form.js';
 import type { Deps } from '../deps.js';
 import { clientAssertionAlgsFor, verifyClientAssertion } from './client-assertion.js';
 import { endpointUrl, ENDPOINTS } from './endpoints.js';
+import { certificateAuthenticationRefusal, isMtlsAuthMethod, MTLS_AUTH_METHODS } from './mtls.js';
 import { jtiRecorder } from './replay.js';
 
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -35,10 +39,11 @@ export interface AuthenticateClientOptions {
   clients: ClientDirectory;
 }
 
-/** What the client presented: its form body and, if sent, the Authorization: Basic credentials. */
+/** What the client presented: its form body, if sent the Authorization: Basic credentials, and the TLS client certificate its proxy forwarded. */
 export interface PresentedClientCredentials {
   form: FormParams;
   basic: BasicCredentials | undefined;
+  certificate: PresentedClientCertificate | undefined;
 }
 
 export async function authenticateClient(deps: Deps, presented: PresentedClientCredentials, options: AuthenticateClientOptions): Promise<OAuthClient> {
@@ -77,7 +82,12 @@ export async function authenticateClient(deps: Deps, presented: PresentedClientC
 
   const clientId = form.get('client_id');
   if (clientId === undefined) throw invalidClient('client authentication is required');
-  const { client } = await registeredClient(deps, options.clients, clientId, 'none');
+  const { client } = await registeredClient(deps, options.clients, clientId, ['none', ...MTLS_AUTH_METHODS]);
+  if (isMtlsAuthMethod(client.token_endpoint_auth_method)) {
+    const refusal = certificateAuthenticationRefusal(client, presented.certificate);
+    if (refusal !== undefined) throw invalidClient(refusal);
+    return client;
+  }
   if (!options.allowPublic) throw invalidClient('this endpoint is for confidential clients');
   return client;
 }
@@ -91,16 +101,24 @@ function assertionSubject(assertion: string): string | undefined {
   }
 }
 
-async function registeredClient(deps: Deps, clients: ClientDirectory, clientId: string | undefined, method: OAuthClient['token_endpoint_auth_method'], headers?: Record<string, string>, fresh = false): Promise<{ client: OAuthClient; profile: SecurityProfile }> {
+async function registeredClient(
+  deps: Deps,
+  clients: ClientDirectory,
+  clientId: string | undefined,
+  method: OAuthClient['token_endpoint_auth_method'] | OAuthClient['token_endpoint_auth_method'][],
+  headers?: Record<string, string>,
+  fresh = false,
+): Promise<{ client: OAuthClient; profile: SecurityProfile }> {
   if (clientId === undefined || clientId === '') throw invalidClient('client_id is required', headers);
   const client = await clients.find(clientId, { fresh });
   if (!client) throw invalidClient('unknown client', headers);
   // RFC 6749 §5.2: a client that may not authenticate now fails authentication; nothing about why beyond that.
   if (client.suspended_at !== null) throw invalidClient('this client is suspended', headers);
-  if (client.token_endpoint_auth_method !== method) throw invalidClient(`this client is registered to authenticate with ${client.token_endpoint_auth_method}`, headers);
-  // FAPI 2.0 SP §5.3.2.1: a client held to fapi2 (by itself, its organisation or the instance) authenticates only with a key.
+  if (!(Array.isArray(method) ? method : [method]).includes(client.token_endpoint_auth_method)) throw invalidClient(`this client is registered to authenticate with ${client.token_endpoint_auth_method}`, headers);
+  // FAPI 2.0 SP §5.3.2.1: a client held to fapi2 (by itself, its organisation or the instance) authenticates only with a key or a certificate.
   const profile = await effectiveSecurityProfile(deps, client, clients);
-  if (profile === 'fapi2' && !FAPI2_CLIENT_AUTH_METHODS.includes(method)) throw invalidClient(`this client is held to the fapi2 security profile, which does not allow ${method}; it must authenticate with ${FAPI2_CLIENT_AUTH_METHODS.join(' or ')}`, headers);
+  if (profile === 'fapi2' && !FAPI2_CLIENT_AUTH_METHODS.includes(client.token_endpoint_auth_method))
+    throw invalidClient(`this client is held to the fapi2 security profile, which does not allow ${client.token_endpoint_auth_method}; it must authenticate with ${FAPI2_CLIENT_AUTH_METHODS.join(', ')}`, headers);
   return { client, profile };
 }
 

@@ -1,11 +1,15 @@
 /**
  * OpenID Provider metadata (OpenID Connect Discovery 1.0 §3, RFC 8414 §2, plus the
- * members RFC 7662, 7009, 9126, 9207, 9449, RP-Initiated and Back-Channel Logout
+ * members RFC 7662, 7009, 9126, 9207, 9449, 8705, RP-Initiated and Back-Channel Logout
  * define). Every value states what Warta does, no more: e.g. `request_uri_parameter_supported`
- * is false (its default is true) because only PAR request_uris are accepted.
+ * is false (its default is true) because only PAR request_uris are accepted, and the
+ * mTLS methods appear only when a proxy forwards client certificates (`tls_client_auth`
+ * only when it also forwards its verdict on the chain). No `mtls_endpoint_aliases`
+ * (RFC 8705 §5): the proxy asks for a certificate on the issuer's own host, optionally,
+ * so every endpoint serves clients with and without one.
  */
 import { AUTH_METHODS } from '../clients/metadata.js';
-import type { Config } from '../config.js';
+import type { ClientCertificateSettings, Config } from '../config.js';
 import { SIGNING_ALG } from '../crypto/signing-keys.js';
 import { SUPPORTED_ACR_VALUES } from './checks/acr.js';
 import { USER_CLAIMS } from './claims.js';
@@ -13,13 +17,15 @@ import { FAPI2_CLIENT_AUTH_METHODS } from '../clients/security-profile.js';
 import { clientAssertionAlgsFor } from './client-assertion.js';
 import { dpopAlgsFor } from './dpop-request.js';
 import { endpointUrl, ENDPOINTS } from './endpoints.js';
+import { isMtlsAuthMethod } from './mtls.js';
 
-export function providerMetadata(config: Pick<Config, 'issuer'> & { oidc: Pick<Config['oidc'], 'clientSecurityProfileFloor'> }): Record<string, unknown> {
+export function providerMetadata(config: Pick<Config, 'issuer'> & { clientCertificate?: ClientCertificateSettings | undefined; oidc?: Pick<Config['oidc'], 'clientSecurityProfileFloor'> }): Record<string, unknown> {
   const url = (path: string) => endpointUrl(config.issuer, path);
+  const mtls = config.clientCertificate;
   // Under a fapi2 floor every client is held to FAPI 2.0: only its methods and algorithms are on offer.
-  const floor = config.oidc.clientSecurityProfileFloor;
-  const authMethods = floor === 'fapi2' ? AUTH_METHODS.filter((m) => FAPI2_CLIENT_AUTH_METHODS.includes(m)) : [...AUTH_METHODS];
-  const confidentialMethods = authMethods.filter((m) => m !== 'none');
+  const floor = config.oidc?.clientSecurityProfileFloor ?? 'baseline';
+  const offered = AUTH_METHODS.filter((m) => !isMtlsAuthMethod(m) || (mtls !== undefined && (m === 'self_signed_tls_client_auth' || mtls.verifyHeader !== undefined))).filter((m) => floor !== 'fapi2' || FAPI2_CLIENT_AUTH_METHODS.includes(m));
+  const confidentialMethods = offered.filter((m) => m !== 'none');
   const assertionAlgs = [...clientAssertionAlgsFor(floor)];
   return {
     issuer: config.issuer,
@@ -32,7 +38,7 @@ export function providerMetadata(config: Pick<Config, 'issuer'> & { oidc: Pick<C
     revocation_endpoint: url(ENDPOINTS.revocation),
     pushed_authorization_request_endpoint: url(ENDPOINTS.pushedAuthorization),
     // RFC 9126 §5: true only when every client must push; a client's own requirement is in its metadata (RFC 9126 §6).
-    require_pushed_authorization_requests: config.oidc.clientSecurityProfileFloor === 'fapi2',
+    require_pushed_authorization_requests: floor === 'fapi2',
     scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
@@ -48,14 +54,15 @@ export function providerMetadata(config: Pick<Config, 'issuer'> & { oidc: Pick<C
     prompt_values_supported: ['none', 'login', 'consent', 'select_account'],
     ui_locales_supported: ['en', 'pl'],
     code_challenge_methods_supported: ['S256'],
-    token_endpoint_auth_methods_supported: authMethods,
+    token_endpoint_auth_methods_supported: offered,
     token_endpoint_auth_signing_alg_values_supported: assertionAlgs,
     introspection_endpoint_auth_methods_supported: confidentialMethods,
     introspection_endpoint_auth_signing_alg_values_supported: assertionAlgs,
-    revocation_endpoint_auth_methods_supported: authMethods,
+    revocation_endpoint_auth_methods_supported: offered,
     revocation_endpoint_auth_signing_alg_values_supported: assertionAlgs,
     authorization_response_iss_parameter_supported: true,
     dpop_signing_alg_values_supported: [...dpopAlgsFor(floor)],
+    tls_client_certificate_bound_access_tokens: mtls !== undefined,
     backchannel_logout_supported: true,
     backchannel_logout_session_supported: true,
     frontchannel_logout_supported: false,

@@ -40,6 +40,7 @@ async function introspectAccessToken(deps: Deps, tokens: Tokens, client: OAuthCl
     iat: claims.iat,
     jti: claims.jti,
     ...(claims.auth_time === undefined ? {} : { auth_time: claims.auth_time, acr: claims.acr, amr: claims.amr }),
+    // RFC 8705 §3.2 and RFC 9449 §6.2: the resource server checks the binding itself.
     ...(claims.cnf ? { cnf: claims.cnf } : {}),
   };
 }

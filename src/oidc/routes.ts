@@ -7,6 +7,7 @@
 import { Hono } from 'hono';
 import { WartaError } from '../errors.js';
 import { readAccessTokenOrFormToken, readBasicCredentials, readDpopProof } from '../http/authorization.js';
+import { readClientCertificate } from '../http/client-certificate.js';
 import { type AppContext, type AppEnv } from '../http/context.js';
 import { cors } from '../http/cors.js';
 import { readForm } from '../http/form.js';
@@ -41,11 +42,12 @@ export function oidcRoutes(deps: Deps) {
   /** The form of a back-channel request, and the client it authenticates. */
   const clientRequest = async (c: AppContext, options: { allowPublic: boolean; path: string }) => {
     const form = await readForm(c);
-    return { form, client: await authenticateClient(deps, { form, basic: readBasicCredentials(c) }, { ...options, clients }) };
+    const certificate = readClientCertificate(c, deps.config.http);
+    return { form, certificate, client: await authenticateClient(deps, { form, basic: readBasicCredentials(c), certificate }, { ...options, clients }) };
   };
 
   // Discovery (OpenID Connect Discovery 1.0 §4, RFC 8414 §3): one document, built once from the configuration.
-  const metadata = JSON.stringify(providerMetadata(deps.config));
+  const metadata = JSON.stringify(providerMetadata({ issuer: deps.config.issuer, clientCertificate: deps.config.http.clientCertificate, oidc: deps.config.oidc }));
   for (const path of [ENDPOINTS.discovery, ENDPOINTS.authorizationServerMetadata])
     app.get(path, (c) => {
       c.header('Cache-Control', 'public, max-age=300');
@@ -58,7 +60,7 @@ export function oidcRoutes(deps: Deps) {
   app.route('/', tokenRoutes(deps, tokens, clients));
 
   const answerUserinfo = async (c: AppContext) => {
-    const { claims, dpopNonce } = await userinfo(deps, tokens, { accessToken: await readAccessTokenOrFormToken(c), dpop: readDpopProof(c), path: ENDPOINTS.userinfo });
+    const { claims, dpopNonce } = await userinfo(deps, tokens, { accessToken: await readAccessTokenOrFormToken(c), dpop: readDpopProof(c), path: ENDPOINTS.userinfo, certificate: readClientCertificate(c, deps.config.http) });
     if (dpopNonce !== undefined) c.header('DPoP-Nonce', dpopNonce);
     return c.json(claims);
   };

@@ -1,7 +1,8 @@
 /**
  * The tokens Warta signs (ES256, with the cached signing key):
  *  - access tokens, JWTs per RFC 9068 (`typ: at+jwt`), short-lived, with `cnf.jkt` when
- *    DPoP-bound (RFC 9449 §6.1) and the private claim `grant_id` naming the grant they
+ *    DPoP-bound (RFC 9449 §6.1), `cnf["x5t#S256"]` when bound to a TLS client certificate
+ *    (RFC 8705 §3.1; a token may carry both, and must then pass both checks), and the private claim `grant_id` naming the grant they
  *    came from, so revoking the grant makes them inactive at introspection and userinfo;
  *  - ID tokens per OIDC Core §2 and §3.1.3.6 (`at_hash`, `auth_time`, `acr`, `amr`, `sid`).
  * Times come from the injected clock.
@@ -32,6 +33,8 @@ export interface AccessTokenInput {
   grant?: Pick<OAuthGrant, 'id' | 'auth_time' | 'acr' | 'amr'>;
   /** JWK thumbprint of the DPoP key the token is bound to. */
   jkt?: string;
+  /** `x5t#S256` of the TLS client certificate the token is bound to. */
+  x5t?: string;
 }
 
 export interface IdTokenInput {
@@ -51,7 +54,7 @@ export interface AccessTokenClaims extends JWTPayload {
   iat: number;
   scope?: string;
   grant_id?: string;
-  cnf?: { jkt?: string };
+  cnf?: { jkt?: string; 'x5t#S256'?: string };
 }
 
 const seconds = (at: Date) => Math.floor(at.getTime() / 1000);
@@ -89,7 +92,7 @@ export class Tokens {
       payload.amr = input.grant.amr;
       payload.grant_id = input.grant.id;
     }
-    if (input.jkt) payload.cnf = { jkt: input.jkt };
+    if (input.jkt || input.x5t) payload.cnf = { ...(input.jkt ? { jkt: input.jkt } : {}), ...(input.x5t ? { 'x5t#S256': input.x5t } : {}) };
     return { accessToken: await this.jws.sign(payload, 'at+jwt'), tokenType: input.jkt ? 'DPoP' : 'Bearer', expiresIn: ttl };
   }
 

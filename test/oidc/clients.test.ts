@@ -115,6 +115,21 @@ describe('warta client (CLI)', () => {
     expect(refused.json()).toMatchObject({ error: 'invalid_client_metadata' });
     expect((await cli('client', 'create', '--json')).exitCode).toBe(2);
   });
+
+  it('registers a tls_client_auth client by the subject its certificate carries, with certificate-bound tokens (RFC 8705)', async () => {
+    const created = await cli('client', 'create', '--name', 'Payroll', '--grant-types', 'client_credentials', '--scope', 'payroll.read', '--auth-method', 'tls_client_auth', '--tls-client-auth-subject', 'dn:CN=payroll.example.gov,O=Example,C=PL', '--certificate-bound', '--json');
+    expect(created.exitCode).toBe(0);
+    expect(created.json()).toMatchObject({ token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_subject_dn: 'CN=payroll.example.gov,O=Example,C=PL', tls_client_certificate_bound_access_tokens: true });
+    expect(created.json()).not.toHaveProperty('client_secret');
+    expect((await cli('client', 'list')).stdout).toContain('TLS client certificate subject dn: CN=payroll.example.gov,O=Example,C=PL');
+    const byIp = (await cli('client', 'create', '--name', 'Payroll 2', '--grant-types', 'client_credentials', '--scope', 'payroll.read', '--auth-method', 'tls_client_auth', '--tls-client-auth-subject', 'ip:2001:db8::1', '--json')).json();
+    expect(byIp.tls_client_auth_san_ip).toBe('2001:db8::1');
+    const updated = (await cli('client', 'update', '--client-id', byIp.client_id, '--tls-client-auth-subject', 'dns:payroll.example.gov', '--certificate-bound', 'yes', '--json')).json();
+    expect(updated).toMatchObject({ tls_client_auth_san_dns: 'payroll.example.gov', tls_client_certificate_bound_access_tokens: true });
+    expect(updated).not.toHaveProperty('tls_client_auth_san_ip');
+    expect((await cli('client', 'create', '--name', 'Payroll 3', '--auth-method', 'tls_client_auth', '--tls-client-auth-subject', 'cn=payroll', '--json')).exitCode).toBe(2);
+    expect((await cli('client', 'create', '--name', 'Payroll 4', '--grant-types', 'client_credentials', '--scope', 'payroll.read', '--auth-method', 'tls_client_auth', '--json')).json()).toMatchObject({ error: 'invalid_client_metadata' });
+  });
 });
 
 describe('client secrets at the token endpoint', () => {

@@ -32,6 +32,23 @@ export async function startOidcServer(env: Record<string, string> = {}): Promise
   return { runtime, issuer, url: (path) => `${issuer}${path}` };
 }
 
+/**
+ * startOidcServer, but the app is handed each request's socket (node-server's env), so
+ * it knows the peer's address: what the trusted-proxy decision reads. `issuer` replaces
+ * the server's own URL, e.g. with the URL of a proxy in front of it.
+ */
+export async function startOidcServerWithPeers(env: Record<string, string> = {}, options: { issuer?: string } = {}): Promise<OidcTestServer & { port: number }> {
+  let app: ReturnType<typeof createApp> | undefined;
+  const server = serve({ fetch: (request, bindings) => (app ? app.fetch(request, bindings) : new Response('starting', { status: 503 })), port: 0, hostname: '127.0.0.1' });
+  await new Promise<void>((resolve) => (server.listening ? resolve() : server.once('listening', () => resolve())));
+  const { port } = server.address() as AddressInfo;
+  const issuer = options.issuer ?? `http://127.0.0.1:${port}`;
+  const runtime = await createTestRuntime({ env: { WARTA_ISSUER: issuer, ...env } });
+  app = createApp(runtime);
+  cleanUpLater(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  return { runtime, issuer, port, url: (path) => `${issuer}${path}` };
+}
+
 export const REDIRECT_URI = 'http://127.0.0.1:8765/callback';
 export const POST_LOGOUT_URI = 'http://127.0.0.1:8765/signed-out';
 

@@ -24,6 +24,18 @@ function jwksFlag(flags: Flags): unknown {
   }
 }
 
+const TLS_SUBJECT_KINDS = { dn: 'tls_client_auth_subject_dn', dns: 'tls_client_auth_san_dns', uri: 'tls_client_auth_san_uri', ip: 'tls_client_auth_san_ip', email: 'tls_client_auth_san_email' } as const;
+
+/** `--tls-client-auth-subject dn:CN=…,O=…` (or dns:, uri:, ip:, email:): the RFC 8705 §2.1.2 member it names, the other four cleared (a client has one). */
+function tlsSubjectFlag(flags: Flags): ClientMetadataInput {
+  const value = stringFlag(flags, 'tls-client-auth-subject');
+  if (value === undefined) return {};
+  const colon = value.indexOf(':');
+  const kind = value.slice(0, colon) as keyof typeof TLS_SUBJECT_KINDS;
+  if (colon < 0 || !Object.hasOwn(TLS_SUBJECT_KINDS, kind)) throw new CliUsageError(`--tls-client-auth-subject expects dn:, dns:, uri:, ip: or email: before the value, got "${value}"`);
+  return { ...Object.fromEntries(Object.values(TLS_SUBJECT_KINDS).map((name) => [name, null])), [TLS_SUBJECT_KINDS[kind]]: value.slice(colon + 1) };
+}
+
 /** The organisation `--org` names, or undefined when the flag is not given. */
 async function organisationFlag(runtime: Runtime, flags: Flags): Promise<string | undefined> {
   const name = stringFlag(flags, 'org');
@@ -86,6 +98,8 @@ const describe = (c: ClientView) =>
     ...(c.access_token_audience ? [`  access token audience: ${c.access_token_audience}`] : []),
     ...(c.require_dpop_nonce ? ['  DPoP proofs need a server nonce'] : []),
     ...(c.introspection_audiences.length ? [`  may introspect tokens for: ${c.introspection_audiences.join(' ')}`] : []),
+    ...Object.values(TLS_SUBJECT_KINDS).flatMap((name) => (c[name] ? [`  TLS client certificate ${name.replace('tls_client_auth_', '').replace('_', ' ')}: ${c[name]}`] : [])),
+    ...(c.tls_client_certificate_bound_access_tokens ? ['  access tokens bound to the TLS client certificate'] : []),
     ...(c.suspended ? [`  SUSPENDED since ${c.suspended.at}: ${c.suspended.reason ?? ''}`] : []),
   ].join('\n');
 
@@ -102,8 +116,10 @@ export const createClientCommand = defineCommand({
     'cross-organisation': { type: 'boolean', description: "an organisation's client that also accepts users of other organisations" },
     'grant-types': { type: 'string', description: 'comma-separated: authorization_code (default), refresh_token, client_credentials' },
     'application-type': { type: 'string', description: 'web (default) or native (public client: PKCE, no secret)' },
-    'auth-method': { type: 'string', description: 'client_secret_basic (default for web), client_secret_post, private_key_jwt, none (native)' },
-    'jwks-file': { type: 'string', file: true, description: 'JSON Web Key Set file with the public keys of a private_key_jwt client' },
+    'auth-method': { type: 'string', description: 'client_secret_basic (default for web), client_secret_post, private_key_jwt, tls_client_auth, self_signed_tls_client_auth, none (native)' },
+    'jwks-file': { type: 'string', file: true, description: 'JSON Web Key Set file with the public keys of a private_key_jwt client, or of a self_signed_tls_client_auth client\'s certificates' },
+    'tls-client-auth-subject': { type: 'string', description: 'for tls_client_auth, what the CA-issued certificate must carry: dn:CN=…,O=…,C=… or dns:, uri:, ip:, email: a subject alternative name' },
+    'certificate-bound': { type: 'boolean', description: 'bind access tokens to the TLS client certificate (RFC 8705 tls_client_certificate_bound_access_tokens)' },
     'first-party': { type: 'boolean', description: 'operated by you: skip the consent page' },
     dpop: { type: 'boolean', description: 'require DPoP-bound tokens (RFC 9449 dpop_bound_access_tokens; implied by --profile fapi2)' },
     'dpop-nonce': { type: 'boolean', description: 'require a server-provided nonce in DPoP proofs (RFC 9449 §8, §9)' },
@@ -123,6 +139,8 @@ export const createClientCommand = defineCommand({
       dpop_bound_access_tokens: flags.dpop === true ? true : undefined,
       require_dpop_nonce: flags['dpop-nonce'] === true,
       require_pushed_authorization_requests: flags['require-par'] === true ? true : undefined,
+      ...tlsSubjectFlag(flags),
+      tls_client_certificate_bound_access_tokens: flags['certificate-bound'] === true,
       backchannel_logout_session_required: flags['backchannel-logout-session-required'] === true,
       cross_organisation_sign_in: flags['cross-organisation'] === true,
     };
@@ -176,10 +194,14 @@ export const updateClientCommand = defineCommand({
     dpop: { type: 'string', description: 'yes or no: require DPoP-bound tokens' },
     'dpop-nonce': { type: 'string', description: 'yes or no: require a server-provided nonce in DPoP proofs' },
     'require-par': { type: 'string', description: 'yes or no: accept only pushed authorization requests' },
+    'tls-client-auth-subject': { type: 'string', description: 'for tls_client_auth, replace the subject its certificate must carry: dn:…, dns:, uri:, ip: or email:' },
+    'certificate-bound': { type: 'string', description: 'yes or no: bind access tokens to the TLS client certificate' },
   },
   async run(flags, io) {
     const input: ClientMetadataInput = {
       ...settingsInput(flags),
+      ...tlsSubjectFlag(flags),
+      tls_client_certificate_bound_access_tokens: switchFlag(flags, 'certificate-bound'),
       first_party: switchFlag(flags, 'first-party'),
       cross_organisation_sign_in: switchFlag(flags, 'cross-organisation'),
       dpop_bound_access_tokens: switchFlag(flags, 'dpop'),

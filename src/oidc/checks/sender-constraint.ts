@@ -9,15 +9,16 @@ import type { OAuthClient } from '../../db/schema.js';
 import type { SecurityProfile } from '../../clients/security-profile.js';
 import { WartaError } from '../../errors.js';
 
-/** How the token request proved possession of a key: the thumbprint of its verified DPoP proof's key, if any. */
+/** How the token request proved possession of a key: its verified DPoP proof's key, and the TLS client certificate its tokens will be bound to, if any. */
 export interface PresentedKeyBinding {
   dpopJkt: string | undefined;
+  certificateThumbprint: string | undefined;
 }
 
 export function requireSenderConstraint(client: Pick<OAuthClient, 'dpop_bound_access_tokens'>, profile: SecurityProfile, binding: PresentedKeyBinding): void {
-  if (binding.dpopJkt !== undefined) return;
   // A missing proof is a missing parameter (RFC 6749 §5.2), which is what the FAPI 2.0 conformance suite expects;
   // invalid_dpop_proof (RFC 9449 §5) is for a proof that was sent and failed.
-  if (profile === 'fapi2') throw new WartaError(400, 'invalid_request', 'this client is held to the fapi2 security profile: access tokens are only issued sender-constrained, so the token request needs a DPoP proof');
-  if (client.dpop_bound_access_tokens) throw new WartaError(400, 'invalid_dpop_proof', 'this client must send a DPoP proof');
+  if (profile === 'fapi2' && binding.dpopJkt === undefined && binding.certificateThumbprint === undefined)
+    throw new WartaError(400, 'invalid_request', 'this client is held to the fapi2 security profile: access tokens are only issued sender-constrained, so the token request needs a DPoP proof (or the client certificate-bound tokens, RFC 8705)');
+  if (client.dpop_bound_access_tokens && binding.dpopJkt === undefined) throw new WartaError(400, 'invalid_dpop_proof', 'this client must send a DPoP proof');
 }

@@ -14,7 +14,7 @@ import { type GrantRequest, revokeAfterReuse, type TokenResponse } from './respo
 
 const invalidGrant = (description: string) => new WartaError(400, 'invalid_grant', description);
 
-export async function authorizationCodeGrant({ deps, tokens, client, profile, form, jkt, ip }: GrantRequest): Promise<TokenResponse> {
+export async function authorizationCodeGrant({ deps, tokens, client, profile, form, jkt, x5t, ip }: GrantRequest): Promise<TokenResponse> {
   const code = form.require('code');
   const redirectUri = form.get('redirect_uri');
   if (code.length > MAX_ISSUED_TOKEN_LENGTH) throw invalidGrant('unknown authorization code');
@@ -52,13 +52,17 @@ export async function authorizationCodeGrant({ deps, tokens, client, profile, fo
   if (!claims) throw invalidGrant('the user account is not active');
 
   const refreshToken = client.grant_types.includes('refresh_token') ? newToken() : undefined;
-  // RFC 9449 §5: a public client's refresh tokens are bound to its DPoP key; so are a fapi2 client's, which are not rotated (refresh_token.ts).
-  const bindRefreshTo = client.token_endpoint_auth_method === 'none' || profile === 'fapi2' ? (jkt ?? null) : null;
+  // RFC 9449 §5 and RFC 8705 §4: a public client's refresh tokens are bound to its DPoP key and its certificate;
+  // so are a fapi2 client's, which are not rotated (refresh_token.ts).
+  const bindsRefreshToken = client.token_endpoint_auth_method === 'none' || profile === 'fapi2';
+  const bindRefreshTo = bindsRefreshToken ? (jkt ?? null) : null;
+  const bindRefreshToCertificate = bindsRefreshToken ? (x5t ?? null) : null;
 
   const won = await deps.db.transaction().execute(async (trx) => {
     const claimed = await trx.updateTable('oauth_authorization_codes').set({ used_at: deps.clock.now() }).where('code_hash', '=', codeHash).where('used_at', 'is', null).returning('grant_id').executeTakeFirst();
     if (!claimed) return false;
-    if (bindRefreshTo !== null) await trx.updateTable('oauth_grants').set({ dpop_jkt: bindRefreshTo }).where('id', '=', row.grant_id).execute();
+    if (bindRefreshTo !== null || bindRefreshToCertificate !== null)
+      await trx.updateTable('oauth_grants').set({ dpop_jkt: bindRefreshTo, mtls_x5t: bindRefreshToCertificate }).where('id', '=', row.grant_id).execute();
     if (refreshToken !== undefined) {
       const grant = await trx.selectFrom('oauth_grants').select('expires_at').where('id', '=', row.grant_id).executeTakeFirstOrThrow();
       await trx.insertInto('oauth_refresh_tokens').values({ token_hash: hashToken(refreshToken), grant_id: row.grant_id, created_at: deps.clock.now(), expires_at: grant.expires_at, used_at: null }).execute();
@@ -71,7 +75,7 @@ export async function authorizationCodeGrant({ deps, tokens, client, profile, fo
   }
 
   const grant = { id: row.grant_id, auth_time: row.auth_time, acr: row.acr, amr: row.amr, session_id: row.session_id };
-  const access = await tokens.issueAccessToken({ client, subject: row.user_id, scopes, grant, ...(jkt ? { jkt } : {}) });
+  const access = await tokens.issueAccessToken({ client, subject: row.user_id, scopes, grant, ...(jkt ? { jkt } : {}), ...(x5t ? { x5t } : {}) });
   const response: TokenResponse = { access_token: access.accessToken, token_type: access.tokenType, expires_in: access.expiresIn, scope: scopes.join(' ') };
   if (refreshToken !== undefined) response.refresh_token = refreshToken;
   if (scopes.includes('openid')) response.id_token = await tokens.issueIdToken({ client, grant, claims, nonce: row.nonce, accessToken: access.accessToken });

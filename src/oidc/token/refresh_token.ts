@@ -36,7 +36,7 @@ interface RotatedGrant {
   session_id: string | null;
 }
 
-export async function refreshTokenGrant({ deps, tokens, client, profile, form, jkt, ip }: GrantRequest): Promise<TokenResponse> {
+export async function refreshTokenGrant({ deps, tokens, client, profile, form, jkt, x5t, ip }: GrantRequest): Promise<TokenResponse> {
   const presented = form.require('refresh_token');
   if (presented.length > MAX_ISSUED_TOKEN_LENGTH) throw invalidGrant('unknown refresh token');
   const presentedHash = hashToken(presented);
@@ -46,11 +46,12 @@ export async function refreshTokenGrant({ deps, tokens, client, profile, form, j
   // fapi2 clients are confidential (client-auth.ts refuses `none` for them); the check says so again.
   const rotates = !(profile === 'fapi2' && client.token_endpoint_auth_method !== 'none');
   const successor = rotates ? newToken() : undefined;
-  const grant = successor === undefined ? await liveGrant(deps, client, presentedHash, { jkt, ip }) : await rotate(deps, client, presentedHash, successor, { jkt, ip });
-  if (!grant) return refuse(deps, client, presentedHash, { jkt, ip });
+  const binding = { jkt, x5t, ip };
+  const grant = successor === undefined ? await liveGrant(deps, client, presentedHash, binding) : await rotate(deps, client, presentedHash, successor, binding);
+  if (!grant) return refuse(deps, client, presentedHash, binding);
 
   const scopes = checkNarrowedScope(requestedScope, grant.scope);
-  const access = await tokens.issueAccessToken({ client, subject: grant.user_id, scopes, grant, ...(jkt ? { jkt } : {}) });
+  const access = await tokens.issueAccessToken({ client, subject: grant.user_id, scopes, grant, ...(jkt ? { jkt } : {}), ...(x5t ? { x5t } : {}) });
   // RFC 6749 §6: without a new refresh token in the answer the client keeps the one it has.
   const response: TokenResponse = { access_token: access.accessToken, token_type: access.tokenType, expires_in: access.expiresIn, scope: scopes.join(' '), ...(successor === undefined ? {} : { refresh_token: successor }) };
   if (scopes.includes('openid')) {
@@ -63,8 +64,14 @@ export async function refreshTokenGrant({ deps, tokens, client, profile, form, j
   return response;
 }
 
+interface PresentedBinding {
+  jkt: string | undefined;
+  x5t: string | undefined;
+  ip: string | null;
+}
+
 /** Consumes the presented token and inserts its successor, in one statement; undefined when the token may not be used. */
-async function rotate(deps: Deps, client: OAuthClient, presentedHash: string, successor: string, { jkt, ip }: { jkt: string | undefined; ip: string | null }): Promise<RotatedGrant | undefined> {
+async function rotate(deps: Deps, client: OAuthClient, presentedHash: string, successor: string, { jkt, x5t, ip }: PresentedBinding): Promise<RotatedGrant | undefined> {
   const now = deps.clock.now();
   const { rows } = await sql<RotatedGrant>`
     with old as (
@@ -74,6 +81,7 @@ async function rotate(deps: Deps, client: OAuthClient, presentedHash: string, su
         and g.id = r.grant_id and g.client_id = ${client.client_id} and g.revoked_at is null and u.status = 'active'
         and (owner.organisation_id is null or owner.cross_organisation_sign_in or owner.organisation_id = u.organisation_id)
         and (g.dpop_jkt is null or g.dpop_jkt = ${jkt ?? null})
+        and (g.mtls_x5t is null or g.mtls_x5t = ${x5t ?? null})
         and (g.offline or (s.revoked_at is null and s.expires_at > ${now}))
       returning g.id, g.user_id, g.scope, g.auth_time, g.acr, g.amr, g.session_id, g.expires_at
     ), successor as (
@@ -87,7 +95,7 @@ async function rotate(deps: Deps, client: OAuthClient, presentedHash: string, su
 }
 
 /** The grant of a token that stays valid (not rotated), under the same conditions as a rotation, noting the device's use; undefined when it may not be used. */
-async function liveGrant(deps: Deps, client: OAuthClient, presentedHash: string, { jkt, ip }: { jkt: string | undefined; ip: string | null }): Promise<RotatedGrant | undefined> {
+async function liveGrant(deps: Deps, client: OAuthClient, presentedHash: string, { jkt, x5t, ip }: PresentedBinding): Promise<RotatedGrant | undefined> {
   const now = deps.clock.now();
   const { rows } = await sql<RotatedGrant>`
     with live as (
@@ -97,6 +105,7 @@ async function liveGrant(deps: Deps, client: OAuthClient, presentedHash: string,
         and g.client_id = ${client.client_id} and g.revoked_at is null and u.status = 'active'
         and (owner.organisation_id is null or owner.cross_organisation_sign_in or owner.organisation_id = u.organisation_id)
         and (g.dpop_jkt is null or g.dpop_jkt = ${jkt ?? null})
+        and (g.mtls_x5t is null or g.mtls_x5t = ${x5t ?? null})
         and (g.offline or (s.revoked_at is null and s.expires_at > ${now}))
     ), device as (
       ${touchDeviceOnRefresh('live', now, ip)}
@@ -111,12 +120,12 @@ async function checkScopeBeforeRotating(deps: Deps, presentedHash: string, reque
 }
 
 /** Why the rotation matched nothing; a reused token revokes its family. */
-async function refuse(deps: Deps, client: OAuthClient, presentedHash: string, dpop: { jkt: string | undefined; ip: string | null }): Promise<never> {
+async function refuse(deps: Deps, client: OAuthClient, presentedHash: string, dpop: PresentedBinding): Promise<never> {
   const now = deps.clock.now();
   const row = await deps.db
     .selectFrom('oauth_refresh_tokens as r')
     .innerJoin('oauth_grants as g', 'g.id', 'r.grant_id')
-    .select(['r.used_at', 'r.expires_at', 'g.id as grant_id', 'g.client_id', 'g.revoked_at', 'g.dpop_jkt'])
+    .select(['r.used_at', 'r.expires_at', 'g.id as grant_id', 'g.client_id', 'g.revoked_at', 'g.dpop_jkt', 'g.mtls_x5t'])
     .where('r.token_hash', '=', presentedHash)
     .executeTakeFirst();
   if (!row || row.client_id !== client.client_id) throw invalidGrant('unknown refresh token');
@@ -127,5 +136,6 @@ async function refuse(deps: Deps, client: OAuthClient, presentedHash: string, dp
   if (row.revoked_at !== null) throw invalidGrant('the refresh token has been revoked');
   if (row.expires_at <= now) throw invalidGrant('the refresh token has expired');
   if (row.dpop_jkt !== null && row.dpop_jkt !== dpop.jkt) throw invalidGrant('the refresh token is bound to a different DPoP key');
+  if (row.mtls_x5t !== null && row.mtls_x5t !== dpop.x5t) throw invalidGrant('the refresh token is bound to a different TLS client certificate');
   throw invalidGrant('the refresh token is no longer valid (signed out, the account is not active, or the client no longer accepts users of your organisation)');
 }

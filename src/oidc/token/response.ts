@@ -16,6 +16,8 @@ export interface GrantRequest {
   form: FormParams;
   /** Thumbprint of the verified DPoP proof's key, when the request carried one. */
   jkt: string | undefined;
+  /** `x5t#S256` of the client certificate, when the client's access tokens are certificate-bound (RFC 8705 §3). */
+  x5t: string | undefined;
   ip: string | null;
 }
 
