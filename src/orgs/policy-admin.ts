@@ -171,7 +171,7 @@ export async function setPolicy(
       if (result.admins_locked_out.count)
         throw new WartaError(409, 'policy_locks_out_admins', `the change would leave ${result.admins_locked_out.count} active admin(s) with no way to sign in (${result.admins_locked_out.people.map((p) => p.display_name || p.username).join(', ')}); they need a passkey first`);
       if (result.clients_not_fapi2.count)
-        throw new WartaError(409, 'policy_breaks_clients', `${result.clients_not_fapi2.count} of the organisation's clients could not work under fapi2 (${result.clients_not_fapi2.clients.map((client) => `${client.client_name}: ${client.problems.join('; ')}`).join(' | ')}); change them to private_key_jwt with PS256, ES256 or EdDSA keys first`.slice(0, 1000));
+        throw new WartaError(409, 'policy_breaks_clients', `${result.clients_not_fapi2.count} of the organisation's clients could not work under fapi2 (${result.clients_not_fapi2.clients.map((client) => `${client.client_name}: ${client.problems.join('; ')}`).join(' | ')}); change them to private_key_jwt (PS256, ES256 or EdDSA keys) or mutual TLS first`.slice(0, 1000));
       await trx.updateTable('organisations').set({ policy: json(result.proposed) }).where('id', '=', input.organisationId).execute();
       const members = result.changes.map((change) => change.member);
       await announceToAdmins(trx, deps.clock, input.organisationId, { type: 'organisation_changed', details: { change: 'policy_set', changedBy: input.changedBy ?? null, members } });

@@ -69,7 +69,7 @@ const SETTING_FLAGS = {
   audience: { type: 'string', description: 'aud of the access tokens (default: the client_id)' },
   'backchannel-logout-uri': { type: 'string', description: 'where to POST back-channel logout tokens (its host must be on WARTA_OUTBOUND_ALLOW)' },
   'introspection-audiences': { type: 'string', description: 'a resource server: audiences (absolute URIs, comma-separated) whose access tokens it may introspect; none clears' },
-  profile: { type: 'string', description: 'security profile: baseline (default) or fapi2 (FAPI 2.0: PAR, DPoP, private_key_jwt with PS256/ES256/EdDSA only); the organisation default and WARTA_CLIENT_SECURITY_PROFILE_FLOOR may raise it' },
+  profile: { type: 'string', description: 'security profile: baseline (default) or fapi2 (FAPI 2.0: PAR, DPoP or certificate-bound tokens, private_key_jwt with PS256/ES256/EdDSA or mutual TLS only); the organisation default and WARTA_CLIENT_SECURITY_PROFILE_FLOOR may raise it' },
 } as const satisfies Record<string, FlagSpec>;
 
 const settingsInput = (flags: Flags): ClientMetadataInput => ({
