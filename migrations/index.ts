@@ -22,6 +22,7 @@ import * as m0026 from './0026_instance_settings.js';
 import * as m0027 from './0027_setup_token.js';
 import * as m0028 from './0028_audit_sink_checkpoint.js';
 import * as m0029 from './0029_signing_key_custody.js';
+import * as m0030 from './0030_client_security_profile.js';
 import * as m0031 from './0031_oidc_conformance.js';
 import * as m0032 from './0032_mutual_tls.js';
 
@@ -53,6 +54,7 @@ export const migrations: Record<string, Migration> = {
   '0027_setup_token': m0027,
   '0028_audit_sink_checkpoint': m0028,
   '0029_signing_key_custody': m0029,
+  '0030_client_security_profile': m0030,
   '0031_oidc_conformance': m0031,
   '0032_mutual_tls': m0032,
 };

@@ -69,6 +69,8 @@ export interface Config {
     clientCacheSeconds: number;
     /** Back-channel logout outbox: poll interval, attempts before giving up (besides the outbox's give-up age), per-request timeout. */
     backchannelLogout: { intervalMs: number; maxAttempts: number; timeoutMs: number };
+    /** The least security profile every client is held to (src/clients/security-profile.ts); `fapi2` puts the whole instance under FAPI 2.0. */
+    clientSecurityProfileFloor: 'baseline' | 'fapi2';
   };
   signingKeys: {
     cacheSeconds: number;
@@ -273,6 +275,7 @@ export function loadConfig(env: Env = process.env): Config {
         maxAttempts: int(env, 'WARTA_BACKCHANNEL_LOGOUT_MAX_ATTEMPTS', 15, 1, 100),
         timeoutMs: int(env, 'WARTA_BACKCHANNEL_LOGOUT_TIMEOUT_MS', 5000, 100, 60_000),
       },
+      clientSecurityProfileFloor: oneOf(env, 'WARTA_CLIENT_SECURITY_PROFILE_FLOOR', ['baseline', 'fapi2'] as const, 'baseline'),
     },
     signingKeys: { cacheSeconds: int(env, 'WARTA_KEY_CACHE_SECONDS', 30, 0, 3600), provider: signingKeyProviderSettings(env) },
     audit: {

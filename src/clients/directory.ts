@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../clock.js';
 import type { Database, OAuthClient } from '../db/schema.js';
+import { organisationClientProfile, type SecurityProfile } from './security-profile.js';
 import { findClient } from './service.js';
 
 /** Most clients one instance remembers; a registry larger than this just misses more. */
@@ -17,6 +18,7 @@ const MAX_ENTRIES = 1000;
  */
 export class ClientDirectory {
   private readonly entries = new Map<string, { client: OAuthClient; loadedAt: number }>();
+  private readonly organisationProfiles = new Map<string, { profile: SecurityProfile; loadedAt: number }>();
 
   constructor(private readonly deps: { db: Kysely<Database>; clock: Clock; ttlSeconds: number }) {}
 
@@ -33,6 +35,19 @@ export class ClientDirectory {
     if (this.entries.size >= MAX_ENTRIES) this.entries.delete(this.entries.keys().next().value!);
     this.entries.set(clientId, { client, loadedAt: now });
     return client;
+  }
+
+  /** The security profile an organisation's policy holds its clients to, remembered like the clients (a raised default takes effect within ttlSeconds). */
+  async organisationClientProfile(organisationId: string): Promise<SecurityProfile> {
+    const now = this.deps.clock.now().getTime();
+    const cached = this.organisationProfiles.get(organisationId);
+    if (cached && now - cached.loadedAt < this.deps.ttlSeconds * 1000) return cached.profile;
+    const row = await this.deps.db.selectFrom('organisations').select('policy').where('id', '=', organisationId).executeTakeFirst();
+    const profile = organisationClientProfile(row?.policy);
+    if (!row || this.deps.ttlSeconds === 0) return profile;
+    if (this.organisationProfiles.size >= MAX_ENTRIES) this.organisationProfiles.delete(this.organisationProfiles.keys().next().value!);
+    this.organisationProfiles.set(organisationId, { profile, loadedAt: now });
+    return profile;
   }
 
   /** Drops the remembered record, so this instance sees a change (a suspension) at once. */

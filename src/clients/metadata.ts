@@ -11,6 +11,7 @@ import { DistinguishedNameError, parseDistinguishedName } from '../crypto/distin
 import { parseIpAddress } from '../outbound/addresses.js';
 import { validateRedirectUriForRegistration } from './redirect-uri.js';
 import { ACR_HARDWARE, ACR_MFA, ACR_PHISHING_RESISTANT } from '../sessions/service.js';
+import { FAPI2_SIGNING_ALGS, fapi2Nonconformities, SECURITY_PROFILES, type SecurityProfile } from './security-profile.js';
 
 export const GRANT_TYPES = ['authorization_code', 'refresh_token', 'client_credentials'] as const;
 export type GrantType = (typeof GRANT_TYPES)[number];
@@ -67,6 +68,9 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { de
   for (const aud of introspectionAudiences) if (aud.length > 512 || !/^[a-z][a-z0-9+.-]*:\S+$/i.test(aud)) throw invalidMetadata('introspection_audiences must be absolute URIs');
   if (introspectionAudiences.length > 0 && method === 'none') throw invalidMetadata('introspection_audiences is for resource servers: confidential clients');
 
+  const securityProfile = input.security_profile === undefined || input.security_profile === null ? 'baseline' : oneOf(input.security_profile, 'security_profile', SECURITY_PROFILES);
+  const profileRules = fapi2Rules(securityProfile, { token_endpoint_auth_method: method, application_type: applicationType, jwks }, input);
+
   return {
     client_name: clientName,
     application_type: applicationType,
@@ -78,7 +82,7 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { de
     jwks,
     first_party: flag(input.first_party, 'first_party'),
     required_acr: requiredAcr,
-    dpop_bound_access_tokens: flag(input.dpop_bound_access_tokens, 'dpop_bound_access_tokens'),
+    dpop_bound_access_tokens: profileRules.dpopBound || flag(input.dpop_bound_access_tokens, 'dpop_bound_access_tokens'),
     access_token_audience: audience,
     ...tlsSubject,
     tls_client_certificate_bound_access_tokens: flag(input.tls_client_certificate_bound_access_tokens, 'tls_client_certificate_bound_access_tokens'),
@@ -87,7 +91,30 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { de
     cross_organisation_sign_in: flag(input.cross_organisation_sign_in, 'cross_organisation_sign_in'),
     require_dpop_nonce: flag(input.require_dpop_nonce, 'require_dpop_nonce'),
     introspection_audiences: introspectionAudiences,
+    security_profile: securityProfile,
+    require_pushed_authorization_requests: profileRules.parRequired || flag(input.require_pushed_authorization_requests, 'require_pushed_authorization_requests'),
   };
+}
+
+/**
+ * A client asking for fapi2 gets all of it or nothing (FAPI 2.0 SP §5.3): a setting that
+ * would let it fall back to a baseline method is refused, not silently overridden. PAR
+ * and DPoP-bound tokens are implied, so leaving them out is fine; turning them off is not,
+ * unless the tokens are bound to the client's TLS certificate instead (RFC 8705 §3).
+ */
+function fapi2Rules(profile: SecurityProfile, client: Parameters<typeof fapi2Nonconformities>[0], input: ClientMetadataInput): { parRequired: boolean; dpopBound: boolean } {
+  if (profile !== 'fapi2') return { parRequired: false, dpopBound: false };
+  const problem = fapi2Nonconformities(client)[0];
+  if (problem !== undefined) throw invalidMetadata(`security_profile fapi2: ${problem}`);
+  const certificateBound = input.tls_client_certificate_bound_access_tokens === true;
+  if (input.dpop_bound_access_tokens === false && !certificateBound)
+    throw invalidMetadata('security_profile fapi2: access tokens are always sender-constrained (FAPI 2.0 SP §5.3.2.1); dpop_bound_access_tokens cannot be false unless tls_client_certificate_bound_access_tokens is true');
+  if (input.require_pushed_authorization_requests === false) throw invalidMetadata('security_profile fapi2: pushed authorization requests are required (FAPI 2.0 SP §5.3.1.2); require_pushed_authorization_requests cannot be false');
+  // Not stored (every algorithm of the profile is accepted), but a client that says it will sign with another one would be refused at every request.
+  const signingAlg = (input as Record<string, unknown>).token_endpoint_auth_signing_alg;
+  if (signingAlg !== undefined && signingAlg !== null && !(typeof signingAlg === 'string' && FAPI2_SIGNING_ALGS.includes(signingAlg)))
+    throw invalidMetadata(`security_profile fapi2: token_endpoint_auth_signing_alg must be one of ${FAPI2_SIGNING_ALGS.join(', ')}`);
+  return { parRequired: true, dpopBound: !certificateBound };
 }
 
 function text(value: unknown, name: string, max: number): string {

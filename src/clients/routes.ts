@@ -7,7 +7,7 @@ import type { Deps } from '../deps.js';
 
 // The members are checked by validateClientMetadata (the CLI registers clients too), which answers 400 invalid_client_metadata naming the member.
 const ClientMetadata = z.record(z.string(), z.unknown()).openapi('ClientMetadata', {
-  description: 'RFC 7591 client metadata: client_name, redirect_uris, grant_types, token_endpoint_auth_method, scope, post_logout_redirect_uris, backchannel_logout_uri, … A refused member: 400 invalid_client_metadata.',
+  description: 'RFC 7591 client metadata: client_name, redirect_uris, grant_types, token_endpoint_auth_method, scope, post_logout_redirect_uris, backchannel_logout_uri, security_profile (baseline or fapi2: FAPI 2.0, docs/oidc.md), require_pushed_authorization_requests, … A refused member: 400 invalid_client_metadata.',
   example: { client_name: 'Payroll', redirect_uris: ['https://payroll.example.gov/callback'] },
 });
 

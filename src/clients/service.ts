@@ -13,13 +13,14 @@ import { effectiveAudience, type OperatorSetting, operatorSettingsChanged } from
 import type { OutboundAllowList } from '../outbound/allow-list.js';
 import { requireAllowedDestination } from '../outbound/registration.js';
 import { reservedScopesIn } from './reserved-scopes.js';
+import { effectiveSecurityProfile, fapi2Nonconformities, type SecurityProfile } from './security-profile.js';
 
 export interface ClientDeps {
   db: Kysely<Database>;
   clock: Clock;
   auditEntryKey: Uint8Array;
   tokenHashKey: Buffer;
-  config: { env: string; outbound: { allow: OutboundAllowList } };
+  config: { env: string; outbound: { allow: OutboundAllowList }; oidc: { clientSecurityProfileFloor: SecurityProfile } };
 }
 
 /** The RFC 7591 §3.2.1 view of a client; `client_secret` only right after it was generated. */
@@ -57,6 +58,10 @@ export interface ClientView {
   /** The owning organisation; null: the instance operator's client. */
   organisation_id: string | null;
   cross_organisation_sign_in: boolean;
+  /** The client's own profile (src/clients/security-profile.ts); its organisation's default and the instance floor may hold it to a stricter one. */
+  security_profile: SecurityProfile;
+  /** RFC 9126 §6: only pushed authorization requests are accepted (always true for a fapi2 client). */
+  require_pushed_authorization_requests: boolean;
   /** Only while the operator has the client suspended (src/incident/). */
   suspended?: { at: string; reason: string | null };
 }
@@ -88,6 +93,8 @@ export const clientView = (client: OAuthClient, secret?: string): ClientView => 
   tls_client_certificate_bound_access_tokens: client.tls_client_certificate_bound_access_tokens,
   organisation_id: client.organisation_id,
   cross_organisation_sign_in: client.cross_organisation_sign_in,
+  security_profile: client.security_profile,
+  require_pushed_authorization_requests: client.require_pushed_authorization_requests,
   ...(client.suspended_at ? { suspended: { at: client.suspended_at.toISOString(), reason: client.suspended_reason } } : {}),
 });
 
@@ -130,6 +137,7 @@ export async function registerClient(deps: ClientDeps, context: AuditContext, in
     const defaults = { first_party: false, access_token_audience: null, cross_organisation_sign_in: false, organisation_id: owner, introspection_audiences: [] };
     await refuseOperatorSettings(deps, context, { clientName: metadata.client_name, organisationId: owner }, operatorSettingsChanged({ ...metadata, organisation_id: requestedOwner(input, owner) }, defaults));
   }
+  await refuseProfileMismatch(deps, metadata, owner);
   if (metadata.backchannel_logout_uri !== null)
     await requireAllowedDestination(deps, context, { url: new URL(metadata.backchannel_logout_uri), field: 'backchannel_logout_uri' }, (description) => new WartaError(400, 'invalid_client_metadata', description));
   const now = deps.clock.now();
@@ -163,6 +171,7 @@ export async function registerClient(deps: ClientDeps, context: AuditContext, in
         access_token_audience: metadata.access_token_audience,
         cross_organisation_sign_in: metadata.cross_organisation_sign_in,
         ...(metadata.introspection_audiences.length > 0 ? { introspection_audiences: metadata.introspection_audiences } : {}),
+        security_profile: metadata.security_profile,
         ...(reservedScopes.length > 0 ? { reserved_scopes: reservedScopes } : {}),
       },
     });
@@ -197,7 +206,22 @@ function metadataColumns(metadata: ClientMetadata) {
     cross_organisation_sign_in: metadata.cross_organisation_sign_in,
     require_dpop_nonce: metadata.require_dpop_nonce,
     introspection_audiences: json(metadata.introspection_audiences),
+    security_profile: metadata.security_profile,
+    require_pushed_authorization_requests: metadata.require_pushed_authorization_requests,
   };
+}
+
+/**
+ * Refuses a client that its organisation's default or the instance floor would hold to
+ * fapi2 while it registers a baseline method: it would be registered only to be refused
+ * at every request. Its own fapi2 setting was checked with the rest of the metadata.
+ */
+async function refuseProfileMismatch(deps: ClientDeps, metadata: ClientMetadata, organisationId: string | null): Promise<void> {
+  const profile = await effectiveSecurityProfile(deps, { security_profile: metadata.security_profile, organisation_id: organisationId });
+  if (profile !== 'fapi2' || metadata.security_profile === 'fapi2') return;
+  const problem = fapi2Nonconformities(metadata)[0];
+  const heldBy = deps.config.oidc.clientSecurityProfileFloor === 'fapi2' ? 'this instance holds every client' : "the organisation's policy holds its clients";
+  if (problem !== undefined) throw new WartaError(400, 'invalid_client_metadata', `${heldBy} to the fapi2 security profile: ${problem}`);
 }
 
 /** The owner an input names: `organisation_id` when given (anything but a string or null never matches an owner), else `owner`. */
@@ -276,7 +300,8 @@ function clientRows(db: Kysely<Database>, authority: ClientAuthority, filter: { 
 /** A stored client as registration input: what an update starts from. */
 function storedMetadata(client: OAuthClient): ClientMetadataInput {
   const { client_id: _id, client_secret_hash: _hash, client_secret_issued_at: _issued, organisation_id: _owner, created_at: _created, updated_at: _updated, ...metadata } = client;
-  return metadata;
+  // Off is the default of these two, not a choice: a client moved to fapi2 (which implies both) need not turn them on by hand.
+  return { ...metadata, dpop_bound_access_tokens: client.dpop_bound_access_tokens || undefined, require_pushed_authorization_requests: client.require_pushed_authorization_requests || undefined };
 }
 
 /** Metadata columns an update may never change: how a client authenticates decides whether it has a secret at all. */
@@ -300,6 +325,7 @@ export async function updateClient(deps: ClientDeps, context: AuditContext, clie
   if (given.access_token_audience === clientId) given.access_token_audience = null;
   const metadata = validateClientMetadata({ ...storedMetadata(current), ...given }, { developmentMode: deps.config.env !== 'production' });
   const owner = requestedOwner(input, current.organisation_id);
+  await refuseProfileMismatch(deps, metadata, current.organisation_id);
   if (authority.kind === 'admin') {
     const added = reservedScopesIn(metadata.scope).filter((scope) => !reservedScopesIn(current.scope).includes(scope));
     await refuseReservedScopes(deps, context, metadata.client_name, added);
@@ -322,7 +348,8 @@ export async function updateClient(deps: ClientDeps, context: AuditContext, clie
       .executeTakeFirst();
     if (!client) throw new WartaError(409, 'client_modified', 'the client changed while this update was made; read it again and retry');
     const grantsRevoked = await revokeGrantsOfOtherOrganisations(trx, deps.clock, client);
-    await appendAudit(trx, deps, context, { action: 'client.updated', subject: `client:${clientId}`, details: { organisation_id: client.organisation_id, changed, ...(grantsRevoked > 0 ? { grants_revoked: grantsRevoked } : {}) } });
+    const profileChange = changed.includes('security_profile') ? { security_profile: { before: current.security_profile, after: client.security_profile } } : {};
+    await appendAudit(trx, deps, context, { action: 'client.updated', subject: `client:${clientId}`, details: { organisation_id: client.organisation_id, changed, ...profileChange, ...(grantsRevoked > 0 ? { grants_revoked: grantsRevoked } : {}) } });
     if (authority.kind === 'operator' && client.organisation_id !== null) await announceClientChange(trx, deps.clock, client.organisation_id, client, 'updated');
     return clientView(client);
   });

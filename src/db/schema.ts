@@ -461,6 +461,10 @@ export interface OAuthClientsTable {
   suspended_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   suspended_reason: ColumnType<string | null, string | null | undefined, string | null>;
   suspended_by: ColumnType<string | null, string | null | undefined, string | null>;
+  /** The client's own security profile (src/clients/security-profile.ts); its owner's default and the instance floor may raise it. */
+  security_profile: ColumnType<'baseline' | 'fapi2', 'baseline' | 'fapi2' | undefined, 'baseline' | 'fapi2'>;
+  /** RFC 9126 §6: /authorize takes only a request_uri from PAR; implied by the fapi2 profile. */
+  require_pushed_authorization_requests: ColumnType<boolean, boolean | undefined, boolean>;
 }
 
 /** One user's authorization of one client: the family of every code, refresh and access token issued from it. */

@@ -4,12 +4,13 @@
  * DPoP-bound tokens; RFC 8705 §3 for certificate-bound ones). Errors follow RFC 6750 §3.1: 401 `invalid_token`, 403
  * `insufficient_scope`, with a WWW-Authenticate challenge in the scheme the token belongs to.
  */
+import { effectiveSecurityProfile } from '../clients/security-profile.js';
 import { WartaError } from '../errors.js';
 import type { PresentedAccessToken } from '../http/authorization.js';
 import type { PresentedClientCertificate } from '../http/client-certificate.js';
 import type { Deps } from '../deps.js';
 import { currentDpopNonce, dpopNonceRequired } from './dpop-nonce.js';
-import { dpopKeyOf, type PresentedDpopProof } from './dpop-request.js';
+import { dpopAlgsFor, dpopKeyOf, type PresentedDpopProof } from './dpop-request.js';
 import { certificateThumbprint } from './mtls.js';
 import { type AccessTokenClaims, accessTokenInForce, type Tokens } from './tokens.js';
 
@@ -48,7 +49,10 @@ export async function authenticateBearer(deps: Deps, tokens: Tokens, request: Re
   if (boundTo !== undefined) {
     // RFC 9449 §7.1: a DPoP-bound token is only accepted with the DPoP scheme and a proof by its key.
     if (scheme !== 'DPoP') throw invalidToken('DPoP', 'this access token is DPoP-bound: present it with the DPoP scheme and a proof');
-    const jkt = await dpopKeyOf(deps, request.dpop, request.path, { accessToken: token, nonceRequired: await tokenClientRequiresNonce(deps, claims) });
+    const tokenClient = await deps.clients.find(claims.client_id);
+    // A fapi2 client's proofs use the profile's algorithms here too (FAPI 2.0 SP §5.4.1), not only at the token endpoint.
+    const allowedAlgs = dpopAlgsFor(tokenClient ? await effectiveSecurityProfile(deps, tokenClient, deps.clients) : 'baseline');
+    const jkt = await dpopKeyOf(deps, request.dpop, request.path, { accessToken: token, nonceRequired: tokenClient !== undefined && dpopNonceRequired(tokenClient), allowedAlgs });
     if (jkt !== boundTo) throw invalidToken('DPoP', 'the DPoP proof is missing or made with another key');
   } else if (scheme === 'DPoP') {
     throw invalidToken('Bearer', 'this access token is not DPoP-bound: use the Bearer scheme');

@@ -27,11 +27,15 @@
 import { compactVerify, createLocalJWKSet, decodeProtectedHeader, errors } from 'jose';
 import type { JSONWebKeySet, ProtectedHeaderParameters } from 'jose';
 
+import { FAPI2_SIGNING_ALGS, type SecurityProfile } from '../clients/security-profile.js';
 import { WartaError } from '../errors.js';
 import { ASYMMETRIC_JWS_ALGS, COMPACT_JWS, MAX_JTI_LENGTH, MAX_JWT_LENGTH } from './jws.js';
 
 /** Asymmetric JWS algorithms accepted for client assertions. */
 export const CLIENT_ASSERTION_ALGS = ASYMMETRIC_JWS_ALGS;
+
+/** The algorithms a client held to `profile` may sign its assertions with (FAPI 2.0 SP §5.4.1 for fapi2). */
+export const clientAssertionAlgsFor = (profile: SecurityProfile): readonly string[] => (profile === 'fapi2' ? CLIENT_ASSERTION_ALGS.filter((alg) => FAPI2_SIGNING_ALGS.includes(alg)) : CLIENT_ASSERTION_ALGS);
 
 /** Longest time ahead an assertion's `exp` may be; five minutes, as most client libraries use. */
 export const MAX_CLIENT_ASSERTION_LIFETIME_SECONDS = 300;
@@ -53,6 +57,8 @@ export interface VerifyClientAssertionOptions {
   now: Date;
   /** Records the jti until `expiresAt`; resolves false when it had already been seen. */
   markJtiUsed: (jti: string, expiresAt: Date) => Promise<boolean>;
+  /** The algorithms this client may use; CLIENT_ASSERTION_ALGS unless its security profile narrows them. */
+  allowedAlgs?: readonly string[];
 }
 
 export interface VerifiedClientAssertion {
@@ -63,13 +69,14 @@ export interface VerifiedClientAssertion {
 
 export async function verifyClientAssertion(options: VerifyClientAssertionOptions): Promise<VerifiedClientAssertion> {
   const { assertion, clientId, clientJwks, expectedAudiences, now, markJtiUsed } = options;
+  const algs = options.allowedAlgs ?? CLIENT_ASSERTION_ALGS;
 
   if (typeof assertion !== 'string' || assertion.length > MAX_JWT_LENGTH || !COMPACT_JWS.test(assertion)) {
     throw invalidClient('client_assertion must be a signed JWT in compact serialization');
   }
 
-  checkHeader(assertion);
-  const payload = await verifySignature(assertion, clientJwks);
+  checkHeader(assertion, algs);
+  const payload = await verifySignature(assertion, clientJwks, algs);
   const claims = parseClaims(payload);
 
   if (claims.iss !== clientId) throw invalidClient('client_assertion iss must be the client_id');
@@ -101,15 +108,15 @@ export async function verifyClientAssertion(options: VerifyClientAssertionOption
   return { jti, expiresAt };
 }
 
-function checkHeader(assertion: string): void {
+function checkHeader(assertion: string, algs: readonly string[]): void {
   let header: ProtectedHeaderParameters;
   try {
     header = decodeProtectedHeader(assertion);
   } catch (cause) {
     throw invalidClient('client_assertion header is not valid JSON', cause);
   }
-  if (typeof header.alg !== 'string' || !CLIENT_ASSERTION_ALGS.includes(header.alg)) {
-    throw invalidClient(`client_assertion must be signed with an asymmetric algorithm (${CLIENT_ASSERTION_ALGS.join(', ')})`);
+  if (typeof header.alg !== 'string' || !algs.includes(header.alg)) {
+    throw invalidClient(`client_assertion must be signed with an asymmetric algorithm this client may use (${algs.join(', ')})`);
   }
   if (header.typ !== undefined) {
     const typ = typeof header.typ === 'string' ? header.typ.toLowerCase().replace(/^application\//, '') : '';
@@ -117,14 +124,14 @@ function checkHeader(assertion: string): void {
   }
 }
 
-async function verifySignature(assertion: string, clientJwks: JSONWebKeySet): Promise<Uint8Array> {
+async function verifySignature(assertion: string, clientJwks: JSONWebKeySet, algs: readonly string[]): Promise<Uint8Array> {
   let keys: ReturnType<typeof createLocalJWKSet>;
   try {
     keys = createLocalJWKSet(clientJwks);
   } catch (cause) {
     throw invalidClient('client has no usable JWKS registered', cause);
   }
-  const verifyOptions = { algorithms: [...CLIENT_ASSERTION_ALGS] };
+  const verifyOptions = { algorithms: [...algs] };
   try {
     return (await compactVerify(assertion, keys, verifyOptions)).payload;
   } catch (error) {

@@ -14,6 +14,7 @@
  */
 import { decodeJwt, type JSONWebKeySet } from 'jose';
 import type { ClientDirectory } from '../clients/directory.js';
+import { effectiveSecurityProfile, FAPI2_CLIENT_AUTH_METHODS, type SecurityProfile } from '../clients/security-profile.js';
 import { constantTimeEqual, keyedHash } from '../crypto/random.js';
 import type { OAuthClient } from '../db/schema.js';
 import { invalidRequest, WartaError } from '../errors.js';
@@ -21,7 +22,7 @@ import type { BasicCredentials } from '../http/authorization.js';
 import type { PresentedClientCertificate } from '../http/client-certificate.js';
 import type { FormParams } from '../http/form.js';
 import type { Deps } from '../deps.js';
-import { verifyClientAssertion } from './client-assertion.js';
+import { clientAssertionAlgsFor, verifyClientAssertion } from './client-assertion.js';
 import { endpointUrl, ENDPOINTS } from './endpoints.js';
 import { certificateAuthenticationRefusal, isMtlsAuthMethod, MTLS_AUTH_METHODS } from './mtls.js';
 import { jtiRecorder } from './replay.js';
@@ -65,7 +66,7 @@ export async function authenticateClient(deps: Deps, presented: PresentedClientC
     if (form.get('client_assertion_type') !== JWT_BEARER_ASSERTION) throw invalidRequest(`client_assertion_type must be ${JWT_BEARER_ASSERTION}`);
     const assertion = form.require('client_assertion');
     const clientId = form.get('client_id') ?? assertionSubject(assertion);
-    const client = await registeredClient(options.clients, clientId, 'private_key_jwt');
+    const { client, profile } = await registeredClient(deps, options.clients, clientId, 'private_key_jwt');
     await verifyClientAssertion({
       assertion,
       clientId: client.client_id,
@@ -74,13 +75,14 @@ export async function authenticateClient(deps: Deps, presented: PresentedClientC
       expectedAudiences: [...new Set([deps.config.issuer, endpointUrl(deps.config.issuer, ENDPOINTS.token), endpointUrl(deps.config.issuer, options.path)])],
       now: deps.clock.now(),
       markJtiUsed: jtiRecorder(deps, `client-assertion:${client.client_id}`),
+      allowedAlgs: clientAssertionAlgsFor(profile),
     });
     return client;
   }
 
   const clientId = form.get('client_id');
   if (clientId === undefined) throw invalidClient('client authentication is required');
-  const client = await registeredClient(options.clients, clientId, ['none', ...MTLS_AUTH_METHODS]);
+  const { client } = await registeredClient(deps, options.clients, clientId, ['none', ...MTLS_AUTH_METHODS]);
   if (isMtlsAuthMethod(client.token_endpoint_auth_method)) {
     const refusal = certificateAuthenticationRefusal(client, presented.certificate);
     if (refusal !== undefined) throw invalidClient(refusal);
@@ -99,23 +101,34 @@ function assertionSubject(assertion: string): string | undefined {
   }
 }
 
-async function registeredClient(clients: ClientDirectory, clientId: string | undefined, method: OAuthClient['token_endpoint_auth_method'] | OAuthClient['token_endpoint_auth_method'][], headers?: Record<string, string>, fresh = false): Promise<OAuthClient> {
+async function registeredClient(
+  deps: Deps,
+  clients: ClientDirectory,
+  clientId: string | undefined,
+  method: OAuthClient['token_endpoint_auth_method'] | OAuthClient['token_endpoint_auth_method'][],
+  headers?: Record<string, string>,
+  fresh = false,
+): Promise<{ client: OAuthClient; profile: SecurityProfile }> {
   if (clientId === undefined || clientId === '') throw invalidClient('client_id is required', headers);
   const client = await clients.find(clientId, { fresh });
   if (!client) throw invalidClient('unknown client', headers);
   // RFC 6749 §5.2: a client that may not authenticate now fails authentication; nothing about why beyond that.
   if (client.suspended_at !== null) throw invalidClient('this client is suspended', headers);
   if (!(Array.isArray(method) ? method : [method]).includes(client.token_endpoint_auth_method)) throw invalidClient(`this client is registered to authenticate with ${client.token_endpoint_auth_method}`, headers);
-  return client;
+  // FAPI 2.0 SP §5.3.2.1: a client held to fapi2 (by itself, its organisation or the instance) authenticates only with a key or a certificate.
+  const profile = await effectiveSecurityProfile(deps, client, clients);
+  if (profile === 'fapi2' && !FAPI2_CLIENT_AUTH_METHODS.includes(client.token_endpoint_auth_method))
+    throw invalidClient(`this client is held to the fapi2 security profile, which does not allow ${client.token_endpoint_auth_method}; it must authenticate with ${FAPI2_CLIENT_AUTH_METHODS.join(', ')}`, headers);
+  return { client, profile };
 }
 
 /** A secret client whose secret matches; a mismatch is checked once more against the database (the secret may just have been rotated). */
 async function clientWithSecret(deps: Deps, clients: ClientDirectory, clientId: string | undefined, secret: string, method: 'client_secret_basic' | 'client_secret_post', headers?: Record<string, string>): Promise<OAuthClient> {
   const presented = keyedHash(deps.tokenHashKey, secret);
   const matches = (client: OAuthClient) => client.client_secret_hash !== null && constantTimeEqual(presented, client.client_secret_hash);
-  const client = await registeredClient(clients, clientId, method, headers);
+  const { client } = await registeredClient(deps, clients, clientId, method, headers);
   if (matches(client)) return client;
-  const current = await registeredClient(clients, clientId, method, headers, true);
+  const { client: current } = await registeredClient(deps, clients, clientId, method, headers, true);
   if (matches(current)) return current;
   throw invalidClient('wrong client credentials', headers);
 }

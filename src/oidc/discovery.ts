@@ -13,16 +13,20 @@ import type { ClientCertificateSettings, Config } from '../config.js';
 import { SIGNING_ALG } from '../crypto/signing-keys.js';
 import { SUPPORTED_ACR_VALUES } from './checks/acr.js';
 import { USER_CLAIMS } from './claims.js';
-import { CLIENT_ASSERTION_ALGS } from './client-assertion.js';
-import { DPOP_ALGS } from './dpop-request.js';
+import { FAPI2_CLIENT_AUTH_METHODS } from '../clients/security-profile.js';
+import { clientAssertionAlgsFor } from './client-assertion.js';
+import { dpopAlgsFor } from './dpop-request.js';
 import { endpointUrl, ENDPOINTS } from './endpoints.js';
 import { isMtlsAuthMethod } from './mtls.js';
 
-export function providerMetadata(config: Pick<Config, 'issuer'> & { clientCertificate?: ClientCertificateSettings | undefined }): Record<string, unknown> {
+export function providerMetadata(config: Pick<Config, 'issuer'> & { clientCertificate?: ClientCertificateSettings | undefined; oidc?: Pick<Config['oidc'], 'clientSecurityProfileFloor'> }): Record<string, unknown> {
   const url = (path: string) => endpointUrl(config.issuer, path);
   const mtls = config.clientCertificate;
-  const offered = AUTH_METHODS.filter((m) => !isMtlsAuthMethod(m) || (mtls !== undefined && (m === 'self_signed_tls_client_auth' || mtls.verifyHeader !== undefined)));
+  // Under a fapi2 floor every client is held to FAPI 2.0: only its methods and algorithms are on offer.
+  const floor = config.oidc?.clientSecurityProfileFloor ?? 'baseline';
+  const offered = AUTH_METHODS.filter((m) => !isMtlsAuthMethod(m) || (mtls !== undefined && (m === 'self_signed_tls_client_auth' || mtls.verifyHeader !== undefined))).filter((m) => floor !== 'fapi2' || FAPI2_CLIENT_AUTH_METHODS.includes(m));
   const confidentialMethods = offered.filter((m) => m !== 'none');
+  const assertionAlgs = [...clientAssertionAlgsFor(floor)];
   return {
     issuer: config.issuer,
     authorization_endpoint: url(ENDPOINTS.authorization),
@@ -33,7 +37,8 @@ export function providerMetadata(config: Pick<Config, 'issuer'> & { clientCertif
     introspection_endpoint: url(ENDPOINTS.introspection),
     revocation_endpoint: url(ENDPOINTS.revocation),
     pushed_authorization_request_endpoint: url(ENDPOINTS.pushedAuthorization),
-    require_pushed_authorization_requests: false,
+    // RFC 9126 §5: true only when every client must push; a client's own requirement is in its metadata (RFC 9126 §6).
+    require_pushed_authorization_requests: floor === 'fapi2',
     scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
@@ -50,13 +55,13 @@ export function providerMetadata(config: Pick<Config, 'issuer'> & { clientCertif
     ui_locales_supported: ['en', 'pl'],
     code_challenge_methods_supported: ['S256'],
     token_endpoint_auth_methods_supported: offered,
-    token_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
+    token_endpoint_auth_signing_alg_values_supported: assertionAlgs,
     introspection_endpoint_auth_methods_supported: confidentialMethods,
-    introspection_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
+    introspection_endpoint_auth_signing_alg_values_supported: assertionAlgs,
     revocation_endpoint_auth_methods_supported: offered,
-    revocation_endpoint_auth_signing_alg_values_supported: [...CLIENT_ASSERTION_ALGS],
+    revocation_endpoint_auth_signing_alg_values_supported: assertionAlgs,
     authorization_response_iss_parameter_supported: true,
-    dpop_signing_alg_values_supported: DPOP_ALGS,
+    dpop_signing_alg_values_supported: [...dpopAlgsFor(floor)],
     tls_client_certificate_bound_access_tokens: mtls !== undefined,
     backchannel_logout_supported: true,
     backchannel_logout_session_supported: true,

@@ -5,6 +5,7 @@
  * their errors come back as JSON (§2.3). A DPoP proof binds the future code to its
  * key (RFC 9449 §10.1).
  */
+import { effectiveSecurityProfile } from '../clients/security-profile.js';
 import type { OAuthClient } from '../db/schema.js';
 import { invalidRequest, WartaError } from '../errors.js';
 import type { FormParams } from '../http/form.js';
@@ -13,7 +14,7 @@ import { checkAuthorizationRequest, identifyClient } from './authorize/request.j
 import { saveAuthorizationRequest } from './authorize/store.js';
 import { parseAuthorizationParams } from './checks/params.js';
 import { dpopNonceRequired } from './dpop-nonce.js';
-import { dpopKeyOf, type PresentedDpopProof } from './dpop-request.js';
+import { dpopAlgsFor, dpopKeyOf, type PresentedDpopProof } from './dpop-request.js';
 import { ENDPOINTS, REQUEST_URI_PREFIX } from './endpoints.js';
 
 /** The authenticated client's pushed parameters, checked and stored; the answer of §2.2. */
@@ -27,7 +28,7 @@ export async function pushAuthorizationRequest(deps: Deps, input: { client: OAut
   const params = parseAuthorizationParams(raw);
   if (params.client_id !== client.client_id) throw invalidRequest('client_id does not match the authenticated client');
 
-  const jkt = await dpopKeyOf(deps, input.dpop, ENDPOINTS.pushedAuthorization, { nonceRequired: dpopNonceRequired(client) });
+  const jkt = await dpopKeyOf(deps, input.dpop, ENDPOINTS.pushedAuthorization, { nonceRequired: dpopNonceRequired(client), allowedAlgs: dpopAlgsFor(await effectiveSecurityProfile(deps, client, deps.clients)) });
   if (jkt !== undefined && params.dpop_jkt !== undefined && jkt !== params.dpop_jkt) throw new WartaError(400, 'invalid_dpop_proof', 'dpop_jkt does not match the DPoP proof key');
   const pushed = { ...params, dpop_jkt: params.dpop_jkt ?? jkt };
 

@@ -47,7 +47,7 @@ export function oidcRoutes(deps: Deps) {
   };
 
   // Discovery (OpenID Connect Discovery 1.0 §4, RFC 8414 §3): one document, built once from the configuration.
-  const metadata = JSON.stringify(providerMetadata({ issuer: deps.config.issuer, clientCertificate: deps.config.http.clientCertificate }));
+  const metadata = JSON.stringify(providerMetadata({ issuer: deps.config.issuer, clientCertificate: deps.config.http.clientCertificate, oidc: deps.config.oidc }));
   for (const path of [ENDPOINTS.discovery, ENDPOINTS.authorizationServerMetadata])
     app.get(path, (c) => {
       c.header('Cache-Control', 'public, max-age=300');

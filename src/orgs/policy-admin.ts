@@ -5,6 +5,7 @@ import type { Clock } from '../clock.js';
 import { type Database, type Db, json, type Role, type UserStatus } from '../db/schema.js';
 import { WartaError } from '../errors.js';
 import { announceToAdmins } from '../events/announce.js';
+import { fapi2Nonconformities } from '../clients/security-profile.js';
 import { methodRefusal } from './method-policy.js';
 import { checkPolicy, defaultedMembers, policyDifferences, policyVersion } from './policy-check.js';
 import { type OrganisationPolicy, resolvePolicy } from './policy.js';
@@ -100,6 +101,22 @@ export interface PolicyPreview {
   lose_password_sign_in: Group;
   /** Active admins among lose_every_sign_in: a change with any is refused. */
   admins_locked_out: Group;
+  /** The organisation's clients that could not work under fapi2 when the change raises clientSecurityProfile to it: a change with any is refused. */
+  clients_not_fapi2: ClientGroup;
+}
+
+type ClientGroup = { count: number; clients: { client_id: string; client_name: string; problems: string[] }[] };
+
+/**
+ * The organisation's clients that would stop working if its clients were all held to
+ * fapi2 (a client secret, a public client, an RS256 key). Raising the default is refused
+ * while there are any: the admin changes or replaces them first, knowingly, rather than
+ * finding the organisation's applications broken after a policy save.
+ */
+async function clientsNotFapi2(db: Db, organisationId: string): Promise<ClientGroup> {
+  const clients = await db.selectFrom('oauth_clients').select(['client_id', 'client_name', 'token_endpoint_auth_method', 'application_type', 'jwks']).where('organisation_id', '=', organisationId).orderBy('client_name').orderBy('client_id').execute();
+  const failing = clients.map((client) => ({ client_id: client.client_id, client_name: client.client_name, problems: fapi2Nonconformities(client) })).filter((client) => client.problems.length > 0);
+  return { count: failing.length, clients: failing.slice(0, PREVIEW_NAMES) };
 }
 
 async function preview(db: Db, organisationId: string, storedPolicy: Record<string, unknown>, proposedPolicy: unknown): Promise<PolicyPreview> {
@@ -108,6 +125,7 @@ async function preview(db: Db, organisationId: string, storedPolicy: Record<stri
   const after = resolvePolicy(proposed);
   const people = await activePeopleMethods(db, organisationId);
   const losing = people.filter((person) => canSignIn(person, before) && !canSignIn(person, after));
+  const raisesClientsToFapi2 = before.clientSecurityProfile !== 'fapi2' && after.clientSecurityProfile === 'fapi2';
   return {
     version: policyVersion(storedPolicy),
     proposed,
@@ -116,6 +134,7 @@ async function preview(db: Db, organisationId: string, storedPolicy: Record<stri
     lose_every_sign_in: group(losing),
     lose_password_sign_in: group(people.filter((person) => passwordWorks(person, before) && !passwordWorks(person, after) && canSignIn(person, after))),
     admins_locked_out: group(losing.filter((person) => person.roles.includes('admin'))),
+    clients_not_fapi2: raisesClientsToFapi2 ? await clientsNotFapi2(db, organisationId) : { count: 0, clients: [] },
   };
 }
 
@@ -131,7 +150,8 @@ export async function previewPolicyChange(db: Db, organisationId: string, propos
  * check and the write see the same policy and people; the change is audited
  * with before and after and announced to the organisation's admins in that
  * transaction. A change that would leave an active admin with no way to sign
- * in is refused: nobody could then undo it but the operator. A refused change
+ * in is refused: nobody could then undo it but the operator. So is raising the
+ * clients' security profile to fapi2 while some client could not work under it. A refused change
  * (invalid, stale, locking admins out) is audited as a failure with the reason
  * after its transaction rolled back: someone probing the policy is on record.
  */
@@ -150,6 +170,8 @@ export async function setPolicy(
         throw new WartaError(409, 'policy_modified', 'the policy was changed since you read it; read it again and re-apply your change');
       if (result.admins_locked_out.count)
         throw new WartaError(409, 'policy_locks_out_admins', `the change would leave ${result.admins_locked_out.count} active admin(s) with no way to sign in (${result.admins_locked_out.people.map((p) => p.display_name || p.username).join(', ')}); they need a passkey first`);
+      if (result.clients_not_fapi2.count)
+        throw new WartaError(409, 'policy_breaks_clients', `${result.clients_not_fapi2.count} of the organisation's clients could not work under fapi2 (${result.clients_not_fapi2.clients.map((client) => `${client.client_name}: ${client.problems.join('; ')}`).join(' | ')}); change them to private_key_jwt (PS256, ES256 or EdDSA keys) or mutual TLS first`.slice(0, 1000));
       await trx.updateTable('organisations').set({ policy: json(result.proposed) }).where('id', '=', input.organisationId).execute();
       const members = result.changes.map((change) => change.member);
       await announceToAdmins(trx, deps.clock, input.organisationId, { type: 'organisation_changed', details: { change: 'policy_set', changedBy: input.changedBy ?? null, members } });

@@ -27,6 +27,7 @@ const memberSchemas = {
   recoveryRevokesOldCredentials: z.boolean(),
   sessionIdleMinutes: whole(5, 7 * 24 * 60).nullable(),
   sessionMaxHours: whole(1, 24 * 90).nullable(),
+  clientSecurityProfile: z.enum(['baseline', 'fapi2']),
 } satisfies Record<keyof OrganisationPolicy, z.ZodType>;
 
 /** The policy as the admin API returns it (every member resolved). */

@@ -32,6 +32,8 @@ export interface OrganisationPolicy {
   /** Sessions of this organisation's people end after this long without use / this long after sign-in; null: the server's setting. Either can only shorten the server's. */
   sessionIdleMinutes: number | null;
   sessionMaxHours: number | null;
+  /** The least security profile of the organisation's OAuth clients (src/clients/security-profile.ts): `fapi2` holds every one of them to FAPI 2.0. */
+  clientSecurityProfile: 'baseline' | 'fapi2';
 }
 
 export const DEFAULT_POLICY: OrganisationPolicy = {
@@ -51,6 +53,7 @@ export const DEFAULT_POLICY: OrganisationPolicy = {
   recoveryRevokesOldCredentials: true,
   sessionIdleMinutes: null,
   sessionMaxHours: null,
+  clientSecurityProfile: 'baseline',
 };
 
 export function resolvePolicy(stored: Record<string, unknown> | null | undefined): OrganisationPolicy {

@@ -35,6 +35,9 @@ const Preview = z
     lose_every_sign_in: group.openapi({ description: 'active people who could sign in and could not after the change (first 20 named)' }),
     lose_password_sign_in: group.openapi({ description: 'active people whose password with TOTP stops working but who keep a passkey' }),
     admins_locked_out: group.openapi({ description: 'active admins among lose_every_sign_in; setting the policy is refused while any' }),
+    clients_not_fapi2: z
+      .object({ count: z.number(), clients: z.array(z.object({ client_id: z.string(), client_name: z.string(), problems: z.array(z.string()) })) })
+      .openapi({ description: 'when the change raises clientSecurityProfile to fapi2: the clients that could not work under it (first 20 named); setting the policy is refused while any' }),
   })
   .openapi('PolicyPreview');
 
@@ -67,7 +70,7 @@ const setRoute = createRoute({
     200: jsonResponse('The policy as set, with its new version', Preview),
     ...AUTHORITY_REFUSALS,
     400: INVALID_POLICY,
-    409: jsonResponse('policy_modified (changed since you read it), policy_locks_out_admins', z.object({ error: z.string(), error_description: z.string() })),
+    409: jsonResponse('policy_modified (changed since you read it), policy_locks_out_admins, policy_breaks_clients (clients that could not work under fapi2)', z.object({ error: z.string(), error_description: z.string() })),
     415: UNSUPPORTED_MEDIA_TYPE,
   },
 });

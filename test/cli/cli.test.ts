@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { exportJWK, generateKeyPair } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../src/cli/main.js';
 import { generateMasterKeyBase64 } from '../../src/crypto/master-key.js';
@@ -136,6 +137,25 @@ describe('warta CLI', () => {
     expect((await cli('client', 'set-admin-scopes', '--client-id', created.client_id, '--scopes', 'warta:admin:everything', '--json')).json()).toMatchObject({ error: 'invalid_request' });
     expect((await cli('client', 'set-admin-scopes', '--client-id', created.client_id, '--json')).exitCode).toBe(2);
     expect((await cli('client', 'set-admin-scopes', '--client-id', created.client_id, '--none', '--json')).json()).toEqual({ client_id: created.client_id, admin_scopes: [] });
+  });
+});
+
+describe('warta client --profile', () => {
+  it('registers a fapi2 client (PAR and DPoP implied), refuses one with a client secret, and moves a private_key_jwt client to fapi2', async () => {
+    const jwksFile = path.join(dir, 'fapi2.jwks.json');
+    writeFileSync(jwksFile, JSON.stringify({ keys: [{ ...(await exportJWK((await generateKeyPair('ES256')).publicKey)), kid: 'k1', alg: 'ES256' }] }));
+    const base = ['--grant-types', 'authorization_code', '--redirect-uri', 'https://tax.example.gov/cb'];
+    const created = await cli('client', 'create', '--name', 'Tax Office', ...base, '--profile', 'fapi2', '--auth-method', 'private_key_jwt', '--jwks-file', jwksFile, '--json');
+    expect(created.exitCode, created.stdout).toBe(0);
+    expect(created.json()).toMatchObject({ security_profile: 'fapi2', require_pushed_authorization_requests: true, dpop_bound_access_tokens: true, token_endpoint_auth_method: 'private_key_jwt' });
+
+    const refused = await cli('client', 'create', '--name', 'Old portal', ...base, '--profile', 'fapi2', '--json');
+    expect(refused.json()).toMatchObject({ error: 'invalid_client_metadata', error_description: expect.stringContaining('client_secret_basic is not allowed under fapi2') });
+
+    const baseline = (await cli('client', 'create', '--name', 'Customs', ...base, '--auth-method', 'private_key_jwt', '--jwks-file', jwksFile, '--json')).json();
+    expect(baseline.security_profile).toBe('baseline');
+    const raised = await cli('client', 'update', '--client-id', baseline.client_id, '--profile', 'fapi2');
+    expect(raised.stdout).toContain('security profile fapi2, pushed authorization requests only, DPoP-bound tokens only');
   });
 });
 

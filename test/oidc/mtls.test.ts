@@ -420,3 +420,19 @@ describe('distinguished names', () => {
     expect(() => parseDistinguishedName('=a')).toThrow(/type=value/);
   });
 });
+
+describe('a fapi2 client over mutual TLS (FAPI 2.0 SP §5.3.2.1)', () => {
+  it('authenticates with its certificate and gets certificate-bound tokens without DPoP; without that binding it must send a DPoP proof', async () => {
+    const certificate = await clientCertificate();
+    const bound = await selfSignedService(certificate, { security_profile: 'fapi2' });
+    expect(bound).toMatchObject({ security_profile: 'fapi2', require_pushed_authorization_requests: true, dpop_bound_access_tokens: false, tls_client_certificate_bound_access_tokens: true });
+    const tokens = await clientCredentialsToken(bound.client_id, viaProxy(certificate));
+    expect(decodeJwt(tokens.access_token).cnf).toEqual({ 'x5t#S256': certificate.thumbprint });
+
+    const other = await clientCertificate();
+    const unbound = await selfSignedService(other, { security_profile: 'fapi2', tls_client_certificate_bound_access_tokens: false });
+    expect(unbound.dpop_bound_access_tokens).toBe(true);
+    const refused = await postVia(viaProxy(other), '/token', { grant_type: 'client_credentials', client_id: unbound.client_id });
+    expect(refused).toMatchObject({ status: 400, body: { error: 'invalid_request' } });
+  });
+});

@@ -120,7 +120,7 @@ export async function clientPage(deps: Deps, c: AppContext, clientId: string) {
   return adminPage(c, { section: '/admin/clients', title: () => client.client_name, done: doneOf(c, DONE) }, ({ t }) => (
     <>
       <p>
-        client_id <code id="client-id">{client.client_id}</code> · {`${client.application_type} · ${client.token_endpoint_auth_method}`}
+        client_id <code id="client-id">{client.client_id}</code> · {`${client.application_type} · ${client.token_endpoint_auth_method} · ${client.security_profile}`}
       </p>
       {client.suspended ? <p class="error">{at(t, 'admin.clients.suspended_text', { reason: client.suspended.reason ?? '' })}</p> : null}
       <h2>{at(t, 'admin.clients.edit')}</h2>

@@ -110,6 +110,10 @@ export async function organisationPage(deps: Deps, c: AppContext) {
             <input id="policy-sessionMaxHours" name="sessionMaxHours" type="number" min={1} max={24 * 90} data-nullable value={policy.sessionMaxHours === null ? '' : String(policy.sessionMaxHours)} aria-describedby="policy-sessionMaxHours-hint" />
           </Field>
         </fieldset>
+        <fieldset>
+          <legend>{at(t, 'admin.org.clients')}</legend>
+          <Choice t={t} name="clientSecurityProfile" value={policy.clientSecurityProfile} options={['baseline', 'fapi2']} label="admin.policy.clientSecurityProfile" />
+        </fieldset>
         <button type="submit" class="secondary">
           {at(t, 'admin.org.preview')}
         </button>

@@ -69,6 +69,7 @@ const SETTING_FLAGS = {
   audience: { type: 'string', description: 'aud of the access tokens (default: the client_id)' },
   'backchannel-logout-uri': { type: 'string', description: 'where to POST back-channel logout tokens (its host must be on WARTA_OUTBOUND_ALLOW)' },
   'introspection-audiences': { type: 'string', description: 'a resource server: audiences (absolute URIs, comma-separated) whose access tokens it may introspect; none clears' },
+  profile: { type: 'string', description: 'security profile: baseline (default) or fapi2 (FAPI 2.0: PAR, DPoP or certificate-bound tokens, private_key_jwt with PS256/ES256/EdDSA or mutual TLS only); the organisation default and WARTA_CLIENT_SECURITY_PROFILE_FLOOR may raise it' },
 } as const satisfies Record<string, FlagSpec>;
 
 const settingsInput = (flags: Flags): ClientMetadataInput => ({
@@ -80,6 +81,7 @@ const settingsInput = (flags: Flags): ClientMetadataInput => ({
   access_token_audience: clearableFlag(flags, 'audience'),
   backchannel_logout_uri: clearableFlag(flags, 'backchannel-logout-uri'),
   introspection_audiences: stringFlag(flags, 'introspection-audiences') === 'none' ? [] : listFlag(flags, 'introspection-audiences'),
+  security_profile: stringFlag(flags, 'profile'),
 });
 
 const owner = (c: ClientView) => (c.organisation_id === null ? 'the operator (any organisation signs in)' : `organisation ${c.organisation_id}${c.cross_organisation_sign_in ? ' (other organisations sign in too)' : ''}`);
@@ -89,6 +91,7 @@ const describe = (c: ClientView) =>
     `${c.client_id}  ${c.client_name}`,
     `  owned by ${owner(c)}`,
     `  ${c.application_type} client, ${c.token_endpoint_auth_method}, grants ${c.grant_types.join(', ')}${c.first_party ? ', first-party' : ''}`,
+    `  security profile ${c.security_profile}${c.require_pushed_authorization_requests ? ', pushed authorization requests only' : ''}${c.dpop_bound_access_tokens ? ', DPoP-bound tokens only' : ''}`,
     ...(c.redirect_uris.length ? [`  redirect URIs: ${c.redirect_uris.join(' ')}`] : []),
     ...(c.scope ? [`  scope: ${c.scope}`] : []),
     ...(c.required_acr ? [`  requires: ${c.required_acr}`] : []),
@@ -118,8 +121,9 @@ export const createClientCommand = defineCommand({
     'tls-client-auth-subject': { type: 'string', description: 'for tls_client_auth, what the CA-issued certificate must carry: dn:CN=…,O=…,C=… or dns:, uri:, ip:, email: a subject alternative name' },
     'certificate-bound': { type: 'boolean', description: 'bind access tokens to the TLS client certificate (RFC 8705 tls_client_certificate_bound_access_tokens)' },
     'first-party': { type: 'boolean', description: 'operated by you: skip the consent page' },
-    dpop: { type: 'boolean', description: 'require DPoP-bound tokens (RFC 9449 dpop_bound_access_tokens)' },
+    dpop: { type: 'boolean', description: 'require DPoP-bound tokens (RFC 9449 dpop_bound_access_tokens; implied by --profile fapi2)' },
     'dpop-nonce': { type: 'boolean', description: 'require a server-provided nonce in DPoP proofs (RFC 9449 §8, §9)' },
+    'require-par': { type: 'boolean', description: 'accept only pushed authorization requests (RFC 9126 require_pushed_authorization_requests; implied by --profile fapi2)' },
     'backchannel-logout-session-required': { type: 'boolean', description: 'the client needs sid in logout tokens (always sent)' },
   },
   async run(flags, io) {
@@ -131,8 +135,10 @@ export const createClientCommand = defineCommand({
       token_endpoint_auth_method: stringFlag(flags, 'auth-method'),
       jwks: jwksFlag(flags),
       first_party: flags['first-party'] === true,
-      dpop_bound_access_tokens: flags.dpop === true,
+      // Left out rather than false when not given: fapi2 implies both.
+      dpop_bound_access_tokens: flags.dpop === true ? true : undefined,
       require_dpop_nonce: flags['dpop-nonce'] === true,
+      require_pushed_authorization_requests: flags['require-par'] === true ? true : undefined,
       ...tlsSubjectFlag(flags),
       tls_client_certificate_bound_access_tokens: flags['certificate-bound'] === true,
       backchannel_logout_session_required: flags['backchannel-logout-session-required'] === true,
@@ -187,6 +193,7 @@ export const updateClientCommand = defineCommand({
     'cross-organisation': { type: 'string', description: "yes: users of other organisations sign in too; no: only the owner's (their grants are revoked)" },
     dpop: { type: 'string', description: 'yes or no: require DPoP-bound tokens' },
     'dpop-nonce': { type: 'string', description: 'yes or no: require a server-provided nonce in DPoP proofs' },
+    'require-par': { type: 'string', description: 'yes or no: accept only pushed authorization requests' },
     'tls-client-auth-subject': { type: 'string', description: 'for tls_client_auth, replace the subject its certificate must carry: dn:…, dns:, uri:, ip: or email:' },
     'certificate-bound': { type: 'string', description: 'yes or no: bind access tokens to the TLS client certificate' },
   },
@@ -199,6 +206,7 @@ export const updateClientCommand = defineCommand({
       cross_organisation_sign_in: switchFlag(flags, 'cross-organisation'),
       dpop_bound_access_tokens: switchFlag(flags, 'dpop'),
       require_dpop_nonce: switchFlag(flags, 'dpop-nonce'),
+      require_pushed_authorization_requests: switchFlag(flags, 'require-par'),
     };
     return updateClient(await io.runtime(), { actor: 'cli' }, stringFlag(flags, 'client-id')!, input, { authority: OPERATOR });
   },

@@ -8,6 +8,7 @@ import { type AppContext, type AppEnv, auditContext } from '../../http/context.j
 import { logRequestError, toWartaError } from '../../http/error-handler.js';
 import { WartaError } from '../../errors.js';
 import { type AuthorizationParams, MAX_PARAM_VALUE_LENGTH, parseAuthorizationParams } from '../checks/params.js';
+import { requirePushedRequest } from '../checks/pushed-request.js';
 import { ENDPOINTS, REQUEST_URI_PREFIX } from '../endpoints.js';
 import { readUrlEncodedBody } from '../../http/form.js';
 import { renderConsentPage, renderErrorPage } from '../pages.js';
@@ -61,12 +62,13 @@ async function authorize(deps: Deps, c: AppContext, source: URLSearchParams): Pr
       ? await consumePushedRequest(deps.db, deps.clock, params.request_uri.slice(REQUEST_URI_PREFIX.length), params.client_id)
       : undefined;
     if (!pushed) return renderErrorPage(c, 'invalid_request_uri: the request_uri is unknown, expired, already used, or belongs to another client');
-    params = pushed;
+    return answer(deps, c, pushed, undefined, undefined, { pushed: true });
   }
-  return answer(deps, c, params, undefined);
+  return answer(deps, c, params, undefined, undefined, { pushed: false });
 }
 
-async function answer(deps: Deps, c: AppContext, params: AuthorizationParams, pending: { id: string; createdAt: Date } | undefined, decision?: 'allow' | 'deny' | 'unmet'): Promise<Response> {
+/** `arrival` is known only on the first pass; a waiting request (resume, consent) passed its checks when it arrived. */
+async function answer(deps: Deps, c: AppContext, params: AuthorizationParams, pending: { id: string; createdAt: Date } | undefined, decision?: 'allow' | 'deny' | 'unmet', arrival?: { pushed: boolean }): Promise<Response> {
   let target: ClientRedirect;
   try {
     target = await identifyClient(deps, params);
@@ -75,6 +77,7 @@ async function answer(deps: Deps, c: AppContext, params: AuthorizationParams, pe
   }
   try {
     const request = checkAuthorizationRequest(target, params);
+    if (arrival !== undefined) await requirePushedRequest(deps, target.client, arrival.pushed);
     if (decision === 'deny') throw new WartaError(400, 'access_denied', 'the user denied the request');
     // The sign-in page's way back when the person has no passkey of the level the client demands (OpenID Connect Core §3.1.2.6).
     if (decision === 'unmet') throw new WartaError(400, 'unmet_authentication_requirements', 'the user cannot sign in at the level this client requires');

@@ -4,6 +4,7 @@
  * PKCE verifier. It is claimed in SQL (`used_at IS NULL`), so of two concurrent
  * redemptions exactly one wins; any later presentation revokes the grant it created.
  */
+import { FAPI2_MAX_CODE_AGE_SECONDS } from '../../clients/security-profile.js';
 import { hashToken, MAX_ISSUED_TOKEN_LENGTH, newToken } from '../../crypto/random.js';
 import { invalidRequest, WartaError } from '../../errors.js';
 import { acceptsUserOf } from '../checks/organisation.js';
@@ -13,7 +14,7 @@ import { type GrantRequest, revokeAfterReuse, type TokenResponse } from './respo
 
 const invalidGrant = (description: string) => new WartaError(400, 'invalid_grant', description);
 
-export async function authorizationCodeGrant({ deps, tokens, client, form, jkt, x5t, ip }: GrantRequest): Promise<TokenResponse> {
+export async function authorizationCodeGrant({ deps, tokens, client, profile, form, jkt, x5t, ip }: GrantRequest): Promise<TokenResponse> {
   const code = form.require('code');
   const redirectUri = form.get('redirect_uri');
   if (code.length > MAX_ISSUED_TOKEN_LENGTH) throw invalidGrant('unknown authorization code');
@@ -24,7 +25,7 @@ export async function authorizationCodeGrant({ deps, tokens, client, form, jkt, 
     .innerJoin('oauth_grants as g', 'g.id', 'c.grant_id')
     .innerJoin('users as u', 'u.id', 'g.user_id')
     .innerJoin('oauth_clients as owner', 'owner.client_id', 'c.client_id')
-    .select(['c.client_id', 'c.redirect_uri', 'c.code_challenge', 'c.nonce', 'c.dpop_jkt', 'c.expires_at', 'c.used_at', 'g.id as grant_id', 'g.user_id', 'g.scope', 'g.revoked_at', 'g.auth_time', 'g.acr', 'g.amr', 'g.session_id'])
+    .select(['c.client_id', 'c.redirect_uri', 'c.code_challenge', 'c.nonce', 'c.dpop_jkt', 'c.created_at', 'c.expires_at', 'c.used_at', 'g.id as grant_id', 'g.user_id', 'g.scope', 'g.revoked_at', 'g.auth_time', 'g.acr', 'g.amr', 'g.session_id'])
     .select(['u.organisation_id as user_organisation_id', 'owner.organisation_id', 'owner.cross_organisation_sign_in'])
     .where('c.code_hash', '=', codeHash)
     .executeTakeFirst();
@@ -35,6 +36,8 @@ export async function authorizationCodeGrant({ deps, tokens, client, form, jkt, 
     throw invalidGrant('the authorization code was already used; the tokens issued from it are revoked');
   }
   if (row.expires_at <= deps.clock.now()) throw invalidGrant('the authorization code has expired');
+  if (profile === 'fapi2' && deps.clock.now().getTime() - row.created_at.getTime() > FAPI2_MAX_CODE_AGE_SECONDS * 1000)
+    throw invalidGrant(`the authorization code has expired (a fapi2 client's codes live ${FAPI2_MAX_CODE_AGE_SECONDS} seconds)`);
   if (redirectUri === undefined) throw invalidRequest('redirect_uri is required');
   if (redirectUri !== row.redirect_uri) throw invalidGrant('redirect_uri does not match the authorization request');
   verifyPkce({ codeChallenge: row.code_challenge, codeVerifier: form.get('code_verifier') });
@@ -49,10 +52,11 @@ export async function authorizationCodeGrant({ deps, tokens, client, form, jkt, 
   if (!claims) throw invalidGrant('the user account is not active');
 
   const refreshToken = client.grant_types.includes('refresh_token') ? newToken() : undefined;
-  // RFC 9449 §5 and RFC 8705 §4: a public client's refresh tokens are bound to its DPoP key and its certificate.
-  const publicClient = client.token_endpoint_auth_method === 'none';
-  const bindRefreshTo = publicClient ? (jkt ?? null) : null;
-  const bindRefreshToCertificate = publicClient ? (x5t ?? null) : null;
+  // RFC 9449 §5 and RFC 8705 §4: a public client's refresh tokens are bound to its DPoP key and its certificate;
+  // so are a fapi2 client's, which are not rotated (refresh_token.ts).
+  const bindsRefreshToken = client.token_endpoint_auth_method === 'none' || profile === 'fapi2';
+  const bindRefreshTo = bindsRefreshToken ? (jkt ?? null) : null;
+  const bindRefreshToCertificate = bindsRefreshToken ? (x5t ?? null) : null;
 
   const won = await deps.db.transaction().execute(async (trx) => {
     const claimed = await trx.updateTable('oauth_authorization_codes').set({ used_at: deps.clock.now() }).where('code_hash', '=', codeHash).where('used_at', 'is', null).returning('grant_id').executeTakeFirst();

@@ -1,6 +1,10 @@
 /**
  * `grant_type=refresh_token` (RFC 6749 §6, OIDC Core §12) with rotation on every use
- * (RFC 9700 §4.14.2, OAuth 2.1 §4.3.1). The presented token is consumed and its
+ * (RFC 9700 §4.14.2, OAuth 2.1 §4.3.1), except for clients held to fapi2: their refresh
+ * tokens are bound to the client's key and its authentication, so a copy is useless to
+ * another party, and FAPI 2.0 SP §5.3.2.1 advises against rotation, under which one lost
+ * response signs a server-side client's user out. The same token stays valid until it
+ * expires or is revoked, and is never taken for a reused one. The presented token is consumed and its
  * successor inserted (and the device's last use noted) in one SQL statement, so a refresh is one round trip and two
  * concurrent uses of one token cannot both succeed. A token presented after it was
  * rotated means two parties hold it: the whole family (the grant) is revoked and audited.
@@ -32,14 +36,42 @@ interface RotatedGrant {
   session_id: string | null;
 }
 
-export async function refreshTokenGrant({ deps, tokens, client, form, jkt, x5t, ip }: GrantRequest): Promise<TokenResponse> {
+export async function refreshTokenGrant({ deps, tokens, client, profile, form, jkt, x5t, ip }: GrantRequest): Promise<TokenResponse> {
   const presented = form.require('refresh_token');
   if (presented.length > MAX_ISSUED_TOKEN_LENGTH) throw invalidGrant('unknown refresh token');
   const presentedHash = hashToken(presented);
   const requestedScope = form.get('scope');
   if (requestedScope !== undefined) await checkScopeBeforeRotating(deps, presentedHash, requestedScope);
 
-  const successor = newToken();
+  // fapi2 clients are confidential (client-auth.ts refuses `none` for them); the check says so again.
+  const rotates = !(profile === 'fapi2' && client.token_endpoint_auth_method !== 'none');
+  const successor = rotates ? newToken() : undefined;
+  const binding = { jkt, x5t, ip };
+  const grant = successor === undefined ? await liveGrant(deps, client, presentedHash, binding) : await rotate(deps, client, presentedHash, successor, binding);
+  if (!grant) return refuse(deps, client, presentedHash, binding);
+
+  const scopes = checkNarrowedScope(requestedScope, grant.scope);
+  const access = await tokens.issueAccessToken({ client, subject: grant.user_id, scopes, grant, ...(jkt ? { jkt } : {}), ...(x5t ? { x5t } : {}) });
+  // RFC 6749 §6: without a new refresh token in the answer the client keeps the one it has.
+  const response: TokenResponse = { access_token: access.accessToken, token_type: access.tokenType, expires_in: access.expiresIn, scope: scopes.join(' '), ...(successor === undefined ? {} : { refresh_token: successor }) };
+  if (scopes.includes('openid')) {
+    // Only a scope that releases user claims needs the user record.
+    const releasesClaims = scopes.some((scope) => Object.hasOwn(SCOPE_CLAIMS, scope));
+    const claims = releasesClaims ? await userClaims(deps.db, grant.user_id, scopes) : { sub: grant.user_id };
+    if (!claims) throw invalidGrant('the user account is not active');
+    response.id_token = await tokens.issueIdToken({ client, grant, claims, accessToken: access.accessToken });
+  }
+  return response;
+}
+
+interface PresentedBinding {
+  jkt: string | undefined;
+  x5t: string | undefined;
+  ip: string | null;
+}
+
+/** Consumes the presented token and inserts its successor, in one statement; undefined when the token may not be used. */
+async function rotate(deps: Deps, client: OAuthClient, presentedHash: string, successor: string, { jkt, x5t, ip }: PresentedBinding): Promise<RotatedGrant | undefined> {
   const now = deps.clock.now();
   const { rows } = await sql<RotatedGrant>`
     with old as (
@@ -59,20 +91,27 @@ export async function refreshTokenGrant({ deps, tokens, client, form, jkt, x5t, 
       ${touchDeviceOnRefresh('old', now, ip)}
     )
     select id, user_id, scope, auth_time, acr, amr, session_id from old`.execute(deps.db);
-  const grant = rows[0];
-  if (!grant) return refuse(deps, client, presentedHash, { jkt, x5t, ip });
+  return rows[0];
+}
 
-  const scopes = checkNarrowedScope(requestedScope, grant.scope);
-  const access = await tokens.issueAccessToken({ client, subject: grant.user_id, scopes, grant, ...(jkt ? { jkt } : {}), ...(x5t ? { x5t } : {}) });
-  const response: TokenResponse = { access_token: access.accessToken, token_type: access.tokenType, expires_in: access.expiresIn, scope: scopes.join(' '), refresh_token: successor };
-  if (scopes.includes('openid')) {
-    // Only a scope that releases user claims needs the user record.
-    const releasesClaims = scopes.some((scope) => Object.hasOwn(SCOPE_CLAIMS, scope));
-    const claims = releasesClaims ? await userClaims(deps.db, grant.user_id, scopes) : { sub: grant.user_id };
-    if (!claims) throw invalidGrant('the user account is not active');
-    response.id_token = await tokens.issueIdToken({ client, grant, claims, accessToken: access.accessToken });
-  }
-  return response;
+/** The grant of a token that stays valid (not rotated), under the same conditions as a rotation, noting the device's use; undefined when it may not be used. */
+async function liveGrant(deps: Deps, client: OAuthClient, presentedHash: string, { jkt, x5t, ip }: PresentedBinding): Promise<RotatedGrant | undefined> {
+  const now = deps.clock.now();
+  const { rows } = await sql<RotatedGrant>`
+    with live as (
+      select g.id, g.user_id, g.scope, g.auth_time, g.acr, g.amr, g.session_id
+      from oauth_refresh_tokens r join oauth_grants g on g.id = r.grant_id join users u on u.id = g.user_id join oauth_clients owner on owner.client_id = g.client_id left join sessions s on s.id = g.session_id
+      where r.token_hash = ${presentedHash} and r.used_at is null and r.expires_at > ${now}
+        and g.client_id = ${client.client_id} and g.revoked_at is null and u.status = 'active'
+        and (owner.organisation_id is null or owner.cross_organisation_sign_in or owner.organisation_id = u.organisation_id)
+        and (g.dpop_jkt is null or g.dpop_jkt = ${jkt ?? null})
+        and (g.mtls_x5t is null or g.mtls_x5t = ${x5t ?? null})
+        and (g.offline or (s.revoked_at is null and s.expires_at > ${now}))
+    ), device as (
+      ${touchDeviceOnRefresh('live', now, ip)}
+    )
+    select id, user_id, scope, auth_time, acr, amr, session_id from live`.execute(deps.db);
+  return rows[0];
 }
 
 async function checkScopeBeforeRotating(deps: Deps, presentedHash: string, requestedScope: string): Promise<void> {
@@ -81,7 +120,7 @@ async function checkScopeBeforeRotating(deps: Deps, presentedHash: string, reque
 }
 
 /** Why the rotation matched nothing; a reused token revokes its family. */
-async function refuse(deps: Deps, client: OAuthClient, presentedHash: string, dpop: { jkt: string | undefined; x5t: string | undefined; ip: string | null }): Promise<never> {
+async function refuse(deps: Deps, client: OAuthClient, presentedHash: string, dpop: PresentedBinding): Promise<never> {
   const now = deps.clock.now();
   const row = await deps.db
     .selectFrom('oauth_refresh_tokens as r')

@@ -1,4 +1,5 @@
 import { appendAudit } from '../../audit/audit.js';
+import type { SecurityProfile } from '../../clients/security-profile.js';
 import type { OAuthClient } from '../../db/schema.js';
 import type { Deps } from '../../deps.js';
 import type { FormParams } from '../../http/form.js';
@@ -10,6 +11,8 @@ export interface GrantRequest {
   deps: Deps;
   tokens: Tokens;
   client: OAuthClient;
+  /** The security profile the client is held to (its own, its organisation's default, the instance floor). */
+  profile: SecurityProfile;
   form: FormParams;
   /** Thumbprint of the verified DPoP proof's key, when the request carried one. */
   jkt: string | undefined;

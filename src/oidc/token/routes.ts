@@ -12,9 +12,11 @@ import { readForm } from '../../http/form.js';
 import { noStoreJson } from '../../http/no-store.js';
 import { invalidRequest, WartaError } from '../../errors.js';
 import type { Deps } from '../../deps.js';
+import { effectiveSecurityProfile } from '../../clients/security-profile.js';
+import { requireSenderConstraint } from '../checks/sender-constraint.js';
 import { authenticateClient } from '../client-auth.js';
 import { currentDpopNonce, dpopNonceRequired } from '../dpop-nonce.js';
-import { dpopKeyOf } from '../dpop-request.js';
+import { dpopAlgsFor, dpopKeyOf } from '../dpop-request.js';
 import { ENDPOINTS } from '../endpoints.js';
 import { certificateThumbprint } from '../mtls.js';
 import type { Tokens } from '../tokens.js';
@@ -40,17 +42,16 @@ export function tokenRoutes(deps: Deps, tokens: Tokens, clients: ClientDirectory
     if (!Object.hasOwn(GRANTS, grantType)) throw new WartaError(400, 'unsupported_grant_type', 'grant_type must be authorization_code, refresh_token or client_credentials');
     if (!client.grant_types.includes(grantType)) throw new WartaError(400, 'unauthorized_client', `this client is not registered for the ${grantType} grant`);
 
+    const profile = await effectiveSecurityProfile(deps, client, clients);
     const nonceRequired = dpopNonceRequired(client);
-    const jkt = await dpopKeyOf(deps, readDpopProof(c), ENDPOINTS.token, { nonceRequired });
-    // RFC 9449 §5.2: a client registered with dpop_bound_access_tokens gets no bearer tokens.
-    if (jkt === undefined && client.dpop_bound_access_tokens) throw new WartaError(400, 'invalid_dpop_proof', 'this client must send a DPoP proof');
-
+    const jkt = await dpopKeyOf(deps, readDpopProof(c), ENDPOINTS.token, { nonceRequired, allowedAlgs: dpopAlgsFor(profile) });
     // RFC 8705 §3: a client registered with tls_client_certificate_bound_access_tokens gets tokens only for the certificate it connects with.
     if (client.tls_client_certificate_bound_access_tokens && certificate === undefined) throw invalidRequest('this client\'s tokens are bound to its TLS client certificate: connect with it');
     const x5t = client.tls_client_certificate_bound_access_tokens && certificate !== undefined ? certificateThumbprint(certificate.certificate) : undefined;
+    requireSenderConstraint(client, profile, { dpopJkt: jkt, certificateThumbprint: x5t });
 
     const grant = GRANTS[grantType as keyof typeof GRANTS];
-    const issued = await grant({ deps, tokens, client, form, jkt, x5t, ip: c.get('clientIp') });
+    const issued = await grant({ deps, tokens, client, profile, form, jkt, x5t, ip: c.get('clientIp') });
     deps.metrics.recordTokenIssued(grantType as keyof typeof GRANTS);
     // RFC 6749 §5.1: "Cache-Control: no-store" and "Pragma: no-cache".
     c.header('Pragma', 'no-cache');
