@@ -51,8 +51,8 @@ export async function authenticateBearer(deps: Deps, tokens: Tokens, request: Re
     if (scheme !== 'DPoP') throw invalidToken('DPoP', 'this access token is DPoP-bound: present it with the DPoP scheme and a proof');
     const tokenClient = await deps.clients.find(claims.client_id);
     // A fapi2 client's proofs use the profile's algorithms here too (FAPI 2.0 SP §5.4.1), not only at the token endpoint.
-    const allowedAlgs = dpopAlgsFor(tokenClient ? await effectiveSecurityProfile(deps, tokenClient, deps.clients) : 'baseline');
-    const jkt = await dpopKeyOf(deps, request.dpop, request.path, { accessToken: token, nonceRequired: tokenClient !== undefined && dpopNonceRequired(tokenClient), allowedAlgs });
+    const profile = tokenClient ? await effectiveSecurityProfile(deps, tokenClient, deps.clients) : 'baseline';
+    const jkt = await dpopKeyOf(deps, request.dpop, request.path, { accessToken: token, nonceRequired: tokenClient !== undefined && dpopNonceRequired(tokenClient, profile), allowedAlgs: dpopAlgsFor(profile) });
     if (jkt !== boundTo) throw invalidToken('DPoP', 'the DPoP proof is missing or made with another key');
   } else if (scheme === 'DPoP') {
     throw invalidToken('Bearer', 'this access token is not DPoP-bound: use the Bearer scheme');
@@ -79,7 +79,7 @@ export async function dpopNonceToSend(deps: Deps, claims: AccessTokenClaims): Pr
 
 async function tokenClientRequiresNonce(deps: Deps, claims: AccessTokenClaims): Promise<boolean> {
   const client = await deps.clients.find(claims.client_id);
-  return client !== undefined && dpopNonceRequired(client);
+  return client !== undefined && dpopNonceRequired(client, await effectiveSecurityProfile(deps, client, deps.clients));
 }
 
 const audiences = (aud: unknown): unknown[] => (Array.isArray(aud) ? aud : [aud]);

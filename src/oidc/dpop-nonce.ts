@@ -13,17 +13,20 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 import type { Clock } from '../clock.js';
+import type { SecurityProfile } from '../clients/security-profile.js';
 import type { OAuthClient } from '../db/schema.js';
 
 /** How long one nonce is handed out; it is accepted for up to twice as long. */
 export const DPOP_NONCE_WINDOW_SECONDS = 300;
 
 /**
- * Whether DPoP proofs of `client` must carry a server-provided nonce. The one place
- * that decides it: today the client's own `require_dpop_nonce` setting.
+ * Whether DPoP proofs of `client` must carry a server-provided nonce: its own
+ * `require_dpop_nonce` setting, or the fapi2 profile in force for it. FAPI 2.0 clients
+ * must support server-provided nonces (FAPI 2.0 SP §5.3.3.2), and a nonce bounds a
+ * proof made in advance by a thief of the key's use (RFC 9449 §11.2) to one window.
  */
-export function dpopNonceRequired(client: Pick<OAuthClient, 'require_dpop_nonce'>): boolean {
-  return client.require_dpop_nonce;
+export function dpopNonceRequired(client: Pick<OAuthClient, 'require_dpop_nonce'>, profile: SecurityProfile): boolean {
+  return client.require_dpop_nonce || profile === 'fapi2';
 }
 
 export interface DpopNonceDeps {

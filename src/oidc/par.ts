@@ -28,7 +28,8 @@ export async function pushAuthorizationRequest(deps: Deps, input: { client: OAut
   const params = parseAuthorizationParams(raw);
   if (params.client_id !== client.client_id) throw invalidRequest('client_id does not match the authenticated client');
 
-  const jkt = await dpopKeyOf(deps, input.dpop, ENDPOINTS.pushedAuthorization, { nonceRequired: dpopNonceRequired(client), allowedAlgs: dpopAlgsFor(await effectiveSecurityProfile(deps, client, deps.clients)) });
+  const profile = await effectiveSecurityProfile(deps, client, deps.clients);
+  const jkt = await dpopKeyOf(deps, input.dpop, ENDPOINTS.pushedAuthorization, { nonceRequired: dpopNonceRequired(client, profile), allowedAlgs: dpopAlgsFor(profile) });
   if (jkt !== undefined && params.dpop_jkt !== undefined && jkt !== params.dpop_jkt) throw new WartaError(400, 'invalid_dpop_proof', 'dpop_jkt does not match the DPoP proof key');
   const pushed = { ...params, dpop_jkt: params.dpop_jkt ?? jkt };
 

@@ -18,6 +18,7 @@ import { authorizationRoutes } from './authorize/routes.js';
 import { authenticateClient } from './client-auth.js';
 import { providerMetadata } from './discovery.js';
 import { browserClientCorsPolicy } from './browser-origins.js';
+import { effectiveSecurityProfile } from '../clients/security-profile.js';
 import { currentDpopNonce, dpopNonceRequired } from './dpop-nonce.js';
 import { ENDPOINTS } from './endpoints.js';
 import { introspectToken } from './introspect.js';
@@ -83,7 +84,7 @@ export function oidcRoutes(deps: Deps) {
   app.post(ENDPOINTS.pushedAuthorization, anonymousRequestLimit(deps, 'par'), async (c) => {
     const { form, client } = await clientRequest(c, { allowPublic: true, path: ENDPOINTS.pushedAuthorization });
     const pushed = await pushAuthorizationRequest(deps, { client, form, dpop: readDpopProof(c) });
-    if (dpopNonceRequired(client)) c.header('DPoP-Nonce', currentDpopNonce(deps));
+    if (dpopNonceRequired(client, await effectiveSecurityProfile(deps, client, deps.clients))) c.header('DPoP-Nonce', currentDpopNonce(deps));
     return noStoreJson(c, pushed, 201);
   });
 

@@ -9,6 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK } from 'jose';
 import * as oauth from 'oauth4webapi';
+import { withDpopNonce } from '../support/dpop-nonce-retry.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { OPERATOR, registerClient } from '../../src/clients/service.js';
 import { createInvitation } from '../../src/invitations/service.js';
@@ -78,7 +79,8 @@ describe('FAPI 2.0 in a real browser', () => {
 
     // The runtime's clock stands where the server started; the relying party stamps its JWTs with the real time.
     runtime.clock.set(new Date());
-    const pushed = await oauth.processPushedAuthorizationResponse(as, client, await oauth.pushedAuthorizationRequest(as, client, clientAuth, params, { ...insecure, DPoP: dpop }));
+    // fapi2 requires DPoP nonces: the first push learns one.
+    const pushed = await withDpopNonce(async () => oauth.processPushedAuthorizationResponse(as, client, await oauth.pushedAuthorizationRequest(as, client, clientAuth, params, { ...insecure, DPoP: dpop })));
     const authorizationUrl = new URL(as.authorization_endpoint!);
     authorizationUrl.search = new URLSearchParams({ client_id: client.client_id, request_uri: pushed.request_uri }).toString();
 
@@ -92,12 +94,14 @@ describe('FAPI 2.0 in a real browser', () => {
 
     runtime.clock.set(new Date());
     const callback = oauth.validateAuthResponse(as, client, new URL(page.url()), state);
-    const response = await oauth.authorizationCodeGrantRequest(as, client, clientAuth, callback, redirectUri, verifier, { ...insecure, DPoP: dpop });
-    const tokens = await oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: nonce, requireIdToken: true });
+    const tokens = await withDpopNonce(async () => {
+      const response = await oauth.authorizationCodeGrantRequest(as, client, clientAuth, callback, redirectUri, verifier, { ...insecure, DPoP: dpop });
+      return oauth.processAuthorizationCodeResponse(as, client, response, { expectedNonce: nonce, requireIdToken: true });
+    });
     expect(tokens.token_type).toBe('dpop');
     const claims = oauth.getValidatedIdTokenClaims(tokens)!;
     expect(claims).toMatchObject({ iss: server.url, aud: client.client_id, name: 'Anna Nowak' });
-    const userinfo = await oauth.processUserInfoResponse(as, client, claims.sub, await oauth.userInfoRequest(as, client, tokens.access_token, { ...insecure, DPoP: dpop }));
+    const userinfo = await withDpopNonce(async () => oauth.processUserInfoResponse(as, client, claims.sub, await oauth.userInfoRequest(as, client, tokens.access_token, { ...insecure, DPoP: dpop })));
     expect(userinfo).toMatchObject({ preferred_username: 'anna.nowak@example.gov' });
     // Bound to the key: the same access token as a bearer token is refused.
     const asBearer = await fetch(`${server.url}/userinfo`, { headers: { authorization: `Bearer ${tokens.access_token}` } });

@@ -8,6 +8,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { exportJWK, importJWK, SignJWT } from 'jose';
 import * as oauth from 'oauth4webapi';
+import { withDpopNonce } from '../support/dpop-nonce-retry.js';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { ClientMetadataInput } from '../../src/clients/metadata.js';
 import { type ClientView, OPERATOR, type RegistrationOptions, registerClient, updateClient } from '../../src/clients/service.js';
@@ -53,10 +54,13 @@ async function keyedClient(overrides: ClientMetadataInput = {}, options: { alg?:
 
 const dpopKey = async (client: oauth.Client, alg = 'ES256') => oauth.DPoP(client, await oauth.generateKeyPair(alg));
 
+
 /** A client credentials token request; resolves to the token response or rejects with the server's error. */
 async function clientCredentials(as: oauth.AuthorizationServer, keyed: Pick<KeyedClient, 'client' | 'auth'>, dpop?: oauth.DPoPHandle): Promise<oauth.TokenEndpointResponse> {
-  const response = await oauth.clientCredentialsGrantRequest(as, keyed.client, keyed.auth, { scope: 'accounts' }, { ...insecure, ...(dpop ? { DPoP: dpop } : {}) });
-  return oauth.processClientCredentialsResponse(as, keyed.client, response);
+  return withDpopNonce(async () => {
+    const response = await oauth.clientCredentialsGrantRequest(as, keyed.client, keyed.auth, { scope: 'accounts' }, { ...insecure, ...(dpop ? { DPoP: dpop } : {}) });
+    return oauth.processClientCredentialsResponse(as, keyed.client, response);
+  });
 }
 
 interface CodeFlow {
@@ -75,7 +79,7 @@ async function signInWithPar(as: oauth.AuthorizationServer, keyed: KeyedClient, 
   const state = oauth.generateRandomState();
   const nonce = oauth.generateRandomNonce();
   const params = authorizationParams(keyed, verifier, state, nonce, await oauth.calculatePKCECodeChallenge(verifier));
-  const pushed = await oauth.processPushedAuthorizationResponse(as, keyed.client, await oauth.pushedAuthorizationRequest(as, keyed.client, keyed.auth, params, { ...insecure, ...(dpop ? { DPoP: dpop } : {}) }));
+  const pushed = await withDpopNonce(async () => oauth.processPushedAuthorizationResponse(as, keyed.client, await oauth.pushedAuthorizationRequest(as, keyed.client, keyed.auth, params, { ...insecure, ...(dpop ? { DPoP: dpop } : {}) })));
   const callback = await authorizeWithSession(target, { client_id: keyed.view.client_id, request_uri: pushed.request_uri }, cookie);
   return { callback: oauth.validateAuthResponse(as, keyed.client, callback, state), verifier, nonce };
 }
@@ -89,13 +93,17 @@ async function errorWithoutPar(keyed: KeyedClient, cookie: string, target: OidcT
 }
 
 async function redeem(as: oauth.AuthorizationServer, keyed: KeyedClient, flow: CodeFlow, dpop?: oauth.DPoPHandle): Promise<oauth.TokenEndpointResponse> {
-  const response = await oauth.authorizationCodeGrantRequest(as, keyed.client, keyed.auth, flow.callback, REDIRECT_URI, flow.verifier, { ...insecure, ...(dpop ? { DPoP: dpop } : {}) });
-  return oauth.processAuthorizationCodeResponse(as, keyed.client, response, { expectedNonce: flow.nonce, requireIdToken: true });
+  return withDpopNonce(async () => {
+    const response = await oauth.authorizationCodeGrantRequest(as, keyed.client, keyed.auth, flow.callback, REDIRECT_URI, flow.verifier, { ...insecure, ...(dpop ? { DPoP: dpop } : {}) });
+    return oauth.processAuthorizationCodeResponse(as, keyed.client, response, { expectedNonce: flow.nonce, requireIdToken: true });
+  });
 }
 
 async function refresh(as: oauth.AuthorizationServer, keyed: KeyedClient, refreshToken: string, dpop?: oauth.DPoPHandle): Promise<oauth.TokenEndpointResponse> {
-  const response = await oauth.refreshTokenGrantRequest(as, keyed.client, keyed.auth, refreshToken, { ...insecure, ...(dpop ? { DPoP: dpop } : {}) });
-  return oauth.processRefreshTokenResponse(as, keyed.client, response);
+  return withDpopNonce(async () => {
+    const response = await oauth.refreshTokenGrantRequest(as, keyed.client, keyed.auth, refreshToken, { ...insecure, ...(dpop ? { DPoP: dpop } : {}) });
+    return oauth.processRefreshTokenResponse(as, keyed.client, response);
+  });
 }
 
 describe('a fapi2 client', () => {
@@ -109,7 +117,7 @@ describe('a fapi2 client', () => {
     const tokens = await redeem(as, keyed, flow, dpop);
     expect(tokens.token_type).toBe('dpop');
     expect(oauth.getValidatedIdTokenClaims(tokens)).toMatchObject({ sub: user.id, aud: keyed.view.client_id, iss: server.issuer });
-    const userinfo = await oauth.processUserInfoResponse(as, keyed.client, user.id, await oauth.userInfoRequest(as, keyed.client, tokens.access_token, { ...insecure, DPoP: dpop }));
+    const userinfo = await withDpopNonce(async () => oauth.processUserInfoResponse(as, keyed.client, user.id, await oauth.userInfoRequest(as, keyed.client, tokens.access_token, { ...insecure, DPoP: dpop })));
     expect(userinfo.sub).toBe(user.id);
   });
 
@@ -208,6 +216,26 @@ async function rs256Proof(pair: CryptoKeyPair, accessToken: string, url: string)
   const ath = createHash('sha256').update(accessToken).digest('base64url');
   return new SignJWT({ htm: 'GET', htu: url, jti: randomUUID(), ath }).setProtectedHeader({ alg: 'RS256', typ: 'dpop+jwt', jwk: { kty: kty!, n: n!, e: e! } }).setIssuedAt().sign(key);
 }
+
+describe('DPoP nonces', () => {
+  it('are required of a fapi2 client without its own require_dpop_nonce: use_dpop_nonce with a DPoP-Nonce header, then accepted; a baseline client is not asked', async () => {
+    const as = await authorizationServer();
+    const strict = await keyedClient(FAPI2);
+    expect(strict.view).toMatchObject({ require_dpop_nonce: false });
+    const dpop = await dpopKey(strict.client);
+    const first = await oauth.clientCredentialsGrantRequest(as, strict.client, strict.auth, { scope: 'accounts' }, { ...insecure, DPoP: dpop });
+    expect(first.status).toBe(400);
+    expect(first.headers.get('dpop-nonce')).toBeTruthy();
+    await expect(oauth.processClientCredentialsResponse(as, strict.client, first)).rejects.toSatisfy(oauth.isDPoPNonceError);
+    const second = await oauth.clientCredentialsGrantRequest(as, strict.client, strict.auth, { scope: 'accounts' }, { ...insecure, DPoP: dpop });
+    expect((await oauth.processClientCredentialsResponse(as, strict.client, second)).token_type).toBe('dpop');
+
+    const baseline = await keyedClient({});
+    const answer = await oauth.clientCredentialsGrantRequest(as, baseline.client, baseline.auth, { scope: 'accounts' }, { ...insecure, DPoP: await dpopKey(baseline.client) });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('dpop-nonce')).toBeNull();
+  });
+});
 
 describe('DPoP proofs at UserInfo', () => {
   it('of a fapi2 client must use the profile\'s algorithms: RS256 with the bound RSA key is invalid_dpop_proof; a baseline client may', async () => {

@@ -43,7 +43,7 @@ export function tokenRoutes(deps: Deps, tokens: Tokens, clients: ClientDirectory
     if (!client.grant_types.includes(grantType)) throw new WartaError(400, 'unauthorized_client', `this client is not registered for the ${grantType} grant`);
 
     const profile = await effectiveSecurityProfile(deps, client, clients);
-    const nonceRequired = dpopNonceRequired(client);
+    const nonceRequired = dpopNonceRequired(client, profile);
     const jkt = await dpopKeyOf(deps, readDpopProof(c), ENDPOINTS.token, { nonceRequired, allowedAlgs: dpopAlgsFor(profile) });
     // RFC 8705 §3: a client registered with tls_client_certificate_bound_access_tokens gets tokens only for the certificate it connects with.
     if (client.tls_client_certificate_bound_access_tokens && certificate === undefined) throw invalidRequest('this client\'s tokens are bound to its TLS client certificate: connect with it');
