@@ -200,6 +200,30 @@ describe('the authorization challenge endpoint', () => {
     expect((await redeem(key, code, started.verifier)).status).toBe(200);
   });
 
+  it('refuses a user of another organisation at an organisation’s client (access_denied, audited), and issues no code', async () => {
+    const owner = await createOrganisation(runtime, { actor: 'test' }, { name: `Owner ${randomBytes(3).toString('hex')}` });
+    const orgApp = await registerClient(runtime, { actor: 'test' }, { ...messengerMetadata, client_name: 'Org app', first_party_native: true }, { authority: OPERATOR, organisationId: owner.id });
+    const { authenticator, user } = await enroll(runtime);
+    const key = await dpopKey();
+    const started = await startChallenge(key, { clientId: orgApp.client_id });
+    const reply = await answerChallenge(key, started.authSession, authenticator.getAssertion(started.webauthnOptions, { origin: APP_ORIGIN }), orgApp.client_id);
+    expect(reply.status).toBe(403);
+    expect(reply.body.error).toBe('access_denied');
+    expect(await lastAudit(runtime, 'oidc.organisation_refused')).toMatchObject({ subject: `client:${orgApp.client_id}`, details: expect.objectContaining({ user_id: user.id }) });
+    expect(await codesOfClient(orgApp.client_id)).toEqual([]);
+  });
+
+  it('refuses a passkey below the client’s required acr', async () => {
+    const strict = await registerClient(runtime, { actor: 'test' }, { ...messengerMetadata, client_name: 'Hardware only', first_party_native: true, required_acr: ACR_HARDWARE }, { authority: OPERATOR });
+    const { authenticator } = await enroll(runtime, { authenticator: { backupEligible: true } });
+    const key = await dpopKey();
+    const started = await startChallenge(key, { clientId: strict.client_id });
+    const reply = await answerChallenge(key, started.authSession, authenticator.getAssertion(started.webauthnOptions, { origin: APP_ORIGIN }), strict.client_id);
+    expect(reply.status).toBe(400);
+    expect(reply.body.error).toBe('unmet_authentication_requirements');
+    expect(await codesOfClient(strict.client_id)).toEqual([]);
+  });
+
   it('refuses a request without PKCE', async () => {
     const reply = await challengeRequest({ client_id: messenger.client_id, scope: 'openid' }, await dpopKey());
     expect(reply.status).toBe(400);
