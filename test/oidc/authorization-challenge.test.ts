@@ -69,6 +69,7 @@ async function redeem(key: DpopKey, code: string, verifier: string, extra: Recor
   return postForm(TOKEN_URL, { grant_type: 'authorization_code', client_id: messenger.client_id, code, code_verifier: verifier, ...extra }, { dpop: await dpopProof(key, TOKEN_URL) });
 }
 
+const liveSessions = (userId: string) => runtime.db.selectFrom('sessions').select('id').where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
 const codesOfClient = (clientId: string) => runtime.db.selectFrom('oauth_authorization_codes').select('code_hash').where('client_id', '=', clientId).execute();
 
 describe('the authorization challenge endpoint', () => {
@@ -215,13 +216,14 @@ describe('the authorization challenge endpoint', () => {
 
   it('refuses a passkey below the client’s required acr', async () => {
     const strict = await registerClient(runtime, { actor: 'test' }, { ...messengerMetadata, client_name: 'Hardware only', first_party_native: true, required_acr: ACR_HARDWARE }, { authority: OPERATOR });
-    const { authenticator } = await enroll(runtime, { authenticator: { backupEligible: true } });
+    const { authenticator, user } = await enroll(runtime, { authenticator: { backupEligible: true } });
     const key = await dpopKey();
     const started = await startChallenge(key, { clientId: strict.client_id });
     const reply = await answerChallenge(key, started.authSession, authenticator.getAssertion(started.webauthnOptions, { origin: APP_ORIGIN }), strict.client_id);
     expect(reply.status).toBe(400);
     expect(reply.body.error).toBe('unmet_authentication_requirements');
     expect(await codesOfClient(strict.client_id)).toEqual([]);
+    expect(await liveSessions(user.id)).toHaveLength(1); // the enrollment's; the refused sign-in's is ended
   });
 
   it('refuses a request without PKCE', async () => {

@@ -22,6 +22,7 @@ import { json, type OAuthClient } from '../../db/schema.js';
 import { invalidRequest, WartaError } from '../../errors.js';
 import type { FormParams } from '../../http/form.js';
 import type { Deps } from '../../deps.js';
+import { revokeSession } from '../../sessions/service.js';
 import { finishChallengeAuthentication, startAuthentication } from '../../webauthn/authenticate.js';
 import { acrSatisfies, requestedAcrValues, requiredAcr } from '../checks/acr.js';
 import { checkPkceRequest } from '../checks/pkce.js';
@@ -121,8 +122,14 @@ export async function completeAuthorizationChallenge(deps: Deps, input: Authoriz
   if (stored.dpop_jkt !== jkt) throw invalidSession('the auth_session is bound to another DPoP key');
 
   const { session, user } = await finishChallengeAuthentication(deps, { context, previousSession: undefined }, { credential: input.credential, challengeHash: stored.challenge_hash });
-  await refuseOtherOrganisation(deps, context, client, user);
-  if (!acrSatisfies(session.acr, stored.required_acr ?? undefined)) throw new WartaError(400, 'unmet_authentication_requirements', 'this passkey does not meet the sign-in method the application requires');
+  try {
+    await refuseOtherOrganisation(deps, context, client, user);
+    if (!acrSatisfies(session.acr, stored.required_acr ?? undefined)) throw new WartaError(400, 'unmet_authentication_requirements', 'this passkey does not meet the sign-in method the application requires');
+  } catch (refusal) {
+    // The session exists only to carry this code's grant; with no code it would be a stray entry in the user's sessions.
+    await revokeSession(deps.db, deps.clock, session.id, 'refused_for_client');
+    throw refusal;
+  }
 
   const code = await issueAuthorizationCode(deps, context, {
     request: {
