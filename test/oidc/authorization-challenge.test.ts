@@ -41,8 +41,8 @@ async function dpopKey(): Promise<DpopKey> {
   return { privateKey, jwk, jkt: await calculateJwkThumbprint(jwk) };
 }
 
-const dpopProof = (key: DpopKey, url: string) =>
-  new SignJWT({ jti: randomUUID(), htm: 'POST', htu: url, iat: Math.floor(runtime.clock.now().getTime() / 1000) }).setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: key.jwk }).sign(key.privateKey);
+const dpopProof = (key: DpopKey, url: string, nonce?: string) =>
+  new SignJWT({ jti: randomUUID(), htm: 'POST', htu: url, iat: Math.floor(runtime.clock.now().getTime() / 1000), ...(nonce ? { nonce } : {}) }).setProtectedHeader({ alg: 'ES256', typ: 'dpop+jwt', jwk: key.jwk }).sign(key.privateKey);
 
 async function challengeRequest(form: Record<string, string>, key: DpopKey | undefined) {
   return postForm(CHALLENGE_URL, form, key ? { dpop: await dpopProof(key, CHALLENGE_URL) } : {});
@@ -224,6 +224,22 @@ describe('the authorization challenge endpoint', () => {
     expect(reply.body.error).toBe('unmet_authentication_requirements');
     expect(await codesOfClient(strict.client_id)).toEqual([]);
     expect(await liveSessions(user.id)).toHaveLength(1); // the enrollment's; the refused sign-in's is ended
+  });
+
+  it('asks for the server’s DPoP nonce when the client requires one', async () => {
+    const nonced = await registerClient(runtime, { actor: 'test' }, { ...messengerMetadata, client_name: 'Nonce app', first_party_native: true, require_dpop_nonce: true }, { authority: OPERATOR });
+    const key = await dpopKey();
+    const { challenge } = await pkce();
+    const form = { client_id: nonced.client_id, scope: 'openid', code_challenge: challenge, code_challenge_method: 'S256' };
+    const first = await postForm(CHALLENGE_URL, form, { dpop: await dpopProof(key, CHALLENGE_URL) });
+    expect(first.status).toBe(400);
+    expect(first.body.error).toBe('use_dpop_nonce');
+    const nonce = first.headers.get('dpop-nonce')!;
+    expect(nonce).toBeTruthy();
+    const second = await postForm(CHALLENGE_URL, form, { dpop: await dpopProof(key, CHALLENGE_URL, nonce) });
+    expect(second.status, JSON.stringify(second.body)).toBe(403);
+    expect(second.body.error).toBe('insufficient_authorization');
+    expect(second.headers.get('dpop-nonce')).toBeTruthy();
   });
 
   it('refuses a request without PKCE', async () => {

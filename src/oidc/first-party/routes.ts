@@ -14,6 +14,7 @@ import { noStoreJson } from '../../http/no-store.js';
 import type { Deps } from '../../deps.js';
 import { anonymousRequestLimit } from '../../throttle/middleware.js';
 import { authenticateClient } from '../client-auth.js';
+import { currentDpopNonce, dpopNonceRequired } from '../dpop-nonce.js';
 import { dpopKeyOf } from '../dpop-request.js';
 import { ENDPOINTS } from '../endpoints.js';
 import { completeAuthorizationChallenge, startAuthorizationChallenge } from './authorization-challenge.js';
@@ -25,8 +26,11 @@ export function authorizationChallengeRoutes(deps: Deps, clients: ClientDirector
     const form = await readForm(c);
     const certificate = readClientCertificate(c, deps.config.http);
     const client = await authenticateClient(deps, { form, basic: readBasicCredentials(c), certificate }, { allowPublic: true, path: ENDPOINTS.authorizationChallenge, clients });
-    const jkt = await dpopKeyOf(deps, readDpopProof(c), ENDPOINTS.authorizationChallenge);
+    // RFC 9449 §8: the client's server-nonce requirement holds here as at the token endpoint.
+    const nonceRequired = dpopNonceRequired(client);
+    const jkt = await dpopKeyOf(deps, readDpopProof(c), ENDPOINTS.authorizationChallenge, { nonceRequired });
     c.header('Pragma', 'no-cache');
+    if (nonceRequired) c.header('DPoP-Nonce', currentDpopNonce(deps));
     if (!form.has('auth_session')) return noStoreJson(c, await startAuthorizationChallenge(deps, { client, form, jkt }), 403);
     const issued = await completeAuthorizationChallenge(deps, { client, form, jkt, credential: webauthnResponse(form.get('webauthn_response')), context: auditContext(c) });
     return noStoreJson(c, issued);
