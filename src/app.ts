@@ -38,9 +38,10 @@ import { roleRoutes } from './people/role-routes.js';
 import { organisationRoutes } from './orgs/routes.js';
 import { auditRoutes } from './audit-search/routes.js';
 import { setupRoutes } from './setup/routes.js';
+import { nativeAppRoutes } from './native-apps/routes.js';
 
 /** OAuth endpoints called by clients from other origins; they authenticate by client credentials or tokens, never cookies. */
-export const CROSS_ORIGIN_ENDPOINTS = ['/token', '/introspect', '/revoke', '/par', '/userinfo', '/authorize', '/end_session'];
+export const CROSS_ORIGIN_ENDPOINTS = ['/token', '/introspect', '/revoke', '/par', '/authorize-challenge', '/userinfo', '/authorize', '/end_session'];
 // '/authorize' and '/end_session' accept cross-site form POSTs by spec (OIDC Core §3.1.2.1, RP-Initiated Logout §2); SameSite=Lax keeps the session cookie off them.
 
 export function createApp(deps: Deps): Hono<AppEnv> {
@@ -63,6 +64,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 
   app.route('/', healthRoutes(deps));
   app.route('/', jwksRoutes(deps));
+  app.route('/', nativeAppRoutes(deps));
   app.route('/', staticRoutes());
   app.route('/', oidcRoutes(deps));
 

@@ -45,12 +45,14 @@ export interface Config {
   webauthn: {
     rpId: string;
     rpName: string;
-    /** Exact origins accepted in WebAuthn clientDataJSON: the web origin plus native app origins. */
+    /** Exact origins accepted in WebAuthn clientDataJSON: the web origin, WARTA_ALLOWED_ORIGINS, and one `android:apk-key-hash:` origin per signing certificate of `nativeApps.android`. */
     allowedOrigins: string[];
     challengeTtlSeconds: number;
     /** Local FIDO Metadata Service data for `direct` attestation policies: an MDS3 BLOB (+ the FIDO root it must chain to) or a folder of statements. Never fetched. */
     fidoMetadata: { blobFile: string; rootCertFile: string } | { dir: string } | undefined;
   };
+  /** The messenger's native apps (src/native-apps/): what the association files declare, and (Android) the passkey origins. */
+  nativeApps: NativeAppSettings;
   sessions: { idleSeconds: number; absoluteSeconds: number };
   invitations: { ttlSeconds: number };
   /** First run (src/setup/): print the setup link on stdout even when it is not a terminal (a container's console); otherwise only a hint is logged. */
@@ -171,20 +173,85 @@ function parseIssuer(raw: string, production: boolean): URL {
   return url;
 }
 
-function parseOrigins(raw: string | undefined, webOrigin: string): string[] {
+/**
+ * Extra web origins for passkeys. Native origins are not written here: an
+ * Android app's origin is derived from WARTA_ANDROID_APPS (so the origin and the
+ * assetlinks.json that lets the app use Warta's passkeys cannot disagree), and iOS
+ * sends the web origin itself (`https://<rp id>`), never an `ios:bundle-id:`.
+ */
+function parseOrigins(raw: string | undefined, webOrigin: string, android: readonly AndroidApp[]): string[] {
   const extra = (raw ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   for (const origin of extra) {
-    const native = origin.startsWith('android:apk-key-hash:') || origin.startsWith('ios:bundle-id:');
-    if (native) continue;
+    if (origin.startsWith('android:'))
+      throw new ConfigError('WARTA_ALLOWED_ORIGINS', `"${origin}": Android app origins come from WARTA_ANDROID_APPS (package=SHA-256 fingerprint), which also publishes assetlinks.json; remove it here`);
+    if (origin.startsWith('ios:'))
+      throw new ConfigError('WARTA_ALLOWED_ORIGINS', `"${origin}": iOS never sends an ios:bundle-id: origin (it sends https://<rp id>); set WARTA_APPLE_APP_IDS (TEAMID.bundle.id) instead, which publishes apple-app-site-association`);
     let url: URL;
     try {
       url = new URL(origin);
     } catch {
-      throw new ConfigError('WARTA_ALLOWED_ORIGINS', `"${origin}" is neither an origin (https://host[:port]) nor android:apk-key-hash:…`);
+      throw new ConfigError('WARTA_ALLOWED_ORIGINS', `"${origin}" is not an origin (https://host[:port])`);
     }
     if (url.origin !== origin) throw new ConfigError('WARTA_ALLOWED_ORIGINS', `"${origin}" is not an origin (no path, no trailing slash)`);
   }
-  return [...new Set([webOrigin, ...extra])];
+  const appOrigins = android.flatMap((app) => app.sha256CertFingerprints.map(androidOrigin));
+  return [...new Set([webOrigin, ...extra, ...appOrigins])];
+}
+
+export interface AndroidApp {
+  /** The application id, e.g. `gov.example.messenger`. */
+  packageName: string;
+  /** SHA-256 fingerprints of the app's signing certificates, as `keytool`/`apksigner` print them: 32 bytes, upper-case colon-separated hex. */
+  sha256CertFingerprints: string[];
+}
+
+export interface NativeAppSettings {
+  android: AndroidApp[];
+  /** Apple app ids, `TEAMID.bundle.id`, allowed to use Warta's passkeys (webcredentials). */
+  appleAppIds: string[];
+}
+
+/** The WebAuthn origin Android's Credential Manager sends for an app: `android:apk-key-hash:` + base64url (unpadded) of its signing certificate's SHA-256. */
+export function androidOrigin(fingerprint: string): string {
+  return `android:apk-key-hash:${Buffer.from(fingerprint.replaceAll(':', ''), 'hex').toString('base64url')}`;
+}
+
+// Java package naming as Android enforces it for an application id: two or more segments, each a letter then letters, digits, underscores.
+const ANDROID_PACKAGE = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)+$/;
+const SHA256_FINGERPRINT = /^[0-9A-F]{2}(:[0-9A-F]{2}){31}$/;
+// Apple: a ten-character team id, then the bundle id (letters, digits, hyphens, dots).
+const APPLE_APP_ID = /^[A-Z0-9]{10}\.[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*$/;
+
+/**
+ * `WARTA_ANDROID_APPS`: comma-separated `package=FINGERPRINT[|FINGERPRINT…]`, e.g.
+ * `gov.example.messenger=AB:CD:…:EF|12:34:…:56` (a second certificate while the
+ * signing key rotates, or a debug build's). Lower-case hex is accepted and stored upper-case.
+ */
+function androidApps(env: Env): AndroidApp[] {
+  const raw = env.WARTA_ANDROID_APPS?.trim();
+  if (!raw) return [];
+  const apps = new Map<string, string[]>();
+  for (const entry of raw.split(',').map((s) => s.trim())) {
+    const [packageName = '', fingerprints = '', ...rest] = entry.split('=').map((s) => s.trim());
+    if (!entry || rest.length || !fingerprints)
+      throw new ConfigError('WARTA_ANDROID_APPS', `expected package=SHA-256 fingerprint[|fingerprint], comma-separated, e.g. gov.example.messenger=AB:CD:…(32 bytes), got "${entry}"`);
+    if (!ANDROID_PACKAGE.test(packageName)) throw new ConfigError('WARTA_ANDROID_APPS', `"${packageName}" is not an Android package name (e.g. gov.example.messenger)`);
+    if (apps.has(packageName)) throw new ConfigError('WARTA_ANDROID_APPS', `${packageName} is listed twice; give its fingerprints once, separated by |`);
+    const list = fingerprints.split('|').map((f) => f.trim().toUpperCase());
+    for (const fingerprint of list)
+      if (!SHA256_FINGERPRINT.test(fingerprint))
+        throw new ConfigError('WARTA_ANDROID_APPS', `${packageName}: "${fingerprint}" is not a SHA-256 certificate fingerprint (32 bytes as colon-separated hex, as \`keytool -list -v\` or \`apksigner verify --print-certs\` print it)`);
+    apps.set(packageName, [...new Set(list)]);
+  }
+  return [...apps].map(([packageName, sha256CertFingerprints]) => ({ packageName, sha256CertFingerprints }));
+}
+
+/** `WARTA_APPLE_APP_IDS`: comma-separated `TEAMID.bundle.id`, e.g. `ABCDE12345.gov.example.messenger`. */
+function appleAppIds(env: Env): string[] {
+  const ids = (env.WARTA_APPLE_APP_IDS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const id of ids)
+    if (!APPLE_APP_ID.test(id)) throw new ConfigError('WARTA_APPLE_APP_IDS', `"${id}" is not an app id: expected TEAMID.bundle.id (a ten-character team id, e.g. ABCDE12345.gov.example.messenger)`);
+  return [...new Set(ids)];
 }
 
 export function loadConfig(env: Env = process.env): Config {
@@ -223,6 +290,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const trustProxy = proxyTrust(env);
+  const nativeApps: NativeAppSettings = { android: androidApps(env), appleAppIds: appleAppIds(env) };
 
   const rpId = env.WARTA_RP_ID?.trim() || issuerUrl.hostname;
   if (issuerUrl.hostname !== rpId && !issuerUrl.hostname.endsWith(`.${rpId}`))
@@ -252,10 +320,11 @@ export function loadConfig(env: Env = process.env): Config {
     webauthn: {
       rpId,
       rpName: env.WARTA_RP_NAME?.trim() || 'Warta',
-      allowedOrigins: parseOrigins(env.WARTA_ALLOWED_ORIGINS, issuerUrl.origin),
+      allowedOrigins: parseOrigins(env.WARTA_ALLOWED_ORIGINS, issuerUrl.origin, nativeApps.android),
       challengeTtlSeconds: int(env, 'WARTA_CHALLENGE_TTL_SECONDS', 300, 30, 3600),
       fidoMetadata: fidoMetadataSource(env),
     },
+    nativeApps,
     sessions: {
       idleSeconds: int(env, 'WARTA_SESSION_IDLE_MINUTES', 30, 1, 7 * 24 * 60) * 60,
       absoluteSeconds: int(env, 'WARTA_SESSION_ABSOLUTE_HOURS', 12, 1, 24 * 90) * 3600,

@@ -64,13 +64,13 @@ describe('configuration', () => {
     expect(errorOf({ WARTA_HTTP_HEADERS_TIMEOUT_SECONDS: '40' }).message).toBe('WARTA_HTTP_HEADERS_TIMEOUT_SECONDS: must not be above WARTA_HTTP_REQUEST_TIMEOUT_SECONDS (30)');
   });
 
-  it('reads the master key from a file, and accepts native app origins', () => {
+  it('reads the master key from a file, and accepts extra web origins', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'warta-config-'));
     const file = path.join(dir, 'master.key');
     writeFileSync(file, `${KEY}\n`);
-    const config = loadConfig({ WARTA_MASTER_KEY_FILE: file, WARTA_ISSUER: 'https://id.example.gov', WARTA_ALLOWED_ORIGINS: 'android:apk-key-hash:abc123,https://web.example.gov' });
+    const config = loadConfig({ WARTA_MASTER_KEY_FILE: file, WARTA_ISSUER: 'https://id.example.gov', WARTA_ALLOWED_ORIGINS: 'https://web.example.gov' });
     expect(config.masterKey).toMatchObject({ source: 'file', base64: KEY });
-    expect(config.webauthn.allowedOrigins).toEqual(['https://id.example.gov', 'android:apk-key-hash:abc123', 'https://web.example.gov']);
+    expect(config.webauthn.allowedOrigins).toEqual(['https://id.example.gov', 'https://web.example.gov']);
     expect(config.secureCookies).toBe(true);
   });
 });
@@ -100,5 +100,57 @@ describe('proxy trust and forwarded client certificates (RFC 8705)', () => {
     expect(errorOf({ WARTA_TRUST_PROXY: '127.0.0.1', WARTA_MTLS_CERT_HEADER: 'Authorization' }).message).toMatch(/carries something else/);
     expect(errorOf({ WARTA_TRUST_PROXY: '127.0.0.1', WARTA_MTLS_VERIFY_HEADER: 'X-SSL-Client-Verify' }).message).toMatch(/only meaningful with WARTA_MTLS_CERT_HEADER/);
     expect(errorOf({ WARTA_TRUST_PROXY: '127.0.0.1', WARTA_MTLS_CERT_HEADER: 'X-Cert', WARTA_MTLS_VERIFY_HEADER: 'x-cert' }).message).toMatch(/must differ/);
+  });
+});
+
+describe('native apps (WARTA_ANDROID_APPS, WARTA_APPLE_APP_IDS)', () => {
+  const RELEASE = Array.from({ length: 32 }, (_, i) => (i * 7 + 3).toString(16).padStart(2, '0').toUpperCase()).join(':');
+  const UPLOAD = Array.from({ length: 32 }, (_, i) => (255 - i).toString(16).padStart(2, '0').toUpperCase()).join(':');
+  const apkKeyHash = (fingerprint: string) => `android:apk-key-hash:${Buffer.from(fingerprint.replaceAll(':', ''), 'hex').toString('base64url')}`;
+
+  it('reads packages with one or more certificate fingerprints and derives one passkey origin per certificate', () => {
+    const config = loadConfig({ WARTA_ISSUER: 'https://id.example.gov', WARTA_ANDROID_APPS: ` gov.example.messenger=${RELEASE.toLowerCase()}|${UPLOAD} , gov.example.desk=${RELEASE}` });
+    expect(config.nativeApps.android).toEqual([
+      { packageName: 'gov.example.messenger', sha256CertFingerprints: [RELEASE, UPLOAD] },
+      { packageName: 'gov.example.desk', sha256CertFingerprints: [RELEASE] },
+    ]);
+    expect(config.webauthn.allowedOrigins).toEqual(['https://id.example.gov', apkKeyHash(RELEASE), apkKeyHash(UPLOAD)]);
+    expect(apkKeyHash(RELEASE)).toMatch(/^android:apk-key-hash:[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('reads Apple app ids and adds no origin for them (iOS sends the web origin)', () => {
+    const config = loadConfig({ WARTA_ISSUER: 'https://id.example.gov', WARTA_APPLE_APP_IDS: 'ABCDE12345.gov.example.messenger, ABCDE12345.gov.example.desk' });
+    expect(config.nativeApps.appleAppIds).toEqual(['ABCDE12345.gov.example.messenger', 'ABCDE12345.gov.example.desk']);
+    expect(config.webauthn.allowedOrigins).toEqual(['https://id.example.gov']);
+  });
+
+  it('has no native apps by default', () => {
+    expect(loadConfig({}).nativeApps).toEqual({ android: [], appleAppIds: [] });
+  });
+
+  it('refuses malformed Android apps at start-up, naming the variable', () => {
+    for (const value of [
+      'gov.example.messenger',
+      `gov.example.messenger=${RELEASE.slice(3)}`,
+      `gov.example.messenger=${RELEASE}:00`,
+      `gov.example.messenger=${RELEASE.replaceAll(':', '')}`,
+      `gov.example.messenger=${RELEASE.replace(/^../, 'ZZ')}`,
+      `gov.example.messenger=${RELEASE}|`,
+      `messenger=${RELEASE}`,
+      `gov.example.1messenger=${RELEASE}`,
+      `gov.example.messenger=${RELEASE}=${UPLOAD}`,
+      `gov.example.messenger=${RELEASE},gov.example.messenger=${UPLOAD}`,
+      `gov.example.messenger=${RELEASE},`,
+    ]) expect(errorOf({ WARTA_ANDROID_APPS: value }).variable, value).toBe('WARTA_ANDROID_APPS');
+    expect(errorOf({ WARTA_ANDROID_APPS: `gov.example.messenger=${RELEASE.slice(3)}` }).message).toMatch(/SHA-256 certificate fingerprint \(32 bytes/);
+  });
+
+  it('refuses malformed Apple app ids at start-up', () => {
+    for (const value of ['gov.example.messenger', 'ABCDE1234.gov.example.messenger', 'abcde12345.gov.example.messenger', 'ABCDE12345.', 'ABCDE12345.gov example']) expect(errorOf({ WARTA_APPLE_APP_IDS: value }).variable, value).toBe('WARTA_APPLE_APP_IDS');
+  });
+
+  it('refuses native origins in WARTA_ALLOWED_ORIGINS and says where they belong', () => {
+    expect(errorOf({ WARTA_ALLOWED_ORIGINS: 'android:apk-key-hash:abc123' }).message).toMatch(/WARTA_ANDROID_APPS/);
+    expect(errorOf({ WARTA_ALLOWED_ORIGINS: 'ios:bundle-id:gov.example.messenger' }).message).toMatch(/never sends .*WARTA_APPLE_APP_IDS/);
   });
 });

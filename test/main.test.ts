@@ -59,6 +59,11 @@ describe('npm start', { timeout: 90_000 }, () => {
     const error = await startWarta({ ...(await environment()), WARTA_SESSION_IDLE_MINUTES: 'forever' }).catch((e: Error) => e);
     expect(String(error)).toMatch(/exited with 78: warta: configuration error: WARTA_SESSION_IDLE_MINUTES: expected a whole number/);
   });
+
+  it('stops with exit 78 on a malformed app signing-certificate fingerprint', async () => {
+    const error = await startWarta({ ...(await environment()), WARTA_ANDROID_APPS: 'gov.example.messenger=AB:CD' }).catch((e: Error) => e);
+    expect(String(error)).toMatch(/exited with 78: warta: configuration error: WARTA_ANDROID_APPS: gov\.example\.messenger: "AB:CD" is not a SHA-256 certificate fingerprint/);
+  });
 });
 
 describe('the management port', { timeout: 90_000 }, () => {

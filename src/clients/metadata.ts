@@ -62,6 +62,10 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { de
 
   const requiredAcr = input.required_acr === undefined || input.required_acr === null || input.required_acr === '' ? null : oneOf(input.required_acr, 'required_acr', REQUIRABLE_ACRS);
   const backchannelLogoutUri = backchannelUri(input.backchannel_logout_uri, options.developmentMode);
+  const firstPartyNative = flag(input.first_party_native, 'first_party_native');
+  // The authorization challenge endpoint has no pages, so no consent page either: only the operator sets it (operator-settings.ts).
+  if (firstPartyNative && (applicationType !== 'native' || !grantTypes.includes('authorization_code')))
+    throw invalidMetadata('first_party_native needs a native client with the authorization_code grant');
   const audience = text(input.access_token_audience, 'access_token_audience', 512) || null;
   if (audience !== null && !/^[a-z][a-z0-9+.-]*:\S+$/i.test(audience)) throw invalidMetadata('access_token_audience must be an absolute URI');
   const introspectionAudiences = stringArray(input.introspection_audiences, 'introspection_audiences');
@@ -81,6 +85,7 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { de
     scope,
     jwks,
     first_party: flag(input.first_party, 'first_party'),
+    first_party_native: firstPartyNative,
     required_acr: requiredAcr,
     dpop_bound_access_tokens: profileRules.dpopBound || flag(input.dpop_bound_access_tokens, 'dpop_bound_access_tokens'),
     access_token_audience: audience,

@@ -3,6 +3,7 @@
  * instance-wide"). Each reaches past the organisation that owns the client:
  *
  * - `first_party`: users are signed in without a consent page;
+ * - `first_party_native`: the app signs users in without a browser (src/oidc/first-party/);
  * - `access_token_audience` other than the client's own id: its access tokens are
  *   accepted by another service (possibly another organisation's);
  * - `cross_organisation_sign_in`: users of other organisations sign in to it;
@@ -16,7 +17,7 @@
 import type { OAuthClient } from '../db/schema.js';
 import type { ClientMetadata } from './metadata.js';
 
-export type OperatorSetting = 'first_party' | 'access_token_audience' | 'cross_organisation_sign_in' | 'organisation_id' | 'introspection_audiences';
+export type OperatorSetting = 'first_party' | 'first_party_native' | 'access_token_audience' | 'cross_organisation_sign_in' | 'organisation_id' | 'introspection_audiences';
 
 /** The audience a client's tokens carry, with "its own id" and "unset" as one value. */
 export const effectiveAudience = (audience: string | null, clientId: string | undefined): string | null => (audience === null || audience === clientId ? null : audience);
@@ -26,11 +27,12 @@ export const effectiveAudience = (audience: string | null, clientId: string | un
  * registration, where every setting starts at its default and the client is the admin's organisation's).
  */
 export function operatorSettingsChanged(
-  requested: Pick<ClientMetadata, 'first_party' | 'access_token_audience' | 'cross_organisation_sign_in' | 'introspection_audiences'> & { organisation_id: string | null },
-  current: Pick<OAuthClient, 'first_party' | 'access_token_audience' | 'cross_organisation_sign_in' | 'organisation_id' | 'introspection_audiences'> & { client_id?: string },
+  requested: Pick<ClientMetadata, 'first_party' | 'first_party_native' | 'access_token_audience' | 'cross_organisation_sign_in' | 'introspection_audiences'> & { organisation_id: string | null },
+  current: Pick<OAuthClient, 'first_party' | 'first_party_native' | 'access_token_audience' | 'cross_organisation_sign_in' | 'organisation_id' | 'introspection_audiences'> & { client_id?: string },
 ): OperatorSetting[] {
   const changed: OperatorSetting[] = [];
   if (requested.first_party !== current.first_party) changed.push('first_party');
+  if (requested.first_party_native !== current.first_party_native) changed.push('first_party_native');
   if (effectiveAudience(requested.access_token_audience, current.client_id) !== effectiveAudience(current.access_token_audience, current.client_id)) changed.push('access_token_audience');
   if (requested.cross_organisation_sign_in !== current.cross_organisation_sign_in) changed.push('cross_organisation_sign_in');
   if (requested.organisation_id !== current.organisation_id) changed.push('organisation_id');

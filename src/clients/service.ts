@@ -46,6 +46,7 @@ export interface ClientView {
   /** Audiences whose access tokens this resource server may introspect besides its own (operator-only). */
   introspection_audiences: string[];
   first_party: boolean;
+  first_party_native: boolean;
   required_acr: string | null;
   access_token_audience: string | null;
   /** RFC 8705 §2.1.2: the one subject value of a tls_client_auth client's certificate. */
@@ -87,6 +88,7 @@ export const clientView = (client: OAuthClient, secret?: string): ClientView => 
   require_dpop_nonce: client.require_dpop_nonce,
   introspection_audiences: client.introspection_audiences,
   first_party: client.first_party,
+  first_party_native: client.first_party_native,
   required_acr: client.required_acr,
   access_token_audience: client.access_token_audience,
   ...Object.fromEntries(TLS_CLIENT_AUTH_SUBJECTS.filter((name) => client[name] !== null).map((name) => [name, client[name]])),
@@ -134,7 +136,7 @@ export async function registerClient(deps: ClientDeps, context: AuditContext, in
   const reservedScopes = reservedScopesIn(metadata.scope);
   if (authority.kind === 'admin') {
     await refuseReservedScopes(deps, context, metadata.client_name, reservedScopes);
-    const defaults = { first_party: false, access_token_audience: null, cross_organisation_sign_in: false, organisation_id: owner, introspection_audiences: [] };
+    const defaults = { first_party: false, first_party_native: false, access_token_audience: null, cross_organisation_sign_in: false, organisation_id: owner, introspection_audiences: [] };
     await refuseOperatorSettings(deps, context, { clientName: metadata.client_name, organisationId: owner }, operatorSettingsChanged({ ...metadata, organisation_id: requestedOwner(input, owner) }, defaults));
   }
   await refuseProfileMismatch(deps, metadata, owner);
@@ -168,6 +170,7 @@ export async function registerClient(deps: ClientDeps, context: AuditContext, in
         ...(metadata.tls_client_certificate_bound_access_tokens ? { tls_client_certificate_bound_access_tokens: true } : {}),
         redirect_uris: metadata.redirect_uris,
         first_party: metadata.first_party,
+        ...(metadata.first_party_native ? { first_party_native: true } : {}),
         access_token_audience: metadata.access_token_audience,
         cross_organisation_sign_in: metadata.cross_organisation_sign_in,
         ...(metadata.introspection_audiences.length > 0 ? { introspection_audiences: metadata.introspection_audiences } : {}),
@@ -192,6 +195,7 @@ function metadataColumns(metadata: ClientMetadata) {
     grant_types: json(metadata.grant_types),
     scope: metadata.scope,
     first_party: metadata.first_party,
+    first_party_native: metadata.first_party_native,
     required_acr: metadata.required_acr,
     dpop_bound_access_tokens: metadata.dpop_bound_access_tokens,
     access_token_audience: metadata.access_token_audience,

@@ -383,7 +383,7 @@ export interface WebauthnCredentialsTable {
 /** How a passkey came to the account: `unknown` only for passkeys older than the binding record (migration 0010). */
 export type PasskeyBinding = 'invitation' | 'recovery' | 'passkey_session' | 'session' | 'unknown';
 
-export type WebauthnCeremony = 'enrollment' | 'registration' | 'authentication' | 'reauthentication' | 'recovery';
+export type WebauthnCeremony = 'enrollment' | 'registration' | 'authentication' | 'reauthentication' | 'recovery' | 'authorization_challenge';
 
 export interface WebauthnChallengesTable {
   id: string;
@@ -431,6 +431,8 @@ export interface OAuthClientsTable {
   scope: string;
   /** Operated by the Warta operator's organisation: no consent screen. */
   first_party: boolean;
+  /** A first-party native app that signs users in with a passkey at the authorization challenge endpoint, without a browser (src/oidc/first-party/); only the operator sets it. */
+  first_party_native: ColumnType<boolean, boolean | undefined, boolean>;
   /** An acr every sign-in to this client must reach (e.g. urn:warta:acr:phishing-resistant). */
   required_acr: string | null;
   /** RFC 9449 §5.2: token requests without DPoP are refused. */
@@ -494,7 +496,8 @@ export interface OAuthAuthorizationCodesTable {
   code_hash: string;
   grant_id: string;
   client_id: string;
-  redirect_uri: string;
+  /** Null for a code from the authorization challenge endpoint: it went to no redirect URI. */
+  redirect_uri: string | null;
   code_challenge: string;
   nonce: string | null;
   dpop_jkt: string | null;
@@ -515,7 +518,8 @@ export interface OAuthRefreshTokensTable {
 /** A validated authorization request waiting for sign-in or consent, or pushed by the client (RFC 9126). */
 export interface OAuthAuthorizationRequestsTable {
   id_hash: string;
-  kind: 'pushed' | 'interactive';
+  /** `challenge`: an auth_session of the authorization challenge endpoint (src/oidc/first-party/). */
+  kind: 'pushed' | 'interactive' | 'challenge';
   client_id: string;
   params: Json<Record<string, unknown>>;
   /** Times the browser was sent back to the sign-in page for it (a loop guard). */

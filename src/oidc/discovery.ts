@@ -37,6 +37,8 @@ export function providerMetadata(config: Pick<Config, 'issuer'> & { clientCertif
     introspection_endpoint: url(ENDPOINTS.introspection),
     revocation_endpoint: url(ENDPOINTS.revocation),
     pushed_authorization_request_endpoint: url(ENDPOINTS.pushedAuthorization),
+    // draft-ietf-oauth-first-party-apps §4.1; only clients the operator marked first_party_native may use it.
+    authorization_challenge_endpoint: url(ENDPOINTS.authorizationChallenge),
     // RFC 9126 §5: true only when every client must push; a client's own requirement is in its metadata (RFC 9126 §6).
     require_pushed_authorization_requests: floor === 'fapi2',
     scopes_supported: ['openid', 'profile', 'email', 'offline_access'],

@@ -26,12 +26,13 @@ import { endSessionRoutes } from './logout/routes.js';
 import { pushAuthorizationRequest } from './par.js';
 import { revokeToken } from './revoke.js';
 import { tokenRoutes } from './token/routes.js';
+import { authorizationChallengeRoutes } from './first-party/routes.js';
 import { userinfo } from './userinfo.js';
 import { anonymousRequestLimit } from '../throttle/middleware.js';
 
 const BROWSER_PATHS = [ENDPOINTS.authorization, ENDPOINTS.authorizationResume, ENDPOINTS.consent, ENDPOINTS.endSession, ENDPOINTS.endSessionConfirm];
 
-const POST_ONLY_PATHS = [ENDPOINTS.token, ENDPOINTS.introspection, ENDPOINTS.revocation, ENDPOINTS.pushedAuthorization, ENDPOINTS.consent, ENDPOINTS.endSessionConfirm];
+const POST_ONLY_PATHS = [ENDPOINTS.token, ENDPOINTS.introspection, ENDPOINTS.revocation, ENDPOINTS.pushedAuthorization, ENDPOINTS.authorizationChallenge, ENDPOINTS.consent, ENDPOINTS.endSessionConfirm];
 
 export function oidcRoutes(deps: Deps) {
   const { tokens, clients } = deps;
@@ -59,6 +60,7 @@ export function oidcRoutes(deps: Deps) {
 
   app.route('/', authorizationRoutes(deps));
   app.route('/', tokenRoutes(deps, tokens, clients));
+  app.route('/', authorizationChallengeRoutes(deps, clients));
 
   const answerUserinfo = async (c: AppContext) => {
     const { claims, dpopNonce } = await userinfo(deps, tokens, { accessToken: await readAccessTokenOrFormToken(c), dpop: readDpopProof(c), path: ENDPOINTS.userinfo, certificate: readClientCertificate(c, deps.config.http) });

@@ -28,27 +28,48 @@ import { requestOptions } from './options.js';
  * An unknown name, or one without passkeys, gets decoy credentials shaped like
  * real ones (decoy.ts), so the answer does not tell who has an account.
  */
-export async function startAuthentication(deps: Deps, input: { username?: string | undefined }): Promise<PublicKeyCredentialRequestOptionsJSON> {
+export async function startAuthentication(
+  deps: Deps,
+  input: { username?: string | undefined },
+  ceremony: Extract<WebauthnCeremony, 'authentication' | 'authorization_challenge'> = 'authentication',
+): Promise<PublicKeyCredentialRequestOptionsJSON> {
   const username = input.username?.trim();
   if (!username) {
-    const { challenge } = await issueChallenge(deps.db, deps, { ceremony: 'authentication' });
+    const { challenge } = await issueChallenge(deps.db, deps, { ceremony });
     return requestOptions(deps.config, { challenge, allow: [] });
   }
   const user = await findUserByUsername(deps.db, username);
   const passkeys = user?.status === 'active' ? await activePasskeys(deps.db, user.id).execute() : [];
   const binding = passkeys.length ? { userId: user!.id } : {};
-  const { challenge } = await issueChallenge(deps.db, deps, { ceremony: 'authentication', binding });
+  const { challenge } = await issueChallenge(deps.db, deps, { ceremony, binding });
   const allow = passkeys.length ? passkeys : decoyCredentials(deps.tokenHashKey, username, await passkeyShapes(deps.db, deps.clock));
   return requestOptions(deps.config, { challenge, allow });
 }
 
 /** Verifies a sign-in assertion and, in one transaction, moves the counter forward and starts the session. */
 export async function finishAuthentication(deps: Deps, request: SignInRequest, input: { credential: unknown }): Promise<SignedIn & { user: User; passkey: WebauthnCredential }> {
+  return signInWithAssertion(deps, request, { credential: input.credential, ceremony: 'authentication' });
+}
+
+/**
+ * The same sign-in for the authorization challenge endpoint (src/oidc/first-party/):
+ * the assertion must answer the one challenge issued for that auth_session. The
+ * origin check is the same exact one, so an app signed with another key gets nothing.
+ */
+export async function finishChallengeAuthentication(deps: Deps, request: SignInRequest, input: { credential: unknown; challengeHash: string }): Promise<SignedIn & { user: User; passkey: WebauthnCredential }> {
+  return signInWithAssertion(deps, request, { credential: input.credential, ceremony: 'authorization_challenge', challengeHash: input.challengeHash });
+}
+
+async function signInWithAssertion(
+  deps: Deps,
+  request: SignInRequest,
+  input: { credential: unknown; ceremony: WebauthnCeremony; challengeHash?: string },
+): Promise<SignedIn & { user: User; passkey: WebauthnCredential }> {
   const { context } = request;
   await assertNotThrottled(deps.db, deps.clock, ipKey(context.ip));
   const attempt: Attempt = {};
   return countingSignInFailure(deps, context, { action: 'signin.failed', attempt }, async () => {
-    const asserted = await verifyAssertion(deps, input.credential, { ceremony: 'authentication', attempt });
+    const asserted = await verifyAssertion(deps, input.credential, { ceremony: input.ceremony, attempt, ...(input.challengeHash === undefined ? {} : { challengeHash: input.challengeHash }) });
     const { user, passkey } = asserted;
     const signedIn = await commitAssertion(deps, context, asserted, (trx, updated) =>
       completeSignIn(deps, trx, request, { userId: user.id, amr: passkeyAmr(updated, asserted.userVerified), acrCeiling: passkeyAcrCeiling(updated), method: 'passkey' }),
@@ -93,10 +114,12 @@ interface VerifiedAssertion {
 }
 
 /** §7.2, in order: challenge (spent once), client data, credential and its owner, authenticator data, signature. */
-async function verifyAssertion(deps: Deps, body: unknown, input: { ceremony: WebauthnCeremony; binding?: ChallengeBinding; attempt: Attempt }): Promise<VerifiedAssertion> {
+async function verifyAssertion(deps: Deps, body: unknown, input: { ceremony: WebauthnCeremony; binding?: ChallengeBinding; challengeHash?: string; attempt: Attempt }): Promise<VerifiedAssertion> {
   const { attempt } = input;
   const response = readAuthenticationResponse(body);
   const clientData = readClientData(response.response.clientDataJSON);
+  // Checked before the challenge is spent: an answer to another auth_session's challenge must not cancel that one.
+  if (input.challengeHash !== undefined && hashToken(clientData.challenge) !== input.challengeHash) throw new WartaError(400, 'challenge_mismatch', 'this passkey response answers a different challenge');
   const challenge = await consumeChallenge(deps.db, deps.clock, { challenge: clientData.challenge, ceremony: input.ceremony, ...(input.binding ? { binding: input.binding } : {}) });
   checkClientData(clientData, { type: 'webauthn.get', origins: deps.config.webauthn.allowedOrigins });
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/crypto/random.js';
 import { ACR_HARDWARE } from '../../src/sessions/service.js';
@@ -57,14 +58,22 @@ describe('usernameless sign-in', () => {
     for (let i = 0; i < 2; i++) expect((await signIn(runtime, browser(runtime), authenticator, { overrides: { signCount: 0 } })).status).toBe(200);
   });
 
-  it('accepts the messenger app’s native origin when it is configured', async () => {
-    const appOrigin = 'android:apk-key-hash:Ahk2f2G2bW1nX1F5c2lnbmF0dXJlX2hhc2g';
-    const withApp = await createTestRuntime({ env: { ...TEST_ENV, WARTA_ALLOWED_ORIGINS: appOrigin } });
+  it('accepts the Android app’s origin derived from its signing certificate, and refuses an app signed with another key', async () => {
+    const certificate = randomBytes(32);
+    const fingerprint = [...certificate].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':');
+    const withApp = await createTestRuntime({ env: { ...TEST_ENV, WARTA_ANDROID_APPS: `gov.example.messenger=${fingerprint}` } });
     const { authenticator } = await enroll(withApp);
     const client = browser(withApp);
-    const options = await authenticationOptions(client);
-    const credential = authenticator.getAssertion(options, { origin: appOrigin });
+    const appOrigin = `android:apk-key-hash:${certificate.toString('base64url')}`;
+    const credential = authenticator.getAssertion(await authenticationOptions(client), { origin: appOrigin });
     expect((await client.post('/api/webauthn/authentication/verify', { credential })).status).toBe(200);
+
+    const repackaged = browser(withApp);
+    const phishing = authenticator.getAssertion(await authenticationOptions(repackaged), { origin: `android:apk-key-hash:${randomBytes(32).toString('base64url')}` });
+    const refused = await repackaged.post('/api/webauthn/authentication/verify', { credential: phishing });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error).toBe('origin_mismatch');
+    expect(repackaged.state.cookie).toBeUndefined();
   });
 });
 

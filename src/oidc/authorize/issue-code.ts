@@ -10,6 +10,9 @@ import { claimedAcr } from '../checks/acr.js';
 import type { ValidatedRequest } from './request.js';
 import { completeInteractiveRequest } from './store.js';
 
+/** What a code is issued for: a validated authorization request, or an auth_session of the authorization challenge endpoint (no redirect URI). */
+export type CodeRequest = Pick<ValidatedRequest, 'clientId' | 'scopes' | 'nonce' | 'codeChallenge' | 'requestedAcrValues' | 'dpopJkt' | 'deviceName'> & { redirectUri: string | null };
+
 /**
  * Issues an authorization code: creates the grant it belongs to, stores the code's
  * hash, completes the pending request (so it cannot yield a second code) and audits
@@ -18,7 +21,7 @@ import { completeInteractiveRequest } from './store.js';
 export async function issueAuthorizationCode(
   deps: Deps,
   context: AuditContext,
-  input: { request: ValidatedRequest; session: Session; pendingRequestId: string | undefined },
+  input: { request: CodeRequest; session: Session; pendingRequestId: string | undefined },
 ): Promise<string> {
   const { request, session } = input;
   const code = newToken();

@@ -38,8 +38,13 @@ export async function authorizationCodeGrant({ deps, tokens, client, profile, fo
   if (row.expires_at <= deps.clock.now()) throw invalidGrant('the authorization code has expired');
   if (profile === 'fapi2' && deps.clock.now().getTime() - row.created_at.getTime() > FAPI2_MAX_CODE_AGE_SECONDS * 1000)
     throw invalidGrant(`the authorization code has expired (a fapi2 client's codes live ${FAPI2_MAX_CODE_AGE_SECONDS} seconds)`);
-  if (redirectUri === undefined) throw invalidRequest('redirect_uri is required');
-  if (redirectUri !== row.redirect_uri) throw invalidGrant('redirect_uri does not match the authorization request');
+  // §4.1.3: required "if the redirect_uri parameter was included in the authorization request"; a code from the authorization challenge endpoint went to none.
+  if (row.redirect_uri === null) {
+    if (redirectUri !== undefined) throw invalidGrant('this authorization code was issued without a redirect_uri; send none');
+  } else {
+    if (redirectUri === undefined) throw invalidRequest('redirect_uri is required');
+    if (redirectUri !== row.redirect_uri) throw invalidGrant('redirect_uri does not match the authorization request');
+  }
   verifyPkce({ codeChallenge: row.code_challenge, codeVerifier: form.get('code_verifier') });
   // RFC 9449 §10: a code requested with dpop_jkt is redeemable only with that key.
   if (row.dpop_jkt !== null && row.dpop_jkt !== jkt) throw invalidGrant('the DPoP proof key does not match the dpop_jkt of the authorization request');
