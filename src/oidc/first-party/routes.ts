@@ -5,6 +5,7 @@
  */
 import { Hono } from 'hono';
 import type { ClientDirectory } from '../../clients/directory.js';
+import { effectiveSecurityProfile } from '../../clients/security-profile.js';
 import { invalidRequest } from '../../errors.js';
 import { readBasicCredentials, readDpopProof } from '../../http/authorization.js';
 import { readClientCertificate } from '../../http/client-certificate.js';
@@ -15,7 +16,7 @@ import type { Deps } from '../../deps.js';
 import { anonymousRequestLimit } from '../../throttle/middleware.js';
 import { authenticateClient } from '../client-auth.js';
 import { currentDpopNonce, dpopNonceRequired } from '../dpop-nonce.js';
-import { dpopKeyOf } from '../dpop-request.js';
+import { dpopAlgsFor, dpopKeyOf } from '../dpop-request.js';
 import { ENDPOINTS } from '../endpoints.js';
 import { completeAuthorizationChallenge, startAuthorizationChallenge } from './authorization-challenge.js';
 
@@ -27,8 +28,9 @@ export function authorizationChallengeRoutes(deps: Deps, clients: ClientDirector
     const certificate = readClientCertificate(c, deps.config.http);
     const client = await authenticateClient(deps, { form, basic: readBasicCredentials(c), certificate }, { allowPublic: true, path: ENDPOINTS.authorizationChallenge, clients });
     // RFC 9449 §8: the client's server-nonce requirement holds here as at the token endpoint.
-    const nonceRequired = dpopNonceRequired(client);
-    const jkt = await dpopKeyOf(deps, readDpopProof(c), ENDPOINTS.authorizationChallenge, { nonceRequired });
+    const profile = await effectiveSecurityProfile(deps, client, clients);
+    const nonceRequired = dpopNonceRequired(client, profile);
+    const jkt = await dpopKeyOf(deps, readDpopProof(c), ENDPOINTS.authorizationChallenge, { nonceRequired, allowedAlgs: dpopAlgsFor(profile) });
     c.header('Pragma', 'no-cache');
     if (nonceRequired) c.header('DPoP-Nonce', currentDpopNonce(deps));
     if (!form.has('auth_session')) return noStoreJson(c, await startAuthorizationChallenge(deps, { client, form, jkt }), 403);
