@@ -3,6 +3,7 @@
  * RFC 9068 §4 says: no call to Warta per request, only the cached JWKS.
  */
 import { errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { KeySetUnavailable, keySetUnavailable } from './warta-keys.js';
 
 export interface AccessTokenCheck {
   jwks: JWTVerifyGetKey;
@@ -32,8 +33,8 @@ export async function verifyAccessToken(token: string, check: AccessTokenCheck):
       requiredClaims: ['exp', 'iat', 'sub', 'client_id'],
     }));
   } catch (error) {
-    if (error instanceof errors.JOSEError) throw new InvalidAccessToken(describe(error));
-    throw error;
+    if (keySetUnavailable(error)) throw new KeySetUnavailable();
+    throw new InvalidAccessToken(describe(error as errors.JOSEError));
   }
   // A DPoP- or certificate-bound token (RFC 9449, RFC 8705) presented as a plain bearer token
   // is someone else's: this API does not check proofs of possession, so it takes none.

@@ -8,14 +8,14 @@ import { Hono, type Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
-import { createRemoteJWKSet } from 'jose';
 import * as oidc from 'openid-client';
 import { InvalidAccessToken, verifyAccessToken } from './access-token.js';
 import { ACR_PHISHING_RESISTANT, meetsAcr } from './acr.js';
 import type { RelyingServiceConfig } from './config.js';
 import { InvalidLogoutToken, verifyLogoutToken } from './logout-token.js';
-import { ReceiverUnavailable, RejectedSecurityEvent, type SecurityEventAction, verifySecurityEvent } from './security-event.js';
+import { RejectedSecurityEvent, type SecurityEventAction, verifySecurityEvent } from './security-event.js';
 import { SeenTokenIds, SessionStore, type LocalSession } from './sessions.js';
+import { KeySetUnavailable, wartaKeySet } from './warta-keys.js';
 import { CALLBACK_PATH, finishSignIn, SIGNED_OUT_PATH, signOutUrl, startSignIn } from './sign-in.js';
 
 export const BACKCHANNEL_LOGOUT_PATH = '/oidc/backchannel-logout';
@@ -28,9 +28,7 @@ export interface RelyingService {
 
 export function createRelyingService(config: RelyingServiceConfig, wartaConfig: oidc.Configuration, now: () => number = Date.now): RelyingService {
   const issuer = wartaConfig.serverMetadata().issuer;
-  // One key set for every token Warta signs. jose caches it and fetches again when a token
-  // names a kid it does not hold (after a key rotation), at most once per cooldown.
-  const jwks = createRemoteJWKSet(new URL(wartaConfig.serverMetadata().jwks_uri!), { cooldownDuration: config.jwksCooldownSeconds * 1000 });
+  const jwks = wartaKeySet(wartaConfig.serverMetadata().jwks_uri!, config.jwksCooldownSeconds);
   const sessions = new SessionStore(now);
   // Logout tokens live two minutes, SETs are resent for up to three days (docs/security-events.md).
   const seenLogoutTokens = new SeenTokenIds(10 * 60, now);
@@ -125,6 +123,7 @@ export function createRelyingService(config: RelyingServiceConfig, wartaConfig: 
       const verified = await verifyAccessToken(token, { jwks, issuer, audience: config.apiAudience });
       return c.json({ sub: verified.sub, client_id: verified.clientId, scope: verified.scope, acr: verified.acr ?? null });
     } catch (error) {
+      if (error instanceof KeySetUnavailable) return c.json({ error: 'temporarily_unavailable', error_description: error.message }, 503);
       if (!(error instanceof InvalidAccessToken)) throw error;
       return c.json({ error: 'invalid_token', error_description: error.message }, 401, { 'www-authenticate': `Bearer realm="relying-service", error="invalid_token", error_description="${error.message}"` });
     }
@@ -143,6 +142,8 @@ export function createRelyingService(config: RelyingServiceConfig, wartaConfig: 
       else sessions.endAllOf(logout.sub!);
       return c.body(null, 200);
     } catch (error) {
+      // Not a 200: Warta sends the logout again later.
+      if (error instanceof KeySetUnavailable) return c.json({ error: 'temporarily_unavailable', error_description: error.message }, 503);
       if (!(error instanceof InvalidLogoutToken)) throw error;
       return c.json({ error: 'invalid_request', error_description: error.message }, 400);
     }
@@ -163,7 +164,7 @@ export function createRelyingService(config: RelyingServiceConfig, wartaConfig: 
       return c.body(null, 202);
     } catch (error) {
       if (error instanceof RejectedSecurityEvent) return c.json({ err: error.err, description: error.message }, 400);
-      if (error instanceof ReceiverUnavailable) return c.json({ description: error.message }, 503);
+      if (error instanceof KeySetUnavailable) return c.json({ description: error.message }, 503);
       throw error;
     }
   });

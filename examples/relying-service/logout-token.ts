@@ -2,6 +2,7 @@
  * Validates a logout token (OpenID Connect Back-Channel Logout 1.0 §2.6), step by step.
  */
 import { errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { KeySetUnavailable, keySetUnavailable } from './warta-keys.js';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
@@ -36,8 +37,8 @@ export async function verifyLogoutToken(token: string, check: LogoutTokenCheck):
       clockTolerance: 30,
     }));
   } catch (error) {
-    if (error instanceof errors.JOSEError) throw new InvalidLogoutToken(`the logout token does not verify: ${error.code}`);
-    throw error;
+    if (keySetUnavailable(error)) throw new KeySetUnavailable();
+    throw new InvalidLogoutToken(`the logout token does not verify: ${(error as errors.JOSEError).code}`);
   }
   // §2.6 step 3: a sub, a sid, or both.
   const sub = typeof payload.sub === 'string' ? payload.sub : undefined;

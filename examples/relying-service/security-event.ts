@@ -3,6 +3,7 @@
  * turns each into what this service does about it (docs/security-events.md).
  */
 import { errors, type JWTVerifyGetKey, jwtVerify } from 'jose';
+import { KeySetUnavailable, keySetUnavailable } from './warta-keys.js';
 
 export const EVENT_URIS = {
   sessionRevoked: 'https://schemas.openid.net/secevent/caep/event-type/session-revoked',
@@ -42,9 +43,6 @@ export class RejectedSecurityEvent extends Error {
     super(description);
   }
 }
-
-/** Not the SET's fault: answered 503, and Warta sends it again later. */
-export class ReceiverUnavailable extends Error {}
 
 export async function verifySecurityEvent(token: string, check: SecurityEventCheck): Promise<VerifiedSecurityEvent> {
   let payload;
@@ -92,9 +90,10 @@ function subjectOf(subject: unknown, issuer: string): { sub: string; sessionId: 
 function rejection(error: unknown): Error {
   if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'iss') return new RejectedSecurityEvent('invalid_issuer', 'not from the configured issuer');
   if (error instanceof errors.JWTClaimValidationFailed && error.claim === 'aud') return new RejectedSecurityEvent('invalid_audience', 'not for this receiver');
-  // A kid not in the JWKS yet, or Warta's JWKS out of reach, may be fine in a minute: Warta retries what is not a 400 {err}.
-  if (error instanceof errors.JWKSNoMatchingKey || error instanceof errors.JWKSTimeout || (error instanceof Error && !(error instanceof errors.JOSEError))) return new ReceiverUnavailable('Warta’s keys could not be read');
+  // Warta's JWKS out of reach, or a kid not in it yet (within the fetch cooldown), may be fine in a
+  // minute: answered 503, which Warta retries (anything but a 400 {err}).
+  if (keySetUnavailable(error) || error instanceof errors.JWKSNoMatchingKey) return new KeySetUnavailable();
   if (error instanceof errors.JWSSignatureVerificationFailed) return new RejectedSecurityEvent('invalid_key', 'the signature does not verify with Warta’s keys');
   if (error instanceof errors.JOSEError) return new RejectedSecurityEvent('invalid_request', `the SET is not acceptable: ${error.code}`);
-  return new ReceiverUnavailable(String(error));
+  return new RejectedSecurityEvent('invalid_request', 'the SET is not acceptable');
 }

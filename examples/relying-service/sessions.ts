@@ -42,6 +42,8 @@ export class SessionStore {
   constructor(private readonly now: () => number = Date.now) {}
 
   startSignIn(input: Omit<PendingSignIn, 'id' | 'expiresAt'>): PendingSignIn {
+    // Sign-ins abandoned at Warta are never taken: drop the expired ones as new ones come.
+    for (const [id, stale] of this.pending) if (stale.expiresAt <= this.now()) this.pending.delete(id);
     const signIn = { ...input, id: newId(), expiresAt: this.now() + SIGN_IN_SECONDS * 1000 };
     this.pending.set(signIn.id, signIn);
     return signIn;
@@ -57,6 +59,7 @@ export class SessionStore {
 
   /** A fresh id at every sign-in (a step-up too), so an id planted before it is worth nothing after. */
   create(input: Omit<LocalSession, 'id' | 'expiresAt'>): LocalSession {
+    this.endWhere((stale) => stale.expiresAt <= this.now());
     const session = { ...input, id: newId(), expiresAt: this.now() + SESSION_SECONDS * 1000 };
     this.sessions.set(session.id, session);
     return session;

@@ -345,6 +345,23 @@ describe('Security Event Tokens (RFC 8417, pushed per RFC 8935)', () => {
     expect(await (await at.get('/')).text()).not.toContain('Pixel 8 (work)');
   });
 
+  it('answers 503, so Warta sends it again, a SET signed with a key it cannot fetch yet (within the JWKS cooldown)', async () => {
+    const person = await passkeyPerson();
+    // A second instance of the service with jose's default 30-second cooldown between JWKS fetches.
+    const cautious = createRelyingService({ ...config, jwksCooldownSeconds: 30 }, await connectToWarta(config));
+    const pushSet = async () => {
+      const now = Math.floor(Date.now() / 1000);
+      const set = { iss: warta.issuer, iat: now, jti: crypto.randomUUID(), aud: config.setAudience, sub_id: { format: 'iss_sub', iss: warta.issuer, sub: person.userId }, events: { 'urn:warta:secevent:device-linked': { device_id: 'd1', device_name: 'Laptop', event_timestamp: now } } };
+      const token = await runtime.signingKeys.sign(set, { typ: 'secevent+jwt' });
+      return cautious.app.request('/security-events', { method: 'POST', headers: { 'content-type': 'application/secevent+jwt', authorization: `Bearer ${SET_BEARER_TOKEN}` }, body: token });
+    };
+    expect((await pushSet()).status).toBe(202);
+    await wartaCli('keys', 'rotate', '--publish-ahead-seconds', '0');
+    const retryLater = await pushSet();
+    expect(retryLater.status).toBe(503);
+    expect(await retryLater.json()).not.toHaveProperty('err');
+  });
+
   it('refuses a SET without the bearer token (401), or for another audience, forged, or of the wrong type (400 with the RFC 8935 code)', async () => {
     const person = await passkeyPerson();
     const { at } = await signedInAtService(person.wartaCookie());
