@@ -23,7 +23,6 @@ export const SECURITY_EVENTS_PATH = '/security-events';
 
 export interface RelyingService {
   app: Hono;
-  sessions: SessionStore;
 }
 
 export function createRelyingService(config: RelyingServiceConfig, wartaConfig: oidc.Configuration, now: () => number = Date.now): RelyingService {
@@ -189,7 +188,7 @@ export function createRelyingService(config: RelyingServiceConfig, wartaConfig: 
     }
   }
 
-  return { app, sessions };
+  return { app };
 }
 
 function passkeyNeeded(c: Context) {

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, importJWK, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createRelyingService } from '../../examples/relying-service/app.js';
 import { readConfig } from '../../examples/relying-service/config.js';
 import { generateClientKey } from '../../examples/relying-service/generate-key.js';
@@ -28,8 +28,9 @@ import { browser, enroll, signIn } from '../webauthn/ceremony.js';
 
 const warta = await startOidcServer();
 const { runtime } = warta;
-// openid-client (in the service) stamps client assertions with the real time; Warta's test clock starts there.
-beforeEach(() => runtime.clock.set(new Date()));
+// The service (openid-client, jose) lives in real time, and Warta accepts client assertions only
+// seconds ahead of its own clock: here Warta's clock is the real one too, however slow the machine.
+runtime.clock.now = () => new Date();
 
 /** A `warta …` command line, run by the CLI on this Warta's runtime, its JSON answer parsed. */
 async function wartaCli(...argv: string[]): Promise<any> {
@@ -133,7 +134,7 @@ async function signedInAtService(wartaCookie: string) {
   return { at, home: await home.text() };
 }
 
-/** An access token Warta issues to the service's client (as its own front-end would hold), and one for another client. */
+/** An access token Warta issues to `client`: by default the service's own (as its front-end would hold it). */
 async function accessTokenFor(wartaCookie: string, client: { client_id: string; client_secret?: string } = registered): Promise<string> {
   const clientAuth = client === registered ? oidc.PrivateKeyJwt({ key: (await importJWK(privateJwk, 'ES256')) as CryptoKey, kid: privateJwk.kid! }) : oidc.ClientSecretBasic(client.client_secret!);
   const configuration = await oidc.discovery(new URL(warta.issuer), client.client_id, undefined, clientAuth, { execute: [oidc.allowInsecureRequests] });
