@@ -16,7 +16,7 @@ import { InvalidLogoutToken, verifyLogoutToken } from './logout-token.js';
 import { RejectedSecurityEvent, type SecurityEventAction, verifySecurityEvent } from './security-event.js';
 import { SeenTokenIds, SessionStore, type LocalSession } from './sessions.js';
 import { KeySetUnavailable, wartaKeySet } from './warta-keys.js';
-import { CALLBACK_PATH, finishSignIn, SIGNED_OUT_PATH, signOutUrl, startSignIn } from './sign-in.js';
+import { CALLBACK_PATH, finishSignIn, SIGNED_OUT_PATH, signOutUrl, startSignIn, type WartaConnection } from './sign-in.js';
 
 export const BACKCHANNEL_LOGOUT_PATH = '/oidc/backchannel-logout';
 export const SECURITY_EVENTS_PATH = '/security-events';
@@ -25,9 +25,9 @@ export interface RelyingService {
   app: Hono;
 }
 
-export function createRelyingService(config: RelyingServiceConfig, wartaConfig: oidc.Configuration, now: () => number = Date.now): RelyingService {
-  const issuer = wartaConfig.serverMetadata().issuer;
-  const jwks = wartaKeySet(wartaConfig.serverMetadata().jwks_uri!, config.jwksCooldownSeconds);
+export function createRelyingService(config: RelyingServiceConfig, warta: WartaConnection, now: () => number = Date.now): RelyingService {
+  const { issuer, jwks_uri } = warta.configuration.serverMetadata();
+  const jwks = wartaKeySet(jwks_uri!, config.jwksCooldownSeconds);
   const sessions = new SessionStore(now);
   // Logout tokens live two minutes, SETs are resent for up to three days (docs/security-events.md).
   const seenLogoutTokens = new SeenTokenIds(10 * 60, now);
@@ -51,7 +51,7 @@ export function createRelyingService(config: RelyingServiceConfig, wartaConfig: 
   const currentSession = (c: Context): LocalSession | undefined => sessions.get(getCookie(c, sessionCookie));
 
   async function sendToWarta(c: Context, returnTo: string, requiredAcr: string | undefined) {
-    const request = await startSignIn(wartaConfig, config, requiredAcr);
+    const request = await startSignIn(warta, config, requiredAcr);
     const pending = sessions.startSignIn({ codeVerifier: request.codeVerifier, state: request.state, nonce: request.nonce, requiredAcr, returnTo });
     setCookie(c, signInCookie, pending.id, { ...cookieOptions, maxAge: 600 });
     return c.redirect(request.authorizationUrl.href, 303);
@@ -79,7 +79,7 @@ export function createRelyingService(config: RelyingServiceConfig, wartaConfig: 
     if (!pending) return page(c, 'Sign-in expired', html`<p>This sign-in is no longer valid. <a href="/login">Sign in again</a>.</p>`, 400);
     let signedIn;
     try {
-      signedIn = await finishSignIn(wartaConfig, config, new URL(c.req.url).search.slice(1), pending);
+      signedIn = await finishSignIn(warta, config, new URL(c.req.url).search.slice(1), pending);
     } catch (error) {
       if (error instanceof oidc.AuthorizationResponseError && error.error === 'unmet_authentication_requirements') return passkeyNeeded(c);
       if (error instanceof oidc.AuthorizationResponseError && error.error === 'access_denied') return page(c, 'Not signed in', html`<p>The sign-in was cancelled.</p>`, 403);
@@ -108,7 +108,7 @@ export function createRelyingService(config: RelyingServiceConfig, wartaConfig: 
     deleteCookie(c, sessionCookie, cookieOptions);
     if (!session) return c.redirect('/', 303);
     sessions.end(session.id);
-    return c.redirect(signOutUrl(wartaConfig, config, session.idToken).href, 303);
+    return c.redirect(signOutUrl(warta, config, session.idToken).href, 303);
   });
 
   app.get(SIGNED_OUT_PATH, (c) => page(c, 'Signed out', html`<p>You are signed out of this service and of Warta.</p><p><a href="/login">Sign in again</a></p>`));

@@ -17,7 +17,7 @@ export interface RelyingServiceConfig {
   clientAuthentication: ClientAuthentication;
   /** Where users reach this service; the redirect, post-logout and back-channel URIs hang off it. */
   baseUrl: URL;
-  /** The `aud` Warta puts in access tokens for this service's API (the client_id unless registered with --audience). */
+  /** The `aud` of the access tokens this service's API accepts: the `--audience` of the clients that call it. */
   apiAudience: string;
   /** The audience the Security Event Token receiver was registered with (`warta receiver add --audience`). */
   setAudience: string;
@@ -44,7 +44,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     clientId,
     clientAuthentication: clientAuthentication(env),
     baseUrl,
-    apiAudience: env.API_AUDIENCE || clientId,
+    apiAudience: env.API_AUDIENCE || new URL('/api', baseUrl).href,
     setAudience: env.SET_AUDIENCE || new URL('/security-events', baseUrl).href,
     setBearerToken: env.SET_BEARER_TOKEN_FILE ? readFileSync(env.SET_BEARER_TOKEN_FILE, 'utf8').trim() : undefined,
     jwksCooldownSeconds: numberSetting(env, 'JWKS_COOLDOWN_SECONDS', 30),

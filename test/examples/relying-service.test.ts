@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { serve } from '@hono/node-server';
-import { decodeJwt, decodeProtectedHeader, generateKeyPair, importJWK, SignJWT } from 'jose';
+import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import * as oidc from 'openid-client';
 import { describe, expect, it } from 'vitest';
 import { createRelyingService } from '../../examples/relying-service/app.js';
@@ -22,7 +22,7 @@ import { deliverPendingEvents } from '../../src/events/deliver.js';
 import { sessionCookieName } from '../../src/http/session-cookie.js';
 import { deliverPendingLogouts } from '../../src/oidc/logout/backchannel.js';
 import type { User } from '../../src/db/schema.js';
-import { authorizeWithSession, pkceRequest, registerWebClient, startOidcServer } from '../oidc/support.js';
+import { authorizeWithSession, pkceRequest, REDIRECT_URI, registerWebClient, startOidcServer } from '../oidc/support.js';
 import { cleanUpLater, sessionCookie } from '../support/runtime.js';
 import { browser, enroll, signIn } from '../webauthn/ceremony.js';
 
@@ -61,9 +61,11 @@ const registered = await wartaCli(
   '--redirect-uri', `${base}/oidc/callback`,
   '--post-logout-redirect-uri', `${base}/signed-out`,
   '--backchannel-logout-uri', `${base}/oidc/backchannel-logout`,
-  '--auth-method', 'private_key_jwt', '--jwks-file', path.join(files, 'client-jwks.json'),
+  '--profile', 'fapi2', '--auth-method', 'private_key_jwt', '--jwks-file', path.join(files, 'client-jwks.json'),
   '--first-party',
 );
+// An app that calls the service's API: its access tokens are for the API's audience.
+const apiCaller = await wartaCli('client', 'create', '--name', 'Records app', '--grant-types', 'authorization_code', '--redirect-uri', REDIRECT_URI, '--audience', `${base}/api`, '--first-party');
 const config = readConfig({
   OIDC_ISSUER: warta.issuer,
   OIDC_CLIENT_ID: registered.client_id,
@@ -134,11 +136,10 @@ async function signedInAtService(wartaCookie: string) {
   return { at, home: await home.text() };
 }
 
-/** An access token Warta issues to `client`: by default the service's own (as its front-end would hold it). */
-async function accessTokenFor(wartaCookie: string, client: { client_id: string; client_secret?: string } = registered): Promise<string> {
-  const clientAuth = client === registered ? oidc.PrivateKeyJwt({ key: (await importJWK(privateJwk, 'ES256')) as CryptoKey, kid: privateJwk.kid! }) : oidc.ClientSecretBasic(client.client_secret!);
-  const configuration = await oidc.discovery(new URL(warta.issuer), client.client_id, undefined, clientAuth, { execute: [oidc.allowInsecureRequests] });
-  const request = await pkceRequest(client, { scope: 'openid', ...(client === registered ? { redirect_uri: `${base}/oidc/callback` } : {}) });
+/** An access token Warta issues to `client` (a confidential web client) for the signed-in person. */
+async function accessTokenFor(wartaCookie: string, client: { client_id: string; client_secret?: string } = apiCaller): Promise<string> {
+  const configuration = await oidc.discovery(new URL(warta.issuer), client.client_id, undefined, oidc.ClientSecretBasic(client.client_secret!), { execute: [oidc.allowInsecureRequests] });
+  const request = await pkceRequest(client, { scope: 'openid' });
   const callback = await authorizeWithSession(warta, request.params, wartaCookie);
   const tokens = await oidc.authorizationCodeGrant(configuration, callback, { pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce });
   return tokens.access_token;
@@ -147,7 +148,9 @@ async function accessTokenFor(wartaCookie: string, client: { client_id: string; 
 const callApi = (token: string | undefined) => fetch(`${base}/api/me`, { headers: token === undefined ? {} : { authorization: `Bearer ${token}` } });
 
 describe('sign-in, step-up and sign-out', () => {
-  it('signs a passkey user in (PAR, PKCE, private_key_jwt) with an HttpOnly SameSite session, serves the passkey-only page, and signs out through end_session', async () => {
+  it('signs a passkey user in under the FAPI 2.0 profile (PAR, PKCE, private_key_jwt, DPoP) with an HttpOnly SameSite session, serves the passkey-only page, and signs out through end_session', async () => {
+    // Warta refuses a fapi2 client's sign-in without PAR, without its key or without a DPoP proof: that this one succeeds is the proof.
+    expect(registered).toMatchObject({ security_profile: 'fapi2', token_endpoint_auth_method: 'private_key_jwt', dpop_bound_access_tokens: true, require_pushed_authorization_requests: true });
     const person = await passkeyPerson();
     const at = serviceBrowser();
     const anonymous = await at.get('/');
@@ -221,7 +224,7 @@ describe('the API: Warta access tokens checked locally against the JWKS', () => 
     const token = await accessTokenFor(person.wartaCookie());
     const accepted = await callApi(token);
     expect(accepted.status).toBe(200);
-    expect(await accepted.json()).toMatchObject({ sub: person.userId, client_id: registered.client_id, scope: ['openid'] });
+    expect(await accepted.json()).toMatchObject({ sub: person.userId, client_id: apiCaller.client_id, scope: ['openid'] });
 
     const missing = await callApi(undefined);
     expect(missing.status).toBe(401);
