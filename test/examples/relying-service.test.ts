@@ -290,6 +290,16 @@ describe('back-channel logout (OpenID Connect Back-Channel Logout 1.0)', () => {
     expect(await (await at.get('/')).text()).toContain('You are not signed in');
   });
 
+  it('ends the service session when the operator disables the person (warta user disable)', async () => {
+    const person = await passkeyPerson();
+    const { at } = await signedInAtService(person.wartaCookie());
+    await wartaCli('user', 'disable', '--username', person.user.username, '--reason', 'left the ministry');
+    const report = await deliverPendingLogouts(runtime);
+    expect(report.delivered).toBeGreaterThanOrEqual(1);
+    expect(report.delivered).toBe(report.claimed);
+    expect(await (await at.get('/')).text()).toContain('You are not signed in');
+  });
+
   it('refuses logout tokens that fail §2.6 with 400, and ends nothing', async () => {
     const person = await passkeyPerson();
     const { at } = await signedInAtService(person.wartaCookie());
