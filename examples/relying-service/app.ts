@@ -115,7 +115,8 @@ export function createRelyingService(config: RelyingServiceConfig, warta: WartaC
 
   // An API for other services and apps: a Warta access token, checked locally (RFC 9068).
   app.get('/api/me', async (c) => {
-    const token = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(c.req.header('authorization') ?? '')?.[1];
+    // RFC 7235 §2.1: the scheme name is case-insensitive.
+    const token = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/i.exec(c.req.header('authorization') ?? '')?.[1];
     // RFC 6750 §3.1: no credentials, no error code.
     if (!token) return c.json({ error: 'invalid_token' }, 401, { 'www-authenticate': 'Bearer realm="relying-service"' });
     try {
