@@ -10,6 +10,8 @@ import type { OAuthClient, TokenEndpointAuthMethod } from '../db/schema.js';
 import { DistinguishedNameError, parseDistinguishedName } from '../crypto/distinguished-name.js';
 import { parseIpAddress } from '../outbound/addresses.js';
 import { validateRedirectUriForRegistration } from './redirect-uri.js';
+import { reservedScopesIn } from './reserved-scopes.js';
+import { redirectUrisHost } from '../oidc/subject.js';
 import { ACR_HARDWARE, ACR_MFA, ACR_PHISHING_RESISTANT } from '../sessions/service.js';
 import { FAPI2_SIGNING_ALGS, fapi2Nonconformities, SECURITY_PROFILES, type SecurityProfile } from './security-profile.js';
 
@@ -28,7 +30,7 @@ export const REQUIRABLE_ACRS = [ACR_MFA, ACR_PHISHING_RESISTANT, ACR_HARDWARE] a
 export const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/;
 
 /** The columns a registration chooses; Warta sets the id, the secret and the timestamps itself, the owner comes from who registers (service.ts), and suspension is the operator's (src/incident/). */
-type RegisteredColumns = Omit<OAuthClient, 'client_id' | 'client_secret_hash' | 'client_secret_issued_at' | 'organisation_id' | 'created_at' | 'updated_at' | 'suspended_at' | 'suspended_reason' | 'suspended_by'>;
+type RegisteredColumns = Omit<OAuthClient, 'client_id' | 'client_secret_hash' | 'client_secret_issued_at' | 'organisation_id' | 'created_at' | 'updated_at' | 'suspended_at' | 'suspended_reason' | 'suspended_by' | 'required_groups' | 'required_attributes'>;
 
 /** Registration input by column name, as received: nothing checked yet. */
 export type ClientMetadataInput = { [Column in keyof RegisteredColumns]?: unknown };
@@ -72,6 +74,8 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { de
   for (const aud of introspectionAudiences) if (aud.length > 512 || !/^[a-z][a-z0-9+.-]*:\S+$/i.test(aud)) throw invalidMetadata('introspection_audiences must be absolute URIs');
   if (introspectionAudiences.length > 0 && method === 'none') throw invalidMetadata('introspection_audiences is for resource servers: confidential clients');
 
+  const pairwise = pairwiseSettings(input, { redirectUris, scope });
+
   const securityProfile = input.security_profile === undefined || input.security_profile === null ? 'baseline' : oneOf(input.security_profile, 'security_profile', SECURITY_PROFILES);
   const profileRules = fapi2Rules(securityProfile, { token_endpoint_auth_method: method, application_type: applicationType, jwks }, input);
 
@@ -98,7 +102,29 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { de
     introspection_audiences: introspectionAudiences,
     security_profile: securityProfile,
     require_pushed_authorization_requests: profileRules.parRequired || flag(input.require_pushed_authorization_requests, 'require_pushed_authorization_requests'),
+    ...pairwise,
   };
+}
+
+/**
+ * OIDC Core §8: `subject_type` public (the default) or pairwise. A pairwise client needs a
+ * sector (oidc/subject.ts): its redirect URIs' one host, or `sector_identifier`. Scopes that
+ * act at Warta itself (warta:account, warta:admin:*, scim) are refused with pairwise: Warta's
+ * own resources know a person by id, and hiding it from a client that manages the person's
+ * account at Warta hides nothing.
+ */
+function pairwiseSettings(input: ClientMetadataInput, client: { redirectUris: string[]; scope: string }): Pick<ClientMetadata, 'subject_type' | 'sector_identifier'> {
+  const subjectType = input.subject_type === undefined || input.subject_type === null ? 'public' : oneOf(input.subject_type, 'subject_type', ['public', 'pairwise'] as const);
+  const sector = text(input.sector_identifier, 'sector_identifier', 255) || null;
+  if (subjectType === 'public') {
+    if (sector !== null) throw invalidMetadata('sector_identifier is only used with subject_type pairwise');
+    return { subject_type: 'public', sector_identifier: null };
+  }
+  if (sector === null && redirectUrisHost(client.redirectUris) === undefined)
+    throw invalidMetadata('a pairwise client whose redirect URIs do not share one host needs a sector_identifier (OIDC Core §8.1), which the operator sets');
+  const reserved = reservedScopesIn(client.scope);
+  if (reserved.length > 0) throw invalidMetadata(`subject_type pairwise cannot be combined with ${reserved.join(', ')}: those act at Warta itself, which knows a person by id`);
+  return { subject_type: 'pairwise', sector_identifier: sector };
 }
 
 /**

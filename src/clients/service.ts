@@ -63,6 +63,10 @@ export interface ClientView {
   security_profile: SecurityProfile;
   /** RFC 9126 §6: only pushed authorization requests are accepted (always true for a fapi2 client). */
   require_pushed_authorization_requests: boolean;
+  /** OIDC Core §8: `pairwise` clients see a `sub` of their own sector (src/oidc/subject.ts). */
+  subject_type: 'public' | 'pairwise';
+  /** The pairwise sector the operator named (otherwise the redirect URIs' host). */
+  sector_identifier?: string;
   /** Only while the operator has the client suspended (src/incident/). */
   suspended?: { at: string; reason: string | null };
 }
@@ -97,6 +101,8 @@ export const clientView = (client: OAuthClient, secret?: string): ClientView => 
   cross_organisation_sign_in: client.cross_organisation_sign_in,
   security_profile: client.security_profile,
   require_pushed_authorization_requests: client.require_pushed_authorization_requests,
+  subject_type: client.subject_type,
+  ...(client.sector_identifier === null ? {} : { sector_identifier: client.sector_identifier }),
   ...(client.suspended_at ? { suspended: { at: client.suspended_at.toISOString(), reason: client.suspended_reason } } : {}),
 });
 
@@ -136,7 +142,7 @@ export async function registerClient(deps: ClientDeps, context: AuditContext, in
   const reservedScopes = reservedScopesIn(metadata.scope);
   if (authority.kind === 'admin') {
     await refuseReservedScopes(deps, context, metadata.client_name, reservedScopes);
-    const defaults = { first_party: false, first_party_native: false, access_token_audience: null, cross_organisation_sign_in: false, organisation_id: owner, introspection_audiences: [] };
+    const defaults = { first_party: false, first_party_native: false, access_token_audience: null, cross_organisation_sign_in: false, organisation_id: owner, introspection_audiences: [], sector_identifier: null };
     await refuseOperatorSettings(deps, context, { clientName: metadata.client_name, organisationId: owner }, operatorSettingsChanged({ ...metadata, organisation_id: requestedOwner(input, owner) }, defaults));
   }
   await refuseProfileMismatch(deps, metadata, owner);
@@ -175,6 +181,7 @@ export async function registerClient(deps: ClientDeps, context: AuditContext, in
         cross_organisation_sign_in: metadata.cross_organisation_sign_in,
         ...(metadata.introspection_audiences.length > 0 ? { introspection_audiences: metadata.introspection_audiences } : {}),
         security_profile: metadata.security_profile,
+        ...(metadata.subject_type === 'pairwise' ? { subject_type: 'pairwise', sector_identifier: metadata.sector_identifier } : {}),
         ...(reservedScopes.length > 0 ? { reserved_scopes: reservedScopes } : {}),
       },
     });
@@ -212,6 +219,8 @@ function metadataColumns(metadata: ClientMetadata) {
     introspection_audiences: json(metadata.introspection_audiences),
     security_profile: metadata.security_profile,
     require_pushed_authorization_requests: metadata.require_pushed_authorization_requests,
+    subject_type: metadata.subject_type,
+    sector_identifier: metadata.sector_identifier,
   };
 }
 

@@ -4,7 +4,8 @@
  *    ({id, name} of the user's organisation) and `roles`;
  *  - `email`: email and email_verified. Warta never verifies an address itself (an
  *    admin types it into the invitation), so email_verified is false: truthful.
- * `sub` is the user's id: stable, never reassigned, and not a name.
+ * `sub` is the user's id (stable, never reassigned, and not a name), or for a pairwise
+ * client the value of its sector (oidc/subject.ts).
  */
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../db/schema.js';
@@ -22,8 +23,9 @@ export interface UserClaims {
   [claim: string]: unknown;
 }
 
-/** The claims `scopes` release for an active user; undefined when the user is gone or disabled. */
-export async function userClaims(db: Kysely<Database>, userId: string, scopes: readonly string[]): Promise<UserClaims | undefined> {
+/** The claims `scopes` release for an active user, under the `sub` its client sees (oidc/subject.ts); undefined when the user is gone or disabled. */
+export async function userClaims(db: Kysely<Database>, input: { userId: string; subject: string; scopes: readonly string[] }): Promise<UserClaims | undefined> {
+  const { userId, subject, scopes } = input;
   const row = await db
     .selectFrom('users')
     .innerJoin('organisations', 'organisations.id', 'users.organisation_id')
@@ -41,7 +43,7 @@ export async function userClaims(db: Kysely<Database>, userId: string, scopes: r
     .where('users.status', '=', 'active')
     .executeTakeFirst();
   if (!row) return undefined;
-  const claims: UserClaims = { sub: row.id };
+  const claims: UserClaims = { sub: subject };
   if (scopes.includes('profile')) {
     claims.name = row.display_name;
     claims.preferred_username = row.username;

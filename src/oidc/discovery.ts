@@ -45,7 +45,7 @@ export function providerMetadata(config: Pick<Config, 'issuer'> & { clientCertif
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
-    subject_types_supported: ['public'],
+    subject_types_supported: ['public', 'pairwise'],
     id_token_signing_alg_values_supported: [SIGNING_ALG],
     acr_values_supported: SUPPORTED_ACR_VALUES,
     claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'acr', 'amr', 'sid', 'at_hash', ...USER_CLAIMS],

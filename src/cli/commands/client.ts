@@ -69,6 +69,8 @@ const SETTING_FLAGS = {
   audience: { type: 'string', description: 'aud of the access tokens (default: the client_id)' },
   'backchannel-logout-uri': { type: 'string', description: 'where to POST back-channel logout tokens (its host must be on WARTA_OUTBOUND_ALLOW)' },
   'introspection-audiences': { type: 'string', description: 'a resource server: audiences (absolute URIs, comma-separated) whose access tokens it may introspect; none clears' },
+  'subject-type': { type: 'string', description: 'public (default: sub is the user id) or pairwise (sub of the client\'s sector: OIDC Core §8.1)' },
+  sector: { type: 'string', description: 'a pairwise client\'s sector when its redirect URIs are on several hosts (default: their one host); none clears' },
   profile: { type: 'string', description: 'security profile: baseline (default) or fapi2 (FAPI 2.0: PAR, DPoP or certificate-bound tokens, private_key_jwt with PS256/ES256/EdDSA or mutual TLS only); the organisation default and WARTA_CLIENT_SECURITY_PROFILE_FLOOR may raise it' },
 } as const satisfies Record<string, FlagSpec>;
 
@@ -82,6 +84,8 @@ const settingsInput = (flags: Flags): ClientMetadataInput => ({
   backchannel_logout_uri: clearableFlag(flags, 'backchannel-logout-uri'),
   introspection_audiences: stringFlag(flags, 'introspection-audiences') === 'none' ? [] : listFlag(flags, 'introspection-audiences'),
   security_profile: stringFlag(flags, 'profile'),
+  subject_type: stringFlag(flags, 'subject-type'),
+  sector_identifier: clearableFlag(flags, 'sector'),
 });
 
 const owner = (c: ClientView) => (c.organisation_id === null ? 'the operator (any organisation signs in)' : `organisation ${c.organisation_id}${c.cross_organisation_sign_in ? ' (other organisations sign in too)' : ''}`);
@@ -95,6 +99,7 @@ const describe = (c: ClientView) =>
     ...(c.redirect_uris.length ? [`  redirect URIs: ${c.redirect_uris.join(' ')}`] : []),
     ...(c.scope ? [`  scope: ${c.scope}`] : []),
     ...(c.required_acr ? [`  requires: ${c.required_acr}`] : []),
+    ...(c.subject_type === 'pairwise' ? [`  pairwise sub, sector ${c.sector_identifier ?? 'of its redirect URIs\' host'}`] : []),
     ...(c.access_token_audience ? [`  access token audience: ${c.access_token_audience}`] : []),
     ...(c.require_dpop_nonce ? ['  DPoP proofs need a server nonce'] : []),
     ...(c.introspection_audiences.length ? [`  may introspect tokens for: ${c.introspection_audiences.join(' ')}`] : []),
