@@ -11,6 +11,8 @@ import { DistinguishedNameError, parseDistinguishedName } from '../crypto/distin
 import { parseIpAddress } from '../outbound/addresses.js';
 import { validateRedirectUriForRegistration } from './redirect-uri.js';
 import { reservedScopesIn } from './reserved-scopes.js';
+import { ATTRIBUTE_NAME } from '../attributes/service.js';
+import { ATTRIBUTE_SCOPE_PREFIX } from '../oidc/claims.js';
 import { redirectUrisHost } from '../oidc/subject.js';
 import { ACR_HARDWARE, ACR_MFA, ACR_PHISHING_RESISTANT } from '../sessions/service.js';
 import { FAPI2_SIGNING_ALGS, fapi2Nonconformities, SECURITY_PROFILES, type SecurityProfile } from './security-profile.js';
@@ -198,6 +200,9 @@ function scopeOf(value: unknown, grantTypes: GrantType[]): string {
   if (typeof value !== 'string') throw invalidMetadata('scope must be a space-separated string');
   const scopes = [...new Set(value.split(' ').filter(Boolean))];
   for (const scope of scopes) if (!SCOPE_TOKEN.test(scope)) throw invalidMetadata(`scope ${JSON.stringify(scope.slice(0, 40))} is not a valid scope token (RFC 6749 §3.3)`);
+  for (const scope of scopes)
+    if (scope.startsWith(ATTRIBUTE_SCOPE_PREFIX) && !ATTRIBUTE_NAME.test(scope.slice(ATTRIBUTE_SCOPE_PREFIX.length)))
+      throw invalidMetadata(`scope ${JSON.stringify(scope.slice(0, 40))} must name an attribute: attr:<lower-case name>`);
   if (scopes.includes('offline_access') && !grantTypes.includes('refresh_token')) throw invalidMetadata('offline_access needs the refresh_token grant');
   return scopes.join(' ');
 }

@@ -41,7 +41,8 @@ export function providerMetadata(config: Pick<Config, 'issuer'> & { clientCertif
     authorization_challenge_endpoint: url(ENDPOINTS.authorizationChallenge),
     // RFC 9126 §5: true only when every client must push; a client's own requirement is in its metadata (RFC 9126 §6).
     require_pushed_authorization_requests: floor === 'fapi2',
-    scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+    // `attr:<name>` scopes are per organisation and per client, so they are not listed (RFC 8414 §2: scopes_supported need not be complete).
+    scopes_supported: ['openid', 'profile', 'email', 'offline_access', 'groups'],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],

@@ -82,7 +82,7 @@ export async function authorizationCodeGrant({ deps, tokens, client, profile, fo
   }
 
   const grant = { id: row.grant_id, auth_time: row.auth_time, acr: row.acr, amr: row.amr, session_id: row.session_id };
-  const access = await tokens.issueAccessToken({ client, subject, scopes, grant, ...(jkt ? { jkt } : {}), ...(x5t ? { x5t } : {}) });
+  const access = await tokens.issueAccessToken({ client, subject, scopes, grant, authority: { groups: claims.groups as string[] | undefined, attributes: claims.attributes as Record<string, unknown> | undefined }, ...(jkt ? { jkt } : {}), ...(x5t ? { x5t } : {}) });
   const response: TokenResponse = { access_token: access.accessToken, token_type: access.tokenType, expires_in: access.expiresIn, scope: scopes.join(' ') };
   if (refreshToken !== undefined) response.refresh_token = refreshToken;
   if (scopes.includes('openid')) response.id_token = await tokens.issueIdToken({ client, grant, claims, nonce: row.nonce, accessToken: access.accessToken });
