@@ -6,7 +6,7 @@
  */
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { WartaError } from '../errors.js';
-import type { OAuthClient, TokenEndpointAuthMethod } from '../db/schema.js';
+import type { AttributeValue, OAuthClient, TokenEndpointAuthMethod } from '../db/schema.js';
 import { DistinguishedNameError, parseDistinguishedName } from '../crypto/distinguished-name.js';
 import { parseIpAddress } from '../outbound/addresses.js';
 import { validateRedirectUriForRegistration } from './redirect-uri.js';
@@ -32,7 +32,7 @@ export const REQUIRABLE_ACRS = [ACR_MFA, ACR_PHISHING_RESISTANT, ACR_HARDWARE] a
 export const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]{1,128}$/;
 
 /** The columns a registration chooses; Warta sets the id, the secret and the timestamps itself, the owner comes from who registers (service.ts), and suspension is the operator's (src/incident/). */
-type RegisteredColumns = Omit<OAuthClient, 'client_id' | 'client_secret_hash' | 'client_secret_issued_at' | 'organisation_id' | 'created_at' | 'updated_at' | 'suspended_at' | 'suspended_reason' | 'suspended_by' | 'required_groups' | 'required_attributes'>;
+type RegisteredColumns = Omit<OAuthClient, 'client_id' | 'client_secret_hash' | 'client_secret_issued_at' | 'organisation_id' | 'created_at' | 'updated_at' | 'suspended_at' | 'suspended_reason' | 'suspended_by'>;
 
 /** Registration input by column name, as received: nothing checked yet. */
 export type ClientMetadataInput = { [Column in keyof RegisteredColumns]?: unknown };
@@ -77,6 +77,8 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { de
   if (introspectionAudiences.length > 0 && method === 'none') throw invalidMetadata('introspection_audiences is for resource servers: confidential clients');
 
   const pairwise = pairwiseSettings(input, { redirectUris, scope });
+  const requiredGroups = requiredGroupsOf(input.required_groups);
+  const requiredAttributes = requiredAttributesOf(input.required_attributes);
 
   const securityProfile = input.security_profile === undefined || input.security_profile === null ? 'baseline' : oneOf(input.security_profile, 'security_profile', SECURITY_PROFILES);
   const profileRules = fapi2Rules(securityProfile, { token_endpoint_auth_method: method, application_type: applicationType, jwks }, input);
@@ -105,7 +107,30 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { de
     security_profile: securityProfile,
     require_pushed_authorization_requests: profileRules.parRequired || flag(input.require_pushed_authorization_requests, 'require_pushed_authorization_requests'),
     ...pairwise,
+    required_groups: requiredGroups,
+    required_attributes: requiredAttributes,
   };
+}
+
+/** Paths of groups (`/Ministry/Department`), one of which a user must be in or under to sign in (oidc/checks/requirements.ts). */
+function requiredGroupsOf(value: unknown): string[] {
+  const paths = stringArray(value, 'required_groups');
+  for (const path of paths) if (path.length > 1000 || !/^(\/[^/\p{Cc}]{1,100})+$/u.test(path)) throw invalidMetadata('required_groups must be group paths such as /Ministry/Department');
+  return paths;
+}
+
+/** `{attribute name: [allowed values]}`: for every name, the user must hold one of its values to sign in. */
+function requiredAttributesOf(value: unknown): Record<string, AttributeValue[]> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalidMetadata('required_attributes must be an object: {"clearance_level": ["secret", "top_secret"]}');
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > 10) throw invalidMetadata('required_attributes may name at most 10 attributes');
+  for (const [name, allowed] of entries) {
+    if (!ATTRIBUTE_NAME.test(name)) throw invalidMetadata(`required_attributes: ${JSON.stringify(name.slice(0, 40))} is not an attribute name`);
+    if (!Array.isArray(allowed) || allowed.length === 0 || allowed.length > 20 || !allowed.every((v) => (typeof v === 'string' && v.length <= 500) || typeof v === 'boolean' || Number.isSafeInteger(v)))
+      throw invalidMetadata(`required_attributes.${name} must list 1 to 20 values (strings, integers or booleans)`);
+  }
+  return Object.fromEntries(entries) as Record<string, AttributeValue[]>;
 }
 
 /**

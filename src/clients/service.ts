@@ -3,7 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { keyedHash, MAX_ISSUED_TOKEN_LENGTH, newToken } from '../crypto/random.js';
-import { type Database, json, type OAuthClient } from '../db/schema.js';
+import { type AttributeValue, type Database, json, type OAuthClient } from '../db/schema.js';
 import { notFound, WartaError } from '../errors.js';
 import { revokeClientGrants } from '../grants/service.js';
 import { refuseAdminClientChange } from './admin-client.js';
@@ -67,6 +67,10 @@ export interface ClientView {
   subject_type: 'public' | 'pairwise';
   /** The pairwise sector the operator named (otherwise the redirect URIs' host). */
   sector_identifier?: string;
+  /** Group paths one of which a user must be in (or under) to sign in. */
+  required_groups: string[];
+  /** For every attribute named, the values one of which a user must hold to sign in. */
+  required_attributes: Record<string, AttributeValue[]>;
   /** Only while the operator has the client suspended (src/incident/). */
   suspended?: { at: string; reason: string | null };
 }
@@ -103,6 +107,8 @@ export const clientView = (client: OAuthClient, secret?: string): ClientView => 
   require_pushed_authorization_requests: client.require_pushed_authorization_requests,
   subject_type: client.subject_type,
   ...(client.sector_identifier === null ? {} : { sector_identifier: client.sector_identifier }),
+  required_groups: client.required_groups,
+  required_attributes: client.required_attributes,
   ...(client.suspended_at ? { suspended: { at: client.suspended_at.toISOString(), reason: client.suspended_reason } } : {}),
 });
 
@@ -221,6 +227,8 @@ function metadataColumns(metadata: ClientMetadata) {
     require_pushed_authorization_requests: metadata.require_pushed_authorization_requests,
     subject_type: metadata.subject_type,
     sector_identifier: metadata.sector_identifier,
+    required_groups: json(metadata.required_groups),
+    required_attributes: json(metadata.required_attributes),
   };
 }
 

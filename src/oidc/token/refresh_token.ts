@@ -23,6 +23,9 @@ import { checkNarrowedScope } from '../checks/scope.js';
 import { touchDeviceOnRefresh } from '../../grants/device-use.js';
 import { authorityClaims, releasesUserClaims, userClaims } from '../claims.js';
 import { subjectFor } from '../subject.js';
+import { hasRequirements, unmetRequirement } from '../checks/requirements.js';
+import { attributesOf } from '../../attributes/service.js';
+import { groupPathsOf } from '../../groups/service.js';
 import { type GrantRequest, revokeAfterReuse, type TokenResponse } from './response.js';
 
 const invalidGrant = (description: string) => new WartaError(400, 'invalid_grant', description);
@@ -52,6 +55,9 @@ export async function refreshTokenGrant({ deps, tokens, client, profile, form, j
   if (!grant) return refuse(deps, client, presentedHash, binding);
 
   const scopes = checkNarrowedScope(requestedScope, grant.scope);
+  // The client's required groups and attributes hold at every refresh, not only at sign-in.
+  if (hasRequirements(client) && unmetRequirement(client, { groups: await groupPathsOf(deps.db, grant.user_id), attributes: await attributesOf(deps.db, grant.user_id) }) !== undefined)
+    throw invalidGrant('you no longer meet this application\'s group or attribute requirements; sign in again');
   const subject = subjectFor(deps, client, grant.user_id);
   // Read now, under the (possibly narrowed) scopes: a person taken out of a group loses it at the next refresh.
   const authority = await authorityClaims(deps.db, grant.user_id, scopes);
