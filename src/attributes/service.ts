@@ -20,6 +20,8 @@ export type AttributeDeps = { db: Kysely<Database> } & AuditWriter;
 
 /** Lower-case, so it reads the same as a claim member and in `required_attributes`. */
 export const ATTRIBUTE_NAME = /^[a-z][a-z0-9_]{0,63}$/;
+/** The scope that releases one attribute to a client: `attr:<name>` (src/oidc/claims.ts). */
+export const ATTRIBUTE_SCOPE_PREFIX = 'attr:';
 const MAX_STRING = 500;
 const MAX_ENUM_VALUES = 50;
 

@@ -11,9 +11,8 @@ import { DistinguishedNameError, parseDistinguishedName } from '../crypto/distin
 import { parseIpAddress } from '../outbound/addresses.js';
 import { validateRedirectUriForRegistration } from './redirect-uri.js';
 import { reservedScopesIn } from './reserved-scopes.js';
-import { ATTRIBUTE_NAME } from '../attributes/service.js';
-import { ATTRIBUTE_SCOPE_PREFIX } from '../oidc/claims.js';
-import { redirectUrisHost } from '../oidc/subject.js';
+import { ATTRIBUTE_NAME, ATTRIBUTE_SCOPE_PREFIX } from '../attributes/service.js';
+import { redirectUrisHost } from './sector.js';
 import { ACR_HARDWARE, ACR_MFA, ACR_PHISHING_RESISTANT } from '../sessions/service.js';
 import { FAPI2_SIGNING_ALGS, fapi2Nonconformities, SECURITY_PROFILES, type SecurityProfile } from './security-profile.js';
 

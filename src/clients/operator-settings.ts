@@ -18,7 +18,7 @@
  */
 import type { OAuthClient } from '../db/schema.js';
 import type { ClientMetadata } from './metadata.js';
-import { redirectUrisHost } from '../oidc/subject.js';
+import { redirectUrisHost } from './sector.js';
 
 export type OperatorSetting = 'first_party' | 'first_party_native' | 'access_token_audience' | 'cross_organisation_sign_in' | 'organisation_id' | 'introspection_audiences' | 'sector_identifier';
 

@@ -13,7 +13,7 @@
  * client the value of its sector (oidc/subject.ts).
  */
 import { type Kysely, sql } from 'kysely';
-import { attributesOf } from '../attributes/service.js';
+import { ATTRIBUTE_SCOPE_PREFIX, attributesOf } from '../attributes/service.js';
 import type { AttributeValue, Database } from '../db/schema.js';
 import { groupPathsOf } from '../groups/service.js';
 
@@ -21,7 +21,7 @@ import { groupPathsOf } from '../groups/service.js';
 export const USER_CLAIMS = ['name', 'preferred_username', 'updated_at', 'org', 'roles', 'email', 'email_verified', 'groups', 'attributes'] as const;
 
 export const GROUPS_SCOPE = 'groups';
-export const ATTRIBUTE_SCOPE_PREFIX = 'attr:';
+export { ATTRIBUTE_SCOPE_PREFIX };
 
 export const SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = {
   profile: ['name', 'preferred_username', 'updated_at', 'org', 'roles'],

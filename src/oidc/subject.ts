@@ -13,22 +13,9 @@
  */
 import { createHmac } from 'node:crypto';
 import type { OAuthClient } from '../db/schema.js';
+import { redirectUrisHost } from '../clients/sector.js';
 
 export type SubjectClient = Pick<OAuthClient, 'subject_type' | 'sector_identifier' | 'redirect_uris'>;
-
-/** The one host every redirect URI shares; undefined when they share none (or have none, or a custom scheme without a host). */
-export function redirectUrisHost(redirectUris: readonly string[]): string | undefined {
-  const hosts = new Set<string>();
-  for (const uri of redirectUris) {
-    try {
-      hosts.add(new URL(uri).hostname.toLowerCase());
-    } catch {
-      return undefined;
-    }
-  }
-  const [host] = hosts;
-  return hosts.size === 1 && host ? host : undefined;
-}
 
 /** The client's pairwise sector; undefined for a public client. */
 export function sectorOf(client: SubjectClient): string | undefined {
