@@ -13,6 +13,7 @@ import { accountRoutes } from './account/routes.js';
 import { invitationRoutes } from './invitations/routes.js';
 import { clientRoutes } from './clients/routes.js';
 import { oidcRoutes } from './oidc/routes.js';
+import { authorizationChallengeRoutes } from './first-party/routes.js';
 import { eventReceiverRoutes } from './events/routes.js';
 import { passwordRoutes } from './passwords/routes.js';
 import { totpRoutes } from './totp/routes.js';
@@ -67,6 +68,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.route('/', nativeAppRoutes(deps));
   app.route('/', staticRoutes());
   app.route('/', oidcRoutes(deps));
+  app.route('/', authorizationChallengeRoutes(deps, deps.clients));
 
   // Schema-declared routers mounted here merge their definitions into the admin API document.
   const authenticated = documentedRouter();

@@ -431,7 +431,7 @@ export interface OAuthClientsTable {
   scope: string;
   /** Operated by the Warta operator's organisation: no consent screen. */
   first_party: boolean;
-  /** A first-party native app that signs users in with a passkey at the authorization challenge endpoint, without a browser (src/oidc/first-party/); only the operator sets it. */
+  /** A first-party native app that signs users in with a passkey at the authorization challenge endpoint, without a browser (src/first-party/); only the operator sets it. */
   first_party_native: ColumnType<boolean, boolean | undefined, boolean>;
   /** An acr every sign-in to this client must reach (e.g. urn:warta:acr:phishing-resistant). */
   required_acr: string | null;
@@ -518,7 +518,7 @@ export interface OAuthRefreshTokensTable {
 /** A validated authorization request waiting for sign-in or consent, or pushed by the client (RFC 9126). */
 export interface OAuthAuthorizationRequestsTable {
   id_hash: string;
-  /** `challenge`: an auth_session of the authorization challenge endpoint (src/oidc/first-party/). */
+  /** `challenge`: an auth_session of the authorization challenge endpoint (src/first-party/). */
   kind: 'pushed' | 'interactive' | 'challenge';
   client_id: string;
   params: Json<Record<string, unknown>>;
