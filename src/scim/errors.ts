@@ -5,37 +5,17 @@
  * refusal, an authority refusal) is shown in the SCIM envelope with its own code
  * in `detail`, and keeps its headers (WWW-Authenticate).
  */
-import type { Context } from 'hono';
-import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { Deps } from '../deps.js';
 import { type ErrorStatus, WartaError } from '../errors.js';
-import { logRequestError, toWartaError } from '../http/error-handler.js';
 
 export const SCIM_ERROR_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:Error';
 export const SCIM_MEDIA_TYPE = 'application/scim+json';
 
 /** RFC 7644 Table 9. */
 export type ScimType = 'invalidFilter' | 'tooMany' | 'uniqueness' | 'mutability' | 'invalidSyntax' | 'invalidPath' | 'noTarget' | 'invalidValue' | 'invalidVers' | 'sensitive';
-const SCIM_TYPES = new Set<string>(['invalidFilter', 'tooMany', 'uniqueness', 'mutability', 'invalidSyntax', 'invalidPath', 'noTarget', 'invalidValue', 'invalidVers', 'sensitive']);
+export const SCIM_TYPES: ReadonlySet<string> = new Set<string>(['invalidFilter', 'tooMany', 'uniqueness', 'mutability', 'invalidSyntax', 'invalidPath', 'noTarget', 'invalidValue', 'invalidVers', 'sensitive']);
 
 export const scimError = (status: ErrorStatus, scimType: ScimType, detail: string) => new WartaError(status, scimType, detail);
 export const invalidSyntax = (detail: string) => scimError(400, 'invalidSyntax', detail);
 export const invalidValue = (detail: string) => scimError(400, 'invalidValue', detail);
 export const invalidFilter = (detail: string) => scimError(400, 'invalidFilter', detail);
 export const userNotFound = () => new WartaError(404, 'not_found', 'no such user in your organisation');
-
-export function scimErrorResponse(c: Context, deps: Pick<Deps, 'log' | 'errorSummary' | 'metrics'>, error: unknown): Response {
-  const wartaError = toWartaError(error);
-  logRequestError(deps, c.get('requestId') as string | undefined, error, wartaError);
-  const isScimType = SCIM_TYPES.has(wartaError.code);
-  const body = {
-    schemas: [SCIM_ERROR_SCHEMA],
-    status: String(wartaError.status),
-    ...(isScimType ? { scimType: wartaError.code } : {}),
-    detail: isScimType || wartaError.status >= 500 ? wartaError.description : `${wartaError.code}: ${wartaError.description}`,
-  };
-  return new Response(JSON.stringify(body), {
-    status: wartaError.status as ContentfulStatusCode,
-    headers: { ...wartaError.headers, 'content-type': SCIM_MEDIA_TYPE, 'cache-control': 'no-store' },
-  });
-}

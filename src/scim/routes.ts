@@ -5,15 +5,17 @@
  */
 import { Hono } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { Context } from 'hono';
 import type { Deps } from '../deps.js';
 import { WartaError } from '../errors.js';
 import { readAccessToken, readDpopProof } from '../http/authorization.js';
+import { logRequestError, toWartaError } from '../http/error-handler.js';
 import { readClientCertificate } from '../http/client-certificate.js';
 import { type AppContext, type AppEnv, auditContext } from '../http/context.js';
 import { dpopNonceToSend } from '../oidc/bearer.js';
 import { authenticateScimClient, type ScimClient } from './authenticate.js';
 import { LIST_RESPONSE_SCHEMA, resourceTypes, schemas, serviceProviderConfig } from './discovery.js';
-import { invalidValue, SCIM_MEDIA_TYPE, scimErrorResponse } from './errors.js';
+import { invalidValue, SCIM_ERROR_SCHEMA, SCIM_MEDIA_TYPE, SCIM_TYPES } from './errors.js';
 import { parseUserFilter } from './filter.js';
 import { applyPatch, patchOperations } from './patch.js';
 import { assertSchemas, parseScimBody, patchableUser, USER_SCHEMA, userFieldsOf, userResource, userVersion } from './user-resource.js';
@@ -133,3 +135,20 @@ function notYet(): never {
 }
 
 const listResponse = (resources: unknown[]) => ({ schemas: [LIST_RESPONSE_SCHEMA], totalResults: resources.length, startIndex: 1, itemsPerPage: resources.length, Resources: resources });
+
+/** Every error as RFC 7644 §3.12 shapes it: a SCIM error's scimType, any other error's code in `detail`, its headers kept. */
+export function scimErrorResponse(c: Context, deps: Pick<Deps, 'log' | 'errorSummary' | 'metrics'>, error: unknown): Response {
+  const wartaError = toWartaError(error);
+  logRequestError(deps, c.get('requestId') as string | undefined, error, wartaError);
+  const isScimType = SCIM_TYPES.has(wartaError.code);
+  const body = {
+    schemas: [SCIM_ERROR_SCHEMA],
+    status: String(wartaError.status),
+    ...(isScimType ? { scimType: wartaError.code } : {}),
+    detail: isScimType || wartaError.status >= 500 ? wartaError.description : `${wartaError.code}: ${wartaError.description}`,
+  };
+  return new Response(JSON.stringify(body), {
+    status: wartaError.status as ContentfulStatusCode,
+    headers: { ...wartaError.headers, 'content-type': SCIM_MEDIA_TYPE, 'cache-control': 'no-store' },
+  });
+}
