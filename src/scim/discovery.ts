@@ -12,10 +12,9 @@ const RESOURCE_TYPE_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:ResourceType
 const SCHEMA_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Schema';
 export const LIST_RESPONSE_SCHEMA = 'urn:ietf:params:scim:api:messages:2.0:ListResponse';
 
-export function serviceProviderConfig(baseUrl: string, documentationUri: string) {
+export function serviceProviderConfig(baseUrl: string) {
   return {
     schemas: [SERVICE_PROVIDER_CONFIG_SCHEMA],
-    documentationUri,
     patch: { supported: true },
     bulk: { supported: false, maxOperations: 0, maxPayloadSize: 0 },
     filter: { supported: true, maxResults: MAX_COUNT },
@@ -28,7 +27,6 @@ export function serviceProviderConfig(baseUrl: string, documentationUri: string)
         name: 'OAuth Bearer Token',
         description: 'A client-credentials access token with the scim scope, from a client the instance operator allowed it (warta client set-scim).',
         specUri: 'https://www.rfc-editor.org/info/rfc6750',
-        documentationUri,
         primary: true,
       },
     ],

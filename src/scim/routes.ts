@@ -71,7 +71,7 @@ export function scimRoutes(deps: Deps) {
     return claims ? dpopNonceToSend(deps, claims) : undefined;
   }
 
-  scim.get(`${SCIM_BASE_PATH}/ServiceProviderConfig`, (c) => scimJson(c, serviceProviderConfig(baseUrl, `${deps.config.issuer}/docs/scim`)));
+  scim.get(`${SCIM_BASE_PATH}/ServiceProviderConfig`, (c) => scimJson(c, serviceProviderConfig(baseUrl)));
   scim.get(`${SCIM_BASE_PATH}/ResourceTypes`, (c) => scimJson(c, listResponse(resourceTypes(baseUrl))));
   scim.get(`${SCIM_BASE_PATH}/ResourceTypes/:id`, (c) => {
     const found = resourceTypes(baseUrl).find((type) => type.id === c.req.param('id'));
