@@ -8,15 +8,43 @@
  * with its proof. A user's token is refused: a directory acts for the organisation, not
  * as a person.
  */
+import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { SCIM_SCOPE } from '../clients/reserved-scopes.js';
 import type { Deps } from '../deps.js';
-import { WartaError } from '../errors.js';
+import { isRefusal, WartaError } from '../errors.js';
 import { authenticateBearer, invalidToken, type ResourceRequest } from '../oidc/bearer.js';
 import type { PeopleActor } from '../people/authority.js';
 
 export type ScimClient = Extract<PeopleActor, { kind: 'client' }>;
 
-export async function authenticateScimClient(deps: Deps, request: ResourceRequest): Promise<ScimClient> {
+/**
+ * The SCIM client behind the request's token. Every refusal of a token Warta signed is
+ * audited (`authority.refused`), as at the admin API; a token that does not verify is
+ * refused without an entry, so anonymous garbage does not grow the audit log.
+ */
+export async function authenticateScimClient(deps: Deps, context: AuditContext, request: ResourceRequest & { method: string }): Promise<ScimClient> {
+  const claims = request.accessToken ? await deps.tokens.accessToken(request.accessToken.token) : undefined;
+  if (!claims) {
+    // Missing, malformed, forged or expired: authenticateBearer gives the RFC 6750 answer.
+    await authenticateBearer(deps, deps.tokens, request, SCIM_SCOPE);
+    throw invalidToken(request.accessToken?.scheme ?? 'Bearer', 'the access token is invalid or expired');
+  }
+  const subject = claims.grant_id === undefined ? `client:${claims.client_id}` : `user:${claims.sub}`;
+  try {
+    return await scimClientOf(deps, request);
+  } catch (error) {
+    if (isRefusal(error))
+      await appendAudit(deps.db, deps, { ...context, actor: subject }, {
+        action: 'authority.refused',
+        subject,
+        outcome: 'failure',
+        details: { role: 'scim', reason: error.code, method: request.method, path: request.path, via: 'access_token' },
+      });
+    throw error;
+  }
+}
+
+async function scimClientOf(deps: Deps, request: ResourceRequest): Promise<ScimClient> {
   const claims = await authenticateBearer(deps, deps.tokens, request, SCIM_SCOPE, { audience: deps.config.issuer });
   const scheme = request.accessToken!.scheme;
   if (claims.grant_id !== undefined) throw new WartaError(403, 'insufficient_scope', 'SCIM takes a client-credentials token of the directory, not a token issued to a person');

@@ -45,8 +45,8 @@ export function scimRoutes(deps: Deps) {
   scim.onError((error, c) => scimErrorResponse(c, deps, error));
 
   scim.use(`${SCIM_BASE_PATH}/*`, async function scimClient(c, next) {
-    const request = { accessToken: readAccessToken(c), dpop: readDpopProof(c), path: c.req.path, certificate: readClientCertificate(c, deps.config.http) };
-    const client = await authenticateScimClient(deps, request);
+    const request = { accessToken: readAccessToken(c), dpop: readDpopProof(c), path: c.req.path, method: c.req.method, certificate: readClientCertificate(c, deps.config.http) };
+    const client = await authenticateScimClient(deps, auditContext(c), request);
     clients.set(c, client);
     await next();
   });

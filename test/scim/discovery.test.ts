@@ -35,6 +35,9 @@ describe('authentication', () => {
     expect(reply).toMatchObject({ status: 403, body: { schemas: [ERROR_SCHEMA] } });
     expect(reply.body.detail).toContain('insufficient_scope');
     expect(reply.headers.get('www-authenticate')).toContain('scope="scim"');
+    expect(await runtime.db.selectFrom('audit_log').selectAll().where('action', '=', 'authority.refused').where('subject', '=', `client:${client.client_id}`).execute()).toMatchObject([
+      { outcome: 'failure', details: { role: 'scim', reason: 'insufficient_scope', method: 'GET', path: '/scim/v2/Users' } },
+    ]);
   });
 
   it('gives the scim scope only to a client the operator allowed it', async () => {
