@@ -5,6 +5,7 @@
  * `userName` compares case-insensitively (its caseExact is false, RFC 7643 §4.1.1);
  * `externalId` exactly (caseExact true, RFC 7643 §3.1).
  */
+import { isWellFormedText } from '../http/well-formed-input.js';
 import { invalidFilter } from './errors.js';
 import { canonical, USER_SCHEMA } from './user-resource.js';
 
@@ -42,6 +43,8 @@ export function parseUserFilter(filter: string): UserComparison[] {
     } catch {
       throw invalidFilter('the filter value is not a valid JSON string');
     }
+    // A JSON escape can spell what the query-string check refused raw (`\u0000`); PostgreSQL refuses a NUL in text.
+    if (!isWellFormedText(value as string)) throw invalidFilter('the filter value contains a control character or a lone surrogate');
     comparisons.push({ attribute, operator, value: value as string });
     if (comparisons.length > MAX_COMPARISONS) throw invalidFilter(`at most ${MAX_COMPARISONS} comparisons`);
     rest = rest.slice(match[0].length);

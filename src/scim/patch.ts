@@ -38,7 +38,13 @@ function parsePath(raw: string): Path {
     if (attribute !== 'emails') throw invalidFilter(`${attribute} is not multi-valued`);
     const filterAttribute = canonical(match[2], SUB_ATTRIBUTES.emails!);
     if (!filterAttribute) throw invalidFilter(`emails have no ${match[2]}`);
-    parsed.valueFilter = { attribute: filterAttribute, value: JSON.parse(match[3]!) };
+    let value: unknown;
+    try {
+      value = JSON.parse(match[3]!);
+    } catch {
+      throw invalidFilter('the value in the path\'s filter is not a valid JSON string');
+    }
+    parsed.valueFilter = { attribute: filterAttribute, value };
   }
   if (match[4] !== undefined) {
     const sub = canonical(match[4], SUB_ATTRIBUTES[attribute] ?? []);

@@ -7,7 +7,8 @@
  *   enrols their own credential with it. A directory never sets a credential.
  * - replace (PUT, and PATCH through it): the kept attributes; `active: false` disables
  *   the person with everything a disable does (src/people/disable.ts), `active: true`
- *   enables them again (src/people/enable.ts).
+ *   enables them again (src/people/enable.ts), if a machine disabled them: a person an
+ *   admin or the operator disabled is a person's to enable.
  * - delete: offboards the person (src/people/offboard.ts): they left, every credential
  *   goes, and the username is never given to anyone else.
  *
@@ -176,7 +177,11 @@ export function replaceScimUser(deps: ScimDeps, context: AuditContext, client: S
       }
       const wasActive = current.status === 'active';
       if (wasActive && !fields.active) await disableInTransaction(trx, deps, context, client, target, reason);
-      if (!wasActive && fields.active) await restoreAccess(trx, deps, context, target, reason);
+      if (!wasActive && fields.active) {
+        // A machine undoes only a machine's disable: a person an admin or the operator took out stays out until a person brings them back.
+        if (!current.disabled_by?.startsWith('client:')) throw new WartaError(403, 'person_required', `this person was disabled by ${current.disabled_by === 'cli' ? 'the operator' : 'an admin'}: an admin enables them, not the directory`);
+        await restoreAccess(trx, deps, context, target, reason);
+      }
       return trx.selectFrom('users').selectAll().where('id', '=', current.id).executeTakeFirstOrThrow();
     }),
   );

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { registerClient, organisationAdmin } from '../../src/clients/service.js';
 import { resendInvitation } from '../../src/invitations/resend.js';
 import { redeemInvitation } from '../../src/invitations/service.js';
+import { disablePerson } from '../../src/people/disable.js';
 import { startSession } from '../../src/sessions/service.js';
 import { createTestUser } from '../support/runtime.js';
 import { startOidcServer } from '../oidc/support.js';
@@ -181,6 +182,8 @@ describe('reading and finding users (RFC 7644 §3.4)', () => {
     ['a presence test', 'userName pr'],
     ['trailing garbage', 'userName eq "a" ]'],
     ['a too long filter', `userName eq "${'a'.repeat(1100)}"`],
+    ['a NUL spelled as a JSON escape', 'userName eq "a\\u0000b"'],
+    ['a broken JSON escape', 'userName eq "a\\qb"'],
   ])('refuses %s with 400 invalidFilter', async (_, filter) => {
     const reply = await scim.call('GET', `/Users?filter=${encodeURIComponent(filter)}`);
     expect(reply).toMatchObject({ status: 400, body: { schemas: [ERROR_SCHEMA], scimType: 'invalidFilter' } });
@@ -279,6 +282,17 @@ describe('patching a user (RFC 7644 §3.5.2)', () => {
     expect(enabled.body.active).toBe(true);
     expect((await person(member.id)).status).toBe('active');
     expect(await audit('person.enabled', `user:${member.id}`)).toMatchObject([{ actor }]);
+  });
+
+  it('does not re-enable a person an admin disabled: a machine undoes only a machine\'s disable (403)', async () => {
+    const member = await createTestUser(runtime, { organisationId });
+    await disablePerson(runtime, { actor: `user:${admin.id}` }, { actor: { kind: 'admin', userId: admin.id }, personId: member.id, reason: 'lost laptop, under investigation' });
+    const reply = await patch(member.id, [{ op: 'replace', path: 'active', value: true }]);
+    expect(reply).toMatchObject({ status: 403, body: { schemas: [ERROR_SCHEMA] } });
+    expect(reply.body.detail).toContain('person_required');
+    expect((await person(member.id)).status).toBe('disabled');
+    // Its other attributes the directory still keeps up to date, if it leaves active alone.
+    expect((await patch(member.id, [{ op: 'replace', path: 'displayName', value: 'Renamed' }])).body).toMatchObject({ displayName: 'Renamed', active: false });
   });
 
   it('cannot disable or re-enable a person holding a privileged role: that is a person\'s decision (403)', async () => {
