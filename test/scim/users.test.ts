@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { registerClient, organisationAdmin } from '../../src/clients/service.js';
 import { resendInvitation } from '../../src/invitations/resend.js';
 import { redeemInvitation } from '../../src/invitations/service.js';
+import { storePasswordHash } from '../../src/passwords/service.js';
 import { disablePerson } from '../../src/people/disable.js';
 import { startSession } from '../../src/sessions/service.js';
 import { createTestUser } from '../support/runtime.js';
@@ -88,6 +89,15 @@ describe('creating a user (RFC 7644 §3.3)', () => {
     const invitation = await runtime.db.selectFrom('invitations').select('id').where('user_id', '=', user.id).executeTakeFirstOrThrow();
     const link = await resendInvitation(runtime, { actor: `user:${admin.id}` }, { id: invitation.id, admin });
     await expect(runtime.db.transaction().execute((trx) => redeemInvitation(trx, runtime, { actor: 'test' }, link.token))).rejects.toMatchObject({ status: 410 });
+  });
+
+  it('a provisioned person who already holds a credential gains no other through an old link', async () => {
+    const user = await created();
+    const invitation = await runtime.db.selectFrom('invitations').select('id').where('user_id', '=', user.id).executeTakeFirstOrThrow();
+    const link = await resendInvitation(runtime, { actor: `user:${admin.id}` }, { id: invitation.id, admin });
+    await runtime.db.transaction().execute((trx) => storePasswordHash(trx, runtime.clock, user.id, '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA'));
+    await expect(runtime.db.transaction().execute((trx) => redeemInvitation(trx, runtime, { actor: 'test' }, link.token))).rejects.toMatchObject({ status: 410, code: 'invitation_used' });
+    expect(await runtime.db.selectFrom('invitations').select('redeemed_at').where('id', '=', invitation.id).executeTakeFirstOrThrow()).toEqual({ redeemed_at: null });
   });
 
   it('refuses a password (400 mutability): a directory never sets a credential', async () => {
