@@ -86,6 +86,11 @@ export interface UsersTable {
   disabled_reason: ColumnType<string | null, string | null | undefined, string | null>;
   /** When the account last completed a recovery: privileged actions wait a cooldown after it (src/sessions/privilege.ts). */
   recovered_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** The provisioning directory's identifier for the person (SCIM `externalId`), unique within the organisation. */
+  external_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** `name.givenName` and `name.familyName` as a directory sent them (SCIM); `display_name` is what Warta shows. */
+  given_name: ColumnType<string | null, string | null | undefined, string | null>;
+  family_name: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface UserRolesTable {
@@ -118,6 +123,8 @@ export interface InvitationsTable {
   redeemed_at: Date | null;
   redeemed_by: string | null;
   revoked_at: Date | null;
+  /** The person a directory provisioned (SCIM) before they enrolled: redemption gives them their first credential rather than creating a person. */
+  user_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type RoleRequestKind = 'grant' | 'enable';
