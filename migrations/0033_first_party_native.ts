@@ -3,7 +3,7 @@ import { type Kysely, sql } from 'kysely';
 const CEREMONIES_BEFORE = `'enrollment', 'registration', 'authentication', 'reauthentication', 'recovery'`;
 
 /**
- * First-party native sign-in (the authorization challenge endpoint, src/oidc/first-party/):
+ * First-party native sign-in (the authorization challenge endpoint, src/first-party/):
  * - `oauth_clients.first_party_native`: the operator lets the client sign users in without a browser;
  * - `oauth_authorization_requests.kind = 'challenge'`: the auth_session, waiting for its passkey assertion;
  * - `webauthn_challenges.ceremony = 'authorization_challenge'`: its passkey challenge, spendable only there;

@@ -13,6 +13,7 @@ import { accountRoutes } from './account/routes.js';
 import { invitationRoutes } from './invitations/routes.js';
 import { clientRoutes } from './clients/routes.js';
 import { oidcRoutes } from './oidc/routes.js';
+import { authorizationChallengeRoutes } from './first-party/routes.js';
 import { eventReceiverRoutes } from './events/routes.js';
 import { passwordRoutes } from './passwords/routes.js';
 import { totpRoutes } from './totp/routes.js';
@@ -41,6 +42,7 @@ import { organisationRoutes } from './orgs/routes.js';
 import { auditRoutes } from './audit-search/routes.js';
 import { setupRoutes } from './setup/routes.js';
 import { nativeAppRoutes } from './native-apps/routes.js';
+import { scimRoutes } from './scim/routes.js';
 
 /** OAuth endpoints called by clients from other origins; they authenticate by client credentials or tokens, never cookies. */
 export const CROSS_ORIGIN_ENDPOINTS = ['/token', '/introspect', '/revoke', '/par', '/authorize-challenge', '/userinfo', '/authorize', '/end_session'];
@@ -69,6 +71,9 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   app.route('/', nativeAppRoutes(deps));
   app.route('/', staticRoutes());
   app.route('/', oidcRoutes(deps));
+  app.route('/', authorizationChallengeRoutes(deps, deps.clients));
+  // SCIM (RFC 7644): a directory's access token, never a cookie session.
+  app.route('/', scimRoutes(deps));
 
   // Schema-declared routers mounted here merge their definitions into the admin API document.
   const authenticated = documentedRouter();

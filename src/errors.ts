@@ -4,7 +4,7 @@
  * an OAuth error code wherever a spec names one; `description` is safe to show
  * to the client; `detail` is for the logs only and must never contain secrets.
  */
-export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 410 | 413 | 415 | 422 | 429 | 499 | 500 | 503;
+export type ErrorStatus = 400 | 401 | 403 | 404 | 405 | 409 | 410 | 412 | 413 | 415 | 422 | 429 | 499 | 500 | 501 | 503;
 
 export class WartaError extends Error {
   readonly status: ErrorStatus;

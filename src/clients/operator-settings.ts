@@ -3,7 +3,7 @@
  * instance-wide"). Each reaches past the organisation that owns the client:
  *
  * - `first_party`: users are signed in without a consent page;
- * - `first_party_native`: the app signs users in without a browser (src/oidc/first-party/);
+ * - `first_party_native`: the app signs users in without a browser (src/first-party/);
  * - `access_token_audience` other than the client's own id: its access tokens are
  *   accepted by another service (possibly another organisation's);
  * - `cross_organisation_sign_in`: users of other organisations sign in to it;

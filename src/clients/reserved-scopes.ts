@@ -14,6 +14,9 @@
 /** The messenger's device API (`/api/me/*`); tokens carrying it are issued for Warta alone. */
 export const ACCOUNT_SCOPE = 'warta:account';
 
+/** SCIM provisioning (`/scim/v2`, src/scim/): a directory creating and deactivating an organisation's people. */
+export const SCIM_SCOPE = 'scim';
+
 export function isReservedScope(scope: string): boolean {
   return scope.startsWith('warta:') || scope === 'scim' || scope.startsWith('scim:');
 }

@@ -90,6 +90,11 @@ export interface UsersTable {
   disabled_reason: ColumnType<string | null, string | null | undefined, string | null>;
   /** When the account last completed a recovery: privileged actions wait a cooldown after it (src/sessions/privilege.ts). */
   recovered_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  /** The provisioning directory's identifier for the person (SCIM `externalId`), unique within the organisation. */
+  external_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** `name.givenName` and `name.familyName` as a directory sent them (SCIM); `display_name` is what Warta shows. */
+  given_name: ColumnType<string | null, string | null | undefined, string | null>;
+  family_name: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface UserRolesTable {
@@ -122,6 +127,8 @@ export interface InvitationsTable {
   redeemed_at: Date | null;
   redeemed_by: string | null;
   revoked_at: Date | null;
+  /** The person a directory provisioned (SCIM) before they enrolled: redemption gives them their first credential rather than creating a person. */
+  user_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export type RoleRequestKind = 'grant' | 'enable';
@@ -435,7 +442,7 @@ export interface OAuthClientsTable {
   scope: string;
   /** Operated by the Warta operator's organisation: no consent screen. */
   first_party: boolean;
-  /** A first-party native app that signs users in with a passkey at the authorization challenge endpoint, without a browser (src/oidc/first-party/); only the operator sets it. */
+  /** A first-party native app that signs users in with a passkey at the authorization challenge endpoint, without a browser (src/first-party/); only the operator sets it. */
   first_party_native: ColumnType<boolean, boolean | undefined, boolean>;
   /** An acr every sign-in to this client must reach (e.g. urn:warta:acr:phishing-resistant). */
   required_acr: string | null;
@@ -530,7 +537,7 @@ export interface OAuthRefreshTokensTable {
 /** A validated authorization request waiting for sign-in or consent, or pushed by the client (RFC 9126). */
 export interface OAuthAuthorizationRequestsTable {
   id_hash: string;
-  /** `challenge`: an auth_session of the authorization challenge endpoint (src/oidc/first-party/). */
+  /** `challenge`: an auth_session of the authorization challenge endpoint (src/first-party/). */
   kind: 'pushed' | 'interactive' | 'challenge';
   client_id: string;
   params: Json<Record<string, unknown>>;

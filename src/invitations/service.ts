@@ -250,14 +250,14 @@ export async function redeemInvitation(trx: Transaction<Database>, writer: Audit
     const current = await trx.selectFrom('invitations').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
     throw unusable(current, now) ?? new WartaError(410, 'invitation_used', 'this invitation has already been used');
   }
-  const user = await createUser(trx, writer.clock, {
+  const user = claimed.user_id === null ? await createUser(trx, writer.clock, {
     organisationId: claimed.organisation_id,
     username: usernameFor(claimed),
     displayName: claimed.display_name,
     email: claimed.email,
     employeeId: claimed.employee_id,
     role: claimed.role,
-  });
+  }) : await provisionedPerson(trx, claimed.user_id);
   await trx.updateTable('invitations').set({ redeemed_by: user.id }).where('id', '=', claimed.id).execute();
   const grantedBy = claimed.created_by ? `user:${claimed.created_by}` : 'cli';
   const approvedBy = claimed.approved_by ? `user:${claimed.approved_by}` : null;
@@ -272,6 +272,20 @@ export async function redeemInvitation(trx: Transaction<Database>, writer: Audit
     details: { user_id: user.id, organisation_id: claimed.organisation_id, role: claimed.role },
   });
   return { invitation: { ...claimed, redeemed_by: user.id }, user };
+}
+
+/**
+ * The person a directory provisioned (src/scim/) for this invitation. Only while they are
+ * active and hold no credential: a person the directory deactivated, or one who somehow
+ * has a way to sign in already, does not gain one more through an old link.
+ */
+async function provisionedPerson(trx: Transaction<Database>, userId: string): Promise<User> {
+  const user = await trx.selectFrom('users').selectAll().where('id', '=', userId).forUpdate().executeTakeFirstOrThrow();
+  if (user.status !== 'active') throw new WartaError(410, 'invitation_revoked', 'this invitation was revoked; ask your administrator for a new one');
+  const passkey = await trx.selectFrom('webauthn_credentials').select('id').where('user_id', '=', userId).executeTakeFirst();
+  const password = await trx.selectFrom('password_credentials').select('user_id').where('user_id', '=', userId).executeTakeFirst();
+  if (passkey || password) throw new WartaError(410, 'invitation_used', 'this person has already enrolled');
+  return user;
 }
 
 export async function revokeInvitation(deps: { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array }, context: AuditContext, input: { id: string; organisationId?: string }): Promise<Invitation> {

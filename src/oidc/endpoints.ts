@@ -13,7 +13,7 @@ export const ENDPOINTS = {
   introspection: '/introspect',
   revocation: '/revoke',
   pushedAuthorization: '/par',
-  /** draft-ietf-oauth-first-party-apps §5: native sign-in without a browser (src/oidc/first-party/). */
+  /** draft-ietf-oauth-first-party-apps §5: native sign-in without a browser (src/first-party/). */
   authorizationChallenge: '/authorize-challenge',
   endSession: '/end_session',
   endSessionConfirm: '/end_session/confirm',

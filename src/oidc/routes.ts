@@ -26,7 +26,6 @@ import { endSessionRoutes } from './logout/routes.js';
 import { pushAuthorizationRequest } from './par.js';
 import { revokeToken } from './revoke.js';
 import { tokenRoutes } from './token/routes.js';
-import { authorizationChallengeRoutes } from './first-party/routes.js';
 import { userinfo } from './userinfo.js';
 import { anonymousRequestLimit } from '../throttle/middleware.js';
 
@@ -60,7 +59,6 @@ export function oidcRoutes(deps: Deps) {
 
   app.route('/', authorizationRoutes(deps));
   app.route('/', tokenRoutes(deps, tokens, clients));
-  app.route('/', authorizationChallengeRoutes(deps, clients));
 
   const answerUserinfo = async (c: AppContext) => {
     const { claims, dpopNonce } = await userinfo(deps, tokens, { accessToken: await readAccessTokenOrFormToken(c), dpop: readDpopProof(c), path: ENDPOINTS.userinfo, certificate: readClientCertificate(c, deps.config.http) });

@@ -14,7 +14,7 @@ import type { Clock } from '../clock.js';
 import type { Config } from '../config.js';
 import { SIGNING_ALG, type SigningKeys } from '../crypto/signing-keys.js';
 import type { Database, OAuthClient, OAuthGrant } from '../db/schema.js';
-import { ACCOUNT_SCOPE } from '../clients/reserved-scopes.js';
+import { ACCOUNT_SCOPE, SCIM_SCOPE } from '../clients/reserved-scopes.js';
 import { isAdminScope } from '../clients/admin-scopes.js';
 import { leftHalfHash } from './hashes.js';
 import { CompactJws } from './jws.js';
@@ -105,10 +105,10 @@ export class Tokens {
    * A token that may manage the user's devices is for Warta alone (RFC 9068 §3 `aud`): the
    * client's own service never receives a token it could replay at /api/me. The client gets
    * a token for its service by refreshing with a scope without warta:account. The same
-   * holds for a token carrying an admin area scope (`warta:admin:*`).
+   * holds for a token carrying an admin area scope (`warta:admin:*`) or `scim`.
    */
   private audienceOf(input: AccessTokenInput): string {
-    if (input.scopes.some((scope) => scope === ACCOUNT_SCOPE || isAdminScope(scope))) return this.deps.config.issuer;
+    if (input.scopes.some((scope) => scope === ACCOUNT_SCOPE || scope === SCIM_SCOPE || isAdminScope(scope))) return this.deps.config.issuer;
     return input.client.access_token_audience ?? input.client.client_id;
   }
 

@@ -50,7 +50,7 @@ export async function exportPersonData(db: Db, organisationId: string | null, pe
       .where('user_id', '=', id)
       .orderBy('opened_at')
       .execute(),
-    db.selectFrom('invitations').select(['id', 'display_name', 'email', 'employee_id', 'role', 'created_by', 'approved_by', 'created_at', 'expires_at', 'redeemed_at', 'revoked_at']).where('redeemed_by', '=', id).orderBy('created_at').execute(),
+    db.selectFrom('invitations').select(['id', 'display_name', 'email', 'employee_id', 'role', 'created_by', 'approved_by', 'created_at', 'expires_at', 'redeemed_at', 'revoked_at']).where((eb) => eb.or([eb('redeemed_by', '=', id), eb('user_id', '=', id)])).orderBy('created_at').execute(),
     db.selectFrom('audit_log').select(['at', 'actor', 'action', 'outcome', 'ip', 'user_agent', 'details']).where('subject', '=', `user:${id}`).orderBy('id').execute(),
   ]);
   return {
@@ -62,6 +62,9 @@ export async function exportPersonData(db: Db, organisationId: string | null, pe
       username: person.username,
       email: person.email,
       employee_id: person.employee_id,
+      given_name: person.given_name,
+      family_name: person.family_name,
+      external_id: person.external_id,
       status: person.status,
       roles: roles.map((r) => ({ role: r.role, granted_at: r.granted_at.toISOString(), acts_from: iso(r.acts_from) })),
       created_at: person.created_at.toISOString(),

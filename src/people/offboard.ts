@@ -38,7 +38,7 @@ export function offboardPerson(deps: PeopleDeps, context: AuditContext, input: P
       .where('organisation_id', '=', person.organisation_id)
       .where('redeemed_at', 'is', null)
       .where('revoked_at', 'is', null)
-      .where((eb) => eb.or([eb(sql`lower(email)`, '=', person.username.toLowerCase()), eb('employee_id', '=', person.username), ...(person.email ? [eb(sql`lower(email)`, '=', person.email.toLowerCase())] : []), ...(person.employee_id ? [eb('employee_id', '=', person.employee_id)] : [])]))
+      .where((eb) => eb.or([eb('user_id', '=', person.id), eb(sql`lower(email)`, '=', person.username.toLowerCase()), eb('employee_id', '=', person.username), ...(person.email ? [eb(sql`lower(email)`, '=', person.email.toLowerCase())] : []), ...(person.employee_id ? [eb('employee_id', '=', person.employee_id)] : [])]))
       .executeTakeFirst();
     const cases = await trx
       .updateTable('recovery_cases')

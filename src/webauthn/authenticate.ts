@@ -52,7 +52,7 @@ export async function finishAuthentication(deps: Deps, request: SignInRequest, i
 }
 
 /**
- * The same sign-in for the authorization challenge endpoint (src/oidc/first-party/):
+ * The same sign-in for the authorization challenge endpoint (src/first-party/):
  * the assertion must answer the one challenge issued for that auth_session. The
  * origin check is the same exact one, so an app signed with another key gets nothing.
  */

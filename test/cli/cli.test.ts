@@ -138,6 +138,16 @@ describe('warta CLI', () => {
     expect((await cli('client', 'set-admin-scopes', '--client-id', created.client_id, '--json')).exitCode).toBe(2);
     expect((await cli('client', 'set-admin-scopes', '--client-id', created.client_id, '--none', '--json')).json()).toEqual({ client_id: created.client_id, admin_scopes: [] });
   });
+
+  it("lets an organisation's client provision through SCIM, and stops it, from the command line", async () => {
+    const created = (await cli('client', 'create', '--org', 'Ministry of Digital Affairs', '--name', 'Entra ID provisioning', '--grant-types', 'client_credentials', '--scope', 'directory:read', '--json')).json();
+    const on = await cli('client', 'set-scim', '--client-id', created.client_id, '--on', '--json');
+    expect(on.exitCode, on.stderr).toBe(0);
+    expect(on.json()).toEqual({ client_id: created.client_id, scim: true });
+    expect((await cli('client', 'set-scim', '--client-id', created.client_id, '--json')).exitCode).toBe(2);
+    expect((await cli('client', 'set-scim', '--client-id', 'no-such-client', '--on', '--json')).json()).toMatchObject({ error: 'client_not_found' });
+    expect((await cli('client', 'set-scim', '--client-id', created.client_id, '--off', '--json')).json()).toEqual({ client_id: created.client_id, scim: false });
+  });
 });
 
 describe('warta client --profile', () => {

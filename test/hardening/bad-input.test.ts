@@ -149,7 +149,10 @@ describe('generated bad input, every route', () => {
           tally.statuses.set(response.status, (tally.statuses.get(response.status) ?? 0) + 1);
 
           expect(response.status, text.slice(0, 300)).toBeLessThan(500);
-          if (response.status >= 400 && route.method !== 'HEAD' && (response.headers.get('content-type') ?? '').includes('json')) expect(JSON.parse(text).error).toMatch(/^[a-z_]+$/);
+          const type = response.headers.get('content-type') ?? '';
+          // SCIM answers in its own error envelope (RFC 7644 §3.12); everything else with a stable `error` code.
+          if (response.status >= 400 && route.method !== 'HEAD' && type.startsWith('application/scim+json')) expect(JSON.parse(text)).toMatchObject({ schemas: ['urn:ietf:params:scim:api:messages:2.0:Error'], status: String(response.status) });
+          else if (response.status >= 400 && route.method !== 'HEAD' && type.includes('json')) expect(JSON.parse(text).error).toMatch(/^[a-z_]+$/);
           if (response.status >= 400) {
             const after = await rowCounts();
             const grown = tables.filter((t) => !MAY_GROW_ON_REFUSAL.has(t) && after[t] !== before[t]);

@@ -1,6 +1,6 @@
 /**
  * First-party native sign-in without a browser (draft-ietf-oauth-first-party-apps,
- * src/oidc/first-party/), over real HTTP: the app's passkey assertion, made with the
+ * src/first-party/), over real HTTP: the app's passkey assertion, made with the
  * Android app's origin, becomes an authorization code and then the same tokens the
  * code flow gives.
  */

@@ -1,4 +1,5 @@
 /** The authorization endpoint: OIDC Core §3.1.2, RFC 7636, RFC 8252, RFC 9126, RFC 9207. */
+import * as oauth from 'oauth4webapi';
 import * as oidc from 'openid-client';
 import { describe, expect, it } from 'vitest';
 import { OPERATOR, registerClient } from '../../src/clients/service.js';
@@ -112,7 +113,12 @@ describe('parameters', () => {
 
   it('returns unsupported_response_type to the client for response_type=token: no implicit flow (OIDC Core §3.1.2.6)', async () => {
     const { params, state } = await pkceRequest(client, { response_type: 'token' });
-    expect(clientError(await browserGet(authorizeUrl(params), passkeyUser.cookie), state).error).toBe('unsupported_response_type');
+    const response = await browserGet(authorizeUrl(params), passkeyUser.cookie);
+    expect(clientError(response, state).error).toBe('unsupported_response_type');
+    // A strict client takes it as an authorization error from this issuer (RFC 9207 iss checked), not as a broken response.
+    const issuer = new URL(server.issuer);
+    const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { [oauth.allowInsecureRequests]: true }));
+    expect(() => oauth.validateAuthResponse(as, { client_id: client.client_id }, locationOf(response), state)).toThrow(expect.objectContaining({ error: 'unsupported_response_type' }));
   });
 
   it('returns invalid_request to the client when response_type is missing, also to a POSTed request', async () => {

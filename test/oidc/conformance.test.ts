@@ -41,8 +41,13 @@ describe('introspection: who may be told about an access token (RFC 7662 §4)', 
     const portal = await registerWebClient(runtime);
     const bystander = await registerClient(runtime, { actor: 'test' }, { client_name: 'Bystander', grant_types: ['client_credentials'], scope: 'api' }, { authority: OPERATOR });
     const { access_token } = await tokensFor(portal);
-    expect((await postForm(server.url('/introspect'), { token: access_token as string }, basicAuth(bystander))).body).toEqual({ active: false });
-    expect((await postForm(server.url('/introspect'), { token: access_token as string }, basicAuth(portal))).body).toMatchObject({ active: true, client_id: portal.client_id });
+    // The strict client's view: oauth4webapi's introspection request and response processing.
+    const issuer = new URL(server.issuer);
+    const as = await oauth.processDiscoveryResponse(issuer, await oauth.discoveryRequest(issuer, { [oauth.allowInsecureRequests]: true }));
+    const introspect = async (client: { client_id: string; client_secret?: string }) =>
+      oauth.processIntrospectionResponse(as, { client_id: client.client_id }, await oauth.introspectionRequest(as, { client_id: client.client_id }, oauth.ClientSecretBasic(client.client_secret!), access_token as string, { [oauth.allowInsecureRequests]: true }));
+    expect(await introspect(bystander)).toEqual({ active: false });
+    expect(await introspect(portal)).toMatchObject({ active: true, client_id: portal.client_id });
   });
 
   it('describes tokens of an audience to the resource server the operator allowed it, and only those', async () => {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { ClientMetadataInput } from '../../clients/metadata.js';
 import { assignClient, type ClientView, deleteClient, listClients, OPERATOR, registerClient, rotateClientSecret, updateClient } from '../../clients/service.js';
 import { setClientAdminScopes } from '../../clients/admin-client.js';
+import { setClientScim } from '../../clients/scim-client.js';
 import { ADMIN_AREAS, adminScopeOf } from '../../clients/admin-scopes.js';
 import { findOrganisationByName } from '../../orgs/service.js';
 import type { Runtime } from '../../runtime.js';
@@ -271,4 +272,19 @@ export const setClientAdminScopesCommand = defineCommand({
     return setClientAdminScopes(await io.runtime(), { actor: 'cli' }, { clientId: stringFlag(flags, 'client-id')!, scopes });
   },
   format: (r) => (r.admin_scopes.length ? `Client ${r.client_id} may now hold ${r.admin_scopes.join(' ')} (in DPoP-bound tokens only); its settings and secret are now the operator's alone.` : `Client ${r.client_id} holds no admin scope.`),
+});
+
+export const setClientScimCommand = defineCommand({
+  path: ['client', 'set-scim'],
+  summary: "let a client of an organisation provision its people through SCIM (/scim/v2, the scim scope, client credentials), or --off to stop it",
+  flags: {
+    'client-id': { type: 'string', description: 'the client_id', required: true },
+    on: { type: 'boolean', description: 'the client may hold the scim scope' },
+    off: { type: 'boolean', description: 'the client may no longer hold it (its tokens stop working at once)' },
+  },
+  async run(flags, io) {
+    if ((flags.on === undefined) === (flags.off === undefined)) throw new CliUsageError('give exactly one of --on or --off');
+    return setClientScim(await io.runtime(), { actor: 'cli' }, { clientId: stringFlag(flags, 'client-id')!, allowed: flags.on === true });
+  },
+  format: (r) => (r.scim ? `Client ${r.client_id} may now provision its organisation's people through SCIM (scope scim).` : `Client ${r.client_id} no longer provisions through SCIM.`),
 });

@@ -3,7 +3,7 @@ import { archiveAuditCommand, exportAuditCommand, searchAuditCommand, verifyAudi
 import { backupCommand, restoreCommand } from './backup.js';
 import { setEmailDomainsCommand, waiveOfficerCooldownCommand } from './authority.js';
 import { bootstrapCommand, createOrganisationCommand } from './bootstrap.js';
-import { assignClientCommand, createClientCommand, deleteClientCommand, listClientsCommand, rotateClientSecretCommand, setClientAdminScopesCommand, updateClientCommand } from './client.js';
+import { assignClientCommand, createClientCommand, deleteClientCommand, listClientsCommand, rotateClientSecretCommand, setClientAdminScopesCommand, setClientScimCommand, updateClientCommand } from './client.js';
 import { endOrganisationSessionsCommand, resumeClientCommand, suspendClientCommand } from './incident.js';
 import { inviteCommand } from './invite.js';
 import { addGroupMemberCommand, createGroupCommand, defineAttributeCommand, listAttributesCommand, listGroupsCommand, removeGroupMemberCommand, setAttributeCommand } from './groups.js';
@@ -47,6 +47,7 @@ export const commands: CliCommand<any>[] = [
   deleteClientCommand,
   updateClientCommand,
   setClientAdminScopesCommand,
+  setClientScimCommand,
   assignClientCommand,
   addReceiverCommand,
   listReceiversCommand,

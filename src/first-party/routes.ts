@@ -4,20 +4,20 @@
  * client_id), and a DPoP proof on every call.
  */
 import { Hono } from 'hono';
-import type { ClientDirectory } from '../../clients/directory.js';
-import { effectiveSecurityProfile } from '../../clients/security-profile.js';
-import { invalidRequest } from '../../errors.js';
-import { readBasicCredentials, readDpopProof } from '../../http/authorization.js';
-import { readClientCertificate } from '../../http/client-certificate.js';
-import { auditContext, type AppEnv } from '../../http/context.js';
-import { readForm } from '../../http/form.js';
-import { noStoreJson } from '../../http/no-store.js';
-import type { Deps } from '../../deps.js';
-import { anonymousRequestLimit } from '../../throttle/middleware.js';
-import { authenticateClient } from '../client-auth.js';
-import { currentDpopNonce, dpopNonceRequired } from '../dpop-nonce.js';
-import { dpopAlgsFor, dpopKeyOf } from '../dpop-request.js';
-import { ENDPOINTS } from '../endpoints.js';
+import type { ClientDirectory } from '../clients/directory.js';
+import { effectiveSecurityProfile } from '../clients/security-profile.js';
+import { invalidRequest } from '../errors.js';
+import { readBasicCredentials, readDpopProof } from '../http/authorization.js';
+import { readClientCertificate } from '../http/client-certificate.js';
+import { auditContext, type AppEnv } from '../http/context.js';
+import { readForm } from '../http/form.js';
+import { noStoreJson } from '../http/no-store.js';
+import type { Deps } from '../deps.js';
+import { anonymousRequestLimit } from '../throttle/middleware.js';
+import { authenticateClient } from '../oidc/client-auth.js';
+import { currentDpopNonce, dpopNonceRequired } from '../oidc/dpop-nonce.js';
+import { dpopAlgsFor, dpopKeyOf } from '../oidc/dpop-request.js';
+import { ENDPOINTS } from '../oidc/endpoints.js';
 import { completeAuthorizationChallenge, startAuthorizationChallenge } from './authorization-challenge.js';
 
 export function authorizationChallengeRoutes(deps: Deps, clients: ClientDirectory) {

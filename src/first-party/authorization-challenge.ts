@@ -15,20 +15,20 @@
  *     transaction that marks the auth_session used.
  */
 import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
-import type { AuditContext } from '../../audit/audit.js';
-import { addSeconds } from '../../clock.js';
-import { hashToken, MAX_ISSUED_TOKEN_LENGTH, newToken } from '../../crypto/random.js';
-import { json, type OAuthClient } from '../../db/schema.js';
-import { invalidRequest, WartaError } from '../../errors.js';
-import type { FormParams } from '../../http/form.js';
-import type { Deps } from '../../deps.js';
-import { revokeSession } from '../../sessions/service.js';
-import { finishChallengeAuthentication, startAuthentication } from '../../webauthn/authenticate.js';
-import { acrSatisfies, requestedAcrValues, requiredAcr } from '../checks/acr.js';
-import { checkPkceRequest } from '../checks/pkce.js';
-import { checkRequestedScope } from '../checks/scope.js';
-import { issueAuthorizationCode } from '../authorize/issue-code.js';
-import { refuseOtherOrganisation, refuseUnmetRequirements } from '../authorize/interaction.js';
+import type { AuditContext } from '../audit/audit.js';
+import { addSeconds } from '../clock.js';
+import { hashToken, MAX_ISSUED_TOKEN_LENGTH, newToken } from '../crypto/random.js';
+import { json, type OAuthClient } from '../db/schema.js';
+import { invalidRequest, WartaError } from '../errors.js';
+import type { FormParams } from '../http/form.js';
+import type { Deps } from '../deps.js';
+import { revokeSession } from '../sessions/service.js';
+import { finishChallengeAuthentication, startAuthentication } from '../webauthn/authenticate.js';
+import { acrSatisfies, requestedAcrValues, requiredAcr } from '../oidc/checks/acr.js';
+import { checkPkceRequest } from '../oidc/checks/pkce.js';
+import { checkRequestedScope } from '../oidc/checks/scope.js';
+import { issueAuthorizationCode } from '../oidc/authorize/issue-code.js';
+import { refuseOtherOrganisation, refuseUnmetRequirements } from '../oidc/authorize/interaction.js';
 
 /** What an auth_session keeps between the two calls (stored as `params` of a `challenge` authorization request). */
 interface AuthSession {
