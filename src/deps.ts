@@ -47,6 +47,8 @@ export interface Deps {
   tokenHashKey: Buffer;
   /** HMAC key of the stateless DPoP server nonces (src/oidc/dpop-nonce.ts), shared by every instance. */
   dpopNonceKey: Buffer;
+  /** HMAC key of pairwise subject identifiers (src/oidc/subject.ts): the same on every instance, or a person's `sub` would change. */
+  pairwiseSubjectKey: Buffer;
   /** Local FIDO metadata for `direct` attestation policies; undefined when the operator installed none. */
   fidoMetadata: FidoMetadata | undefined;
   /** Common passwords refused when a password is set (src/passwords/blocklist.txt), loaded once. */

@@ -27,6 +27,8 @@ export async function setClientAdminScopes(deps: AdminClientDeps, context: Audit
     const client = await trx.selectFrom('oauth_clients').selectAll().where('client_id', '=', input.clientId).forUpdate().executeTakeFirst();
     if (!client) throw notFound('client_not_found', 'no such client');
     if (wanted.length > 0 && client.organisation_id === null) throw new WartaError(400, 'invalid_request', 'an admin client acts for one organisation: assign the client to one first (warta client assign)');
+    // Warta's own resources know a person by id, never by a pairwise `sub` (clients/metadata.ts).
+    if (wanted.length > 0 && client.subject_type === 'pairwise') throw invalidRequest('a pairwise client cannot hold admin scopes');
     if (wanted.length > 0 && !client.grant_types.includes('client_credentials') && !client.grant_types.includes('authorization_code')) throw invalidRequest('the client can get no access token');
     const before = adminScopesIn(client.scope);
     const scope = [...client.scope.split(' ').filter((s) => s !== '' && !isAdminScope(s)), ...ADMIN_SCOPES.filter((s) => wanted.includes(s))].join(' ');

@@ -6,10 +6,13 @@
  */
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { WartaError } from '../errors.js';
-import type { OAuthClient, TokenEndpointAuthMethod } from '../db/schema.js';
+import type { AttributeValue, OAuthClient, TokenEndpointAuthMethod } from '../db/schema.js';
 import { DistinguishedNameError, parseDistinguishedName } from '../crypto/distinguished-name.js';
 import { parseIpAddress } from '../outbound/addresses.js';
 import { validateRedirectUriForRegistration } from './redirect-uri.js';
+import { reservedScopesIn } from './reserved-scopes.js';
+import { ATTRIBUTE_NAME, ATTRIBUTE_SCOPE_PREFIX } from '../attributes/service.js';
+import { redirectUrisHost } from './sector.js';
 import { ACR_HARDWARE, ACR_MFA, ACR_PHISHING_RESISTANT } from '../sessions/service.js';
 import { FAPI2_SIGNING_ALGS, fapi2Nonconformities, SECURITY_PROFILES, type SecurityProfile } from './security-profile.js';
 
@@ -72,6 +75,10 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { de
   for (const aud of introspectionAudiences) if (aud.length > 512 || !/^[a-z][a-z0-9+.-]*:\S+$/i.test(aud)) throw invalidMetadata('introspection_audiences must be absolute URIs');
   if (introspectionAudiences.length > 0 && method === 'none') throw invalidMetadata('introspection_audiences is for resource servers: confidential clients');
 
+  const pairwise = pairwiseSettings(input, { redirectUris, scope });
+  const requiredGroups = requiredGroupsOf(input.required_groups);
+  const requiredAttributes = requiredAttributesOf(input.required_attributes);
+
   const securityProfile = input.security_profile === undefined || input.security_profile === null ? 'baseline' : oneOf(input.security_profile, 'security_profile', SECURITY_PROFILES);
   const profileRules = fapi2Rules(securityProfile, { token_endpoint_auth_method: method, application_type: applicationType, jwks }, input);
 
@@ -98,7 +105,52 @@ export function validateClientMetadata(input: ClientMetadataInput, options: { de
     introspection_audiences: introspectionAudiences,
     security_profile: securityProfile,
     require_pushed_authorization_requests: profileRules.parRequired || flag(input.require_pushed_authorization_requests, 'require_pushed_authorization_requests'),
+    ...pairwise,
+    required_groups: requiredGroups,
+    required_attributes: requiredAttributes,
   };
+}
+
+/** Paths of groups (`/Ministry/Department`), one of which a user must be in or under to sign in (oidc/checks/requirements.ts). */
+function requiredGroupsOf(value: unknown): string[] {
+  const paths = stringArray(value, 'required_groups');
+  for (const path of paths) if (path.length > 1000 || !/^(\/[^/\p{Cc}]{1,100})+$/u.test(path)) throw invalidMetadata('required_groups must be group paths such as /Ministry/Department');
+  return paths;
+}
+
+/** `{attribute name: [allowed values]}`: for every name, the user must hold one of its values to sign in. */
+function requiredAttributesOf(value: unknown): Record<string, AttributeValue[]> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || Array.isArray(value)) throw invalidMetadata('required_attributes must be an object: {"clearance_level": ["secret", "top_secret"]}');
+  const entries = Object.entries(value as Record<string, unknown>);
+  if (entries.length > 10) throw invalidMetadata('required_attributes may name at most 10 attributes');
+  for (const [name, allowed] of entries) {
+    if (!ATTRIBUTE_NAME.test(name)) throw invalidMetadata(`required_attributes: ${JSON.stringify(name.slice(0, 40))} is not an attribute name`);
+    if (!Array.isArray(allowed) || allowed.length === 0 || allowed.length > 20 || !allowed.every((v) => (typeof v === 'string' && v.length <= 500) || typeof v === 'boolean' || Number.isSafeInteger(v)))
+      throw invalidMetadata(`required_attributes.${name} must list 1 to 20 values (strings, integers or booleans)`);
+  }
+  return Object.fromEntries(entries) as Record<string, AttributeValue[]>;
+}
+
+/**
+ * OIDC Core §8: `subject_type` public (the default) or pairwise. A pairwise client needs a
+ * sector (oidc/subject.ts): its redirect URIs' one host, or `sector_identifier`. Scopes that
+ * act at Warta itself (warta:account, warta:admin:*, scim) are refused with pairwise: Warta's
+ * own resources know a person by id, and hiding it from a client that manages the person's
+ * account at Warta hides nothing.
+ */
+function pairwiseSettings(input: ClientMetadataInput, client: { redirectUris: string[]; scope: string }): Pick<ClientMetadata, 'subject_type' | 'sector_identifier'> {
+  const subjectType = input.subject_type === undefined || input.subject_type === null ? 'public' : oneOf(input.subject_type, 'subject_type', ['public', 'pairwise'] as const);
+  const sector = text(input.sector_identifier, 'sector_identifier', 255) || null;
+  if (subjectType === 'public') {
+    if (sector !== null) throw invalidMetadata('sector_identifier is only used with subject_type pairwise');
+    return { subject_type: 'public', sector_identifier: null };
+  }
+  if (sector === null && redirectUrisHost(client.redirectUris) === undefined)
+    throw invalidMetadata('a pairwise client whose redirect URIs do not share one host needs a sector_identifier (OIDC Core §8.1), which the operator sets');
+  const reserved = reservedScopesIn(client.scope);
+  if (reserved.length > 0) throw invalidMetadata(`subject_type pairwise cannot be combined with ${reserved.join(', ')}: those act at Warta itself, which knows a person by id`);
+  return { subject_type: 'pairwise', sector_identifier: sector };
 }
 
 /**
@@ -172,6 +224,9 @@ function scopeOf(value: unknown, grantTypes: GrantType[]): string {
   if (typeof value !== 'string') throw invalidMetadata('scope must be a space-separated string');
   const scopes = [...new Set(value.split(' ').filter(Boolean))];
   for (const scope of scopes) if (!SCOPE_TOKEN.test(scope)) throw invalidMetadata(`scope ${JSON.stringify(scope.slice(0, 40))} is not a valid scope token (RFC 6749 §3.3)`);
+  for (const scope of scopes)
+    if (scope.startsWith(ATTRIBUTE_SCOPE_PREFIX) && !ATTRIBUTE_NAME.test(scope.slice(ATTRIBUTE_SCOPE_PREFIX.length)))
+      throw invalidMetadata(`scope ${JSON.stringify(scope.slice(0, 40))} must name an attribute: attr:<lower-case name>`);
   if (scopes.includes('offline_access') && !grantTypes.includes('refresh_token')) throw invalidMetadata('offline_access needs the refresh_token grant');
   return scopes.join(' ');
 }

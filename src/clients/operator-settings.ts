@@ -9,15 +9,18 @@
  * - `cross_organisation_sign_in`: users of other organisations sign in to it;
  * - `organisation_id`: which organisation owns it;
  * - `introspection_audiences`: it may introspect access tokens made for these
- *   audiences, which may be another organisation's clients' tokens.
+ *   audiences, which may be another organisation's clients' tokens;
+ * - `sector_identifier` other than the host of its redirect URIs: a pairwise client
+ *   naming another service's sector would see that service's `sub` for every person.
  *
  * An organisation admin who asks for any of them (at registration or update) is
  * refused: nothing is written and the attempt is audited.
  */
 import type { OAuthClient } from '../db/schema.js';
 import type { ClientMetadata } from './metadata.js';
+import { redirectUrisHost } from './sector.js';
 
-export type OperatorSetting = 'first_party' | 'first_party_native' | 'access_token_audience' | 'cross_organisation_sign_in' | 'organisation_id' | 'introspection_audiences';
+export type OperatorSetting = 'first_party' | 'first_party_native' | 'access_token_audience' | 'cross_organisation_sign_in' | 'organisation_id' | 'introspection_audiences' | 'sector_identifier';
 
 /** The audience a client's tokens carry, with "its own id" and "unset" as one value. */
 export const effectiveAudience = (audience: string | null, clientId: string | undefined): string | null => (audience === null || audience === clientId ? null : audience);
@@ -27,8 +30,8 @@ export const effectiveAudience = (audience: string | null, clientId: string | un
  * registration, where every setting starts at its default and the client is the admin's organisation's).
  */
 export function operatorSettingsChanged(
-  requested: Pick<ClientMetadata, 'first_party' | 'first_party_native' | 'access_token_audience' | 'cross_organisation_sign_in' | 'introspection_audiences'> & { organisation_id: string | null },
-  current: Pick<OAuthClient, 'first_party' | 'first_party_native' | 'access_token_audience' | 'cross_organisation_sign_in' | 'organisation_id' | 'introspection_audiences'> & { client_id?: string },
+  requested: Pick<ClientMetadata, 'first_party' | 'first_party_native' | 'access_token_audience' | 'cross_organisation_sign_in' | 'introspection_audiences' | 'sector_identifier' | 'redirect_uris'> & { organisation_id: string | null },
+  current: Pick<OAuthClient, 'first_party' | 'first_party_native' | 'access_token_audience' | 'cross_organisation_sign_in' | 'organisation_id' | 'introspection_audiences' | 'sector_identifier'> & { client_id?: string },
 ): OperatorSetting[] {
   const changed: OperatorSetting[] = [];
   if (requested.first_party !== current.first_party) changed.push('first_party');
@@ -37,5 +40,7 @@ export function operatorSettingsChanged(
   if (requested.cross_organisation_sign_in !== current.cross_organisation_sign_in) changed.push('cross_organisation_sign_in');
   if (requested.organisation_id !== current.organisation_id) changed.push('organisation_id');
   if ([...requested.introspection_audiences].sort().join(' ') !== [...current.introspection_audiences].sort().join(' ')) changed.push('introspection_audiences');
+  const ownSector = (sector: string | null) => (sector === null || sector === redirectUrisHost(requested.redirect_uris) ? null : sector);
+  if (ownSector(requested.sector_identifier) !== null && requested.sector_identifier !== current.sector_identifier) changed.push('sector_identifier');
   return changed;
 }

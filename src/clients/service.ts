@@ -3,7 +3,7 @@ import type { Kysely, Transaction } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Clock } from '../clock.js';
 import { keyedHash, MAX_ISSUED_TOKEN_LENGTH, newToken } from '../crypto/random.js';
-import { type Database, json, type OAuthClient } from '../db/schema.js';
+import { type AttributeValue, type Database, json, type OAuthClient } from '../db/schema.js';
 import { notFound, WartaError } from '../errors.js';
 import { revokeClientGrants } from '../grants/service.js';
 import { refuseAdminClientChange } from './admin-client.js';
@@ -63,6 +63,14 @@ export interface ClientView {
   security_profile: SecurityProfile;
   /** RFC 9126 §6: only pushed authorization requests are accepted (always true for a fapi2 client). */
   require_pushed_authorization_requests: boolean;
+  /** OIDC Core §8: `pairwise` clients see a `sub` of their own sector (src/oidc/subject.ts). */
+  subject_type: 'public' | 'pairwise';
+  /** The pairwise sector the operator named (otherwise the redirect URIs' host). */
+  sector_identifier?: string;
+  /** Group paths one of which a user must be in (or under) to sign in. */
+  required_groups: string[];
+  /** For every attribute named, the values one of which a user must hold to sign in. */
+  required_attributes: Record<string, AttributeValue[]>;
   /** Only while the operator has the client suspended (src/incident/). */
   suspended?: { at: string; reason: string | null };
 }
@@ -97,6 +105,10 @@ export const clientView = (client: OAuthClient, secret?: string): ClientView => 
   cross_organisation_sign_in: client.cross_organisation_sign_in,
   security_profile: client.security_profile,
   require_pushed_authorization_requests: client.require_pushed_authorization_requests,
+  subject_type: client.subject_type,
+  ...(client.sector_identifier === null ? {} : { sector_identifier: client.sector_identifier }),
+  required_groups: client.required_groups,
+  required_attributes: client.required_attributes,
   ...(client.suspended_at ? { suspended: { at: client.suspended_at.toISOString(), reason: client.suspended_reason } } : {}),
 });
 
@@ -136,7 +148,7 @@ export async function registerClient(deps: ClientDeps, context: AuditContext, in
   const reservedScopes = reservedScopesIn(metadata.scope);
   if (authority.kind === 'admin') {
     await refuseReservedScopes(deps, context, metadata.client_name, reservedScopes);
-    const defaults = { first_party: false, first_party_native: false, access_token_audience: null, cross_organisation_sign_in: false, organisation_id: owner, introspection_audiences: [] };
+    const defaults = { first_party: false, first_party_native: false, access_token_audience: null, cross_organisation_sign_in: false, organisation_id: owner, introspection_audiences: [], sector_identifier: null };
     await refuseOperatorSettings(deps, context, { clientName: metadata.client_name, organisationId: owner }, operatorSettingsChanged({ ...metadata, organisation_id: requestedOwner(input, owner) }, defaults));
   }
   await refuseProfileMismatch(deps, metadata, owner);
@@ -175,6 +187,7 @@ export async function registerClient(deps: ClientDeps, context: AuditContext, in
         cross_organisation_sign_in: metadata.cross_organisation_sign_in,
         ...(metadata.introspection_audiences.length > 0 ? { introspection_audiences: metadata.introspection_audiences } : {}),
         security_profile: metadata.security_profile,
+        ...(metadata.subject_type === 'pairwise' ? { subject_type: 'pairwise', sector_identifier: metadata.sector_identifier } : {}),
         ...(reservedScopes.length > 0 ? { reserved_scopes: reservedScopes } : {}),
       },
     });
@@ -212,6 +225,10 @@ function metadataColumns(metadata: ClientMetadata) {
     introspection_audiences: json(metadata.introspection_audiences),
     security_profile: metadata.security_profile,
     require_pushed_authorization_requests: metadata.require_pushed_authorization_requests,
+    subject_type: metadata.subject_type,
+    sector_identifier: metadata.sector_identifier,
+    required_groups: json(metadata.required_groups),
+    required_attributes: json(metadata.required_attributes),
   };
 }
 

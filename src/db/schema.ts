@@ -44,6 +44,10 @@ export interface Database {
   recovery_cases: RecoveryCasesTable;
   devices: DevicesTable;
   role_requests: RoleRequestsTable;
+  groups: GroupsTable;
+  group_members: GroupMembersTable;
+  attribute_definitions: AttributeDefinitionsTable;
+  user_attributes: UserAttributesTable;
 }
 
 /** jsonb columns: written as a JSON string, read back parsed. */
@@ -474,6 +478,14 @@ export interface OAuthClientsTable {
   security_profile: ColumnType<'baseline' | 'fapi2', 'baseline' | 'fapi2' | undefined, 'baseline' | 'fapi2'>;
   /** RFC 9126 §6: /authorize takes only a request_uri from PAR; implied by the fapi2 profile. */
   require_pushed_authorization_requests: ColumnType<boolean, boolean | undefined, boolean>;
+  /** OIDC Core §8: `pairwise` gives each sector its own `sub` for a person (src/oidc/subject.ts). */
+  subject_type: ColumnType<'public' | 'pairwise', 'public' | 'pairwise' | undefined, 'public' | 'pairwise'>;
+  /** The pairwise sector the operator named; null: the one host of the redirect URIs. */
+  sector_identifier: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Group paths one of which a user must be in (or under) to sign in; empty: no requirement (src/oidc/checks/requirements.ts). */
+  required_groups: ColumnType<string[], string | undefined, string>;
+  /** Attribute name → the values one of which the user must hold, for every name listed. */
+  required_attributes: ColumnType<Record<string, AttributeValue[]>, string | undefined, string>;
 }
 
 /** One user's authorization of one client: the family of every code, refresh and access token issued from it. */
@@ -708,3 +720,46 @@ export type Device = Selectable<DevicesTable>;
 
 /** A connection or a transaction: a kysely Transaction is a Kysely, so functions that may run in either take this. */
 export type Db = Kysely<Database>;
+
+/** A group of an organisation's hierarchy (ministry → department → unit); `parent_id` is in the same organisation and never changes. */
+export interface GroupsTable {
+  id: string;
+  organisation_id: string;
+  parent_id: string | null;
+  /** Unique among its siblings (case-insensitively); never contains `/`, which separates a path's names. */
+  name: string;
+  /** The directory's id for the group (SCIM `externalId`), unique in the organisation. */
+  external_id: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: Date;
+}
+export type Group = Selectable<GroupsTable>;
+
+/** A user's direct membership of a group. */
+export interface GroupMembersTable {
+  group_id: string;
+  user_id: string;
+  added_at: Date;
+}
+
+export type AttributeType = 'string' | 'integer' | 'boolean' | 'enum';
+export const ATTRIBUTE_TYPES: readonly AttributeType[] = ['string', 'integer', 'boolean', 'enum'];
+export type AttributeValue = string | number | boolean;
+
+/** A typed attribute an organisation keeps about its people (clearance_level, employee_id, position …). */
+export interface AttributeDefinitionsTable {
+  id: string;
+  organisation_id: string;
+  name: string;
+  type: AttributeType;
+  /** The values an `enum` attribute may take, in order; null for every other type. */
+  allowed_values: Json<string[] | null> | null;
+  created_at: Date;
+}
+export type AttributeDefinition = Selectable<AttributeDefinitionsTable>;
+
+export interface UserAttributesTable {
+  user_id: string;
+  definition_id: string;
+  value: Json<AttributeValue>;
+  updated_at: Date;
+}

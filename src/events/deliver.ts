@@ -14,7 +14,7 @@ import { signSecurityEventToken } from './set.js';
 
 export type { DeliveryOptions, DeliveryReport } from '../outbox/deliver.js';
 
-export type DeliveryDeps = Pick<Deps, 'db' | 'clock' | 'auditEntryKey' | 'config' | 'signingKeys' | 'box' | 'log'>;
+export type DeliveryDeps = Pick<Deps, 'db' | 'clock' | 'auditEntryKey' | 'config' | 'signingKeys' | 'box' | 'log' | 'pairwiseSubjectKey'>;
 
 interface ClaimedSet {
   id: number;
@@ -52,6 +52,11 @@ export function securityEventOutbox(deps: DeliveryDeps): OutboxJob<ClaimedSet> {
     async dispatch(sets) {
       const events = new Map((await deps.db.selectFrom('security_events').selectAll().where('id', 'in', [...new Set(sets.map((s) => s.event_id))]).execute()).map((e) => [e.id, e]));
       const receivers = new Map((await deps.db.selectFrom('event_receivers').selectAll().where('id', 'in', [...new Set(sets.map((s) => s.receiver_id))]).execute()).map((r) => [r.id, r]));
+      // A receiver whose audience is a pairwise client gets the `sub` that client sees, not the user id (OIDC Core §8.1).
+      const audiences = [...new Set([...receivers.values()].map((r) => r.audience))];
+      const pairwiseClients = new Map(
+        (await deps.db.selectFrom('oauth_clients').select(['client_id', 'subject_type', 'sector_identifier', 'redirect_uris']).where('client_id', 'in', audiences).where('subject_type', '=', 'pairwise').execute()).map((c) => [c.client_id, c]),
+      );
       return sets.map((set) => {
         const receiver = receivers.get(set.receiver_id)!;
         if (receiver.removed_at) return { message: set, endpoint: receiver.id, drop: 'cancelled' as const, reason: 'receiver removed' };
@@ -59,7 +64,7 @@ export function securityEventOutbox(deps: DeliveryDeps): OutboxJob<ClaimedSet> {
           message: set,
           endpoint: receiver.id,
           async send() {
-            const token = await signSecurityEventToken(deps, { jti: set.jti, audience: receiver.audience, event: events.get(set.event_id)! });
+            const token = await signSecurityEventToken(deps, { jti: set.jti, audience: receiver.audience, event: events.get(set.event_id)!, audienceClient: pairwiseClients.get(receiver.audience) });
             const headers: Record<string, string> = { 'content-type': 'application/secevent+jwt', accept: 'application/json' };
             if (receiver.bearer_token_enc) headers.authorization = `Bearer ${deps.box.openText(receiver.bearer_token_enc, bearerTokenContext(receiver.id))}`;
             return { url: receiver.url, headers, body: token };

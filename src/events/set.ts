@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js';
 import type { SigningKeys } from '../crypto/signing-keys.js';
 import type { SecurityEventRow } from '../db/schema.js';
 import { EVENT_TYPE_URIS, eventPayload, isSecurityEventType, setSubject } from './types.js';
+import { type SubjectClient, subjectFor } from '../oidc/subject.js';
 
 /** RFC 8417 §2.3: the explicit type that keeps a SET from being mistaken for an ID or access token. */
 export const SET_TYP = 'secevent+jwt';
@@ -13,8 +14,8 @@ export const SET_TYP = 'secevent+jwt';
  * No `exp` and no top-level `sub` (RFC 8417 §2.2, SSF: the subject is `sub_id`).
  */
 export async function signSecurityEventToken(
-  deps: { signingKeys: SigningKeys; clock: Clock; config: { issuer: string } },
-  input: { jti: string; audience: string; event: SecurityEventRow },
+  deps: { signingKeys: SigningKeys; clock: Clock; config: { issuer: string }; pairwiseSubjectKey: Uint8Array },
+  input: { jti: string; audience: string; event: SecurityEventRow; /** The pairwise client the audience names: the user is named by the `sub` it sees. */ audienceClient?: SubjectClient | undefined },
 ): Promise<string> {
   const { event } = input;
   if (!isSecurityEventType(event.type)) throw new Error(`security event ${event.id} has unknown type "${event.type}"`);
@@ -26,7 +27,7 @@ export async function signSecurityEventToken(
       jti: input.jti,
       aud: input.audience,
       ...(event.txn ? { txn: event.txn } : {}),
-      sub_id: setSubject(deps.config.issuer, event.user_id, event.type, details),
+      sub_id: setSubject(deps.config.issuer, event.user_id === null || input.audienceClient === undefined ? event.user_id : subjectFor(deps, input.audienceClient, event.user_id), event.type, details),
       events: {
         [EVENT_TYPE_URIS[event.type]]: eventPayload(event.type, details, { occurredAt: event.occurred_at, initiatingEntity: event.initiating_entity }),
       },

@@ -106,7 +106,7 @@ export interface SecurityEventDetails {
 /** What the operator did to an organisation's client, as its admins are told. */
 export type ClientChange = 'registered' | 'updated' | 'assigned' | 'unassigned' | 'secret_rotated' | 'deleted' | 'suspended' | 'resumed';
 
-/** The subject of every Warta SET: RFC 9493 §3.2.4 `iss_sub`, `sub` being the Warta user id (the OIDC `sub`). */
+/** The subject of every Warta SET: RFC 9493 §3.2.4 `iss_sub`, `sub` being the OIDC `sub` the receiver's client sees (the user id, or its pairwise value: src/oidc/subject.ts). */
 export function subjectIdentifier(issuer: string, userId: string) {
   return { format: 'iss_sub', iss: issuer, sub: userId } as const;
 }

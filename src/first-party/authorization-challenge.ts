@@ -28,7 +28,7 @@ import { acrSatisfies, requestedAcrValues, requiredAcr } from '../oidc/checks/ac
 import { checkPkceRequest } from '../oidc/checks/pkce.js';
 import { checkRequestedScope } from '../oidc/checks/scope.js';
 import { issueAuthorizationCode } from '../oidc/authorize/issue-code.js';
-import { refuseOtherOrganisation } from '../oidc/authorize/interaction.js';
+import { refuseOtherOrganisation, refuseUnmetRequirements } from '../oidc/authorize/interaction.js';
 
 /** What an auth_session keeps between the two calls (stored as `params` of a `challenge` authorization request). */
 interface AuthSession {
@@ -124,6 +124,7 @@ export async function completeAuthorizationChallenge(deps: Deps, input: Authoriz
   const { session, user } = await finishChallengeAuthentication(deps, { context, previousSession: undefined }, { credential: input.credential, challengeHash: stored.challenge_hash });
   try {
     await refuseOtherOrganisation(deps, context, client, user);
+    await refuseUnmetRequirements(deps, context, client, user);
     if (!acrSatisfies(session.acr, stored.required_acr ?? undefined)) throw new WartaError(400, 'unmet_authentication_requirements', 'this passkey does not meet the sign-in method the application requires');
   } catch (refusal) {
     // The session exists only to carry this code's grant; with no code it would be a stray entry in the user's sessions.

@@ -3,27 +3,67 @@
  *  - `profile`: name, preferred_username, updated_at, and Warta's own `org`
  *    ({id, name} of the user's organisation) and `roles`;
  *  - `email`: email and email_verified. Warta never verifies an address itself (an
- *    admin types it into the invitation), so email_verified is false: truthful.
- * `sub` is the user's id: stable, never reassigned, and not a name.
+ *    admin types it into the invitation), so email_verified is false: truthful;
+ *  - `groups`: `groups`, the paths of the user's groups and of their ancestors
+ *    ("/ministry/department/unit" brings "/ministry" and "/ministry/department");
+ *  - `attr:<name>`: the organisation's attribute <name> as a member of `attributes`
+ *    (`{"clearance_level": "secret"}`); one scope per attribute, so a client is
+ *    registered (and a person consents) for exactly the attributes it may see.
+ * `sub` is the user's id (stable, never reassigned, and not a name), or for a pairwise
+ * client the value of its sector (oidc/subject.ts).
  */
 import { type Kysely, sql } from 'kysely';
-import type { Database } from '../db/schema.js';
+import { ATTRIBUTE_SCOPE_PREFIX, attributesOf } from '../attributes/service.js';
+import type { AttributeValue, Database } from '../db/schema.js';
+import { groupPathsOf } from '../groups/service.js';
 
 /** Claim names Warta can return (discovery `claims_supported`, with the ID token's own). */
-export const USER_CLAIMS = ['name', 'preferred_username', 'updated_at', 'org', 'roles', 'email', 'email_verified'] as const;
+export const USER_CLAIMS = ['name', 'preferred_username', 'updated_at', 'org', 'roles', 'email', 'email_verified', 'groups', 'attributes'] as const;
+
+export const GROUPS_SCOPE = 'groups';
+export { ATTRIBUTE_SCOPE_PREFIX };
 
 export const SCOPE_CLAIMS: Readonly<Record<string, readonly string[]>> = {
   profile: ['name', 'preferred_username', 'updated_at', 'org', 'roles'],
   email: ['email', 'email_verified'],
+  [GROUPS_SCOPE]: ['groups'],
 };
+
+/** The attribute names the `attr:<name>` scopes among `scopes` release. */
+export const releasedAttributes = (scopes: readonly string[]): string[] => scopes.filter((s) => s.startsWith(ATTRIBUTE_SCOPE_PREFIX)).map((s) => s.slice(ATTRIBUTE_SCOPE_PREFIX.length));
+
+/** Whether `scopes` release any claim about the user beyond `sub`. */
+export const releasesUserClaims = (scopes: readonly string[]): boolean => scopes.some((scope) => Object.hasOwn(SCOPE_CLAIMS, scope)) || releasedAttributes(scopes).length > 0;
+
+/** The claims a scope releases, for the consent page: its claim names, or for `attr:<name>` the attribute. */
+export function claimsOfScope(scope: string): readonly string[] {
+  if (scope.startsWith(ATTRIBUTE_SCOPE_PREFIX)) return [`attributes.${scope.slice(ATTRIBUTE_SCOPE_PREFIX.length)}`];
+  return SCOPE_CLAIMS[scope] ?? [];
+}
 
 export interface UserClaims {
   sub: string;
   [claim: string]: unknown;
 }
 
-/** The claims `scopes` release for an active user; undefined when the user is gone or disabled. */
-export async function userClaims(db: Kysely<Database>, userId: string, scopes: readonly string[]): Promise<UserClaims | undefined> {
+/**
+ * The claims that carry authority (`groups`, `attributes`) `scopes` release, and no
+ * other: what a JWT access token carries besides its own claims (RFC 9068 §2.2.3.1).
+ */
+export async function authorityClaims(db: Kysely<Database>, userId: string, scopes: readonly string[]): Promise<{ groups?: string[]; attributes?: Record<string, AttributeValue> }> {
+  const claims: { groups?: string[]; attributes?: Record<string, AttributeValue> } = {};
+  if (scopes.includes(GROUPS_SCOPE)) claims.groups = await groupPathsOf(db, userId);
+  const names = releasedAttributes(scopes);
+  if (names.length > 0) {
+    const all = await attributesOf(db, userId);
+    claims.attributes = Object.fromEntries(names.filter((name) => Object.hasOwn(all, name)).map((name) => [name, all[name]!]));
+  }
+  return claims;
+}
+
+/** The claims `scopes` release for an active user, under the `sub` its client sees (oidc/subject.ts); undefined when the user is gone or disabled. */
+export async function userClaims(db: Kysely<Database>, input: { userId: string; subject: string; scopes: readonly string[] }): Promise<UserClaims | undefined> {
+  const { userId, subject, scopes } = input;
   const row = await db
     .selectFrom('users')
     .innerJoin('organisations', 'organisations.id', 'users.organisation_id')
@@ -41,7 +81,7 @@ export async function userClaims(db: Kysely<Database>, userId: string, scopes: r
     .where('users.status', '=', 'active')
     .executeTakeFirst();
   if (!row) return undefined;
-  const claims: UserClaims = { sub: row.id };
+  const claims: UserClaims = { sub: subject };
   if (scopes.includes('profile')) {
     claims.name = row.display_name;
     claims.preferred_username = row.username;
@@ -53,5 +93,5 @@ export async function userClaims(db: Kysely<Database>, userId: string, scopes: r
     claims.email = row.email;
     claims.email_verified = false;
   }
-  return claims;
+  return { ...claims, ...(await authorityClaims(db, userId, scopes)) };
 }

@@ -41,11 +41,12 @@ export function providerMetadata(config: Pick<Config, 'issuer'> & { clientCertif
     authorization_challenge_endpoint: url(ENDPOINTS.authorizationChallenge),
     // RFC 9126 §5: true only when every client must push; a client's own requirement is in its metadata (RFC 9126 §6).
     require_pushed_authorization_requests: floor === 'fapi2',
-    scopes_supported: ['openid', 'profile', 'email', 'offline_access'],
+    // `attr:<name>` scopes are per organisation and per client, so they are not listed (RFC 8414 §2: scopes_supported need not be complete).
+    scopes_supported: ['openid', 'profile', 'email', 'offline_access', 'groups'],
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
     grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
-    subject_types_supported: ['public'],
+    subject_types_supported: ['public', 'pairwise'],
     id_token_signing_alg_values_supported: [SIGNING_ALG],
     acr_values_supported: SUPPORTED_ACR_VALUES,
     claims_supported: ['sub', 'iss', 'aud', 'exp', 'iat', 'auth_time', 'nonce', 'acr', 'amr', 'sid', 'at_hash', ...USER_CLAIMS],

@@ -11,6 +11,7 @@ import { sql } from 'kysely';
 import { hashToken, MAX_ISSUED_TOKEN_LENGTH } from '../crypto/random.js';
 import type { OAuthClient } from '../db/schema.js';
 import type { Deps } from '../deps.js';
+import { subjectFor } from './subject.js';
 import { type AccessTokenClaims, accessTokenInForce, type Tokens } from './tokens.js';
 
 /** What `client` may be told about `token`. */
@@ -68,7 +69,7 @@ async function introspectRefreshToken(deps: Deps, _tokens: Tokens, client: OAuth
   return {
     active: true,
     iss: deps.config.issuer,
-    sub: row.user_id,
+    sub: subjectFor(deps, client, row.user_id),
     client_id: client.client_id,
     scope: row.scope,
     exp: Math.floor(row.expires_at.getTime() / 1000),

@@ -4,11 +4,13 @@ import type { AppEnv } from '../http/context.js';
 import type { Locale, Translate } from '../ui/i18n.js';
 import { renderPage } from '../ui/render.js';
 import { type OidcMessageKey, tr } from './messages.js';
+import { ATTRIBUTE_SCOPE_PREFIX, claimsOfScope, GROUPS_SCOPE } from './claims.js';
 
 /** Scopes the consent page describes in words; others are shown by name. */
-const DESCRIBED_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access', 'warta:account']);
+const DESCRIBED_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access', 'warta:account', GROUPS_SCOPE]);
 
 function scopeLabel(t: Translate, scope: string): string {
+  if (scope.startsWith(ATTRIBUTE_SCOPE_PREFIX)) return tr(t, 'oidc.scope.attribute', { name: scope.slice(ATTRIBUTE_SCOPE_PREFIX.length) });
   return DESCRIBED_SCOPES.has(scope) ? tr(t, `oidc.scope.${scope}` as OidcMessageKey) : tr(t, 'oidc.scope.other', { scope });
 }
 
@@ -48,7 +50,11 @@ export function renderConsentPage(c: Context<AppEnv>, input: { requestId: string
       <p>{tr(t, 'oidc.consent.scopes')}</p>
       <ul class="scopes">
         {input.scopes.map((scope) => (
-          <li>{scopeLabel(t, scope)}</li>
+          <li>
+            {scopeLabel(t, scope)}
+            {/* The claims the scope releases, by name: what the service's administrator sees in its tokens. */}
+            {claimsOfScope(scope).length > 0 ? <small class="claims"> ({tr(t, 'oidc.consent.claims', { claims: claimsOfScope(scope).join(', ') })})</small> : null}
+          </li>
         ))}
       </ul>
       <p>{tr(t, 'oidc.consent.return_to', { target: shownTarget })}</p>

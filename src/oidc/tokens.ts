@@ -35,6 +35,8 @@ export interface AccessTokenInput {
   jkt?: string;
   /** `x5t#S256` of the TLS client certificate the token is bound to. */
   x5t?: string;
+  /** `groups` and `attributes`, exactly as the granted scopes release them (oidc/claims.ts authorityClaims). */
+  authority?: { groups?: string[]; attributes?: Record<string, unknown> };
 }
 
 export interface IdTokenInput {
@@ -77,6 +79,9 @@ export class Tokens {
     const iat = seconds(this.deps.clock.now());
     const ttl = this.deps.config.oidc.accessTokenTtlSeconds;
     const payload: Record<string, unknown> = {
+      // RFC 9068 §2.2.3.1: groups (and Warta's attributes) only as the scopes release them; never another user claim.
+      ...(input.authority?.groups === undefined ? {} : { groups: input.authority.groups }),
+      ...(input.authority?.attributes === undefined ? {} : { attributes: input.authority.attributes }),
       iss: this.deps.config.issuer,
       sub: input.subject,
       aud: this.audienceOf(input),

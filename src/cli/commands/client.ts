@@ -70,6 +70,10 @@ const SETTING_FLAGS = {
   audience: { type: 'string', description: 'aud of the access tokens (default: the client_id)' },
   'backchannel-logout-uri': { type: 'string', description: 'where to POST back-channel logout tokens (its host must be on WARTA_OUTBOUND_ALLOW)' },
   'introspection-audiences': { type: 'string', description: 'a resource server: audiences (absolute URIs, comma-separated) whose access tokens it may introspect; none clears' },
+  'subject-type': { type: 'string', description: 'public (default: sub is the user id) or pairwise (sub of the client\'s sector: OIDC Core §8.1)' },
+  sector: { type: 'string', description: 'a pairwise client\'s sector when its redirect URIs are on several hosts (default: their one host); none clears' },
+  'required-groups': { type: 'string', description: 'group paths, comma-separated, one of which a user must be in (or under) to sign in, e.g. /Ministry/Intelligence; none clears' },
+  'required-attributes': { type: 'string', description: 'JSON: for every attribute named, the values one of which a user must hold to sign in, e.g. {"clearance_level":["secret","top_secret"]}; none clears' },
   profile: { type: 'string', description: 'security profile: baseline (default) or fapi2 (FAPI 2.0: PAR, DPoP or certificate-bound tokens, private_key_jwt with PS256/ES256/EdDSA or mutual TLS only); the organisation default and WARTA_CLIENT_SECURITY_PROFILE_FLOOR may raise it' },
 } as const satisfies Record<string, FlagSpec>;
 
@@ -83,7 +87,22 @@ const settingsInput = (flags: Flags): ClientMetadataInput => ({
   backchannel_logout_uri: clearableFlag(flags, 'backchannel-logout-uri'),
   introspection_audiences: stringFlag(flags, 'introspection-audiences') === 'none' ? [] : listFlag(flags, 'introspection-audiences'),
   security_profile: stringFlag(flags, 'profile'),
+  subject_type: stringFlag(flags, 'subject-type'),
+  sector_identifier: clearableFlag(flags, 'sector'),
+  required_groups: stringFlag(flags, 'required-groups') === 'none' ? [] : listFlag(flags, 'required-groups'),
+  required_attributes: requiredAttributesFlag(flags),
 });
+
+function requiredAttributesFlag(flags: Flags): unknown {
+  const text = stringFlag(flags, 'required-attributes');
+  if (text === undefined) return undefined;
+  if (text === 'none') return {};
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new CliUsageError('--required-attributes must be JSON, e.g. {"clearance_level":["secret","top_secret"]}');
+  }
+}
 
 const owner = (c: ClientView) => (c.organisation_id === null ? 'the operator (any organisation signs in)' : `organisation ${c.organisation_id}${c.cross_organisation_sign_in ? ' (other organisations sign in too)' : ''}`);
 
@@ -96,6 +115,9 @@ const describe = (c: ClientView) =>
     ...(c.redirect_uris.length ? [`  redirect URIs: ${c.redirect_uris.join(' ')}`] : []),
     ...(c.scope ? [`  scope: ${c.scope}`] : []),
     ...(c.required_acr ? [`  requires: ${c.required_acr}`] : []),
+    ...(c.required_groups.length ? [`  only members of: ${c.required_groups.join(' or ')}`] : []),
+    ...Object.entries(c.required_attributes).map(([name, values]) => `  only people with ${name}: ${values.map((v) => JSON.stringify(v)).join(' or ')}`),
+    ...(c.subject_type === 'pairwise' ? [`  pairwise sub, sector ${c.sector_identifier ?? 'of its redirect URIs\' host'}`] : []),
     ...(c.access_token_audience ? [`  access token audience: ${c.access_token_audience}`] : []),
     ...(c.require_dpop_nonce ? ['  DPoP proofs need a server nonce'] : []),
     ...(c.introspection_audiences.length ? [`  may introspect tokens for: ${c.introspection_audiences.join(' ')}`] : []),

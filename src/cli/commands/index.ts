@@ -6,6 +6,7 @@ import { bootstrapCommand, createOrganisationCommand } from './bootstrap.js';
 import { assignClientCommand, createClientCommand, deleteClientCommand, listClientsCommand, rotateClientSecretCommand, setClientAdminScopesCommand, setClientScimCommand, updateClientCommand } from './client.js';
 import { endOrganisationSessionsCommand, resumeClientCommand, suspendClientCommand } from './incident.js';
 import { inviteCommand } from './invite.js';
+import { addGroupMemberCommand, createGroupCommand, defineAttributeCommand, listAttributesCommand, listGroupsCommand, removeGroupMemberCommand, setAttributeCommand } from './groups.js';
 import { listSigningKeysCommand, rotateMasterKeyCommand, rotateSigningKeyCommand } from './keys.js';
 import { migrateCommand } from './migrate.js';
 import { importFidoMetadataCommand } from './mds.js';
@@ -23,6 +24,13 @@ export const commands: CliCommand<any>[] = [
   setupLinkCommand,
   createOrganisationCommand,
   inviteCommand,
+  createGroupCommand,
+  listGroupsCommand,
+  addGroupMemberCommand,
+  removeGroupMemberCommand,
+  defineAttributeCommand,
+  listAttributesCommand,
+  setAttributeCommand,
   rotateSigningKeyCommand,
   listSigningKeysCommand,
   rotateMasterKeyCommand,

@@ -12,6 +12,9 @@ import { type Locale, LOCALES } from '../../ui/i18n.js';
 import { signInNeeded, type SignInReason } from '../checks/authentication.js';
 import { consentNeeded } from '../checks/consent.js';
 import { acceptsUserOf } from '../checks/organisation.js';
+import { hasRequirements, unmetRequirement } from '../checks/requirements.js';
+import { attributesOf } from '../../attributes/service.js';
+import { groupPathsOf } from '../../groups/service.js';
 import type { AuthorizationParams } from '../checks/params.js';
 import { parseScope } from '../checks/scope.js';
 import { ENDPOINTS } from '../endpoints.js';
@@ -68,6 +71,7 @@ export async function continueAuthorization(deps: Deps, requester: Authorization
 
   const user = requester.user!;
   await refuseOtherOrganisation(deps, requester.context, client, user);
+  await refuseUnmetRequirements(deps, requester.context, client, user);
   if (!attempt.consented) {
     const consent = client.first_party
       ? undefined
@@ -97,6 +101,19 @@ export async function refuseOtherOrganisation(deps: Pick<Deps, 'db' | 'clock' | 
     details: { user_id: user.id, user_organisation_id: user.organisation_id, client_organisation_id: client.organisation_id },
   });
   throw new WartaError(403, 'access_denied', 'this application is not available to users of your organisation');
+}
+
+/**
+ * The client's required groups and attributes (checks/requirements.ts): a person who
+ * misses one gets `access_denied` at the redirect URI, saying what is missing, and the
+ * refusal is audited. Read from the database at each sign-in, never from a session.
+ */
+export async function refuseUnmetRequirements(deps: Pick<Deps, 'db' | 'clock' | 'auditEntryKey'>, context: AuditContext, client: OAuthClient, user: User): Promise<void> {
+  if (!hasRequirements(client)) return;
+  const missing = unmetRequirement(client, { groups: await groupPathsOf(deps.db, user.id), attributes: await attributesOf(deps.db, user.id) });
+  if (missing === undefined) return;
+  await appendAudit(deps.db, deps, context, { action: 'oidc.requirement_refused', subject: `client:${client.client_id}`, outcome: 'failure', details: { user_id: user.id, missing } });
+  throw new WartaError(403, 'access_denied', `this application is only for people with ${missing}, as your organisation records it; ask your organisation's administrator`);
 }
 
 /** Records the user's consent (merged with any earlier one), audited in the same transaction. */

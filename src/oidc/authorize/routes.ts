@@ -12,7 +12,7 @@ import { requirePushedRequest } from '../checks/pushed-request.js';
 import { ENDPOINTS, REQUEST_URI_PREFIX } from '../endpoints.js';
 import { readUrlEncodedBody } from '../../http/form.js';
 import { renderConsentPage, renderErrorPage } from '../pages.js';
-import { type AuthorizationStep, continueAuthorization, recordConsent, refuseOtherOrganisation } from './interaction.js';
+import { type AuthorizationStep, continueAuthorization, recordConsent, refuseOtherOrganisation, refuseUnmetRequirements } from './interaction.js';
 import { checkAuthorizationRequest, type ClientRedirect, identifyClient } from './request.js';
 import { allowFormRedirectTo } from '../../http/form-redirect.js';
 import { errorResponseUrl } from './respond.js';
@@ -86,6 +86,7 @@ async function answer(deps: Deps, c: AppContext, params: AuthorizationParams, pe
       if (!requester.session) return continueAuthorization(deps, requester, { client: target.client, request, params, pending }).then((step) => respond(c, step));
       // A consent to a client the user may not use is never stored.
       await refuseOtherOrganisation(deps, requester.context, target.client, requester.user!);
+      await refuseUnmetRequirements(deps, requester.context, target.client, requester.user!);
       await recordConsent(deps, requester.context, requester.user!, target.client, request.scopes);
     }
     return respond(c, await continueAuthorization(deps, requester, { client: target.client, request, params, pending, consented: decision === 'allow' }));

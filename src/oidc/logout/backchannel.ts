@@ -13,6 +13,7 @@ import { type DeliveryOptions, type DeliveryReport, deliverOutbox, type Lease, t
 import { startOutboxDelivery } from '../../outbox/worker.js';
 import type { PeriodicJob } from '../../jobs/periodic.js';
 import type { Deps } from '../../deps.js';
+import { subjectFor } from '../subject.js';
 
 export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 
@@ -20,7 +21,7 @@ export const BACKCHANNEL_LOGOUT_EVENT = 'http://schemas.openid.net/event/backcha
 const LOGOUT_TOKEN_TTL_SECONDS = 120;
 const BATCH_SIZE = 20;
 
-type LogoutDeps = Pick<Deps, 'db' | 'clock' | 'auditEntryKey' | 'config' | 'signingKeys' | 'log'>;
+type LogoutDeps = Pick<Deps, 'db' | 'clock' | 'auditEntryKey' | 'config' | 'signingKeys' | 'log' | 'pairwiseSubjectKey'>;
 
 interface ClaimedLogout {
   id: string;
@@ -32,6 +33,9 @@ interface ClaimedLogout {
   /** The lease this claim set (as `next_attempt_at`); unique per claim, so it marks the claim in place of a claim column. */
   leased_until: Date;
   backchannel_logout_uri: string | null;
+  subject_type: 'public' | 'pairwise';
+  sector_identifier: string | null;
+  redirect_uris: string[];
 }
 
 /** Delivers the logouts that are due; tests call it directly with their own fetch. */
@@ -119,12 +123,12 @@ async function claimDueLogouts(db: Db, lease: Lease): Promise<ClaimedLogout[]> {
     update backchannel_logouts b set next_attempt_at = ${lease.lockedUntil}
     from due, oauth_clients c
     where b.id = due.id and c.client_id = b.client_id
-    returning b.id, b.client_id, b.user_id, b.session_id, b.attempts, b.created_at, b.next_attempt_at as leased_until, c.backchannel_logout_uri`.execute(db);
+    returning b.id, b.client_id, b.user_id, b.session_id, b.attempts, b.created_at, b.next_attempt_at as leased_until, c.backchannel_logout_uri, c.subject_type, c.sector_identifier, c.redirect_uris`.execute(db);
   return rows.map((row) => ({ ...row, created_at: new Date(row.created_at), leased_until: new Date(row.leased_until) }));
 }
 
 /** §2.4: iss, aud, iat, exp, jti, events, and sub and sid; never a nonce; typed logout+jwt. */
-function signLogoutToken(deps: Pick<Deps, 'clock' | 'config' | 'signingKeys'>, logout: ClaimedLogout): Promise<string> {
+function signLogoutToken(deps: Pick<Deps, 'clock' | 'config' | 'signingKeys' | 'pairwiseSubjectKey'>, logout: ClaimedLogout): Promise<string> {
   const iat = Math.floor(deps.clock.now().getTime() / 1000);
   return deps.signingKeys.sign(
     {
@@ -133,7 +137,8 @@ function signLogoutToken(deps: Pick<Deps, 'clock' | 'config' | 'signingKeys'>, l
       iat,
       exp: iat + LOGOUT_TOKEN_TTL_SECONDS,
       jti: randomUUID(),
-      sub: logout.user_id,
+      // The `sub` the client's ID tokens carried (oidc/subject.ts), or it could not match the logout to its session.
+      sub: subjectFor(deps, logout, logout.user_id),
       sid: logout.session_id,
       events: { [BACKCHANNEL_LOGOUT_EVENT]: {} },
     },

@@ -20,6 +20,7 @@ import type { Deps } from '../../deps.js';
 import { revokeSession } from '../../sessions/service.js';
 import { endSessionGrants } from '../../grants/service.js';
 import type { Tokens } from '../tokens.js';
+import { subjectFor } from '../subject.js';
 
 export interface LogoutRequest {
   client: OAuthClient | undefined;
@@ -49,8 +50,10 @@ export async function validateLogoutRequest(deps: Deps, tokens: Tokens, params: 
 }
 
 /** Whether the ID token hint names exactly this session, so no confirmation is needed. */
-export function hintNamesSession(request: LogoutRequest, session: Session): boolean {
-  return request.hint !== undefined && request.hint.sub === session.user_id && request.hint.sid === session.id;
+export function hintNamesSession(deps: Pick<Deps, 'pairwiseSubjectKey'>, request: LogoutRequest, session: Session): boolean {
+  if (request.hint === undefined || request.client === undefined) return false;
+  // The hint carries the `sub` its client saw, which for a pairwise client is not the user id.
+  return request.hint.sub === subjectFor(deps, request.client, session.user_id) && request.hint.sid === session.id;
 }
 
 /** Ends the Warta session and the grants bound to it; the route clears the cookie. */

@@ -24,7 +24,7 @@ export function endSessionRoutes(deps: Deps, tokens: Tokens) {
     }
     const session = c.get('session');
     if (!session) return afterLogout(c, request);
-    if (hintNamesSession(request, session)) {
+    if (hintNamesSession(deps, request, session)) {
       await signOutHere(c, request);
       return afterLogout(c, request);
     }

@@ -10,6 +10,7 @@ import { invalidRequest, WartaError } from '../../errors.js';
 import { acceptsUserOf } from '../checks/organisation.js';
 import { verifyPkce } from '../checks/pkce.js';
 import { userClaims } from '../claims.js';
+import { subjectFor } from '../subject.js';
 import { type GrantRequest, revokeAfterReuse, type TokenResponse } from './response.js';
 
 const invalidGrant = (description: string) => new WartaError(400, 'invalid_grant', description);
@@ -53,7 +54,8 @@ export async function authorizationCodeGrant({ deps, tokens, client, profile, fo
   if (!acceptsUserOf(row, { organisation_id: row.user_organisation_id })) throw invalidGrant('this client no longer accepts users of your organisation');
 
   const scopes = row.scope.split(' ').filter(Boolean);
-  const claims = await userClaims(deps.db, row.user_id, scopes);
+  const subject = subjectFor(deps, client, row.user_id);
+  const claims = await userClaims(deps.db, { userId: row.user_id, subject, scopes });
   if (!claims) throw invalidGrant('the user account is not active');
 
   const refreshToken = client.grant_types.includes('refresh_token') ? newToken() : undefined;
@@ -80,7 +82,7 @@ export async function authorizationCodeGrant({ deps, tokens, client, profile, fo
   }
 
   const grant = { id: row.grant_id, auth_time: row.auth_time, acr: row.acr, amr: row.amr, session_id: row.session_id };
-  const access = await tokens.issueAccessToken({ client, subject: row.user_id, scopes, grant, ...(jkt ? { jkt } : {}), ...(x5t ? { x5t } : {}) });
+  const access = await tokens.issueAccessToken({ client, subject, scopes, grant, authority: { groups: claims.groups as string[] | undefined, attributes: claims.attributes as Record<string, unknown> | undefined }, ...(jkt ? { jkt } : {}), ...(x5t ? { x5t } : {}) });
   const response: TokenResponse = { access_token: access.accessToken, token_type: access.tokenType, expires_in: access.expiresIn, scope: scopes.join(' ') };
   if (refreshToken !== undefined) response.refresh_token = refreshToken;
   if (scopes.includes('openid')) response.id_token = await tokens.issueIdToken({ client, grant, claims, nonce: row.nonce, accessToken: access.accessToken });

@@ -21,7 +21,11 @@ import { WartaError } from '../../errors.js';
 import type { Deps } from '../../deps.js';
 import { checkNarrowedScope } from '../checks/scope.js';
 import { touchDeviceOnRefresh } from '../../grants/device-use.js';
-import { SCOPE_CLAIMS, userClaims } from '../claims.js';
+import { authorityClaims, releasesUserClaims, userClaims } from '../claims.js';
+import { subjectFor } from '../subject.js';
+import { hasRequirements, unmetRequirement } from '../checks/requirements.js';
+import { attributesOf } from '../../attributes/service.js';
+import { groupPathsOf } from '../../groups/service.js';
 import { type GrantRequest, revokeAfterReuse, type TokenResponse } from './response.js';
 
 const invalidGrant = (description: string) => new WartaError(400, 'invalid_grant', description);
@@ -51,13 +55,19 @@ export async function refreshTokenGrant({ deps, tokens, client, profile, form, j
   if (!grant) return refuse(deps, client, presentedHash, binding);
 
   const scopes = checkNarrowedScope(requestedScope, grant.scope);
-  const access = await tokens.issueAccessToken({ client, subject: grant.user_id, scopes, grant, ...(jkt ? { jkt } : {}), ...(x5t ? { x5t } : {}) });
+  // The client's required groups and attributes hold at every refresh, not only at sign-in.
+  if (hasRequirements(client) && unmetRequirement(client, { groups: await groupPathsOf(deps.db, grant.user_id), attributes: await attributesOf(deps.db, grant.user_id) }) !== undefined)
+    throw invalidGrant('you no longer meet this application\'s group or attribute requirements; sign in again');
+  const subject = subjectFor(deps, client, grant.user_id);
+  // Read now, under the (possibly narrowed) scopes: a person taken out of a group loses it at the next refresh.
+  const authority = await authorityClaims(deps.db, grant.user_id, scopes);
+  const access = await tokens.issueAccessToken({ client, subject, scopes, grant, authority, ...(jkt ? { jkt } : {}), ...(x5t ? { x5t } : {}) });
   // RFC 6749 §6: without a new refresh token in the answer the client keeps the one it has.
   const response: TokenResponse = { access_token: access.accessToken, token_type: access.tokenType, expires_in: access.expiresIn, scope: scopes.join(' '), ...(successor === undefined ? {} : { refresh_token: successor }) };
   if (scopes.includes('openid')) {
     // Only a scope that releases user claims needs the user record.
-    const releasesClaims = scopes.some((scope) => Object.hasOwn(SCOPE_CLAIMS, scope));
-    const claims = releasesClaims ? await userClaims(deps.db, grant.user_id, scopes) : { sub: grant.user_id };
+    const releasesClaims = releasesUserClaims(scopes);
+    const claims = releasesClaims ? await userClaims(deps.db, { userId: grant.user_id, subject, scopes }) : { sub: subject };
     if (!claims) throw invalidGrant('the user account is not active');
     response.id_token = await tokens.issueIdToken({ client, grant, claims, accessToken: access.accessToken });
   }
