@@ -26,8 +26,8 @@ import * as m0030 from './0030_client_security_profile.js';
 import * as m0031 from './0031_oidc_conformance.js';
 import * as m0032 from './0032_mutual_tls.js';
 import * as m0033 from './0033_first_party_native.js';
-import * as m0034 from './0034_claims.js';
 import * as m0035 from './0035_scim_provisioning.js';
+import * as m0036 from './0036_claims.js';
 
 /**
  * Every migration, by name. Listed explicitly (not read from the folder) so the
@@ -61,6 +61,6 @@ export const migrations: Record<string, Migration> = {
   '0031_oidc_conformance': m0031,
   '0032_mutual_tls': m0032,
   '0033_first_party_native': m0033,
-  '0034_claims': m0034,
   '0035_scim_provisioning': m0035,
+  '0036_claims': m0036,
 };
