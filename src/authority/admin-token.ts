@@ -16,10 +16,10 @@
  * refused session; a token that does not verify is refused without an entry, so
  * anonymous garbage does not grow the audit log.
  */
-import { appendAudit, type AuditContext } from '../audit/audit.js';
+import type { AuditContext } from '../audit/audit.js';
 import type { Role } from '../db/schema.js';
 import type { Deps } from '../deps.js';
-import { isRefusal, WartaError } from '../errors.js';
+import { WartaError } from '../errors.js';
 import { authenticateBearer, invalidToken, type ResourceRequest } from '../oidc/bearer.js';
 import type { AccessTokenClaims } from '../oidc/tokens.js';
 import { privilegesHeld, privilegesHeldUntil } from '../sessions/privilege.js';
@@ -28,6 +28,7 @@ import { ACR_HARDWARE, ACR_PHISHING_RESISTANT } from '../sessions/service.js';
 import { userRoles } from '../users/service.js';
 import type { AdminActor } from '../http/context.js';
 import { ADMIN_SCOPES, adminAreaOf, adminScopeOf, adminScopesIn } from '../clients/admin-scopes.js';
+import { resolveTokenAuthority } from './token-refusal.js';
 
 /**
  * Sign-in assurances strong enough to act with authority: a passkey. The
@@ -37,25 +38,7 @@ export const AUTHORITY_ACRS: ReadonlySet<string> = new Set([ACR_PHISHING_RESISTA
 
 /** The acting person or client behind an access token presented at an /api/admin path, with the roles a person holds. */
 export async function authenticateAdminToken(deps: Deps, context: AuditContext, request: ResourceRequest & { method: string }): Promise<{ actor: AdminActor; roles: Role[] }> {
-  const claims = request.accessToken ? await deps.tokens.accessToken(request.accessToken.token) : undefined;
-  if (!claims) {
-    // Missing, malformed, forged or expired: authenticateBearer gives the RFC 6750 answer.
-    await authenticateBearer(deps, deps.tokens, request, ADMIN_SCOPES[0]!);
-    throw invalidToken('DPoP', 'the access token is invalid or expired');
-  }
-  const subject = claims.grant_id === undefined ? `client:${claims.client_id}` : `user:${claims.sub}`;
-  try {
-    return await actorOf(deps, request, claims);
-  } catch (error) {
-    if (isRefusal(error))
-      await appendAudit(deps.db, deps, { ...context, actor: subject }, {
-        action: 'authority.refused',
-        subject,
-        outcome: 'failure',
-        details: { role: 'admin', reason: error.code, method: request.method, path: request.path, via: 'access_token', acr: claims.acr ?? null },
-      });
-    throw error;
-  }
+  return resolveTokenAuthority(deps, context, request, { role: 'admin', scope: ADMIN_SCOPES[0]!, scheme: 'DPoP', details: (claims) => ({ acr: claims.acr ?? null }) }, (claims) => actorOf(deps, request, claims));
 }
 
 async function actorOf(deps: Deps, request: ResourceRequest, claims: AccessTokenClaims): Promise<{ actor: AdminActor; roles: Role[] }> {

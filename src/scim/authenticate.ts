@@ -8,10 +8,11 @@
  * with its proof. A user's token is refused: a directory acts for the organisation, not
  * as a person.
  */
-import { appendAudit, type AuditContext } from '../audit/audit.js';
+import type { AuditContext } from '../audit/audit.js';
+import { resolveTokenAuthority } from '../authority/token-refusal.js';
 import { SCIM_SCOPE } from '../clients/reserved-scopes.js';
 import type { Deps } from '../deps.js';
-import { isRefusal, WartaError } from '../errors.js';
+import { WartaError } from '../errors.js';
 import { authenticateBearer, invalidToken, type ResourceRequest } from '../oidc/bearer.js';
 import type { PeopleActor } from '../people/authority.js';
 
@@ -23,25 +24,7 @@ export type ScimClient = Extract<PeopleActor, { kind: 'client' }>;
  * refused without an entry, so anonymous garbage does not grow the audit log.
  */
 export async function authenticateScimClient(deps: Deps, context: AuditContext, request: ResourceRequest & { method: string }): Promise<ScimClient> {
-  const claims = request.accessToken ? await deps.tokens.accessToken(request.accessToken.token) : undefined;
-  if (!claims) {
-    // Missing, malformed, forged or expired: authenticateBearer gives the RFC 6750 answer.
-    await authenticateBearer(deps, deps.tokens, request, SCIM_SCOPE);
-    throw invalidToken(request.accessToken?.scheme ?? 'Bearer', 'the access token is invalid or expired');
-  }
-  const subject = claims.grant_id === undefined ? `client:${claims.client_id}` : `user:${claims.sub}`;
-  try {
-    return await scimClientOf(deps, request);
-  } catch (error) {
-    if (isRefusal(error))
-      await appendAudit(deps.db, deps, { ...context, actor: subject }, {
-        action: 'authority.refused',
-        subject,
-        outcome: 'failure',
-        details: { role: 'scim', reason: error.code, method: request.method, path: request.path, via: 'access_token' },
-      });
-    throw error;
-  }
+  return resolveTokenAuthority(deps, context, request, { role: 'scim', scope: SCIM_SCOPE, scheme: request.accessToken?.scheme ?? 'Bearer' }, () => scimClientOf(deps, request));
 }
 
 async function scimClientOf(deps: Deps, request: ResourceRequest): Promise<ScimClient> {
