@@ -7,40 +7,22 @@
  * what an attacker could forge.
  */
 import 'reflect-metadata';
-import { type ChildProcess, spawn } from 'node:child_process';
 import { KeyObject, X509Certificate } from 'node:crypto';
-import { chmodSync, existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import * as x509 from '@peculiar/x509';
 import { decodeJwt } from 'jose';
 import * as oauth from 'oauth4webapi';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OPERATOR, registerClient } from '../../src/clients/service.js';
 import { certificateThumbprint } from '../../src/oidc/mtls.js';
 import { startOidcServerWithPeers } from '../oidc/support.js';
-import { issueServerCertificate } from '../support/syslog-collector.js';
+import { NGINX_SOURCE_ADDRESS, nginxFolder, startNginx } from '../support/nginx.js';
+import { freePort, issueServerCertificate } from '../support/syslog-collector.js';
 import { createTestRootCa, type TestCertificate } from '../support/soft-authenticator.js';
 
-const NGINX = '/usr/sbin/nginx';
-const NGINX_SOURCE_ADDRESS = '127.0.0.2';
 const EC_P256 = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
-
-const nginxes: ChildProcess[] = [];
-// SIGTERM, not SIGKILL: nginx's master then stops its workers, which SIGKILL would orphan.
-afterAll(() => nginxes.forEach((nginx) => nginx.kill('SIGTERM')));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 interface ClientKeyPair {
   certPem: string;
@@ -63,19 +45,11 @@ async function clientCertificate(subject: string, issuer?: TestCertificate): Pro
 }
 
 /** nginx terminating TLS on `port`, asking for a client certificate and forwarding it to Warta on `upstream`. */
-async function startNginx(dir: string, port: number, upstream: number, files: { serverCert: string; serverKey: string; clientCa: string }): Promise<void> {
-  writeFileSync(
-    path.join(dir, 'nginx.conf'),
-    `worker_processes 1;
-error_log ${dir}/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
+function startMtlsNginx(dir: string, port: number, upstream: number, files: { serverCert: string; serverKey: string; clientCa: string }): Promise<void> {
+  return startNginx(
+    dir,
+    port,
+    `  access_log off;
   server {
     listen 127.0.0.1:${port} ssl;
     ssl_certificate ${files.serverCert};
@@ -90,32 +64,13 @@ http {
       proxy_set_header X-SSL-Client-Cert $ssl_client_escaped_cert;
       proxy_set_header X-SSL-Client-Verify $ssl_client_verify;
     }
-  }
-}
-`,
-  );
-  const child = spawn(NGINX, ['-p', dir, '-e', `${dir}/error.log`, '-c', 'nginx.conf', '-g', `daemon off; pid ${dir}/nginx.pid;`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  nginxes.push(child);
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  let exited: number | null | undefined;
-  child.on('close', (code) => (exited = code));
-  await vi.waitFor(
-    () => {
-      if (exited !== undefined) throw new Error(`nginx exited with ${exited}: ${stderr}`);
-      return new Promise<void>((resolve, reject) => createServer().listen(port, '127.0.0.1').on('error', () => resolve()).on('listening', function stillFree(this: ReturnType<typeof createServer>) {
-        this.close(() => reject(new Error('nginx is not listening yet')));
-      }));
-    },
-    { timeout: 10_000, interval: 50 },
+  }`,
   );
 }
 
 describe('mutual TLS terminated by a real nginx', { timeout: 120_000 }, () => {
   it('authenticates PKI and self-signed clients by the certificates of their connections, and binds their tokens to them', async () => {
-    if (!existsSync(NGINX)) throw new Error(`nginx is not installed (${NGINX} is missing): this test terminates mutual TLS in a real nginx. Install it with: apt-get install -y nginx`);
-    const dir = mkdtempSync(path.join(tmpdir(), 'warta-mtls-nginx-'));
-    chmodSync(dir, 0o755); // nginx's workers run as nobody when the test runs as root
+    const dir = nginxFolder('this test terminates mutual TLS in a real nginx');
 
     const serverCa = await createTestRootCa({ subject: 'C=PL, O=Warta Test, CN=Server CA' });
     const server = await issueServerCertificate(serverCa, { ip: ['127.0.0.1'] });
@@ -128,7 +83,7 @@ describe('mutual TLS terminated by a real nginx', { timeout: 120_000 }, () => {
     const nginxPort = await freePort();
     const issuer = `https://127.0.0.1:${nginxPort}`;
     const warta = await startOidcServerWithPeers({ WARTA_TRUST_PROXY: NGINX_SOURCE_ADDRESS, WARTA_MTLS_CERT_HEADER: 'X-SSL-Client-Cert', WARTA_MTLS_VERIFY_HEADER: 'X-SSL-Client-Verify' }, { issuer });
-    await startNginx(dir, nginxPort, warta.port, files);
+    await startMtlsNginx(dir, nginxPort, warta.port, files);
 
     /** fetch over a TLS connection to nginx made with `client`'s certificate (or none). */
     const connectingWith = (client: ClientKeyPair | undefined): typeof fetch =>

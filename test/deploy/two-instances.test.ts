@@ -8,43 +8,26 @@
  * nginx saw, not nginx's own.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import * as oidc from 'openid-client';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { generateMasterKeyBase64 } from '../../src/crypto/master-key.js';
 import { connectDatabase } from '../../src/db/connect.js';
 import { SoftAuthenticator } from '../support/soft-authenticator.js';
+import { NGINX_SOURCE_ADDRESS, nginxFolder, startNginx } from '../support/nginx.js';
+import { freePort } from '../support/syslog-collector.js';
 import { startWartaProcess as startWarta } from '../support/warta-process.js';
 import { cleanUpLater, createScratchDatabase, usingPostgres } from '../support/runtime.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
-const NGINX = '/usr/sbin/nginx';
-/** nginx connects to the instances from this address, so Warta's socket peer is never the client's address. */
-const NGINX_SOURCE_ADDRESS = '127.0.0.2';
 /** What the test client claims to be; nginx appends the address it really saw (127.0.0.1). */
 const FORGED_CLIENT_ADDRESS = '203.0.113.9';
 const REDIRECT_URI = 'http://127.0.0.1:8765/callback';
 
 const children: ChildProcess[] = [];
-const nginxes: ChildProcess[] = [];
-afterAll(() => {
-  children.forEach((child) => child.kill('SIGKILL'));
-  // SIGTERM, not SIGKILL: nginx's master then stops its workers, which SIGKILL would orphan.
-  nginxes.forEach((nginx) => nginx.kill('SIGTERM'));
-});
+afterAll(() => children.forEach((child) => child.kill('SIGKILL')));
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 
 /** `warta …` as the operator runs it, as JSON. */
@@ -59,23 +42,14 @@ function warta(args: string[], env: Record<string, string>): Promise<any> {
   });
 }
 
-/** Debian's nginx in the foreground, configured as docker/nginx.conf but on loopback ports; its access log names the upstream of every request. */
-async function startNginx(dir: string, port: number, upstreams: number[]): Promise<{ accessLog: string }> {
-  if (!existsSync(NGINX)) throw new Error(`nginx is not installed (${NGINX} is missing): this test runs Warta behind a real nginx. Install it with: apt-get install -y nginx`);
+/** nginx configured as docker/nginx.conf but on loopback ports; its access log names the upstream of every request. */
+async function startBalancer(dir: string, port: number, upstreams: number[]): Promise<{ accessLog: string }> {
   const accessLog = path.join(dir, 'access.log');
-  writeFileSync(
-    path.join(dir, 'nginx.conf'),
-    `worker_processes 1;
-error_log ${dir}/error.log warn;
-events { worker_connections 64; }
-http {
-  log_format upstreams '$request_method $request_uri $status $upstream_addr';
+  await startNginx(
+    dir,
+    port,
+    `  log_format upstreams '$request_method $request_uri $status $upstream_addr';
   access_log ${accessLog} upstreams;
-  client_body_temp_path ${dir}/client_body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
   upstream warta {
 ${upstreams.map((p) => `    server 127.0.0.1:${p};`).join('\n')}
   }
@@ -89,22 +63,7 @@ ${upstreams.map((p) => `    server 127.0.0.1:${p};`).join('\n')}
       proxy_set_header X-Forwarded-Proto $scheme;
       proxy_next_upstream off;
     }
-  }
-}
-`,
-  );
-  const child = spawn(NGINX, ['-p', dir, '-e', `${dir}/error.log`, '-c', 'nginx.conf', '-g', `daemon off; pid ${dir}/nginx.pid;`], { stdio: ['ignore', 'ignore', 'pipe'] });
-  nginxes.push(child);
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  let exited: number | null | undefined;
-  child.on('close', (code) => (exited = code));
-  await vi.waitFor(
-    async () => {
-      if (exited !== undefined) throw new Error(`nginx exited with ${exited}: ${stderr}`);
-      await fetch(`http://127.0.0.1:${port}/healthz`);
-    },
-    { timeout: 10_000, interval: 50 },
+  }`,
   );
   return { accessLog };
 }
@@ -128,9 +87,7 @@ function servedRequests(accessLog: string): Served[] {
 
 describe(usingPostgres ? 'two Warta instances on one PostgreSQL database behind nginx' : 'Warta on the embedded database behind nginx', { timeout: 180_000 }, () => {
   it('signs a person in with a passkey and through an OIDC code flow with refresh, steps alternating between instances; the audit chain verifies', async () => {
-    const dir = mkdtempSync(path.join(tmpdir(), 'warta-nginx-'));
-    // nginx's workers run as nobody when the test runs as root.
-    chmodSync(dir, 0o755);
+    const dir = nginxFolder('this test runs Warta behind a real nginx');
     const masterKeyFile = path.join(dir, 'master.key');
     writeFileSync(masterKeyFile, generateMasterKeyBase64(), { mode: 0o600 });
     const nginxPort = await freePort();
@@ -154,7 +111,7 @@ describe(usingPostgres ? 'two Warta instances on one PostgreSQL database behind 
     // Both instances start together on an empty database, as a Deployment's pods do: one migrates, the other waits for it.
     const instances = await Promise.all((usingPostgres ? [1, 2] : [1]).map(() => startWarta(env)));
     const upstreams = instances.map((instance) => `127.0.0.1:${instance.port}`);
-    const { accessLog } = await startNginx(dir, nginxPort, instances.map((instance) => instance.port));
+    const { accessLog } = await startBalancer(dir, nginxPort, instances.map((instance) => instance.port));
 
     const bootstrap = await warta(['bootstrap', '--org', 'Ministry of Scale', '--admin', 'Anna Nowak', '--email', 'anna.nowak@example.gov'], env);
     const invitation = new URL(bootstrap.link).hash.replace('#invitation=', '');
