@@ -14,7 +14,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { OPERATOR, registerClient } from '../../src/clients/service.js';
 import { createInvitation } from '../../src/invitations/service.js';
 import { createOrganisation } from '../../src/orgs/service.js';
-import { addVirtualAuthenticator, launchBrowser, startWartaServer } from '../support/browser.js';
+import { launchBrowser, startWartaServer } from '../support/browser.js';
+import { enrollInBrowser } from '../support/pages.js';
 
 const server = await startWartaServer();
 const { runtime } = server;
@@ -47,15 +48,8 @@ describe('FAPI 2.0 in a real browser', () => {
 
     const org = await createOrganisation(runtime, { actor: 'test' }, { name: 'Ministry of Finance' });
     const { link } = await createInvitation(runtime, { actor: 'test' }, { organisationId: org.id, displayName: 'Anna Nowak', email: 'anna.nowak@example.gov', role: 'member' });
-    const context = await chromium.newContext({ locale: 'en-GB' });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (message) => message.type() === 'error' && !message.text().startsWith('Failed to load resource') && problems.push(message.text()));
-    page.on('pageerror', (error) => problems.push(error.message));
-    await addVirtualAuthenticator(page);
-    await page.goto(link);
-    await page.getByRole('button', { name: 'Create my passkey' }).click();
-    await page.waitForURL(`${server.url}/account`);
+    // Enrolled on their own device, then signed out: the client starts from a signed-out browser.
+    const { context, page, problems } = await enrollInBrowser(chromium, server.url, link, 'Laptop');
     await context.clearCookies();
 
     const verifier = oauth.generateRandomCodeVerifier();

@@ -13,7 +13,8 @@ import { OPERATOR, registerClient } from '../../src/clients/service.js';
 import { createInvitation } from '../../src/invitations/service.js';
 import { createOrganisation } from '../../src/orgs/service.js';
 import { ACR_PHISHING_RESISTANT } from '../../src/sessions/service.js';
-import { addVirtualAuthenticator, launchBrowser, startWartaServer } from '../support/browser.js';
+import { launchBrowser, startWartaServer } from '../support/browser.js';
+import { enrollInBrowser } from '../support/pages.js';
 
 const server = await startWartaServer();
 const { runtime } = server;
@@ -37,19 +38,10 @@ describe('OpenID Connect in a real browser', () => {
 
     const org = await createOrganisation(runtime, { actor: 'test' }, { name: 'Ministry of OIDC Tests' });
     const { link } = await createInvitation(runtime, { actor: 'test' }, { organisationId: org.id, displayName: 'Jan Kowalski', email: 'jan.kowalski@example.gov', role: 'member' });
-    const context = await chromium.newContext({ locale: 'en-GB' });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (message) => message.type() === 'error' && !message.text().startsWith('Failed to load resource') && problems.push(message.text()));
-    page.on('pageerror', (error) => problems.push(error.message));
-    await addVirtualAuthenticator(page);
-
     // Enroll a passkey, then forget the session: the relying party starts from a signed-out
     // browser. (Clicking "Sign out" would land on /signin, whose passkey autofill the virtual
     // authenticator answers at once, racing the navigation to the client below.)
-    await page.goto(link);
-    await page.getByRole('button', { name: 'Create my passkey' }).click();
-    await page.waitForURL(`${server.url}/account`);
+    const { context, page, problems } = await enrollInBrowser(chromium, server.url, link, 'Laptop');
     await context.clearCookies();
 
     const verifier = oidc.randomPKCECodeVerifier();
