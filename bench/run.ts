@@ -270,9 +270,9 @@ const variantTables = variantResults
       '',
       `Warta, ${label}, in the same run (CPU: Warta's process per request):`,
       '',
-      '| scenario | default: req/s | variant: req/s | default: CPU µs/req | variant: CPU µs/req | default CPU / variant CPU |',
+      '| scenario | default: req/s | variant: req/s | default: CPU µs/req | variant: CPU µs/req | variant CPU / default CPU |',
       '|---|---:|---:|---:|---:|---:|',
-      ...rows.map(({ name, w }) => `| ${name} | ${w.rps.toFixed(0)} | ${results[name]!.rps.toFixed(0)} | ${w.cpuUs.toFixed(0)} | ${results[name]!.cpuUs.toFixed(0)} | ${(w.cpuUs / results[name]!.cpuUs).toFixed(2)}× |`),
+      ...rows.map(({ name, w }) => `| ${name} | ${w.rps.toFixed(0)} | ${results[name]!.rps.toFixed(0)} | ${w.cpuUs.toFixed(0)} | ${results[name]!.cpuUs.toFixed(0)} | ${(results[name]!.cpuUs / w.cpuUs).toFixed(2)}× |`),
     ].join('\n'),
   )
   .join('\n');
