@@ -147,13 +147,15 @@ interface Target {
   runs: Map<string, Measurement[]>;
   /** The file the server's stdout (its log) goes to, if any. */
   logFile?: string;
+  /** Its name in the progress lines. */
+  label: string;
 }
 
-async function prepare(script: string, serverOptions: ServerOptions, logFile?: string): Promise<Target> {
+async function prepare(script: string, serverOptions: ServerOptions, logFile?: string, label?: string): Promise<Target> {
   const fd = logFile ? openSync(logFile, 'w') : undefined;
   const { child, ready } = await startServer(script, serverOptions, fd ?? 'inherit').finally(() => fd !== undefined && closeSync(fd));
   const metadata = (await (await fetch(`${ready.url}/.well-known/openid-configuration`)).json()) as Record<string, string>;
-  return { ready, child, logFile, options: new Map(SCENARIOS.map((s) => [s.name, s.options(ready, metadata)])), runs: new Map(SCENARIOS.map((s) => [s.name, []])) };
+  return { ready, child, logFile, label: label ?? ready.description.split(' (')[0]!, options: new Map(SCENARIOS.map((s) => [s.name, s.options(ready, metadata)])), runs: new Map(SCENARIOS.map((s) => [s.name, []])) };
 }
 
 async function measure(target: Target, scenario: Scenario): Promise<void> {
@@ -167,7 +169,7 @@ async function measure(target: Target, scenario: Scenario): Promise<void> {
   const completed = Math.max(1, result.requests.total);
   const r: Measurement = { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, cpuUs: (cpuMs * 1000) / completed, pgUs: (pgMs * 1000) / completed };
   target.runs.get(scenario.name)!.push(r);
-  process.stdout.write(`  ${target.ready.description.split(' (')[0]!.padEnd(20)} ${scenario.name.padEnd(20)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  CPU ${r.cpuUs.toFixed(0)} µs/req, PostgreSQL ${r.pgUs.toFixed(0)} µs/req  (load ${os.loadavg()[0]!.toFixed(1)})${r.non2xx || r.errors ? `  (${r.non2xx} non-2xx, ${r.errors} errors)` : ''}\n`);
+  process.stdout.write(`  ${target.label.padEnd(20)} ${scenario.name.padEnd(20)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${r.p50} ms  p99 ${r.p99} ms  CPU ${r.cpuUs.toFixed(0)} µs/req, PostgreSQL ${r.pgUs.toFixed(0)} µs/req  (load ${os.loadavg()[0]!.toFixed(1)})${r.non2xx || r.errors ? `  (${r.non2xx} non-2xx, ${r.errors} errors)` : ''}\n`);
 }
 
 const median = (values: number[]) => {
@@ -212,9 +214,9 @@ process.stdout.write(`Benchmark: ${settings.connections} connections, ${settings
 let warta: { description: string; results: Record<string, Measurement> };
 let peer: typeof warta;
 /** Warta variants run beside the two (BENCH_LOG_AB, BENCH_WARTA_BASELINE), compared with the default Warta. */
-const variants: { label: string; script: string; options: Partial<ServerOptions> }[] = [
-  ...(settings.logAB ? [{ label: 'request log off (WARTA_LOG_LEVEL=warn)', script: './warta-server.ts', options: { logLevel: 'warn' } }] : []),
-  ...(settings.baseline ? [{ label: `baseline: ${settings.baseline}`, script: pathToFileURL(path.resolve(settings.baseline, 'bench/warta-server.ts')).href, options: {} }] : []),
+const variants: { label: string; short: string; script: string; options: Partial<ServerOptions> }[] = [
+  ...(settings.logAB ? [{ label: 'request log off (WARTA_LOG_LEVEL=warn)', short: 'Warta log off', script: './warta-server.ts', options: { logLevel: 'warn' } }] : []),
+  ...(settings.baseline ? [{ label: `baseline: ${settings.baseline}`, short: 'Warta baseline', script: pathToFileURL(path.resolve(settings.baseline, 'bench/warta-server.ts')).href, options: {} }] : []),
 ];
 const variantResults: { label: string; results: Record<string, Measurement> }[] = [];
 let requestLog = '';
@@ -226,7 +228,7 @@ try {
     // Its own database: a Warta database belongs to one master key.
     const variantDatabase = settings.databaseUrl ? await scratchDatabase(settings.databaseUrl) : undefined;
     if (variantDatabase) variantDatabases.push(variantDatabase);
-    targets.push(await prepare(variant.script, { ...serverOptions, databaseUrl: variantDatabase?.url, ...variant.options }, logFile(`variant-${i}`)));
+    targets.push(await prepare(variant.script, { ...serverOptions, databaseUrl: variantDatabase?.url, ...variant.options }, logFile(`variant-${i}`), variant.short));
   }
   try {
     // Both servers stay up (the idle one costs nothing) and take turns, scenario by

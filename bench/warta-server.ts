@@ -69,7 +69,7 @@ const { access_token: introspectionToken } = (await issued.json()) as { access_t
 const ready: ServerReady = {
   type: 'ready',
   url,
-  description: `Warta${options.logLevel ? ` log ${options.logLevel}` : ''} (hono + @hono/node-server, ${runtime.dbKind === 'pg' ? `PostgreSQL, pool ${options.dbPoolSize}` : 'embedded PGlite'}, log level ${config.logLevel})`,
+  description: `Warta (hono + @hono/node-server, ${runtime.dbKind === 'pg' ? `PostgreSQL, pool ${options.dbPoolSize}` : 'embedded PGlite'}, log level ${config.logLevel})`,
   clientId: client.client_id,
   clientSecret: client.client_secret!,
   scope: BENCH_SCOPE,
