@@ -22,8 +22,9 @@ import { announceReady, BENCH_REDIRECT_URI, BENCH_SCOPE, type ServerOptions, typ
 
 const options = JSON.parse(process.argv[2] ?? '{}') as ServerOptions;
 
-let handler: ((request: Request) => Response | Promise<Response>) | undefined;
-const server = serve({ fetch: (request) => (handler ? handler(request) : new Response('starting', { status: 503 })), port: 0, hostname: '127.0.0.1' });
+let handler: ((request: Request, env: unknown) => Response | Promise<Response>) | undefined;
+// The node bindings (`env`) are passed on as src/server.ts does: Warta reads the client's address from them.
+const server = serve({ fetch: (request, env) => (handler ? handler(request, env) : new Response('starting', { status: 503 })), port: 0, hostname: '127.0.0.1' });
 await new Promise<void>((resolve) => (server.listening ? resolve() : server.once('listening', () => resolve())));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
