@@ -26,8 +26,8 @@ const client = await registerWebClient(
 
 async function person(options: { inUnit: boolean; clearance?: string }) {
   const signedIn = await signedInUser(runtime, undefined, { organisationId });
-  if (options.inUnit) await addGroupMember(runtime, actor, { organisationId, groupId: unit.id, userId: signedIn.user.id });
-  if (options.clearance) await setAttribute(runtime, actor, { organisationId, userId: signedIn.user.id, name: 'clearance_level', value: options.clearance });
+  if (options.inUnit) await addGroupMember(runtime, actor, { actor: { kind: 'cli' }, organisationId, groupId: unit.id, userId: signedIn.user.id });
+  if (options.clearance) await setAttribute(runtime, actor, { actor: { kind: 'cli' }, organisationId, userId: signedIn.user.id, name: 'clearance_level', value: options.clearance });
   // Consented before: the requirements are checked whether or not a consent page comes.
   await recordConsent(runtime, actor, signedIn.user, (await findClient(runtime.db, client.client_id))!, ['openid', 'offline_access']);
   return signedIn;
@@ -73,7 +73,7 @@ describe('required groups and attributes', () => {
     expect(tokens.status).toBe(200);
     const refreshed = await postForm(server.url('/token'), { grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token as string }, basicAuth(client));
     expect(refreshed.status).toBe(200);
-    await removeGroupMember(runtime, actor, { organisationId, groupId: unit.id, userId: user.id });
+    await removeGroupMember(runtime, actor, { actor: { kind: 'cli' }, organisationId, groupId: unit.id, userId: user.id });
     const refused = await postForm(server.url('/token'), { grant_type: 'refresh_token', refresh_token: refreshed.body.refresh_token as string }, basicAuth(client));
     expect(refused.status).toBe(400);
     expect(refused.body).toMatchObject({ error: 'invalid_grant' });
