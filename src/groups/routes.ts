@@ -1,7 +1,6 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import { isAwaitingApproval } from '../change-requests/requests.js';
-import { requirementsInForce } from '../clients/requirements-in-force.js';
 import type { Deps } from '../deps.js';
 import { invalidRequest } from '../errors.js';
 import { adminActorOf, auditContext, peopleActorOf } from '../http/context.js';
@@ -9,7 +8,7 @@ import { documentedRouter } from '../http/openapi.js';
 import { requireRole } from '../sessions/middleware.js';
 import { setGroupSensitive } from './flag.js';
 import { moveGroup } from './move.js';
-import { sensitiveGroupIds } from './paths.js';
+import { sensitiveGroupsAmong } from './sensitive.js';
 import { addGroupMember, createGroup, listGroups, removeGroupMember } from './service.js';
 
 /**
@@ -79,7 +78,7 @@ export function groupRoutes(deps: Deps) {
   app.openapi(list, async (c) => {
     const organisationId = adminActorOf(c).organisationId;
     const groups = await listGroups(deps.db, organisationId);
-    const sensitive = sensitiveGroupIds(groups, (await requirementsInForce(deps.db, organisationId)).groupPaths);
+    const sensitive = await sensitiveGroupsAmong(deps.db, organisationId, groups);
     return c.json({ groups: groups.map((g) => ({ ...g, needs_second_admin: sensitive.has(g.id) })) }, 200);
   });
   app.openapi(create, async (c) => {
