@@ -204,6 +204,16 @@ describe('moving and renaming groups', () => {
     expect((await patchGroup(admin, a.id, { name: 'New', sensitive: true })).status).toBe(400);
   });
 
+  it('of two opposite moves at once, one applies and the other is refused group_cycle', async () => {
+    const a = await createGroup(admin, { name: unique('Left') });
+    const b = await createGroup(admin, { name: unique('Right') });
+    const replies = await Promise.all([patchGroup(admin, a.id, { parent_id: b.id }), patchGroup(secondAdmin, b.id, { parent_id: a.id })]);
+    expect(replies.map((r) => r.status).sort()).toEqual([200, 409]);
+    expect(replies.find((r) => r.status === 409)!.body.error).toBe('group_cycle');
+    const parents = [(await groupRow(a.id)).parent_id, (await groupRow(b.id)).parent_id];
+    expect(parents.filter((p) => p === null)).toHaveLength(1);
+  });
+
   it('one admin cannot move a group into a sensitive subtree, out of one, or rename a sensitive group', async () => {
     const { vault, unit } = await sensitiveTree();
     const team = await createGroup(admin, { name: unique('Team') });
