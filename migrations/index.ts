@@ -28,6 +28,7 @@ import * as m0032 from './0032_mutual_tls.js';
 import * as m0033 from './0033_first_party_native.js';
 import * as m0035 from './0035_scim_provisioning.js';
 import * as m0036 from './0036_claims.js';
+import * as m0037 from './0037_sensitive_changes.js';
 
 /**
  * Every migration, by name. Listed explicitly (not read from the folder) so the
@@ -63,4 +64,5 @@ export const migrations: Record<string, Migration> = {
   '0033_first_party_native': m0033,
   '0035_scim_provisioning': m0035,
   '0036_claims': m0036,
+  '0037_sensitive_changes': m0037,
 };

@@ -9,6 +9,7 @@ import { startSecurityEventDelivery } from './events/worker.js';
 import { startPersonalDataRetention } from './privacy/retention.js';
 import { startRecoveryExpiry } from './recovery/expire.js';
 import { startRoleRequestExpiry } from './people/role-requests.js';
+import { startChangeRequestExpiry } from './change-requests/requests.js';
 import { startRateLimitHousekeeping } from './throttle/housekeeping.js';
 import { httpServerOptions } from './http/server-options.js';
 import { developmentMasterKeyWarning } from './crypto/master-key.js';
@@ -34,6 +35,7 @@ export async function serve(runtime: Runtime, config: Config, log: Logger): Prom
   const securityEventDelivery = startSecurityEventDelivery(runtime);
   const recoveryExpiry = startRecoveryExpiry(runtime);
   const roleRequestExpiry = startRoleRequestExpiry(runtime);
+  const changeRequestExpiry = startChangeRequestExpiry(runtime);
   const rateLimitHousekeeping = startRateLimitHousekeeping(runtime);
   const anonymousFailureAudit = startAnonymousFailureAudit(runtime);
   const personalDataRetention = startPersonalDataRetention(runtime);
@@ -73,6 +75,7 @@ export async function serve(runtime: Runtime, config: Config, log: Logger): Prom
       await securityEventDelivery.stop();
       await recoveryExpiry.stop();
       await roleRequestExpiry.stop();
+      await changeRequestExpiry.stop();
       await rateLimitHousekeeping.stop();
       await anonymousFailureAudit.stop();
       await personalDataRetention.stop();

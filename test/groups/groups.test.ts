@@ -48,10 +48,10 @@ describe('groups (admin API)', () => {
     expect((await otherAdmin.client.get('/api/admin/groups')).body.groups.map((g: { path: string }) => g.path)).toEqual(['/Foreign']);
   });
 
-  it('cannot form a cycle: the database refuses a group that is its own ancestor', async () => {
+  it('cannot form a cycle: the database refuses a group that is its own parent', async () => {
     const a = await admin.client.post('/api/admin/groups', { name: 'Cycle A' });
     const b = await admin.client.post('/api/admin/groups', { name: 'Cycle B', parent_id: a.body.id });
-    // No API moves a group; the database itself refuses a self-parent.
+    // A move checks for cycles (test/groups/sensitive.test.ts); beneath it, the database itself refuses a self-parent.
     await expect(runtime.db.updateTable('groups').set({ parent_id: a.body.id }).where('id', '=', a.body.id).execute()).rejects.toThrow();
     expect(b.body.path).toBe('/Cycle A/Cycle B');
   });
