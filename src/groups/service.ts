@@ -23,7 +23,7 @@ import type { Database } from '../db/schema.js';
 import { withinTransaction } from '../db/transaction.js';
 import { conflict, invalidRequest, notFound, WartaError } from '../errors.js';
 import type { PeopleActor } from '../people/authority.js';
-import { pathsOf } from './paths.js';
+import { type GroupNode, pathsOf } from './paths.js';
 import { organisationGroups, sensitiveGroupsAmong } from './sensitive.js';
 
 export { pathsOf };
@@ -193,12 +193,15 @@ async function touchGroup(trx: Transaction<Database>, deps: Pick<GroupDeps, 'clo
   await trx.updateTable('groups').set({ updated_at: deps.clock.now() }).where('id', '=', groupId).execute();
 }
 
-/** The group `reference` names, locked until the transaction ends, so a change and its audit entry see one state. */
-async function lockGroup(trx: Transaction<Database>, organisationId: string, reference: string): Promise<GroupView> {
-  const { id } = await findGroup(trx, organisationId, reference);
-  const locked = await trx.selectFrom('groups').select('id').where('id', '=', id).forUpdate().executeTakeFirst();
-  if (!locked) throw groupNotFound();
-  return findGroup(trx, organisationId, id);
+/**
+ * The group `reference` names, with the organisation's groups locked until the
+ * transaction ends (FOR UPDATE, in id order, as a move locks them): the change, its
+ * sensitivity and its audit entry see one hierarchy, and taking every lock in one
+ * order keeps two changes from waiting on each other.
+ */
+async function lockGroup(trx: Transaction<Database>, organisationId: string, reference: string): Promise<{ group: GroupView; groups: GroupNode[] }> {
+  const groups = await organisationGroups(trx, organisationId, 'update');
+  return { group: await findGroup(trx, organisationId, reference), groups };
 }
 
 /** Sets or clears the directory's id for a group (SCIM `externalId`), unique in the organisation. It names no one's authority, so one admin or the directory changes it. */
@@ -207,7 +210,7 @@ export async function setGroupExternalId(deps: GroupDeps, context: AuditContext,
   if (externalId !== null && externalId.length > 200) throw invalidRequest('external_id is at most 200 characters');
   const taken = () => conflict('group_exists', 'another group of the organisation has this external_id');
   return withinTransaction(deps.db, async (trx) => {
-    const group = await lockGroup(trx, input.organisationId, input.groupId);
+    const { group } = await lockGroup(trx, input.organisationId, input.groupId);
     if (group.external_id === externalId) return group;
     if (externalId !== null) {
       const other = await trx.selectFrom('groups').select('id').where('organisation_id', '=', input.organisationId).where('external_id', '=', externalId).where('id', '<>', group.id).executeTakeFirst();
@@ -238,8 +241,7 @@ export async function setGroupExternalId(deps: GroupDeps, context: AuditContext,
 export async function deleteGroup(deps: GroupDeps, context: AuditContext, input: { actor: PeopleActor; organisationId: string; groupId: string }): Promise<{ id: string; path: string; deleted: true; members: number }> {
   return auditingPersonRequired(deps, context, input.actor, 'group.delete', () =>
     withinTransaction(deps.db, async (trx) => {
-      const group = await lockGroup(trx, input.organisationId, input.groupId);
-      const groups = await organisationGroups(trx, input.organisationId, 'share');
+      const { group, groups } = await lockGroup(trx, input.organisationId, input.groupId);
       if (groups.some((g) => g.parent_id === group.id)) throw conflict('group_has_children', `${group.path} has groups under it: delete or move them first`);
       if ((await sensitiveGroupsAmong(trx, input.organisationId, groups)).has(group.id) && askerOf(input.actor) !== null)
         throw new WartaError(403, 'operator_required', `${group.path} is sensitive: the instance operator deletes it (warta group delete)`);
@@ -280,9 +282,7 @@ export async function changeGroupMembers(
   if (add.some((id) => remove.includes(id))) throw invalidRequest('a person cannot be both added to and removed from a group at once');
   return auditingPersonRequired(deps, context, input.actor, 'group.change_members', () =>
     withinTransaction(deps.db, async (trx) => {
-      const group = await lockGroup(trx, input.organisationId, input.groupId);
-      // Read under a share lock, as changeMembership does: a move in progress finishes first.
-      const groups = await organisationGroups(trx, input.organisationId, 'share');
+      const { group, groups } = await lockGroup(trx, input.organisationId, input.groupId);
       if ((await sensitiveGroupsAmong(trx, input.organisationId, groups)).has(group.id)) askerOf(input.actor);
       const candidates = add.filter(isUuid);
       const known = candidates.length

@@ -19,6 +19,7 @@ import type { Database } from '../db/schema.js';
 import { isUuid } from '../db/uuid.js';
 import { WartaError } from '../errors.js';
 import { moveGroup } from '../groups/move.js';
+import { organisationGroups } from '../groups/sensitive.js';
 import { changeGroupMembers, createGroup, deleteGroup, setGroupExternalId } from '../groups/service.js';
 import type { ScimClient } from './authenticate.js';
 import { invalidValue, scimError } from './errors.js';
@@ -120,11 +121,15 @@ export function createScimGroup(deps: ScimDeps, context: AuditContext, client: S
   );
 }
 
-/** The group locked for a change, as the request's If-Match must find it. */
+/**
+ * The group, as the request's If-Match must find it, with the organisation's groups
+ * locked as the groups service locks them (in one order, so two changes never wait
+ * on each other), until the change is made.
+ */
 async function lockScimGroup(trx: Kysely<Database>, client: ScimClient, id: string, ifMatch: string | undefined): Promise<ScimGroup> {
   if (!isUuid(id)) throw groupNotFound();
-  const locked = await trx.selectFrom('groups').select('id').where('id', '=', id).where('organisation_id', '=', client.organisationId).forUpdate().executeTakeFirst();
-  if (!locked) throw groupNotFound();
+  const groups = await organisationGroups(trx, client.organisationId, 'update');
+  if (!groups.some((g) => g.id === id)) throw groupNotFound();
   const group = await findScimGroup({ db: trx }, client, id);
   assertIfMatch(groupVersion(group), ifMatch);
   return group;
