@@ -259,7 +259,7 @@ export async function deleteGroup(deps: GroupDeps, context: AuditContext, input:
   );
 }
 
-/** How many people one call to changeGroupMembers adds and removes at most: it holds the group's lock while it writes an audit entry for each. */
+/** How many people one call to changeGroupMembers adds and removes at most: it holds the organisation's groups locked while it writes an audit entry for each. */
 export const MAX_MEMBER_CHANGES = 1000;
 
 /**
@@ -283,13 +283,14 @@ export async function changeGroupMembers(
   return auditingPersonRequired(deps, context, input.actor, 'group.change_members', () =>
     withinTransaction(deps.db, async (trx) => {
       const { group, groups } = await lockGroup(trx, input.organisationId, input.groupId);
-      if ((await sensitiveGroupsAmong(trx, input.organisationId, groups)).has(group.id)) askerOf(input.actor);
+      // askerOf refuses a directory here (person_required); the operator's CLI goes on.
+      if ((await sensitiveGroupsAmong(trx, input.organisationId, groups)).has(group.id) && askerOf(input.actor) !== null) throw new WartaError(403, 'person_required', 'this group is sensitive');
       const candidates = add.filter(isUuid);
       const known = candidates.length
         ? new Set((await trx.selectFrom('users').select('id').where('id', 'in', candidates).where('organisation_id', '=', input.organisationId).where('status', '<>', 'offboarded').execute()).map((u) => u.id))
         : new Set<string>();
       const unknown = add.filter((id) => !known.has(id));
-      if (unknown.length) throw new WartaError(404, 'person_not_found', `no such person in your organisation: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ' …' : ''}`);
+      if (unknown.length) throw notFound('person_not_found', `no such person in your organisation: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ' …' : ''}`);
       const now = deps.clock.now();
       const added = add.length
         ? (await trx.insertInto('group_members').values(add.map((user_id) => ({ group_id: group.id, user_id, added_at: now }))).onConflict((oc) => oc.doNothing()).returning('user_id').execute()).map((r) => r.user_id)
