@@ -29,6 +29,7 @@ import * as m0033 from './0033_first_party_native.js';
 import * as m0035 from './0035_scim_provisioning.js';
 import * as m0036 from './0036_claims.js';
 import * as m0037 from './0037_sensitive_changes.js';
+import * as m0038 from './0038_group_versions.js';
 
 /**
  * Every migration, by name. Listed explicitly (not read from the folder) so the
@@ -65,4 +66,5 @@ export const migrations: Record<string, Migration> = {
   '0035_scim_provisioning': m0035,
   '0036_claims': m0036,
   '0037_sensitive_changes': m0037,
+  '0038_group_versions': m0038,
 };

@@ -734,6 +734,8 @@ export interface GroupsTable {
   /** Flagged by an admin: changes to it and its subgroups take a second admin (groups/sensitive.ts). */
   sensitive: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: Date;
+  /** When its name, external id or members last changed (SCIM `meta.lastModified`). */
+  updated_at: Date;
 }
 export type Group = Selectable<GroupsTable>;
 

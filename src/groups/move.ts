@@ -13,6 +13,7 @@ import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { type Approval, approvalDetails, askerOf, auditingPersonRequired, type AwaitingApproval, openChangeRequest } from '../change-requests/requests.js';
 import { requirementsInForce } from '../clients/requirements-in-force.js';
 import type { Database } from '../db/schema.js';
+import { withinTransaction } from '../db/transaction.js';
 import { isUuid } from '../db/uuid.js';
 import { conflict, invalidRequest, notFound } from '../errors.js';
 import type { PeopleActor } from '../people/authority.js';
@@ -51,7 +52,7 @@ export async function moveGroup(deps: GroupDeps, context: AuditContext, input: G
   if (input.parentId != null && !isUuid(input.parentId)) throw parentNotFound();
   const group = await findGroup(deps.db, input.organisationId, input.groupId);
   return auditingPersonRequired(deps, context, input.actor, 'group.move', () =>
-    deps.db.transaction().execute(async (trx) => {
+    withinTransaction(deps.db, async (trx) => {
       const plan = await planMove(trx, input.organisationId, group.id, { parentId: input.parentId === undefined ? group.parent_id : input.parentId, name: name ?? group.name });
       if (plan.unchanged) return findGroup(trx, input.organisationId, group.id);
       if (plan.touchesSensitive) {
@@ -123,7 +124,7 @@ async function planMove(trx: Transaction<Database>, organisationId: string, grou
 
 async function applyPlannedMove(trx: Transaction<Database>, deps: GroupDeps, context: AuditContext, organisationId: string, plan: MovePlan, approval?: Approval): Promise<GroupView> {
   try {
-    await trx.updateTable('groups').set({ parent_id: plan.parentId, name: plan.name }).where('id', '=', plan.groupId).where('organisation_id', '=', organisationId).execute();
+    await trx.updateTable('groups').set({ parent_id: plan.parentId, name: plan.name, updated_at: deps.clock.now() }).where('id', '=', plan.groupId).where('organisation_id', '=', organisationId).execute();
   } catch (error) {
     // A group created under the new parent since the check, with the same name (creating takes no lock on the others).
     if ((error as { code?: string }).code === '23505') throw conflict('group_exists', 'a group with this name already exists under that parent');

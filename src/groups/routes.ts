@@ -9,7 +9,7 @@ import { requireRole } from '../sessions/middleware.js';
 import { setGroupSensitive } from './flag.js';
 import { moveGroup } from './move.js';
 import { sensitiveGroupsAmong } from './sensitive.js';
-import { addGroupMember, createGroup, listGroups, removeGroupMember } from './service.js';
+import { addGroupMember, createGroup, deleteGroup, listGroups, removeGroupMember } from './service.js';
 
 /**
  * Admin API for the groups of the admin's own organisation (area `people`: a token
@@ -55,6 +55,14 @@ const change = createRoute({
   responses: { 200: { description: 'the group' }, ...awaiting, ...refusals, 409: { description: 'group_exists, group_cycle, change_request_pending' } },
 });
 
+const remove = createRoute({
+  method: 'delete',
+  path: '/api/admin/groups/{id}',
+  summary: 'Delete a group with no groups under it; its members leave it (audited as group.deleted, and group.member_removed for each member). A sensitive group is the operator\'s to delete (warta group delete).',
+  request: { params: groupParam },
+  responses: { 200: { description: '{id, path, deleted, members}' }, ...refusals, 403: { description: 'forbidden (not an admin), reauthentication_required, operator_required or person_required (a sensitive group)' }, 409: { description: 'group_has_children' } },
+});
+
 const addMember = createRoute({
   method: 'post',
   path: '/api/admin/groups/{id}/members',
@@ -95,6 +103,7 @@ export function groupRoutes(deps: Deps) {
       : await setGroupSensitive(deps, auditContext(c), { ...target, sensitive: body.sensitive! });
     return isAwaitingApproval(result) ? c.json(result, 202) : c.json(result, 200);
   });
+  app.openapi(remove, async (c) => c.json(await deleteGroup(deps, auditContext(c), { actor: peopleActorOf(c), organisationId: adminActorOf(c).organisationId, groupId: c.req.valid('param').id }), 200));
   app.openapi(addMember, async (c) => {
     const body = c.req.valid('json');
     const result = await addGroupMember(deps, auditContext(c), { actor: peopleActorOf(c), organisationId: adminActorOf(c).organisationId, groupId: c.req.valid('param').id, userId: body.user_id, reason: body.reason ?? null });

@@ -3,7 +3,7 @@ import { defineAttribute, findAttributeDefinition, listAttributeDefinitions, par
 import { appliedAtOnce } from '../../change-requests/requests.js';
 import { setGroupSensitive } from '../../groups/flag.js';
 import { moveGroup } from '../../groups/move.js';
-import { addGroupMember, createGroup, findGroup, listGroups, removeGroupMember } from '../../groups/service.js';
+import { addGroupMember, createGroup, deleteGroup, findGroup, listGroups, removeGroupMember } from '../../groups/service.js';
 import { CliUsageError, listFlag, stringFlag } from '../command.js';
 import { defineOrganisationCommand } from '../organisation-command.js';
 import { personId } from './people.js';
@@ -79,6 +79,17 @@ export const listGroupsCommand = defineOrganisationCommand({
     return { groups: await listGroups(runtime.db, organisation.id) };
   },
   format: (r) => (r.groups.length ? r.groups.map((g) => `${g.path.padEnd(48)} ${String(g.members).padStart(5)} member(s)  ${g.id}${g.external_id ? `  external ${g.external_id}` : ''}${g.sensitive ? '  sensitive' : ''}`).join('\n') : 'No groups.'),
+});
+
+export const deleteGroupCommand = defineOrganisationCommand({
+  path: ['group', 'delete'],
+  summary: 'delete a group with no groups under it (a sensitive one too); the people in it leave it',
+  flags: { group: groupFlag },
+  async run(flags, io) {
+    const { runtime, organisation } = await io.openOrganisation();
+    return deleteGroup(runtime, { actor: 'cli' }, { actor: cli, organisationId: organisation.id, groupId: stringFlag(flags, 'group')! });
+  },
+  format: (r) => `Deleted group ${r.path}; ${r.members} member(s) left it.`,
 });
 
 export const addGroupMemberCommand = defineOrganisationCommand({

@@ -7,7 +7,7 @@ import { assignClientCommand, createClientCommand, deleteClientCommand, listClie
 import { endOrganisationSessionsCommand, resumeClientCommand, suspendClientCommand } from './incident.js';
 import { inviteCommand } from './invite.js';
 import { approveChangeRequestCommand, listChangeRequestsCommand, rejectChangeRequestCommand } from './change-requests.js';
-import { addGroupMemberCommand, createGroupCommand, defineAttributeCommand, listAttributesCommand, listGroupsCommand, moveGroupCommand, removeGroupMemberCommand, setAttributeCommand, setAttributeSensitiveCommand, setGroupSensitiveCommand } from './groups.js';
+import { addGroupMemberCommand, createGroupCommand, defineAttributeCommand, listAttributesCommand, listGroupsCommand, deleteGroupCommand, moveGroupCommand, removeGroupMemberCommand, setAttributeCommand, setAttributeSensitiveCommand, setGroupSensitiveCommand } from './groups.js';
 import { listSigningKeysCommand, rotateMasterKeyCommand, rotateSigningKeyCommand } from './keys.js';
 import { migrateCommand } from './migrate.js';
 import { importFidoMetadataCommand } from './mds.js';
@@ -31,6 +31,7 @@ export const commands: CliCommand<any>[] = [
   removeGroupMemberCommand,
   moveGroupCommand,
   setGroupSensitiveCommand,
+  deleteGroupCommand,
   defineAttributeCommand,
   listAttributesCommand,
   setAttributeCommand,
