@@ -10,6 +10,7 @@ import { startPersonalDataRetention } from './privacy/retention.js';
 import { startRecoveryExpiry } from './recovery/expire.js';
 import { startRoleRequestExpiry } from './people/role-requests.js';
 import { startRateLimitHousekeeping } from './throttle/housekeeping.js';
+import { startChallengeHousekeeping } from './webauthn/challenges.js';
 import { httpServerOptions } from './http/server-options.js';
 import { developmentMasterKeyWarning } from './crypto/master-key.js';
 import { recordIssuer } from './instance/issuer.js';
@@ -35,6 +36,7 @@ export async function serve(runtime: Runtime, config: Config, log: Logger): Prom
   const recoveryExpiry = startRecoveryExpiry(runtime);
   const roleRequestExpiry = startRoleRequestExpiry(runtime);
   const rateLimitHousekeeping = startRateLimitHousekeeping(runtime);
+  const challengeHousekeeping = startChallengeHousekeeping(runtime);
   const anonymousFailureAudit = startAnonymousFailureAudit(runtime);
   const personalDataRetention = startPersonalDataRetention(runtime);
   // `warta` commands reach the embedded database through this process while it holds it.
@@ -74,6 +76,7 @@ export async function serve(runtime: Runtime, config: Config, log: Logger): Prom
       await recoveryExpiry.stop();
       await roleRequestExpiry.stop();
       await rateLimitHousekeeping.stop();
+      await challengeHousekeeping.stop();
       await anonymousFailureAudit.stop();
       await personalDataRetention.stop();
       await backchannelLogouts.stop();
