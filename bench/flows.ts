@@ -25,7 +25,8 @@
  *                              slots plus its queue is 2 + 8 on two cores; more get 503)
  *   BENCH_PASSKEY_USERS        enrolled passkey users (default 256)
  *   BENCH_CPU_PROFILE          a directory: Warta runs with --cpu-prof writing there
- *   BENCH_FLOWS                which to run: passkey,password (default both)
+ *   BENCH_FLOWS                which to run, comma-separated: flow (the whole passkey flow), signin
+ *                              (options + verify), password; default all three
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { createHash, generateKeyPairSync, type KeyObject, randomBytes, sign, verify } from 'node:crypto';
@@ -52,8 +53,8 @@ export interface FlowSettings {
   passwordConcurrency: number;
   passkeyUsers: number;
   cpuProfileDir: string | undefined;
-  passkey: boolean;
-  password: boolean;
+  /** Which scenarios run (all by default). */
+  scenarios: { passkeyFlow: boolean; passkeySignIn: boolean; password: boolean };
 }
 
 export function flowSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): FlowSettings {
@@ -68,9 +69,13 @@ export function flowSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): FlowS
     passwordConcurrency: number('BENCH_PASSWORD_CONCURRENCY', 8),
     passkeyUsers: number('BENCH_PASSKEY_USERS', 256),
     cpuProfileDir: env.BENCH_CPU_PROFILE || undefined,
-    passkey: (env.BENCH_FLOWS ?? 'passkey').includes('passkey'),
-    password: (env.BENCH_FLOWS ?? 'password').includes('password'),
+    scenarios: scenariosFrom(env.BENCH_FLOWS),
   };
+}
+
+function scenariosFrom(list: string | undefined): FlowSettings['scenarios'] {
+  const names = (list || 'flow,signin,password').split(',').map((name) => name.trim());
+  return { passkeyFlow: names.includes('flow'), passkeySignIn: names.includes('signin'), password: names.includes('password') };
 }
 
 /** One measured run of a scenario. */
@@ -538,7 +543,7 @@ export async function runFlowBenchmarks(settings: FlowSettings, log: (line: stri
   const database = settings.databaseUrl ? await createScratchDatabase(settings.databaseUrl, 'warta_bench_flows') : undefined;
   // Every user's TOTP step works once: enough users for ~120 sign-ins/s over the password runs, each usable once per step.
   const passwordSeconds = settings.warmup + settings.rounds * settings.duration;
-  const passwordUsers = settings.password ? Math.ceil(120 * passwordSeconds) : 0;
+  const passwordUsers = settings.scenarios.password ? Math.ceil(120 * passwordSeconds) : 0;
   log(`Sign-in flows: ${settings.concurrency} passkey clients, ${settings.passwordConcurrency} password clients, ${settings.passkeyUsers} passkey users, ${passwordUsers} password users, ${settings.rounds} rounds of ${settings.duration} s after ${settings.warmup} s warm-up, ${database ? 'PostgreSQL' : 'embedded PGlite'}`);
   let target: Target | undefined;
   try {
@@ -548,18 +553,20 @@ export async function runFlowBenchmarks(settings: FlowSettings, log: (line: stri
     const report = (name: string, r: FlowRun) =>
       log(`  ${name.padEnd(26)} ${r.perSecond.toFixed(0).padStart(5)}/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  Warta CPU ${r.wartaCpuMs.toFixed(2)} ms  PostgreSQL CPU ${r.pgCpuMs === undefined ? 'n/a' : `${r.pgCpuMs.toFixed(2)} ms`}  ${r.queries.toFixed(1)} queries${r.errors ? `  (${r.errors} errors: ${r.firstError})` : ''}  load ${os.loadavg()[0]!.toFixed(1)}`);
 
-    if (settings.passkey && settings.warmup > 0) await drive(t, passkeyFlow, settings.concurrency, settings.warmup);
-    for (let round = 0; settings.passkey && round < settings.rounds; round++) {
+    const { scenarios } = settings;
+    if ((scenarios.passkeyFlow || scenarios.passkeySignIn) && settings.warmup > 0) await drive(t, scenarios.passkeyFlow ? passkeyFlow : passkeySignIn, settings.concurrency, settings.warmup);
+    for (let round = 0; round < settings.rounds; round++) {
       // Alternate the order each round, so a drift of the machine hits both alike.
       const order = round % 2 ? (['passkeySignIn', 'passkeyFlow'] as const) : (['passkeyFlow', 'passkeySignIn'] as const);
       for (const name of order) {
+        if (!scenarios[name]) continue;
         const run = await drive(t, name === 'passkeyFlow' ? passkeyFlow : passkeySignIn, settings.concurrency, settings.duration);
         runs[name].push(run);
         report(name === 'passkeyFlow' ? 'passkey: whole flow' : 'passkey: options + verify', run);
       }
     }
-    if (settings.password && settings.warmup > 0) await drive(t, passwordSignIn, settings.passwordConcurrency, settings.warmup);
-    for (let round = 0; settings.password && round < settings.rounds; round++) {
+    if (scenarios.password && settings.warmup > 0) await drive(t, passwordSignIn, settings.passwordConcurrency, settings.warmup);
+    for (let round = 0; scenarios.password && round < settings.rounds; round++) {
       const run = await drive(t, passwordSignIn, settings.passwordConcurrency, settings.duration);
       runs.password.push(run);
       report('password + TOTP', run);
