@@ -86,6 +86,8 @@ export interface FlowRun {
   p50: number;
   p99: number;
   wartaCpuMs: number;
+  /** The part of wartaCpuMs spent in the kernel (socket writes and reads, mostly). */
+  wartaSystemMs: number;
   /** SQL statements Warta ran per flow. */
   queries: number;
   /** undefined on embedded PGlite (it runs inside Warta's process). */
@@ -160,13 +162,13 @@ function processCpuMs(pid: number): number {
 }
 
 /** Warta's CPU time (ms) and the number of SQL statements it has run. */
-function wartaCounters(child: ChildProcess): Promise<{ cpuMs: number; queries: number }> {
+function wartaCounters(child: ChildProcess): Promise<{ cpuMs: number; systemMs: number; queries: number }> {
   return new Promise((resolve) => {
     const listener = (message: unknown) => {
       const m = message as { type?: string; usage?: NodeJS.CpuUsage; queries?: number };
       if (m.type !== 'cpu') return;
       child.off('message', listener);
-      resolve({ cpuMs: (m.usage!.user + m.usage!.system) / 1000, queries: m.queries ?? NaN });
+      resolve({ cpuMs: (m.usage!.user + m.usage!.system) / 1000, systemMs: m.usage!.system / 1000, queries: m.queries ?? NaN });
     };
     child.on('message', listener);
     child.send('cpu');
@@ -423,6 +425,7 @@ async function drive(target: Target, flow: Flow, concurrency: number, seconds: n
     p50: quantile(latencies, 0.5),
     p99: quantile(latencies, 0.99),
     wartaCpuMs: (after.cpuMs - before.cpuMs) / Math.max(1, completed),
+    wartaSystemMs: (after.systemMs - before.systemMs) / Math.max(1, completed),
     queries: (after.queries - before.queries - target.countersQueries) / Math.max(1, completed),
     pgCpuMs: pgSpent === undefined ? undefined : pgSpent / Math.max(1, completed),
     completed,
@@ -433,13 +436,14 @@ async function drive(target: Target, flow: Flow, concurrency: number, seconds: n
 
 /** The median of each figure over the rounds; errors summed. */
 function medianRun(runs: FlowRun[]): FlowRun {
-  if (runs.length === 0) return { perSecond: NaN, p50: NaN, p99: NaN, wartaCpuMs: NaN, queries: NaN, pgCpuMs: undefined, completed: 0, errors: 0, firstError: 'not run' };
+  if (runs.length === 0) return { perSecond: NaN, p50: NaN, p99: NaN, wartaCpuMs: NaN, wartaSystemMs: NaN, queries: NaN, pgCpuMs: undefined, completed: 0, errors: 0, firstError: 'not run' };
   const pick = (f: (r: FlowRun) => number) => median(runs.map(f));
   return {
     perSecond: pick((r) => r.perSecond),
     p50: pick((r) => r.p50),
     p99: pick((r) => r.p99),
     wartaCpuMs: pick((r) => r.wartaCpuMs),
+    wartaSystemMs: pick((r) => r.wartaSystemMs),
     queries: pick((r) => r.queries),
     pgCpuMs: runs[0]!.pgCpuMs === undefined ? undefined : pick((r) => r.pgCpuMs!),
     completed: runs.reduce((n, r) => n + r.completed, 0),
@@ -556,7 +560,7 @@ export async function runFlowBenchmarks(settings: FlowSettings, log: (line: stri
     const t = target;
     const runs = { passkeyFlow: [] as FlowRun[], passkeySignIn: [] as FlowRun[], password: [] as FlowRun[] };
     const report = (name: string, r: FlowRun) =>
-      log(`  ${name.padEnd(26)} ${r.perSecond.toFixed(0).padStart(5)}/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  Warta CPU ${r.wartaCpuMs.toFixed(2)} ms  PostgreSQL CPU ${r.pgCpuMs === undefined ? 'n/a' : `${r.pgCpuMs.toFixed(2)} ms`}  ${r.queries.toFixed(1)} queries${r.errors ? `  (${r.errors} errors: ${r.firstError})` : ''}  load ${os.loadavg()[0]!.toFixed(1)}`);
+      log(`  ${name.padEnd(26)} ${r.perSecond.toFixed(0).padStart(5)}/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  Warta CPU ${r.wartaCpuMs.toFixed(2)} ms (kernel ${r.wartaSystemMs.toFixed(2)})  PostgreSQL CPU ${r.pgCpuMs === undefined ? 'n/a' : `${r.pgCpuMs.toFixed(2)} ms`}  ${r.queries.toFixed(1)} queries${r.errors ? `  (${r.errors} errors: ${r.firstError})` : ''}  load ${os.loadavg()[0]!.toFixed(1)}`);
 
     const { scenarios } = settings;
     if ((scenarios.passkeyFlow || scenarios.passkeySignIn) && settings.warmup > 0) await drive(t, scenarios.passkeyFlow ? passkeyFlow : passkeySignIn, settings.concurrency, settings.warmup);
