@@ -20,9 +20,9 @@ export interface ChartBar {
   note?: string | undefined;
 }
 
-const WIDTH = 960;
+const WIDTH = 1000;
 const LABEL_WIDTH = 330;
-const NOTE_WIDTH = 230;
+const NOTE_WIDTH = 270;
 const ROW_HEIGHT = 30;
 const TOP = 52;
 const BOTTOM = 34;
