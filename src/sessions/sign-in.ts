@@ -1,6 +1,6 @@
 import { type Compilable, type OperationNodeSource, sql, type Transaction } from 'kysely';
 import { appendAudit, type AuditContext, auditEntry } from '../audit/audit.js';
-import type { Database, Session } from '../db/schema.js';
+import type { AuditEntry, Database, Session } from '../db/schema.js';
 import { endSessionGrants } from '../grants/service.js';
 import type { Deps } from '../deps.js';
 import { newSession, revokeSession, type SessionLifetimePolicy, startSession } from './service.js';
@@ -84,8 +84,14 @@ export async function completeSignInWhen(
   return { session, token };
 }
 
-const SESSION_COLUMNS = ['id', 'token_hash', 'user_id', 'created_at', 'last_seen_at', 'idle_expires_at', 'expires_at', 'auth_time', 'amr', 'acr', 'ip', 'user_agent', 'revoked_at', 'revoked_reason'] as const satisfies readonly (keyof Session)[];
-const AUDIT_COLUMNS = ['entry_id', 'at', 'actor', 'action', 'subject', 'outcome', 'ip', 'user_agent', 'details', 'mac', 'seal_refused', 'seq', 'prev_hash', 'hash'] as const;
+// Every column, checked by the compiler: a column added to the table must be added here, or the statement would leave it null.
+const SESSION_COLUMNS = Object.keys({
+  id: 1, token_hash: 1, user_id: 1, created_at: 1, last_seen_at: 1, idle_expires_at: 1, expires_at: 1, auth_time: 1, amr: 1, acr: 1, ip: 1, user_agent: 1, revoked_at: 1, revoked_reason: 1,
+} satisfies Record<keyof Session, 1>);
+// The audit log's `id` is the database's own sequence.
+const AUDIT_COLUMNS = Object.keys({
+  entry_id: 1, at: 1, actor: 1, action: 1, subject: 1, outcome: 1, ip: 1, user_agent: 1, details: 1, mac: 1, seal_refused: 1, seq: 1, prev_hash: 1, hash: 1,
+} satisfies Record<Exclude<keyof AuditEntry, 'id'>, 1>);
 
 /** Ends a session; the route clears the cookie. */
 export async function signOut(deps: Pick<Deps, 'db' | 'clock' | 'auditEntryKey'>, context: AuditContext, session: Session): Promise<void> {
