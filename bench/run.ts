@@ -28,6 +28,8 @@ import autocannon from 'autocannon';
 import { createScratchDatabase } from '../test/support/scratch-database.js';
 import type { ServerOptions, ServerReady } from './protocol.js';
 import { measureStartup, startupTable } from './startup.js';
+import { writeChart } from './chart.js';
+import { flowChartBars, flowSettingsFromEnv, flowsMarkdown, runFlowBenchmarks } from './flows.js';
 
 const env = process.env;
 const seconds = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
@@ -191,6 +193,9 @@ try {
   await database?.drop();
 }
 
+// The sign-in flows: Warta alone, each against its own reference (bench/flows.ts).
+const flows = await runFlowBenchmarks(flowSettingsFromEnv());
+
 // Start-up after the load runs, so neither skews the other; it makes its own databases.
 const startup = await measureStartup({ databaseUrl: settings.databaseUrl, scratchDatabase: (url) => createScratchDatabase(url, 'warta_bench_start') });
 
@@ -225,12 +230,17 @@ Notes:
 - introspection: Warta introspects its JWT access token (signature, then one query for revocation, grant and client); oidc-provider cannot introspect JWT access tokens it does not store, so it introspects a stored opaque client_credentials token.
 - Target (issue #5): Warta ≥ 1.5× the peer on client_credentials and refresh_token with Warta on PostgreSQL.
 
+![Every ratio of this run against its target](results.svg)
+
+${flowsMarkdown(flows)}
 ## Start-up and memory
 
 \`npm start\` (\`node scripts/start.mjs\`: the build \`npm ci\` made) until /readyz answers, median of ${process.env.BENCH_STARTUP_RUNS ?? 3} runs; RSS of the server process 3 s after it was ready, idle. The first start on the embedded database loads the snapshot \`npm ci\` made (\`npm run snapshot\`). Targets (issue #15): embedded ready ≤ 1.5 s on a restart and ≤ 3 s on a first start, RSS ≤ 200 MB embedded and ≤ 120 MB on PostgreSQL. \`tsx bench/startup.ts\` runs this part alone.
 
 ${startupTable(startup)}
 `;
+const TOKEN_TARGETS: Record<string, number> = { client_credentials: 1.5, refresh_token: 1.5, introspection: 1.5, jwks: 1 };
+writeChart([...rows.map(({ name, ratio }) => ({ label: `${name}: Warta / peer`, value: ratio, target: TOKEN_TARGETS[name] })), ...flowChartBars(flows)], fileURLToPath(new URL('./results.svg', import.meta.url)));
 // Notes written by hand below the marker survive a new run.
 const resultsFile = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
 const previous = existsSync(resultsFile) ? readFileSync(resultsFile, 'utf8') : '';

@@ -31,6 +31,15 @@ export interface AuditWriter {
  * by `sealAuditLog`, which keeps appends free of any global lock.
  */
 export async function appendAudit(db: Db, writer: AuditWriter, context: AuditContext, record: AuditRecord): Promise<void> {
+  const entry = auditEntry(writer, context, record);
+  await db
+    .insertInto('audit_log')
+    .values({ ...entry, details: json(entry.details) })
+    .execute();
+}
+
+/** The row appendAudit inserts (details as an object, not yet JSON text), MAC included: for a caller that writes it within a larger statement. */
+export function auditEntry(writer: AuditWriter, context: AuditContext, record: AuditRecord) {
   const entry = {
     entry_id: randomUUID(),
     at: writer.clock.now(),
@@ -42,10 +51,7 @@ export async function appendAudit(db: Db, writer: AuditWriter, context: AuditCon
     user_agent: context.userAgent?.slice(0, 512) ?? null,
     details: record.details ?? {},
   };
-  await db
-    .insertInto('audit_log')
-    .values({ ...entry, details: json(entry.details), mac: entryMac(writer.auditEntryKey, entry), seal_refused: null, seq: null, prev_hash: null, hash: null })
-    .execute();
+  return { ...entry, mac: entryMac(writer.auditEntryKey, entry), seal_refused: null, seq: null, prev_hash: null, hash: null };
 }
 
 type MacedFields = Pick<AuditEntry, 'entry_id' | 'at' | 'actor' | 'action' | 'subject' | 'outcome' | 'ip' | 'user_agent' | 'details'>;
