@@ -24,7 +24,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import type { KyselyPlugin, PluginTransformQueryArgs, PluginTransformResultArgs, QueryResult, RootOperationNode, UnknownRow } from 'kysely';
+import { CompiledQuery, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { Secret, TOTP } from 'otpauth';
@@ -131,7 +131,7 @@ class DatabaseCostCounter implements KyselyPlugin, DatabaseObserver {
   /** Rows inserts, updates and deletes report (a CTE's writes are not reported: see the row triggers). */
   affectedRows = 0;
 
-  /** DB_COST_TRACE=1: prints each counted statement of a flow's first repetition. */
+  /** DB_COST_TRACE=1 / DB_COST_EXPLAIN=1: sees each counted statement of a flow's first repetition. */
   trace: ((node: RootOperationNode, queryId: PluginTransformQueryArgs['queryId']) => void) | undefined;
 
   transformQuery({ node, queryId }: PluginTransformQueryArgs): RootOperationNode {
@@ -174,6 +174,27 @@ async function installRowCounters(runtime: Runtime): Promise<void> {
 async function rowsWrittenByTable(runtime: Runtime): Promise<Map<string, number>> {
   const { rows } = await sql<{ table_name: string; n: number }>`select table_name, n from ${sql.id(ROW_COUNTER_TABLE)}`.execute(runtime.db);
   return new Map(rows.map((row) => [row.table_name, Number(row.n)]));
+}
+
+/**
+ * DB_COST_TRACE=1 prints the statements of a flow's first repetition. DB_COST_EXPLAIN=1
+ * also prints each one's plan with sequential scans discouraged (enable_seqscan off):
+ * the bench's tables are small, so the planner would scan them whatever the indexes;
+ * this way a "Seq Scan" left in a plan means no index can serve the statement.
+ */
+async function printStatements(runtime: Runtime, flow: string, statements: CompiledQuery[]): Promise<void> {
+  process.stdout.write(`${flow}:\n`);
+  await runtime.db.connection().execute(async (connection) => {
+    if (process.env.DB_COST_EXPLAIN) await sql`set enable_seqscan = off`.execute(connection);
+    for (const statement of statements) {
+      process.stdout.write(`  ${statement.sql.replace(/\s+/g, ' ').slice(0, 300)}\n`);
+      if (!process.env.DB_COST_EXPLAIN || /^\s*(begin|commit|rollback)/i.test(statement.sql)) continue;
+      const { rows } = await connection.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain (costs off) ${statement.sql}`, [...statement.parameters]));
+      const plan = rows.map((row) => row['QUERY PLAN']).join('\n      ');
+      process.stdout.write(`    ${/Seq Scan/.test(plan) ? 'SEQ SCAN ' : ''}plan:\n      ${plan}\n`);
+    }
+    if (process.env.DB_COST_EXPLAIN) await sql`reset enable_seqscan`.execute(connection);
+  });
 }
 
 interface Flow {
@@ -219,7 +240,8 @@ export async function measureDatabaseCost(options: { databaseUrl?: string | unde
   try {
     await installRowCounters(runtime);
     let tracing = false;
-    if (process.env.DB_COST_TRACE) counter.trace = (node, queryId) => tracing && process.stdout.write(`    ${runtime.db.getExecutor().compileQuery(node, queryId).sql.replace(/\s+/g, ' ').slice(0, 400)}\n`);
+    const traced: CompiledQuery[] = [];
+    if (process.env.DB_COST_TRACE || process.env.DB_COST_EXPLAIN) counter.trace = (node, queryId) => tracing && traced.push(runtime.db.getExecutor().compileQuery(node, queryId));
     const app = createApp(runtime);
     const send: Send = (path, init = {}) => {
       const headers = new Headers(init.headers);
@@ -253,12 +275,13 @@ export async function measureDatabaseCost(options: { databaseUrl?: string | unde
         counter.reset();
         counter.counting = true;
         tracing = i === 0;
-        if (tracing && counter.trace) process.stdout.write(`${flow.name}:\n`);
         try {
           await flow.run(i);
         } finally {
           counter.counting = false;
+          tracing = false;
         }
+        if (traced.length) await printStatements(runtime, flow.name, traced.splice(0));
         if (walClient) walBytes.push(Number((await walClient.query<{ bytes: string }>('select pg_wal_lsn_diff(pg_current_wal_lsn(), $1) as bytes', [lsn])).rows[0]!.bytes));
         totals.statements += counter.statements;
         totals.transactions += counter.transactions;
