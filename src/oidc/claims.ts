@@ -86,11 +86,11 @@ export async function userClaims(db: Kysely<Database>, input: { userId: string; 
     .where('users.id', '=', userId)
     .where('users.status', '=', 'active')
     .executeTakeFirst();
-  return row && claimsOfUser(db, row, subject, scopes);
+  return row && { ...userClaimsOf(row, subject, scopes), ...(await authorityClaims(db, userId, scopes)) };
 }
 
-/** The claims `scopes` release about `user`, read already (with the authority claims, read now when a scope releases them). */
-export async function claimsOfUser(db: Kysely<Database>, user: UserClaimsSource, subject: string, scopes: readonly string[]): Promise<UserClaims> {
+/** The claims `scopes` release from the user's own record, read already (authorityClaims adds groups and attributes). */
+export function userClaimsOf(user: UserClaimsSource, subject: string, scopes: readonly string[]): UserClaims {
   const claims: UserClaims = { sub: subject };
   if (scopes.includes('profile')) {
     claims.name = user.display_name;
@@ -103,5 +103,5 @@ export async function claimsOfUser(db: Kysely<Database>, user: UserClaimsSource,
     claims.email = user.email;
     claims.email_verified = false;
   }
-  return { ...claims, ...(await authorityClaims(db, user.id, scopes)) };
+  return claims;
 }

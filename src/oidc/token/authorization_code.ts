@@ -10,7 +10,7 @@ import { hashToken, MAX_ISSUED_TOKEN_LENGTH, newToken } from '../../crypto/rando
 import { invalidRequest, WartaError } from '../../errors.js';
 import { acceptsUserOf } from '../checks/organisation.js';
 import { verifyPkce } from '../checks/pkce.js';
-import { claimsOfUser, rolesOf } from '../claims.js';
+import { authorityClaims, rolesOf, userClaimsOf } from '../claims.js';
 import { subjectFor } from '../subject.js';
 import type { Deps } from '../../deps.js';
 import { type GrantRequest, revokeAfterReuse, type TokenResponse } from './response.js';
@@ -61,7 +61,7 @@ export async function authorizationCodeGrant({ deps, tokens, client, profile, fo
   const scopes = row.scope.split(' ').filter(Boolean);
   const subject = subjectFor(deps, client, row.user_id);
   if (row.user_status !== 'active') throw invalidGrant('the user account is not active');
-  const claims = await claimsOfUser(deps.db, { ...row, id: row.user_id, organisation_id: row.user_organisation_id }, subject, scopes);
+  const claims = { ...userClaimsOf({ ...row, id: row.user_id, organisation_id: row.user_organisation_id }, subject, scopes), ...(await authorityClaims(deps.db, row.user_id, scopes)) };
 
   const refreshToken = client.grant_types.includes('refresh_token') ? newToken() : undefined;
   // RFC 9449 §5 and RFC 8705 §4: a public client's refresh tokens are bound to its DPoP key and its certificate;
