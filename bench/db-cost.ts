@@ -18,11 +18,15 @@
  *   which also catches writes inside data-modifying CTEs, whose statement reports none;
  * - WAL: `pg_current_wal_lsn()` before and after each repetition, on a connection of its
  *   own. WAL is the whole server's, so the median repetition is reported: another
- *   database's work lands in a few repetitions, not in the median.
+ *   database's work lands in a few repetitions, not in the median;
+ * - PostgreSQL CPU: utime + stime of the backends serving the runtime (/proc, so only
+ *   with the server on this machine), before and after each repetition; 10 ms ticks, so
+ *   a mean over many repetitions. It includes the row-counting triggers' own work.
  * Setting up a repetition (e.g. an approved recovery case to redeem) happens before the
  * counters start.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CompiledQuery, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
 import { sql } from 'kysely';
@@ -59,6 +63,8 @@ export interface FlowCost {
   tables: Record<string, number>;
   /** Median WAL bytes per repetition; undefined on PGlite. */
   walBytes: number | undefined;
+  /** Mean CPU milliseconds of the PostgreSQL backends serving the runtime, per repetition; undefined on PGlite or a server elsewhere. */
+  postgresCpuMs: number | undefined;
   minimum: Minimum;
 }
 
@@ -267,12 +273,15 @@ export async function measureDatabaseCost(options: { databaseUrl?: string | unde
         await flow.run(repetitions + i);
       }
       const walBytes: number[] = [];
+      const backends = walClient ? (await walClient.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()')).rows.map((row) => row.pid) : [];
+      let postgresTicks: number | undefined = backends.length ? 0 : undefined;
       const totals = { statements: 0, transactions: 0 };
       const tables = new Map<string, number>();
       for (let i = 0; i < repetitions; i++) {
         await flow.prepare?.(i);
         const before = await rowsWrittenByTable(runtime);
         const lsn = walClient ? (await walClient.query<{ lsn: string }>('select pg_current_wal_lsn() as lsn')).rows[0]!.lsn : undefined;
+        const ticksBefore = postgresTicks === undefined ? undefined : cpuTicksOf(backends);
         counter.reset();
         counter.counting = true;
         tracing = i === 0;
@@ -282,6 +291,8 @@ export async function measureDatabaseCost(options: { databaseUrl?: string | unde
           counter.counting = false;
           tracing = false;
         }
+        const ticksAfter = ticksBefore === undefined ? undefined : cpuTicksOf(backends);
+        postgresTicks = ticksBefore === undefined || ticksAfter === undefined || postgresTicks === undefined ? undefined : postgresTicks + ticksAfter - ticksBefore;
         if (traced.length) await printStatements(runtime, flow.name, traced.splice(0));
         if (walClient) walBytes.push(Number((await walClient.query<{ bytes: string }>('select pg_wal_lsn_diff(pg_current_wal_lsn(), $1) as bytes', [lsn])).rows[0]!.bytes));
         totals.statements += counter.statements;
@@ -303,6 +314,7 @@ export async function measureDatabaseCost(options: { databaseUrl?: string | unde
         rowsWritten: perRun([...tables.values()].reduce((a, b) => a + b, 0)),
         tables: Object.fromEntries([...tables].sort(([a], [b]) => a.localeCompare(b)).map(([table, n]) => [table, perRun(n)])),
         walBytes: walBytes.length ? median(walBytes) : undefined,
+        postgresCpuMs: postgresTicks === undefined ? undefined : (postgresTicks * 1000) / CLOCK_TICKS_PER_SECOND / repetitions,
         minimum: MINIMUM[flow.name]!,
       });
     }
@@ -312,6 +324,28 @@ export async function measureDatabaseCost(options: { databaseUrl?: string | unde
     await runtime.close();
     await scratch?.drop();
   }
+}
+
+// Linux's USER_HZ, the unit of utime and stime in /proc/<pid>/stat.
+const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * CPU ticks (user + system) the processes `pids` have used, from /proc: the PostgreSQL
+ * backends of the runtime's connections when the server runs on this machine;
+ * undefined when one cannot be read. A tick is 10 ms, so one repetition reads 0 or 1,
+ * and only the mean over many means something.
+ */
+function cpuTicksOf(pids: number[]): number | undefined {
+  let ticks = 0;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      ticks += Number(fields[11]) + Number(fields[12]);
+    } catch {
+      return undefined;
+    }
+  }
+  return ticks;
 }
 
 function median(values: number[]): number {
@@ -324,13 +358,13 @@ const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2));
 
 export function databaseCostTable(rows: FlowCost[], dbKind: 'pg' | 'pglite'): string {
   return [
-    `Database cost per flow (${dbKind === 'pg' ? 'PostgreSQL' : 'embedded PGlite'}; mean of ${rows[0]?.repetitions ?? 0} repetitions each, WAL the median repetition). Minimum: round trips / transactions / rows the flow needs at the least.`,
+    `Database cost per flow (${dbKind === 'pg' ? 'PostgreSQL' : 'embedded PGlite'}; mean of ${rows[0]?.repetitions ?? 0} repetitions each, WAL the median repetition; PostgreSQL CPU from /proc of the backends serving the flow, in 10 ms ticks averaged, and including the bench's row-counting triggers). Minimum: round trips / transactions / rows the flow needs at the least.`,
     '',
-    '| flow | statements | transactions | round trips | rows written | WAL bytes | minimum (round trips / tx / rows) | rows written by table |',
-    '|---|---:|---:|---:|---:|---:|---:|---|',
+    '| flow | statements | transactions | round trips | rows written | WAL bytes | PostgreSQL CPU ms | minimum (round trips / tx / rows) | rows written by table |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
     ...rows.map(
       (r) =>
-        `| ${r.flow} | ${fmt(r.statements)} | ${fmt(r.transactions)} | ${fmt(r.roundTrips)} | ${fmt(r.rowsWritten)} | ${r.walBytes === undefined ? 'n/a' : fmt(r.walBytes)} | ${r.minimum.roundTrips} / ${r.minimum.transactions} / ${r.minimum.rowsWritten} | ${Object.entries(r.tables)
+        `| ${r.flow} | ${fmt(r.statements)} | ${fmt(r.transactions)} | ${fmt(r.roundTrips)} | ${fmt(r.rowsWritten)} | ${r.walBytes === undefined ? 'n/a' : fmt(r.walBytes)} | ${r.postgresCpuMs === undefined ? 'n/a' : r.postgresCpuMs.toFixed(2)} | ${r.minimum.roundTrips} / ${r.minimum.transactions} / ${r.minimum.rowsWritten} | ${Object.entries(r.tables)
           .map(([table, n]) => `${table} ${fmt(n)}`)
           .join(', ')} |`,
     ),
