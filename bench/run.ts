@@ -18,6 +18,7 @@
  *   BENCH_CONNECTIONS    concurrent connections (default 32)
  *   BENCH_PEER_ADAPTER   postgres | memory (default postgres with a database URL)
  *   BENCH_DB_POOL        connection pool size of each server (default 20)
+ *   BENCH_DB_COST_REPETITIONS  repetitions of each flow in the database cost table (default 200)
  * Defaults keep a whole run under about two minutes.
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -30,6 +31,7 @@ import type { ServerOptions, ServerReady } from './protocol.js';
 import { measureStartup, startupTable } from './startup.js';
 import { writeChart } from './chart.js';
 import { flowChartBars, flowSettingsFromEnv, flowsMarkdown, runFlowBenchmarks } from './flows.js';
+import { measureDatabaseCost } from './db-cost.js';
 
 const env = process.env;
 const seconds = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
@@ -198,6 +200,8 @@ const flows = await runFlowBenchmarks(flowSettingsFromEnv());
 
 // Start-up after the load runs, so neither skews the other; it makes its own databases.
 const startup = await measureStartup({ databaseUrl: settings.databaseUrl, scratchDatabase: (url) => createScratchDatabase(url, 'warta_bench_start') });
+// In process, counting rather than timing (bench/db-cost.ts); its own scratch database.
+const databaseCost = await measureDatabaseCost({ databaseUrl: settings.databaseUrl, repetitions: seconds('BENCH_DB_COST_REPETITIONS', 200) });
 
 const rows = SCENARIOS.map(({ name }) => {
   const w = warta.results[name]!;
@@ -238,6 +242,12 @@ ${flowsMarkdown(flows)}
 \`npm start\` (\`node scripts/start.mjs\`: the build \`npm ci\` made) until /readyz answers, median of ${process.env.BENCH_STARTUP_RUNS ?? 3} runs; RSS of the server process 3 s after it was ready, idle. The first start on the embedded database loads the snapshot \`npm ci\` made (\`npm run snapshot\`). Targets (issue #15): embedded ready ≤ 1.5 s on a restart and ≤ 3 s on a first start, RSS ≤ 200 MB embedded and ≤ 120 MB on PostgreSQL. \`tsx bench/startup.ts\` runs this part alone.
 
 ${startupTable(startup)}
+
+## Database cost per flow
+
+\`tsx bench/db-cost.ts\` runs this part alone.
+
+${databaseCost.markdown}
 `;
 const TOKEN_TARGETS: Record<string, number> = { client_credentials: 1.5, refresh_token: 1.5, introspection: 1.5, jwks: 1 };
 writeChart([...rows.map(({ name, ratio }) => ({ label: `${name}: Warta / peer`, value: ratio, target: TOKEN_TARGETS[name] })), ...flowChartBars(flows)], fileURLToPath(new URL('./results.svg', import.meta.url)));
