@@ -30,6 +30,7 @@
  * CPU per request is read from the kernel's counters of each server process and of
  * every PostgreSQL process, around each measured run: on a shared machine it is a
  * steadier figure than requests/s.
+ *   BENCH_DB_COST_REPETITIONS  repetitions of each flow in the database cost table (default 200)
  * Defaults keep a whole run under about two minutes.
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -42,6 +43,9 @@ import { createScratchDatabase } from '../test/support/scratch-database.js';
 import { postgresCpuMs, processCpuMs } from './cpu.js';
 import type { ServerOptions, ServerReady } from './protocol.js';
 import { measureStartup, startupTable } from './startup.js';
+import { writeChart } from './chart.js';
+import { flowChartBars, flowSettingsFromEnv, flowsMarkdown, runFlowBenchmarks } from './flows.js';
+import { measureDatabaseCost } from './db-cost.js';
 
 const env = process.env;
 const seconds = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
@@ -250,9 +254,14 @@ try {
   for (const variantDatabase of variantDatabases) await variantDatabase.drop();
 }
 
+// The sign-in flows: Warta alone, each against its own reference (bench/flows.ts).
+const flows = await runFlowBenchmarks(flowSettingsFromEnv());
+
 // Start-up after the load runs, so neither skews the other; it makes its own databases.
 // BENCH_STARTUP_RUNS=0 skips it (quick runs while optimising the token endpoints).
 const startup = process.env.BENCH_STARTUP_RUNS === '0' ? undefined : await measureStartup({ databaseUrl: settings.databaseUrl, scratchDatabase: (url) => createScratchDatabase(url, 'warta_bench_start') });
+// In process, counting rather than timing (bench/db-cost.ts); its own scratch database.
+const databaseCost = await measureDatabaseCost({ databaseUrl: settings.databaseUrl, repetitions: seconds('BENCH_DB_COST_REPETITIONS', 200) });
 
 const rows = SCENARIOS.map(({ name }) => {
   const w = warta.results[name]!;
@@ -302,12 +311,23 @@ Notes:
 - CPU µs/req: user + system time of the server process (and of all PostgreSQL processes) per completed request, from /proc around each measured run; PostgreSQL's figure misses backends that ended during the run and includes other work on the same server, so it can even be negative on a busy machine.
 - Target (issue #5): Warta ≥ 1.5× the peer on client_credentials and refresh_token with Warta on PostgreSQL.
 
+![Every ratio of this run against its target](results.svg)
+
+${flowsMarkdown(flows)}
 ## Start-up and memory
 
 \`npm start\` (\`node scripts/start.mjs\`: the build \`npm ci\` made) until /readyz answers, median of ${process.env.BENCH_STARTUP_RUNS ?? 3} runs; RSS of the server process 3 s after it was ready, idle. The first start on the embedded database loads the snapshot \`npm ci\` made (\`npm run snapshot\`). Targets (issue #15): embedded ready ≤ 1.5 s on a restart and ≤ 3 s on a first start, RSS ≤ 200 MB embedded and ≤ 120 MB on PostgreSQL. \`tsx bench/startup.ts\` runs this part alone.
 
 ${startup ? startupTable(startup) : '(not measured in this run: BENCH_STARTUP_RUNS=0)'}
+
+## Database cost per flow
+
+\`tsx bench/db-cost.ts\` runs this part alone.
+
+${databaseCost.markdown}
 `;
+const TOKEN_TARGETS: Record<string, number> = { client_credentials: 1.5, refresh_token: 1.5, introspection: 1.5, jwks: 1 };
+writeChart([...rows.map(({ name, ratio }) => ({ label: `${name}: Warta / peer`, value: ratio, target: TOKEN_TARGETS[name] })), ...flowChartBars(flows)], fileURLToPath(new URL('./results.svg', import.meta.url)));
 // Notes written by hand below the marker survive a new run.
 const resultsFile = fileURLToPath(new URL('./RESULTS.md', import.meta.url));
 const previous = existsSync(resultsFile) ? readFileSync(resultsFile, 'utf8') : '';

@@ -5,7 +5,8 @@ import { type Kysely, sql } from 'kysely';
  * - `oauth_clients.subject_type` / `sector_identifier`: pairwise subject identifiers (OIDC Core §8.1);
  * - `oauth_clients.required_groups` / `required_attributes`: who may sign in to the client at all;
  * - `groups`: an organisation's hierarchy (ministry → department → unit). `parent_id` is in the same
- *   organisation (the composite foreign key says so) and never changes once set, so no cycle can form;
+ *   organisation (the composite foreign key says so); a move (src/groups/move.ts, added later) refuses
+ *   a cycle under a lock on the organisation's groups;
  *   `external_id` is the directory's id for the group (SCIM `externalId`), unique per organisation;
  * - `group_members`: direct memberships (a member of a unit is, for claims, in its ancestors too);
  * - `attribute_definitions` / `user_attributes`: typed attributes per organisation and their values per user.

@@ -28,6 +28,9 @@ import * as m0032 from './0032_mutual_tls.js';
 import * as m0033 from './0033_first_party_native.js';
 import * as m0035 from './0035_scim_provisioning.js';
 import * as m0036 from './0036_claims.js';
+import * as m0037 from './0037_sensitive_changes.js';
+import * as m0038 from './0038_group_versions.js';
+import * as m0040 from './0040_recovery_issued_case_index.js';
 
 /**
  * Every migration, by name. Listed explicitly (not read from the folder) so the
@@ -63,4 +66,7 @@ export const migrations: Record<string, Migration> = {
   '0033_first_party_native': m0033,
   '0035_scim_provisioning': m0035,
   '0036_claims': m0036,
+  '0037_sensitive_changes': m0037,
+  '0038_group_versions': m0038,
+  '0040_recovery_issued_case_index': m0040,
 };

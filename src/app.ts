@@ -39,6 +39,7 @@ import { peopleRoutes } from './people/routes.js';
 import { groupRoutes } from './groups/routes.js';
 import { attributeRoutes } from './attributes/routes.js';
 import { roleRoutes } from './people/role-routes.js';
+import { changeRequestRoutes } from './change-requests/routes.js';
 import { organisationRoutes } from './orgs/routes.js';
 import { auditRoutes } from './audit-search/routes.js';
 import { setupRoutes } from './setup/routes.js';
@@ -78,7 +79,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
   authenticated.use('/api/admin/*', requireAdminAuthority(deps));
   // Incident response: the operator role, on the same terms.
   authenticated.use('/api/operator/*', requireAuthority(deps, 'operator'));
-  const capabilities = [invitationRoutes, clientRoutes, eventReceiverRoutes, webauthnRoutes, webauthnPages, accountRoutes, devicesRoutes, passwordRoutes, totpRoutes, recoveryRoutes, recoveryPages, operatorRoutes, peopleRoutes, groupRoutes, attributeRoutes, organisationRoutes, roleRoutes, auditRoutes, signingKeyRoutes, recoveryReportRoutes, adminPages, setupRoutes];
+  const capabilities = [invitationRoutes, clientRoutes, eventReceiverRoutes, webauthnRoutes, webauthnPages, accountRoutes, devicesRoutes, passwordRoutes, totpRoutes, recoveryRoutes, recoveryPages, operatorRoutes, peopleRoutes, groupRoutes, attributeRoutes, organisationRoutes, roleRoutes, changeRequestRoutes, auditRoutes, signingKeyRoutes, recoveryReportRoutes, adminPages, setupRoutes];
   for (const routes of capabilities) authenticated.route('/', routes(deps));
   serveAdminApiDocument(authenticated, deps);
   app.route('/', authenticated);

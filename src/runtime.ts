@@ -12,6 +12,7 @@ import { ensureSigningKey, SigningKeys } from './crypto/signing-keys.js';
 import { EnvelopeKeyProvider } from './crypto/envelope-key-provider.js';
 import { openPkcs11KeyProvider } from './crypto/pkcs11-key-provider.js';
 import { connectDatabase } from './db/connect.js';
+import type { DatabaseObserver } from './db/observe.js';
 import { ErrorSummary } from './http/error-summary.js';
 import { migrateToLatest } from './db/migrate.js';
 import { installedPgliteSnapshot } from './db/pglite.js';
@@ -39,6 +40,8 @@ export interface RuntimeOptions {
   pgliteDir?: string;
   /** What a new embedded database starts from instead of initdb (tests: one migrated snapshot per run); see `ConnectOptions`. */
   pgliteSnapshot?: Blob;
+  /** Sees every statement and transaction of the runtime's database (bench/db-cost.ts). */
+  databaseObserver?: DatabaseObserver;
 }
 
 export async function openRuntime(config: Config, options: RuntimeOptions = {}): Promise<Runtime> {
@@ -60,6 +63,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     attempts: config.database.connectAttempts,
     onRetry: (attempt, delayMs, error) => log.warn({ attempt, delayMs, err: String(error) }, 'database not reachable yet, retrying'),
     onQuery: (seconds, failed) => metrics.recordQuery(seconds, failed),
+    ...(options.databaseObserver ? { observer: options.databaseObserver } : {}),
   }).catch((error: unknown) => {
     hsm?.close();
     throw error;

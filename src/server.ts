@@ -9,7 +9,9 @@ import { startSecurityEventDelivery } from './events/worker.js';
 import { startPersonalDataRetention } from './privacy/retention.js';
 import { startRecoveryExpiry } from './recovery/expire.js';
 import { startRoleRequestExpiry } from './people/role-requests.js';
+import { startChangeRequestExpiry } from './change-requests/requests.js';
 import { startRateLimitHousekeeping } from './throttle/housekeeping.js';
+import { startChallengeHousekeeping } from './webauthn/challenges.js';
 import { httpServerOptions } from './http/server-options.js';
 import { developmentMasterKeyWarning } from './crypto/master-key.js';
 import { recordIssuer } from './instance/issuer.js';
@@ -34,7 +36,9 @@ export async function serve(runtime: Runtime, config: Config, log: Logger): Prom
   const securityEventDelivery = startSecurityEventDelivery(runtime);
   const recoveryExpiry = startRecoveryExpiry(runtime);
   const roleRequestExpiry = startRoleRequestExpiry(runtime);
+  const changeRequestExpiry = startChangeRequestExpiry(runtime);
   const rateLimitHousekeeping = startRateLimitHousekeeping(runtime);
+  const challengeHousekeeping = startChallengeHousekeeping(runtime);
   const anonymousFailureAudit = startAnonymousFailureAudit(runtime);
   const personalDataRetention = startPersonalDataRetention(runtime);
   // `warta` commands reach the embedded database through this process while it holds it.
@@ -73,7 +77,9 @@ export async function serve(runtime: Runtime, config: Config, log: Logger): Prom
       await securityEventDelivery.stop();
       await recoveryExpiry.stop();
       await roleRequestExpiry.stop();
+      await changeRequestExpiry.stop();
       await rateLimitHousekeeping.stop();
+      await challengeHousekeeping.stop();
       await anonymousFailureAudit.stop();
       await personalDataRetention.stop();
       await backchannelLogouts.stop();

@@ -1,5 +1,5 @@
 import { createHmac, randomUUID, timingSafeEqual } from 'node:crypto';
-import { sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Clock } from '../clock.js';
 import { type AuditArchive, type AuditEntry, type Db, json } from '../db/schema.js';
 
@@ -31,6 +31,28 @@ export interface AuditWriter {
  * by `sealAuditLog`, which keeps appends free of any global lock.
  */
 export async function appendAudit(db: Db, writer: AuditWriter, context: AuditContext, record: AuditRecord): Promise<void> {
+  const entry = auditEntry(writer, context, record);
+  await db
+    .insertInto('audit_log')
+    .values({ ...entry, details: json(entry.details) })
+    .execute();
+}
+
+/**
+ * appendAudit as a step of a larger statement: a data-modifying CTE that appends the
+ * entry when the CTE named `source` returned a row. A conditional change (`UPDATE …
+ * WHERE status = … RETURNING`) and its audit entry are then one statement, which
+ * commits both or neither, in one round trip.
+ */
+export function appendAuditWhen(source: string, writer: AuditWriter, context: AuditContext, record: AuditRecord): RawBuilder<unknown> {
+  const e = auditEntry(writer, context, record);
+  return sql`insert into audit_log (entry_id, at, actor, action, subject, outcome, ip, user_agent, details, mac)
+    select ${e.entry_id}, ${e.at}, ${e.actor}, ${e.action}, ${e.subject}, ${e.outcome}, ${e.ip}, ${e.user_agent}, ${json(e.details)}::jsonb, ${e.mac}
+    where exists (select from ${sql.table(source)})`;
+}
+
+/** The row appendAudit inserts (details as an object, not yet JSON text), MAC included: for a caller that writes it within a larger statement. */
+export function auditEntry(writer: AuditWriter, context: AuditContext, record: AuditRecord) {
   const entry = {
     entry_id: randomUUID(),
     at: writer.clock.now(),
@@ -42,10 +64,7 @@ export async function appendAudit(db: Db, writer: AuditWriter, context: AuditCon
     user_agent: context.userAgent?.slice(0, 512) ?? null,
     details: record.details ?? {},
   };
-  await db
-    .insertInto('audit_log')
-    .values({ ...entry, details: json(entry.details), mac: entryMac(writer.auditEntryKey, entry), seal_refused: null, seq: null, prev_hash: null, hash: null })
-    .execute();
+  return { ...entry, mac: entryMac(writer.auditEntryKey, entry), seal_refused: null, seq: null, prev_hash: null, hash: null };
 }
 
 type MacedFields = Pick<AuditEntry, 'entry_id' | 'at' | 'actor' | 'action' | 'subject' | 'outcome' | 'ip' | 'user_agent' | 'details'>;

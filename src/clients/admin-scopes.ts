@@ -29,6 +29,7 @@ export const adminScopesIn = (scope: string | null | undefined): string[] => (sc
 const AREA_BY_SEGMENT: Readonly<Record<string, AdminArea | 'any'>> = {
   people: 'people',
   'role-requests': 'people',
+  'change-requests': 'people',
   groups: 'people',
   attributes: 'people',
   invitations: 'invitations',

@@ -3,6 +3,7 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import { Kysely, type LogEvent, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
+import { type DatabaseObserver, observedDialect } from './observe.js';
 import { extractDataDir, loadPglite, pgliteStartParams } from './pglite.js';
 import type { Database } from './schema.js';
 
@@ -35,6 +36,8 @@ export interface ConnectOptions {
   onRetry?: (attempt: number, delayMs: number, error: unknown) => void;
   /** Called after every query with its duration (the metrics' query latency). */
   onQuery?: (seconds: number, failed: boolean) => void;
+  /** Sees every statement and transaction (bench/db-cost.ts); absent in a server. */
+  observer?: DatabaseObserver;
 }
 
 function queryObserver(onQuery: ConnectOptions['onQuery']) {
@@ -47,11 +50,11 @@ function queryObserver(onQuery: ConnectOptions['onQuery']) {
 pg.types.setTypeParser(20, (value) => Number(value));
 
 export async function connectDatabase(options: ConnectOptions): Promise<DatabaseHandle> {
-  if (options.databaseUrl === undefined) return openPglite(options.pgliteDir, options.pgliteSnapshot, options.onQuery);
+  if (options.databaseUrl === undefined) return openPglite(options.pgliteDir, options.pgliteSnapshot, options.onQuery, options.observer);
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize, connectionTimeoutMillis: 5000 });
   // An idle client losing its server must not crash the process; the next query fails and maps to 503.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: queryObserver(options.onQuery) });
+  const db = new Kysely<Database>({ dialect: observedDialect(new PostgresDialect({ pool }), options.observer), log: queryObserver(options.onQuery), plugins: options.observer ? [options.observer.plugin] : [] });
   await withRetry(options, async () => {
     const client = await pool.connect();
     client.release();
@@ -64,7 +67,7 @@ export async function connectDatabase(options: ConnectOptions): Promise<Database
   };
 }
 
-async function openPglite(dir: string, snapshot: Blob | undefined, onQuery: ConnectOptions['onQuery']): Promise<DatabaseHandle> {
+async function openPglite(dir: string, snapshot: Blob | undefined, onQuery: ConnectOptions['onQuery'], observer: DatabaseObserver | undefined): Promise<DatabaseHandle> {
   const inMemory = dir === 'memory://';
   let unlock = () => {};
   if (!inMemory) {
@@ -79,7 +82,7 @@ async function openPglite(dir: string, snapshot: Blob | undefined, onQuery: Conn
     const PGlite = await loadPglite();
     useBaselineWasmCompiler();
     const pglite = await PGlite.create({ dataDir, loadDataDir: snapshot && fresh && !dataDir ? snapshot : undefined, startParams: pgliteStartParams(PGlite) });
-    const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }), log: queryObserver(onQuery) });
+    const db = new Kysely<Database>({ dialect: observedDialect(new PGliteDialect({ pglite }), observer), log: queryObserver(onQuery), plugins: observer ? [observer.plugin] : [] });
     return {
       db,
       kind: 'pglite',

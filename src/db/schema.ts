@@ -48,6 +48,7 @@ export interface Database {
   group_members: GroupMembersTable;
   attribute_definitions: AttributeDefinitionsTable;
   user_attributes: UserAttributesTable;
+  change_requests: ChangeRequestsTable;
 }
 
 /** jsonb columns: written as a JSON string, read back parsed. */
@@ -721,7 +722,7 @@ export type Device = Selectable<DevicesTable>;
 /** A connection or a transaction: a kysely Transaction is a Kysely, so functions that may run in either take this. */
 export type Db = Kysely<Database>;
 
-/** A group of an organisation's hierarchy (ministry → department → unit); `parent_id` is in the same organisation and never changes. */
+/** A group of an organisation's hierarchy (ministry → department → unit); `parent_id` is in the same organisation, and a move never makes a cycle (groups/move.ts). */
 export interface GroupsTable {
   id: string;
   organisation_id: string;
@@ -730,7 +731,11 @@ export interface GroupsTable {
   name: string;
   /** The directory's id for the group (SCIM `externalId`), unique in the organisation. */
   external_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Flagged by an admin: changes to it and its subgroups take a second admin (groups/sensitive.ts). */
+  sensitive: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: Date;
+  /** When its name, external id or members last changed (SCIM `meta.lastModified`). */
+  updated_at: Date;
 }
 export type Group = Selectable<GroupsTable>;
 
@@ -753,6 +758,8 @@ export interface AttributeDefinitionsTable {
   type: AttributeType;
   /** The values an `enum` attribute may take, in order; null for every other type. */
   allowed_values: Json<string[] | null> | null;
+  /** Flagged by an admin: setting or clearing a value takes a second admin (attributes/sensitive.ts). */
+  sensitive: ColumnType<boolean, boolean | undefined, boolean>;
   created_at: Date;
 }
 export type AttributeDefinition = Selectable<AttributeDefinitionsTable>;
@@ -763,3 +770,30 @@ export interface UserAttributesTable {
   value: Json<AttributeValue>;
   updated_at: Date;
 }
+
+export type ChangeRequestKind = 'attribute.set' | 'attribute.unflag' | 'group.add_member' | 'group.remove_member' | 'group.unflag' | 'group.move';
+export type ChangeRequestStatus = 'pending' | 'approved' | 'rejected' | 'expired';
+
+/** What a change request will do, by kind: the value to set (null clears it), or a group's new parent and name. */
+export type RequestedChange = { value: AttributeValue | null } | { parent_id: string | null; name: string; old_path: string; new_path: string } | Record<string, never>;
+
+/** One admin's ask to change something sensitive, waiting for a different admin (src/change-requests/). */
+export interface ChangeRequestsTable {
+  id: string;
+  organisation_id: string;
+  kind: ChangeRequestKind;
+  /** The person the change is about (a value, a membership); null for a flag or a move. */
+  user_id: ColumnType<string | null, string | null | undefined, string | null>;
+  group_id: ColumnType<string | null, string | null | undefined, string | null>;
+  definition_id: ColumnType<string | null, string | null | undefined, string | null>;
+  change: Json<RequestedChange>;
+  reason: ColumnType<string | null, string | null | undefined, string | null>;
+  requested_by: string;
+  requested_at: Date;
+  expires_at: Date;
+  status: ChangeRequestStatus;
+  /** The admin who approved (never the asker, never the person) or rejected it; null for the operator's CLI or an expiry. */
+  decided_by: ColumnType<string | null, string | null | undefined, string | null>;
+  decided_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
+}
+export type ChangeRequest = Selectable<ChangeRequestsTable>;

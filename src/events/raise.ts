@@ -36,11 +36,15 @@ const MAX_TEXT = 200;
  */
 export async function raiseSecurityEvent(trx: Transaction<Database>, clock: Clock, input: RaiseSecurityEventInput): Promise<SecurityEventRow> {
   const details = checkedDetails(input);
-  const user = await trx.selectFrom('users').select('organisation_id').where('id', '=', input.userId).executeTakeFirst();
+  // The organisation check and the subject lock in one round trip; a mismatch throws, and the rollback releases the lock.
+  const user = await trx
+    .selectFrom('users')
+    .select(['organisation_id', sql<unknown>`pg_advisory_xact_lock(${SUBJECT_ORDER_LOCK}, hashtext(${input.userId}::text))`.as('locked')])
+    .where('id', '=', input.userId)
+    .executeTakeFirst();
   // Fail closed: an event filed under the wrong organisation would reach another organisation's receivers.
   if (!user || user.organisation_id !== input.organisationId) throw new Error(`security event ${input.type}: user ${input.userId} is not in organisation ${input.organisationId}`);
 
-  await sql`select pg_advisory_xact_lock(${SUBJECT_ORDER_LOCK}, hashtext(${input.userId}::text))`.execute(trx);
   const now = clock.now();
   const event = await trx
     .insertInto('security_events')

@@ -61,37 +61,47 @@ export async function authorityClaims(db: Kysely<Database>, userId: string, scop
   return claims;
 }
 
+/** A user's roles as a JSON array, for a select over a table of users whose id column is `userId` (e.g. `users.id`). */
+export const rolesOf = (userId: string) => sql<string[]>`coalesce((select json_agg(role order by role) from user_roles where user_roles.user_id = ${sql.ref(userId)}), '[]'::json)`;
+
+/** What the user claims are made from: the user's own fields, their organisation and roles. */
+export interface UserClaimsSource {
+  id: string;
+  username: string;
+  display_name: string;
+  email: string | null;
+  updated_at: Date;
+  organisation_id: string;
+  organisation_name: string;
+  roles: string[];
+}
+
 /** The claims `scopes` release for an active user, under the `sub` its client sees (oidc/subject.ts); undefined when the user is gone or disabled. */
 export async function userClaims(db: Kysely<Database>, input: { userId: string; subject: string; scopes: readonly string[] }): Promise<UserClaims | undefined> {
   const { userId, subject, scopes } = input;
   const row = await db
     .selectFrom('users')
     .innerJoin('organisations', 'organisations.id', 'users.organisation_id')
-    .select([
-      'users.id',
-      'users.username',
-      'users.display_name',
-      'users.email',
-      'users.updated_at',
-      'organisations.id as organisation_id',
-      'organisations.name as organisation_name',
-      sql<string[]>`coalesce((select json_agg(role order by role) from user_roles where user_roles.user_id = users.id), '[]'::json)`.as('roles'),
-    ])
+    .select(['users.id', 'users.username', 'users.display_name', 'users.email', 'users.updated_at', 'organisations.id as organisation_id', 'organisations.name as organisation_name', rolesOf('users.id').as('roles')])
     .where('users.id', '=', userId)
     .where('users.status', '=', 'active')
     .executeTakeFirst();
-  if (!row) return undefined;
+  return row && { ...userClaimsOf(row, subject, scopes), ...(await authorityClaims(db, userId, scopes)) };
+}
+
+/** The claims `scopes` release from the user's own record, read already (authorityClaims adds groups and attributes). */
+export function userClaimsOf(user: UserClaimsSource, subject: string, scopes: readonly string[]): UserClaims {
   const claims: UserClaims = { sub: subject };
   if (scopes.includes('profile')) {
-    claims.name = row.display_name;
-    claims.preferred_username = row.username;
-    claims.updated_at = Math.floor(row.updated_at.getTime() / 1000);
-    claims.org = { id: row.organisation_id, name: row.organisation_name };
-    claims.roles = row.roles;
+    claims.name = user.display_name;
+    claims.preferred_username = user.username;
+    claims.updated_at = Math.floor(user.updated_at.getTime() / 1000);
+    claims.org = { id: user.organisation_id, name: user.organisation_name };
+    claims.roles = user.roles;
   }
-  if (scopes.includes('email') && row.email !== null) {
-    claims.email = row.email;
+  if (scopes.includes('email') && user.email !== null) {
+    claims.email = user.email;
     claims.email_verified = false;
   }
-  return { ...claims, ...(await authorityClaims(db, userId, scopes)) };
+  return claims;
 }

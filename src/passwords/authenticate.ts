@@ -116,7 +116,7 @@ export async function signInWithPassword(deps: Deps, request: SignInRequest, inp
   const reservation = await reservePasswordAttempt(deps, keys);
   const attempt = await readAttempt(deps, context, 'signin', keys, reservation, input.attempt, previousSession?.user_id);
   const account = await findPasswordAccount(deps.db, { username: attempt.username });
-  return authenticateWithPasswordAndCode(deps, context, 'signin', keys, reservation, account, attempt, (trx, { user }) => completeSignIn(deps, trx, request, { userId: user.id, amr: PASSWORD_AMR, method: 'password+totp' }));
+  return authenticateWithPasswordAndCode(deps, context, 'signin', keys, reservation, account, attempt, (trx, { user, policy }) => completeSignIn(deps, trx, request, { userId: user.id, amr: PASSWORD_AMR, method: 'password+totp', organisationPolicy: policy }));
 }
 
 /** Fresh proof of presence for the signed-in user, before a sensitive change. Shares the sign-in failure counters. */

@@ -85,7 +85,7 @@ async function organisationOf(trx: Transaction<Database>, userId: string): Promi
   return (await trx.selectFrom('users').select('organisation_id').where('id', '=', userId).executeTakeFirst())?.organisation_id;
 }
 
-async function isActiveAdmin(trx: Transaction<Database>, userId: string): Promise<boolean> {
+export async function isActiveAdmin(trx: Transaction<Database>, userId: string): Promise<boolean> {
   const row = await trx.selectFrom('users as u').innerJoin('user_roles as r', 'r.user_id', 'u.id').select('u.id').where('u.id', '=', userId).where('u.status', '=', 'active').where('r.role', '=', 'admin').executeTakeFirst();
   return row !== undefined;
 }

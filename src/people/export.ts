@@ -5,12 +5,15 @@
  * chain hash. Passkeys are listed without their credential id and public key:
  * neither is secret, but they are authenticator internals the person cannot
  * read, and the credential id would let the file be matched against other
- * relying parties' records. Exporting is audited (`person.exported`).
+ * relying parties' records. Groups are listed with their paths, each `direct` (the
+ * person was put in it) or `inherited` (they are in a group under it), as claims
+ * and sign-in requirements count them. Exporting is audited (`person.exported`).
  */
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import type { Db } from '../db/schema.js';
 import { isUuid } from '../db/uuid.js';
 import { notFound } from '../errors.js';
+import { groupMembershipsOf } from '../groups/service.js';
 import { actorName, type PeopleActor } from './authority.js';
 import type { PeopleDeps } from './disable.js';
 
@@ -23,9 +26,18 @@ export async function exportPersonData(db: Db, organisationId: string | null, pe
   const person = isUuid(personId) ? await db.selectFrom('users').selectAll().where('id', '=', personId).executeTakeFirst() : undefined;
   if (!person || (organisationId !== null && person.organisation_id !== organisationId)) throw notFound('person_not_found', 'no such person in your organisation');
   const id = person.id;
-  const [organisation, roles, passkeys, password, totp, sessions, devices, consents, events, cases, invitations, audit] = await Promise.all([
+  const [organisation, roles, groups, attributes, passkeys, password, totp, sessions, devices, consents, events, cases, invitations, audit] = await Promise.all([
     db.selectFrom('organisations').select(['id', 'name']).where('id', '=', person.organisation_id).executeTakeFirstOrThrow(),
     db.selectFrom('user_roles').select(['role', 'granted_at', 'acts_from']).where('user_id', '=', id).orderBy('role').execute(),
+    groupMembershipsOf(db, id),
+    db
+      .selectFrom('user_attributes as v')
+      .innerJoin('attribute_definitions as d', 'd.id', 'v.definition_id')
+      .select(['d.name', 'd.type', 'v.value', 'v.updated_at'])
+      .where('v.user_id', '=', id)
+      .where('d.organisation_id', '=', person.organisation_id)
+      .orderBy('d.name')
+      .execute(),
     db
       .selectFrom('webauthn_credentials')
       .select(['id', 'name', 'authenticator_name', 'aaguid', 'attestation_fmt', 'transports', 'backup_eligible', 'backed_up', 'bound_acr', 'bound_via', 'confirmed_at', 'confirmed_by', 'created_at', 'last_used_at', 'revoked_at', 'blocked_at', 'blocked_reason'])
@@ -72,6 +84,8 @@ export async function exportPersonData(db: Db, organisationId: string | null, pe
       disabled: person.disabled_at ? { at: person.disabled_at.toISOString(), by: person.disabled_by, reason: person.disabled_reason } : null,
       recovered_at: iso(person.recovered_at),
     },
+    groups: groups.map((g) => ({ id: g.id, path: g.path, membership: g.membership, added_at: iso(g.added_at) })),
+    attributes: attributes.map((a) => ({ name: a.name, type: a.type, value: a.value, updated_at: a.updated_at.toISOString() })),
     passkeys: passkeys.map((p) => ({
       id: p.id,
       name: p.name,

@@ -1,10 +1,9 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import type { Deps } from '../deps.js';
-import { type AppContext, adminActorOf, auditContext } from '../http/context.js';
+import { adminActorOf, auditContext, peopleActorOf } from '../http/context.js';
 import { documentedRouter } from '../http/openapi.js';
 import { requireRole } from '../sessions/middleware.js';
-import type { PeopleActor } from './authority.js';
 import { disablePerson } from './disable.js';
 import { enablePerson } from './enable.js';
 import { exportPerson } from './export.js';
@@ -89,28 +88,24 @@ export function peopleRoutes(deps: Deps) {
   const app = documentedRouter();
   app.use('/api/admin/people', requireRole('admin'));
   app.use('/api/admin/people/*', requireRole('admin'));
-  const actorOf = (c: AppContext): PeopleActor => {
-    const actor = adminActorOf(c);
-    return actor.kind === 'person' ? { kind: 'admin', userId: actor.user.id } : { kind: 'client', clientId: actor.clientId, organisationId: actor.organisationId };
-  };
 
   app.openapi(list, async (c) => {
     const query = c.req.valid('query');
     return c.json(await listPeople(deps.db, adminActorOf(c).organisationId, { query: query.q, role: query.role, status: query.status, cursor: query.cursor, limit: query.limit }), 200);
   });
-  app.openapi(show, async (c) => c.json(await viewPerson(deps, auditContext(c), { actor: actorOf(c), personId: c.req.valid('param').id }), 200));
+  app.openapi(show, async (c) => c.json(await viewPerson(deps, auditContext(c), { actor: peopleActorOf(c), personId: c.req.valid('param').id }), 200));
   app.openapi(exportData, async (c) => {
     c.header('cache-control', 'no-store');
-    return c.json(await exportPerson(deps, auditContext(c), { actor: actorOf(c), personId: c.req.valid('param').id }), 200);
+    return c.json(await exportPerson(deps, auditContext(c), { actor: peopleActorOf(c), personId: c.req.valid('param').id }), 200);
   });
-  app.openapi(disable, async (c) => c.json(await disablePerson(deps, auditContext(c), { actor: actorOf(c), personId: c.req.valid('param').id, reason: c.req.valid('json').reason }), 200));
+  app.openapi(disable, async (c) => c.json(await disablePerson(deps, auditContext(c), { actor: peopleActorOf(c), personId: c.req.valid('param').id, reason: c.req.valid('json').reason }), 200));
   app.openapi(enable, async (c) => {
-    const enabled = await enablePerson(deps, auditContext(c), { actor: actorOf(c), personId: c.req.valid('param').id, reason: c.req.valid('json').reason });
+    const enabled = await enablePerson(deps, auditContext(c), { actor: peopleActorOf(c), personId: c.req.valid('param').id, reason: c.req.valid('json').reason });
     return enabled.status === 'awaiting_approval' ? c.json(enabled, 202) : c.json(enabled, 200);
   });
   app.openapi(offboard, async (c) => {
     const body = c.req.valid('json');
-    return c.json(await offboardPerson(deps, auditContext(c), { actor: actorOf(c), personId: c.req.valid('param').id, reason: body.reason, confirm: body.confirm }), 200);
+    return c.json(await offboardPerson(deps, auditContext(c), { actor: peopleActorOf(c), personId: c.req.valid('param').id, reason: body.reason, confirm: body.confirm }), 200);
   });
   return app;
 }

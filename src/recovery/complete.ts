@@ -11,13 +11,14 @@ import type { PublicKeyCredentialCreationOptionsJSON } from '@simplewebauthn/ser
 import type { Transaction } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { hashToken, MAX_ISSUED_TOKEN_LENGTH } from '../crypto/random.js';
-import type { Database, RecoveryCase, User, WebauthnCredential } from '../db/schema.js';
+import type { Database, RecoveryCase, Role, User, WebauthnCredential } from '../db/schema.js';
 import { raiseSecurityEvent } from '../events/raise.js';
 import type { SecurityEventDetails } from '../events/types.js';
 import { WartaError } from '../errors.js';
 import type { Deps } from '../deps.js';
 import { completeSignIn, type SignedIn, type SignInRequest } from '../sessions/sign-in.js';
-import { assertMethodAllowed, methodRefusalFor } from '../orgs/method-policy.js';
+import { assertMethodAllowed, methodRefusal } from '../orgs/method-policy.js';
+import type { OrganisationPolicy } from '../orgs/policy.js';
 import { organisationPolicyOf } from '../orgs/service.js';
 import { assertNotThrottled } from '../throttle/counters.js';
 import { hashPassword } from '../passwords/hash.js';
@@ -56,8 +57,8 @@ export async function findRecoveryGrant(deps: Pick<Deps, 'db' | 'clock'>, grant:
 }
 
 /** The ways this user may enroll at the end of a recovery: a passkey always; a password with TOTP where their organisation and roles allow. */
-export async function recoveryMethodsFor(deps: Pick<Deps, 'db'>, user: User): Promise<RecoveryMethod[]> {
-  return (await methodRefusalFor(deps.db, user, 'password')) ? ['passkey'] : ['passkey', 'password_totp'];
+export function recoveryMethods(policy: OrganisationPolicy, roles: readonly Role[]): RecoveryMethod[] {
+  return methodRefusal('password', policy, roles) ? ['passkey'] : ['passkey', 'password_totp'];
 }
 
 interface NewCredentials<T> {

@@ -1,6 +1,6 @@
 import type { Database, Db } from '../db/schema.js';
 import { WartaError } from '../errors.js';
-import { resolvePolicy } from '../orgs/policy.js';
+import { type OrganisationPolicy, resolvePolicy } from '../orgs/policy.js';
 
 
 /** The recovery part of an organisation's policy (src/orgs/policy.ts), checked. */
@@ -20,7 +20,11 @@ const wholeNumber = (value: unknown, min: number, max: number): value is number 
 /** Fails closed: a stored policy outside these bounds stops recovery rather than guessing what was meant. */
 export async function recoveryPolicyOf(db: Db, organisationId: string): Promise<RecoveryPolicy> {
   const row = await db.selectFrom('organisations').select('policy').where('id', '=', organisationId).executeTakeFirstOrThrow();
-  const policy = resolvePolicy(row.policy);
+  return recoveryPolicyFrom(resolvePolicy(row.policy));
+}
+
+/** The recovery part of an organisation's policy, read already; fails closed as recoveryPolicyOf does. */
+export function recoveryPolicyFrom(policy: OrganisationPolicy): RecoveryPolicy {
   const { recoveryDesks: desks, recoveryCaseTtlHours: caseHours, recoveryCodeTtlMinutes: codeMinutes, recoveryCodeMaxAttempts: attempts } = policy;
   if (!Array.isArray(desks) || !desks.every((desk) => typeof desk === 'string' && desk.trim() !== '' && desk.length <= 100)) throw invalid('recoveryDesks must be a list of names');
   if (!wholeNumber(caseHours, 1, 24 * 30)) throw invalid(`recoveryCaseTtlHours ${String(caseHours)}`);

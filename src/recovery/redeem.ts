@@ -6,15 +6,15 @@
  * locked): they were at the desk.
  */
 import { type Kysely, sql } from 'kysely';
-import { appendAudit, type AuditContext } from '../audit/audit.js';
+import { appendAudit, appendAuditWhen, type AuditContext } from '../audit/audit.js';
 import { auditFailure } from '../audit/anonymous-failures.js';
 import { addSeconds } from '../clock.js';
 import { hashToken, keyedHash, newToken } from '../crypto/random.js';
-import type { Database, RecoveryCase, RecoveryCaseStatus, User } from '../db/schema.js';
+import type { Database, RecoveryCase, RecoveryCaseStatus, Role, User } from '../db/schema.js';
 import { WartaError } from '../errors.js';
 import { assertNotThrottled, type FailurePolicy, recordFailure } from '../throttle/counters.js';
 import type { Deps } from '../deps.js';
-import { findUserByUsername } from '../users/service.js';
+import { type OrganisationPolicy, resolvePolicy } from '../orgs/policy.js';
 import { normaliseRecoveryCode, recoveryCodeMatches } from './code.js';
 
 /** Wrong codes per client address: generous for a person retyping from paper, hopeless for guessing 100 bits. */
@@ -30,32 +30,60 @@ export interface RedeemedCode {
   grant: string;
   recoveryCase: RecoveryCase;
   user: User;
+  /** The user's organisation's policy and the user's roles: what the answer says about the next steps. */
+  organisationPolicy: OrganisationPolicy;
+  roles: Role[];
 }
 
-/** The user's most recently approved case: the one whose code they hold, if any. */
-async function latestIssuedCase(db: Kysely<Database>, userId: string): Promise<RecoveryCase | undefined> {
-  return db.selectFrom('recovery_cases').selectAll().where('user_id', '=', userId).where('code_hash', 'is not', null).orderBy('approved_at', 'desc').limit(1).executeTakeFirst();
+/** The approved case whose code a user holds: their most recently approved one. */
+interface IssuedCase {
+  id: string;
+  code_hash: string;
+}
+
+/**
+ * The user `username` names, their organisation's policy and their roles, and their
+ * most recently approved case (the one whose code they hold), if any: one read.
+ */
+async function findCodeHolder(db: Kysely<Database>, username: string) {
+  const row = await db
+    .selectFrom('users as u')
+    .innerJoin('organisations as o', 'o.id', 'u.organisation_id')
+    .leftJoinLateral(
+      (eb) => eb.selectFrom('recovery_cases as c').select(['c.id', 'c.code_hash']).whereRef('c.user_id', '=', 'u.id').where('c.code_hash', 'is not', null).orderBy('c.approved_at', 'desc').limit(1).as('issued'),
+      (join) => join.onTrue(),
+    )
+    .selectAll('u')
+    .select(['o.policy as organisation_policy', sql<Role[]>`array(select r.role from user_roles r where r.user_id = u.id order by r.role)`.as('roles'), 'issued.id as issued_case_id', 'issued.code_hash as issued_code_hash'])
+    .where(sql`lower(u.username)`, '=', username.trim().toLowerCase())
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { organisation_policy, roles, issued_case_id, issued_code_hash, ...user } = row;
+  const issued: IssuedCase | undefined = issued_case_id && issued_code_hash ? { id: issued_case_id, code_hash: issued_code_hash } : undefined;
+  return { user: user as User, organisationPolicy: resolvePolicy(organisation_policy), roles, issued };
 }
 
 export async function redeemRecoveryCode(deps: Deps, context: AuditContext, input: { username: string; code: string }): Promise<RedeemedCode> {
   const ipKey = recoveryIpKey(context.ip);
   await assertNotThrottled(deps.db, deps.clock, ipKey);
   const canonical = normaliseRecoveryCode(input.code);
-  const user = await findUserByUsername(deps.db, input.username);
+  const holder = await findCodeHolder(deps.db, input.username);
+  const user = holder?.user;
   // A disabled account's code is checked too, so a right code can be told why it does not work; an offboarded one has none.
-  const issued = user && user.status !== 'offboarded' ? await latestIssuedCase(deps.db, user.id) : undefined;
+  const issued = user && user.status !== 'offboarded' ? holder.issued : undefined;
   // One argon2 verification whatever was found (a dummy hash when nothing was): the time taken says nothing either.
   const dummyHash = await deps.dummyPasswordHash;
   const verified = await deps.passwordHashing.run(() => recoveryCodeMatches(issued?.code_hash ?? dummyHash, canonical ?? 'not a recovery code'));
-  if (!issued || !canonical || !verified) {
+  if (!holder || !issued || !canonical || !verified) {
     await recordWrongCode(deps, context, { ipKey, username: input.username, user, issued });
     throw wrongRecoveryCode();
   }
-  if (user!.status !== 'active') {
-    await appendAudit(deps.db, deps, context, { action: 'recovery.redeem_refused', subject: `user:${user!.id}`, outcome: 'failure', details: { case_id: issued.id, reason: 'account_disabled' } });
+  if (holder.user.status !== 'active') {
+    await appendAudit(deps.db, deps, context, { action: 'recovery.redeem_refused', subject: `user:${holder.user.id}`, outcome: 'failure', details: { case_id: issued.id, reason: 'account_disabled' } });
     throw new WartaError(403, 'account_disabled', 'this account is disabled; an administrator must enable it first');
   }
-  return claimCase(deps, context, issued, user!);
+  const { grant, recoveryCase } = await claimCase(deps, context, issued, holder.user);
+  return { grant, recoveryCase, user: holder.user, organisationPolicy: holder.organisationPolicy, roles: holder.roles };
 }
 
 /**
@@ -63,7 +91,7 @@ export async function redeemRecoveryCode(deps: Deps, context: AuditContext, inpu
  * approved code, against that code: the attempt that reaches the limit locks
  * the case (one conditional UPDATE, so concurrent guesses cannot overshoot).
  */
-async function recordWrongCode(deps: Deps, context: AuditContext, attempt: { ipKey: string; username: string; user: User | undefined; issued: RecoveryCase | undefined }): Promise<void> {
+async function recordWrongCode(deps: Deps, context: AuditContext, attempt: { ipKey: string; username: string; user: User | undefined; issued: IssuedCase | undefined }): Promise<void> {
   const { user, issued } = attempt;
   const locked = await deps.db.transaction().execute(async (trx) => {
     const ip = await recordFailure(trx, deps.clock, attempt.ipKey, RECOVERY_IP_POLICY);
@@ -99,7 +127,7 @@ async function recordWrongCode(deps: Deps, context: AuditContext, attempt: { ipK
       },
     });
     if (counted?.status === 'locked')
-      await appendAudit(trx, deps, context, { action: 'recovery.locked', subject: `user:${issued!.user_id}`, outcome: 'failure', details: { case_id: issued!.id, attempts: Number(counted.code_attempts) } });
+      await appendAudit(trx, deps, context, { action: 'recovery.locked', subject: `user:${user!.id}`, outcome: 'failure', details: { case_id: issued!.id, attempts: Number(counted.code_attempts) } });
     if (ip.locked) await auditFailure(trx, deps, context, { action: 'recovery.ip_locked', subject: null, key: 'recovery', details: { key: attempt.ipKey, until: ip.blockedUntil?.toISOString() } });
     return { recoveryCase: counted?.status === 'locked', address: ip.locked };
   });
@@ -130,32 +158,27 @@ function unusableCode(recoveryCase: RecoveryCase, now: Date): WartaError {
 
 /**
  * Spends the code: approved → redeemed in one conditional UPDATE, which also
- * stores the new grant's hash. Of two concurrent redemptions, one gets the
- * grant and the other finds the case already redeemed.
+ * stores the new grant's hash and appends the audit entry, in one statement. Of
+ * two concurrent redemptions, one gets the grant and the other finds the case
+ * already redeemed.
  */
-async function claimCase(deps: Deps, context: AuditContext, issued: RecoveryCase, user: User): Promise<RedeemedCode> {
+async function claimCase(deps: Deps, context: AuditContext, issued: IssuedCase, user: User): Promise<{ grant: string; recoveryCase: RecoveryCase }> {
   const grant = newToken(32);
-  const outcome = await deps.db.transaction().execute(async (trx): Promise<{ redeemed: RecoveryCase } | { refusal: WartaError }> => {
-    const now = deps.clock.now();
-    const redeemed = await trx
-      .updateTable('recovery_cases')
-      .set({ status: 'redeemed', redeemed_at: now, grant_hash: hashToken(grant), grant_expires_at: addSeconds(now, deps.config.recovery.grantTtlSeconds) })
-      .where('id', '=', issued.id)
-      .where('status', '=', 'approved')
-      .where('code_expires_at', '>', now)
-      .where((eb) => eb('code_attempts', '<', eb.ref('code_max_attempts')))
-      .returningAll()
-      .executeTakeFirst();
-    if (redeemed) {
-      await appendAudit(trx, deps, { ...context, actor: `user:${user.id}` }, { action: 'recovery.code_redeemed', subject: `user:${user.id}`, details: { case_id: redeemed.id, grant_expires_at: redeemed.grant_expires_at!.toISOString() } });
-      return { redeemed };
-    }
-    const current = await trx.selectFrom('recovery_cases').selectAll().where('id', '=', issued.id).executeTakeFirstOrThrow();
-    return { refusal: unusableCode(current, now) };
-  });
-  if ('refusal' in outcome) {
-    await appendAudit(deps.db, deps, context, { action: 'recovery.code_refused', subject: `user:${user.id}`, outcome: 'failure', details: { case_id: issued.id, reason: outcome.refusal.code } });
-    throw outcome.refusal;
-  }
-  return { grant, recoveryCase: outcome.redeemed, user };
+  const now = deps.clock.now();
+  const grantExpiresAt = addSeconds(now, deps.config.recovery.grantTtlSeconds);
+  const { rows } = await sql<RecoveryCase>`
+    with redeemed as (
+      update recovery_cases set status = 'redeemed', redeemed_at = ${now}, grant_hash = ${hashToken(grant)}, grant_expires_at = ${grantExpiresAt}
+      where id = ${issued.id} and status = 'approved' and code_expires_at > ${now} and code_attempts < code_max_attempts
+      returning *
+    ), audit as (
+      ${appendAuditWhen('redeemed', deps, { ...context, actor: `user:${user.id}` }, { action: 'recovery.code_redeemed', subject: `user:${user.id}`, details: { case_id: issued.id, grant_expires_at: grantExpiresAt.toISOString() } })}
+    )
+    select * from redeemed`.execute(deps.db);
+  const redeemed = rows[0];
+  if (redeemed) return { grant, recoveryCase: redeemed };
+  const current = await deps.db.selectFrom('recovery_cases').selectAll().where('id', '=', issued.id).executeTakeFirstOrThrow();
+  const refusal = unusableCode(current, now);
+  await appendAudit(deps.db, deps, context, { action: 'recovery.code_refused', subject: `user:${user.id}`, outcome: 'failure', details: { case_id: issued.id, reason: refusal.code } });
+  throw refusal;
 }

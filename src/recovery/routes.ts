@@ -12,14 +12,14 @@ import { approveRecoveryCase, checkApproval } from './approve.js';
 import { findCaseView, findOfficerCase } from './cases.js';
 import { coApproveRecoveryCase } from './co-approve.js';
 import { rejectRecoveryCase } from './close.js';
-import { finishRecoveryPassword, finishRecoveryPasskey, recoveryMethodsFor, startRecoveryPassword, startRecoveryPasskey } from './complete.js';
+import { finishRecoveryPassword, finishRecoveryPasskey, recoveryMethods, startRecoveryPassword, startRecoveryPasskey } from './complete.js';
 import { confirmPasskeyAtDesk, personPasskeys } from './confirm-passkey.js';
 import { continueDisputedCase, disputeRecoveryCase } from './dispute.js';
 import { readApproval, readOpenCase, readRecoveryPasskey, readRecoveryPassword, readRejection, readResolution } from './input.js';
 import { requireOfficer } from './middleware.js';
 import { openRecoveryCase } from './open.js';
 import { openCasesOf, searchPeople, userCaseView } from './people.js';
-import { recoveryPolicyOf } from './policy.js';
+import { recoveryPolicyFrom } from './policy.js';
 import { redeemRecoveryCode } from './redeem.js';
 import { exportRecoveryCases, listRecoveryCases, type RawCaseFilters, readCaseFilters } from './report.js';
 import type { Deps } from '../deps.js';
@@ -152,16 +152,15 @@ export function recoveryRoutes(deps: Deps) {
   // Redemption at /recover: no session; the code is the credential.
   app.post('/api/recovery/redeem', async (c) => {
     const body = await readJsonObject(c);
-    const { grant, recoveryCase, user } = await redeemRecoveryCode(deps, auditContext(c), { username: requiredString(body, 'username', 254), code: requiredString(body, 'code', 64) });
-    const policy = await recoveryPolicyOf(deps.db, recoveryCase.organisation_id);
+    const { grant, recoveryCase, user, organisationPolicy, roles } = await redeemRecoveryCode(deps, auditContext(c), { username: requiredString(body, 'username', 254), code: requiredString(body, 'code', 64) });
     return c.json({
       grant,
       grant_expires_at: recoveryCase.grant_expires_at!.toISOString(),
       user: { username: user.username, display_name: user.display_name },
       desk: recoveryCase.approved_desk,
       issued_at: recoveryCase.approved_at!.toISOString(),
-      methods: await recoveryMethodsFor(deps, user),
-      revokes_old_credentials: policy.revokesOldCredentials,
+      methods: recoveryMethods(organisationPolicy, roles),
+      revokes_old_credentials: recoveryPolicyFrom(organisationPolicy).revokesOldCredentials,
     });
   });
 

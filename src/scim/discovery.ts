@@ -1,9 +1,9 @@
 /**
  * The discovery resources (RFC 7644 §4, RFC 7643 §5–7): what this service provider
- * supports, said truthfully, so a directory does not try what will be refused.
- * `/Groups` is not offered yet: ResourceTypes lists only User, and /Groups answers
- * 501 in the SCIM error envelope.
+ * supports, said truthfully, so a directory does not try what will be refused:
+ * Users and Groups, no Bulk, no sorting.
  */
+import { GROUP_SCHEMA, MAX_GROUP_NAME, MAX_MEMBERS_PER_REQUEST } from './group-resource.js';
 import { USER_SCHEMA } from './user-resource.js';
 import { MAX_COUNT } from './users.js';
 
@@ -46,6 +46,16 @@ export function resourceTypes(baseUrl: string) {
       schemaExtensions: [],
       meta: { resourceType: 'ResourceType', location: `${baseUrl}/ResourceTypes/User` },
     },
+    {
+      schemas: [RESOURCE_TYPE_SCHEMA],
+      id: 'Group',
+      name: 'Group',
+      endpoint: '/Groups',
+      description: 'A group of the organisation and the people directly in it',
+      schema: GROUP_SCHEMA,
+      schemaExtensions: [],
+      meta: { resourceType: 'ResourceType', location: `${baseUrl}/ResourceTypes/Group` },
+    },
   ];
 }
 
@@ -85,6 +95,27 @@ export function schemas(baseUrl: string) {
         attribute('password', { mutability: 'writeOnly', returned: 'never', description: 'Not accepted: people enrol their own credentials through their invitation.' }),
       ],
       meta: { resourceType: 'Schema', location: `${baseUrl}/Schemas/${USER_SCHEMA}` },
+    },
+    {
+      schemas: [SCHEMA_SCHEMA],
+      id: GROUP_SCHEMA,
+      name: 'Group',
+      description: 'A group of the organisation; one a directory creates is at the top of the hierarchy, and an admin may move it',
+      attributes: [
+        attribute('displayName', { required: true, description: `The group's name: at most ${MAX_GROUP_NAME} characters, no "/"; unique among the groups under the same parent (case-insensitively).` }),
+        attribute('members', {
+          type: 'complex',
+          multiValued: true,
+          description: `The people directly in the group, of the same organisation; at most ${MAX_MEMBERS_PER_REQUEST} member values in one request.`,
+          subAttributes: [
+            attribute('value', { mutability: 'immutable', description: "A user's id" }),
+            attribute('$ref', { type: 'reference', referenceTypes: ['User'], mutability: 'immutable' }),
+            attribute('display', { mutability: 'readOnly' }),
+            attribute('type', { mutability: 'immutable', canonicalValues: ['User'] }),
+          ],
+        }),
+      ],
+      meta: { resourceType: 'Schema', location: `${baseUrl}/Schemas/${GROUP_SCHEMA}` },
     },
   ];
 }

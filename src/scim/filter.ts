@@ -1,40 +1,49 @@
 /**
  * The part of the SCIM filter language (RFC 7644 §3.4.2.2) directories use to find
- * a person before creating one: `eq`, `co` and `sw` on `userName` and `externalId`,
- * joined by `and`. Anything else is `400 invalidFilter`, never a guess.
- * `userName` compares case-insensitively (its caseExact is false, RFC 7643 §4.1.1);
+ * a resource before creating one: `eq`, `co` and `sw` on `userName` and `externalId`
+ * (Users) or `displayName` and `externalId` (Groups), joined by `and`. Anything else
+ * is `400 invalidFilter`, never a guess. `userName` and a group's `displayName`
+ * compare case-insensitively (caseExact false, RFC 7643 §4.1.1, §4.2 and §8.7.1);
  * `externalId` exactly (caseExact true, RFC 7643 §3.1).
  */
 import { isWellFormedText } from '../http/well-formed-input.js';
 import { invalidFilter } from './errors.js';
+import { GROUP_SCHEMA } from './group-resource.js';
 import { canonical, USER_SCHEMA } from './user-resource.js';
 
 export const MAX_FILTER_LENGTH = 1024;
 const MAX_COMPARISONS = 10;
 
 export const FILTER_ATTRIBUTES = ['userName', 'externalId'] as const;
+export const GROUP_FILTER_ATTRIBUTES = ['displayName', 'externalId'] as const;
 export const FILTER_OPERATORS = ['eq', 'co', 'sw'] as const;
 
-export interface UserComparison {
-  attribute: (typeof FILTER_ATTRIBUTES)[number];
+export interface Comparison<A extends string> {
+  attribute: A;
   operator: (typeof FILTER_OPERATORS)[number];
   value: string;
 }
+export type UserComparison = Comparison<(typeof FILTER_ATTRIBUTES)[number]>;
+export type GroupComparison = Comparison<(typeof GROUP_FILTER_ATTRIBUTES)[number]>;
 
 // attrPath SP compareOp SP compValue, the value a JSON string (RFC 7644 §3.4.2.2: "A JSON string").
 const COMPARISON = /^\s*([A-Za-z][\w:.-]*)\s+([A-Za-z]+)\s+("(?:[^"\\]|\\.)*")\s*/;
 const AND = /^\s*and\s+/i;
 
-export function parseUserFilter(filter: string): UserComparison[] {
+export const parseUserFilter = (filter: string): UserComparison[] => parseFilter(filter, { resource: 'users', schema: USER_SCHEMA, attributes: FILTER_ATTRIBUTES });
+export const parseGroupFilter = (filter: string): GroupComparison[] => parseFilter(filter, { resource: 'groups', schema: GROUP_SCHEMA, attributes: GROUP_FILTER_ATTRIBUTES });
+
+function parseFilter<A extends string>(filter: string, on: { resource: string; schema: string; attributes: readonly A[] }): Comparison<A>[] {
   if (filter.length > MAX_FILTER_LENGTH) throw invalidFilter(`a filter is at most ${MAX_FILTER_LENGTH} characters`);
-  const comparisons: UserComparison[] = [];
+  const comparisons: Comparison<A>[] = [];
+  const names = on.attributes.join(' or ');
   let rest = filter;
   for (;;) {
     const match = COMPARISON.exec(rest);
-    if (!match) throw invalidFilter('Warta filters users by userName or externalId with eq, co or sw and a quoted value, joined by and');
-    const path = match[1]!.startsWith(`${USER_SCHEMA}:`) ? match[1]!.slice(USER_SCHEMA.length + 1) : match[1]!;
-    const attribute = canonical(path, FILTER_ATTRIBUTES);
-    if (!attribute) throw invalidFilter(`cannot filter on ${path}: only userName and externalId`);
+    if (!match) throw invalidFilter(`Warta filters ${on.resource} by ${names} with eq, co or sw and a quoted value, joined by and`);
+    const path = match[1]!.startsWith(`${on.schema}:`) ? match[1]!.slice(on.schema.length + 1) : match[1]!;
+    const attribute = canonical(path, on.attributes);
+    if (!attribute) throw invalidFilter(`cannot filter on ${path}: only ${on.attributes.join(' and ')}`);
     const operator = canonical(match[2]!, FILTER_OPERATORS);
     if (!operator) throw invalidFilter(`operator ${match[2]} is not supported: only eq, co and sw`);
     let value: unknown;

@@ -1,6 +1,6 @@
 /**
  * The SCIM 2.0 service provider (RFC 7644) at `<issuer>/scim/v2`: thin handlers
- * over src/scim/users.ts. Every answer, errors included, is `application/scim+json`
+ * over src/scim/users.ts and src/scim/groups.ts. Every answer, errors included, is `application/scim+json`
  * (RFC 7644 §3.1) and never carries an invitation link.
  */
 import { Hono } from 'hono';
@@ -16,7 +16,10 @@ import { dpopNonceToSend } from '../oidc/bearer.js';
 import { authenticateScimClient, type ScimClient } from './authenticate.js';
 import { LIST_RESPONSE_SCHEMA, resourceTypes, schemas, serviceProviderConfig } from './discovery.js';
 import { invalidValue, SCIM_ERROR_SCHEMA, SCIM_MEDIA_TYPE, SCIM_TYPES } from './errors.js';
-import { parseUserFilter } from './filter.js';
+import { parseGroupFilter, parseUserFilter } from './filter.js';
+import { applyGroupPatch } from './group-patch.js';
+import { excludesMembers, GROUP_SCHEMA, groupFieldsOf, groupResource, groupVersion, type ScimGroup } from './group-resource.js';
+import { createScimGroup, deleteScimGroup, findScimGroup, listScimGroups, membersOf, replaceScimGroup } from './groups.js';
 import { applyPatch, patchOperations } from './patch.js';
 import { assertSchemas, parseScimBody, patchableUser, USER_SCHEMA, userFieldsOf, userResource, userVersion } from './user-resource.js';
 import { createScimUser, deleteScimUser, findScimUser, listScimUsers, MAX_COUNT, replaceScimUser } from './users.js';
@@ -61,9 +64,16 @@ export function scimRoutes(deps: Deps) {
 
   /** One user in the answer: the resource, its version in ETag (RFC 7644 §3.14) and, when created, its Location. */
   async function userAnswer(c: AppContext, user: Parameters<typeof userResource>[0], status: ContentfulStatusCode = 200) {
-    const resource = userResource(user, baseUrl);
+    return resourceAnswer(c, userResource(user, baseUrl), userVersion(user), status);
+  }
+  /** One group in the answer, with its members unless the request's excludedAttributes names them. */
+  async function groupAnswer(c: AppContext, group: ScimGroup, status: ContentfulStatusCode = 200) {
+    const members = excludesMembers(c.req.query('excludedAttributes')) ? undefined : (await membersOf(deps.db, [group.id])).get(group.id);
+    return resourceAnswer(c, groupResource(group, members, baseUrl), groupVersion(group), status);
+  }
+  async function resourceAnswer(c: AppContext, resource: { meta: { location: string } }, version: string, status: ContentfulStatusCode) {
     const nonce = await dpopNonceFor(c);
-    return scimJson(c, resource, status, { ETag: userVersion(user), ...(status === 201 ? { Location: resource.meta.location } : {}), ...(nonce ? { 'DPoP-Nonce': nonce } : {}) });
+    return scimJson(c, resource, status, { ETag: version, ...(status === 201 ? { Location: resource.meta.location } : {}), ...(nonce ? { 'DPoP-Nonce': nonce } : {}) });
   }
   async function dpopNonceFor(c: AppContext): Promise<string | undefined> {
     const token = readAccessToken(c);
@@ -119,8 +129,37 @@ export function scimRoutes(deps: Deps) {
     return c.body(null, 204);
   });
 
-  scim.all(`${SCIM_BASE_PATH}/Groups`, () => notYet());
-  scim.all(`${SCIM_BASE_PATH}/Groups/*`, () => notYet());
+  scim.get(`${SCIM_BASE_PATH}/Groups`, async (c) => {
+    const filter = c.req.query('filter');
+    const page = pageOf(c.req.query('startIndex'), c.req.query('count'));
+    const { total, groups } = await listScimGroups(deps, clientOf(c), { filter: filter === undefined ? [] : parseGroupFilter(filter), ...page });
+    const members = excludesMembers(c.req.query('excludedAttributes')) ? undefined : await membersOf(deps.db, groups.map((group) => group.id));
+    return scimJson(c, { schemas: [LIST_RESPONSE_SCHEMA], totalResults: total, startIndex: page.startIndex, itemsPerPage: groups.length, Resources: groups.map((group) => groupResource(group, members?.get(group.id), baseUrl)) });
+  });
+  scim.post(`${SCIM_BASE_PATH}/Groups`, async (c) => {
+    const body = await readBody(c);
+    assertSchemas(body, GROUP_SCHEMA);
+    const group = await createScimGroup(deps, actingContext(c), clientOf(c), groupFieldsOf(body));
+    return groupAnswer(c, group, 201);
+  });
+  scim.get(`${SCIM_BASE_PATH}/Groups/:id`, async (c) => groupAnswer(c, await findScimGroup(deps, clientOf(c), c.req.param('id'))));
+  scim.put(`${SCIM_BASE_PATH}/Groups/:id`, async (c) => {
+    const body = await readBody(c);
+    assertSchemas(body, GROUP_SCHEMA);
+    const fields = groupFieldsOf(body);
+    const group = await replaceScimGroup(deps, actingContext(c), clientOf(c), { id: c.req.param('id'), ifMatch: c.req.header('if-match'), fields: () => fields });
+    return groupAnswer(c, group);
+  });
+  scim.patch(`${SCIM_BASE_PATH}/Groups/:id`, async (c) => {
+    const id = c.req.param('id');
+    const operations = patchOperations(await readBody(c));
+    const group = await replaceScimGroup(deps, actingContext(c), clientOf(c), { id, ifMatch: c.req.header('if-match'), fields: (current) => applyGroupPatch(id, current, operations) });
+    return groupAnswer(c, group);
+  });
+  scim.delete(`${SCIM_BASE_PATH}/Groups/:id`, async (c) => {
+    await deleteScimGroup(deps, actingContext(c), clientOf(c), { id: c.req.param('id'), ifMatch: c.req.header('if-match') });
+    return c.body(null, 204);
+  });
   scim.all(`${SCIM_BASE_PATH}/Bulk`, () => {
     throw new WartaError(501, 'not_implemented', 'bulk operations are not supported (ServiceProviderConfig bulk.supported is false)');
   });
@@ -128,10 +167,6 @@ export function scimRoutes(deps: Deps) {
     throw new WartaError(404, 'not_found', 'no such SCIM endpoint');
   });
   return scim;
-}
-
-function notYet(): never {
-  throw new WartaError(501, 'not_implemented', 'Groups are not provisioned through SCIM yet; ResourceTypes lists what is');
 }
 
 const listResponse = (resources: unknown[]) => ({ schemas: [LIST_RESPONSE_SCHEMA], totalResults: resources.length, startIndex: 1, itemsPerPage: resources.length, Resources: resources });

@@ -32,6 +32,7 @@ import { offboardPerson } from '../people/offboard.js';
 import { createUser, usernameTaken } from '../users/service.js';
 import type { ScimClient } from './authenticate.js';
 import { scimError, userNotFound } from './errors.js';
+import { assertIfMatch } from './etag.js';
 import { likeLiteral, type UserComparison } from './filter.js';
 import { isEmailUsername, isProvisionable, type ScimUserFields, userVersion } from './user-resource.js';
 
@@ -41,16 +42,8 @@ const REASON = 'provisioned by the organisation directory (SCIM)';
 export const MAX_COUNT = 200;
 
 const uniqueness = (detail: string) => scimError(409, 'uniqueness', detail);
-const preconditionFailed = () => new WartaError(412, 'precondition_failed', 'the resource changed since the version in If-Match; read it again');
 
-/** RFC 7232 §3.1 as RFC 7644 §3.14 uses it: `*`, or one of the listed versions (weak comparison). */
-export function assertVersion(user: User, ifMatch: string | undefined): void {
-  if (ifMatch === undefined) return;
-  const current = userVersion(user);
-  const weak = (tag: string) => tag.trim().replace(/^W\//, '');
-  const listed = ifMatch.split(',').map((tag) => tag.trim());
-  if (!listed.includes('*') && !listed.some((tag) => weak(tag) === weak(current))) throw preconditionFailed();
-}
+export const assertVersion = (user: User, ifMatch: string | undefined): void => assertIfMatch(userVersion(user), ifMatch);
 
 async function assertUnique(trx: Transaction<Database>, organisationId: string, fields: ScimUserFields, current: User | null): Promise<void> {
   if (fields.userName.toLowerCase() !== current?.username.toLowerCase() && (await usernameTaken(trx, fields.userName))) throw uniqueness(`userName "${fields.userName}" is taken`);

@@ -1,10 +1,10 @@
 import type { MiddlewareHandler } from 'hono';
+import { sql } from 'kysely';
 import type { Role } from '../db/schema.js';
 import { type AppEnv, auditContext } from '../http/context.js';
 import { readSessionCookie } from '../http/session-cookie.js';
 import { WartaError } from '../errors.js';
 import type { Deps } from '../deps.js';
-import { userRoles } from '../users/service.js';
 import { privilegesHeldUntil, refusePrivilegedAction } from './privilege.js';
 import { assertRecentlyAuthenticated } from './reauth.js';
 import { resumeSession } from './service.js';
@@ -18,11 +18,18 @@ export function loadSession(deps: Pick<Deps, 'db' | 'clock' | 'config' | 'auditE
     if (token) {
       const session = await resumeSession(deps, token);
       if (session) {
-        const user = await deps.db.selectFrom('users').selectAll().where('id', '=', session.user_id).where('status', '=', 'active').executeTakeFirst();
-        if (user) {
+        const row = await deps.db
+          .selectFrom('users as u')
+          .selectAll('u')
+          .select(sql<Role[]>`array(select r.role from user_roles r where r.user_id = u.id order by r.role)`.as('roles'))
+          .where('u.id', '=', session.user_id)
+          .where('u.status', '=', 'active')
+          .executeTakeFirst();
+        if (row) {
+          const { roles, ...user } = row;
           c.set('session', session);
           c.set('user', user);
-          c.set('roles', await userRoles(deps.db, user.id));
+          c.set('roles', roles);
           const until = privilegesHeldUntil(deps, user);
           if (until) c.set('privilegeHold', { until, refuse: () => refusePrivilegedAction(deps, auditContext(c), { userId: user.id, path: c.req.path, until }) });
         }

@@ -63,16 +63,33 @@ export interface StartSessionInput {
   acrCeiling?: string | undefined;
   ip: string | null;
   userAgent: string | null;
+  /** The user's organisation's policy when the caller has already read it (saves reading it again). */
+  organisationPolicy?: SessionLifetimePolicy | undefined;
+}
+
+/** The part of an organisation's policy that shortens sessions (orgs/policy.ts validated it). */
+export interface SessionLifetimePolicy {
+  sessionIdleMinutes?: number | null;
+  sessionMaxHours?: number | null;
 }
 
 /** A new session; only the hash of the returned token is stored. */
 export async function startSession(db: Db, deps: Omit<SessionDeps, 'db'>, input: StartSessionInput): Promise<{ token: string; session: Session }> {
+  const policy = input.organisationPolicy ?? (await organisationPolicyOf(db, input.userId));
+  const { token, session } = newSession(deps, { ...input, organisationPolicy: policy });
+  await db
+    .insertInto('sessions')
+    .values({ ...session, amr: json(session.amr) })
+    .execute();
+  return { token, session };
+}
+
+/** The row startSession inserts and the token for its cookie, for a caller that inserts it within a larger statement. */
+export function newSession(deps: Omit<SessionDeps, 'db'>, input: StartSessionInput & { organisationPolicy: SessionLifetimePolicy }): { token: string; session: Session } {
   const token = newToken();
   const now = deps.clock.now();
-  const lifetime = await sessionLifetime(db, deps.config.sessions, input.userId);
-  const session = await db
-    .insertInto('sessions')
-    .values({
+  const lifetime = shortenedLifetime(deps.config.sessions, input.organisationPolicy);
+  const session: Session = {
       id: newId(),
       token_hash: hashToken(token),
       user_id: input.userId,
@@ -81,23 +98,24 @@ export async function startSession(db: Db, deps: Omit<SessionDeps, 'db'>, input:
       idle_expires_at: addSeconds(now, lifetime.idleSeconds),
       expires_at: addSeconds(now, lifetime.absoluteSeconds),
       auth_time: now,
-      amr: json([...new Set(input.amr)]),
+      amr: [...new Set(input.amr)],
       acr: acrFor(input.amr, input.acrCeiling),
       ip: input.ip,
       user_agent: input.userAgent?.slice(0, 512) ?? null,
       revoked_at: null,
       revoked_reason: null,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  };
   return { token, session };
 }
 
-/** The server's session lifetimes, shortened by the person's organisation's policy where it asks for less. */
-async function sessionLifetime(db: Db, server: { idleSeconds: number; absoluteSeconds: number }, userId: string): Promise<{ idleSeconds: number; absoluteSeconds: number }> {
+/** The user's organisation's policy, read as stored (orgs/policy-check.ts validated it): the policy's module sits above sessions, which may not import it. */
+async function organisationPolicyOf(db: Db, userId: string): Promise<SessionLifetimePolicy> {
   const row = await db.selectFrom('users').innerJoin('organisations', 'organisations.id', 'users.organisation_id').select('organisations.policy').where('users.id', '=', userId).executeTakeFirst();
-  // Read as stored (orgs/policy-check.ts validated it): the policy's module sits above sessions, which may not import it.
-  const policy = (row?.policy ?? {}) as { sessionIdleMinutes?: number | null; sessionMaxHours?: number | null };
+  return (row?.policy ?? {}) as SessionLifetimePolicy;
+}
+
+/** The server's session lifetimes, shortened by the organisation's policy where it asks for less. */
+function shortenedLifetime(server: { idleSeconds: number; absoluteSeconds: number }, policy: SessionLifetimePolicy): { idleSeconds: number; absoluteSeconds: number } {
   return {
     idleSeconds: Math.min(server.idleSeconds, typeof policy.sessionIdleMinutes === 'number' ? policy.sessionIdleMinutes * 60 : Infinity),
     absoluteSeconds: Math.min(server.absoluteSeconds, typeof policy.sessionMaxHours === 'number' ? policy.sessionMaxHours * 3600 : Infinity),

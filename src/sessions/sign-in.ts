@@ -1,9 +1,9 @@
-import type { Transaction } from 'kysely';
-import { appendAudit, type AuditContext } from '../audit/audit.js';
-import type { Database, Session } from '../db/schema.js';
+import { type Compilable, type OperationNodeSource, sql, type Transaction } from 'kysely';
+import { appendAudit, type AuditContext, auditEntry } from '../audit/audit.js';
+import type { AuditEntry, Database, Session } from '../db/schema.js';
 import { endSessionGrants } from '../grants/service.js';
 import type { Deps } from '../deps.js';
-import { revokeSession, startSession } from './service.js';
+import { newSession, revokeSession, type SessionLifetimePolicy, startSession } from './service.js';
 
 /** What a sign-in needs to know about the request it arrives on; the route gathers it. */
 export interface SignInRequest {
@@ -24,10 +24,10 @@ export interface SignedIn {
  * browser had (a fresh id at every sign-in defeats session fixation), starts a
  * new one with the methods used, and audits it.
  */
-export async function completeSignIn(deps: Pick<Deps, 'clock' | 'config' | 'auditEntryKey' | 'metrics'>, trx: Transaction<Database>, request: SignInRequest, input: { userId: string; amr: string[]; acrCeiling?: string; method: string }): Promise<SignedIn> {
+export async function completeSignIn(deps: Pick<Deps, 'clock' | 'config' | 'auditEntryKey' | 'metrics'>, trx: Transaction<Database>, request: SignInRequest, input: { userId: string; amr: string[]; acrCeiling?: string; method: string; organisationPolicy?: SessionLifetimePolicy }): Promise<SignedIn> {
   const { context, previousSession } = request;
   if (previousSession) await revokeSession(trx, deps.clock, previousSession.id, 'replaced_at_sign_in');
-  const { token, session } = await startSession(trx, deps, { userId: input.userId, amr: input.amr, acrCeiling: input.acrCeiling, ip: context.ip ?? null, userAgent: context.userAgent ?? null });
+  const { token, session } = await startSession(trx, deps, { userId: input.userId, amr: input.amr, acrCeiling: input.acrCeiling, ip: context.ip ?? null, userAgent: context.userAgent ?? null, organisationPolicy: input.organisationPolicy });
   await appendAudit(trx, deps, { ...context, actor: `user:${input.userId}` }, {
     action: 'signin.succeeded',
     subject: `user:${input.userId}`,
@@ -36,6 +36,62 @@ export async function completeSignIn(deps: Pick<Deps, 'clock' | 'config' | 'audi
   deps.metrics.recordSignIn(input.method, 'success');
   return { session, token };
 }
+
+/**
+ * completeSignIn as one statement, on condition: `gate` (a data-modifying query,
+ * e.g. the passkey's counter moving forward) runs first, and only if it changes a
+ * row are the previous session ended, the new one started and the sign-in
+ * audited. All of it commits together or not at all, like the transaction
+ * completeSignIn runs in, in one round trip instead of five. Undefined when the
+ * gate changed nothing (and so nothing was written).
+ */
+export async function completeSignInWhen(
+  deps: Pick<Deps, 'db' | 'clock' | 'config' | 'auditEntryKey' | 'metrics'>,
+  request: SignInRequest,
+  input: { userId: string; amr: string[]; acrCeiling?: string; method: string; organisationPolicy: SessionLifetimePolicy },
+  gate: Compilable<unknown> & OperationNodeSource,
+): Promise<SignedIn | undefined> {
+  const { context, previousSession } = request;
+  const { token, session } = newSession(deps, { userId: input.userId, amr: input.amr, acrCeiling: input.acrCeiling, ip: context.ip ?? null, userAgent: context.userAgent ?? null, organisationPolicy: input.organisationPolicy });
+  const entry = auditEntry(deps, { ...context, actor: `user:${input.userId}` }, {
+    action: 'signin.succeeded',
+    subject: `user:${input.userId}`,
+    details: { method: input.method, amr: session.amr, acr: session.acr, session_id: session.id },
+  });
+  const sessionColumns = sql.join(SESSION_COLUMNS.map((column) => sql.ref(column)));
+  const auditColumns = sql.join(AUDIT_COLUMNS.map((column) => sql.ref(column)));
+  // json_populate_record turns each value into its column's type, as an insert's VALUES would.
+  const { rows } = await sql<{ started: number }>`
+    with gate as (${gate}),
+    replaced as (
+      update sessions set revoked_at = ${deps.clock.now()}, revoked_reason = 'replaced_at_sign_in'
+      where id = ${previousSession?.id ?? null} and revoked_at is null and exists (select 1 from gate)
+    ),
+    started as (
+      insert into sessions (${sessionColumns})
+      select ${sessionColumns} from json_populate_record(null::sessions, ${JSON.stringify(session)}::json)
+      where exists (select 1 from gate)
+      returning id
+    ),
+    audited as (
+      insert into audit_log (${auditColumns})
+      select ${auditColumns} from json_populate_record(null::audit_log, ${JSON.stringify(entry)}::json)
+      where exists (select 1 from started)
+    )
+    select count(*)::int as started from started`.execute(deps.db);
+  if (!rows[0]?.started) return undefined;
+  deps.metrics.recordSignIn(input.method, 'success');
+  return { session, token };
+}
+
+// Every column, checked by the compiler: a column added to the table must be added here, or the statement would leave it null.
+const SESSION_COLUMNS = Object.keys({
+  id: 1, token_hash: 1, user_id: 1, created_at: 1, last_seen_at: 1, idle_expires_at: 1, expires_at: 1, auth_time: 1, amr: 1, acr: 1, ip: 1, user_agent: 1, revoked_at: 1, revoked_reason: 1,
+} satisfies Record<keyof Session, 1>);
+// The audit log's `id` is the database's own sequence.
+const AUDIT_COLUMNS = Object.keys({
+  entry_id: 1, at: 1, actor: 1, action: 1, subject: 1, outcome: 1, ip: 1, user_agent: 1, details: 1, mac: 1, seal_refused: 1, seq: 1, prev_hash: 1, hash: 1,
+} satisfies Record<Exclude<keyof AuditEntry, 'id'>, 1>);
 
 /** Ends a session; the route clears the cookie. */
 export async function signOut(deps: Pick<Deps, 'db' | 'clock' | 'auditEntryKey'>, context: AuditContext, session: Session): Promise<void> {

@@ -46,10 +46,13 @@ const tooManyAttempts = (retryAfterSeconds: number) =>
 /** Throws 429 when `key` is currently backed off or locked. */
 export async function assertNotThrottled(db: Kysely<Database>, clock: Clock, key: string): Promise<void> {
   const row = await db.selectFrom('rate_limits').select('blocked_until').where('key', '=', key).executeTakeFirst();
+  refuseWhileBlocked(row?.blocked_until, clock);
+}
+
+/** assertNotThrottled for a key whose `blocked_until` the caller read with its other data. */
+export function refuseWhileBlocked(blockedUntil: Date | null | undefined, clock: Clock): void {
   const now = clock.now();
-  if (row?.blocked_until && row.blocked_until > now) {
-    throw tooManyAttempts(Math.ceil((row.blocked_until.getTime() - now.getTime()) / 1000));
-  }
+  if (blockedUntil && blockedUntil > now) throw tooManyAttempts(Math.ceil((blockedUntil.getTime() - now.getTime()) / 1000));
 }
 
 export interface FailureOutcome {

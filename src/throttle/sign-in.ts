@@ -9,7 +9,8 @@ import type { Deps } from '../deps.js';
  * address (only possible in-process) is counted under one shared key: fail closed.
  */
 export const ipKey = (ip: string | null | undefined) => `signin:ip:${ip ?? 'unknown'}`;
-export const userKey = (userId: string) => `signin:user:${userId}`;
+export const USER_KEY_PREFIX = 'signin:user:';
+export const userKey = (userId: string) => `${USER_KEY_PREFIX}${userId}`;
 
 /** What is known about a failing ceremony by the time it fails; filled in as verification goes. */
 export interface Attempt {

@@ -8,18 +8,18 @@ import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { hashToken } from '../crypto/random.js';
 import type { Database, Session, User, WebauthnCeremony, WebauthnChallenge, WebauthnCredential } from '../db/schema.js';
 import { WartaError } from '../errors.js';
-import { assertNotThrottled, clearFailures } from '../throttle/counters.js';
+import { assertNotThrottled, clearFailures, refuseWhileBlocked } from '../throttle/counters.js';
 import type { Deps } from '../deps.js';
 import { reauthenticateSession } from '../sessions/service.js';
-import { completeSignIn, type SignedIn, type SignInRequest } from '../sessions/sign-in.js';
+import { completeSignInWhen, type SignedIn, type SignInRequest } from '../sessions/sign-in.js';
 import { findUserByUsername } from '../users/service.js';
 import { passkeyAmr } from './amr.js';
 import { passkeyAcrCeiling } from './binding.js';
 import { decoyCredentials, passkeyShapes } from './decoy.js';
 import { type ChallengeBinding, consumeChallenge, issueChallenge } from './challenges.js';
 import { checkAuthenticatorData, checkClientData, readAuthenticationResponse, readAuthenticatorData, readClientData } from './checks.js';
-import { activePasskeys, advanceSignCount, blockCredential, credentialBlocked, findCredentialById, findUserHandle, unusableCredential } from './credentials.js';
-import { type Attempt, countingSignInFailure, ipKey, userKey } from '../throttle/sign-in.js';
+import { activePasskeys, advanceSignCount, blockCredential, credentialBlocked, findCredentialById, findCredentialWithOwner, type PasskeyOwner, signCountAdvance, unusableCredential } from './credentials.js';
+import { type Attempt, countingSignInFailure, ipKey, USER_KEY_PREFIX, userKey } from '../throttle/sign-in.js';
 import { requestOptions } from './options.js';
 
 /**
@@ -71,10 +71,17 @@ async function signInWithAssertion(
   return countingSignInFailure(deps, context, { action: 'signin.failed', attempt }, async () => {
     const asserted = await verifyAssertion(deps, input.credential, { ceremony: input.ceremony, attempt, ...(input.challengeHash === undefined ? {} : { challengeHash: input.challengeHash }) });
     const { user, passkey } = asserted;
-    const signedIn = await commitAssertion(deps, context, asserted, (trx, updated) =>
-      completeSignIn(deps, trx, request, { userId: user.id, amr: passkeyAmr(updated, asserted.userVerified), acrCeiling: passkeyAcrCeiling(updated), method: 'passkey' }),
-    );
-    await clearFailures(deps.db, userKey(user.id));
+    // The counter moves forward and the session starts in one statement. The amr and acr come from the passkey as
+    // read before: backup eligibility never changes, and a binding confirmed meanwhile only counts from the next sign-in.
+    const signedIn =
+      (await completeSignInWhen(
+        deps,
+        request,
+        { userId: user.id, amr: passkeyAmr(passkey, asserted.userVerified), acrCeiling: passkeyAcrCeiling(passkey), method: 'passkey', organisationPolicy: asserted.owner.organisationPolicy },
+        signCountAdvance(deps.db, deps.clock, passkey, { signCount: asserted.signCount, backedUp: asserted.backedUp }),
+      )) ?? (await refuseStalledCounter(deps, context, asserted));
+    // Nothing to forget when no failure was ever counted for the account (the common case: no delete).
+    if (asserted.owner.throttle) await clearFailures(deps.db, userKey(user.id));
     return { ...signedIn, user, passkey };
   });
 }
@@ -99,7 +106,7 @@ export async function finishReauthentication(deps: Deps, context: AuditContext, 
       await appendAudit(trx, deps, context, { action: 'session.reauthenticated', subject: `user:${session.user_id}`, details: { method: 'passkey', passkey_id: passkey.id, session_id: session.id, amr: refreshed.amr, acr: refreshed.acr } });
       return refreshed;
     });
-    await clearFailures(deps.db, userKey(session.user_id));
+    if (asserted.owner.throttle) await clearFailures(deps.db, userKey(session.user_id));
     return updated;
   });
 }
@@ -108,6 +115,7 @@ interface VerifiedAssertion {
   challenge: WebauthnChallenge;
   passkey: WebauthnCredential;
   user: User;
+  owner: PasskeyOwner;
   signCount: number;
   backedUp: boolean;
   userVerified: boolean;
@@ -123,7 +131,8 @@ async function verifyAssertion(deps: Deps, body: unknown, input: { ceremony: Web
   const challenge = await consumeChallenge(deps.db, deps.clock, { challenge: clientData.challenge, ceremony: input.ceremony, ...(input.binding ? { binding: input.binding } : {}) });
   checkClientData(clientData, { type: 'webauthn.get', origins: deps.config.webauthn.allowedOrigins });
 
-  const passkey = await findCredentialById(deps.db, response.id);
+  const found = await findCredentialWithOwner(deps.db, response.id, USER_KEY_PREFIX);
+  const passkey = found?.passkey;
   if (passkey) {
     attempt.passkeyId = passkey.id;
     attempt.userId = passkey.user_id;
@@ -132,15 +141,16 @@ async function verifyAssertion(deps: Deps, body: unknown, input: { ceremony: Web
   if (unusable) throw unusable;
   // §7.2 steps 5–6: the credential must belong to the user the ceremony was for, and the user handle must be theirs.
   if (challenge.user_id && challenge.user_id !== passkey!.user_id) throw new WartaError(401, 'credential_not_allowed', 'this passkey belongs to a different account');
+  const { owner } = found!;
   const userHandle = response.response.userHandle;
   if (userHandle) {
-    if (userHandle !== (await findUserHandle(deps.db, passkey!.user_id))) throw new WartaError(401, 'user_handle_mismatch', 'this passkey belongs to a different account');
+    if (userHandle !== owner.userHandle) throw new WartaError(401, 'user_handle_mismatch', 'this passkey belongs to a different account');
   } else if (!challenge.user_id) {
     throw new WartaError(400, 'user_handle_missing', 'a usernameless sign-in needs a discoverable passkey (the response carried no user handle)');
   }
-  const user = await deps.db.selectFrom('users').selectAll().where('id', '=', passkey!.user_id).executeTakeFirstOrThrow();
+  const { user } = owner;
   if (user.status !== 'active') throw new WartaError(403, 'account_disabled', 'this account is disabled; contact the recovery desk');
-  await assertNotThrottled(deps.db, deps.clock, userKey(user.id));
+  refuseWhileBlocked(owner.throttle?.blockedUntil, deps.clock);
 
   const authData = readAuthenticatorData(response.response.authenticatorData);
   checkAuthenticatorData(authData, deps.config.webauthn.rpId);
@@ -165,7 +175,7 @@ async function verifyAssertion(deps: Deps, body: unknown, input: { ceremony: Web
   const info = verification.authenticationInfo;
   // WebAuthn L3 §7.2 step 17: backup eligibility is fixed when the credential is created.
   if ((info.credentialDeviceType === 'multiDevice') !== passkey!.backup_eligible) throw new WartaError(401, 'backup_eligibility_changed', 'this passkey reported a different kind of authenticator than when it was registered');
-  return { challenge, passkey: passkey!, user, signCount: info.newCounter, backedUp: info.credentialBackedUp, userVerified: info.userVerified };
+  return { challenge, passkey: passkey!, user, owner, signCount: info.newCounter, backedUp: info.credentialBackedUp, userVerified: info.userVerified };
 }
 
 /**
@@ -177,18 +187,29 @@ async function commitAssertion<T>(deps: Deps, context: AuditContext, asserted: V
   const outcome = await deps.db.transaction().execute(async (trx) => {
     const updated = await advanceSignCount(trx, deps.clock, asserted.passkey, { signCount: asserted.signCount, backedUp: asserted.backedUp });
     if (updated) return { done: await then(trx, updated) };
-    const current = await findCredentialById(trx, asserted.passkey.credential_id);
-    const unusable = unusableCredential(current);
-    if (unusable) throw unusable;
-    await blockCredential(trx, deps.clock, asserted.passkey.id, 'sign_count_regressed');
-    await appendAudit(trx, deps, context, {
-      action: 'passkey.blocked',
-      subject: `user:${asserted.user.id}`,
-      outcome: 'failure',
-      details: { passkey_id: asserted.passkey.id, reason: 'sign_count_regressed', stored_sign_count: Number(current!.sign_count), presented_sign_count: asserted.signCount },
-    });
+    await blockRegressedPasskey(trx, deps, context, asserted);
     return { blocked: true as const };
   });
   if ('blocked' in outcome) throw credentialBlocked();
   return outcome.done;
+}
+
+/** The counter did not move forward (sign-in made in one statement): the passkey is blocked and audited, and the sign-in refused. */
+async function refuseStalledCounter(deps: Deps, context: AuditContext, asserted: VerifiedAssertion): Promise<never> {
+  await deps.db.transaction().execute((trx) => blockRegressedPasskey(trx, deps, context, asserted));
+  throw credentialBlocked();
+}
+
+/** Blocks a passkey whose counter did not move forward, unless it was removed or blocked meanwhile (then that is the answer). */
+async function blockRegressedPasskey(trx: Transaction<Database>, deps: Deps, context: AuditContext, asserted: VerifiedAssertion): Promise<void> {
+  const current = await findCredentialById(trx, asserted.passkey.credential_id);
+  const unusable = unusableCredential(current);
+  if (unusable) throw unusable;
+  await blockCredential(trx, deps.clock, asserted.passkey.id, 'sign_count_regressed');
+  await appendAudit(trx, deps, context, {
+    action: 'passkey.blocked',
+    subject: `user:${asserted.user.id}`,
+    outcome: 'failure',
+    details: { passkey_id: asserted.passkey.id, reason: 'sign_count_regressed', stored_sign_count: Number(current!.sign_count), presented_sign_count: asserted.signCount },
+  });
 }

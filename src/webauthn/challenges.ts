@@ -3,6 +3,8 @@ import { addSeconds, type Clock } from '../clock.js';
 import { hashToken, newId, newToken } from '../crypto/random.js';
 import type { Database, WebauthnCeremony, WebauthnChallenge, Db } from '../db/schema.js';
 import { WartaError } from '../errors.js';
+import { type PeriodicJob, startPeriodicJob } from '../jobs/periodic.js';
+import type { Logger } from '../log.js';
 
 
 /** What a challenge is bound to besides its ceremony; a field left out must be null on the row. */
@@ -32,10 +34,6 @@ export async function issueChallenge(
 ): Promise<IssuedChallenge> {
   const now = deps.clock.now();
   const challenge = newToken(32);
-  await db
-    .deleteFrom('webauthn_challenges')
-    .where('id', 'in', (eb) => eb.selectFrom('webauthn_challenges').select('id').where('expires_at', '<', addSeconds(now, -KEEP_SPENT_SECONDS)).limit(100))
-    .execute();
   const row = await db
     .insertInto('webauthn_challenges')
     .values({
@@ -53,6 +51,21 @@ export async function issueChallenge(
     .returningAll()
     .executeTakeFirstOrThrow();
   return { challenge, row };
+}
+
+/**
+ * Deletes challenges that expired more than an hour ago. A periodic job rather than
+ * part of issuing one: a sign-in pays for its own row, not for a sweep.
+ */
+export async function purgeSpentChallenges(deps: { db: Db; clock: Clock }): Promise<number> {
+  const result = await deps.db.deleteFrom('webauthn_challenges').where('expires_at', '<', addSeconds(deps.clock.now(), -KEEP_SPENT_SECONDS)).executeTakeFirst();
+  return Number(result.numDeletedRows);
+}
+
+const PURGE_INTERVAL_MS = 10 * 60 * 1000;
+
+export function startChallengeHousekeeping(deps: { db: Db; clock: Clock; log: Logger }): PeriodicJob {
+  return startPeriodicJob({ name: 'WebAuthn challenge housekeeping', intervalMs: PURGE_INTERVAL_MS, log: deps.log, round: () => purgeSpentChallenges(deps) });
 }
 
 /**

@@ -1,7 +1,8 @@
-import type { Transaction } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
 import { newToken } from '../crypto/random.js';
-import type { Database, WebauthnCredential, Db } from '../db/schema.js';
+import type { Database, User, WebauthnCredential, Db } from '../db/schema.js';
+import type { SessionLifetimePolicy } from '../sessions/service.js';
 import { invalidRequest, WartaError } from '../errors.js';
 import { awaitsConfirmation } from './binding.js';
 
@@ -30,6 +31,56 @@ export function activePasskeys(db: Db, userId: string) {
 /** Every passkey the user has not removed, blocked ones included (so the account page can say why one no longer works). */
 export async function listPasskeys(db: Db, userId: string): Promise<WebauthnCredential[]> {
   return db.selectFrom('webauthn_credentials').selectAll().where('user_id', '=', userId).where('revoked_at', 'is', null).orderBy('created_at').execute();
+}
+
+/** What a sign-in needs about a passkey's owner: the user, their WebAuthn user handle, their organisation's policy, and their sign-in throttle row. */
+export interface PasskeyOwner {
+  user: User;
+  userHandle: string | undefined;
+  organisationPolicy: SessionLifetimePolicy;
+  /** Present when the owner's throttle row exists (failures were counted): until when it blocks. */
+  throttle: { blockedUntil: Date | null } | undefined;
+}
+
+/**
+ * The credential with `credentialId` and its owner, in one query (a sign-in's
+ * reads, one round trip). `ownerThrottleKeyPrefix` + the user id is the owner's
+ * throttle key (throttle/sign-in.ts `userKey`).
+ */
+export async function findCredentialWithOwner(db: Db, credentialId: string, ownerThrottleKeyPrefix: string): Promise<{ passkey: WebauthnCredential; owner: PasskeyOwner } | undefined> {
+  const row = await db
+    .selectFrom('webauthn_credentials as c')
+    .innerJoin('users as u', 'u.id', 'c.user_id')
+    .innerJoin('organisations as o', 'o.id', 'u.organisation_id')
+    .leftJoin('webauthn_user_handles as h', 'h.user_id', 'c.user_id')
+    .leftJoin('rate_limits as r', (join) => join.on('r.key', '=', sql<string>`${ownerThrottleKeyPrefix} || c.user_id`))
+    .selectAll('c')
+    .select([
+      sql<Record<string, unknown>>`to_jsonb(u)`.as('owner_user'),
+      'h.handle as owner_user_handle',
+      'o.policy as owner_organisation_policy',
+      'r.key as owner_throttle_key',
+      'r.blocked_until as owner_throttle_blocked_until',
+    ])
+    .where('c.credential_id', '=', credentialId)
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { owner_user, owner_user_handle, owner_organisation_policy, owner_throttle_key, owner_throttle_blocked_until, ...passkey } = row;
+  return {
+    passkey,
+    owner: {
+      user: withDates(owner_user) as unknown as User,
+      userHandle: owner_user_handle ?? undefined,
+      // Read as stored (orgs/policy-check.ts validated it), as sessions/service.ts reads it.
+      organisationPolicy: (owner_organisation_policy ?? {}) as SessionLifetimePolicy,
+      throttle: owner_throttle_key === null ? undefined : { blockedUntil: owner_throttle_blocked_until },
+    },
+  };
+}
+
+/** A row read as JSON (to_jsonb) with its timestamps (the `…_at` columns) back as Dates, as the driver returns them. */
+function withDates(row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).map(([key, value]) => [key, key.endsWith('_at') && typeof value === 'string' ? new Date(value) : value]));
 }
 
 export async function findCredentialById(db: Db, credentialId: string): Promise<WebauthnCredential | undefined> {
@@ -64,15 +115,19 @@ export function passkeyName(raw: string | undefined): string {
  * not count (most synced passkeys), which the spec allows.
  */
 export async function advanceSignCount(trx: Transaction<Database>, clock: Clock, credential: WebauthnCredential, input: { signCount: number; backedUp: boolean }): Promise<WebauthnCredential | undefined> {
-  return trx
+  return signCountAdvance(trx, clock, credential, input).executeTakeFirst();
+}
+
+/** advanceSignCount's statement, not yet run: the gate of a sign-in made in one statement (sessions/sign-in.ts). */
+export function signCountAdvance(db: Db, clock: Clock, credential: WebauthnCredential, input: { signCount: number; backedUp: boolean }) {
+  return db
     .updateTable('webauthn_credentials')
     .set({ sign_count: input.signCount, backed_up: input.backedUp, last_used_at: clock.now() })
     .where('id', '=', credential.id)
     .where('revoked_at', 'is', null)
     .where('blocked_at', 'is', null)
     .where('sign_count', input.signCount === 0 ? '=' : '<', input.signCount)
-    .returningAll()
-    .executeTakeFirst();
+    .returningAll();
 }
 
 export async function blockCredential(trx: Transaction<Database>, clock: Clock, credentialId: string, reason: string): Promise<void> {

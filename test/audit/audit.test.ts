@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { adoptEntriesWithoutMac, appendAudit, exportAudit, sealAuditLog, verifyAuditChain } from '../../src/audit/audit.js';
+import { adoptEntriesWithoutMac, appendAudit, appendAuditWhen, exportAudit, sealAuditLog, verifyAuditChain } from '../../src/audit/audit.js';
 import { createTestRuntime } from '../support/runtime.js';
 
 // One log for the tests that append and verify; a test that tampers with the log
@@ -29,6 +29,22 @@ describe('audit log', () => {
       }),
     ).rejects.toThrow('rollback');
     expect(await runtime.db.selectFrom('audit_log').select('id').where('action', '=', 'doomed.change').execute()).toEqual([]);
+  });
+
+  it('appends an entry as a step of a larger statement only when its source returned a row, sealed like any other', async () => {
+    const statement = (matches: boolean) => sql`
+      with source as (select 1 where ${matches}),
+      audit as (${appendAuditWhen('source', runtime, { actor: 'user:2', ip: '10.0.0.2' }, { action: 'conditional.change', subject: 'user:2', details: { matched: matches, list: [2, 1] } })})
+      select count(*) from source`;
+    await statement(false).execute(runtime.db);
+    await statement(true).execute(runtime.db);
+    const rows = await runtime.db.selectFrom('audit_log').selectAll().where('action', '=', 'conditional.change').execute();
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ actor: 'user:2', ip: '10.0.0.2', subject: 'user:2', outcome: 'success', details: { matched: true, list: [2, 1] } });
+    await sealAuditLog(runtime.db, runtime);
+    expect(await verifyAuditChain(runtime.db, runtime)).toMatchObject({ ok: true, unsealed: 0 });
+    const sealed = await runtime.db.selectFrom('audit_log').select(['hash', 'seal_refused']).where('id', '=', rows[0]!.id).executeTakeFirstOrThrow();
+    expect(sealed).toMatchObject({ hash: expect.stringMatching(/^[0-9a-f]{64}$/), seal_refused: null });
   });
 
   it('detects an edited row and names it', async () => {

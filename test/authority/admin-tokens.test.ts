@@ -13,6 +13,7 @@ import { setEmailDomains } from '../../src/authority/email-domains.js';
 import { setClientAdminScopes } from '../../src/clients/admin-client.js';
 import { adminAreaOf } from '../../src/clients/admin-scopes.js';
 import { type ClientView, OPERATOR, organisationAdmin, registerClient } from '../../src/clients/service.js';
+import { createGroup } from '../../src/groups/service.js';
 import { requestInvitation } from '../../src/invitations/service.js';
 import { disablePerson } from '../../src/people/disable.js';
 import { createTestUser, sessionCookie } from '../support/runtime.js';
@@ -206,6 +207,16 @@ describe('an admin client (client credentials, DPoP-bound)', () => {
     expect((await runtime.db.selectFrom('user_roles').select('role').where('user_id', '=', secondAdmin.id).execute()).map((row) => row.role)).toContain('admin');
     expect(await callAdmin(`/api/admin/role-requests/${randomUUID()}/approve`, peopleToken, peopleKey, { method: 'POST' })).toMatchObject({ status: 403, body: { error: 'person_required' } });
     expect((await callAdmin('/api/admin/role-requests', peopleToken, peopleKey)).status).toBe(200);
+
+    // Nor in a change to a sensitive group (principle 8): not even the ask. A plain group it may still fill.
+    const vault = await createGroup(runtime, { actor: 'test' }, { organisationId, name: `Vault ${randomUUID().slice(0, 8)}`, sensitive: true });
+    const plain = await createGroup(runtime, { actor: 'test' }, { organisationId, name: `Plain ${randomUUID().slice(0, 8)}` });
+    expect(await callAdmin(`/api/admin/groups/${vault.id}/members`, peopleToken, peopleKey, { method: 'POST', body: { user_id: someone.id } })).toMatchObject({ status: 403, body: { error: 'person_required' } });
+    expect(await lastAudit('authority.refused')).toMatchObject({ subject: `client:${people.client_id}`, details: expect.objectContaining({ reason: 'person_required', act: 'group.add_member' }) });
+    expect(await runtime.db.selectFrom('change_requests').select('id').where('user_id', '=', someone.id).execute()).toEqual([]);
+    expect(await callAdmin(`/api/admin/groups/${plain.id}/members`, peopleToken, peopleKey, { method: 'POST', body: { user_id: someone.id } })).toMatchObject({ status: 200, body: { added: true } });
+    expect(await callAdmin(`/api/admin/change-requests/${randomUUID()}/approve`, peopleToken, peopleKey, { method: 'POST' })).toMatchObject({ status: 403, body: { error: 'person_required' } });
+    expect((await callAdmin('/api/admin/change-requests', peopleToken, peopleKey)).status).toBe(200);
 
     const invitations = await adminClient(organisationId, ['warta:admin:invitations']);
     const invitationsKey = await dpopKey();

@@ -1,8 +1,8 @@
 /** Groups and typed attributes of an organisation: the admin API, the CLI, validation, confinement and audit. */
 import { describe, expect, it } from 'vitest';
 import { attributesOf } from '../../src/attributes/service.js';
-import { addGroupMemberCommand, createGroupCommand, defineAttributeCommand, listGroupsCommand, removeGroupMemberCommand, setAttributeCommand } from '../../src/cli/commands/groups.js';
-import { groupPathsOf } from '../../src/groups/service.js';
+import { addGroupMemberCommand, createGroupCommand, defineAttributeCommand, deleteGroupCommand, listGroupsCommand, removeGroupMemberCommand, setAttributeCommand } from '../../src/cli/commands/groups.js';
+import { changeGroupMembers, createGroup, deleteGroup, groupMembershipsOf, groupPathsOf, setGroupExternalId } from '../../src/groups/service.js';
 import { auditOf, cli, peopleServer } from '../people/support.js';
 
 const { runtime, enroll, organisation, other, admin, otherAdmin } = await peopleServer();
@@ -48,10 +48,10 @@ describe('groups (admin API)', () => {
     expect((await otherAdmin.client.get('/api/admin/groups')).body.groups.map((g: { path: string }) => g.path)).toEqual(['/Foreign']);
   });
 
-  it('cannot form a cycle: the database refuses a group that is its own ancestor', async () => {
+  it('cannot form a cycle: the database refuses a group that is its own parent', async () => {
     const a = await admin.client.post('/api/admin/groups', { name: 'Cycle A' });
     const b = await admin.client.post('/api/admin/groups', { name: 'Cycle B', parent_id: a.body.id });
-    // No API moves a group; the database itself refuses a self-parent.
+    // A move checks for cycles (test/groups/sensitive.test.ts); beneath it, the database itself refuses a self-parent.
     await expect(runtime.db.updateTable('groups').set({ parent_id: a.body.id }).where('id', '=', a.body.id).execute()).rejects.toThrow();
     expect(b.body.path).toBe('/Cycle A/Cycle B');
   });
@@ -112,5 +112,81 @@ describe('groups and attributes (CLI)', () => {
     expect((await setAttributeCommand.run({ org, username: member.user.username, name: 'on_call', value: 'true' }, io as never)).value).toBe(true);
     await expect(setAttributeCommand.run({ org, username: member.user.username, name: 'on_call', value: 'maybe' }, io as never)).rejects.toMatchObject({ code: 'invalid_attribute_value' });
     expect(await auditOf(runtime, 'attribute.set', `user:${member.user.id}`)).toContainEqual(expect.objectContaining({ actor: 'cli', details: expect.objectContaining({ name: 'on_call', after: true }) }));
+  });
+});
+
+describe('external ids, bulk membership changes and deleting groups', () => {
+  const actor = { actor: 'test' };
+  const operator = { kind: 'cli' } as const;
+  const organisationId = organisation.id;
+
+  it('sets and clears an external id, unique in the organisation', async () => {
+    const a = await createGroup(runtime, actor, { organisationId, name: 'External A', externalId: 'ext-a' });
+    const b = await createGroup(runtime, actor, { organisationId, name: 'External B' });
+    await expect(setGroupExternalId(runtime, actor, { organisationId, groupId: b.id, externalId: 'ext-a' })).rejects.toMatchObject({ status: 409, code: 'group_exists' });
+    expect((await setGroupExternalId(runtime, actor, { organisationId, groupId: a.id, externalId: null })).external_id).toBeNull();
+    expect((await setGroupExternalId(runtime, actor, { organisationId, groupId: b.id, externalId: 'ext-a' })).external_id).toBe('ext-a');
+    expect(await auditOf(runtime, 'group.external_id_changed', `group:${b.id}`)).toEqual([expect.objectContaining({ details: expect.objectContaining({ before: null, after: 'ext-a' }) })]);
+  });
+
+  it('changes members all or nothing: someone of another organisation spoils the whole change', async () => {
+    const group = await createGroup(runtime, actor, { organisationId, name: 'All Or Nothing' });
+    await expect(changeGroupMembers(runtime, actor, { actor: operator, organisationId, groupId: group.id, add: [member.user.id, outsider.user.id], remove: [] })).rejects.toMatchObject({ status: 404, code: 'person_not_found' });
+    expect((await runtime.db.selectFrom('group_members').select('user_id').where('group_id', '=', group.id).execute()).length).toBe(0);
+    await expect(changeGroupMembers(runtime, actor, { actor: operator, organisationId, groupId: group.id, add: [member.user.id], remove: [member.user.id] })).rejects.toMatchObject({ status: 400 });
+    expect(await changeGroupMembers(runtime, actor, { actor: operator, organisationId, groupId: group.id, add: [member.user.id], remove: ['not-an-id'] })).toMatchObject({ added: [member.user.id], removed: [] });
+  });
+
+  it('deletes a group without children through the admin API (its members leave it, each audited), and refuses one with children', async () => {
+    const parent = await admin.client.post('/api/admin/groups', { name: 'Doomed Parent' });
+    const child = await admin.client.post('/api/admin/groups', { name: 'Doomed Child', parent_id: parent.body.id });
+    await admin.client.post(`/api/admin/groups/${child.body.id}/members`, { user_id: member.user.id });
+
+    const refused = await admin.client.call('DELETE', `/api/admin/groups/${parent.body.id}`);
+    expect(refused).toMatchObject({ status: 409, body: { error: 'group_has_children' } });
+    // Another organisation's admin does not find it.
+    expect((await otherAdmin.client.call('DELETE', `/api/admin/groups/${child.body.id}`)).body).toMatchObject({ error: 'group_not_found' });
+    expect((await member.client.call('DELETE', `/api/admin/groups/${child.body.id}`)).status).toBe(403);
+
+    const deleted = await admin.client.call('DELETE', `/api/admin/groups/${encodeURIComponent('/Doomed Parent/Doomed Child')}`);
+    expect(deleted.body).toEqual({ id: child.body.id, path: '/Doomed Parent/Doomed Child', deleted: true, members: 1 });
+    expect(await groupPathsOf(runtime.db, member.user.id)).not.toContain('/Doomed Parent');
+    expect(await auditOf(runtime, 'group.deleted', `group:${child.body.id}`)).toEqual([expect.objectContaining({ actor: `user:${admin.user.id}`, details: { organisation_id: organisation.id, path: '/Doomed Parent/Doomed Child', members: 1 } })]);
+    expect((await auditOf(runtime, 'group.member_removed', `user:${member.user.id}`)).at(-1)).toMatchObject({ details: { group_id: child.body.id, reason: 'group deleted' } });
+    expect((await admin.client.call('DELETE', `/api/admin/groups/${parent.body.id}`)).status).toBe(200);
+  });
+
+  it('leaves a sensitive group to the operator: an admin is refused (operator_required), the CLI deletes it', async () => {
+    const vault = await admin.client.post('/api/admin/groups', { name: 'Doomed Vault', sensitive: true });
+    expect(vault.status, JSON.stringify(vault.body)).toBe(201);
+    await changeGroupMembers(runtime, actor, { actor: operator, organisationId, groupId: vault.body.id, add: [member.user.id], remove: [] });
+    expect(await admin.client.call('DELETE', `/api/admin/groups/${vault.body.id}`)).toMatchObject({ status: 403, body: { error: 'operator_required' } });
+    expect(await groupPathsOf(runtime.db, member.user.id)).toContain('/Doomed Vault');
+    await expect(deleteGroup(runtime, actor, { actor: { kind: 'client', clientId: 'directory', organisationId }, organisationId, groupId: vault.body.id })).rejects.toMatchObject({ status: 403, code: 'person_required' });
+    expect(await deleteGroupCommand.run({ org: organisation.name, group: vault.body.id }, cli(runtime) as never)).toMatchObject({ deleted: true, members: 1 });
+    expect(await groupPathsOf(runtime.db, member.user.id)).not.toContain('/Doomed Vault');
+  });
+
+  it('deletes from the CLI', async () => {
+    const io = cli(runtime);
+    await createGroupCommand.run({ org: organisation.name, name: 'CLI Doomed' }, io as never);
+    const result = await deleteGroupCommand.run({ org: organisation.name, group: '/cli doomed' }, io as never);
+    expect(result).toMatchObject({ path: '/CLI Doomed', deleted: true, members: 0 });
+    expect(deleteGroupCommand.format(result)).toBe('Deleted group /CLI Doomed; 0 member(s) left it.');
+    expect(await auditOf(runtime, 'group.deleted', `group:${result.id}`)).toEqual([expect.objectContaining({ actor: 'cli' })]);
+  });
+
+  it('tells direct memberships from inherited ones', async () => {
+    const ministry = await createGroup(runtime, actor, { organisationId, name: 'Memberships Ministry' });
+    const unit = await createGroup(runtime, actor, { organisationId, name: 'Unit', parentId: ministry.id });
+    const person = await enroll(organisation.id, 'member');
+    await changeGroupMembers(runtime, actor, { actor: operator, organisationId, groupId: unit.id, add: [person.user.id], remove: [] });
+    expect(await groupMembershipsOf(runtime.db, person.user.id)).toEqual([
+      { id: ministry.id, path: '/Memberships Ministry', membership: 'inherited', added_at: null },
+      { id: unit.id, path: '/Memberships Ministry/Unit', membership: 'direct', added_at: expect.any(Date) },
+    ]);
+    // Directly in the ministry too: that one is direct.
+    await changeGroupMembers(runtime, actor, { actor: operator, organisationId, groupId: ministry.id, add: [person.user.id], remove: [] });
+    expect((await groupMembershipsOf(runtime.db, person.user.id)).map((m) => m.membership)).toEqual(['direct', 'direct']);
   });
 });

@@ -97,12 +97,25 @@ const waitingRoleRequest = await runtime.db
   .executeTakeFirstOrThrow();
 /** The organisation's own thing a route's `{id}` names, by the area of the path; a new area falls back to an unknown id. */
 const ownGroup = await createGroup(runtime, { actor: 'test' }, { organisationId, name: 'Own unit' });
-const ownIds: Record<string, string> = { invitations: privilegedInvitation.invitation.id, clients: ownClient.client_id, 'event-receivers': receiver.id, people: person.id, 'role-requests': waitingRoleRequest.id, groups: ownGroup.id };
+const waitingChangeRequest = await runtime.db
+  .insertInto('change_requests')
+  .values({ id: randomUUID(), organisation_id: organisationId, kind: 'group.unflag', group_id: ownGroup.id, change: '{}', requested_by: staleAdmin.id, requested_at: runtime.clock.now(), expires_at: new Date(runtime.clock.now().getTime() + 3600_000), status: 'pending' })
+  .returning('id')
+  .executeTakeFirstOrThrow();
+const ownIds: Record<string, string> = {
+  invitations: privilegedInvitation.invitation.id,
+  clients: ownClient.client_id,
+  'event-receivers': receiver.id,
+  people: person.id,
+  'role-requests': waitingRoleRequest.id,
+  'change-requests': waitingChangeRequest.id,
+  groups: ownGroup.id,
+};
 const idFor = (path: string) => ownIds[path.split('/')[3] ?? ''] ?? randomUUID();
 const concretePath = (path: string, id: string) => path.replace(/:[A-Za-z_]+/g, id);
 
 /** A body with what each admin route takes, so that a guard left out would let the act through. */
-const body = JSON.stringify({ display_name: 'Planted Person', email: 'planted@example.gov', role: 'admin', client_name: 'Planted', redirect_uris: ['https://planted.example.gov/cb'], url: 'https://planted.example.gov/set', audience: 'planted', reason: 'planted', confirm: true, policy: {}, expected_version: policyVersion({}), csv: 'display_name,email,role\nPlanted Person,planted.bulk@example.gov,member', dry_run: false, user_id: person.id, value: 'planted' });
+const body = JSON.stringify({ display_name: 'Planted Person', email: 'planted@example.gov', role: 'admin', client_name: 'Planted', redirect_uris: ['https://planted.example.gov/cb'], url: 'https://planted.example.gov/set', audience: 'planted', reason: 'planted', confirm: true, policy: {}, expected_version: policyVersion({}), csv: 'display_name,email,role\nPlanted Person,planted.bulk@example.gov,member', dry_run: false, user_id: person.id, value: 'planted', sensitive: true });
 
 const send = (route: { method: string; path: string }, headers: Record<string, string>, id = idFor(route.path)) =>
   app.request(concretePath(route.path, id), {

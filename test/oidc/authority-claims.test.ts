@@ -15,11 +15,11 @@ const organisationId = user.organisation_id;
 const ministry = await createGroup(runtime, actor, { organisationId, name: 'Ministry' });
 const department = await createGroup(runtime, actor, { organisationId, name: 'Department', parentId: ministry.id });
 const unit = await createGroup(runtime, actor, { organisationId, name: 'Unit', parentId: department.id });
-await addGroupMember(runtime, actor, { organisationId, groupId: unit.id, userId: user.id });
+await addGroupMember(runtime, actor, { actor: { kind: 'cli' }, organisationId, groupId: unit.id, userId: user.id });
 await defineAttribute(runtime, actor, { organisationId, name: 'clearance_level', type: 'enum', allowedValues: ['restricted', 'secret', 'top_secret'] });
 await defineAttribute(runtime, actor, { organisationId, name: 'employee_code', type: 'string' });
-await setAttribute(runtime, actor, { organisationId, userId: user.id, name: 'clearance_level', value: 'secret' });
-await setAttribute(runtime, actor, { organisationId, userId: user.id, name: 'employee_code', value: 'E-1234' });
+await setAttribute(runtime, actor, { actor: { kind: 'cli' }, organisationId, userId: user.id, name: 'clearance_level', value: 'secret' });
+await setAttribute(runtime, actor, { actor: { kind: 'cli' }, organisationId, userId: user.id, name: 'employee_code', value: 'E-1234' });
 
 const client = await registerWebClient(runtime, { client_name: 'Case files', scope: 'openid profile groups attr:clearance_level attr:employee_code offline_access' });
 const GROUP_PATHS = ['/Ministry', '/Ministry/Department', '/Ministry/Department/Unit'];
@@ -69,7 +69,7 @@ describe('claims by scope', () => {
     const { refresh_token: second } = await tokensFor('openid groups offline_access');
     const outside = await signedInUser(runtime, undefined, { organisationId });
     const team = await createGroup(runtime, actor, { organisationId, name: `Team ${outside.user.id.slice(0, 8)}` });
-    await addGroupMember(runtime, actor, { organisationId, groupId: team.id, userId: user.id });
+    await addGroupMember(runtime, actor, { actor: { kind: 'cli' }, organisationId, groupId: team.id, userId: user.id });
     const refreshed = await postForm(server.url('/token'), { grant_type: 'refresh_token', refresh_token: second! }, basicAuth(client));
     expect(decodeJwt(refreshed.body.access_token as string).groups).toContain(team.path);
   });

@@ -3,9 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { defineAttribute, setAttribute } from '../../src/attributes/service.js';
 import { findClient, organisationAdmin, updateClient } from '../../src/clients/service.js';
 import { recordConsent } from '../../src/oidc/authorize/interaction.js';
+import { approveChangeRequest } from '../../src/change-requests/approve.js';
+import { isAwaitingApproval } from '../../src/change-requests/requests.js';
 import { addGroupMember, createGroup, removeGroupMember } from '../../src/groups/service.js';
 import { unmetRequirement } from '../../src/oidc/checks/requirements.js';
 import { createOrganisation } from '../../src/orgs/service.js';
+import { createTestUser } from '../support/runtime.js';
 import { rejectionFrom } from './expect-error.js';
 import { authorizeWithSession, basicAuth, browserGet, pkceRequest, postForm, REDIRECT_URI, registerWebClient, signedInUser, startOidcServer } from './support.js';
 
@@ -26,8 +29,8 @@ const client = await registerWebClient(
 
 async function person(options: { inUnit: boolean; clearance?: string }) {
   const signedIn = await signedInUser(runtime, undefined, { organisationId });
-  if (options.inUnit) await addGroupMember(runtime, actor, { organisationId, groupId: unit.id, userId: signedIn.user.id });
-  if (options.clearance) await setAttribute(runtime, actor, { organisationId, userId: signedIn.user.id, name: 'clearance_level', value: options.clearance });
+  if (options.inUnit) await addGroupMember(runtime, actor, { actor: { kind: 'cli' }, organisationId, groupId: unit.id, userId: signedIn.user.id });
+  if (options.clearance) await setAttribute(runtime, actor, { actor: { kind: 'cli' }, organisationId, userId: signedIn.user.id, name: 'clearance_level', value: options.clearance });
   // Consented before: the requirements are checked whether or not a consent page comes.
   await recordConsent(runtime, actor, signedIn.user, (await findClient(runtime.db, client.client_id))!, ['openid', 'offline_access']);
   return signedIn;
@@ -73,10 +76,24 @@ describe('required groups and attributes', () => {
     expect(tokens.status).toBe(200);
     const refreshed = await postForm(server.url('/token'), { grant_type: 'refresh_token', refresh_token: tokens.body.refresh_token as string }, basicAuth(client));
     expect(refreshed.status).toBe(200);
-    await removeGroupMember(runtime, actor, { organisationId, groupId: unit.id, userId: user.id });
+    await removeGroupMember(runtime, actor, { actor: { kind: 'cli' }, organisationId, groupId: unit.id, userId: user.id });
     const refused = await postForm(server.url('/token'), { grant_type: 'refresh_token', refresh_token: refreshed.body.refresh_token as string }, basicAuth(client));
     expect(refused.status).toBe(400);
     expect(refused.body).toMatchObject({ error: 'invalid_grant' });
+  });
+
+  it('lets a person in only once a second admin approves the membership one admin asked for (principle 8)', async () => {
+    const asker = await createTestUser(runtime, { role: 'admin', organisationId });
+    const approver = await createTestUser(runtime, { role: 'admin', organisationId });
+    const { user, cookie } = await person({ inUnit: false, clearance: 'secret' });
+    // The unit is under the group the client requires: joining it is sensitive, so one admin's ask changes nothing.
+    const asked = await addGroupMember(runtime, { actor: `user:${asker.id}` }, { actor: { kind: 'admin', userId: asker.id }, organisationId, groupId: unit.id, userId: user.id });
+    if (!isAwaitingApproval(asked)) throw new Error('expected a change request');
+    expect((await authorizeAs(cookie)).location.searchParams.get('error')).toBe('access_denied');
+    await approveChangeRequest(runtime, { actor: `user:${approver.id}` }, { approver: { kind: 'admin', userId: approver.id }, requestId: asked.request.id });
+    const { location } = await authorizeAs(cookie);
+    expect(location.searchParams.get('error')).toBeNull();
+    expect(location.searchParams.get('code')).not.toBeNull();
   });
 
   it('checks the requirements as a rule: any required group, every required attribute', () => {

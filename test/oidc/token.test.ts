@@ -1,6 +1,6 @@
 /** The token endpoint and the tokens it issues: RFC 6749 §4-§6, RFC 7636 §4.6, RFC 9700, RFC 7662, RFC 7009, RFC 9449. */
 import { randomUUID } from 'node:crypto';
-import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { OPERATOR, registerClient } from '../../src/clients/service.js';
 import { hashToken } from '../../src/crypto/random.js';
@@ -134,6 +134,22 @@ describe('refresh_token grant: rotation with reuse detection', () => {
     expect(narrowed).toMatchObject({ status: 200, body: { scope: 'openid' } });
   });
 
+  it("puts the user's current profile and email claims in a refreshed ID Token, only under the scopes that release them", async () => {
+    const { user: person, cookie: personCookie } = await signedInUser(runtime);
+    const { code, verifier } = await codeFor(client, { scope: 'openid profile email offline_access' }, personCookie);
+    const { refresh_token, id_token } = (await exchange(code, verifier)).body as { refresh_token: string; id_token: string };
+    expect(decodeJwt(id_token)).toMatchObject({ sub: person.id, name: person.display_name, preferred_username: person.username, email: person.email, org: { id: person.organisation_id }, roles: ['member'] });
+    await runtime.db.updateTable('users').set({ display_name: 'Renamed Person', updated_at: runtime.clock.now() }).where('id', '=', person.id).execute();
+    const full = await refresh(refresh_token);
+    expect(full.status).toBe(200);
+    expect(decodeJwt(full.body.id_token as string)).toMatchObject({ sub: person.id, name: 'Renamed Person', preferred_username: person.username, email: person.email, email_verified: false, org: { id: person.organisation_id }, roles: ['member'] });
+    const narrowed = await refresh(full.body.refresh_token as string, { scope: 'openid' });
+    expect(narrowed.status).toBe(200);
+    const claims = decodeJwt(narrowed.body.id_token as string);
+    expect(claims.sub).toBe(person.id);
+    expect([claims.name, claims.preferred_username, claims.email, claims.org, claims.roles]).toEqual([undefined, undefined, undefined, undefined, undefined]);
+  });
+
   it('ends with the session unless offline_access was granted (OIDC Core §11)', async () => {
     const { user: u, cookie: c } = await signedInUser(runtime);
     const online = await codeFor(client, { scope: 'openid' }, c);
@@ -154,6 +170,14 @@ describe('refresh_token grant: rotation with reuse detection', () => {
     expect((await refresh(tokens.refresh_token)).body.error).toBe('invalid_grant');
     expect(await userinfoStatus(tokens.access_token)).toBe(401);
     expect(await introspect(tokens.access_token)).toEqual({ active: false });
+  });
+
+  it("refuses a disabled user's code without claiming it", async () => {
+    const { user: u, cookie: c } = await signedInUser(runtime);
+    const { code, verifier } = await codeFor(client, {}, c);
+    await runtime.db.updateTable('users').set({ status: 'disabled' }).where('id', '=', u.id).execute();
+    expect(await exchange(code, verifier)).toMatchObject({ status: 400, body: { error: 'invalid_grant', error_description: 'the user account is not active' } });
+    expect(await runtime.db.selectFrom('oauth_authorization_codes').select('used_at').where('code_hash', '=', hashToken(code)).executeTakeFirstOrThrow()).toEqual({ used_at: null });
   });
 });
 

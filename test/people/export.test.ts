@@ -8,7 +8,9 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { defineAttribute, setAttribute } from '../../src/attributes/service.js';
 import { exportPersonCommand } from '../../src/cli/commands/people.js';
+import { addGroupMember, createGroup } from '../../src/groups/service.js';
 import { PERSON_EXPORT_FORMAT } from '../../src/people/export.js';
 import { auditOf, cli, peopleServer } from './support.js';
 
@@ -57,6 +59,14 @@ await runtime.db
 
 await runtime.db.insertInto('security_events').values({ id: crypto.randomUUID(), organisation_id: organisation.id, user_id: person.user.id, type: 'credential_change', details: '{}', initiating_entity: 'user', txn: null, ip: '192.0.2.44', occurred_at: now }).execute();
 
+// Groups and attributes the organisation keeps about the person.
+const ministry = await createGroup(runtime, { actor: 'test' }, { organisationId: organisation.id, name: 'Export Ministry' });
+const unit = await createGroup(runtime, { actor: 'test' }, { organisationId: organisation.id, name: 'Unit', parentId: ministry.id });
+await createGroup(runtime, { actor: 'test' }, { organisationId: organisation.id, name: 'Not Theirs' });
+await addGroupMember(runtime, { actor: 'test' }, { actor: { kind: 'cli' }, organisationId: organisation.id, groupId: unit.id, userId: person.user.id });
+await defineAttribute(runtime, { actor: 'test' }, { organisationId: organisation.id, name: 'clearance_level', type: 'enum', allowedValues: ['restricted', 'secret'] });
+await setAttribute(runtime, { actor: 'test' }, { actor: { kind: 'cli' }, organisationId: organisation.id, userId: person.user.id, name: 'clearance_level', value: 'secret' });
+
 async function secretMaterial(): Promise<string[]> {
   const { db } = runtime;
   const sessions = await db.selectFrom('sessions').select('token_hash').where('user_id', '=', person.user.id).execute();
@@ -96,6 +106,11 @@ describe('subject-access export', () => {
     expect(data.invitations).toEqual([expect.objectContaining({ email: person.user.email, role: 'member' })]);
     expect(data.audit.map((a: { action: string }) => a.action)).toContain('passkey.registered');
     expect(data.security_events).toEqual([expect.objectContaining({ type: 'credential_change', ip: '192.0.2.44', initiating_entity: 'user' })]);
+    expect(data.groups).toEqual([
+      { id: ministry.id, path: '/Export Ministry', membership: 'inherited', added_at: null },
+      { id: unit.id, path: '/Export Ministry/Unit', membership: 'direct', added_at: now.toISOString() },
+    ]);
+    expect(data.attributes).toEqual([{ name: 'clearance_level', type: 'enum', value: 'secret', updated_at: now.toISOString() }]);
     for (const section of ['devices', 'consents']) expect(Array.isArray(data[section])).toBe(true);
     expect(response.headers.get('cache-control')).toBe('no-store');
   });

@@ -18,6 +18,7 @@ const { runtime } = server;
 const admin = await createTestUser(runtime, { role: 'admin' });
 const organisationId = admin.organisation_id;
 const scim = await directory(server, organisationId);
+const GROUP_SCHEMA = 'urn:ietf:params:scim:schemas:core:2.0:Group';
 
 describe('authentication', () => {
   it('asks for a token (401 with a Bearer challenge, in the SCIM error envelope)', async () => {
@@ -111,27 +112,36 @@ describe('discovery (RFC 7644 §4)', () => {
     });
   });
 
-  it('ResourceTypes lists User only, until groups are provisioned', async () => {
+  it('ResourceTypes lists User and Group', async () => {
     const reply = await scim.call('GET', '/ResourceTypes');
-    expect(reply.body).toMatchObject({ totalResults: 1, Resources: [{ id: 'User', endpoint: '/Users', schema: USER_SCHEMA, meta: { location: server.url('/scim/v2/ResourceTypes/User') } }] });
+    expect(reply.body).toMatchObject({
+      totalResults: 2,
+      Resources: [
+        { id: 'User', endpoint: '/Users', schema: USER_SCHEMA, meta: { location: server.url('/scim/v2/ResourceTypes/User') } },
+        { id: 'Group', endpoint: '/Groups', schema: GROUP_SCHEMA, meta: { location: server.url('/scim/v2/ResourceTypes/Group') } },
+      ],
+    });
     expect((await scim.call('GET', '/ResourceTypes/User')).body.id).toBe('User');
-    expect((await scim.call('GET', '/ResourceTypes/Group')).status).toBe(404);
+    expect((await scim.call('GET', '/ResourceTypes/Group')).body.id).toBe('Group');
+    expect((await scim.call('GET', '/ResourceTypes/Role')).status).toBe(404);
   });
 
-  it('Schemas describes the User attributes Warta keeps', async () => {
+  it('Schemas describes the User and Group attributes Warta keeps', async () => {
     const reply = await scim.call('GET', '/Schemas');
-    expect(reply.body.Resources).toHaveLength(1);
-    const [user] = reply.body.Resources;
+    expect(reply.body.Resources).toHaveLength(2);
+    const [user, group] = reply.body.Resources;
     expect(user.id).toBe(USER_SCHEMA);
     expect(user.attributes.map((a: { name: string }) => a.name)).toEqual(['userName', 'name', 'displayName', 'emails', 'active', 'password']);
     expect(user.attributes[0]).toMatchObject({ name: 'userName', required: true, uniqueness: 'server' });
     expect((await scim.call('GET', `/Schemas/${USER_SCHEMA}`)).body.id).toBe(USER_SCHEMA);
+    expect(group.id).toBe(GROUP_SCHEMA);
+    expect(group.attributes.map((a: { name: string }) => a.name)).toEqual(['displayName', 'members']);
+    expect(group.attributes[1].subAttributes.map((a: { name: string }) => a.name)).toEqual(['value', '$ref', 'display', 'type']);
+    expect((await scim.call('GET', `/Schemas/${GROUP_SCHEMA}`)).body.id).toBe(GROUP_SCHEMA);
   });
 
-  it('answers /Groups with 501 and unknown paths with 404, as SCIM errors', async () => {
-    expect(await scim.call('GET', '/Groups')).toMatchObject({ status: 501, body: { schemas: [ERROR_SCHEMA], status: '501' } });
-    expect((await scim.call('POST', '/Groups', { body: { schemas: ['urn:ietf:params:scim:schemas:core:2.0:Group'], displayName: 'Tour Guides' } })).status).toBe(501);
-    expect((await scim.call('POST', '/Bulk', { body: {} })).status).toBe(501);
+  it('answers /Bulk with 501 and unknown paths with 404, as SCIM errors', async () => {
+    expect(await scim.call('POST', '/Bulk', { body: {} })).toMatchObject({ status: 501, body: { schemas: [ERROR_SCHEMA], status: '501' } });
     expect(await scim.call('GET', '/Nothing')).toMatchObject({ status: 404, body: { schemas: [ERROR_SCHEMA] } });
   });
 });

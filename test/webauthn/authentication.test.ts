@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { sealAuditLog, verifyAuditChain } from '../../src/audit/audit.js';
 import { hashToken } from '../../src/crypto/random.js';
 import { ACR_HARDWARE } from '../../src/sessions/service.js';
 import { SoftAuthenticator } from '../support/soft-authenticator.js';
@@ -34,6 +35,21 @@ describe('usernameless sign-in', () => {
     expect(stored.sign_count).toBe(1);
     expect(stored.last_used_at).toEqual(runtime.clock.now());
     expect(await lastAudit(runtime, 'signin.succeeded')).toMatchObject({ subject: `user:${user.id}`, details: expect.objectContaining({ method: 'passkey' }) });
+  });
+
+  it('writes the session and the audit entry with the counter in one statement: the session as configured, an entry whose MAC seals', async () => {
+    const { authenticator, user } = await enroll(runtime);
+    const client = browser(runtime);
+    expect((await signIn(runtime, client, authenticator)).status).toBe(200);
+    const now = runtime.clock.now().getTime();
+    const session = await runtime.db.selectFrom('sessions').selectAll().where('token_hash', '=', hashToken(client.state.cookie!)).executeTakeFirstOrThrow();
+    expect(session).toMatchObject({ user_id: user.id, acr: ACR_HARDWARE, revoked_at: null, auth_time: runtime.clock.now() });
+    // testConfig's defaults: 30 minutes idle, 12 hours at most.
+    expect([session.idle_expires_at.getTime() - now, session.expires_at.getTime() - now]).toEqual([30 * 60_000, 12 * 3600_000]);
+    const entry = await lastAudit(runtime, 'signin.succeeded');
+    expect(entry).toMatchObject({ subject: `user:${user.id}`, details: { method: 'passkey', amr: ['hwk', 'user'], acr: ACR_HARDWARE, session_id: session.id } });
+    await sealAuditLog(runtime.db, runtime);
+    expect(await verifyAuditChain(runtime.db, runtime)).toMatchObject({ ok: true, refused: [] });
   });
 
   it('records swk for a synced passkey', async () => {

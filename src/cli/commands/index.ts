@@ -6,7 +6,8 @@ import { bootstrapCommand, createOrganisationCommand } from './bootstrap.js';
 import { assignClientCommand, createClientCommand, deleteClientCommand, listClientsCommand, rotateClientSecretCommand, setClientAdminScopesCommand, setClientScimCommand, updateClientCommand } from './client.js';
 import { endOrganisationSessionsCommand, resumeClientCommand, suspendClientCommand } from './incident.js';
 import { inviteCommand } from './invite.js';
-import { addGroupMemberCommand, createGroupCommand, defineAttributeCommand, listAttributesCommand, listGroupsCommand, removeGroupMemberCommand, setAttributeCommand } from './groups.js';
+import { approveChangeRequestCommand, listChangeRequestsCommand, rejectChangeRequestCommand } from './change-requests.js';
+import { addGroupMemberCommand, createGroupCommand, defineAttributeCommand, listAttributesCommand, listGroupsCommand, deleteGroupCommand, moveGroupCommand, removeGroupMemberCommand, setAttributeCommand, setAttributeSensitiveCommand, setGroupSensitiveCommand } from './groups.js';
 import { listSigningKeysCommand, rotateMasterKeyCommand, rotateSigningKeyCommand } from './keys.js';
 import { migrateCommand } from './migrate.js';
 import { importFidoMetadataCommand } from './mds.js';
@@ -28,9 +29,16 @@ export const commands: CliCommand<any>[] = [
   listGroupsCommand,
   addGroupMemberCommand,
   removeGroupMemberCommand,
+  moveGroupCommand,
+  setGroupSensitiveCommand,
+  deleteGroupCommand,
   defineAttributeCommand,
   listAttributesCommand,
   setAttributeCommand,
+  setAttributeSensitiveCommand,
+  listChangeRequestsCommand,
+  approveChangeRequestCommand,
+  rejectChangeRequestCommand,
   rotateSigningKeyCommand,
   listSigningKeysCommand,
   rotateMasterKeyCommand,

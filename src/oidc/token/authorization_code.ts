@@ -4,13 +4,15 @@
  * PKCE verifier. It is claimed in SQL (`used_at IS NULL`), so of two concurrent
  * redemptions exactly one wins; any later presentation revokes the grant it created.
  */
+import { sql } from 'kysely';
 import { FAPI2_MAX_CODE_AGE_SECONDS } from '../../clients/security-profile.js';
 import { hashToken, MAX_ISSUED_TOKEN_LENGTH, newToken } from '../../crypto/random.js';
 import { invalidRequest, WartaError } from '../../errors.js';
 import { acceptsUserOf } from '../checks/organisation.js';
 import { verifyPkce } from '../checks/pkce.js';
-import { userClaims } from '../claims.js';
+import { authorityClaims, rolesOf, userClaimsOf } from '../claims.js';
 import { subjectFor } from '../subject.js';
+import type { Deps } from '../../deps.js';
 import { type GrantRequest, revokeAfterReuse, type TokenResponse } from './response.js';
 
 const invalidGrant = (description: string) => new WartaError(400, 'invalid_grant', description);
@@ -21,13 +23,16 @@ export async function authorizationCodeGrant({ deps, tokens, client, profile, fo
   if (code.length > MAX_ISSUED_TOKEN_LENGTH) throw invalidGrant('unknown authorization code');
   const codeHash = hashToken(code);
 
+  // One read for every check and the ID Token's claims; the user is read whatever their status, so a disabled one is told so.
   const row = await deps.db
     .selectFrom('oauth_authorization_codes as c')
     .innerJoin('oauth_grants as g', 'g.id', 'c.grant_id')
     .innerJoin('users as u', 'u.id', 'g.user_id')
+    .innerJoin('organisations as o', 'o.id', 'u.organisation_id')
     .innerJoin('oauth_clients as owner', 'owner.client_id', 'c.client_id')
     .select(['c.client_id', 'c.redirect_uri', 'c.code_challenge', 'c.nonce', 'c.dpop_jkt', 'c.created_at', 'c.expires_at', 'c.used_at', 'g.id as grant_id', 'g.user_id', 'g.scope', 'g.revoked_at', 'g.auth_time', 'g.acr', 'g.amr', 'g.session_id'])
-    .select(['u.organisation_id as user_organisation_id', 'owner.organisation_id', 'owner.cross_organisation_sign_in'])
+    .select(['u.organisation_id as user_organisation_id', 'u.status as user_status', 'u.username', 'u.display_name', 'u.email', 'u.updated_at', 'o.name as organisation_name', rolesOf('u.id').as('roles')])
+    .select(['owner.organisation_id', 'owner.cross_organisation_sign_in'])
     .where('c.code_hash', '=', codeHash)
     .executeTakeFirst();
   if (!row) throw invalidGrant('unknown authorization code');
@@ -55,27 +60,15 @@ export async function authorizationCodeGrant({ deps, tokens, client, profile, fo
 
   const scopes = row.scope.split(' ').filter(Boolean);
   const subject = subjectFor(deps, client, row.user_id);
-  const claims = await userClaims(deps.db, { userId: row.user_id, subject, scopes });
-  if (!claims) throw invalidGrant('the user account is not active');
+  if (row.user_status !== 'active') throw invalidGrant('the user account is not active');
+  const claims = { ...userClaimsOf({ ...row, id: row.user_id, organisation_id: row.user_organisation_id }, subject, scopes), ...(await authorityClaims(deps.db, row.user_id, scopes)) };
 
   const refreshToken = client.grant_types.includes('refresh_token') ? newToken() : undefined;
   // RFC 9449 §5 and RFC 8705 §4: a public client's refresh tokens are bound to its DPoP key and its certificate;
   // so are a fapi2 client's, which are not rotated (refresh_token.ts).
   const bindsRefreshToken = client.token_endpoint_auth_method === 'none' || profile === 'fapi2';
-  const bindRefreshTo = bindsRefreshToken ? (jkt ?? null) : null;
-  const bindRefreshToCertificate = bindsRefreshToken ? (x5t ?? null) : null;
 
-  const won = await deps.db.transaction().execute(async (trx) => {
-    const claimed = await trx.updateTable('oauth_authorization_codes').set({ used_at: deps.clock.now() }).where('code_hash', '=', codeHash).where('used_at', 'is', null).returning('grant_id').executeTakeFirst();
-    if (!claimed) return false;
-    if (bindRefreshTo !== null || bindRefreshToCertificate !== null)
-      await trx.updateTable('oauth_grants').set({ dpop_jkt: bindRefreshTo, mtls_x5t: bindRefreshToCertificate }).where('id', '=', row.grant_id).execute();
-    if (refreshToken !== undefined) {
-      const grant = await trx.selectFrom('oauth_grants').select('expires_at').where('id', '=', row.grant_id).executeTakeFirstOrThrow();
-      await trx.insertInto('oauth_refresh_tokens').values({ token_hash: hashToken(refreshToken), grant_id: row.grant_id, created_at: deps.clock.now(), expires_at: grant.expires_at, used_at: null }).execute();
-    }
-    return true;
-  });
+  const won = await claimCode(deps, { codeHash, refreshToken, bindTo: bindsRefreshToken ? { jkt: jkt ?? null, x5t: x5t ?? null } : undefined });
   if (!won) {
     await revokeAfterReuse(deps, { grantId: row.grant_id, clientId: client.client_id, token: 'authorization_code', ip });
     throw invalidGrant('the authorization code was already used; the tokens issued from it are revoked');
@@ -87,4 +80,24 @@ export async function authorizationCodeGrant({ deps, tokens, client, profile, fo
   if (refreshToken !== undefined) response.refresh_token = refreshToken;
   if (scopes.includes('openid')) response.id_token = await tokens.issueIdToken({ client, grant, claims, nonce: row.nonce, accessToken: access.accessToken });
   return response;
+}
+
+/**
+ * Claims the code (`used_at IS NULL`: of two concurrent redemptions one wins), binds the
+ * grant's refresh tokens to the client's key and certificate when they are bound, and
+ * stores the refresh token, in one statement: all of it or nothing, in one round trip.
+ * False when the code was claimed already.
+ */
+async function claimCode(deps: Deps, input: { codeHash: string; refreshToken: string | undefined; bindTo: { jkt: string | null; x5t: string | null } | undefined }): Promise<boolean> {
+  const now = deps.clock.now();
+  const { bindTo, refreshToken } = input;
+  const steps = [sql`claimed as (update oauth_authorization_codes set used_at = ${now} where code_hash = ${input.codeHash} and used_at is null returning grant_id)`];
+  if (bindTo && (bindTo.jkt !== null || bindTo.x5t !== null))
+    steps.push(sql`bound as (update oauth_grants set dpop_jkt = ${bindTo.jkt}, mtls_x5t = ${bindTo.x5t} where id in (select grant_id from claimed))`);
+  if (refreshToken !== undefined)
+    steps.push(sql`refresh as (
+      insert into oauth_refresh_tokens (token_hash, grant_id, created_at, expires_at, used_at)
+      select ${hashToken(refreshToken)}, g.id, ${now}, g.expires_at, null from claimed join oauth_grants g on g.id = claimed.grant_id)`);
+  const { rows } = await sql<{ grant_id: string }>`with ${sql.join(steps)} select grant_id from claimed`.execute(deps.db);
+  return rows.length > 0;
 }

@@ -21,7 +21,7 @@ import { WartaError } from '../../errors.js';
 import type { Deps } from '../../deps.js';
 import { checkNarrowedScope } from '../checks/scope.js';
 import { touchDeviceOnRefresh } from '../../grants/device-use.js';
-import { authorityClaims, releasesUserClaims, userClaims } from '../claims.js';
+import { authorityClaims, releasesUserClaims, rolesOf, type UserClaimsSource, userClaimsOf } from '../claims.js';
 import { subjectFor } from '../subject.js';
 import { hasRequirements, unmetRequirement } from '../checks/requirements.js';
 import { attributesOf } from '../../attributes/service.js';
@@ -30,7 +30,8 @@ import { type GrantRequest, revokeAfterReuse, type TokenResponse } from './respo
 
 const invalidGrant = (description: string) => new WartaError(400, 'invalid_grant', description);
 
-interface RotatedGrant {
+/** The grant a refresh may use, with what its user's claims are made from (read in the same statement). */
+interface RotatedGrant extends Omit<UserClaimsSource, 'id'> {
   id: string;
   user_id: string;
   scope: string;
@@ -39,6 +40,12 @@ interface RotatedGrant {
   amr: string[];
   session_id: string | null;
 }
+
+/** The final select of the rotation's statement over the grant CTE `grant`: the grant, and its user's claim source. */
+const grantWithUser = (grant: string) => sql`
+    select g.id, g.user_id, g.scope, g.auth_time, g.acr, g.amr, g.session_id,
+      u.username, u.display_name, u.email, u.updated_at, u.organisation_id, o.name as organisation_name, ${rolesOf('u.id')} as roles
+    from ${sql.table(grant)} g join users u on u.id = g.user_id join organisations o on o.id = u.organisation_id`;
 
 export async function refreshTokenGrant({ deps, tokens, client, profile, form, jkt, x5t, ip }: GrantRequest): Promise<TokenResponse> {
   const presented = form.require('refresh_token');
@@ -65,10 +72,8 @@ export async function refreshTokenGrant({ deps, tokens, client, profile, form, j
   // RFC 6749 §6: without a new refresh token in the answer the client keeps the one it has.
   const response: TokenResponse = { access_token: access.accessToken, token_type: access.tokenType, expires_in: access.expiresIn, scope: scopes.join(' '), ...(successor === undefined ? {} : { refresh_token: successor }) };
   if (scopes.includes('openid')) {
-    // Only a scope that releases user claims needs the user record.
-    const releasesClaims = releasesUserClaims(scopes);
-    const claims = releasesClaims ? await userClaims(deps.db, { userId: grant.user_id, subject, scopes }) : { sub: subject };
-    if (!claims) throw invalidGrant('the user account is not active');
+    // User claims only under a scope that releases them; the user's record came with the rotation.
+    const claims = releasesUserClaims(scopes) ? { ...userClaimsOf(grant, subject, scopes), ...authority } : { sub: subject };
     response.id_token = await tokens.issueIdToken({ client, grant, claims, accessToken: access.accessToken });
   }
   return response;
@@ -100,7 +105,7 @@ async function rotate(deps: Deps, client: OAuthClient, presentedHash: string, su
     ), device as (
       ${touchDeviceOnRefresh('old', now, ip)}
     )
-    select id, user_id, scope, auth_time, acr, amr, session_id from old`.execute(deps.db);
+    ${grantWithUser('old')}`.execute(deps.db);
   return rows[0];
 }
 
@@ -120,7 +125,7 @@ async function liveGrant(deps: Deps, client: OAuthClient, presentedHash: string,
     ), device as (
       ${touchDeviceOnRefresh('live', now, ip)}
     )
-    select id, user_id, scope, auth_time, acr, amr, session_id from live`.execute(deps.db);
+    ${grantWithUser('live')}`.execute(deps.db);
   return rows[0];
 }
 
