@@ -23,6 +23,8 @@ export interface ServerOptions {
   /** Peer only: 'postgres' (a table in databaseUrl, like Warta's state) or 'memory' (oidc-provider's default, development-only store). */
   peerAdapter: 'postgres' | 'memory';
   dbPoolSize: number;
+  /** Warta only: WARTA_LOG_LEVEL; unset, Warta's default (info: one line per request). */
+  logLevel?: string;
 }
 
 /** Tells bench/run.ts the server is ready, and stops it (closing what `close` closes) when asked. */

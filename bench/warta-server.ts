@@ -1,10 +1,12 @@
 /**
  * Warta as a benchmark target, in its own process (so the load generator does not
- * share its event loop): production settings, PostgreSQL when a database URL is
+ * share its event loop): production settings, its default request log on stdout,
+ * PostgreSQL when a database URL is
  * given, else in-memory PGlite; a seeded client, user, refresh token families and
  * an access token to introspect.
  */
 import { randomBytes } from 'node:crypto';
+import { Session } from 'node:inspector/promises';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createApp } from '../src/app.js';
@@ -20,8 +22,9 @@ import { announceReady, BENCH_REDIRECT_URI, BENCH_SCOPE, type ServerOptions, typ
 
 const options = JSON.parse(process.argv[2] ?? '{}') as ServerOptions;
 
-let handler: ((request: Request) => Response | Promise<Response>) | undefined;
-const server = serve({ fetch: (request) => (handler ? handler(request) : new Response('starting', { status: 503 })), port: 0, hostname: '127.0.0.1' });
+let handler: ((request: Request, env: unknown) => Response | Promise<Response>) | undefined;
+// The node bindings (`env`) are passed on as src/server.ts does: Warta reads the client's address from them.
+const server = serve({ fetch: (request, env) => (handler ? handler(request, env) : new Response('starting', { status: 503 })), port: 0, hostname: '127.0.0.1' });
 await new Promise<void>((resolve) => (server.listening ? resolve() : server.once('listening', () => resolve())));
 const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -29,7 +32,8 @@ const config = loadConfig({
   NODE_ENV: 'production',
   WARTA_ISSUER: url,
   WARTA_MASTER_KEY: randomBytes(32).toString('base64'),
-  WARTA_LOG_LEVEL: 'silent',
+  // Unset: the default a deployment runs with (info, one JSON line per request on stdout, which bench/run.ts sends to a file).
+  ...(options.logLevel ? { WARTA_LOG_LEVEL: options.logLevel } : {}),
   // Every benchmark request comes from 127.0.0.1: lift the per-address limit on anonymous endpoints.
   WARTA_ANONYMOUS_REQUESTS_PER_MINUTE: '1000000',
   WARTA_DB_POOL_SIZE: String(options.dbPoolSize),
@@ -66,13 +70,26 @@ const { access_token: introspectionToken } = (await issued.json()) as { access_t
 const ready: ServerReady = {
   type: 'ready',
   url,
-  description: `Warta (hono + @hono/node-server, ${runtime.dbKind === 'pg' ? `PostgreSQL, pool ${options.dbPoolSize}` : 'embedded PGlite'})`,
+  description: `Warta (hono + @hono/node-server, ${runtime.dbKind === 'pg' ? `PostgreSQL, pool ${options.dbPoolSize}` : 'embedded PGlite'}, log level ${config.logLevel})`,
   clientId: client.client_id,
   clientSecret: client.client_secret!,
   scope: BENCH_SCOPE,
   refreshTokens,
   introspectionToken,
 };
+// bench/profile.ts: a CPU profile of the load alone, start-up excluded.
+const inspector = new Session();
+process.on('message', async (message: unknown) => {
+  if (message === 'profile-start') {
+    inspector.connect();
+    await inspector.post('Profiler.enable');
+    await inspector.post('Profiler.start');
+    process.send!('profile-started');
+  } else if (message === 'profile-stop') {
+    const { profile } = await inspector.post('Profiler.stop');
+    process.send!({ type: 'profile', profile });
+  }
+});
 announceReady(ready, async () => {
   (server as unknown as { closeAllConnections?: () => void }).closeAllConnections?.();
   server.close();

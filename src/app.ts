@@ -1,9 +1,10 @@
 import { Hono } from 'hono';
 import { requestId } from 'hono/request-id';
 import { jwksRoutes } from './crypto/routes.js';
-import { type AppEnv, clientIp } from './http/context.js';
+import type { AppEnv } from './http/context.js';
 import { errorResponse } from './http/error-handler.js';
 import { requestMetrics } from './http/request-metrics.js';
+import { requestLog } from './http/request-log.js';
 import { bodyLimit } from './http/body-limit.js';
 import { wellFormedInput } from './http/well-formed-input.js';
 import { healthRoutes } from './health/routes.js';
@@ -54,13 +55,7 @@ export function createApp(deps: Deps): Hono<AppEnv> {
 
   app.use(requestId({ limitLength: 64 }));
   app.use(requestMetrics(deps.metrics));
-  app.use(async function context(c, next) {
-    c.set('clientIp', clientIp(c, deps.config.http.trustProxy));
-    const started = performance.now();
-    await next();
-    // Only the path: query strings and bodies can carry codes and tokens.
-    deps.log.info({ requestId: c.get('requestId'), method: c.req.method, path: c.req.path, status: c.res.status, ms: Math.round(performance.now() - started), ip: c.get('clientIp') }, 'request');
-  });
+  app.use(requestLog(deps.log, deps.config.http.trustProxy));
   app.use(securityHeaders({ hsts: deps.config.secureCookies }));
   app.use(bodyLimit(deps.config.http.bodyLimitBytes));
   app.use(wellFormedInput());

@@ -1,5 +1,5 @@
 import { type Config, ConfigError, loadConfig } from './config.js';
-import { createLogger } from './log.js';
+import { createLogger, logDestination } from './log.js';
 import { openRuntime } from './runtime.js';
 
 /** start-up: config → database → app → listen (src/server.ts). */
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     return stopOnConfigError(error);
   }
   // With the audit log shipped on stdout, the logs move to stderr: each stream then holds one kind of line.
-  const log = createLogger(config.logLevel, config.audit.sink?.target.kind === 'stdout' ? (process.stderr as never) : undefined);
+  const log = createLogger(config.logLevel, logDestination(config.audit.sink?.target.kind === 'stdout' ? 2 : 1));
   // The server's modules (most of Warta) load while the database opens: the two overlap in a start.
   const server = import('./server.js');
   // Observed now so a failure to load is reported by the await below, not as an unhandled rejection meanwhile.

@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { WartaError } from '../src/errors.js';
 import { capturingLogger } from './support/capturing-logger.js';
@@ -20,5 +23,37 @@ describe('log redaction', () => {
     const text = JSON.stringify(lines);
     for (const secret of ['SplxlOBeZQQYbYS6WxSbIA', '123456', '"t"', '"p"', '"s"', '"r"', 'Bearer x', 'warta_session=y']) expect(text).not.toContain(secret);
     expect(lines[0]).toMatchObject({ query: { code: '[redacted]', state: 'xyz' }, form: { grant_type: 'authorization_code', code: '[redacted]' }, request: { body: { code: '[redacted]' } } });
+  });
+});
+
+describe('the default destination (standard output, written in batches)', () => {
+  const logModule = pathToFileURL(path.resolve('src/log.ts')).href;
+  /** A Node process running `body` after `const log = createLogger('info')`; its standard output is the log. */
+  const loggingProcess = (body: string) =>
+    spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `import { createLogger } from ${JSON.stringify(logModule)}; const log = createLogger('info'); ${body}`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const parsedLines = (text: string) => text.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+
+  it('writes the lines still in the batch when the process exits', async () => {
+    const child = loggingProcess(`for (let n = 0; n < 3; n++) log.info({ n }, 'batched'); process.exit(0);`);
+    let output = '';
+    child.stdout.on('data', (chunk) => (output += chunk));
+    await new Promise((resolve) => child.once('close', resolve));
+    expect(parsedLines(output).map((line) => line.n)).toEqual([0, 1, 2]);
+  });
+
+  it('writes a quiet process\'s line without waiting for the batch to fill', async () => {
+    const child = loggingProcess(`log.info('alone'); setInterval(() => {}, 60_000);`);
+    try {
+      let output = '';
+      await new Promise<void>((resolve) =>
+        child.stdout.on('data', (chunk) => {
+          output += chunk;
+          if (output.includes('\n')) resolve();
+        }),
+      );
+      expect(parsedLines(output)).toMatchObject([{ level: 30, service: 'warta', msg: 'alone' }]);
+    } finally {
+      child.kill();
+    }
   });
 });

@@ -19,6 +19,8 @@ const MAX_ENTRIES = 1000;
 export class ClientDirectory {
   private readonly entries = new Map<string, { client: OAuthClient; loadedAt: number }>();
   private readonly organisationProfiles = new Map<string, { profile: SecurityProfile; loadedAt: number }>();
+  /** Reads in flight, by client_id: at most one per client, and only for ids the database was already asked about. */
+  private readonly loading = new Map<string, Promise<OAuthClient | undefined>>();
 
   constructor(private readonly deps: { db: Kysely<Database>; clock: Clock; ttlSeconds: number }) {}
 
@@ -27,6 +29,19 @@ export class ClientDirectory {
     const now = this.deps.clock.now().getTime();
     const cached = this.entries.get(clientId);
     if (cached && !options.fresh && now - cached.loadedAt < this.deps.ttlSeconds * 1000) return cached.client;
+    // When the entry expires under load, the requests in flight share one read instead of each sending the
+    // same query. A `fresh` read (a secret just failed: it may have been rotated) never joins one begun earlier.
+    if (options.fresh || this.deps.ttlSeconds === 0) return this.load(clientId, now);
+    const pending = this.loading.get(clientId);
+    if (pending) return pending;
+    const loading: Promise<OAuthClient | undefined> = this.load(clientId, now).finally(() => {
+      if (this.loading.get(clientId) === loading) this.loading.delete(clientId);
+    });
+    this.loading.set(clientId, loading);
+    return loading;
+  }
+
+  private async load(clientId: string, now: number): Promise<OAuthClient | undefined> {
     const client = await findClient(this.deps.db, clientId);
     if (!client || this.deps.ttlSeconds === 0) {
       this.entries.delete(clientId);
@@ -53,5 +68,6 @@ export class ClientDirectory {
   /** Drops the remembered record, so this instance sees a change (a suspension) at once. */
   forget(clientId: string): void {
     this.entries.delete(clientId);
+    this.loading.delete(clientId);
   }
 }

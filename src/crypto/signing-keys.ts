@@ -48,6 +48,7 @@ const encode = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').to
  */
 export class SigningKeys {
   private snapshot: Snapshot | undefined;
+  private loading: Promise<Snapshot> | undefined;
   private readonly provider: SigningKeyProvider;
 
   constructor(
@@ -76,13 +77,29 @@ export class SigningKeys {
   /** Forget the cached keys (after a rotation in this process, and in tests). */
   invalidate(): void {
     this.snapshot = undefined;
+    this.loading = undefined;
   }
 
   private async current(): Promise<Snapshot> {
     const now = this.deps.clock.now();
-    const fresh = this.snapshot && now.getTime() - this.snapshot.loadedAt < this.options.cacheSeconds * 1000;
-    if (!fresh) this.snapshot = await this.load(now);
-    return this.snapshot!;
+    const snapshot = this.snapshot;
+    if (snapshot && now.getTime() - snapshot.loadedAt < this.options.cacheSeconds * 1000) return snapshot;
+    // One reload for every request that finds the cache expired, not one each: under load an expiry
+    // otherwise sends as many identical queries (and key checks) as there are requests in flight.
+    // A reload begun before invalidate() is not joined: it may predate the rotation.
+    let loading = this.loading;
+    if (!loading) {
+      loading = this.load(now);
+      this.loading = loading;
+      const settle = () => {
+        if (this.loading === loading) this.loading = undefined;
+      };
+      loading.then((loaded) => {
+        if (this.loading === loading) this.snapshot = loaded;
+        settle();
+      }, settle);
+    }
+    return loading;
   }
 
   private async load(now: Date): Promise<Snapshot> {

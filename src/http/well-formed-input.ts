@@ -102,6 +102,10 @@ export function wellFormedInput(): MiddlewareHandler {
       } catch {
         throw malformedInput('request body');
       }
+      // The handler's c.req.text() gets this strictly decoded text; without it hono would rebuild it from the
+      // bytes through a whole WHATWG Response (a web stream and its buffers), on every form request.
+      // (The cache holds promises, though hono's type says values. A leading BOM goes, as c.req.text() drops it.)
+      (c.req.bodyCache as { text?: Promise<string> }).text = Promise.resolve(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
       if (/^application\/x-www-form-urlencoded/i.test(type)) assertWellFormedParameters(text, 'request body');
       else if (/^application\/json/i.test(type)) assertWellFormedJsonText(text);
     }

@@ -53,8 +53,19 @@ export interface VerifiedJws {
   payload: Record<string, unknown>;
 }
 
+/**
+ * Tokens whose signature this process already checked, so a resource server that
+ * introspects the same access token on every call it serves costs one ECDSA
+ * verification per token, not per call. Keyed by the whole token (the same bytes
+ * carry the same signature); a hit still needs its `kid` among the keys published
+ * now, so a withdrawn key fails at once; the claims (expiry above all) are checked
+ * by the caller every time. Oldest entries go first beyond this many.
+ */
+const VERIFIED_TOKENS = 4096;
+
 export class CompactJws {
   private verifiers: { source: { keys: JWK[] }; keys: Map<string, KeyObject> } | undefined;
+  private readonly verified = new Map<string, VerifiedJws & { header: { kid: string } }>();
 
   constructor(private readonly signingKeys: Pick<SigningKeys, 'jwks' | 'sign'>) {}
 
@@ -64,6 +75,8 @@ export class CompactJws {
 
   /** The header and payload of a token signed by a published Warta key; undefined otherwise. */
   async verify(token: string): Promise<VerifiedJws | undefined> {
+    const known = this.verified.get(token);
+    if (known) return (await this.publicKeys()).has(known.header.kid) ? known : undefined;
     if (token.length > MAX_JWT_LENGTH || !COMPACT_JWS.test(token)) return undefined;
     const [encodedHeader, encodedPayload, encodedSignature] = token.split('.') as [string, string, string];
     const header = decodeJson(encodedHeader);
@@ -73,7 +86,11 @@ export class CompactJws {
     if (!key || signature.length !== 64) return undefined;
     if (!verify('sha256', Buffer.from(`${encodedHeader}.${encodedPayload}`, 'ascii'), { key, dsaEncoding: 'ieee-p1363' }, signature)) return undefined;
     const payload = decodeJson(encodedPayload);
-    return payload && { header, payload };
+    if (!payload) return undefined;
+    const result = { header: header as VerifiedJws['header'] & { kid: string }, payload };
+    if (this.verified.size >= VERIFIED_TOKENS) this.verified.delete(this.verified.keys().next().value!);
+    this.verified.set(token, result);
+    return result;
   }
 
   private async publicKeys(): Promise<Map<string, KeyObject>> {

@@ -11,6 +11,7 @@ import { readClientCertificate } from '../http/client-certificate.js';
 import { type AppContext, type AppEnv } from '../http/context.js';
 import { cors } from '../http/cors.js';
 import { readForm } from '../http/form.js';
+import { answerPublishedDocument, publishDocument } from '../http/published-document.js';
 import { noStoreJson } from '../http/no-store.js';
 import type { Deps } from '../deps.js';
 import { loadSession } from '../sessions/middleware.js';
@@ -48,13 +49,12 @@ export function oidcRoutes(deps: Deps) {
   };
 
   // Discovery (OpenID Connect Discovery 1.0 §4, RFC 8414 §3): one document, built once from the configuration.
-  const metadata = JSON.stringify(providerMetadata({ issuer: deps.config.issuer, clientCertificate: deps.config.http.clientCertificate, oidc: deps.config.oidc }));
+  const metadata = publishDocument(providerMetadata({ issuer: deps.config.issuer, clientCertificate: deps.config.http.clientCertificate, oidc: deps.config.oidc }));
   for (const path of [ENDPOINTS.discovery, ENDPOINTS.authorizationServerMetadata])
     app.get(path, (c) => {
       c.header('Cache-Control', 'public, max-age=300');
       c.header('Access-Control-Allow-Origin', '*');
-      c.header('Content-Type', 'application/json; charset=utf-8');
-      return c.body(metadata);
+      return answerPublishedDocument(c, metadata, 'application/json; charset=utf-8');
     });
 
   app.route('/', authorizationRoutes(deps));

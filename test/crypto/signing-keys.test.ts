@@ -1,4 +1,5 @@
 import { createLocalJWKSet, jwtVerify } from 'jose';
+import type { KyselyPlugin } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { ensureSigningKey, rotateSigningKey, SigningKeys } from '../../src/crypto/signing-keys.js';
 import { createTestRuntime, testClient } from '../support/runtime.js';
@@ -54,4 +55,58 @@ describe('signing keys', () => {
     expect(await other.jwks()).toEqual(await runtime.signingKeys.jwks());
     expect((await other.activeKey()).kid).toBe((await runtime.signingKeys.activeKey()).kid);
   });
+
+  it('reloads once for all the requests that find the cache expired together', async () => {
+    let queries = 0;
+    const counting: KyselyPlugin = { transformQuery: (args) => ((queries += 1), args.node), transformResult: async (args) => args.result };
+    const keys = new SigningKeys({ db: runtime.db.withPlugin(counting), box: runtime.box, clock: runtime.clock }, { cacheSeconds: 30, maxTokenLifetimeSeconds: 3600 });
+    const first = await Promise.all([keys.jwks(), keys.jwks(), keys.activeKey(), keys.jwks()]);
+    expect(queries).toBe(1);
+    expect(first[1]).toBe(first[0]);
+    runtime.clock.advance(31);
+    await Promise.all([keys.jwks(), keys.activeKey(), keys.jwks()]);
+    expect(queries).toBe(2);
+    // A reload begun before invalidate() (before a rotation committed, perhaps) is not joined.
+    runtime.clock.advance(31);
+    const before = keys.jwks();
+    keys.invalidate();
+    await Promise.all([before, keys.jwks()]);
+    expect(queries).toBe(4);
+  });
 });
+
+describe('the JWKS document', () => {
+  const etagOf = async (headers: Record<string, string> = {}) => request('/.well-known/jwks.json', { headers });
+
+  it('carries a strong ETag, the same from every instance, and answers 304 to a client that holds it', async () => {
+    const first = await etagOf();
+    const etag = first.headers.get('etag')!;
+    expect(etag).toMatch(/^"[\w-]{43}"$/);
+    expect(first.headers.get('content-type')).toMatch(/^application\/json/);
+    expect((await etagOf()).headers.get('etag')).toBe(etag);
+    const otherInstance = testClient({ ...runtime, signingKeys: new SigningKeys({ db: runtime.db, box: runtime.box, clock: runtime.clock }, { cacheSeconds: 30, maxTokenLifetimeSeconds: 3600 }) });
+    expect((await otherInstance.request('/.well-known/jwks.json')).headers.get('etag')).toBe(etag);
+
+    for (const ifNoneMatch of [etag, `W/${etag}`, `"other", ${etag}`, '*']) {
+      const revalidated = await etagOf({ 'if-none-match': ifNoneMatch });
+      expect(revalidated.status).toBe(304);
+      expect(await revalidated.text()).toBe('');
+      expect(revalidated.headers.get('etag')).toBe(etag);
+      expect(revalidated.headers.get('cache-control')).toMatch(/^public, max-age=/);
+    }
+    const other = await etagOf({ 'if-none-match': '"not-this-one"' });
+    expect(other.status).toBe(200);
+    expect(((await other.json()) as { keys: unknown[] }).keys.length).toBeGreaterThan(0);
+  });
+
+  it('changes its ETag when the keys change, so a client holding the old one gets the new keys', async () => {
+    const old = (await etagOf()).headers.get('etag')!;
+    const rotation = await rotateSigningKey(runtime, { publishAheadSeconds: 30, maxTokenLifetimeSeconds: 3600 });
+    runtime.signingKeys.invalidate();
+    const after = await etagOf({ 'if-none-match': old });
+    expect(after.status).toBe(200);
+    expect(after.headers.get('etag')).not.toBe(old);
+    expect(((await after.json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid)).toContain(rotation.kid);
+  });
+});
+

@@ -3,7 +3,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import type { KyselyPlugin } from 'kysely';
 import { runCli } from '../../src/cli/main.js';
+import { ClientDirectory } from '../../src/clients/directory.js';
 import { validateClientMetadata, type ClientMetadataInput } from '../../src/clients/metadata.js';
 import { deleteClient, OPERATOR, organisationAdmin, registerClient } from '../../src/clients/service.js';
 import { keyedHash } from '../../src/crypto/random.js';
@@ -144,6 +146,28 @@ describe('client secrets at the token endpoint', () => {
     runtime.clock.advance(1);
     expect((await tokenRequest(client.client_id, client.client_secret!)).status).toBe(401);
     expect((await tokenRequest(client.client_id, rotated.client_secret)).status).toBe(200);
+  });
+
+  it('sends one query for the requests in flight when the remembered record expires, never for a fresh read', async () => {
+    let queries = 0;
+    const counting: KyselyPlugin = { transformQuery: (args) => ((queries += 1), args.node), transformResult: async (args) => args.result };
+    const directory = new ClientDirectory({ db: runtime.db.withPlugin(counting), clock: runtime.clock, ttlSeconds: 1 });
+    const client = await registerClient(runtime, { actor: 'test' }, { client_name: 'Busy', grant_types: ['client_credentials'], scope: 'x' }, { authority: OPERATOR });
+    const found = await Promise.all(Array.from({ length: 8 }, () => directory.find(client.client_id)));
+    expect(found.every((c) => c?.client_id === client.client_id)).toBe(true);
+    expect(queries).toBe(1);
+    runtime.clock.advance(1);
+    await Promise.all(Array.from({ length: 8 }, () => directory.find(client.client_id)));
+    expect(queries).toBe(2);
+    // A secret that just failed to match re-reads the record: it does not take one read before the rotation.
+    runtime.clock.advance(1);
+    await Promise.all([directory.find(client.client_id), directory.find(client.client_id, { fresh: true })]);
+    expect(queries).toBe(4);
+    // Unknown ids share a read too, and are still never remembered.
+    queries = 0;
+    expect(await Promise.all([directory.find('no-such-client'), directory.find('no-such-client')])).toEqual([undefined, undefined]);
+    expect(await directory.find('no-such-client')).toBeUndefined();
+    expect(queries).toBe(2);
   });
 
   it('forgets a deleted client within WARTA_CLIENT_CACHE_SECONDS', async () => {
