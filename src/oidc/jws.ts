@@ -76,7 +76,8 @@ export class CompactJws {
   /** The header and payload of a token signed by a published Warta key; undefined otherwise. */
   async verify(token: string): Promise<VerifiedJws | undefined> {
     const known = this.verified.get(token);
-    if (known) return (await this.publicKeys()).has(known.header.kid) ? known : undefined;
+    // A copy: a caller that adds to the claims must not change what the next caller is given.
+    if (known) return (await this.publicKeys()).has(known.header.kid) ? structuredClone(known) : undefined;
     if (token.length > MAX_JWT_LENGTH || !COMPACT_JWS.test(token)) return undefined;
     const [encodedHeader, encodedPayload, encodedSignature] = token.split('.') as [string, string, string];
     const header = decodeJson(encodedHeader);
@@ -89,7 +90,7 @@ export class CompactJws {
     if (!payload) return undefined;
     const result = { header: header as VerifiedJws['header'] & { kid: string }, payload };
     if (this.verified.size >= VERIFIED_TOKENS) this.verified.delete(this.verified.keys().next().value!);
-    this.verified.set(token, result);
+    this.verified.set(token, structuredClone(result));
     return result;
   }
 

@@ -27,7 +27,19 @@ describe('CompactJws.verify', () => {
     const token = await jws.sign({ sub: 'a' }, 'at+jwt');
     const first = await jws.verify(token);
     expect(first).toMatchObject({ header: { kid: 'k1' }, payload: { sub: 'a' } });
-    expect(await jws.verify(token)).toBe(first);
+    // Another key published under the same kid: only an answer from memory still accepts the token.
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey.export({ format: 'jwk' }) as JWK;
+    keys.state.jwks = { keys: [{ ...other, kid: 'k1', alg: 'ES256', use: 'sig' }] };
+    expect(await jws.verify(token)).toStrictEqual(first);
+    expect(await jws.verify(await jws.sign({ sub: 'b' }, 'at+jwt'))).toBeUndefined();
+  });
+
+  it('gives each caller its own copy of a remembered token\'s claims', async () => {
+    const jws = new CompactJws(signingKeys());
+    const token = await jws.sign({ sub: 'a' }, 'at+jwt');
+    const first = await jws.verify(token);
+    first!.payload.sub = 'changed';
+    expect((await jws.verify(token))!.payload.sub).toBe('a');
   });
 
   it('refuses a token it verified before once its key is withdrawn', async () => {
