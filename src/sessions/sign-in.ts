@@ -43,7 +43,9 @@ export async function completeSignIn(deps: Pick<Deps, 'clock' | 'config' | 'audi
  * the condition that every gate before it held, to put in its WHERE clause, so a
  * gate changes nothing once an earlier one did not hold.
  */
-export type SignInGate = (earlierGatesHeld: RawBuilder<boolean>) => Compilable<unknown> & OperationNodeSource;
+export type SignInGate = (earlierGatesHeld: RawBuilder<boolean>) => WriteQuery;
+
+type WriteQuery = Compilable<unknown> & OperationNodeSource;
 
 /**
  * completeSignIn as one statement, on condition: the `gates` run first, in order,
@@ -52,12 +54,15 @@ export type SignInGate = (earlierGatesHeld: RawBuilder<boolean>) => Compilable<u
  * like the transaction completeSignIn runs in, in one round trip instead of five.
  * When a gate did not hold, nothing after it was written, and the answer says which
  * (its index in `gates`); what the gates before it changed is committed.
+ * `afterwards`: further writes of a successful sign-in (e.g. the failure counters
+ * it settles), given the condition that the session started, for their WHERE clauses.
  */
 export async function completeSignInWhen(
   deps: Pick<Deps, 'db' | 'clock' | 'config' | 'auditEntryKey' | 'metrics'>,
   request: SignInRequest,
   input: { userId: string; amr: string[]; acrCeiling?: string; method: string; organisationPolicy: SessionLifetimePolicy },
   gates: readonly [SignInGate, ...SignInGate[]],
+  afterwards: (sessionStarted: RawBuilder<boolean>) => readonly WriteQuery[] = () => [],
 ): Promise<{ signedIn: SignedIn } | { failedGate: number }> {
   const { context, previousSession } = request;
   const { token, session } = newSession(deps, { userId: input.userId, amr: input.amr, acrCeiling: input.acrCeiling, ip: context.ip ?? null, userAgent: context.userAgent ?? null, organisationPolicy: input.organisationPolicy });
@@ -72,6 +77,7 @@ export async function completeSignInWhen(
   const held = (count: number) => (count === 0 ? sql<boolean>`true` : sql<boolean>`${sql.join(names.slice(0, count).map((name) => sql`exists (select 1 from ${sql.table(name)})`), sql` and `)}`);
   const gateQueries = sql.join(gates.map((gate, index) => sql`${sql.table(names[index]!)} as (${gate(held(index))})`));
   const gateCounts = sql.join(names.map((name) => sql`(select count(*) from ${sql.table(name)})::int`));
+  const followUps = afterwards(sql<boolean>`exists (select 1 from started)`).map((write, index) => sql`, ${sql.table(`afterwards_${index}`)} as (${write})`);
   // json_populate_record turns each value into its column's type, as an insert's VALUES would.
   const { rows } = await sql<{ gates: number[]; started: number }>`
     with ${gateQueries},
@@ -89,7 +95,7 @@ export async function completeSignInWhen(
       insert into audit_log (${auditColumns})
       select ${auditColumns} from json_populate_record(null::audit_log, ${JSON.stringify(entry)}::json)
       where exists (select 1 from started)
-    )
+    )${followUps.length ? sql.join(followUps, sql``) : sql``}
     select array[${gateCounts}] as gates, (select count(*) from started)::int as started`.execute(deps.db);
   const outcome = rows[0]!;
   if (!outcome.started) return { failedGate: Math.max(0, outcome.gates.findIndex((count) => !count)) };
