@@ -5,9 +5,9 @@ import { WartaError } from '../errors.js';
 import { parsedValue, type Parsed } from '../parsed.js';
 import type { Deps } from '../deps.js';
 import { hashPassword, needsRehash, verifyPassword } from './hash.js';
-import { consumeTimeStep, matchCredentialCode } from '../totp/service.js';
+import { consumeTimeStep, matchCredentialCode, timeStepConsumption } from '../totp/service.js';
 import { reauthenticateSession } from '../sessions/service.js';
-import { completeSignIn, type SignedIn, type SignInRequest } from '../sessions/sign-in.js';
+import { completeSignIn, completeSignInWhen, type SignedIn, type SignInRequest } from '../sessions/sign-in.js';
 import type { PasswordSignInInput } from './input.js';
 import { methodRefusal } from '../orgs/method-policy.js';
 import { findPasswordAccount, type PasswordAccount } from './password-account.js';
@@ -15,6 +15,7 @@ import { PASSWORD_AMR } from './service.js';
 import {
   type PasswordReservation,
   type PasswordThrottleKeys,
+  passwordSuccessSettlement,
   passwordThrottleKeys,
   recordPasswordFailure,
   releasePasswordAttempt,
@@ -29,27 +30,14 @@ export const invalidCredentials = () =>
 type Ceremony = 'signin' | 'reauth';
 
 /**
- * Checks the password and the TOTP code of `account`, then runs `commit` in the
- * transaction that consumes the code's time step. With no account, or no
+ * Checks the password and the TOTP code of `account`. With no account, or no
  * password, a dummy hash is verified so the answer takes as long as a wrong
  * password. The attempt was counted by `reservation` before this ran; every
- * failure is audited, a success clears the count.
+ * failure is audited. What is proven is not yet committed: the code's time step
+ * is consumed by the statement or transaction that completes the ceremony.
  */
-async function authenticateWithPasswordAndCode<T>(
-  deps: Deps,
-  context: AuditContext,
-  ceremony: Ceremony,
-  keys: PasswordThrottleKeys,
-  reservation: PasswordReservation,
-  account: PasswordAccount | undefined,
-  attempt: { password: string; code: string },
-  commit: (trx: Transaction<Database>, account: PasswordAccount) => Promise<T>,
-): Promise<T> {
-  const failed = async (reason: string) => {
-    await recordPasswordFailure(deps, context, keys, reservation, { action: `${ceremony}.failed`, reason, userId: account?.user.id });
-    return invalidCredentials();
-  };
-
+async function provePasswordAndCode(deps: Deps, context: AuditContext, ceremony: Ceremony, keys: PasswordThrottleKeys, reservation: PasswordReservation, account: PasswordAccount | undefined, attempt: { password: string; code: string }): Promise<ProvenAttempt> {
+  const failed = (reason: string) => refuseAttempt(deps, context, ceremony, keys, reservation, account, reason);
   const storedHash = account?.passwordHash ?? null;
   const dummyHash = await deps.dummyPasswordHash;
   const passwordMatches = await hashOrRelease(deps, keys, () => verifyPassword(storedHash ?? dummyHash, attempt.password));
@@ -71,8 +59,33 @@ async function authenticateWithPasswordAndCode<T>(
 
   // A rehash is an upgrade, not part of the proof: with no hashing capacity now it waits for a later sign-in.
   const rehashed = needsRehash(storedHash, deps.config.passwords.argon2) ? await deps.passwordHashing.run(() => hashPassword(attempt.password, deps.config.passwords.argon2)).catch(() => undefined) : undefined;
+  return { account, totpId: totp.id, step, storedHash, rehashed };
+}
+
+/** Both factors proven, the code's time step not yet consumed; `rehashed` when the stored hash is to be upgraded. */
+interface ProvenAttempt {
+  account: PasswordAccount;
+  totpId: string;
+  step: number;
+  storedHash: string;
+  rehashed: string | undefined;
+}
+
+/** Audits and counts a failed attempt (its reservation is the count); the answer never says which factor was wrong. */
+async function refuseAttempt(deps: Deps, context: AuditContext, ceremony: Ceremony, keys: PasswordThrottleKeys, reservation: PasswordReservation, account: PasswordAccount | undefined, reason: string): Promise<WartaError> {
+  await recordPasswordFailure(deps, context, keys, reservation, { action: `${ceremony}.failed`, reason, userId: account?.user.id });
+  return invalidCredentials();
+}
+
+/**
+ * Completes a proven attempt in one transaction: consumes the code's time step
+ * (a code works once), stores the upgraded hash if any, and runs `commit`; then
+ * settles the failure counters.
+ */
+async function commitProvenAttempt<T>(deps: Deps, context: AuditContext, ceremony: Ceremony, keys: PasswordThrottleKeys, reservation: PasswordReservation, proven: ProvenAttempt, commit: (trx: Transaction<Database>, account: PasswordAccount) => Promise<T>): Promise<T> {
+  const { account, storedHash, rehashed } = proven;
   const outcome = await deps.db.transaction().execute(async (trx) => {
-    if (!(await consumeTimeStep(trx, deps.clock, totp.id, step))) return { reused: true as const };
+    if (!(await consumeTimeStep(trx, deps.clock, proven.totpId, proven.step))) return { reused: true as const };
     if (rehashed) {
       // Conditional on the old hash: a password changed meanwhile is not overwritten.
       const updated = await trx.updateTable('password_credentials').set({ hash: rehashed }).where('user_id', '=', account.user.id).where('hash', '=', storedHash).executeTakeFirst();
@@ -80,7 +93,7 @@ async function authenticateWithPasswordAndCode<T>(
     }
     return { reused: false as const, value: await commit(trx, account) };
   });
-  if (outcome.reused) throw await failed('code_reused');
+  if (outcome.reused) throw await refuseAttempt(deps, context, ceremony, keys, reservation, account, 'code_reused');
   await settlePasswordSuccess(deps, keys);
   return outcome.value;
 }
@@ -116,7 +129,14 @@ export async function signInWithPassword(deps: Deps, request: SignInRequest, inp
   const reservation = await reservePasswordAttempt(deps, keys);
   const attempt = await readAttempt(deps, context, 'signin', keys, reservation, input.attempt, previousSession?.user_id);
   const account = await findPasswordAccount(deps.db, { username: attempt.username });
-  return authenticateWithPasswordAndCode(deps, context, 'signin', keys, reservation, account, attempt, (trx, { user, policy }) => completeSignIn(deps, trx, request, { userId: user.id, amr: PASSWORD_AMR, method: 'password+totp', organisationPolicy: policy }));
+  const proven = await provePasswordAndCode(deps, context, 'signin', keys, reservation, account, attempt);
+  const signIn = { userId: proven.account.user.id, amr: PASSWORD_AMR, method: 'password+totp', organisationPolicy: proven.account.policy };
+  // The rare upgrade of a stored hash takes the transaction; otherwise the code's time step is consumed, the session
+  // started and audited, and the failure counters settled in one statement (one commit).
+  if (proven.rehashed) return commitProvenAttempt(deps, context, 'signin', keys, reservation, proven, (trx) => completeSignIn(deps, trx, request, signIn));
+  const outcome = await completeSignInWhen(deps, request, signIn, [() => timeStepConsumption(deps.db, deps.clock, proven.totpId, proven.step)], (sessionStarted) => passwordSuccessSettlement(deps, keys, sessionStarted));
+  if ('failedGate' in outcome) throw await refuseAttempt(deps, context, 'signin', keys, reservation, proven.account, 'code_reused');
+  return outcome.signedIn;
 }
 
 /** Fresh proof of presence for the signed-in user, before a sensitive change. Shares the sign-in failure counters. */
@@ -126,7 +146,8 @@ export async function reauthenticateWithPassword(deps: Deps, context: AuditConte
   const reservation = await reservePasswordAttempt(deps, keys);
   const attempt = await readAttempt(deps, context, 'reauth', keys, reservation, input.attempt, user.id);
   const account = await findPasswordAccount(deps.db, { userId: user.id });
-  return authenticateWithPasswordAndCode(deps, context, 'reauth', keys, reservation, account, attempt, async (trx) => {
+  const proven = await provePasswordAndCode(deps, context, 'reauth', keys, reservation, account, attempt);
+  return commitProvenAttempt(deps, context, 'reauth', keys, reservation, proven, async (trx) => {
     const updated = await reauthenticateSession(trx, deps.clock, session, PASSWORD_AMR);
     await appendAudit(trx, deps, context, { action: 'reauth.succeeded', subject: `user:${user.id}`, details: { method: 'password+totp', session_id: session.id } });
     return updated;

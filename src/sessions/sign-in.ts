@@ -1,4 +1,4 @@
-import { type Compilable, type OperationNodeSource, sql, type Transaction } from 'kysely';
+import { type Compilable, type OperationNodeSource, type RawBuilder, sql, type Transaction } from 'kysely';
 import { appendAudit, type AuditContext, auditEntry } from '../audit/audit.js';
 import type { AuditEntry, Database, Session } from '../db/schema.js';
 import { endSessionGrants } from '../grants/service.js';
@@ -38,19 +38,32 @@ export async function completeSignIn(deps: Pick<Deps, 'clock' | 'config' | 'audi
 }
 
 /**
- * completeSignIn as one statement, on condition: `gate` (a data-modifying query,
- * e.g. the passkey's counter moving forward) runs first, and only if it changes a
- * row are the previous session ended, the new one started and the sign-in
- * audited. All of it commits together or not at all, like the transaction
- * completeSignIn runs in, in one round trip instead of five. Undefined when the
- * gate changed nothing (and so nothing was written).
+ * A condition of a sign-in made in one statement: a data-modifying query (e.g. the
+ * passkey's counter moving forward) that holds when it changes a row. It is given
+ * the condition that every gate before it held, to put in its WHERE clause, so a
+ * gate changes nothing once an earlier one did not hold.
+ */
+export type SignInGate = (earlierGatesHeld: RawBuilder<boolean>) => WriteQuery;
+
+type WriteQuery = Compilable<unknown> & OperationNodeSource;
+
+/**
+ * completeSignIn as one statement, on condition: the `gates` run first, in order,
+ * and only if each changes a row are the previous session ended, the new one
+ * started and the sign-in audited. All of it commits together or not at all,
+ * like the transaction completeSignIn runs in, in one round trip instead of five.
+ * When a gate did not hold, nothing after it was written, and the answer says which
+ * (its index in `gates`); what the gates before it changed is committed.
+ * `afterwards`: further writes of a successful sign-in (e.g. the failure counters
+ * it settles), given the condition that the session started, for their WHERE clauses.
  */
 export async function completeSignInWhen(
   deps: Pick<Deps, 'db' | 'clock' | 'config' | 'auditEntryKey' | 'metrics'>,
   request: SignInRequest,
   input: { userId: string; amr: string[]; acrCeiling?: string; method: string; organisationPolicy: SessionLifetimePolicy },
-  gate: Compilable<unknown> & OperationNodeSource,
-): Promise<SignedIn | undefined> {
+  gates: readonly [SignInGate, ...SignInGate[]],
+  afterwards: (sessionStarted: RawBuilder<boolean>) => readonly WriteQuery[] = () => [],
+): Promise<{ signedIn: SignedIn } | { failedGate: number }> {
   const { context, previousSession } = request;
   const { token, session } = newSession(deps, { userId: input.userId, amr: input.amr, acrCeiling: input.acrCeiling, ip: context.ip ?? null, userAgent: context.userAgent ?? null, organisationPolicy: input.organisationPolicy });
   const entry = auditEntry(deps, { ...context, actor: `user:${input.userId}` }, {
@@ -60,28 +73,34 @@ export async function completeSignInWhen(
   });
   const sessionColumns = sql.join(SESSION_COLUMNS.map((column) => sql.ref(column)));
   const auditColumns = sql.join(AUDIT_COLUMNS.map((column) => sql.ref(column)));
+  const names = gates.map((_, index) => `gate_${index}`);
+  const held = (count: number) => (count === 0 ? sql<boolean>`true` : sql<boolean>`${sql.join(names.slice(0, count).map((name) => sql`exists (select 1 from ${sql.table(name)})`), sql` and `)}`);
+  const gateQueries = sql.join(gates.map((gate, index) => sql`${sql.table(names[index]!)} as (${gate(held(index))})`));
+  const gateCounts = sql.join(names.map((name) => sql`(select count(*) from ${sql.table(name)})::int`));
+  const followUps = afterwards(sql<boolean>`exists (select 1 from started)`).map((write, index) => sql`, ${sql.table(`afterwards_${index}`)} as (${write})`);
   // json_populate_record turns each value into its column's type, as an insert's VALUES would.
-  const { rows } = await sql<{ started: number }>`
-    with gate as (${gate}),
+  const { rows } = await sql<{ gates: number[]; started: number }>`
+    with ${gateQueries},
     replaced as (
       update sessions set revoked_at = ${deps.clock.now()}, revoked_reason = 'replaced_at_sign_in'
-      where id = ${previousSession?.id ?? null} and revoked_at is null and exists (select 1 from gate)
+      where id = ${previousSession?.id ?? null} and revoked_at is null and ${held(gates.length)}
     ),
     started as (
       insert into sessions (${sessionColumns})
       select ${sessionColumns} from json_populate_record(null::sessions, ${JSON.stringify(session)}::json)
-      where exists (select 1 from gate)
+      where ${held(gates.length)}
       returning id
     ),
     audited as (
       insert into audit_log (${auditColumns})
       select ${auditColumns} from json_populate_record(null::audit_log, ${JSON.stringify(entry)}::json)
       where exists (select 1 from started)
-    )
-    select count(*)::int as started from started`.execute(deps.db);
-  if (!rows[0]?.started) return undefined;
+    )${followUps.length ? sql.join(followUps, sql``) : sql``}
+    select array[${gateCounts}] as gates, (select count(*) from started)::int as started`.execute(deps.db);
+  const outcome = rows[0]!;
+  if (!outcome.started) return { failedGate: Math.max(0, outcome.gates.findIndex((count) => !count)) };
   deps.metrics.recordSignIn(input.method, 'success');
-  return { session, token };
+  return { signedIn: { session, token } };
 }
 
 // Every column, checked by the compiler: a column added to the table must be added here, or the statement would leave it null.

@@ -91,35 +91,85 @@ export async function recordFailure(db: Kysely<Database>, clock: Clock, key: str
  */
 export async function reserveAttempt(db: Kysely<Database>, clock: Clock, key: string, policy: FailurePolicy): Promise<FailureOutcome> {
   const now = clock.now();
-  const windowStart = addSeconds(now, -policy.windowSeconds);
-  const counted = sql<number>`case when r.window_started_at < ${windowStart} then 1 else r.failures + 1 end`;
-  const { rows } = await sql<{ failures: number; blocked_until: Date | null }>`
-    insert into rate_limits as r (key, failures, window_started_at, blocked_until, updated_at)
-    values (${key}, 1, ${now}, ${blockedUntilAfter(now, 1, policy)}, ${now})
-    on conflict (key) do update set
-      failures = ${counted},
-      window_started_at = case when r.window_started_at < ${windowStart} then ${now} else r.window_started_at end,
-      blocked_until = ${blockedUntilSql(now, counted, policy)},
-      updated_at = ${now}
-    where r.blocked_until is null or r.blocked_until <= ${now}
-    returning failures, blocked_until`.execute(db);
+  const { rows } = await reservationUpsert(key, policy, now, sql`values (${sql.join(reservationValues(key, policy, now))})`).execute(db);
   const row = rows[0];
   if (!row) {
     // Nothing was updated: the key is blocked. Read how long for the Retry-After.
     await assertNotThrottled(db, clock, key);
     throw tooManyAttempts(1);
   }
+  return reserved(row, policy);
+}
+
+/**
+ * reserveAttempt for two keys in one statement (one commit): `second` (an
+ * account) is counted only when `first` (an address) was. When `second` is
+ * backed off or locked, `first`'s count is given back and the 429 says how long
+ * `second` waits, as two reserveAttempt calls in a row would.
+ */
+export async function reserveAttempts(db: Kysely<Database>, clock: Clock, first: [string, FailurePolicy], second: [string, FailurePolicy]): Promise<[FailureOutcome, FailureOutcome]> {
+  const now = clock.now();
+  const [firstKey, firstPolicy] = first;
+  const [secondKey, secondPolicy] = second;
+  const { rows } = await sql<{ first_failures: number | null; first_blocked_until: Date | null; second_failures: number | null; second_blocked_until: Date | null }>`
+    with first as (${reservationUpsert(firstKey, firstPolicy, now, sql`values (${sql.join(reservationValues(firstKey, firstPolicy, now))})`)}),
+    second as (${reservationUpsert(secondKey, secondPolicy, now, sql`select ${sql.join(reservationValues(secondKey, secondPolicy, now))} where exists (select 1 from first)`)})
+    select f.failures as first_failures, f.blocked_until as first_blocked_until, s.failures as second_failures, s.blocked_until as second_blocked_until
+    from (select 1) as one left join first as f on true left join second as s on true`.execute(db);
+  const row = rows[0]!;
+  if (row.first_failures === null) {
+    await assertNotThrottled(db, clock, firstKey);
+    throw tooManyAttempts(1);
+  }
+  if (row.second_failures === null) {
+    await releaseAttempt(db, clock, firstKey);
+    await assertNotThrottled(db, clock, secondKey);
+    throw tooManyAttempts(1);
+  }
+  return [reserved({ failures: row.first_failures, blocked_until: row.first_blocked_until }, firstPolicy), reserved({ failures: row.second_failures, blocked_until: row.second_blocked_until }, secondPolicy)];
+}
+
+/** A reservation's upsert over `source` (a VALUES list or a SELECT of reservationValues); no row returned when the key is blocked. */
+function reservationUpsert(key: string, policy: FailurePolicy, now: Date, source: RawBuilder<unknown>) {
+  const windowStart = addSeconds(now, -policy.windowSeconds);
+  const counted = sql<number>`case when r.window_started_at < ${windowStart} then 1 else r.failures + 1 end`;
+  return sql<{ failures: number; blocked_until: Date | null }>`
+    insert into rate_limits as r (key, failures, window_started_at, blocked_until, updated_at)
+    ${source}
+    on conflict (key) do update set
+      failures = ${counted},
+      window_started_at = case when r.window_started_at < ${windowStart} then ${now} else r.window_started_at end,
+      blocked_until = ${blockedUntilSql(now, counted, policy)},
+      updated_at = ${now}
+    where r.blocked_until is null or r.blocked_until <= ${now}
+    returning failures, blocked_until`;
+}
+
+// Typed, since a SELECT (unlike VALUES in an insert) gives its parameters no column types.
+const reservationValues = (key: string, policy: FailurePolicy, now: Date) => [
+  sql`${key}::text`,
+  sql`1`,
+  sql`${now}::timestamptz`,
+  sql`${blockedUntilAfter(now, 1, policy)}::timestamptz`,
+  sql`${now}::timestamptz`,
+];
+
+function reserved(row: { failures: number; blocked_until: Date | null }, policy: FailurePolicy): FailureOutcome {
   const failures = Number(row.failures);
   return { failures, blockedUntil: row.blocked_until ? new Date(row.blocked_until) : null, locked: failures === policy.lockAfter };
 }
 
 /** Gives back a reservation whose attempt was never evaluated or succeeded; a back-off it started stays. */
 export async function releaseAttempt(db: Kysely<Database>, clock: Clock, key: string): Promise<void> {
-  await db
+  await attemptRelease(db, clock, key).execute();
+}
+
+/** releaseAttempt's statement, not yet run (for a sign-in made in one statement). */
+export function attemptRelease(db: Kysely<Database>, clock: Clock, key: string) {
+  return db
     .updateTable('rate_limits')
     .set({ failures: sql<number>`greatest(failures - 1, 0)`, updated_at: clock.now() })
-    .where('key', '=', key)
-    .execute();
+    .where('key', '=', key);
 }
 
 /** The back-off after `failures` counted failures: the same rule as `recordFailure`. */
@@ -138,5 +188,10 @@ function blockedUntilSql(now: Date, failures: RawBuilder<number>, policy: Failur
 }
 
 export async function clearFailures(db: Kysely<Database>, key: string): Promise<void> {
-  await db.deleteFrom('rate_limits').where('key', '=', key).execute();
+  await failuresClearance(db, key).execute();
+}
+
+/** clearFailures's statement, not yet run (for a sign-in made in one statement). */
+export function failuresClearance(db: Kysely<Database>, key: string) {
+  return db.deleteFrom('rate_limits').where('key', '=', key);
 }

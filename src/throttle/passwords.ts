@@ -1,11 +1,11 @@
 import type { Config } from '../config.js';
-import type { Kysely } from 'kysely';
+import type { Expression, Kysely, SqlBool } from 'kysely';
 import { type AuditContext } from '../audit/audit.js';
 import { auditFailure } from '../audit/anonymous-failures.js';
 import type { Clock } from '../clock.js';
 import { keyedHash } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
-import { clearFailures, type FailureOutcome, type FailurePolicy, PER_IP_POLICY, releaseAttempt, reserveAttempt, SIGN_IN_POLICY } from './counters.js';
+import { attemptRelease, clearFailures, type FailureOutcome, type FailurePolicy, failuresClearance, PER_IP_POLICY, releaseAttempt, reserveAttempt, reserveAttempts, SIGN_IN_POLICY } from './counters.js';
 import { ipKey } from './sign-in.js';
 import type { Metrics } from '../metrics/metrics.js';
 
@@ -44,24 +44,24 @@ type PasswordThrottleDeps = { db: Kysely<Database>; clock: Clock; auditEntryKey:
 
 /**
  * Counts the attempt against the address, then the account, before any hash is
- * verified; 429 when either is backed off or locked. An attempt the account
- * refuses gives its address count back: it was never evaluated.
+ * verified, in one statement; 429 when either is backed off or locked. An
+ * attempt the account refuses gives its address count back: it was never evaluated.
  */
 export async function reservePasswordAttempt(deps: PasswordThrottleDeps, keys: PasswordThrottleKeys): Promise<PasswordReservation> {
-  const ip = await reserveAttempt(deps.db, deps.clock, keys.ip, PER_IP_POLICY);
-  if (!keys.account) return { ip, account: undefined };
-  try {
-    return { ip, account: await reserveAttempt(deps.db, deps.clock, keys.account, accountFailurePolicy(deps.config)) };
-  } catch (error) {
-    await releaseAttempt(deps.db, deps.clock, keys.ip);
-    throw error;
-  }
+  if (!keys.account) return { ip: await reserveAttempt(deps.db, deps.clock, keys.ip, PER_IP_POLICY), account: undefined };
+  const [ip, account] = await reserveAttempts(deps.db, deps.clock, [keys.ip, PER_IP_POLICY], [keys.account, accountFailurePolicy(deps.config)]);
+  return { ip, account };
 }
 
 /** Both factors were right: the account's failures are forgotten (as before), the address's reservation is given back. */
 export async function settlePasswordSuccess(deps: Pick<PasswordThrottleDeps, 'db' | 'clock' | 'auditEntryKey'>, keys: PasswordThrottleKeys): Promise<void> {
   await releaseAttempt(deps.db, deps.clock, keys.ip);
   if (keys.account) await clearFailures(deps.db, keys.account);
+}
+
+/** settlePasswordSuccess's statements, not yet run: for a sign-in made in one statement (sessions/sign-in.ts). */
+export function passwordSuccessSettlement(deps: Pick<PasswordThrottleDeps, 'db' | 'clock'>, keys: PasswordThrottleKeys, when: Expression<SqlBool>) {
+  return [attemptRelease(deps.db, deps.clock, keys.ip).where(when), ...(keys.account ? [failuresClearance(deps.db, keys.account).where(when)] : [])];
 }
 
 /** The attempt was not evaluated (no hashing capacity) or not a guess (right factors, refused by policy): nothing is counted. */

@@ -1,4 +1,4 @@
-import { type Kysely, sql } from 'kysely';
+import { type Insertable, type Kysely, sql } from 'kysely';
 import { recordAnonymousFailure } from '../audit/anonymous-failures.js';
 import type { Config } from '../config.js';
 import { addSeconds, type Clock } from '../clock.js';
@@ -10,6 +10,15 @@ export const REQUEST_WINDOW_SECONDS = 60;
 
 export const requestKey = (endpoint: string, ip: string | null | undefined) => `requests:${endpoint}:ip:${ip ?? 'unknown'}`;
 
+/** The budget one anonymous request is counted against. */
+export interface AnonymousRequest {
+  endpoint: string;
+  ip: string | null;
+  perMinute: number;
+}
+
+type RequestLimitDeps = { db: Kysely<Database>; clock: Clock; config: Pick<Config, 'audit'> };
+
 /**
  * Counts one request of `ip` to an anonymous endpoint that stores a row (a
  * WebAuthn challenge, an authorization request), in one upsert, and refuses it
@@ -19,22 +28,55 @@ export const requestKey = (endpoint: string, ip: string | null | undefined) => `
  * src/audit/anonymous-failures.ts); the rest are not counted, so a flood from
  * many addresses cannot fill the audit log instead.
  */
-export async function countAnonymousRequest(deps: { db: Kysely<Database>; clock: Clock; config: Pick<Config, 'audit'> }, input: { endpoint: string; ip: string | null; perMinute: number }): Promise<void> {
+export async function countAnonymousRequest(deps: RequestLimitDeps, input: AnonymousRequest): Promise<void> {
   const now = deps.clock.now();
+  const { rows } = await requestCountUpsert(input, now).execute(deps.db);
+  await refuseOverLimit(deps, input, rows[0]!, now);
+}
+
+/**
+ * countAnonymousRequest and the row the request stores, in one statement (one
+ * commit instead of two): `row` is inserted into `table` only while the count is
+ * within the limit, so a refused request stores nothing.
+ */
+export async function insertWithinRequestLimit<T extends keyof Database & string>(deps: RequestLimitDeps, input: AnonymousRequest, table: T, row: Insertable<Database[T]>): Promise<void> {
+  const now = deps.clock.now();
+  const columns = sql.join(Object.keys(row).map((column) => sql.ref(column)));
+  // json_populate_record turns each value into its column's type, as an insert's VALUES would.
+  const { rows } = await sql<RequestCount>`
+    with counted as (${requestCountUpsert(input, now)}),
+    stored as (
+      insert into ${sql.table(table)} (${columns})
+      select ${columns} from json_populate_record(null::${sql.table(table)}, ${JSON.stringify(row)}::json)
+      where (select failures from counted) <= ${input.perMinute}
+    )
+    select failures, window_started_at from counted`.execute(deps.db);
+  await refuseOverLimit(deps, input, rows[0]!, now);
+}
+
+interface RequestCount {
+  failures: number;
+  window_started_at: Date;
+}
+
+function requestCountUpsert(input: AnonymousRequest, now: Date) {
   const key = requestKey(input.endpoint, input.ip);
   const windowStart = addSeconds(now, -REQUEST_WINDOW_SECONDS);
-  const { rows } = await sql<{ failures: number; window_started_at: Date }>`
+  return sql<RequestCount>`
     insert into rate_limits as r (key, failures, window_started_at, blocked_until, updated_at)
     values (${key}, 1, ${now}, null, ${now})
     on conflict (key) do update set
       failures = case when r.window_started_at <= ${windowStart} then 1 else r.failures + 1 end,
       window_started_at = case when r.window_started_at <= ${windowStart} then ${now} else r.window_started_at end,
       updated_at = ${now}
-    returning failures, window_started_at`.execute(deps.db);
-  const count = Number(rows[0]!.failures);
+    returning failures, window_started_at`;
+}
+
+async function refuseOverLimit(deps: RequestLimitDeps, input: AnonymousRequest, counted: RequestCount, now: Date): Promise<void> {
+  const count = Number(counted.failures);
   if (count <= input.perMinute) return;
   if (count === input.perMinute + 1) await recordAnonymousFailure(deps.db, deps, { action: 'throttle.request_limit_reached', key: input.endpoint, ip: input.ip });
-  const windowEnd = addSeconds(new Date(rows[0]!.window_started_at), REQUEST_WINDOW_SECONDS);
+  const windowEnd = addSeconds(new Date(counted.window_started_at), REQUEST_WINDOW_SECONDS);
   const retryAfter = Math.max(1, Math.ceil((windowEnd.getTime() - now.getTime()) / 1000));
   throw new WartaError(429, 'too_many_requests', 'too many requests from this address; try again shortly', { headers: { 'Retry-After': String(retryAfter) } });
 }

@@ -191,14 +191,17 @@ export function matchCredentialCode(deps: Pick<TotpDeps, 'box' | 'clock' | 'conf
  * does, however many requests race (the row lock serialises them).
  */
 export async function consumeTimeStep(trx: Transaction<Database>, clock: Clock, credentialId: string, step: number): Promise<boolean> {
-  const row = await trx
+  return (await timeStepConsumption(trx, clock, credentialId, step).executeTakeFirst()) !== undefined;
+}
+
+/** consumeTimeStep's statement, not yet run: the gate of a sign-in made in one statement (sessions/sign-in.ts). */
+export function timeStepConsumption(db: Kysely<Database>, clock: Clock, credentialId: string, step: number) {
+  return db
     .updateTable('totp_credentials')
     .set({ last_used_step: step, last_used_at: clock.now() })
     .where('id', '=', credentialId)
     .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', step)]))
-    .returning('id')
-    .executeTakeFirst();
-  return row !== undefined;
+    .returning('id');
 }
 
 export async function removeTotp(deps: { db: Kysely<Database>; clock: Clock; auditEntryKey: Uint8Array }, context: AuditContext, input: { session: Session; confirmLastMethod: boolean }): Promise<{ remaining: number }> {

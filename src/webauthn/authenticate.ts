@@ -16,32 +16,35 @@ import { findUserByUsername } from '../users/service.js';
 import { passkeyAmr } from './amr.js';
 import { passkeyAcrCeiling } from './binding.js';
 import { decoyCredentials, passkeyShapes } from './decoy.js';
-import { type ChallengeBinding, consumeChallenge, issueChallenge } from './challenges.js';
+import { type ChallengeBinding, challengeAlreadyUsed, challengeSpend, consumeChallenge, findUnspentChallenge, issueChallenge, spendChallenge } from './challenges.js';
 import { checkAuthenticatorData, checkClientData, readAuthenticationResponse, readAuthenticatorData, readClientData } from './checks.js';
 import { activePasskeys, advanceSignCount, blockCredential, credentialBlocked, findCredentialById, findCredentialWithOwner, type PasskeyOwner, signCountAdvance, unusableCredential } from './credentials.js';
 import { type Attempt, countingSignInFailure, ipKey, USER_KEY_PREFIX, userKey } from '../throttle/sign-in.js';
 import { requestOptions } from './options.js';
+import type { AnonymousRequest } from '../throttle/requests.js';
 
 /**
  * Sign-in options. Without a username: usernameless (discoverable credentials,
  * also what conditional UI autofill uses). With one: that account's passkeys.
  * An unknown name, or one without passkeys, gets decoy credentials shaped like
  * real ones (decoy.ts), so the answer does not tell who has an account.
+ * `limit`: the anonymous request's budget, counted as the challenge is stored.
  */
 export async function startAuthentication(
   deps: Deps,
-  input: { username?: string | undefined },
+  input: { username?: string | undefined; limit?: AnonymousRequest },
   ceremony: Extract<WebauthnCeremony, 'authentication' | 'authorization_challenge'> = 'authentication',
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
   const username = input.username?.trim();
+  const limit = input.limit ? { limit: input.limit } : {};
   if (!username) {
-    const { challenge } = await issueChallenge(deps.db, deps, { ceremony });
+    const { challenge } = await issueChallenge(deps.db, deps, { ceremony, ...limit });
     return requestOptions(deps.config, { challenge, allow: [] });
   }
   const user = await findUserByUsername(deps.db, username);
   const passkeys = user?.status === 'active' ? await activePasskeys(deps.db, user.id).execute() : [];
   const binding = passkeys.length ? { userId: user!.id } : {};
-  const { challenge } = await issueChallenge(deps.db, deps, { ceremony, binding });
+  const { challenge } = await issueChallenge(deps.db, deps, { ceremony, binding, ...limit });
   const allow = passkeys.length ? passkeys : decoyCredentials(deps.tokenHashKey, username, await passkeyShapes(deps.db, deps.clock));
   return requestOptions(deps.config, { challenge, allow });
 }
@@ -69,21 +72,41 @@ async function signInWithAssertion(
   await assertNotThrottled(deps.db, deps.clock, ipKey(context.ip));
   const attempt: Attempt = {};
   return countingSignInFailure(deps, context, { action: 'signin.failed', attempt }, async () => {
-    const asserted = await verifyAssertion(deps, input.credential, { ceremony: input.ceremony, attempt, ...(input.challengeHash === undefined ? {} : { challengeHash: input.challengeHash }) });
+    const response = readAssertion(input.credential, input.challengeHash);
+    // Read here and spent by the sign-in's own statement (one commit); a response refused on the way spends it on its own.
+    const challenge = await findUnspentChallenge(deps.db, deps.clock, { challenge: response.clientData.challenge, ceremony: input.ceremony });
+    const asserted = await spendingOnRefusal(deps, challenge, () => checkAssertion(deps, response, { challenge, attempt }));
     const { user, passkey } = asserted;
-    // The counter moves forward and the session starts in one statement. The amr and acr come from the passkey as
-    // read before: backup eligibility never changes, and a binding confirmed meanwhile only counts from the next sign-in.
-    const signedIn =
-      (await completeSignInWhen(
-        deps,
-        request,
-        { userId: user.id, amr: passkeyAmr(passkey, asserted.userVerified), acrCeiling: passkeyAcrCeiling(passkey), method: 'passkey', organisationPolicy: asserted.owner.organisationPolicy },
-        signCountAdvance(deps.db, deps.clock, passkey, { signCount: asserted.signCount, backedUp: asserted.backedUp }),
-      )) ?? (await refuseStalledCounter(deps, context, asserted));
+    // The challenge is spent, the counter moves forward and the session starts in one statement. The amr and acr come from the
+    // passkey as read before: backup eligibility never changes, and a binding confirmed meanwhile only counts from the next sign-in.
+    const outcome = await completeSignInWhen(
+      deps,
+      request,
+      { userId: user.id, amr: passkeyAmr(passkey, asserted.userVerified), acrCeiling: passkeyAcrCeiling(passkey), method: 'passkey', organisationPolicy: asserted.owner.organisationPolicy },
+      [
+        () => challengeSpend(deps.db, deps.clock, challenge),
+        (challengeSpent) => signCountAdvance(deps.db, deps.clock, passkey, { signCount: asserted.signCount, backedUp: asserted.backedUp }).where(challengeSpent),
+      ],
+    );
+    if ('failedGate' in outcome) {
+      // Another answer to the same challenge came first: it alone signs in.
+      if (outcome.failedGate === 0) throw challengeAlreadyUsed();
+      return refuseStalledCounter(deps, context, asserted);
+    }
     // Nothing to forget when no failure was ever counted for the account (the common case: no delete).
     if (asserted.owner.throttle) await clearFailures(deps.db, userKey(user.id));
-    return { ...signedIn, user, passkey };
+    return { ...outcome.signedIn, user, passkey };
   });
+}
+
+/** Runs the checks of a response whose challenge is not yet spent; when they refuse it, the challenge is spent first. */
+async function spendingOnRefusal<T>(deps: Deps, challenge: WebauthnChallenge, check: () => Promise<T>): Promise<T> {
+  try {
+    return await check();
+  } catch (error) {
+    await spendChallenge(deps.db, deps.clock, challenge);
+    throw error;
+  }
 }
 
 /** Options to re-prove presence with one of the signed-in user's own passkeys. */
@@ -121,14 +144,30 @@ interface VerifiedAssertion {
   userVerified: boolean;
 }
 
-/** §7.2, in order: challenge (spent once), client data, credential and its owner, authenticator data, signature. */
-async function verifyAssertion(deps: Deps, body: unknown, input: { ceremony: WebauthnCeremony; binding?: ChallengeBinding; challengeHash?: string; attempt: Attempt }): Promise<VerifiedAssertion> {
-  const { attempt } = input;
+interface AssertionResponse {
+  response: ReturnType<typeof readAuthenticationResponse>;
+  clientData: ReturnType<typeof readClientData>;
+}
+
+/** The response and its client data, parsed; with `challengeHash`, the one challenge it must answer. */
+function readAssertion(body: unknown, challengeHash: string | undefined): AssertionResponse {
   const response = readAuthenticationResponse(body);
   const clientData = readClientData(response.response.clientDataJSON);
   // Checked before the challenge is spent: an answer to another auth_session's challenge must not cancel that one.
-  if (input.challengeHash !== undefined && hashToken(clientData.challenge) !== input.challengeHash) throw new WartaError(400, 'challenge_mismatch', 'this passkey response answers a different challenge');
-  const challenge = await consumeChallenge(deps.db, deps.clock, { challenge: clientData.challenge, ceremony: input.ceremony, ...(input.binding ? { binding: input.binding } : {}) });
+  if (challengeHash !== undefined && hashToken(clientData.challenge) !== challengeHash) throw new WartaError(400, 'challenge_mismatch', 'this passkey response answers a different challenge');
+  return { response, clientData };
+}
+
+/** §7.2, in order: challenge (spent once), then checkAssertion. */
+async function verifyAssertion(deps: Deps, body: unknown, input: { ceremony: WebauthnCeremony; binding?: ChallengeBinding; attempt: Attempt }): Promise<VerifiedAssertion> {
+  const response = readAssertion(body, undefined);
+  const challenge = await consumeChallenge(deps.db, deps.clock, { challenge: response.clientData.challenge, ceremony: input.ceremony, ...(input.binding ? { binding: input.binding } : {}) });
+  return checkAssertion(deps, response, { challenge, attempt: input.attempt });
+}
+
+/** §7.2 once the challenge is known, in order: client data, credential and its owner, authenticator data, signature. */
+async function checkAssertion(deps: Deps, { response, clientData }: AssertionResponse, input: { challenge: WebauthnChallenge; attempt: Attempt }): Promise<VerifiedAssertion> {
+  const { challenge, attempt } = input;
   checkClientData(clientData, { type: 'webauthn.get', origins: deps.config.webauthn.allowedOrigins });
 
   const found = await findCredentialWithOwner(deps.db, response.id, USER_KEY_PREFIX);

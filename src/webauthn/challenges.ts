@@ -5,6 +5,7 @@ import type { Database, WebauthnCeremony, WebauthnChallenge, Db } from '../db/sc
 import { WartaError } from '../errors.js';
 import { type PeriodicJob, startPeriodicJob } from '../jobs/periodic.js';
 import type { Logger } from '../log.js';
+import { type AnonymousRequest, insertWithinRequestLimit } from '../throttle/requests.js';
 
 
 /** What a challenge is bound to besides its ceremony; a field left out must be null on the row. */
@@ -25,31 +26,31 @@ const KEEP_SPENT_SECONDS = 3600;
 
 /**
  * A fresh 256-bit challenge for one ceremony, stored (hashed) in the database so
- * any instance can finish the ceremony and a restart forgets nothing.
+ * any instance can finish the ceremony and a restart forgets nothing. With
+ * `limit` (an anonymous request), the request is counted against its address in
+ * the same statement, and past the limit refused with nothing stored.
  */
 export async function issueChallenge(
   db: Db,
-  deps: { clock: Clock; config: Pick<Config, 'webauthn'> },
-  input: { ceremony: WebauthnCeremony; binding?: ChallengeBinding; userHandle?: string },
+  deps: { clock: Clock; config: Pick<Config, 'webauthn' | 'audit'> },
+  input: { ceremony: WebauthnCeremony; binding?: ChallengeBinding; userHandle?: string; limit?: AnonymousRequest },
 ): Promise<IssuedChallenge> {
   const now = deps.clock.now();
   const challenge = newToken(32);
-  const row = await db
-    .insertInto('webauthn_challenges')
-    .values({
-      id: newId(),
-      challenge_hash: hashToken(challenge),
-      ceremony: input.ceremony,
-      user_id: input.binding?.userId ?? null,
-      session_id: input.binding?.sessionId ?? null,
-      invitation_id: input.binding?.invitationId ?? null,
-      user_handle: input.userHandle ?? null,
-      created_at: now,
-      expires_at: addSeconds(now, deps.config.webauthn.challengeTtlSeconds),
-      used_at: null,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  const row: WebauthnChallenge = {
+    id: newId(),
+    challenge_hash: hashToken(challenge),
+    ceremony: input.ceremony,
+    user_id: input.binding?.userId ?? null,
+    session_id: input.binding?.sessionId ?? null,
+    invitation_id: input.binding?.invitationId ?? null,
+    user_handle: input.userHandle ?? null,
+    created_at: now,
+    expires_at: addSeconds(now, deps.config.webauthn.challengeTtlSeconds),
+    used_at: null,
+  };
+  if (input.limit) await insertWithinRequestLimit({ db, clock: deps.clock, config: deps.config }, input.limit, 'webauthn_challenges', row);
+  else await db.insertInto('webauthn_challenges').values(row).execute();
   return { challenge, row };
 }
 
@@ -101,6 +102,34 @@ export async function consumeChallenge(
   throw unusableChallenge(current, input.ceremony, binding, now);
 }
 
+/**
+ * The challenge a response carries, read but not yet spent, for a ceremony that
+ * spends it in the statement that completes it (challengeSpend), so that a
+ * sign-in commits once. Refused as consumeChallenge would refuse it. Reading
+ * is no claim: single-use is the spend's conditional UPDATE, and a response
+ * refused on the way must still be spent (spendChallenge).
+ */
+export async function findUnspentChallenge(db: Db, clock: Clock, input: { challenge: string; ceremony: WebauthnCeremony }): Promise<WebauthnChallenge> {
+  const now = clock.now();
+  const current = await db.selectFrom('webauthn_challenges').selectAll().where('challenge_hash', '=', hashToken(input.challenge)).executeTakeFirst();
+  if (current && current.ceremony === input.ceremony && current.used_at === null && current.expires_at > now) return current;
+  throw unusableChallenge(current, input.ceremony, {}, now);
+}
+
+/** Spends a challenge read by findUnspentChallenge, not yet run: changes its row only if nobody spent it first. */
+export function challengeSpend(db: Db, clock: Clock, challenge: WebauthnChallenge) {
+  const now = clock.now();
+  return db.updateTable('webauthn_challenges').set({ used_at: now }).where('id', '=', challenge.id).where('used_at', 'is', null).where('expires_at', '>', now).returning('id');
+}
+
+/** Spends a challenge whose response was refused: an answer that failed verification cannot be tried again. */
+export async function spendChallenge(db: Db, clock: Clock, challenge: WebauthnChallenge): Promise<void> {
+  await db.updateTable('webauthn_challenges').set({ used_at: clock.now() }).where('id', '=', challenge.id).where('used_at', 'is', null).execute();
+}
+
+/** The answer to a response whose challenge another answer spent first (challengeSpend changed nothing). */
+export const challengeAlreadyUsed = () => new WartaError(400, 'challenge_used', 'this response was already used; start again');
+
 function unusableChallenge(row: WebauthnChallenge | undefined, ceremony: WebauthnCeremony, binding: ChallengeBinding, now: Date): WartaError {
   if (!row) return new WartaError(400, 'challenge_unknown', 'this sign-in attempt is not known here; start again');
   const foreign =
@@ -109,7 +138,7 @@ function unusableChallenge(row: WebauthnChallenge | undefined, ceremony: Webauth
     (binding.sessionId !== undefined && row.session_id !== binding.sessionId) ||
     (binding.invitationId !== undefined && row.invitation_id !== binding.invitationId);
   if (foreign) return new WartaError(400, 'challenge_foreign', 'this response answers a different ceremony; start again');
-  if (row.used_at) return new WartaError(400, 'challenge_used', 'this response was already used; start again');
+  if (row.used_at) return challengeAlreadyUsed();
   if (row.expires_at <= now) return new WartaError(400, 'challenge_expired', 'this attempt took too long; start again');
-  return new WartaError(400, 'challenge_used', 'this response was already used; start again');
+  return challengeAlreadyUsed();
 }

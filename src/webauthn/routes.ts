@@ -52,9 +52,11 @@ export function webauthnRoutes(deps: Deps) {
     return c.json({ passkey: passkeyView(passkey) }, 201);
   });
 
-  app.post('/api/webauthn/authentication/options', optionsLimit, async (c) => {
+  // The sign-in's options count the request in the statement that stores the challenge (one commit, not two).
+  app.post('/api/webauthn/authentication/options', async (c) => {
     const body = await readJsonObject(c);
-    return c.json(await startAuthentication(deps, { username: optionalString(body, 'username', 254) }));
+    const limit = { endpoint: 'webauthn-options', ip: c.get('clientIp'), perMinute: deps.config.throttle.anonymousRequestsPerMinute };
+    return c.json(await startAuthentication(deps, { username: optionalString(body, 'username', 254), limit }));
   });
 
   app.post('/api/webauthn/authentication/verify', async (c) => {

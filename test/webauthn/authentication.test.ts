@@ -250,6 +250,19 @@ describe('rate limits', () => {
     expect(await lastAudit(runtime, 'signin.failed')).toMatchObject({ subject: `user:${user.id}`, outcome: 'failure', details: expect.objectContaining({ method: 'passkey', reason: 'signature_invalid' }) });
   });
 
+  it('spends the challenge of a refused response: a correct answer to it afterwards is refused as used', async () => {
+    const { authenticator } = await enroll(runtime);
+    const options = await authenticationOptions(browser(runtime));
+    const forged = authenticator.getAssertion(options, { origin: origin(runtime), overrides: { corruptSignature: true } });
+    const refused = await browser(runtime).post('/api/webauthn/authentication/verify', { credential: forged });
+    expect([refused.status, refused.body.error]).toEqual([401, 'signature_invalid']);
+    const stored = await runtime.db.selectFrom('webauthn_challenges').select('used_at').where('challenge_hash', '=', hashToken(options.challenge)).executeTakeFirstOrThrow();
+    expect(stored.used_at).not.toBeNull();
+    const genuine = authenticator.getAssertion(options, { origin: origin(runtime) });
+    const replayed = await browser(runtime).post('/api/webauthn/authentication/verify', { credential: genuine });
+    expect([replayed.status, replayed.body.error]).toEqual([400, 'challenge_used']);
+  });
+
   it('refuses a disabled account', async () => {
     const { authenticator, user } = await enroll(runtime);
     await runtime.db.updateTable('users').set({ status: 'disabled' }).where('id', '=', user.id).execute();

@@ -19,6 +19,18 @@ describe('one challenge answered several times at once', () => {
     expect(after.length - before.length).toBe(1);
   });
 
+  it('signs in exactly once with a passkey that does not count (counter 0), where only the spent challenge stops the others', async () => {
+    const { authenticator, user } = await enroll(runtime);
+    const sessions = async () => (await runtime.db.selectFrom('sessions').select('id').where('user_id', '=', user.id).execute()).length;
+    const signIns = async () => (await runtime.db.selectFrom('audit_log').select('id').where('action', '=', 'signin.succeeded').where('subject', '=', `user:${user.id}`).execute()).length;
+    const [sessionsBefore, signInsBefore] = [await sessions(), await signIns()];
+    const credential = authenticator.getAssertion(await authenticationOptions(browser(runtime)), { origin: origin(runtime), overrides: { signCount: 0 } });
+    const replies = await Promise.all(Array.from({ length: 4 }, () => browser(runtime).post('/api/webauthn/authentication/verify', { credential })));
+    expect(statuses(replies)).toEqual(['200', '400 challenge_used', '400 challenge_used', '400 challenge_used']);
+    expect(await sessions()).toBe(sessionsBefore + 1);
+    expect(await signIns()).toBe(signInsBefore + 1);
+  });
+
   it('registers exactly once', async () => {
     const { client, user } = await enroll(runtime);
     const options = (await client.post('/api/webauthn/registration/options', {})).body;
