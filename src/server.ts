@@ -9,7 +9,7 @@ import { startSecurityEventDelivery } from './events/worker.js';
 import { startPersonalDataRetention } from './privacy/retention.js';
 import { startRecoveryExpiry } from './recovery/expire.js';
 import { startRoleRequestExpiry } from './people/role-requests.js';
-import { startChangeRequestExpiry } from './change-requests/requests.js';
+import { startChangeRequestExpiry } from './authority/change-requests.js';
 import { startRateLimitHousekeeping } from './throttle/housekeeping.js';
 import { startChallengeHousekeeping } from './webauthn/challenges.js';
 import { httpServerOptions } from './http/server-options.js';

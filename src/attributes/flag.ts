@@ -5,9 +5,9 @@
  */
 import type { Transaction } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
-import { type Approval, approvalDetails, askerOf, auditingPersonRequired, type AwaitingApproval, openChangeRequest } from '../change-requests/requests.js';
+import { type Approval, approvalDetails, askerOf, auditingPersonRequired, type AwaitingApproval, openChangeRequest } from '../authority/change-requests.js';
 import type { Database } from '../db/schema.js';
-import type { PeopleActor } from '../people/authority.js';
+import type { PeopleActor } from '../authority/people.js';
 import { type AttributeDefinitionView, type AttributeDeps, definitionView, findAttributeDefinition } from './service.js';
 
 export async function setAttributeSensitive(

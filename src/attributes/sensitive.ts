@@ -1,11 +1,11 @@
 /**
  * Which attributes need a second admin to set (principle 8): one flagged
  * `sensitive`, or one a client that signs in the organisation's people requires
- * (src/clients/requirements-in-force.ts), whatever its flag says: its value
+ * (src/authority/requirements-in-force.ts), whatever its flag says: its value
  * decides who reaches that service.
  */
 import type { Kysely } from 'kysely';
-import { requirementsInForce } from '../clients/requirements-in-force.js';
+import { requirementsInForce } from '../authority/requirements-in-force.js';
 import type { AttributeDefinition, Database } from '../db/schema.js';
 
 export async function isSensitiveAttribute(db: Kysely<Database>, definition: Pick<AttributeDefinition, 'organisation_id' | 'name' | 'sensitive'>): Promise<boolean> {

@@ -12,11 +12,11 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import { appendAudit, type AuditContext, type AuditWriter } from '../audit/audit.js';
-import { type Approval, approvalDetails, askerOf, auditingPersonRequired, type AwaitingApproval, openChangeRequest } from '../change-requests/requests.js';
+import { type Approval, approvalDetails, askerOf, auditingPersonRequired, type AwaitingApproval, openChangeRequest } from '../authority/change-requests.js';
 import { newId } from '../crypto/random.js';
 import { ATTRIBUTE_TYPES, type AttributeDefinition, type AttributeType, type AttributeValue, type Database, json } from '../db/schema.js';
 import { conflict, invalidRequest, notFound, WartaError } from '../errors.js';
-import type { PeopleActor } from '../people/authority.js';
+import type { PeopleActor } from '../authority/people.js';
 import { isSensitiveAttribute } from './sensitive.js';
 
 export type AttributeDeps = { db: Kysely<Database> } & AuditWriter;

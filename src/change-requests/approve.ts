@@ -21,8 +21,8 @@ import { applyGroupFlag } from '../groups/flag.js';
 import { applyGroupMove } from '../groups/move.js';
 import { applyMembership, findGroup } from '../groups/service.js';
 import { isActiveAdmin } from '../people/approve-request.js';
-import { actorName } from '../people/authority.js';
-import { type Approval, type ChangeRequestDeps, type ChangeRequestView, changeRequestView, requestSubject } from './requests.js';
+import { actorName } from '../authority/people.js';
+import { type Approval, type ChangeRequestDeps, type ChangeRequestView, changeRequestView, requestSubject } from '../authority/change-requests.js';
 
 export type ChangeRequestDecider = { kind: 'admin'; userId: string } | { kind: 'cli' };
 

@@ -5,7 +5,7 @@ import { type AppContext, adminActorOf, auditContext } from '../http/context.js'
 import { AUTHORITY_REFUSALS, ErrorBody, IdParam, jsonResponse, NOT_FOUND, documentedRouter } from '../http/openapi.js';
 import { requireRole } from '../sessions/middleware.js';
 import { approveChangeRequest, type ChangeRequestDecider, rejectChangeRequest } from './approve.js';
-import { listChangeRequests } from './requests.js';
+import { listChangeRequests } from '../authority/change-requests.js';
 
 /**
  * Admin API for the changes to sensitive groups and attributes that wait for a

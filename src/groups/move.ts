@@ -10,13 +10,13 @@
  */
 import { sql, type Transaction } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
-import { type Approval, approvalDetails, askerOf, auditingPersonRequired, type AwaitingApproval, openChangeRequest } from '../change-requests/requests.js';
-import { requirementsInForce } from '../clients/requirements-in-force.js';
+import { type Approval, approvalDetails, askerOf, auditingPersonRequired, type AwaitingApproval, openChangeRequest } from '../authority/change-requests.js';
+import { requirementsInForce } from '../authority/requirements-in-force.js';
 import type { Database } from '../db/schema.js';
 import { withinTransaction } from '../db/transaction.js';
 import { isUuid } from '../db/uuid.js';
 import { conflict, invalidRequest, notFound } from '../errors.js';
-import type { PeopleActor } from '../people/authority.js';
+import type { PeopleActor } from '../authority/people.js';
 import { pathsOf, sensitiveGroupIds, subtreeOf } from './paths.js';
 import { organisationGroups } from './sensitive.js';
 import { findGroup, GROUP_NAME, type GroupDeps, groupNotFound, type GroupView } from './service.js';

@@ -1,9 +1,10 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
-import { isAwaitingApproval } from '../change-requests/requests.js';
+import { isAwaitingApproval } from '../authority/change-requests.js';
 import type { Deps } from '../deps.js';
 import { invalidRequest } from '../errors.js';
-import { adminActorOf, auditContext, peopleActorOf } from '../http/context.js';
+import { adminActorOf, auditContext } from '../http/context.js';
+import { peopleActorOf } from '../authority/people-actor.js';
 import { documentedRouter } from '../http/openapi.js';
 import { requireRole } from '../sessions/middleware.js';
 import { setGroupSensitive } from './flag.js';

@@ -1,13 +1,13 @@
 /**
  * Which groups need a second admin to change (principle 8): a group is sensitive
  * when it or an ancestor is flagged `sensitive`, or when a client that signs in
- * the organisation's people requires it or an ancestor (src/clients/requirements-in-force.ts).
+ * the organisation's people requires it or an ancestor (src/authority/requirements-in-force.ts).
  * Joining, leaving, moving or renaming such a group is a two-admin change
  * (src/change-requests/). The directory (SCIM) asks isSensitiveGroup before it
  * applies a membership it is pushed.
  */
 import type { Kysely } from 'kysely';
-import { requirementsInForce } from '../clients/requirements-in-force.js';
+import { requirementsInForce } from '../authority/requirements-in-force.js';
 import type { Database } from '../db/schema.js';
 import { isUuid } from '../db/uuid.js';
 import { type GroupNode, sensitiveGroupIds } from './paths.js';

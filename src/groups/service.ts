@@ -17,12 +17,12 @@
  */
 import type { Kysely, Transaction } from 'kysely';
 import { appendAudit, type AuditContext, type AuditWriter } from '../audit/audit.js';
-import { type Approval, approvalDetails, askerOf, auditingPersonRequired, type AwaitingApproval, openChangeRequest } from '../change-requests/requests.js';
+import { type Approval, approvalDetails, askerOf, auditingPersonRequired, type AwaitingApproval, openChangeRequest } from '../authority/change-requests.js';
 import { newId } from '../crypto/random.js';
 import type { Database } from '../db/schema.js';
 import { withinTransaction } from '../db/transaction.js';
 import { conflict, invalidRequest, notFound, WartaError } from '../errors.js';
-import type { PeopleActor } from '../people/authority.js';
+import type { PeopleActor } from '../authority/people.js';
 import { type GroupNode, pathsOf } from './paths.js';
 import { organisationGroups, sensitiveGroupsAmong } from './sensitive.js';
 

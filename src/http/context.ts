@@ -2,7 +2,6 @@ import type { Context } from 'hono';
 import type { AuditContext } from '../audit/audit.js';
 import type { Role, Session, User } from '../db/schema.js';
 import type { WartaError } from '../errors.js';
-import type { PeopleActor } from '../people/authority.js';
 import { isTrustedProxy, type ProxyTrust } from './proxy-trust.js';
 
 /**
@@ -76,12 +75,6 @@ export function adminActorOf(c: AppContext): AdminActor {
   const actor = c.get('adminActor');
   if (!actor) throw new Error('adminActorOf: the /api/admin guard did not run for this route');
   return actor;
-}
-
-/** The /api/admin actor as the people acts name it: an admin person, or an admin client of their organisation. */
-export function peopleActorOf(c: AppContext): PeopleActor {
-  const actor = adminActorOf(c);
-  return actor.kind === 'person' ? { kind: 'admin', userId: actor.user.id } : { kind: 'client', clientId: actor.clientId, organisationId: actor.organisationId };
 }
 
 /** What a sign-in needs to know about its request: who asks, from where, and the session the browser already had. */

@@ -14,7 +14,7 @@ import { announceRoleGrant } from '../authority/role-grant.js';
 import type { Database, RoleRequest } from '../db/schema.js';
 import { isUuid } from '../db/uuid.js';
 import { conflict, notFound, WartaError } from '../errors.js';
-import { actorName, lockTarget, type PeopleActor, type Target } from './authority.js';
+import { actorName, lockTarget, type PeopleActor, type Target } from '../authority/people.js';
 import type { PeopleDeps } from './disable.js';
 import { restoreAccess } from './enable.js';
 import { type RoleRequestView, roleRequestView } from './role-requests.js';

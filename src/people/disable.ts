@@ -17,7 +17,7 @@ import { announceToAdmins } from '../events/announce.js';
 import { raiseSecurityEvent } from '../events/raise.js';
 import { incidentReason } from '../incident/reason.js';
 import { endOldSessions, type EndedAtRecovery } from '../recovery/revoke.js';
-import { actorName, assertNotLastAdmin, lockTarget, type PeopleActor, personSubject, type Target } from './authority.js';
+import { actorName, assertNotLastAdmin, lockTarget, type PeopleActor, personSubject, type Target } from '../authority/people.js';
 
 export type PeopleDeps = Pick<Deps, 'db' | 'clock' | 'auditEntryKey'>;
 

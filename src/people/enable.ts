@@ -12,7 +12,7 @@ import { isPrivileged } from '../authority/role-grant.js';
 import type { Database } from '../db/schema.js';
 import { conflict, WartaError } from '../errors.js';
 import { raiseSecurityEvent } from '../events/raise.js';
-import { lockTarget, type Target } from './authority.js';
+import { lockTarget, type Target } from '../authority/people.js';
 import { type PeopleDeps, type PersonAct, personAct } from './disable.js';
 import { openRoleRequest, type RoleRequestView, roleRequestView } from './role-requests.js';
 

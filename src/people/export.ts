@@ -14,7 +14,7 @@ import type { Db } from '../db/schema.js';
 import { isUuid } from '../db/uuid.js';
 import { notFound } from '../errors.js';
 import { groupMembershipsOf } from '../groups/service.js';
-import { actorName, type PeopleActor } from './authority.js';
+import { actorName, type PeopleActor } from '../authority/people.js';
 import type { PeopleDeps } from './disable.js';
 
 export const PERSON_EXPORT_FORMAT = 'warta.person-export.v1';

@@ -11,7 +11,7 @@ import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { OPEN_RECOVERY_STATUSES } from '../db/schema.js';
 import { conflict, invalidRequest } from '../errors.js';
 import { revokeOldCredentials } from '../recovery/revoke.js';
-import { actorName, assertNotLastAdmin, lockTarget } from './authority.js';
+import { actorName, assertNotLastAdmin, lockTarget } from '../authority/people.js';
 import { type DisabledPerson, type PeopleDeps, type PersonAct, personAct, takeAccessAway } from './disable.js';
 
 export interface OffboardedPerson extends DisabledPerson {

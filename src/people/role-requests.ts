@@ -15,7 +15,7 @@ import type { Database, Role, RoleRequest, RoleRequestKind } from '../db/schema.
 import type { Deps } from '../deps.js';
 import { conflict } from '../errors.js';
 import { type PeriodicJob, startPeriodicJob } from '../jobs/periodic.js';
-import type { Target } from './authority.js';
+import type { Target } from '../authority/people.js';
 
 /** Three days: long enough for a second admin to be reached, short enough that a forgotten ask does not wait for a careless click. */
 export const ROLE_REQUEST_TTL_SECONDS = 72 * 3600;

@@ -5,7 +5,7 @@ import { type AppContext, adminActorOf, auditContext } from '../http/context.js'
 import { AUTHORITY_REFUSALS, ErrorBody, IdParam, jsonBody, jsonResponse, NOT_FOUND, UNSUPPORTED_MEDIA_TYPE, documentedRouter } from '../http/openapi.js';
 import { requireRole } from '../sessions/middleware.js';
 import { approveRoleRequest } from './approve-request.js';
-import type { PeopleActor } from './authority.js';
+import type { PeopleActor } from '../authority/people.js';
 import { listRoleRequests } from './role-requests.js';
 import { grantRole, revokeRole } from './roles.js';
 

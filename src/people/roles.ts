@@ -13,7 +13,7 @@ import { type Role, ROLES } from '../db/schema.js';
 import { conflict, WartaError } from '../errors.js';
 import { announceToAdmins } from '../events/announce.js';
 import { raiseSecurityEvent } from '../events/raise.js';
-import { actorName, assertNotLastAdmin, lockTarget, type PeopleActor } from './authority.js';
+import { actorName, assertNotLastAdmin, lockTarget, type PeopleActor } from '../authority/people.js';
 import { actorDisplayName, type PeopleDeps, type PersonAct, personAct } from './disable.js';
 import { openRoleRequest, type RoleRequestView, roleRequestView } from './role-requests.js';
 

@@ -1,7 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import { z } from 'zod';
 import type { Deps } from '../deps.js';
-import { adminActorOf, auditContext, peopleActorOf } from '../http/context.js';
+import { adminActorOf, auditContext } from '../http/context.js';
+import { peopleActorOf } from '../authority/people-actor.js';
 import { documentedRouter } from '../http/openapi.js';
 import { requireRole } from '../sessions/middleware.js';
 import { disablePerson } from './disable.js';

@@ -7,7 +7,7 @@ import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { isUuid } from '../db/uuid.js';
 import type { Deps } from '../deps.js';
 import { notFound } from '../errors.js';
-import { actorName, type PeopleActor } from './authority.js';
+import { actorName, type PeopleActor } from '../authority/people.js';
 import type { PeopleDeps } from './disable.js';
 
 const RECENT = 20;

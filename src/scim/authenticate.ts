@@ -14,7 +14,7 @@ import { SCIM_SCOPE } from '../clients/reserved-scopes.js';
 import type { Deps } from '../deps.js';
 import { WartaError } from '../errors.js';
 import { authenticateBearer, invalidToken, type ResourceRequest } from '../oidc/bearer.js';
-import type { PeopleActor } from '../people/authority.js';
+import type { PeopleActor } from '../authority/people.js';
 
 export type ScimClient = Extract<PeopleActor, { kind: 'client' }>;
 

@@ -14,7 +14,7 @@
  */
 import { type Kysely, sql } from 'kysely';
 import type { AuditContext } from '../audit/audit.js';
-import { auditingPersonRequired } from '../change-requests/requests.js';
+import { auditingPersonRequired } from '../authority/change-requests.js';
 import type { Database } from '../db/schema.js';
 import { isUuid } from '../db/uuid.js';
 import { WartaError } from '../errors.js';

@@ -12,7 +12,7 @@
  * - delete: offboards the person (src/people/offboard.ts): they left, every credential
  *   goes, and the username is never given to anyone else.
  *
- * The people authority rules hold as for an admin client (src/people/authority.ts):
+ * The people authority rules hold as for an admin client (src/authority/people.ts):
  * another organisation's person is 404, and a person holding a privileged role is a
  * person's to act on (403 `person_required`), so a directory neither takes an admin
  * out nor brings one back alone.
@@ -25,7 +25,7 @@ import { isUuid } from '../db/uuid.js';
 import type { Deps } from '../deps.js';
 import { WartaError } from '../errors.js';
 import { type CheckedInvitation, storeInvitation } from '../invitations/service.js';
-import { lockTarget, type Target } from '../people/authority.js';
+import { lockTarget, type Target } from '../authority/people.js';
 import { personAct, takeAccessAway } from '../people/disable.js';
 import { restoreAccess } from '../people/enable.js';
 import { offboardPerson } from '../people/offboard.js';

@@ -3,7 +3,7 @@
  * client's client-credentials token and an admin's own user token, both
  * DPoP-bound, on the console's terms. Each refusal below is one check in
  * src/authority/admin-token.ts or one machine limit (person-required.ts,
- * people/authority.ts, invitations/service.ts, clients/admin-client.ts).
+ * authority/people.ts, invitations/service.ts, clients/admin-client.ts).
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { attributesOf, setAttribute } from '../../src/attributes/service.js';
-import { expireChangeRequests } from '../../src/change-requests/requests.js';
+import { expireChangeRequests } from '../../src/authority/change-requests.js';
 import { approveChangeRequestCommand, listChangeRequestsCommand } from '../../src/cli/commands/change-requests.js';
 import { addGroupMemberCommand, moveGroupCommand, setAttributeCommand, setGroupSensitiveCommand } from '../../src/cli/commands/groups.js';
 import { organisationAdmin, registerClient } from '../../src/clients/service.js';

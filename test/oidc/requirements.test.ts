@@ -4,7 +4,7 @@ import { defineAttribute, setAttribute } from '../../src/attributes/service.js';
 import { findClient, organisationAdmin, updateClient } from '../../src/clients/service.js';
 import { recordConsent } from '../../src/oidc/authorize/interaction.js';
 import { approveChangeRequest } from '../../src/change-requests/approve.js';
-import { isAwaitingApproval } from '../../src/change-requests/requests.js';
+import { isAwaitingApproval } from '../../src/authority/change-requests.js';
 import { addGroupMember, createGroup, removeGroupMember } from '../../src/groups/service.js';
 import { unmetRequirement } from '../../src/oidc/checks/requirements.js';
 import { createOrganisation } from '../../src/orgs/service.js';

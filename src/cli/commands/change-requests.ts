@@ -1,5 +1,5 @@
 import { approveChangeRequest, rejectChangeRequest } from '../../change-requests/approve.js';
-import { type ChangeRequestView, listChangeRequests } from '../../change-requests/requests.js';
+import { type ChangeRequestView, listChangeRequests } from '../../authority/change-requests.js';
 import { defineCommand, stringFlag } from '../command.js';
 import { defineOrganisationCommand } from '../organisation-command.js';
 

@@ -1,6 +1,6 @@
 import { setAttributeSensitive } from '../../attributes/flag.js';
 import { defineAttribute, findAttributeDefinition, listAttributeDefinitions, parseAttributeText, setAttribute } from '../../attributes/service.js';
-import { appliedAtOnce } from '../../change-requests/requests.js';
+import { appliedAtOnce } from '../../authority/change-requests.js';
 import { setGroupSensitive } from '../../groups/flag.js';
 import { moveGroup } from '../../groups/move.js';
 import { addGroupMember, createGroup, deleteGroup, findGroup, listGroups, removeGroupMember } from '../../groups/service.js';

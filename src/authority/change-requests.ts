@@ -19,7 +19,7 @@ import type { ChangeRequest, ChangeRequestKind, Database, RequestedChange } from
 import { json } from '../db/schema.js';
 import { conflict, recordingRefusal, WartaError } from '../errors.js';
 import { type PeriodicJob, startPeriodicJob } from '../jobs/periodic.js';
-import type { PeopleActor } from '../people/authority.js';
+import type { PeopleActor } from './people.js';
 import type { Logger } from '../log.js';
 
 /** Three days, as a role request (src/people/role-requests.ts): the same second admin is reached the same way. */

@@ -8,7 +8,7 @@
 import type { Transaction } from 'kysely';
 import { isUuid } from '../db/uuid.js';
 import type { Database, Role, User } from '../db/schema.js';
-import { isPrivileged } from '../authority/role-grant.js';
+import { isPrivileged } from './role-grant.js';
 import { notFound, WartaError } from '../errors.js';
 
 /** An admin through the admin API, an organisation's admin client (an access token), or the operator on the host (the `warta` CLI). */
