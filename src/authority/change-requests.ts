@@ -18,14 +18,13 @@ import { newId } from '../crypto/random.js';
 import type { ChangeRequest, ChangeRequestKind, Database, RequestedChange } from '../db/schema.js';
 import { json } from '../db/schema.js';
 import { conflict, recordingRefusal, WartaError } from '../errors.js';
-import { type PeriodicJob, startPeriodicJob } from '../jobs/periodic.js';
+import type { PeriodicJob } from '../jobs/periodic.js';
 import type { PeopleActor } from './people.js';
+import { expirePendingRequests, startRequestExpiry } from './request-expiry.js';
 import type { Logger } from '../log.js';
 
 /** Three days, as a role request (src/people/role-requests.ts): the same second admin is reached the same way. */
 export const CHANGE_REQUEST_TTL_SECONDS = 72 * 3600;
-const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
-const SWEEP_BATCH = 100;
 
 export type ChangeRequestDeps = { db: Kysely<Database> } & AuditWriter;
 
@@ -177,21 +176,13 @@ export async function listChangeRequests(db: Kysely<Database>, clock: Clock, org
 export const requestSubject = (request: Pick<ChangeRequest, 'user_id' | 'group_id' | 'organisation_id'>) =>
   request.user_id ? `user:${request.user_id}` : request.group_id ? `group:${request.group_id}` : `org:${request.organisation_id}`;
 
-/**
- * Marks pending requests past their time `expired` and audits each. SKIP LOCKED
- * lets every instance sweep; the condition is checked again on the locked row.
- */
-export async function expireDueChangeRequests(trx: Transaction<Database>, deps: ChangeRequestDeps, scope: { organisationId?: string } = {}): Promise<number> {
-  const now = deps.clock.now();
-  const due = sql<boolean>`(status = 'pending' and expires_at <= ${now}${scope.organisationId ? sql` and organisation_id = ${scope.organisationId}` : sql``})`;
-  const { rows } = await sql<ChangeRequest>`
-    update change_requests set status = 'expired', decided_at = ${now}
-    where id in (select id from change_requests where ${due} order by id limit ${SWEEP_BATCH} for update skip locked)
-      and ${due}
-    returning *`.execute(trx);
-  for (const expired of rows)
-    await appendAudit(trx, deps, { actor: 'system' }, { action: 'change_request.expired', subject: requestSubject(expired), details: { request_id: expired.id, organisation_id: expired.organisation_id, kind: expired.kind, requested_by: expired.requested_by } });
-  return rows.length;
+/** Marks pending requests past their time `expired` and audits each (src/authority/request-expiry.ts). */
+export function expireDueChangeRequests(trx: Transaction<Database>, deps: ChangeRequestDeps, scope: { organisationId?: string } = {}): Promise<number> {
+  return expirePendingRequests<ChangeRequest>(trx, deps, {
+    table: 'change_requests',
+    ...(scope.organisationId ? { scope: sql`organisation_id = ${scope.organisationId}` } : {}),
+    audit: (expired) => ({ action: 'change_request.expired', subject: requestSubject(expired), details: { request_id: expired.id, organisation_id: expired.organisation_id, kind: expired.kind, requested_by: expired.requested_by } }),
+  });
 }
 
 export function expireChangeRequests(deps: ChangeRequestDeps): Promise<number> {
@@ -200,12 +191,5 @@ export function expireChangeRequests(deps: ChangeRequestDeps): Promise<number> {
 
 /** The background sweep started by src/server.ts. */
 export function startChangeRequestExpiry(deps: ChangeRequestDeps & { log: Logger }): PeriodicJob {
-  return startPeriodicJob({
-    name: 'change request expiry',
-    intervalMs: SWEEP_INTERVAL_MS,
-    log: deps.log,
-    round: async (stopping) => {
-      while (!stopping() && (await expireChangeRequests(deps)) === SWEEP_BATCH);
-    },
-  });
+  return startRequestExpiry('change request expiry', deps.log, () => expireChangeRequests(deps));
 }

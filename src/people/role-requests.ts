@@ -14,13 +14,12 @@ import { newId } from '../crypto/random.js';
 import type { Database, Role, RoleRequest, RoleRequestKind } from '../db/schema.js';
 import type { Deps } from '../deps.js';
 import { conflict } from '../errors.js';
-import { type PeriodicJob, startPeriodicJob } from '../jobs/periodic.js';
+import type { PeriodicJob } from '../jobs/periodic.js';
+import { expirePendingRequests, startRequestExpiry } from '../authority/request-expiry.js';
 import type { Target } from '../authority/people.js';
 
 /** Three days: long enough for a second admin to be reached, short enough that a forgotten ask does not wait for a careless click. */
 export const ROLE_REQUEST_TTL_SECONDS = 72 * 3600;
-const SWEEP_INTERVAL_MS = 10 * 60 * 1000;
-const SWEEP_BATCH = 100;
 
 export type RoleRequestDeps = Pick<Deps, 'db' | 'clock' | 'auditEntryKey'>;
 
@@ -113,21 +112,13 @@ export async function listRoleRequests(db: Kysely<Database>, clock: Deps['clock'
   return rows.map(roleRequestView);
 }
 
-/**
- * Marks pending requests past their time `expired` and audits each. SKIP LOCKED
- * lets every instance sweep; the condition is checked again on the locked row.
- */
-export async function expireDueRoleRequests(trx: Transaction<Database>, deps: RoleRequestDeps, scope: { userId?: string } = {}): Promise<number> {
-  const now = deps.clock.now();
-  const due = sql<boolean>`(status = 'pending' and expires_at <= ${now}${scope.userId ? sql` and user_id = ${scope.userId}` : sql``})`;
-  const { rows } = await sql<RoleRequest>`
-    update role_requests set status = 'expired', decided_at = ${now}
-    where id in (select id from role_requests where ${due} order by id limit ${SWEEP_BATCH} for update skip locked)
-      and ${due}
-    returning *`.execute(trx);
-  for (const expired of rows)
-    await appendAudit(trx, deps, { actor: 'system' }, { action: 'role_request.expired', subject: `user:${expired.user_id}`, details: { request_id: expired.id, kind: expired.kind, role: expired.role, requested_by: expired.requested_by } });
-  return rows.length;
+/** Marks pending requests past their time `expired` and audits each (src/authority/request-expiry.ts). */
+export function expireDueRoleRequests(trx: Transaction<Database>, deps: RoleRequestDeps, scope: { userId?: string } = {}): Promise<number> {
+  return expirePendingRequests<RoleRequest>(trx, deps, {
+    table: 'role_requests',
+    ...(scope.userId ? { scope: sql`user_id = ${scope.userId}` } : {}),
+    audit: (expired) => ({ action: 'role_request.expired', subject: `user:${expired.user_id}`, details: { request_id: expired.id, kind: expired.kind, role: expired.role, requested_by: expired.requested_by } }),
+  });
 }
 
 export function expireRoleRequests(deps: RoleRequestDeps): Promise<number> {
@@ -136,12 +127,5 @@ export function expireRoleRequests(deps: RoleRequestDeps): Promise<number> {
 
 /** The background sweep started by src/main.ts. */
 export function startRoleRequestExpiry(deps: RoleRequestDeps & Pick<Deps, 'log'>): PeriodicJob {
-  return startPeriodicJob({
-    name: 'role request expiry',
-    intervalMs: SWEEP_INTERVAL_MS,
-    log: deps.log,
-    round: async (stopping) => {
-      while (!stopping() && (await expireRoleRequests(deps)) === SWEEP_BATCH);
-    },
-  });
+  return startRequestExpiry('role request expiry', deps.log, () => expireRoleRequests(deps));
 }
