@@ -148,7 +148,7 @@ export async function registerClient(deps: ClientDeps, context: AuditContext, in
   const reservedScopes = reservedScopesIn(metadata.scope);
   if (authority.kind === 'admin') {
     await refuseReservedScopes(deps, context, metadata.client_name, reservedScopes);
-    const defaults = { first_party: false, first_party_native: false, access_token_audience: null, cross_organisation_sign_in: false, organisation_id: owner, introspection_audiences: [], sector_identifier: null };
+    const defaults = { first_party: false, first_party_native: false, access_token_audience: null, cross_organisation_sign_in: false, organisation_id: owner, introspection_audiences: [], sector_identifier: null, required_groups: [], required_attributes: {} };
     await refuseOperatorSettings(deps, context, { clientName: metadata.client_name, organisationId: owner }, operatorSettingsChanged({ ...metadata, organisation_id: requestedOwner(input, owner) }, defaults));
   }
   await refuseProfileMismatch(deps, metadata, owner);

@@ -1,7 +1,7 @@
 /** A client's required groups and attributes: who may sign in to it at all. */
 import { describe, expect, it } from 'vitest';
 import { defineAttribute, setAttribute } from '../../src/attributes/service.js';
-import { findClient, organisationAdmin, updateClient } from '../../src/clients/service.js';
+import { findClient, OPERATOR, organisationAdmin, updateClient } from '../../src/clients/service.js';
 import { recordConsent } from '../../src/oidc/authorize/interaction.js';
 import { approveChangeRequest } from '../../src/change-requests/approve.js';
 import { isAwaitingApproval } from '../../src/authority/change-requests.js';
@@ -110,7 +110,24 @@ describe('required groups and attributes', () => {
     for (const bad of [{ required_groups: ['Intelligence'] }, { required_groups: 'x' }, { required_attributes: { Clearance: ['secret'] } }, { required_attributes: { clearance_level: [] } }, { required_attributes: { clearance_level: [{}] } }]) {
       expect(await rejectionFrom(registerWebClient(runtime, bad as never))).toMatchObject({ code: 'invalid_client_metadata' });
     }
-    const updated = await updateClient(runtime, actor, client.client_id, { required_groups: ['/Intelligence/Analysis'] }, { authority: organisationAdmin(organisationId) });
+    const updated = await updateClient(runtime, actor, client.client_id, { required_groups: ['/Intelligence/Analysis'] }, { authority: OPERATOR });
     expect(updated).toMatchObject({ required_groups: ['/Intelligence/Analysis'], required_attributes: { clearance_level: ['secret', 'top_secret'] } });
+  });
+
+  it('lets an organisation admin put requirements on a client, but not change or lift them (principle 8)', async () => {
+    const admin = organisationAdmin(organisationId);
+    const open = await registerWebClient(runtime, { client_name: 'Open archive', first_party: false }, { authority: admin });
+    // Requiring lets fewer people in: one admin may.
+    expect(await updateClient(runtime, actor, open.client_id, { required_groups: ['/Intelligence'] }, { authority: admin })).toMatchObject({ required_groups: ['/Intelligence'] });
+    // Pointing the service at a group nobody requires yet (which one admin fills alone), or lifting the requirement, is the operator's.
+    const requirementsBefore = (({ required_groups, required_attributes }) => ({ required_groups, required_attributes }))((await findClient(runtime.db, client.client_id))!);
+    const before = await runtime.db.selectFrom('audit_log').select('id').where('action', '=', 'client.operator_setting_refused').execute();
+    for (const change of [{ required_groups: ['/Elsewhere'] }, { required_groups: [] }, { required_attributes: { clearance_level: ['restricted'] } }]) {
+      expect(await rejectionFrom(updateClient(runtime, actor, client.client_id, change, { authority: admin }))).toMatchObject({ status: 403, code: 'operator_only_setting' });
+    }
+    expect(await rejectionFrom(updateClient(runtime, actor, open.client_id, { required_groups: [] }, { authority: admin }))).toMatchObject({ code: 'operator_only_setting' });
+    const after = await runtime.db.selectFrom('audit_log').select('id').where('action', '=', 'client.operator_setting_refused').execute();
+    expect(after.length - before.length).toBe(4);
+    expect((await findClient(runtime.db, client.client_id))!).toMatchObject(requirementsBefore);
   });
 });
