@@ -2,7 +2,7 @@
  * Authentication ceremonies (WebAuthn §7.2): sign-in, usernameless or
  * username-first, and re-authentication of a signed-in session.
  */
-import { type PublicKeyCredentialRequestOptionsJSON, verifyAuthenticationResponse } from '@simplewebauthn/server';
+import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/server';
 import type { Transaction } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { hashToken } from '../crypto/random.js';
@@ -17,7 +17,8 @@ import { passkeyAmr } from './amr.js';
 import { passkeyAcrCeiling } from './binding.js';
 import { decoyCredentials, passkeyShapes } from './decoy.js';
 import { type ChallengeBinding, challengeAlreadyUsed, challengeSpend, consumeChallenge, findUnspentChallenge, issueChallenge, spendChallenge } from './challenges.js';
-import { checkAuthenticatorData, checkClientData, readAuthenticationResponse, readAuthenticatorData, readClientData } from './checks.js';
+import { checkAssertionSignature } from './assertion-signature.js';
+import { checkAuthenticatorData, checkBackupFlags, checkClientData, readAuthenticationResponse, readAuthenticatorData, readClientData } from './checks.js';
 import { activePasskeys, advanceSignCount, blockCredential, credentialBlocked, findCredentialById, findCredentialWithOwner, type PasskeyOwner, signCountAdvance, unusableCredential } from './credentials.js';
 import { type Attempt, countingSignInFailure, ipKey, USER_KEY_PREFIX, userKey } from '../throttle/sign-in.js';
 import { requestOptions } from './options.js';
@@ -191,30 +192,16 @@ async function checkAssertion(deps: Deps, { response, clientData }: AssertionRes
   if (user.status !== 'active') throw new WartaError(403, 'account_disabled', 'this account is disabled; contact the recovery desk');
   refuseWhileBlocked(owner.throttle?.blockedUntil, deps.clock);
 
-  const authData = readAuthenticatorData(response.response.authenticatorData);
+  const authenticatorData = Buffer.from(response.response.authenticatorData, 'base64url');
+  const authData = readAuthenticatorData(authenticatorData);
   checkAuthenticatorData(authData, deps.config.webauthn.rpId);
-
-  let verification;
-  try {
-    verification = await verifyAuthenticationResponse({
-      response,
-      expectedChallenge: (answered) => hashToken(answered) === challenge.challenge_hash,
-      expectedOrigin: deps.config.webauthn.allowedOrigins,
-      expectedRPID: deps.config.webauthn.rpId,
-      expectedType: 'webauthn.get',
-      requireUserVerification: true,
-      // The counter is checked by advanceSignCount once the signature holds: checked here,
-      // a forged assertion with a low counter could get someone else's passkey blocked.
-      credential: { id: passkey!.credential_id, publicKey: Buffer.from(passkey!.public_key, 'base64url'), counter: 0, transports: [] },
-    });
-  } catch (error) {
-    throw new WartaError(400, 'malformed_response', 'the passkey response could not be read', { detail: error instanceof Error ? error.message : String(error), cause: error });
-  }
-  if (!verification.verified) throw new WartaError(401, 'signature_invalid', 'the passkey signature is not valid');
-  const info = verification.authenticationInfo;
+  checkBackupFlags(authData);
+  // The counter is checked by advanceSignCount once the signature holds: checked here,
+  // a forged assertion with a low counter could get someone else's passkey blocked.
+  checkAssertionSignature(passkey!.public_key, { authenticatorData, clientDataJSON: clientData.json, signature: Buffer.from(response.response.signature, 'base64url') });
   // WebAuthn L3 §7.2 step 17: backup eligibility is fixed when the credential is created.
-  if ((info.credentialDeviceType === 'multiDevice') !== passkey!.backup_eligible) throw new WartaError(401, 'backup_eligibility_changed', 'this passkey reported a different kind of authenticator than when it was registered');
-  return { challenge, passkey: passkey!, user, owner, signCount: info.newCounter, backedUp: info.credentialBackedUp, userVerified: info.userVerified };
+  if (authData.flags.be !== passkey!.backup_eligible) throw new WartaError(401, 'backup_eligibility_changed', 'this passkey reported a different kind of authenticator than when it was registered');
+  return { challenge, passkey: passkey!, user, owner, signCount: authData.counter, backedUp: authData.flags.bs, userVerified: authData.flags.uv };
 }
 
 /**

@@ -60,13 +60,16 @@ export interface ClientData {
   origin: string;
   crossOrigin: boolean;
   topOrigin: string | undefined;
+  /** The decoded bytes: an assertion's signature covers their SHA-256. */
+  json: Buffer;
 }
 
 /** §7.1 steps 5–6 / §7.2 steps 9–10: clientDataJSON is UTF-8 JSON with string type, challenge and origin. */
 export function readClientData(clientDataJSON: string): ClientData {
+  const json = Buffer.from(clientDataJSON, 'base64url');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(Buffer.from(clientDataJSON, 'base64url').toString('utf8'));
+    parsed = JSON.parse(json.toString('utf8'));
   } catch {
     throw malformed('clientDataJSON is not JSON');
   }
@@ -75,12 +78,17 @@ export function readClientData(clientDataJSON: string): ClientData {
   if (typeof data.type !== 'string' || typeof data.challenge !== 'string' || typeof data.origin !== 'string')
     throw malformed('clientDataJSON lacks type, challenge or origin');
   if (!BASE64URL.test(data.challenge) || data.challenge.length === 0 || data.challenge.length > MAX_ISSUED_TOKEN_LENGTH) throw malformed('clientDataJSON.challenge is not a challenge Warta issued');
+  // Token binding (WebAuthn Level 2 §5.8.1) is gone from browsers, but a present member must still be well-formed.
+  const tokenBinding = data.tokenBinding;
+  if (tokenBinding && (typeof tokenBinding !== 'object' || !['present', 'supported', 'notSupported'].includes((tokenBinding as { status?: unknown }).status as string)))
+    throw malformed('clientDataJSON.tokenBinding is malformed');
   return {
     type: data.type,
     challenge: data.challenge,
     origin: data.origin,
     crossOrigin: data.crossOrigin === true,
     topOrigin: typeof data.topOrigin === 'string' ? data.topOrigin : undefined,
+    json,
   };
 }
 
@@ -120,9 +128,9 @@ export function readAttestationObject(attestationObject: string): DecodedAttesta
   return { object, fmt, authData };
 }
 
-export function readAuthenticatorData(authenticatorData: string): ParsedAuthenticatorData {
+export function readAuthenticatorData(authenticatorData: Uint8Array<ArrayBuffer>): ParsedAuthenticatorData {
   try {
-    return parseAuthenticatorData(Buffer.from(authenticatorData, 'base64url'));
+    return parseAuthenticatorData(authenticatorData);
   } catch {
     throw malformed('authenticatorData is malformed');
   }
@@ -135,4 +143,9 @@ export function checkAuthenticatorData(authData: ParsedAuthenticatorData, rpId: 
   if (!authData.flags.up) throw new WartaError(400, 'user_presence_required', 'the authenticator did not confirm the user was present');
   // Warta asks for user verification in every ceremony; an authenticator that skipped it gives one factor, not two.
   if (!authData.flags.uv) throw new WartaError(400, 'user_verification_required', 'the authenticator did not verify the user (PIN or biometric); use one that can');
+}
+
+/** Backup state without backup eligibility is impossible (WebAuthn L3 §6.1, flags BE and BS): such data is refused. */
+export function checkBackupFlags(authData: ParsedAuthenticatorData): void {
+  if (authData.flags.bs && !authData.flags.be) throw malformed('authenticatorData says backed up (BS) but not backup eligible (BE)');
 }
