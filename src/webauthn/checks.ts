@@ -136,10 +136,16 @@ export function readAuthenticatorData(authenticatorData: Uint8Array<ArrayBuffer>
   }
 }
 
+const rpIdHashes = new Map<string, Buffer>();
+const rpIdHash = (rpId: string): Buffer => {
+  let hash = rpIdHashes.get(rpId);
+  if (!hash) rpIdHashes.set(rpId, (hash = createHash('sha256').update(rpId, 'utf8').digest()));
+  return hash;
+};
+
 /** §7.1 steps 13–15 / §7.2 steps 15–17: RP ID hash, user present, user verified. */
 export function checkAuthenticatorData(authData: ParsedAuthenticatorData, rpId: string): void {
-  const expected = createHash('sha256').update(rpId, 'utf8').digest();
-  if (!expected.equals(Buffer.from(authData.rpIdHash))) throw new WartaError(400, 'rp_id_mismatch', 'this passkey belongs to a different relying party');
+  if (!rpIdHash(rpId).equals(authData.rpIdHash)) throw new WartaError(400, 'rp_id_mismatch', 'this passkey belongs to a different relying party');
   if (!authData.flags.up) throw new WartaError(400, 'user_presence_required', 'the authenticator did not confirm the user was present');
   // Warta asks for user verification in every ceremony; an authenticator that skipped it gives one factor, not two.
   if (!authData.flags.uv) throw new WartaError(400, 'user_verification_required', 'the authenticator did not verify the user (PIN or biometric); use one that can');

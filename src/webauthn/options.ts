@@ -1,5 +1,4 @@
 import {
-  generateAuthenticationOptions,
   generateRegistrationOptions,
   type PublicKeyCredentialCreationOptionsJSON,
   type PublicKeyCredentialRequestOptionsJSON,
@@ -36,13 +35,16 @@ export function creationOptions(
   });
 }
 
-/** navigator.credentials.get() options; an empty `allow` list asks for a discoverable credential (usernameless). */
-export function requestOptions(config: RpConfig, input: { challenge: string; allow: Pick<WebauthnCredential, 'credential_id' | 'transports'>[] }): Promise<PublicKeyCredentialRequestOptionsJSON> {
-  return generateAuthenticationOptions({
-    rpID: config.webauthn.rpId,
-    challenge: Buffer.from(input.challenge, 'base64url'),
+/**
+ * navigator.credentials.get() options; an empty `allow` list asks for a discoverable credential (usernameless).
+ * Built here rather than by the library: the challenge is already base64url, and this runs on every sign-in.
+ */
+export function requestOptions(config: RpConfig, input: { challenge: string; allow: Pick<WebauthnCredential, 'credential_id' | 'transports'>[] }): PublicKeyCredentialRequestOptionsJSON {
+  return {
+    rpId: config.webauthn.rpId,
+    challenge: input.challenge,
+    allowCredentials: input.allow.map((credential) => ({ ...descriptor(credential), type: 'public-key' as const })),
     timeout: config.webauthn.challengeTtlSeconds * 1000,
     userVerification: 'required',
-    allowCredentials: input.allow.map(descriptor),
-  });
+  };
 }

@@ -5,12 +5,12 @@
  * each tampering is refused with its stable code. Then the same through the
  * sign-in endpoint, with the stored key swapped for one of each algorithm.
  */
-import { createHash, generateKeyPairSync, type KeyObject, sign } from 'node:crypto';
-import { type AuthenticationResponseJSON, verifyAuthenticationResponse } from '@simplewebauthn/server';
+import { createHash, generateKeyPairSync, type KeyObject, randomBytes, sign } from 'node:crypto';
+import { type AuthenticationResponseJSON, generateAuthenticationOptions, verifyAuthenticationResponse } from '@simplewebauthn/server';
 import { describe, expect, it } from 'vitest';
 import { checkAssertionSignature } from '../../src/webauthn/assertion-signature.js';
 import { COSE_EDDSA, COSE_ES256, COSE_RS256, ecdsaDerToP1363 } from '../../src/crypto/cose-key.js';
-import { SUPPORTED_ALGORITHMS } from '../../src/webauthn/options.js';
+import { requestOptions, SUPPORTED_ALGORITHMS } from '../../src/webauthn/options.js';
 import { encodeCbor } from '../support/cbor.js';
 import { createTestRuntime } from '../support/runtime.js';
 import { authenticationOptions, browser, enroll, origin, TEST_ENV } from './ceremony.js';
@@ -319,5 +319,26 @@ describe('passkey sign-in with each algorithm', async () => {
     const passkey = await passkeyWith(KEYS.RS256);
     const reply = await signInWith(KEYS.EdDSA, passkey);
     expect([reply.status, reply.body.error]).toEqual([401, 'signature_invalid']);
+  });
+});
+
+describe('sign-in options', () => {
+  it('are what @simplewebauthn/server would have built from the same challenge and credentials', async () => {
+    const config = { webauthn: { rpId: 'id.example', challengeTtlSeconds: 300 } } as Parameters<typeof requestOptions>[0];
+    const challenge = b64(randomBytes(32));
+    const allow = [
+      { credential_id: b64(randomBytes(16)), transports: ['internal', 'hybrid'] },
+      { credential_id: b64(randomBytes(64)), transports: [] },
+    ] as Parameters<typeof requestOptions>[1]['allow'];
+    for (const credentials of [[], allow]) {
+      const expected = await generateAuthenticationOptions({
+        rpID: 'id.example',
+        challenge: Buffer.from(challenge, 'base64url'),
+        timeout: 300_000,
+        userVerification: 'required',
+        allowCredentials: credentials.map((c) => ({ id: c.credential_id, transports: c.transports })),
+      });
+      expect(JSON.stringify(requestOptions(config, { challenge, allow: credentials }))).toBe(JSON.stringify(expected));
+    }
   });
 });
