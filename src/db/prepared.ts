@@ -1,0 +1,110 @@
+import { createHash } from 'node:crypto';
+import type { PostgresPool } from 'kysely';
+import type pg from 'pg';
+
+/**
+ * Server-side prepared statements for the SQL Warta runs over and over, on PostgreSQL.
+ *
+ * kysely's pg driver sends every statement unnamed, so PostgreSQL parses, analyses and
+ * plans it again at each call. For Warta's one-statement operations planning costs
+ * about as much as running them (EXPLAIN ANALYZE of the refresh rotation: planning
+ * 0.45-0.8 ms, execution 0.4-0.6 ms). A named statement is parsed once per connection,
+ * and after five executions PostgreSQL may keep a generic plan (`plan_cache_mode`).
+ *
+ * Named by a hash of the SQL text, so every connection uses the same name for the same
+ * text. Only a hot set is named: a text seen `HOT_AFTER` times, and at most
+ * `MAX_NAMED` texts per process, whatever else runs (ad-hoc SQL, IN lists of varying
+ * length): each connection holds at most that many prepared statements on the server,
+ * and the counting itself forgets its candidates when they grow past `MAX_CANDIDATES`.
+ *
+ * A statement prepared before another instance's migration changed a table it reads
+ * with `select *` fails with "cached plan must not change result type" (SQLSTATE
+ * 0A000): that one query fails, and its connection is closed instead of going back to
+ * the pool, so the next ones prepare afresh.
+ */
+export interface PreparedStatementSettings {
+  /** Executions of a text before it gets a name. */
+  hotAfter: number;
+  /** Distinct texts named per process (so prepared per connection, at most). */
+  maxNamed: number;
+  /** Texts counted towards `hotAfter` before the count starts over. */
+  maxCandidates: number;
+}
+
+export const DEFAULT_PREPARED_STATEMENTS: PreparedStatementSettings = { hotAfter: 2, maxNamed: 256, maxCandidates: 4096 };
+
+/** Statements PostgreSQL can prepare and plan; transaction control and the like go as they are. */
+const PREPARABLE = /^\s*(select|insert|update|delete|with)\b/i;
+const STALE_PREPARED_STATEMENT = '0A000';
+
+/** Which SQL texts run as named statements, shared by the pool's connections. */
+export class StatementNames {
+  private readonly named = new Map<string, string>();
+  private candidates = new Map<string, number>();
+
+  constructor(private readonly settings: PreparedStatementSettings = DEFAULT_PREPARED_STATEMENTS) {}
+
+  /** The name `text` runs under, or undefined to send it unnamed. */
+  nameOf(text: string): string | undefined {
+    const name = this.named.get(text);
+    if (name !== undefined || this.named.size >= this.settings.maxNamed) return name;
+    if (!PREPARABLE.test(text)) return undefined;
+    const seen = (this.candidates.get(text) ?? 0) + 1;
+    if (seen < this.settings.hotAfter) {
+      if (this.candidates.size >= this.settings.maxCandidates) this.candidates = new Map();
+      this.candidates.set(text, seen);
+      return undefined;
+    }
+    this.candidates.delete(text);
+    // 63 bytes is PostgreSQL's limit on a name; 24 base64url characters are 144 bits of SHA-256.
+    const hashed = `w_${createHash('sha256').update(text).digest('base64url').slice(0, 24)}`;
+    this.named.set(text, hashed);
+    return hashed;
+  }
+
+  get size(): number {
+    return this.named.size;
+  }
+}
+
+/** Clients whose prepared statements went stale: closed when released. */
+interface PreparingClient {
+  stale: boolean;
+}
+
+/**
+ * The pool as kysely's PostgresDialect takes it, whose clients send `names`' hot set as
+ * named statements. kysely calls `client.query(text, values)`; other forms (cursors,
+ * config objects) pass through.
+ */
+export function preparingPool(pool: pg.Pool, names: StatementNames): PostgresPool {
+  const clients = new WeakMap<pg.PoolClient, PreparingClient>();
+  const connect = async () => {
+    const client = await pool.connect();
+    let state = clients.get(client);
+    if (!state) {
+      state = { stale: false };
+      clients.set(client, state);
+      usePreparedStatements(client, names, state);
+    }
+    // The pool gives each checkout its own release function.
+    const release = client.release;
+    const preparing = state;
+    client.release = (destroy?: boolean | Error) => release(destroy || preparing.stale);
+    return client;
+  };
+  // kysely also reads the pool's Client and options (to cancel a query on a connection of its own).
+  return { connect, end: () => pool.end(), Client: (pool as pg.Pool & { Client: unknown }).Client, options: pool.options } as PostgresPool;
+}
+
+function usePreparedStatements(client: pg.PoolClient, names: StatementNames, state: PreparingClient): void {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+  client.query = ((config: unknown, values?: unknown, callback?: unknown) => {
+    const name = typeof config === 'string' && Array.isArray(values) && callback === undefined ? names.nameOf(config) : undefined;
+    if (name === undefined) return query(config, values, callback);
+    return (query({ name, text: config, values }) as Promise<pg.QueryResult>).catch((error: unknown) => {
+      if ((error as { code?: string }).code === STALE_PREPARED_STATEMENT) state.stale = true;
+      throw error;
+    });
+  }) as typeof client.query;
+}
