@@ -17,10 +17,12 @@ import type pg from 'pg';
  * length): each connection holds at most that many prepared statements on the server,
  * and the counting itself forgets its candidates when they grow past `MAX_CANDIDATES`.
  *
- * A statement prepared before another instance's migration changed a table it reads
- * with `select *` fails with "cached plan must not change result type" (SQLSTATE
- * 0A000): that one query fails, and its connection is closed instead of going back to
- * the pool, so the next ones prepare afresh.
+ * A statement prepared before a migration (another instance's, in a rolling upgrade)
+ * changed the columns of a table it reads with `select *` is refused by PostgreSQL
+ * ("cached plan must not change result type", SQLSTATE 0A000) before it runs: outside
+ * a transaction it runs again unnamed; inside one the transaction fails as any error
+ * would fail it. Either way its connection is closed instead of going back to the
+ * pool, so the next checkouts prepare afresh.
  */
 export interface PreparedStatementSettings {
   /** Executions of a text before it gets a name. */
@@ -103,8 +105,16 @@ function usePreparedStatements(client: pg.PoolClient, names: StatementNames, sta
     const name = typeof config === 'string' && Array.isArray(values) && callback === undefined ? names.nameOf(config) : undefined;
     if (name === undefined) return query(config, values, callback);
     return (query({ name, text: config, values }) as Promise<pg.QueryResult>).catch((error: unknown) => {
-      if ((error as { code?: string }).code === STALE_PREPARED_STATEMENT) state.stale = true;
+      if (!isStalePlan(error)) throw error;
+      state.stale = true;
+      // Refused before it ran; outside a transaction nothing else is lost, so it runs again unnamed.
+      if (client.getTransactionStatus() === 'I') return query(config, values);
       throw error;
     });
   }) as typeof client.query;
+}
+
+function isStalePlan(error: unknown): boolean {
+  const { code, message } = error as { code?: string; message?: string };
+  return code === STALE_PREPARED_STATEMENT && /cached plan must not change result type/.test(message ?? '');
 }
