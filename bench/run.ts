@@ -28,8 +28,9 @@
  * written to a file as a deployment's stdout would be; the peer (oidc-provider) logs
  * nothing by default (it only has `debug` output behind DEBUG=oidc-provider:*).
  * CPU per request is read from the kernel's counters of each server process and of
- * every PostgreSQL process, around each measured run: on a shared machine it is a
- * steadier figure than requests/s.
+ * the PostgreSQL processes serving the bench database (bench/cpu.ts PostgresCpu: the
+ * same set for Warta and the peer, other databases left out), around each measured
+ * run: on a shared machine it is a steadier figure than requests/s.
  *   BENCH_DB_COST_REPETITIONS  repetitions of each flow in the database cost table (default 200)
  * Defaults keep a whole run under about two minutes.
  */
