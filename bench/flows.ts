@@ -40,6 +40,7 @@ import pg from 'pg';
 import { verifyPassword } from '../src/passwords/hash.js';
 import { createScratchDatabase } from '../test/support/scratch-database.js';
 import { SoftAuthenticator } from '../test/support/soft-authenticator.js';
+import { PostgresCpu } from './cpu.js';
 import type { FlowServerOptions, FlowServerReady } from './flows-server.js';
 
 export interface FlowSettings {
@@ -147,19 +148,6 @@ function expectStatus(reply: Reply, status: number, what: string): Reply {
 
 // ---- CPU counters ----
 
-const CLOCK_TICKS_PER_SECOND = 100;
-
-/** utime + stime of a process, ms; 0 for one that has gone. */
-function processCpuMs(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may contain spaces): state is field 3, utime 14, stime 15.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    return 0;
-  }
-}
 
 /** Warta's CPU time (ms) and the number of SQL statements it has run. */
 function wartaCounters(child: ChildProcess): Promise<{ cpuMs: number; systemMs: number; queries: number }> {
@@ -173,43 +161,6 @@ function wartaCounters(child: ChildProcess): Promise<{ cpuMs: number; systemMs: 
     child.on('message', listener);
     child.send('cpu');
   });
-}
-
-/**
- * PostgreSQL's CPU for the bench database: its backends (Warta's pool, autovacuum
- * workers) plus the WAL writer, background writer and checkpointer, which every
- * database shares (other people's work on the machine shows up there, not in the backends).
- */
-class PostgresCpu {
-  private constructor(
-    private readonly client: pg.Client,
-    private readonly database: string,
-  ) {}
-
-  static async open(url: string): Promise<PostgresCpu> {
-    const client = new pg.Client({ connectionString: url });
-    await client.connect();
-    return new PostgresCpu(client, new URL(url).pathname.slice(1));
-  }
-
-  /** CPU ms per process id, so processes that start or end between two readings count only their own share. */
-  async read(): Promise<Map<number, number>> {
-    const { rows } = await this.client.query<{ pid: number }>(
-      `select pid from pg_stat_activity where pid <> pg_backend_pid() and (datname = $1 or backend_type in ('walwriter', 'background writer', 'checkpointer'))`,
-      [this.database],
-    );
-    return new Map(rows.map(({ pid }) => [pid, processCpuMs(pid)]));
-  }
-
-  static spent(before: Map<number, number>, after: Map<number, number>): number {
-    let total = 0;
-    for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
-    return total;
-  }
-
-  close(): Promise<void> {
-    return this.client.end();
-  }
 }
 
 // ---- the virtual clients ----

@@ -28,8 +28,9 @@
  * written to a file as a deployment's stdout would be; the peer (oidc-provider) logs
  * nothing by default (it only has `debug` output behind DEBUG=oidc-provider:*).
  * CPU per request is read from the kernel's counters of each server process and of
- * every PostgreSQL process, around each measured run: on a shared machine it is a
- * steadier figure than requests/s.
+ * the PostgreSQL processes serving the bench database (bench/cpu.ts PostgresCpu: the
+ * same set for Warta and the peer, other databases left out), around each measured
+ * run: on a shared machine it is a steadier figure than requests/s.
  *   BENCH_DB_COST_REPETITIONS  repetitions of each flow in the database cost table (default 200)
  * Defaults keep a whole run under about two minutes.
  */
@@ -40,7 +41,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { createScratchDatabase } from '../test/support/scratch-database.js';
-import { postgresCpuMs, processCpuMs } from './cpu.js';
+import { PostgresCpu, processCpuMs } from './cpu.js';
 import type { ServerOptions, ServerReady } from './protocol.js';
 import { measureStartup, startupTable } from './startup.js';
 import { writeChart } from './chart.js';
@@ -118,7 +119,7 @@ interface Measurement {
   errors: number;
   /** Server process CPU (user + system) per completed request, µs. */
   cpuUs: number;
-  /** CPU of all PostgreSQL processes per completed request, µs. */
+  /** CPU of the PostgreSQL processes serving the target's database per completed request, µs (bench/cpu.ts PostgresCpu). */
   pgUs: number;
 }
 
@@ -153,23 +154,26 @@ interface Target {
   logFile?: string;
   /** Its name in the progress lines. */
   label: string;
+  /** The CPU of the PostgreSQL processes serving its database, if it has one. */
+  postgres?: PostgresCpu;
 }
 
 async function prepare(script: string, serverOptions: ServerOptions, logFile?: string, label?: string): Promise<Target> {
   const fd = logFile ? openSync(logFile, 'w') : undefined;
   const { child, ready } = await startServer(script, serverOptions, fd ?? 'inherit').finally(() => fd !== undefined && closeSync(fd));
   const metadata = (await (await fetch(`${ready.url}/.well-known/openid-configuration`)).json()) as Record<string, string>;
-  return { ready, child, logFile, label: label ?? ready.description.split(' (')[0]!, options: new Map(SCENARIOS.map((s) => [s.name, s.options(ready, metadata)])), runs: new Map(SCENARIOS.map((s) => [s.name, []])) };
+  const postgres = serverOptions.databaseUrl ? await PostgresCpu.open(serverOptions.databaseUrl) : undefined;
+  return { ready, child, logFile, postgres, label: label ?? ready.description.split(' (')[0]!, options: new Map(SCENARIOS.map((s) => [s.name, s.options(ready, metadata)])), runs: new Map(SCENARIOS.map((s) => [s.name, []])) };
 }
 
 async function measure(target: Target, scenario: Scenario): Promise<void> {
   const run = (duration: number) => autocannon({ connections: settings.connections, duration, ...target.options.get(scenario.name) } as autocannon.Options);
   if (settings.warmup > 0) await run(settings.warmup);
   const cpuBefore = processCpuMs(target.child.pid!)!;
-  const pgBefore = postgresCpuMs();
+  const pgBefore = await target.postgres?.read();
   const result = await run(settings.duration);
   const cpuMs = processCpuMs(target.child.pid!)! - cpuBefore;
-  const pgMs = postgresCpuMs() - pgBefore;
+  const pgMs = pgBefore ? PostgresCpu.spent(pgBefore, await target.postgres!.read()) : 0;
   const completed = Math.max(1, result.requests.total);
   const r: Measurement = { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, cpuUs: (cpuMs * 1000) / completed, pgUs: (pgMs * 1000) / completed };
   target.runs.get(scenario.name)!.push(r);
@@ -241,6 +245,7 @@ try {
       for (const scenario of SCENARIOS) for (const target of round % 2 ? [...targets].reverse() : targets) await measure(target, scenario);
   } finally {
     await Promise.all(targets.map((t) => stopServer(t.child)));
+    await Promise.all(targets.map((t) => t.postgres?.close()));
   }
   warta = { description: targets[0]!.ready.description, results: summary(targets[0]!) };
   peer = { description: targets[1]!.ready.description, results: summary(targets[1]!) };
@@ -308,7 +313,7 @@ ${failures.length ? `\nNon-2xx responses or errors (runs not valid):\n${failures
 Notes:
 - refresh_token: every request rotates a family (the response's refresh token goes back into the pool for a later request); Warta does the rotation in one SQL statement, the peer in four adapter calls.
 - introspection: Warta introspects its JWT access token (the signature, checked once per token and process while its key is published, then one query for revocation, grant and client); oidc-provider cannot introspect JWT access tokens it does not store, so it introspects a stored opaque client_credentials token. Both are asked about the same token on every request, as a resource server asks about the token of each call it serves.
-- CPU µs/req: user + system time of the server process (and of all PostgreSQL processes) per completed request, from /proc around each measured run; PostgreSQL's figure misses backends that ended during the run and includes other work on the same server, so it can even be negative on a busy machine.
+- CPU µs/req: user + system time of the server process per completed request, from /proc around each measured run; PostgreSQL's figure is the CPU of the processes serving the bench database (both servers' connections, autovacuum workers) plus the server's WAL writer, background writer and checkpointer, per process so backends that come and go count only their own share; other databases on the server are left out.
 - Target (issue #5): Warta ≥ 1.5× the peer on client_credentials and refresh_token with Warta on PostgreSQL.
 
 ![Every ratio of this run against its target](results.svg)

@@ -31,6 +31,7 @@ import * as m0036 from './0036_claims.js';
 import * as m0037 from './0037_sensitive_changes.js';
 import * as m0038 from './0038_group_versions.js';
 import * as m0040 from './0040_recovery_issued_case_index.js';
+import * as m0041 from './0041_hot_update_room.js';
 
 /**
  * Every migration, by name. Listed explicitly (not read from the folder) so the
@@ -69,4 +70,5 @@ export const migrations: Record<string, Migration> = {
   '0037_sensitive_changes': m0037,
   '0038_group_versions': m0038,
   '0040_recovery_issued_case_index': m0040,
+  '0041_hot_update_room': m0041,
 };

@@ -41,6 +41,8 @@ export interface Config {
     dataDir: string;
     poolSize: number;
     connectAttempts: number;
+    /** PostgreSQL: the hot statements as named prepared statements (src/db/prepared.ts); off behind a pooler that cannot keep them. */
+    preparedStatements: boolean;
   };
   webauthn: {
     rpId: string;
@@ -316,6 +318,7 @@ export function loadConfig(env: Env = process.env): Config {
       dataDir,
       poolSize: int(env, 'WARTA_DB_POOL_SIZE', 10, 1, 200),
       connectAttempts: int(env, 'WARTA_DB_CONNECT_ATTEMPTS', 8, 1, 100),
+      preparedStatements: bool(env, 'WARTA_DB_PREPARED_STATEMENTS', true),
     },
     webauthn: {
       rpId,

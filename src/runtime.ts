@@ -61,6 +61,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
     pgliteSnapshot: options.pgliteSnapshot ?? (config.database.url === undefined ? installedPgliteSnapshot() : undefined),
     poolSize: config.database.poolSize,
     attempts: config.database.connectAttempts,
+    preparedStatements: config.database.preparedStatements,
     onRetry: (attempt, delayMs, error) => log.warn({ attempt, delayMs, err: String(error) }, 'database not reachable yet, retrying'),
     onQuery: (seconds, failed) => metrics.recordQuery(seconds, failed),
     ...(options.databaseObserver ? { observer: options.databaseObserver } : {}),

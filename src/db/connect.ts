@@ -4,6 +4,7 @@ import v8 from 'node:v8';
 import { Kysely, type LogEvent, PGliteDialect, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { type DatabaseObserver, observedDialect } from './observe.js';
+import { preparingPool, StatementNames } from './prepared.js';
 import { extractDataDir, loadPglite, pgliteStartParams } from './pglite.js';
 import type { Database } from './schema.js';
 
@@ -38,6 +39,8 @@ export interface ConnectOptions {
   onQuery?: (seconds: number, failed: boolean) => void;
   /** Sees every statement and transaction (bench/db-cost.ts); absent in a server. */
   observer?: DatabaseObserver;
+  /** PostgreSQL: run the hot set of statements as prepared statements (src/db/prepared.ts); default on. */
+  preparedStatements?: boolean;
 }
 
 function queryObserver(onQuery: ConnectOptions['onQuery']) {
@@ -54,7 +57,7 @@ export async function connectDatabase(options: ConnectOptions): Promise<Database
   const pool = new pg.Pool({ connectionString: options.databaseUrl, max: options.poolSize, connectionTimeoutMillis: 5000 });
   // An idle client losing its server must not crash the process; the next query fails and maps to 503.
   pool.on('error', () => {});
-  const db = new Kysely<Database>({ dialect: observedDialect(new PostgresDialect({ pool }), options.observer), log: queryObserver(options.onQuery), plugins: options.observer ? [options.observer.plugin] : [] });
+  const db = new Kysely<Database>({ dialect: observedDialect(new PostgresDialect({ pool: options.preparedStatements === false ? pool : preparingPool(pool, new StatementNames()) }), options.observer), log: queryObserver(options.onQuery), plugins: options.observer ? [options.observer.plugin] : [] });
   await withRetry(options, async () => {
     const client = await pool.connect();
     client.release();
