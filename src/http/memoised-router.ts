@@ -5,6 +5,8 @@ import { TrieRouter } from 'hono/router/trie-router';
 
 /** Distinct method and path pairs remembered; past this the memo starts over, so made-up paths cannot grow it. */
 export const MEMOISED_ROUTES = 1024;
+/** Longer paths are routed every time: the memo holds at most MEMOISED_ROUTES × this many characters of keys. */
+export const MEMOISED_PATH_LENGTH = 256;
 
 /**
  * hono's default router, remembering its answer for each method and path. A
@@ -26,6 +28,7 @@ export class MemoisedRouter<T> implements Router<T> {
   }
 
   match(method: string, path: string): Result<T> {
+    if (path.length > MEMOISED_PATH_LENGTH) return this.router.match(method, path);
     const key = `${method} ${path}`;
     let result = this.matches.get(key);
     if (result === undefined) {

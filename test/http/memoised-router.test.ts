@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import { describe, expect, it } from 'vitest';
-import { MEMOISED_ROUTES, MemoisedRouter } from '../../src/http/memoised-router.js';
+import { MEMOISED_PATH_LENGTH, MEMOISED_ROUTES, MemoisedRouter } from '../../src/http/memoised-router.js';
 
 describe('the memoised router', () => {
   const app = () => {
@@ -38,5 +38,10 @@ describe('the memoised router', () => {
     for (let i = 0; i < MEMOISED_ROUTES * 2 + 10; i++) expect((await hono.request(`/api/things/${i}`)).status).toBe(200);
     expect(matches(router).size).toBeLessThanOrEqual(MEMOISED_ROUTES);
     expect(await (await hono.request('/api/things/7')).json()).toEqual({ id: '7', route: '/api/things/:id' });
+    // A long path is routed, not remembered.
+    const long = 'x'.repeat(MEMOISED_PATH_LENGTH);
+    const before = matches(router).size;
+    expect(await (await hono.request(`/api/things/${long}`)).json()).toEqual({ id: long, route: '/api/things/:id' });
+    expect(matches(router).size).toBe(before);
   });
 });
