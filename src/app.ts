@@ -3,6 +3,7 @@ import { requestId } from 'hono/request-id';
 import { jwksRoutes } from './crypto/routes.js';
 import type { AppEnv } from './http/context.js';
 import { errorResponse } from './http/error-handler.js';
+import { MemoisedRouter } from './http/memoised-router.js';
 import { requestMetrics } from './http/request-metrics.js';
 import { requestLog } from './http/request-log.js';
 import { bodyLimit } from './http/body-limit.js';
@@ -51,7 +52,7 @@ export const CROSS_ORIGIN_ENDPOINTS = ['/token', '/introspect', '/revoke', '/par
 // '/authorize' and '/end_session' accept cross-site form POSTs by spec (OIDC Core §3.1.2.1, RP-Initiated Logout §2); SameSite=Lax keeps the session cookie off them.
 
 export function createApp(deps: Deps): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+  const app = new Hono<AppEnv>({ router: new MemoisedRouter() });
 
   app.use(requestId({ limitLength: 64 }));
   app.use(requestMetrics(deps.metrics));

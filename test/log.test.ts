@@ -41,6 +41,17 @@ describe('the default destination (standard output, written in batches)', () => 
     expect(parsedLines(output).map((line) => line.n)).toEqual([0, 1, 2]);
   });
 
+  it('keeps every line and its multi-byte characters whole across many batches', async () => {
+    const child = loggingProcess(`for (let n = 0; n < 2000; n++) log.info({ n, who: 'zażółć gęślą 🙂' }, 'batched'); process.exit(0);`);
+    let output = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk) => (output += chunk));
+    await new Promise((resolve) => child.once('close', resolve));
+    const lines = parsedLines(output);
+    expect(lines.map((line) => line.n)).toEqual(Array.from({ length: 2000 }, (_, n) => n));
+    expect(new Set(lines.map((line) => line.who))).toEqual(new Set(['zażółć gęślą 🙂']));
+  });
+
   it('writes a quiet process\'s line without waiting for the batch to fill', async () => {
     const child = loggingProcess(`log.info('alone'); setInterval(() => {}, 60_000);`);
     try {

@@ -11,6 +11,8 @@ export const SIGNING_ALG: SigningAlg = 'ES256';
 export interface ActiveSigningKey {
   kid: string;
   alg: string;
+  /** The encoded JWS Protected Header (`alg`, `kid`, `typ`) for a token type, made once per key and type. */
+  protectedHeader(typ: string): string;
   /** The JWS signature of a signing input, made by the provider that holds the key. */
   sign(signingInput: Buffer): Promise<Buffer>;
 }
@@ -34,6 +36,19 @@ interface Snapshot {
 }
 
 const encode = (value: unknown) => Buffer.from(JSON.stringify(value), 'utf8').toString('base64url');
+
+/** A key's encoded protected headers by `typ`: the few token types Warta signs, each encoded once. */
+function protectedHeaders(kid: string, alg: string): (typ: string) => string {
+  const byTyp = new Map<string, string>();
+  return (typ) => {
+    let header = byTyp.get(typ);
+    if (header === undefined) {
+      header = encode({ alg, kid, typ });
+      byTyp.set(typ, header);
+    }
+    return header;
+  };
+}
 
 /**
  * The keys Warta signs with, shared by every instance through the database. A
@@ -68,8 +83,8 @@ export class SigningKeys {
 
   /** A compact JWS (RFC 7515 §7.1) of `payload`, signed with the active key. */
   async sign(payload: JWTPayload, header: { typ: string }): Promise<string> {
-    const key = await this.activeKey();
-    const input = `${encode({ alg: key.alg, kid: key.kid, typ: header.typ })}.${encode(payload)}`;
+    const key = this.freshSnapshot()?.active ?? (await this.activeKey());
+    const input = `${key.protectedHeader(header.typ)}.${encode(payload)}`;
     const signature = await key.sign(Buffer.from(input, 'ascii'));
     return `${input}.${signature.toString('base64url')}`;
   }
@@ -80,10 +95,16 @@ export class SigningKeys {
     this.loading = undefined;
   }
 
+  /** The cached keys while they are current: what nearly every request finds, without waiting a turn. */
+  private freshSnapshot(now = this.deps.clock.now()): Snapshot | undefined {
+    const snapshot = this.snapshot;
+    return snapshot && now.getTime() - snapshot.loadedAt < this.options.cacheSeconds * 1000 ? snapshot : undefined;
+  }
+
   private async current(): Promise<Snapshot> {
     const now = this.deps.clock.now();
-    const snapshot = this.snapshot;
-    if (snapshot && now.getTime() - snapshot.loadedAt < this.options.cacheSeconds * 1000) return snapshot;
+    const snapshot = this.freshSnapshot(now);
+    if (snapshot) return snapshot;
     // One reload for every request that finds the cache expired, not one each: under load an expiry
     // otherwise sends as many identical queries (and key checks) as there are requests in flight.
     // A reload begun before invalidate() is not joined: it may predate the rotation.
@@ -119,7 +140,7 @@ export class SigningKeys {
     return {
       loadedAt: now.getTime(),
       jwks: { keys: held.map((row) => row.public_jwk as JWK) },
-      active: { kid: signing.kid, alg: signing.alg, sign: (input) => provider.sign(signing, input) },
+      active: { kid: signing.kid, alg: signing.alg, protectedHeader: protectedHeaders(signing.kid, signing.alg), sign: (input) => provider.sign(signing, input) },
     };
   }
 

@@ -84,15 +84,33 @@ function assertWellFormedJsonText(text: string): void {
 }
 
 /**
+ * `pathname` and `search` of a request's URL as `new URL(url)` gives them, read by
+ * position. The URL a request arrives with is already serialised by a WHATWG URL
+ * parser (the server adapter re-serialises any target that is not plain, and a
+ * Request does so itself), so parsing it again on every request bought nothing.
+ */
+export function pathAndQuery(url: string): { pathname: string; search: string } {
+  const authority = url.indexOf('//');
+  const pathStart = url.indexOf('/', authority === -1 ? 0 : authority + 2);
+  if (pathStart === -1) return { pathname: '/', search: '' };
+  let hash = url.indexOf('#', pathStart);
+  if (hash === -1) hash = url.length;
+  const query = url.indexOf('?', pathStart);
+  if (query === -1 || query > hash) return { pathname: url.slice(pathStart, hash), search: '' };
+  // An empty query (`/path?`) has no search, as in the URL API.
+  return { pathname: url.slice(pathStart, query), search: hash - query > 1 ? url.slice(query, hash) : '' };
+}
+
+/**
  * The path, the query string and a text body, checked for every route (so a new
  * route is covered without anyone remembering). Runs after the body limit: the
  * body it reads is bounded, and hono keeps it for the handler.
  */
 export function wellFormedInput(): MiddlewareHandler {
   return async function wellFormedInput(c, next) {
-    const url = new URL(c.req.url);
-    for (const segment of url.pathname.split('/')) assertWellFormedComponent(segment, 'path');
-    if (url.search.length > 1) assertWellFormedParameters(url.search.slice(1), 'query string');
+    const { pathname, search } = pathAndQuery(c.req.url);
+    for (const segment of pathname.split('/')) assertWellFormedComponent(segment, 'path');
+    if (search.length > 1) assertWellFormedParameters(search.slice(1), 'query string');
     const type = c.req.header('content-type') ?? '';
     if (c.req.method !== 'GET' && c.req.method !== 'HEAD' && TEXT_BODY.test(type)) {
       const bytes = await c.req.arrayBuffer();

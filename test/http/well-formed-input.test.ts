@@ -12,7 +12,7 @@ import { z } from 'zod';
 import { createRoute } from '@hono/zod-openapi';
 import { errorResponse } from '../../src/http/error-handler.js';
 import { documentedRouter } from '../../src/http/openapi.js';
-import { MAX_JSON_DEPTH, wellFormedInput } from '../../src/http/well-formed-input.js';
+import { MAX_JSON_DEPTH, pathAndQuery, wellFormedInput } from '../../src/http/well-formed-input.js';
 
 const server = await startWartaServer();
 const runtime = server.runtime;
@@ -108,6 +108,17 @@ describe('broken encodings and control characters anywhere', () => {
   it('refuses a NUL byte in a path segment of a page and in a query string of a GET', async () => {
     expect((await send('/signin?return_to=%2Faccount%00')).status).toBe(400);
     expect((await send('/recovery/cases/%00')).status).toBe(400);
+    // A query string after an empty one, and a path segment after an encoded slash, are read too.
+    expect((await send('/signin?a=1?return_to=%00')).status).toBe(400);
+    expect((await send('/recovery/cases%2F%00')).status).toBe(400);
+  });
+
+  it('reads the path and query of a request URL exactly as the URL API does', () => {
+    const urls = ['http://h/', 'http://h/a/b?x=1&y=%00#frag', 'http://[::1]:3000/p%2Fq?', 'http://h/a?b?c#d?e', 'http://h/a#b?c', 'https://u:p@h:1/x/y/?q', 'http://h/%E2%82%AC/a+b?c=d+e', 'http://h/?', 'http://h/#', 'http://h/a%ZZ?%C0', 'http://h/a/../b/./c?%2e%2e'];
+    for (const raw of urls) {
+      const url = new URL(raw);
+      expect(pathAndQuery(url.href), raw).toEqual({ pathname: url.pathname, search: url.search });
+    }
   });
 
   it('still accepts tabs, line breaks and any well-formed Unicode, in forms and JSON', async () => {
