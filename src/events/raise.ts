@@ -1,4 +1,4 @@
-import { sql, type Transaction } from 'kysely';
+import { type RawBuilder, sql, type Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
 import { newId } from '../crypto/random.js';
 import { type Database, json, type SecurityEventRow } from '../db/schema.js';
@@ -92,6 +92,46 @@ export async function raiseSecurityEvent(trx: Transaction<Database>, clock: Cloc
       .execute();
   }
   return event;
+}
+
+/** What raiseSecurityEventSteps raises: raiseSecurityEvent's input, with the user and organisation read in the statement itself. */
+export type SecurityEventStepInput = {
+  [T in SecurityEventType]: Omit<Extract<RaiseSecurityEventInput, { type: T }>, 'userId' | 'organisationId'>;
+}[SecurityEventType];
+
+/**
+ * The step of a larger statement that reads a security event's subject when `condition`
+ * holds, taking the per-user lock raiseSecurityEvent takes (same namespace and key):
+ * later steps that assign outbox ids read from it, so the lock is held before any is.
+ * Its rows (`id`, `organisation_id`) are what raiseSecurityEventSteps files the event under.
+ */
+export function lockedSubjectStep(userId: string, condition: RawBuilder<boolean>): RawBuilder<unknown> {
+  return sql`select id, organisation_id, pg_advisory_xact_lock(${SUBJECT_ORDER_LOCK}, hashtext(${userId}::text)) as locked
+    from users where id = ${userId} and ${condition}`;
+}
+
+/**
+ * raiseSecurityEvent as steps of a larger statement, so the change, its audit entry
+ * and its event commit together in one round trip: the event (CTE `names.event`) and
+ * one SET per subscribed receiver (`names.sets`), for the user the `subject` step
+ * (lockedSubjectStep) read, when `condition` holds. The organisation is the user's
+ * own, read under the lock, so the event cannot be filed under another one.
+ */
+export function raiseSecurityEventSteps(names: { subject: string; event: string; sets: string }, clock: Clock, input: SecurityEventStepInput, condition: RawBuilder<boolean>): RawBuilder<unknown> {
+  const details = checkedDetails({ ...input, userId: '', organisationId: '' } as RaiseSecurityEventInput);
+  const now = clock.now();
+  const event = sql`${sql.table(names.event)} as (
+    insert into security_events (id, organisation_id, user_id, type, details, initiating_entity, txn, ip, occurred_at)
+    select ${newId()}, s.organisation_id, s.id, ${input.type}, ${json(details)}::jsonb, ${input.initiatingEntity ?? null}, ${input.txn?.slice(0, MAX_TEXT) ?? null}, ${input.ip ?? null}, ${now}
+    from ${sql.table(names.subject)} s where ${condition}
+    returning id, organisation_id, user_id)`;
+  if (BANNER_ONLY_EVENT_TYPES.includes(input.type)) return event;
+  const subscribed = ALWAYS_DELIVERED_EVENT_TYPES.includes(input.type) ? sql`true` : sql`(r.events is null or r.events @> ${json([input.type])}::jsonb)`;
+  return sql`${event}, ${sql.table(names.sets)} as (
+    insert into set_outbox (jti, receiver_id, event_id, user_id, status, created_at, next_attempt_at, attempts)
+    select gen_random_uuid()::text, r.id, e.id, e.user_id, 'pending', ${now}, ${now}, 0
+    from ${sql.table(names.event)} e join event_receivers r on r.organisation_id = e.organisation_id and r.removed_at is null and ${subscribed}
+    order by r.id)`;
 }
 
 /** The details as stored: required members present, free text bounded. A bad call is a bug, so it aborts the caller's transaction. */

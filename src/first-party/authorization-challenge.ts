@@ -143,6 +143,7 @@ export async function completeAuthorizationChallenge(deps: Deps, input: Authoriz
       dpopJkt: stored.dpop_jkt,
       deviceName: stored.device_name ?? undefined,
     },
+    clientName: client.client_name,
     session,
     // Marked used in the code's transaction (`used_at IS NULL`): one auth_session, one code.
     pendingRequestId: authSession,

@@ -26,27 +26,29 @@ export interface NewGrant {
 }
 
 export async function createGrant(db: Db, clock: Clock, input: NewGrant): Promise<OAuthGrant> {
+  const row = newGrantRow(clock, input);
+  return db.insertInto('oauth_grants').values({ ...row, amr: json(row.amr) }).returningAll().executeTakeFirstOrThrow();
+}
+
+/** The row createGrant inserts, for a caller that writes it within a larger statement (src/db/insert-when.ts). */
+export function newGrantRow(clock: Clock, input: NewGrant): Omit<OAuthGrant, 'mtls_x5t'> {
   const now = clock.now();
-  return db
-    .insertInto('oauth_grants')
-    .values({
-      id: newId(),
-      client_id: input.clientId,
-      user_id: input.session.user_id,
-      session_id: input.session.id,
-      scope: input.scope,
-      offline: input.scope.split(' ').includes('offline_access'),
-      auth_time: input.session.auth_time,
-      acr: input.acr ?? input.session.acr,
-      amr: json(input.session.amr),
-      dpop_jkt: input.dpopJkt,
-      created_at: now,
-      expires_at: addSeconds(now, input.lifetimeSeconds),
-      revoked_at: null,
-      revoked_reason: null,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
+  return {
+    id: newId(),
+    client_id: input.clientId,
+    user_id: input.session.user_id,
+    session_id: input.session.id,
+    scope: input.scope,
+    offline: input.scope.split(' ').includes('offline_access'),
+    auth_time: input.session.auth_time,
+    acr: input.acr ?? input.session.acr,
+    amr: input.session.amr,
+    dpop_jkt: input.dpopJkt,
+    created_at: now,
+    expires_at: addSeconds(now, input.lifetimeSeconds),
+    revoked_at: null,
+    revoked_reason: null,
+  };
 }
 
 /** Revokes one grant (a refresh token family); false when it was already revoked. */

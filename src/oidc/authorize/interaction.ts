@@ -83,7 +83,7 @@ export async function continueAuthorization(deps: Deps, requester: Authorization
     }
   }
 
-  const code = await issueAuthorizationCode(deps, requester.context, { request, session: session!, pendingRequestId: attempt.pending?.id });
+  const code = await issueAuthorizationCode(deps, requester.context, { request, clientName: client.client_name, session: session!, pendingRequestId: attempt.pending?.id });
   return { redirectTo: authorizationResponseUrl(request.redirectUri, deps.config.issuer, { code, state: request.state }) };
 }
 

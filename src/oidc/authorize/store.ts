@@ -4,6 +4,7 @@
  * in or consents. Only a hash of each opaque id is stored; every instance can resume
  * any request, and a restart loses none.
  */
+import { type RawBuilder, sql } from 'kysely';
 import { addSeconds, type Clock } from '../../clock.js';
 import { hashToken, MAX_ISSUED_TOKEN_LENGTH, newToken } from '../../crypto/random.js';
 import { type Database, json, type Db } from '../../db/schema.js';
@@ -76,15 +77,15 @@ export async function countSignInRound(db: Db, id: string): Promise<number> {
   return row?.sign_in_rounds ?? 0;
 }
 
-/** Marks an interactive request done, in the transaction that issues its code; false if it already was. */
-export async function completeInteractiveRequest(db: Db, clock: Clock, id: string): Promise<boolean> {
-  const result = await db
-    .updateTable('oauth_authorization_requests')
-    .set({ used_at: clock.now() })
-    .where('id_hash', '=', hashToken(id))
-    .where('used_at', 'is', null)
-    .executeTakeFirst();
-  return Number(result.numUpdatedRows) === 1;
+/**
+ * Marks an interactive request (or an auth_session) done, as a step of the statement
+ * that issues its code, when `condition` holds; it returns a row only when the request
+ * was not done already (`used_at IS NULL`): one request, one code.
+ */
+export function completeRequestStep(clock: Clock, id: string, condition: RawBuilder<boolean>): RawBuilder<unknown> {
+  return sql`update oauth_authorization_requests set used_at = ${clock.now()}
+    where id_hash = ${hashToken(id)} and used_at is null and ${condition}
+    returning 1`;
 }
 
 /** Which service is waiting for this interactive request, and where its answer goes: for the sign-in page's words and its way back. */
