@@ -4,8 +4,9 @@ import * as oidc from 'openid-client';
 import { describe, expect, it } from 'vitest';
 import { OPERATOR, registerClient } from '../../src/clients/service.js';
 import { hashToken } from '../../src/crypto/random.js';
-import { ACR_HARDWARE, ACR_MFA, ACR_PHISHING_RESISTANT } from '../../src/sessions/service.js';
-import { sessionCookie } from '../support/runtime.js';
+import { issueAuthorizationCode } from '../../src/oidc/authorize/issue-code.js';
+import { ACR_HARDWARE, ACR_MFA, ACR_PHISHING_RESISTANT, startSession } from '../../src/sessions/service.js';
+import { createTestUser, sessionCookie } from '../support/runtime.js';
 import { authorizeWithSession, basicAuth, browserGet, discover, idTokenClaims, locationOf, pkceRequest, postForm, REDIRECT_URI, registerWebClient, signedInUser, startOidcServer } from './support.js';
 
 const server = await startOidcServer();
@@ -168,6 +169,23 @@ describe('sign-in', () => {
     expect(await idTokenClaims(server, callback, request, client)).toMatchObject({ sub: user.id, aud: client.client_id, nonce: request.nonce });
     // The request is done: it cannot yield a second code.
     expect(await errorPage(await browserGet(server.url(returnTo), cookie))).toContain('expired or was already completed');
+  });
+
+  it('issues one code for a waiting request: a second issue (a resume racing the first) writes nothing', async () => {
+    const request = await pkceRequest(client);
+    const returnTo = locationOf(await browserGet(authorizeUrl(request.params))).searchParams.get('return_to')!;
+    const id = new URLSearchParams(returnTo.split('?')[1]).get('request')!;
+    const user = await createTestUser(runtime);
+    const { session } = await startSession(runtime.db, runtime, { userId: user.id, amr: ['hwk', 'user'], ip: null, userAgent: 'vitest' });
+    const codeRequest = { clientId: client.client_id, redirectUri: REDIRECT_URI, scopes: ['openid'], nonce: undefined, codeChallenge: request.params.code_challenge!, dpopJkt: undefined };
+    // Both resumes found the request waiting; only the statement that marks it done decides.
+    const issue = () => issueAuthorizationCode(runtime, { actor: 'anonymous' }, { request: codeRequest, clientName: client.client_name, session, pendingRequestId: id });
+    await issue();
+    await expect(issue()).rejects.toMatchObject({ code: 'invalid_request' });
+    const count = async (table: 'oauth_grants' | 'devices' | 'security_events') => Number((await runtime.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).where('user_id', '=', user.id).executeTakeFirstOrThrow()).n);
+    expect([await count('oauth_grants'), await count('devices'), await count('security_events')]).toEqual([1, 1, 1]);
+    const audited = await runtime.db.selectFrom('audit_log').select('action').where('actor', '=', `user:${user.id}`).where('action', 'in', ['oidc.authorized', 'device.linked']).execute();
+    expect(audited.map((entry) => entry.action).sort()).toEqual(['device.linked', 'oidc.authorized']);
   });
 
   it('returns login_required for prompt=none without a session', async () => {
