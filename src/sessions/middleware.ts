@@ -1,5 +1,4 @@
 import type { MiddlewareHandler } from 'hono';
-import { sql } from 'kysely';
 import type { Role } from '../db/schema.js';
 import { type AppEnv, auditContext } from '../http/context.js';
 import { readSessionCookie } from '../http/session-cookie.js';
@@ -7,7 +6,7 @@ import { WartaError } from '../errors.js';
 import type { Deps } from '../deps.js';
 import { privilegesHeldUntil, refusePrivilegedAction } from './privilege.js';
 import { assertRecentlyAuthenticated } from './reauth.js';
-import { resumeSession } from './service.js';
+import { resumeSignedIn } from './service.js';
 
 /** Attaches the signed-in user (if any) to the context; never refuses by itself. */
 export function loadSession(deps: Pick<Deps, 'db' | 'clock' | 'config' | 'auditEntryKey'>): MiddlewareHandler<AppEnv> {
@@ -15,25 +14,14 @@ export function loadSession(deps: Pick<Deps, 'db' | 'clock' | 'config' | 'auditE
     c.set('roles', []);
     c.set('privilegeHold', undefined);
     const token = readSessionCookie(c, deps.config.secureCookies);
-    if (token) {
-      const session = await resumeSession(deps, token);
-      if (session) {
-        const row = await deps.db
-          .selectFrom('users as u')
-          .selectAll('u')
-          .select(sql<Role[]>`array(select r.role from user_roles r where r.user_id = u.id order by r.role)`.as('roles'))
-          .where('u.id', '=', session.user_id)
-          .where('u.status', '=', 'active')
-          .executeTakeFirst();
-        if (row) {
-          const { roles, ...user } = row;
-          c.set('session', session);
-          c.set('user', user);
-          c.set('roles', roles);
-          const until = privilegesHeldUntil(deps, user);
-          if (until) c.set('privilegeHold', { until, refuse: () => refusePrivilegedAction(deps, auditContext(c), { userId: user.id, path: c.req.path, until }) });
-        }
-      }
+    const signedIn = token ? await resumeSignedIn(deps, token) : undefined;
+    if (signedIn) {
+      const { session, user, roles } = signedIn;
+      c.set('session', session);
+      c.set('user', user);
+      c.set('roles', roles);
+      const until = privilegesHeldUntil(deps, user);
+      if (until) c.set('privilegeHold', { until, refuse: () => refusePrivilegedAction(deps, auditContext(c), { userId: user.id, path: c.req.path, until }) });
     }
     await next();
   };

@@ -1,9 +1,9 @@
 import type { Config } from '../config.js';
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { addSeconds, type Clock } from '../clock.js';
 import { hashToken, MAX_ISSUED_TOKEN_LENGTH, newId, newToken } from '../crypto/random.js';
 import { revokeLiveRows } from '../db/revoke.js';
-import { type Database, json, type Session, type Db } from '../db/schema.js';
+import { type Database, json, type Role, type Session, type Db, type User } from '../db/schema.js';
 
 
 export interface SessionDeps {
@@ -137,14 +137,44 @@ export async function resumeSession(deps: SessionDeps, token: string): Promise<S
     .where('expires_at', '>', now)
     .where('idle_expires_at', '>', now)
     .executeTakeFirst();
-  if (!session) return undefined;
-  if (now.getTime() - session.last_seen_at.getTime() >= TOUCH_INTERVAL_SECONDS * 1000) {
-    // Each slide keeps the idle time the session started with (its organisation's, when shorter than the server's).
-    const idle = new Date(now.getTime() + (session.idle_expires_at.getTime() - session.last_seen_at.getTime()));
-    await deps.db.updateTable('sessions').set({ last_seen_at: now, idle_expires_at: idle }).where('id', '=', session.id).execute();
-    return { ...session, last_seen_at: now, idle_expires_at: idle };
-  }
-  return session;
+  return session && slideIdleExpiry(deps, session, now);
+}
+
+/**
+ * resumeSession with the session's user, when active, and the user's roles, in one
+ * read: what every request carrying a session cookie needs. Undefined when the session
+ * is not live or its user not active (then the idle timeout does not slide either).
+ */
+export async function resumeSignedIn(deps: SessionDeps, token: string): Promise<{ session: Session; user: User; roles: Role[] } | undefined> {
+  if (!token || token.length > MAX_ISSUED_TOKEN_LENGTH) return undefined;
+  const now = deps.clock.now();
+  const row = await deps.db
+    .selectFrom('sessions as s')
+    .innerJoin('users as u', 'u.id', 's.user_id')
+    .selectAll('s')
+    .select([sql<Record<string, unknown>>`to_jsonb(u)`.as('session_user'), sql<Role[]>`array(select r.role from user_roles r where r.user_id = u.id order by r.role)`.as('session_user_roles')])
+    .where('s.token_hash', '=', hashToken(token))
+    .where('s.revoked_at', 'is', null)
+    .where('s.expires_at', '>', now)
+    .where('s.idle_expires_at', '>', now)
+    .where('u.status', '=', 'active')
+    .executeTakeFirst();
+  if (!row) return undefined;
+  const { session_user, session_user_roles, ...session } = row;
+  return { session: await slideIdleExpiry(deps, session, now), user: rowWithDates(session_user) as unknown as User, roles: session_user_roles };
+}
+
+/** A row read as JSON (to_jsonb) with its timestamps (the `…_at` columns) back as Dates, as the driver returns them. */
+function rowWithDates(row: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(row).map(([key, value]) => [key, key.endsWith('_at') && typeof value === 'string' ? new Date(value) : value]));
+}
+
+async function slideIdleExpiry(deps: SessionDeps, session: Session, now: Date): Promise<Session> {
+  if (now.getTime() - session.last_seen_at.getTime() < TOUCH_INTERVAL_SECONDS * 1000) return session;
+  // Each slide keeps the idle time the session started with (its organisation's, when shorter than the server's).
+  const idle = new Date(now.getTime() + (session.idle_expires_at.getTime() - session.last_seen_at.getTime()));
+  await deps.db.updateTable('sessions').set({ last_seen_at: now, idle_expires_at: idle }).where('id', '=', session.id).execute();
+  return { ...session, last_seen_at: now, idle_expires_at: idle };
 }
 
 /** Records a fresh proof of presence (re-authentication or step-up) on an existing session. */

@@ -45,7 +45,11 @@ export interface ValidatedRequest {
 
 /** Errors here must not redirect: they are shown to the user (status 400). */
 export async function identifyClient(deps: Pick<Deps, 'db'>, params: Pick<AuthorizationParams, 'client_id' | 'redirect_uri'>): Promise<ClientRedirect> {
-  const client = await findClient(deps.db, params.client_id);
+  return checkClientRedirect(await findClient(deps.db, params.client_id), params);
+}
+
+/** identifyClient with the client already read (a waiting request is read with its client). */
+export function checkClientRedirect(client: OAuthClient | undefined, params: Pick<AuthorizationParams, 'redirect_uri'>): ClientRedirect {
   if (!client) throw new WartaError(400, 'invalid_client', 'the application that sent you here is not registered with Warta');
   if (!client.grant_types.includes('authorization_code')) throw new WartaError(400, 'unauthorized_client', 'this application may not sign users in');
   // Shown to the user, never redirected: a suspended client may be in an attacker's hands.

@@ -13,11 +13,12 @@ import { ENDPOINTS, REQUEST_URI_PREFIX } from '../endpoints.js';
 import { readUrlEncodedBody } from '../../http/form.js';
 import { renderConsentPage, renderErrorPage } from '../pages.js';
 import { type AuthorizationStep, continueAuthorization, recordConsent, refuseOtherOrganisation, refuseUnmetRequirements } from './interaction.js';
-import { checkAuthorizationRequest, type ClientRedirect, identifyClient } from './request.js';
+import { checkAuthorizationRequest, checkClientRedirect, type ClientRedirect, identifyClient } from './request.js';
 import { allowFormRedirectTo } from '../../http/form-redirect.js';
 import { errorResponseUrl } from './respond.js';
 import { consumePushedRequest, findInteractiveRequest } from './store.js';
 import type { Deps } from '../../deps.js';
+import type { OAuthClient } from '../../db/schema.js';
 import { anonymousRequestLimit } from '../../throttle/middleware.js';
 
 export function authorizationRoutes(deps: Deps) {
@@ -32,7 +33,7 @@ export function authorizationRoutes(deps: Deps) {
     const id = c.req.query('request') ?? '';
     const stored = await findInteractiveRequest(deps.db, deps.clock, id);
     if (!stored) return renderErrorPage(c, 'this sign-in request has expired or was already completed; start again from the application');
-    return answer(deps, c, stored.params, { id, createdAt: stored.createdAt });
+    return answer(deps, c, stored.params, { id, createdAt: stored.createdAt, client: stored.client });
   });
 
   app.post(ENDPOINTS.consent, async (c) => {
@@ -42,7 +43,7 @@ export function authorizationRoutes(deps: Deps) {
     if (!stored) return renderErrorPage(c, 'this sign-in request has expired or was already completed; start again from the application');
     const decision = form.get('decision');
     if (decision !== 'allow' && decision !== 'deny' && decision !== 'unmet') return renderErrorPage(c, 'choose allow or deny');
-    return answer(deps, c, stored.params, { id, createdAt: stored.createdAt }, decision);
+    return answer(deps, c, stored.params, { id, createdAt: stored.createdAt, client: stored.client }, decision);
   });
 
   return app;
@@ -67,11 +68,14 @@ async function authorize(deps: Deps, c: AppContext, source: URLSearchParams): Pr
   return answer(deps, c, params, undefined, undefined, { pushed: false });
 }
 
-/** `arrival` is known only on the first pass; a waiting request (resume, consent) passed its checks when it arrived. */
-async function answer(deps: Deps, c: AppContext, params: AuthorizationParams, pending: { id: string; createdAt: Date } | undefined, decision?: 'allow' | 'deny' | 'unmet', arrival?: { pushed: boolean }): Promise<Response> {
+/**
+ * `arrival` is known only on the first pass; a waiting request (resume, consent) passed its
+ * checks when it arrived, and is checked again against its client as registered now.
+ */
+async function answer(deps: Deps, c: AppContext, params: AuthorizationParams, pending: WaitingRequestRef | undefined, decision?: 'allow' | 'deny' | 'unmet', arrival?: { pushed: boolean }): Promise<Response> {
   let target: ClientRedirect;
   try {
-    target = await identifyClient(deps, params);
+    target = pending ? checkClientRedirect(pending.client, params) : await identifyClient(deps, params);
   } catch (error) {
     return pageFor(deps, c, error);
   }
@@ -95,6 +99,13 @@ async function answer(deps: Deps, c: AppContext, params: AuthorizationParams, pe
     logRequestError(deps, c.get('requestId'), error, wartaError, 'authorization');
     return c.redirect(errorResponseUrl(target.redirectUri, deps.config.issuer, params.state, wartaError), 303);
   }
+}
+
+/** A waiting request: its id, when it arrived, and its client as read with it. */
+interface WaitingRequestRef {
+  id: string;
+  createdAt: Date;
+  client: OAuthClient;
 }
 
 function respond(c: AppContext, step: AuthorizationStep): Response | Promise<Response> {

@@ -7,13 +7,18 @@
 import { type RawBuilder, sql } from 'kysely';
 import { addSeconds, type Clock } from '../../clock.js';
 import { hashToken, MAX_ISSUED_TOKEN_LENGTH, newToken } from '../../crypto/random.js';
-import { type Database, json, type Db } from '../../db/schema.js';
+import { type Database, json, type Db, type OAuthClient } from '../../db/schema.js';
 import type { AuthorizationParams } from '../checks/params.js';
 
 
 export interface StoredRequest {
   params: AuthorizationParams;
   createdAt: Date;
+}
+
+/** An interactive request, read with the client it waits for: the client as registered now, checked again when the request resumes. */
+export interface WaitingRequest extends StoredRequest {
+  client: OAuthClient;
 }
 
 /** Stores `params`; returns the opaque id that refers to them. */
@@ -35,18 +40,25 @@ export async function saveAuthorizationRequest(db: Db, clock: Clock, input: { ki
   return id;
 }
 
-/** An unused, unexpired interactive request; it stays usable until a code is issued for it. */
-export async function findInteractiveRequest(db: Db, clock: Clock, id: string): Promise<StoredRequest | undefined> {
+/**
+ * An unused, unexpired interactive request and its client, in one read; it stays
+ * usable until a code is issued for it. Undefined also when the client is gone.
+ */
+export async function findInteractiveRequest(db: Db, clock: Clock, id: string): Promise<WaitingRequest | undefined> {
   if (id.length > MAX_ISSUED_TOKEN_LENGTH) return undefined;
   const row = await db
-    .selectFrom('oauth_authorization_requests')
-    .select(['params', 'created_at'])
-    .where('id_hash', '=', hashToken(id))
-    .where('kind', '=', 'interactive')
-    .where('used_at', 'is', null)
-    .where('expires_at', '>', clock.now())
+    .selectFrom('oauth_authorization_requests as r')
+    .innerJoin('oauth_clients as c', 'c.client_id', 'r.client_id')
+    .selectAll('c')
+    .select(['r.params as request_params', 'r.created_at as request_created_at'])
+    .where('r.id_hash', '=', hashToken(id))
+    .where('r.kind', '=', 'interactive')
+    .where('r.used_at', 'is', null)
+    .where('r.expires_at', '>', clock.now())
     .executeTakeFirst();
-  return row && { params: row.params as unknown as AuthorizationParams, createdAt: row.created_at };
+  if (!row) return undefined;
+  const { request_params, request_created_at, ...client } = row;
+  return { params: request_params as unknown as AuthorizationParams, createdAt: request_created_at, client };
 }
 
 /** Uses a pushed request once (RFC 9126 §4: request_uri is one-time use); undefined if unknown, used, expired or another client's. */
@@ -91,7 +103,6 @@ export function completeRequestStep(clock: Clock, id: string, condition: RawBuil
 /** Which service is waiting for this interactive request, and where its answer goes: for the sign-in page's words and its way back. */
 export async function waitingService(db: Db, clock: Clock, id: string): Promise<{ clientName: string; redirectUri: string } | undefined> {
   const stored = await findInteractiveRequest(db, clock, id);
-  if (!stored || typeof stored.params.client_id !== 'string' || typeof stored.params.redirect_uri !== 'string') return undefined;
-  const client = await db.selectFrom('oauth_clients').select('client_name').where('client_id', '=', stored.params.client_id).executeTakeFirst();
-  return client && { clientName: client.client_name, redirectUri: stored.params.redirect_uri };
+  if (!stored || typeof stored.params.redirect_uri !== 'string') return undefined;
+  return { clientName: stored.client.client_name, redirectUri: stored.params.redirect_uri };
 }
