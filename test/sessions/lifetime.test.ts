@@ -1,7 +1,7 @@
 /** Session lifetimes: the server's settings, shortened per organisation by its policy (never lengthened). */
 import { describe, expect, it } from 'vitest';
 import { checkPolicy } from '../../src/orgs/policy-check.js';
-import { resumeSession, startSession } from '../../src/sessions/service.js';
+import { resumeSession, resumeSignedIn, startSession } from '../../src/sessions/service.js';
 import { createTestRuntime, createTestUser } from '../support/runtime.js';
 
 // The server: 30 minutes idle, 12 hours in all.
@@ -29,6 +29,15 @@ describe('session lifetimes', () => {
     expect(minutes(slid!.last_seen_at, slid!.idle_expires_at)).toBe(10);
     runtime.clock.advance(11 * 60);
     expect(await resumeSession(runtime, token)).toBeUndefined();
+  });
+
+  it('reads the session with its user and roles, and signs nobody in once the user is no longer active', async () => {
+    const user = await createTestUser(runtime, { role: 'admin' });
+    const { token, session } = await startSession(runtime.db, runtime, { userId: user.id, amr: ['hwk', 'user'], ip: null, userAgent: null });
+    const signedIn = await resumeSignedIn(runtime, token);
+    expect(signedIn).toMatchObject({ session: { id: session.id }, user: { id: user.id, created_at: user.created_at }, roles: expect.arrayContaining(['admin']) });
+    await runtime.db.updateTable('users').set({ status: 'disabled' }).where('id', '=', user.id).execute();
+    expect(await resumeSignedIn(runtime, token)).toBeUndefined();
   });
 
   it("never lengthens the server's lifetimes", async () => {
