@@ -8,7 +8,7 @@
  *  3.   required claims .......................... `readClaims`
  *  4.   typ dpop+jwt ............................. `checkHeader`
  *  5.   asymmetric, allowed alg .................. `checkHeader` + `allowedAsymmetricAlgs`
- *  6.   signature verifies with the `jwk` ........ `compactVerify(proof, EmbeddedJWK)`
+ *  6.   signature verifies with the `jwk` ........ `verifyWithJwk` (node:crypto, synchronous)
  *  7.   `jwk` is not a private key ............... `checkHeader`
  *  8.   htm ...................................... `verifyDpopProof`
  *  9.   htu, ignoring query and fragment ......... `normalizeHtu` (with the §4.3 SHOULD
@@ -26,9 +26,9 @@
  * `WWW-Authenticate: DPoP` challenge (§7.1). `use_dpop_nonce` follows the same split
  * and carries the nonce to use in a `DPoP-Nonce` header (§8, §9).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { constants, createHash, createPublicKey, type JsonWebKey, type KeyObject, timingSafeEqual, verify } from 'node:crypto';
 
-import { EmbeddedJWK, calculateJwkThumbprint, compactVerify, decodeProtectedHeader } from 'jose';
+import { decodeProtectedHeader } from 'jose';
 import type { JWK, ProtectedHeaderParameters } from 'jose';
 
 import { WartaError } from '../errors.js';
@@ -91,14 +91,8 @@ export async function verifyDpopProof(options: VerifyDpopProofOptions): Promise<
     throw fail.invalid('DPoP header must contain exactly one well-formed JWT');
   }
 
-  const jwk = checkHeader(proof, algs, fail);
-
-  let payload: Uint8Array;
-  try {
-    ({ payload } = await compactVerify(proof, EmbeddedJWK, { algorithms: [...algs] }));
-  } catch (cause) {
-    throw fail.invalid('DPoP proof signature does not verify with its jwk header', cause);
-  }
+  const { jwk, alg } = checkHeader(proof, algs, fail);
+  const payload = verifyWithJwk(proof, jwk, alg, fail);
 
   const claims = readClaims(payload, fail);
 
@@ -133,11 +127,66 @@ export async function verifyDpopProof(options: VerifyDpopProofOptions): Promise<
   const firstUse = await markJtiUsed(claims.jti, new Date((claims.iat + maxAgeSeconds) * 1000));
   if (!firstUse) throw fail.invalid('DPoP proof jti has already been used');
 
-  return { jkt: await calculateJwkThumbprint(jwk) };
+  return { jkt: jwkThumbprint(jwk) };
 }
 
-/** RFC 9449 §4.3 rules 4, 5 and 7; returns the header's public key. */
-function checkHeader(proof: string, algs: ReadonlySet<string>, fail: Failure): JWK {
+/** What each JWS algorithm (RFC 7518 §3) needs of its key and of node:crypto's verify. */
+const SIGNATURE_ALGS: Record<string, { kty: 'EC' | 'RSA' | 'OKP'; crv?: string; hash: string | null; padding?: number }> = {
+  ES256: { kty: 'EC', crv: 'P-256', hash: 'sha256' },
+  ES384: { kty: 'EC', crv: 'P-384', hash: 'sha384' },
+  ES512: { kty: 'EC', crv: 'P-521', hash: 'sha512' },
+  RS256: { kty: 'RSA', hash: 'sha256', padding: constants.RSA_PKCS1_PADDING },
+  RS384: { kty: 'RSA', hash: 'sha384', padding: constants.RSA_PKCS1_PADDING },
+  RS512: { kty: 'RSA', hash: 'sha512', padding: constants.RSA_PKCS1_PADDING },
+  PS256: { kty: 'RSA', hash: 'sha256', padding: constants.RSA_PKCS1_PSS_PADDING },
+  PS384: { kty: 'RSA', hash: 'sha384', padding: constants.RSA_PKCS1_PSS_PADDING },
+  PS512: { kty: 'RSA', hash: 'sha512', padding: constants.RSA_PKCS1_PSS_PADDING },
+  EdDSA: { kty: 'OKP', crv: 'Ed25519', hash: null },
+  Ed25519: { kty: 'OKP', crv: 'Ed25519', hash: null },
+};
+
+// RFC 7518 §3.3 and §3.5: "A key of size 2048 bits or larger MUST be used".
+const MIN_RSA_MODULUS_BITS = 2048;
+
+/**
+ * Rule 6: the JWS signature over `header.payload` verifies with the header's `jwk`, a key
+ * of the type `alg` names (an RSA key never verifies an ES256 proof). node:crypto's
+ * one-shot verify runs on this thread with no WebCrypto job to schedule; a DPoP proof
+ * is checked at every token request. Returns the payload bytes.
+ */
+function verifyWithJwk(proof: string, jwk: JWK, alg: string, fail: Failure): Uint8Array {
+  const expected = SIGNATURE_ALGS[alg];
+  if (!expected || jwk.kty !== expected.kty || (expected.crv !== undefined && jwk.crv !== expected.crv)) throw fail.invalid(`DPoP proof signature does not verify with its jwk header: not a key for ${alg}`);
+  // As a WebCrypto import would: a key published for another use does not verify signatures.
+  if ((jwk.use !== undefined && jwk.use !== 'sig') || (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))))
+    throw fail.invalid('DPoP proof jwk header is not a signature verification key');
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
+  } catch (cause) {
+    throw fail.invalid('DPoP proof jwk header is not a valid public key', cause);
+  }
+  if (key.type !== 'public') throw fail.invalid('DPoP proof jwk header must not contain a private key');
+  if (expected.kty === 'RSA' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_MODULUS_BITS) throw fail.invalid(`DPoP proof RSA key must be at least ${MIN_RSA_MODULUS_BITS} bits`);
+  const [header, payload, signature] = proof.split('.') as [string, string, string];
+  const valid = verify(
+    expected.hash,
+    Buffer.from(`${header}.${payload}`, 'ascii'),
+    { key, ...(expected.kty === 'EC' ? { dsaEncoding: 'ieee-p1363' as const } : {}), ...(expected.padding === undefined ? {} : { padding: expected.padding }), ...(expected.padding === constants.RSA_PKCS1_PSS_PADDING ? { saltLength: constants.RSA_PSS_SALTLEN_DIGEST } : {}) },
+    Buffer.from(signature, 'base64url'),
+  );
+  if (!valid) throw fail.invalid('DPoP proof signature does not verify with its jwk header');
+  return Buffer.from(payload, 'base64url');
+}
+
+/** RFC 7638: the SHA-256 thumbprint of the key's required members, in lexicographic order. */
+function jwkThumbprint(jwk: JWK): string {
+  const required = jwk.kty === 'EC' ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y } : jwk.kty === 'RSA' ? { e: jwk.e, kty: jwk.kty, n: jwk.n } : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
+  return createHash('sha256').update(JSON.stringify(required)).digest('base64url');
+}
+
+/** RFC 9449 §4.3 rules 4, 5 and 7; returns the header's public key and its algorithm. */
+function checkHeader(proof: string, algs: ReadonlySet<string>, fail: Failure): { jwk: JWK; alg: string } {
   let header: ProtectedHeaderParameters;
   try {
     header = decodeProtectedHeader(proof);
@@ -164,7 +213,9 @@ function checkHeader(proof: string, algs: ReadonlySet<string>, fail: Failure): J
   if (jwk.kty !== 'EC' && jwk.kty !== 'RSA' && jwk.kty !== 'OKP') {
     throw fail.invalid('DPoP proof jwk header must be an EC, RSA or OKP public key');
   }
-  return jwk;
+  // RFC 7515 §4.1.11: a critical extension this check does not understand makes the proof invalid (none is defined for DPoP).
+  if (header.crit !== undefined) throw fail.invalid('DPoP proof header must not carry crit');
+  return { jwk, alg: header.alg };
 }
 
 /** RFC 9449 §4.2: jti, htm, htu and iat are required. */

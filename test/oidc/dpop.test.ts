@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash, generateKeyPairSync, type KeyObject, randomUUID, sign } from 'node:crypto';
 
 import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import type { CryptoKey, JWK, JWTPayload } from 'jose';
@@ -65,6 +65,12 @@ function options(proofValue: string, overrides: Partial<VerifyDpopProofOptions> 
 
 const b64url = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const ath = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+/** A token-request proof signed with node:crypto, for what jose refuses to sign (weak keys, mismatched curves, crit). */
+function signedByNode(header: Record<string, unknown>, key: KeyObject, how: { hash: string; dsaEncoding?: 'ieee-p1363' }): string {
+  const input = `${b64url(header)}.${b64url({ jti: randomUUID(), htm: 'POST', htu: TOKEN_URL, iat: NOW_SECONDS })}`;
+  return `${input}.${sign(how.hash, Buffer.from(input), how.dsaEncoding ? { key, dsaEncoding: how.dsaEncoding } : key).toString('base64url')}`;
+}
 
 let es256: ProofKey;
 let other: ProofKey;
@@ -223,6 +229,34 @@ describe('verifyDpopProof (RFC 9449 §4.3)', () => {
     it('rejects a jwk header whose key does not fit the alg', async () => {
       const rsa = await proofKey('RS256');
       await invalidProof(verifyDpopProof(options(await proof(es256, { header: { jwk: rsa.jwk } }))), /signature does not verify/);
+    });
+
+    it('rejects an EC key of another curve than the alg names', async () => {
+      const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+      const forged = signedByNode({ alg: 'ES256', typ: 'dpop+jwt', jwk: p384.publicKey.export({ format: 'jwk' }) }, p384.privateKey, { hash: 'sha384', dsaEncoding: 'ieee-p1363' });
+      await invalidProof(verifyDpopProof(options(forged)), /not a key for ES256/);
+    });
+
+    it.each(['ES384', 'ES512', 'PS384', 'RS512', 'Ed25519'])('accepts a %s proof when local policy allows it', async (alg) => {
+      const key = await proofKey(alg);
+      await expect(verifyDpopProof(options(await proof(key), { allowedAlgs: [alg] }))).resolves.toEqual({ jkt: await calculateJwkThumbprint(key.jwk) });
+    });
+
+    it('rejects an RSA key shorter than 2048 bits (RFC 7518 §3.3)', async () => {
+      const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
+      const weak = signedByNode({ alg: 'RS256', typ: 'dpop+jwt', jwk: rsa.publicKey.export({ format: 'jwk' }) }, rsa.privateKey, { hash: 'sha256' });
+      await invalidProof(verifyDpopProof(options(weak)), /at least 2048 bits/);
+    });
+
+    it('rejects a key published for encryption, or not for verification', async () => {
+      await invalidProof(verifyDpopProof(options(await proof({ ...es256, jwk: { ...es256.jwk, use: 'enc' } }))), /not a signature verification key/);
+      await invalidProof(verifyDpopProof(options(await proof({ ...es256, jwk: { ...es256.jwk, key_ops: ['encrypt'] } }))), /not a signature verification key/);
+    });
+
+    it('rejects a critical header extension (RFC 7515 §4.1.11)', async () => {
+      const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      const critical = signedByNode({ alg: 'ES256', typ: 'dpop+jwt', jwk: ec.publicKey.export({ format: 'jwk' }), crit: ['exp'], exp: NOW_SECONDS + 60 }, ec.privateKey, { hash: 'sha256', dsaEncoding: 'ieee-p1363' });
+      await invalidProof(verifyDpopProof(options(critical)), /crit/);
     });
   });
 
