@@ -11,7 +11,7 @@ import { type RawBuilder, sql } from 'kysely';
 import { appendAuditWhen, type AuditContext, type AuditWriter } from '../audit/audit.js';
 import { insertRowWhen } from '../db/insert-when.js';
 import type { OAuthGrant } from '../db/schema.js';
-import { raiseSecurityEventSteps } from '../events/raise.js';
+import { lockedSubjectStep, raiseSecurityEventSteps } from '../events/raise.js';
 import { deviceName, platformOf } from './device-name.js';
 
 export interface LinkDeviceInput {
@@ -22,6 +22,15 @@ export interface LinkDeviceInput {
   requestedName: string | undefined;
   /** The sign-in request's audit context: its IP and User-Agent describe the new device. */
   context: AuditContext;
+}
+
+/**
+ * The `subject` step linkDeviceSteps files its event under: the user's row, read under
+ * the per-user lock of security events. Exported here so a statement that links a
+ * device needs nothing from events/ itself (events/ reads oidc/ for subjects).
+ */
+export function deviceOwnerStep(userId: string): RawBuilder<unknown> {
+  return lockedSubjectStep(userId, sql<boolean>`true`);
 }
 
 /**

@@ -6,9 +6,8 @@ import { insertRowWhen } from '../../db/insert-when.js';
 import type { Session } from '../../db/schema.js';
 import { WartaError } from '../../errors.js';
 import type { Deps } from '../../deps.js';
-import { lockedSubjectStep } from '../../events/raise.js';
 import { newGrantRow } from '../../grants/service.js';
-import { linkDeviceSteps } from '../../grants/device-link.js';
+import { deviceOwnerStep, linkDeviceSteps } from '../../grants/device-link.js';
 import { claimedAcr } from '../checks/acr.js';
 import type { ValidatedRequest } from './request.js';
 import { completeRequestStep } from './store.js';
@@ -63,7 +62,7 @@ export async function issueAuthorizationCode(
   // Every new grant is a new device: audited and raised as device_linked (docs/devices.md).
   const device = linkDeviceSteps(deps, { grant, clientName: input.clientName, requestedName: request.deviceName, context }, { grant: 'granted', subject: 'subject' });
   const { rows } = await sql<{ subject: number; completed: number }>`
-    with subject as (${lockedSubjectStep(session.user_id, sql<boolean>`true`)}),
+    with subject as (${deviceOwnerStep(session.user_id)}),
     completed as (${completed}),
     granted as (${insertRowWhen('oauth_grants', grant, sql<boolean>`exists (select from completed)`)} returning id),
     ${device},
