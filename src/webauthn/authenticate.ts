@@ -16,12 +16,13 @@ import { findUserByUsername } from '../users/service.js';
 import { passkeyAmr } from './amr.js';
 import { passkeyAcrCeiling } from './binding.js';
 import { decoyCredentials, passkeyShapes } from './decoy.js';
-import { type ChallengeBinding, challengeAlreadyUsed, challengeSpend, consumeChallenge, findUnspentChallenge, issueChallenge, spendChallenge } from './challenges.js';
+import { type ChallengeBinding, challengeAlreadyUsed, challengeSpend, consumeChallenge, issueChallenge, spendChallenge, unspentChallenge } from './challenges.js';
 import { checkAssertionSignature } from './assertion-signature.js';
 import { checkAuthenticatorData, checkBackupFlags, checkClientData, readAuthenticationResponse, readAuthenticatorData, readClientData } from './checks.js';
-import { activePasskeys, advanceSignCount, blockCredential, credentialBlocked, findCredentialById, findCredentialWithOwner, type PasskeyOwner, signCountAdvance, unusableCredential } from './credentials.js';
+import { activePasskeys, advanceSignCount, blockCredential, credentialBlocked, findCredentialById, findCredentialWithOwner, type PasskeyOwner, type PasskeyWithOwner, signCountAdvance, unusableCredential } from './credentials.js';
 import { type Attempt, countingSignInFailure, ipKey, USER_KEY_PREFIX, userKey } from '../throttle/sign-in.js';
 import { requestOptions } from './options.js';
+import { readSignIn } from './sign-in-reads.js';
 import type { AnonymousRequest } from '../throttle/requests.js';
 
 /**
@@ -70,13 +71,23 @@ async function signInWithAssertion(
   input: { credential: unknown; ceremony: WebauthnCeremony; challengeHash?: string },
 ): Promise<SignedIn & { user: User; passkey: WebauthnCredential }> {
   const { context } = request;
-  await assertNotThrottled(deps.db, deps.clock, ipKey(context.ip));
   const attempt: Attempt = {};
-  return countingSignInFailure(deps, context, { action: 'signin.failed', attempt }, async () => {
-    const response = readAssertion(input.credential, input.challengeHash);
+  const counting = <T>(run: () => Promise<T>) => countingSignInFailure(deps, context, { action: 'signin.failed', attempt }, run);
+  let response: AssertionResponse;
+  try {
+    response = readAssertion(input.credential, input.challengeHash);
+  } catch (refusal) {
+    // A response that does not parse names no challenge nor credential: a throttled address is still told so first.
+    await assertNotThrottled(deps.db, deps.clock, ipKey(context.ip));
+    return counting(() => Promise.reject(refusal));
+  }
+  // The sign-in's reads in one statement; checked in the order of the ceremony (throttled address, challenge, credential).
+  const read = await readSignIn(deps.db, { addressKey: ipKey(context.ip), challenge: response.clientData.challenge, credentialId: response.response.id, ownerThrottleKeyPrefix: USER_KEY_PREFIX });
+  refuseWhileBlocked(read.addressBlockedUntil, deps.clock);
+  return counting(async () => {
     // Read here and spent by the sign-in's own statement (one commit); a response refused on the way spends it on its own.
-    const challenge = await findUnspentChallenge(deps.db, deps.clock, { challenge: response.clientData.challenge, ceremony: input.ceremony });
-    const asserted = await spendingOnRefusal(deps, challenge, () => checkAssertion(deps, response, { challenge, attempt }));
+    const challenge = unspentChallenge(read.challenge, input.ceremony, deps.clock);
+    const asserted = await spendingOnRefusal(deps, challenge, async () => checkAssertion(deps, response, { challenge, found: read.credential, attempt }));
     const { user, passkey } = asserted;
     // The challenge is spent, the counter moves forward and the session starts in one statement. The amr and acr come from the
     // passkey as read before: backup eligibility never changes, and a binding confirmed meanwhile only counts from the next sign-in.
@@ -163,15 +174,18 @@ function readAssertion(body: unknown, challengeHash: string | undefined): Assert
 async function verifyAssertion(deps: Deps, body: unknown, input: { ceremony: WebauthnCeremony; binding?: ChallengeBinding; attempt: Attempt }): Promise<VerifiedAssertion> {
   const response = readAssertion(body, undefined);
   const challenge = await consumeChallenge(deps.db, deps.clock, { challenge: response.clientData.challenge, ceremony: input.ceremony, ...(input.binding ? { binding: input.binding } : {}) });
-  return checkAssertion(deps, response, { challenge, attempt: input.attempt });
+  const found = await findCredentialWithOwner(deps.db, response.response.id, USER_KEY_PREFIX);
+  return checkAssertion(deps, response, { challenge, found, attempt: input.attempt });
 }
 
-/** §7.2 once the challenge is known, in order: client data, credential and its owner, authenticator data, signature. */
-async function checkAssertion(deps: Deps, { response, clientData }: AssertionResponse, input: { challenge: WebauthnChallenge; attempt: Attempt }): Promise<VerifiedAssertion> {
-  const { challenge, attempt } = input;
+/**
+ * §7.2 once the challenge is known, in order: client data, credential and its owner (`found`, read by
+ * the caller: undefined when no credential has the response's ID), authenticator data, signature.
+ */
+function checkAssertion(deps: Deps, { response, clientData }: AssertionResponse, input: { challenge: WebauthnChallenge; found: PasskeyWithOwner | undefined; attempt: Attempt }): VerifiedAssertion {
+  const { challenge, found, attempt } = input;
   checkClientData(clientData, { type: 'webauthn.get', origins: deps.config.webauthn.allowedOrigins });
 
-  const found = await findCredentialWithOwner(deps.db, response.id, USER_KEY_PREFIX);
   const passkey = found?.passkey;
   if (passkey) {
     attempt.passkeyId = passkey.id;

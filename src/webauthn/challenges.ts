@@ -103,20 +103,19 @@ export async function consumeChallenge(
 }
 
 /**
- * The challenge a response carries, read but not yet spent, for a ceremony that
- * spends it in the statement that completes it (challengeSpend), so that a
- * sign-in commits once. Refused as consumeChallenge would refuse it. Reading
- * is no claim: single-use is the spend's conditional UPDATE, and a response
- * refused on the way must still be spent (spendChallenge).
+ * The challenge a response carries (`row`, read by its hash), not yet spent, for
+ * a ceremony that spends it in the statement that completes it (challengeSpend),
+ * so that a sign-in commits once. Refused as consumeChallenge would refuse it.
+ * Reading is no claim: single-use is the spend's conditional UPDATE, and a
+ * response refused on the way must still be spent (spendChallenge).
  */
-export async function findUnspentChallenge(db: Db, clock: Clock, input: { challenge: string; ceremony: WebauthnCeremony }): Promise<WebauthnChallenge> {
+export function unspentChallenge(row: WebauthnChallenge | undefined, ceremony: WebauthnCeremony, clock: Clock): WebauthnChallenge {
   const now = clock.now();
-  const current = await db.selectFrom('webauthn_challenges').selectAll().where('challenge_hash', '=', hashToken(input.challenge)).executeTakeFirst();
-  if (current && current.ceremony === input.ceremony && current.used_at === null && current.expires_at > now) return current;
-  throw unusableChallenge(current, input.ceremony, {}, now);
+  if (row && row.ceremony === ceremony && row.used_at === null && row.expires_at > now) return row;
+  throw unusableChallenge(row, ceremony, {}, now);
 }
 
-/** Spends a challenge read by findUnspentChallenge, not yet run: changes its row only if nobody spent it first. */
+/** Spends a challenge that unspentChallenge accepted, not yet run: changes its row only if nobody spent it first. */
 export function challengeSpend(db: Db, clock: Clock, challenge: WebauthnChallenge) {
   const now = clock.now();
   return db.updateTable('webauthn_challenges').set({ used_at: now }).where('id', '=', challenge.id).where('used_at', 'is', null).where('expires_at', '>', now).returning('id');

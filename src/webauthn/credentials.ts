@@ -47,8 +47,18 @@ export interface PasskeyOwner {
  * reads, one round trip). `ownerThrottleKeyPrefix` + the user id is the owner's
  * throttle key (throttle/sign-in.ts `userKey`).
  */
-export async function findCredentialWithOwner(db: Db, credentialId: string, ownerThrottleKeyPrefix: string): Promise<{ passkey: WebauthnCredential; owner: PasskeyOwner } | undefined> {
-  const row = await db
+export async function findCredentialWithOwner(db: Db, credentialId: string, ownerThrottleKeyPrefix: string): Promise<PasskeyWithOwner | undefined> {
+  return passkeyWithOwner(await credentialWithOwner(db, credentialId, ownerThrottleKeyPrefix).executeTakeFirst());
+}
+
+export interface PasskeyWithOwner {
+  passkey: WebauthnCredential;
+  owner: PasskeyOwner;
+}
+
+/** findCredentialWithOwner's query, not yet run (to read it in the same statement as other things: sign-in-reads.ts). */
+export function credentialWithOwner(db: Db, credentialId: string, ownerThrottleKeyPrefix: string) {
+  return db
     .selectFrom('webauthn_credentials as c')
     .innerJoin('users as u', 'u.id', 'c.user_id')
     .innerJoin('organisations as o', 'o.id', 'u.organisation_id')
@@ -62,8 +72,13 @@ export async function findCredentialWithOwner(db: Db, credentialId: string, owne
       'r.key as owner_throttle_key',
       'r.blocked_until as owner_throttle_blocked_until',
     ])
-    .where('c.credential_id', '=', credentialId)
-    .executeTakeFirst();
+    .where('c.credential_id', '=', credentialId);
+}
+
+type CredentialWithOwnerRow = Awaited<ReturnType<ReturnType<typeof credentialWithOwner>['executeTakeFirstOrThrow']>>;
+
+/** A row of credentialWithOwner as the passkey and its owner; undefined when no credential was found. */
+export function passkeyWithOwner(row: CredentialWithOwnerRow | undefined): PasskeyWithOwner | undefined {
   if (!row) return undefined;
   const { owner_user, owner_user_handle, owner_organisation_policy, owner_throttle_key, owner_throttle_blocked_until, ...passkey } = row;
   return {
@@ -79,7 +94,7 @@ export async function findCredentialWithOwner(db: Db, credentialId: string, owne
 }
 
 /** A row read as JSON (to_jsonb) with its timestamps (the `…_at` columns) back as Dates, as the driver returns them. */
-function withDates(row: Record<string, unknown>): Record<string, unknown> {
+export function withDates(row: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(row).map(([key, value]) => [key, key.endsWith('_at') && typeof value === 'string' ? new Date(value) : value]));
 }
 

@@ -1,0 +1,40 @@
+import { sql } from 'kysely';
+import { hashToken } from '../crypto/random.js';
+import type { Db, WebauthnChallenge } from '../db/schema.js';
+import { credentialWithOwner, type PasskeyWithOwner, passkeyWithOwner, withDates } from './credentials.js';
+
+/** Everything a passkey sign-in reads before its one writing statement, read in one statement. */
+export interface SignInReads {
+  /** The address's throttle: until when it is backed off or locked (null or past: not). */
+  addressBlockedUntil: Date | null;
+  /** The challenge the response carries, whatever its state (unspentChallenge judges it). */
+  challenge: WebauthnChallenge | undefined;
+  /** The credential the response names, with its owner (unusableCredential judges it). */
+  credential: PasskeyWithOwner | undefined;
+}
+
+/**
+ * The address's throttle row, the challenge and the credential with its owner, in
+ * one round trip: the challenge (from clientDataJSON) and the credential ID (from
+ * the body) are both known before any query. Reading decides nothing: the caller
+ * applies the checks in their order (throttle first, then the challenge, then the
+ * credential), so the answers and their precedence are those of three reads in a row.
+ */
+export async function readSignIn(db: Db, input: { addressKey: string; challenge: string; credentialId: string; ownerThrottleKeyPrefix: string }): Promise<SignInReads> {
+  const row = await db
+    // One row whatever is found: the credential is left-joined to a constant row.
+    .selectFrom(sql<{ one: number }>`(select 1 as one)`.as('one'))
+    .leftJoin(credentialWithOwner(db, input.credentialId, input.ownerThrottleKeyPrefix).as('found'), (join) => join.onTrue())
+    .selectAll('found')
+    .select((eb) => [
+      eb.selectFrom('rate_limits').select('blocked_until').where('key', '=', input.addressKey).as('address_blocked_until'),
+      eb.selectFrom('webauthn_challenges as ch').select(sql<Record<string, unknown>>`to_jsonb(ch)`.as('row')).where('ch.challenge_hash', '=', hashToken(input.challenge)).as('challenge_row'),
+    ])
+    .executeTakeFirstOrThrow();
+  const { address_blocked_until, challenge_row, ...found } = row;
+  return {
+    addressBlockedUntil: address_blocked_until,
+    challenge: challenge_row ? (withDates(challenge_row) as unknown as WebauthnChallenge) : undefined,
+    credential: found.id === null ? undefined : passkeyWithOwner(found as Parameters<typeof passkeyWithOwner>[0]),
+  };
+}
