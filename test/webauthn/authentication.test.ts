@@ -244,6 +244,32 @@ describe('rate limits', () => {
     expect((await signIn(runtime, browser(runtime), authenticator)).status).toBe(200);
   });
 
+  it('refuses a throttled address before judging its answer: an unknown challenge or passkey, a malformed body, and a live challenge, left unspent', async () => {
+    const { authenticator } = await enroll(runtime);
+    const ip = '10.254.0.1';
+    const attacker = browser(runtime, { ip });
+    const options = await authenticationOptions(attacker);
+    const now = runtime.clock.now();
+    await runtime.db.insertInto('rate_limits').values({ key: `signin:ip:${ip}`, failures: 40, window_started_at: now, blocked_until: new Date(now.getTime() + 60_000), updated_at: now }).execute();
+    const unknownId = randomBytes(32).toString('base64url');
+    const live = authenticator.getAssertion(options, { origin: origin(runtime) });
+    const answers = [
+      authenticator.getAssertion(options, { origin: origin(runtime), overrides: { challenge: randomBytes(32).toString('base64url') } }),
+      { ...live, id: unknownId, rawId: unknownId },
+      { id: 'AAAA', rawId: 'AAAA', type: 'public-key', response: {} },
+      live,
+    ];
+    for (const credential of answers) {
+      const reply = await attacker.post('/api/webauthn/authentication/verify', { credential });
+      expect([reply.status, reply.body.error]).toEqual([429, 'too_many_attempts']);
+    }
+    // Nothing was counted and the challenge was not spent: once the back-off is over, the same answer signs in.
+    expect((await runtime.db.selectFrom('rate_limits').select('failures').where('key', '=', `signin:ip:${ip}`).executeTakeFirstOrThrow()).failures).toBe(40);
+    expect((await runtime.db.selectFrom('webauthn_challenges').select('used_at').where('challenge_hash', '=', hashToken(options.challenge)).executeTakeFirstOrThrow()).used_at).toBeNull();
+    runtime.clock.advance(61);
+    expect((await attacker.post('/api/webauthn/authentication/verify', { credential: live })).status).toBe(200);
+  });
+
   it('audits failed sign-ins with the reason', async () => {
     const { authenticator, user } = await enroll(runtime);
     await signIn(runtime, browser(runtime), authenticator, { overrides: { corruptSignature: true } });

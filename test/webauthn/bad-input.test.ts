@@ -217,6 +217,14 @@ describe('bad sign-in responses', () => {
     await expectRefused(() => client.post('/api/webauthn/authentication/verify', { credential }), 401, 'credential_unknown');
   });
 
+  it('judges the challenge before the credential: an unknown passkey answering an unknown challenge is refused for the challenge', async () => {
+    const stranger = new SoftAuthenticator();
+    stranger.createCredential(await enrollmentOptions(browser(runtime), (await inviteTo(runtime)).token), { origin: origin(runtime) });
+    const client = browser(runtime);
+    const credential = stranger.getAssertion(await authenticationOptions(client), { origin: origin(runtime), overrides: { challenge: randomBytes(32).toString('base64url') } });
+    await expectRefused(() => client.post('/api/webauthn/authentication/verify', { credential }), 400, 'challenge_unknown');
+  });
+
   it('refuses a removed credential', async () => {
     const { authenticator, user } = await enroll(runtime);
     await runtime.db.updateTable('webauthn_credentials').set({ revoked_at: runtime.clock.now() }).where('user_id', '=', user.id).execute();
