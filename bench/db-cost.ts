@@ -86,10 +86,10 @@ interface Minimum {
  */
 const MINIMUM: Record<string, Minimum> = {
   'passkey sign-in (options + verify)': {
-    roundTrips: 4,
+    roundTrips: 3,
     transactions: 0,
     rowsWritten: 6,
-    why: 'options: count the address (1 row) and store the challenge (1 row), 2 statements. verify: consume the challenge (single use) and read credential, user, user handle and policy in one statement; after the signature, one statement updates the counter and last use, inserts the session and its audit entry (3 rows). 4 round trips; 6 with those last writes as a transaction of three statements.',
+    why: 'options: count the address (1 row) and store the challenge (1 row) in one statement. verify: read the address throttle, the challenge, and the credential with its user, user handle, policy and account throttle in one statement; after the signature, one statement spends the challenge (single use), updates the counter and last use, inserts the session and its audit entry (4 rows). 3 round trips; 5 with those last writes as a transaction of three statements.',
   },
   'authorize (code issued, signed in)': {
     roundTrips: 3,
