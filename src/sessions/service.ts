@@ -2,6 +2,7 @@ import type { Config } from '../config.js';
 import { type Kysely, sql } from 'kysely';
 import { addSeconds, type Clock } from '../clock.js';
 import { hashToken, MAX_ISSUED_TOKEN_LENGTH, newId, newToken } from '../crypto/random.js';
+import { withDates } from '../db/json-row.js';
 import { revokeLiveRows } from '../db/revoke.js';
 import { type Database, json, type Role, type Session, type Db, type User } from '../db/schema.js';
 
@@ -125,25 +126,11 @@ function shortenedLifetime(server: { idleSeconds: number; absoluteSeconds: numbe
 // Sliding the idle expiry costs a write; do it at most once a minute per session.
 const TOUCH_INTERVAL_SECONDS = 60;
 
-/** The live session for a cookie value, sliding its idle timeout; undefined when absent, expired or revoked. */
-export async function resumeSession(deps: SessionDeps, token: string): Promise<Session | undefined> {
-  if (!token || token.length > MAX_ISSUED_TOKEN_LENGTH) return undefined;
-  const now = deps.clock.now();
-  const session = await deps.db
-    .selectFrom('sessions')
-    .selectAll()
-    .where('token_hash', '=', hashToken(token))
-    .where('revoked_at', 'is', null)
-    .where('expires_at', '>', now)
-    .where('idle_expires_at', '>', now)
-    .executeTakeFirst();
-  return session && slideIdleExpiry(deps, session, now);
-}
-
 /**
- * resumeSession with the session's user, when active, and the user's roles, in one
- * read: what every request carrying a session cookie needs. Undefined when the session
- * is not live or its user not active (then the idle timeout does not slide either).
+ * The live session for a cookie value, with its user, when active, and the user's
+ * roles, in one read: what every request carrying a session cookie needs. Slides the
+ * idle timeout. Undefined when the session is absent, expired or revoked, or its user
+ * not active (then the idle timeout does not slide either).
  */
 export async function resumeSignedIn(deps: SessionDeps, token: string): Promise<{ session: Session; user: User; roles: Role[] } | undefined> {
   if (!token || token.length > MAX_ISSUED_TOKEN_LENGTH) return undefined;
@@ -161,13 +148,9 @@ export async function resumeSignedIn(deps: SessionDeps, token: string): Promise<
     .executeTakeFirst();
   if (!row) return undefined;
   const { session_user, session_user_roles, ...session } = row;
-  return { session: await slideIdleExpiry(deps, session, now), user: rowWithDates(session_user) as unknown as User, roles: session_user_roles };
+  return { session: await slideIdleExpiry(deps, session, now), user: withDates(session_user) as unknown as User, roles: session_user_roles };
 }
 
-/** A row read as JSON (to_jsonb) with its timestamps (the `…_at` columns) back as Dates, as the driver returns them. */
-function rowWithDates(row: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(row).map(([key, value]) => [key, key.endsWith('_at') && typeof value === 'string' ? new Date(value) : value]));
-}
 
 async function slideIdleExpiry(deps: SessionDeps, session: Session, now: Date): Promise<Session> {
   if (now.getTime() - session.last_seen_at.getTime() < TOUCH_INTERVAL_SECONDS * 1000) return session;

@@ -2,6 +2,7 @@ import { sql, type Transaction } from 'kysely';
 import type { Clock } from '../clock.js';
 import { newToken } from '../crypto/random.js';
 import type { Database, User, WebauthnCredential, Db } from '../db/schema.js';
+import { withDates } from '../db/json-row.js';
 import type { SessionLifetimePolicy } from '../sessions/service.js';
 import { invalidRequest, WartaError } from '../errors.js';
 import { awaitsConfirmation } from './binding.js';
@@ -93,10 +94,6 @@ export function passkeyWithOwner(row: CredentialWithOwnerRow | undefined): Passk
   };
 }
 
-/** A row read as JSON (to_jsonb) with its timestamps (the `…_at` columns) back as Dates, as the driver returns them. */
-export function withDates(row: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(row).map(([key, value]) => [key, key.endsWith('_at') && typeof value === 'string' ? new Date(value) : value]));
-}
 
 export async function findCredentialById(db: Db, credentialId: string): Promise<WebauthnCredential | undefined> {
   return db.selectFrom('webauthn_credentials').selectAll().where('credential_id', '=', credentialId).executeTakeFirst();

@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import { hashToken } from '../crypto/random.js';
 import type { Db, WebauthnChallenge } from '../db/schema.js';
-import { credentialWithOwner, type PasskeyWithOwner, passkeyWithOwner, withDates } from './credentials.js';
+import { withDates } from '../db/json-row.js';
+import { credentialWithOwner, type PasskeyWithOwner, passkeyWithOwner } from './credentials.js';
 
 /** Everything a passkey sign-in reads before its one writing statement, read in one statement. */
 export interface SignInReads {

@@ -1,7 +1,7 @@
 /** Session lifetimes: the server's settings, shortened per organisation by its policy (never lengthened). */
 import { describe, expect, it } from 'vitest';
 import { checkPolicy } from '../../src/orgs/policy-check.js';
-import { resumeSession, resumeSignedIn, startSession } from '../../src/sessions/service.js';
+import { resumeSignedIn, startSession } from '../../src/sessions/service.js';
 import { createTestRuntime, createTestUser } from '../support/runtime.js';
 
 // The server: 30 minutes idle, 12 hours in all.
@@ -25,10 +25,10 @@ describe('session lifetimes', () => {
     expect(minutes(session.created_at, session.idle_expires_at)).toBe(10);
     expect(minutes(session.created_at, session.expires_at)).toBe(120);
     runtime.clock.advance(9 * 60);
-    const slid = await resumeSession(runtime, token);
+    const slid = (await resumeSignedIn(runtime, token))?.session;
     expect(minutes(slid!.last_seen_at, slid!.idle_expires_at)).toBe(10);
     runtime.clock.advance(11 * 60);
-    expect(await resumeSession(runtime, token)).toBeUndefined();
+    expect(await resumeSignedIn(runtime, token)).toBeUndefined();
   });
 
   it('reads the session with its user and roles, and signs nobody in once the user is no longer active', async () => {
