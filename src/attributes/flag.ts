@@ -1,13 +1,10 @@
-/**
- * Flagging an attribute sensitive, and clearing the flag. Flagging raises
- * protection, so one admin does it at once; clearing lowers it, so it is a
- * two-admin change (src/change-requests/). The operator's CLI does either at once.
- */
+/** Flagging an attribute sensitive, and clearing the flag: who may do which at once is in src/authority/sensitive-flag.ts. */
 import type { Transaction } from 'kysely';
-import { appendAudit, type AuditContext } from '../audit/audit.js';
-import { type Approval, approvalDetails, askerOf, auditingPersonRequired, type AwaitingApproval, openChangeRequest } from '../authority/change-requests.js';
-import type { Database } from '../db/schema.js';
+import type { AuditContext } from '../audit/audit.js';
+import type { Approval, AwaitingApproval } from '../authority/change-requests.js';
 import type { PeopleActor } from '../authority/people.js';
+import { auditSensitiveFlag, changeSensitiveFlag } from '../authority/sensitive-flag.js';
+import type { Database } from '../db/schema.js';
 import { type AttributeDefinitionView, type AttributeDeps, definitionView, findAttributeDefinition } from './service.js';
 
 export async function setAttributeSensitive(
@@ -17,25 +14,12 @@ export async function setAttributeSensitive(
 ): Promise<AttributeDefinitionView | AwaitingApproval> {
   const definition = await findAttributeDefinition(deps.db, input.organisationId, input.name);
   if (definition.sensitive === input.sensitive) return definitionView(definition);
-  return auditingPersonRequired(deps, context, input.actor, 'attribute.unflag_sensitive', () =>
-    deps.db.transaction().execute(async (trx) => {
-      if (!input.sensitive) {
-        const requestedBy = askerOf(input.actor);
-        if (requestedBy !== null)
-          return openChangeRequest(trx, deps, context, {
-            organisationId: input.organisationId,
-            requestedBy,
-            kind: 'attribute.unflag',
-            definitionId: definition.id,
-            change: {},
-            reason: input.reason ?? null,
-            subject: `org:${input.organisationId}`,
-            details: { name: definition.name },
-          });
-      }
-      return applyAttributeFlag(trx, deps, context, { organisationId: input.organisationId, definitionId: definition.id, sensitive: input.sensitive });
-    }),
-  );
+  return changeSensitiveFlag(deps, context, {
+    ...input,
+    act: 'attribute.unflag_sensitive',
+    clearingRequest: { kind: 'attribute.unflag', definitionId: definition.id, subject: `org:${input.organisationId}`, details: { name: definition.name } },
+    apply: (trx) => applyAttributeFlag(trx, deps, context, { organisationId: input.organisationId, definitionId: definition.id, sensitive: input.sensitive }),
+  });
 }
 
 /** Sets the definition's flag, with its audit entry; `approval` when a second admin approved clearing it. */
@@ -46,11 +30,6 @@ export async function applyAttributeFlag(
   input: { organisationId: string; definitionId: string; sensitive: boolean; approval?: Approval },
 ): Promise<AttributeDefinitionView> {
   const updated = await trx.updateTable('attribute_definitions').set({ sensitive: input.sensitive }).where('id', '=', input.definitionId).where('organisation_id', '=', input.organisationId).where('sensitive', '<>', input.sensitive).returningAll().executeTakeFirst();
-  if (updated)
-    await appendAudit(trx, deps, context, {
-      action: input.sensitive ? 'attribute.flagged_sensitive' : 'attribute.unflagged_sensitive',
-      subject: `org:${input.organisationId}`,
-      details: { name: updated.name, ...approvalDetails(input.approval) },
-    });
+  if (updated) await auditSensitiveFlag(trx, deps, context, { kind: 'attribute', sensitive: input.sensitive, subject: `org:${input.organisationId}`, details: { name: updated.name }, approval: input.approval });
   return definitionView(updated ?? (await trx.selectFrom('attribute_definitions').selectAll().where('id', '=', input.definitionId).executeTakeFirstOrThrow()));
 }
