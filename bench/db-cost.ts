@@ -28,7 +28,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CompiledQuery, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
+import { CompiledQuery, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryId, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { Secret, TOTP } from 'otpauth';
@@ -139,18 +139,29 @@ class DatabaseCostCounter implements KyselyPlugin, DatabaseObserver {
   affectedRows = 0;
 
   /** DB_COST_TRACE=1 / DB_COST_EXPLAIN=1: sees each counted statement of a flow's first repetition. */
-  trace: ((node: RootOperationNode, queryId: PluginTransformQueryArgs['queryId']) => void) | undefined;
+  trace: ((node: RootOperationNode, queryId: QueryId) => void) | undefined;
+
+  /**
+   * The queries transformQuery saw, until their result comes back. A query built into a
+   * larger one (a sign-in's gate, a step of a CTE) passes through transformQuery as well,
+   * when the larger one takes it in, but is never sent on its own, so no result names its
+   * id: only whole statements reach the trace, and only they can be explained.
+   */
+  readonly #built = new WeakMap<QueryId, RootOperationNode>();
 
   transformQuery({ node, queryId }: PluginTransformQueryArgs): RootOperationNode {
-    if (this.counting) this.trace?.(node, queryId);
+    if (this.counting && this.trace) this.#built.set(queryId, node);
     return node;
   }
 
-  async transformResult({ result }: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
+  async transformResult({ result, queryId }: PluginTransformResultArgs): Promise<QueryResult<UnknownRow>> {
     if (this.counting) {
       this.statements += 1;
       if (result.numAffectedRows !== undefined) this.affectedRows += Number(result.numAffectedRows);
+      const node = this.#built.get(queryId);
+      if (node) this.trace?.(node, queryId);
     }
+    this.#built.delete(queryId);
     return result;
   }
 
