@@ -29,69 +29,25 @@ const MAX_TEXT = 200;
  * (next to its appendAudit): the event exists exactly when the change does.
  * It never waits for delivery; the outbox worker pushes the SETs.
  *
+ * It is raiseSecurityEventSteps in a statement of its own, so an event raised
+ * here and one raised inside a larger statement (the authorization code's) reach
+ * the same receivers by the same rule.
+ *
  * Order per subject: the per-user transaction lock makes two transactions that
  * raise events for the same user commit in the order their outbox ids were
  * assigned, so "oldest pending id first" in the claim query is the order the
- * changes happened in.
+ * changes happened in. The statement takes the lock before it inserts anything.
  */
 export async function raiseSecurityEvent(trx: Transaction<Database>, clock: Clock, input: RaiseSecurityEventInput): Promise<SecurityEventRow> {
-  const details = checkedDetails(input);
-  // The organisation check and the subject lock in one round trip; a mismatch throws, and the rollback releases the lock.
-  const user = await trx
-    .selectFrom('users')
-    .select(['organisation_id', sql<unknown>`pg_advisory_xact_lock(${SUBJECT_ORDER_LOCK}, hashtext(${input.userId}::text))`.as('locked')])
-    .where('id', '=', input.userId)
-    .executeTakeFirst();
+  const { userId, organisationId, ...event } = input;
+  // The subject is read only in the organisation named: no row, no event, and the caller's transaction fails.
+  const { rows } = await sql<SecurityEventRow>`
+    with subject as (${lockedSubjectStep(userId, sql<boolean>`organisation_id = ${organisationId}`)}),
+    ${raiseSecurityEventSteps({ subject: 'subject', event: 'event', sets: 'event_sets' }, clock, event as SecurityEventStepInput, sql<boolean>`true`)}
+    select * from event`.execute(trx);
   // Fail closed: an event filed under the wrong organisation would reach another organisation's receivers.
-  if (!user || user.organisation_id !== input.organisationId) throw new Error(`security event ${input.type}: user ${input.userId} is not in organisation ${input.organisationId}`);
-
-  const now = clock.now();
-  const event = await trx
-    .insertInto('security_events')
-    .values({
-      id: newId(),
-      organisation_id: input.organisationId,
-      user_id: input.userId,
-      type: input.type,
-      details: json(details),
-      initiating_entity: input.initiatingEntity ?? null,
-      txn: input.txn?.slice(0, MAX_TEXT) ?? null,
-      ip: input.ip ?? null,
-      occurred_at: now,
-    })
-    .returningAll()
-    .executeTakeFirstOrThrow();
-
-  const receivers = BANNER_ONLY_EVENT_TYPES.includes(input.type) ? [] : await trx
-    .selectFrom('event_receivers')
-    .select('id')
-    .where('organisation_id', '=', input.organisationId)
-    .where('removed_at', 'is', null)
-    .$if(!ALWAYS_DELIVERED_EVENT_TYPES.includes(input.type), (qb) => qb.where((eb) => eb.or([eb('events', 'is', null), sql<boolean>`events @> ${json([input.type])}::jsonb`])))
-    .orderBy('id')
-    .execute();
-  if (receivers.length) {
-    await trx
-      .insertInto('set_outbox')
-      .values(
-        receivers.map((receiver) => ({
-          jti: newId(),
-          receiver_id: receiver.id,
-          event_id: event.id,
-          user_id: input.userId,
-          status: 'pending' as const,
-          created_at: now,
-          next_attempt_at: now,
-          locked_until: null,
-          claim_id: null,
-          attempts: 0,
-          last_error: null,
-          finished_at: null,
-        })),
-      )
-      .execute();
-  }
-  return event;
+  if (!rows[0]) throw new Error(`security event ${input.type}: user ${userId} is not in organisation ${organisationId}`);
+  return rows[0];
 }
 
 /** What raiseSecurityEventSteps raises: raiseSecurityEvent's input, with the user and organisation read in the statement itself. */
@@ -101,8 +57,8 @@ export type SecurityEventStepInput = {
 
 /**
  * The step of a larger statement that reads a security event's subject when `condition`
- * holds, taking the per-user lock raiseSecurityEvent takes (same namespace and key):
- * later steps that assign outbox ids read from it, so the lock is held before any is.
+ * holds, taking the per-user lock that orders a user's events: later steps that
+ * assign outbox ids read from it, so the lock is held before any is.
  * Its rows (`id`, `organisation_id`) are what raiseSecurityEventSteps files the event under.
  */
 export function lockedSubjectStep(userId: string, condition: RawBuilder<boolean>): RawBuilder<unknown> {
@@ -111,34 +67,54 @@ export function lockedSubjectStep(userId: string, condition: RawBuilder<boolean>
 }
 
 /**
- * raiseSecurityEvent as steps of a larger statement, so the change, its audit entry
- * and its event commit together in one round trip: the event (CTE `names.event`) and
- * one SET per subscribed receiver (`names.sets`), for the user the `subject` step
- * (lockedSubjectStep) read, when `condition` holds. The organisation is the user's
- * own, read under the lock, so the event cannot be filed under another one.
+ * A security event as steps of a larger statement, so a change, its audit entry
+ * and its event commit together in one round trip: the event (CTE `names.event`,
+ * returning the stored row) and one SET per subscribed receiver (`names.sets`), for
+ * the user the `subject` step (lockedSubjectStep) read, when `condition` holds. The
+ * organisation is the user's own, read under the lock, so the event cannot be filed
+ * under another one.
  */
 export function raiseSecurityEventSteps(names: { subject: string; event: string; sets: string }, clock: Clock, input: SecurityEventStepInput, condition: RawBuilder<boolean>): RawBuilder<unknown> {
-  const details = checkedDetails({ ...input, userId: '', organisationId: '' } as RaiseSecurityEventInput);
+  const details = checkedDetails(input.type, input.details);
   const now = clock.now();
   const event = sql`${sql.table(names.event)} as (
     insert into security_events (id, organisation_id, user_id, type, details, initiating_entity, txn, ip, occurred_at)
     select ${newId()}, s.organisation_id, s.id, ${input.type}, ${json(details)}::jsonb, ${input.initiatingEntity ?? null}, ${input.txn?.slice(0, MAX_TEXT) ?? null}, ${input.ip ?? null}, ${now}
     from ${sql.table(names.subject)} s where ${condition}
-    returning id, organisation_id, user_id)`;
-  if (BANNER_ONLY_EVENT_TYPES.includes(input.type)) return event;
-  const subscribed = ALWAYS_DELIVERED_EVENT_TYPES.includes(input.type) ? sql`true` : sql`(r.events is null or r.events @> ${json([input.type])}::jsonb)`;
-  return sql`${event}, ${sql.table(names.sets)} as (
-    insert into set_outbox (jti, receiver_id, event_id, user_id, status, created_at, next_attempt_at, attempts)
+    returning *)`;
+  const receives = receiverRule(input.type);
+  if (!receives) return event;
+  return sql`${event}, ${sql.table(names.sets)} as (${queueSets(names.event, now, receives)})`;
+}
+
+/**
+ * Who is sent an event of `type`, as a condition on receiver `r` of the event's
+ * organisation; undefined when nobody is (a banner-only announcement). Every way of
+ * raising an event queues its SETs by this rule.
+ */
+function receiverRule(type: SecurityEventType): RawBuilder<boolean> | undefined {
+  if (BANNER_ONLY_EVENT_TYPES.includes(type)) return undefined;
+  if (ALWAYS_DELIVERED_EVENT_TYPES.includes(type)) return sql<boolean>`true`;
+  return sql<boolean>`(r.events is null or r.events @> ${json([type])}::jsonb)`;
+}
+
+/**
+ * The insert that queues a SET for each event of the CTE `events` (its `id`,
+ * `organisation_id`, `user_id`) to each receiver of the event's organisation that
+ * `receives`, not removed; outbox ids in subject, then receiver, order.
+ */
+function queueSets(events: string, now: Date, receives: RawBuilder<boolean>): RawBuilder<unknown> {
+  return sql`insert into set_outbox (jti, receiver_id, event_id, user_id, status, created_at, next_attempt_at, attempts)
     select gen_random_uuid()::text, r.id, e.id, e.user_id, 'pending', ${now}, ${now}, 0
-    from ${sql.table(names.event)} e join event_receivers r on r.organisation_id = e.organisation_id and r.removed_at is null and ${subscribed}
-    order by r.id)`;
+    from ${sql.table(events)} e join event_receivers r on r.organisation_id = e.organisation_id and r.removed_at is null and ${receives}
+    order by e.user_id, r.id`;
 }
 
 /** The details as stored: required members present, free text bounded. A bad call is a bug, so it aborts the caller's transaction. */
-function checkedDetails(input: RaiseSecurityEventInput): Record<string, unknown> {
-  if (!isSecurityEventType(input.type)) throw new TypeError(`unknown security event type "${String(input.type)}"`);
-  if (INSTANCE_EVENT_TYPES.includes(input.type)) throw new TypeError(`security event ${input.type} is about the instance: raise it with raiseInstanceSecurityEvent`);
-  const details: Record<string, unknown> = { ...(input.details as Record<string, unknown>) };
+function checkedDetails(type: SecurityEventType, given: SecurityEventDetails[SecurityEventType]): Record<string, unknown> {
+  if (!isSecurityEventType(type)) throw new TypeError(`unknown security event type "${String(type)}"`);
+  if (INSTANCE_EVENT_TYPES.includes(type)) throw new TypeError(`security event ${type} is about the instance: raise it with raiseInstanceSecurityEvent`);
+  const details: Record<string, unknown> = { ...(given as Record<string, unknown>) };
   const required: Partial<Record<SecurityEventType, string[]>> = {
     session_revoked: ['sessionId'],
     credential_change: ['changeType', 'credentialType'],
@@ -154,8 +130,8 @@ function checkedDetails(input: RaiseSecurityEventInput): Record<string, unknown>
     client_changed: ['clientId', 'clientName', 'change'],
     organisation_changed: ['change'],
   };
-  for (const name of required[input.type] ?? [])
-    if (typeof details[name] !== 'string' || details[name] === '') throw new TypeError(`security event ${input.type} needs details.${name}`);
+  for (const name of required[type] ?? [])
+    if (typeof details[name] !== 'string' || details[name] === '') throw new TypeError(`security event ${type} needs details.${name}`);
   for (const [name, value] of Object.entries(details)) if (typeof value === 'string') details[name] = value.slice(0, MAX_TEXT);
   return details;
 }
@@ -187,13 +163,7 @@ export async function raiseSecurityEventForUsers(
       from users u where u.id = any(${[...input.userIds]}::uuid[]) and u.organisation_id = ${input.organisationId}
       order by u.id
       returning id, user_id, organisation_id),
-    queued as (
-      insert into set_outbox (jti, receiver_id, event_id, user_id, status, created_at, next_attempt_at, attempts)
-      select gen_random_uuid()::text, r.id, e.id, e.user_id, 'pending', ${now}, ${now}, 0
-      from raised e join event_receivers r on r.organisation_id = e.organisation_id and r.removed_at is null
-        and (r.events is null or r.events @> ${json([input.type])}::jsonb)
-      order by e.user_id, r.id
-      returning 1)
+    queued as (${queueSets('raised', now, receiverRule(input.type) ?? sql<boolean>`false`)} returning 1)
     select (select count(*) from raised)::int as events, (select count(*) from queued)::int as sets`.execute(trx);
   return rows[0]!;
 }
@@ -213,12 +183,8 @@ export async function raiseInstanceSecurityEvent(
       insert into security_events (id, organisation_id, user_id, type, details, initiating_entity, txn, ip, occurred_at)
       select gen_random_uuid(), o.id, null, ${input.type}, ${json(input.details)}::jsonb, ${input.initiatingEntity}, ${input.txn.slice(0, MAX_TEXT)}, null, ${now}
       from organisations o
-      returning id, organisation_id),
-    queued as (
-      insert into set_outbox (jti, receiver_id, event_id, user_id, status, created_at, next_attempt_at, attempts)
-      select gen_random_uuid()::text, r.id, e.id, null, 'pending', ${now}, ${now}, 0
-      from raised e join event_receivers r on r.organisation_id = e.organisation_id and r.removed_at is null
-      returning 1)
+      returning id, organisation_id, user_id),
+    queued as (${queueSets('raised', now, receiverRule(input.type) ?? sql<boolean>`false`)} returning 1)
     select (select count(*) from raised)::int as events, (select count(*) from queued)::int as sets`.execute(trx);
   return rows[0]!;
 }
