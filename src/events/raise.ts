@@ -40,7 +40,7 @@ const MAX_TEXT = 200;
  */
 export async function raiseSecurityEvent(trx: Transaction<Database>, clock: Clock, input: RaiseSecurityEventInput): Promise<SecurityEventRow> {
   const { userId, organisationId, ...event } = input;
-  // The subject is read only in the organisation named: no row, no event, and the caller's transaction fails.
+  // The subject is read only in the organisation named, so a user of another one raises nothing and throws below.
   const { rows } = await sql<SecurityEventRow>`
     with subject as (${lockedSubjectStep(userId, sql<boolean>`organisation_id = ${organisationId}`)}),
     ${raiseSecurityEventSteps({ subject: 'subject', event: 'event', sets: 'event_sets' }, clock, event as SecurityEventStepInput, sql<boolean>`true`)}
