@@ -147,8 +147,8 @@ export function unspentSealedChallenge(
  * there. The unique hash is the single-use guarantee: of two concurrent answers,
  * the second waits for the first's insert to commit and then inserts nothing.
  * The row lives until the housekeeping purges it an hour after the seal expired,
- * and an expired seal is refused before any query, so a purged row never
- * makes a spent challenge spendable again.
+ * and an expired seal is refused before it is spent (unspentSealedChallenge), so a
+ * purged row never makes a spent challenge spendable again.
  */
 export function sealedChallengeSpend(db: Db, clock: Clock, challenge: SealedChallenge) {
   const now = clock.now();

@@ -37,8 +37,6 @@ const NO_USER = Buffer.alloc(USER_BYTES);
 const MAC_LABEL = Buffer.from('warta sealed challenge mac\0');
 const PAD_LABEL = Buffer.from('warta sealed challenge user\0');
 
-export const isSealedCeremony = (ceremony: WebauthnCeremony): ceremony is SealedCeremony => ceremony in CEREMONY_BYTES;
-
 /** What a seal says, once its MAC holds. */
 export interface OpenedChallenge {
   ceremony: SealedCeremony | undefined;
