@@ -47,6 +47,8 @@ export interface Deps {
   tokenHashKey: Buffer;
   /** HMAC key of the stateless DPoP server nonces (src/oidc/dpop-nonce.ts), shared by every instance. */
   dpopNonceKey: Buffer;
+  /** HMAC key of sealed sign-in challenges (src/webauthn/sealed-challenge.ts), shared by every instance: any instance finishes a sign-in another one started. */
+  challengeSealKey: Buffer;
   /** HMAC key of pairwise subject identifiers (src/oidc/subject.ts): the same on every instance, or a person's `sub` would change. */
   pairwiseSubjectKey: Buffer;
   /** Local FIDO metadata for `direct` attestation policies; undefined when the operator installed none. */

@@ -115,6 +115,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
       auditEntryKey,
       tokenHashKey: await instanceSecret(handle.db, box, 'token-hash', clock),
       dpopNonceKey: await instanceSecret(handle.db, box, 'dpop-nonce', clock),
+      challengeSealKey: await instanceSecret(handle.db, box, 'challenge-seal', clock),
       pairwiseSubjectKey: await instanceSecret(handle.db, box, 'pairwise-subject', clock),
       fidoMetadata: await loadConfiguredMetadata(config.webauthn.fidoMetadata, clock.now(), log),
       passwordBlocklist: loadBlocklist(),

@@ -7,7 +7,7 @@ import { countAnonymousRequest } from './requests.js';
  * Per-address request limit for an anonymous endpoint that stores a row, before
  * its body is read. `endpoint` names the budget: endpoints sharing a name share it.
  *
- * @example app.post('/api/webauthn/authentication/options', anonymousRequestLimit(deps, 'webauthn-options'), handler)
+ * @example app.post('/api/webauthn/enrollment/options', anonymousRequestLimit(deps, 'webauthn-options'), handler)
  */
 export function anonymousRequestLimit(deps: Pick<Deps, 'db' | 'clock' | 'auditEntryKey' | 'config'>, endpoint: string): MiddlewareHandler<AppEnv> {
   return async function anonymousRequestLimit(c, next) {

@@ -1,4 +1,4 @@
-import { type Insertable, type Kysely, sql } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { recordAnonymousFailure } from '../audit/anonymous-failures.js';
 import type { Config } from '../config.js';
 import { addSeconds, type Clock } from '../clock.js';
@@ -21,9 +21,11 @@ type RequestLimitDeps = { db: Kysely<Database>; clock: Clock; config: Pick<Confi
 
 /**
  * Counts one request of `ip` to an anonymous endpoint that stores a row (a
- * WebAuthn challenge, an authorization request), in one upsert, and refuses it
- * with 429 past `perMinute`. Without it anyone can fill those tables as fast as
- * they can send requests. The first refusal of an address's window is counted
+ * WebAuthn enrollment challenge, an authorization request, an auth_session), in
+ * one upsert, and refuses it with 429 past `perMinute`. Without it anyone can fill
+ * those tables as fast as they can send requests. Passkey sign-in options are not
+ * counted: their challenge is sealed, not stored (src/webauthn/sealed-challenge.ts),
+ * so they write nothing to fill. The first refusal of an address's window is counted
  * into the anonymous-failure audit (one entry per endpoint and audit window,
  * src/audit/anonymous-failures.ts); the rest are not counted, so a flood from
  * many addresses cannot fill the audit log instead.
@@ -31,26 +33,6 @@ type RequestLimitDeps = { db: Kysely<Database>; clock: Clock; config: Pick<Confi
 export async function countAnonymousRequest(deps: RequestLimitDeps, input: AnonymousRequest): Promise<void> {
   const now = deps.clock.now();
   const { rows } = await requestCountUpsert(input, now).execute(deps.db);
-  await refuseOverLimit(deps, input, rows[0]!, now);
-}
-
-/**
- * countAnonymousRequest and the row the request stores, in one statement (one
- * commit instead of two): `row` is inserted into `table` only while the count is
- * within the limit, so a refused request stores nothing.
- */
-export async function insertWithinRequestLimit<T extends keyof Database & string>(deps: RequestLimitDeps, input: AnonymousRequest, table: T, row: Insertable<Database[T]>): Promise<void> {
-  const now = deps.clock.now();
-  const columns = sql.join(Object.keys(row).map((column) => sql.ref(column)));
-  // json_populate_record turns each value into its column's type, as an insert's VALUES would.
-  const { rows } = await sql<RequestCount>`
-    with counted as (${requestCountUpsert(input, now)}),
-    stored as (
-      insert into ${sql.table(table)} (${columns})
-      select ${columns} from json_populate_record(null::${sql.table(table)}, ${JSON.stringify(row)}::json)
-      where (select failures from counted) <= ${input.perMinute}
-    )
-    select failures, window_started_at from counted`.execute(deps.db);
   await refuseOverLimit(deps, input, rows[0]!, now);
 }
 

@@ -6,7 +6,7 @@ import type { PublicKeyCredentialRequestOptionsJSON } from '@simplewebauthn/serv
 import type { Transaction } from 'kysely';
 import { appendAudit, type AuditContext } from '../audit/audit.js';
 import { hashToken } from '../crypto/random.js';
-import type { Database, Session, User, WebauthnCeremony, WebauthnChallenge, WebauthnCredential } from '../db/schema.js';
+import type { Database, Session, User, WebauthnCeremony, WebauthnCredential } from '../db/schema.js';
 import { WartaError } from '../errors.js';
 import { assertNotThrottled, clearFailures, refuseWhileBlocked } from '../throttle/counters.js';
 import type { Deps } from '../deps.js';
@@ -16,37 +16,32 @@ import { findUserByUsername } from '../users/service.js';
 import { passkeyAmr } from './amr.js';
 import { passkeyAcrCeiling } from './binding.js';
 import { decoyCredentials, passkeyShapes } from './decoy.js';
-import { type ChallengeBinding, challengeAlreadyUsed, challengeSpend, consumeChallenge, issueChallenge, spendChallenge, unspentChallenge } from './challenges.js';
+import { type ChallengeBinding, challengeAlreadyUsed, consumeChallenge, issueChallenge, issueSealedChallenge, type SealedChallenge, sealedChallengeSpend, spendSealedChallenge, unspentSealedChallenge } from './challenges.js';
+import type { SealedCeremony } from './sealed-challenge.js';
 import { checkAssertionSignature } from './assertion-signature.js';
 import { checkAuthenticatorData, checkBackupFlags, checkClientData, readAuthenticationResponse, readAuthenticatorData, readClientData } from './checks.js';
 import { activePasskeys, advanceSignCount, blockCredential, credentialBlocked, findCredentialById, findCredentialWithOwner, type PasskeyOwner, type PasskeyWithOwner, signCountAdvance, unusableCredential } from './credentials.js';
 import { type Attempt, countingSignInFailure, ipKey, USER_KEY_PREFIX, userKey } from '../throttle/sign-in.js';
 import { requestOptions } from './options.js';
 import { readSignIn } from './sign-in-reads.js';
-import type { AnonymousRequest } from '../throttle/requests.js';
 
 /**
  * Sign-in options. Without a username: usernameless (discoverable credentials,
  * also what conditional UI autofill uses). With one: that account's passkeys.
  * An unknown name, or one without passkeys, gets decoy credentials shaped like
  * real ones (decoy.ts), so the answer does not tell who has an account.
- * `limit`: the anonymous request's budget, counted as the challenge is stored.
+ * The challenge is sealed, not stored (sealed-challenge.ts): nothing is written.
  */
 export async function startAuthentication(
   deps: Deps,
-  input: { username?: string | undefined; limit?: AnonymousRequest },
-  ceremony: Extract<WebauthnCeremony, 'authentication' | 'authorization_challenge'> = 'authentication',
+  input: { username?: string | undefined },
+  ceremony: SealedCeremony = 'authentication',
 ): Promise<PublicKeyCredentialRequestOptionsJSON> {
   const username = input.username?.trim();
-  const limit = input.limit ? { limit: input.limit } : {};
-  if (!username) {
-    const { challenge } = await issueChallenge(deps.db, deps, { ceremony, ...limit });
-    return requestOptions(deps.config, { challenge, allow: [] });
-  }
+  if (!username) return requestOptions(deps.config, { challenge: issueSealedChallenge(deps, { ceremony }), allow: [] });
   const user = await findUserByUsername(deps.db, username);
   const passkeys = user?.status === 'active' ? await activePasskeys(deps.db, user.id).execute() : [];
-  const binding = passkeys.length ? { userId: user!.id } : {};
-  const { challenge } = await issueChallenge(deps.db, deps, { ceremony, binding, ...limit });
+  const challenge = issueSealedChallenge(deps, { ceremony, userId: passkeys.length ? user!.id : undefined });
   const allow = passkeys.length ? passkeys : decoyCredentials(deps.tokenHashKey, username, await passkeyShapes(deps.db, deps.clock));
   return requestOptions(deps.config, { challenge, allow });
 }
@@ -68,7 +63,7 @@ export async function finishChallengeAuthentication(deps: Deps, request: SignInR
 async function signInWithAssertion(
   deps: Deps,
   request: SignInRequest,
-  input: { credential: unknown; ceremony: WebauthnCeremony; challengeHash?: string },
+  input: { credential: unknown; ceremony: SealedCeremony; challengeHash?: string },
 ): Promise<SignedIn & { user: User; passkey: WebauthnCredential }> {
   const { context } = request;
   const attempt: Attempt = {};
@@ -85,9 +80,9 @@ async function signInWithAssertion(
   const read = await readSignIn(deps.db, { addressKey: ipKey(context.ip), challenge: response.clientData.challenge, credentialId: response.response.id, ownerThrottleKeyPrefix: USER_KEY_PREFIX });
   refuseWhileBlocked(read.addressBlockedUntil, deps.clock);
   return counting(async () => {
-    // Read here and spent by the sign-in's own statement (one commit); a response refused on the way spends it on its own.
-    const challenge = unspentChallenge(read.challenge, input.ceremony, deps.clock);
-    const asserted = await spendingOnRefusal(deps, challenge, async () => checkAssertion(deps, response, { challenge, found: read.credential, attempt }));
+    // Opened here and spent by the sign-in's own statement (one commit); a response refused on the way spends it on its own.
+    const challenge = unspentSealedChallenge(deps, { challenge: response.clientData.challenge, ceremony: input.ceremony, spent: read.challenge });
+    const asserted = await spendingOnRefusal(deps, challenge, async () => checkAssertion(deps, response, { boundUserId: challenge.userId, found: read.credential, attempt }));
     const { user, passkey } = asserted;
     // The challenge is spent, the counter moves forward and the session starts in one statement. The amr and acr come from the
     // passkey as read before: backup eligibility never changes, and a binding confirmed meanwhile only counts from the next sign-in.
@@ -96,7 +91,7 @@ async function signInWithAssertion(
       request,
       { userId: user.id, amr: passkeyAmr(passkey, asserted.userVerified), acrCeiling: passkeyAcrCeiling(passkey), method: 'passkey', organisationPolicy: asserted.owner.organisationPolicy },
       [
-        () => challengeSpend(deps.db, deps.clock, challenge),
+        () => sealedChallengeSpend(deps.db, deps.clock, challenge),
         (challengeSpent) => signCountAdvance(deps.db, deps.clock, passkey, { signCount: asserted.signCount, backedUp: asserted.backedUp }).where(challengeSpent),
       ],
     );
@@ -112,11 +107,11 @@ async function signInWithAssertion(
 }
 
 /** Runs the checks of a response whose challenge is not yet spent; when they refuse it, the challenge is spent first. */
-async function spendingOnRefusal<T>(deps: Deps, challenge: WebauthnChallenge, check: () => Promise<T>): Promise<T> {
+async function spendingOnRefusal<T>(deps: Deps, challenge: SealedChallenge, check: () => Promise<T>): Promise<T> {
   try {
     return await check();
   } catch (error) {
-    await spendChallenge(deps.db, deps.clock, challenge);
+    await spendSealedChallenge(deps.db, deps.clock, challenge);
     throw error;
   }
 }
@@ -147,7 +142,6 @@ export async function finishReauthentication(deps: Deps, context: AuditContext, 
 }
 
 interface VerifiedAssertion {
-  challenge: WebauthnChallenge;
   passkey: WebauthnCredential;
   user: User;
   owner: PasskeyOwner;
@@ -173,17 +167,18 @@ function readAssertion(body: unknown, challengeHash: string | undefined): Assert
 /** §7.2, in order: challenge (spent once), then checkAssertion. */
 async function verifyAssertion(deps: Deps, body: unknown, input: { ceremony: WebauthnCeremony; binding?: ChallengeBinding; attempt: Attempt }): Promise<VerifiedAssertion> {
   const response = readAssertion(body, undefined);
-  const challenge = await consumeChallenge(deps.db, deps.clock, { challenge: response.clientData.challenge, ceremony: input.ceremony, ...(input.binding ? { binding: input.binding } : {}) });
+  const challenge = await consumeChallenge(deps.db, deps.clock, { challenge: response.clientData.challenge, ceremony: input.ceremony, ...(input.binding ? { binding: input.binding } : {}), sealKey: deps.challengeSealKey });
   const found = await findCredentialWithOwner(deps.db, response.response.id, USER_KEY_PREFIX);
-  return checkAssertion(deps, response, { challenge, found, attempt: input.attempt });
+  return checkAssertion(deps, response, { boundUserId: challenge.user_id, found, attempt: input.attempt });
 }
 
 /**
  * §7.2 once the challenge is known, in order: client data, credential and its owner (`found`, read by
  * the caller: undefined when no credential has the response's ID), authenticator data, signature.
+ * `boundUserId`: the account the challenge was issued for, if any.
  */
-function checkAssertion(deps: Deps, { response, clientData }: AssertionResponse, input: { challenge: WebauthnChallenge; found: PasskeyWithOwner | undefined; attempt: Attempt }): VerifiedAssertion {
-  const { challenge, found, attempt } = input;
+function checkAssertion(deps: Deps, { response, clientData }: AssertionResponse, input: { boundUserId: string | null; found: PasskeyWithOwner | undefined; attempt: Attempt }): VerifiedAssertion {
+  const { boundUserId, found, attempt } = input;
   checkClientData(clientData, { type: 'webauthn.get', origins: deps.config.webauthn.allowedOrigins });
 
   const passkey = found?.passkey;
@@ -194,12 +189,12 @@ function checkAssertion(deps: Deps, { response, clientData }: AssertionResponse,
   const unusable = unusableCredential(passkey);
   if (unusable) throw unusable;
   // §7.2 steps 5–6: the credential must belong to the user the ceremony was for, and the user handle must be theirs.
-  if (challenge.user_id && challenge.user_id !== passkey!.user_id) throw new WartaError(401, 'credential_not_allowed', 'this passkey belongs to a different account');
+  if (boundUserId && boundUserId !== passkey!.user_id) throw new WartaError(401, 'credential_not_allowed', 'this passkey belongs to a different account');
   const { owner } = found!;
   const userHandle = response.response.userHandle;
   if (userHandle) {
     if (userHandle !== owner.userHandle) throw new WartaError(401, 'user_handle_mismatch', 'this passkey belongs to a different account');
-  } else if (!challenge.user_id) {
+  } else if (!boundUserId) {
     throw new WartaError(400, 'user_handle_missing', 'a usernameless sign-in needs a discoverable passkey (the response carried no user handle)');
   }
   const { user } = owner;
@@ -215,7 +210,7 @@ function checkAssertion(deps: Deps, { response, clientData }: AssertionResponse,
   checkAssertionSignature(passkey!.public_key, { authenticatorData, clientDataJSON: clientData.json, signature: Buffer.from(response.response.signature, 'base64url') });
   // WebAuthn L3 §7.2 step 17: backup eligibility is fixed when the credential is created.
   if (authData.flags.be !== passkey!.backup_eligible) throw new WartaError(401, 'backup_eligibility_changed', 'this passkey reported a different kind of authenticator than when it was registered');
-  return { challenge, passkey: passkey!, user, owner, signCount: authData.counter, backedUp: authData.flags.bs, userVerified: authData.flags.uv };
+  return { passkey: passkey!, user, owner, signCount: authData.counter, backedUp: authData.flags.bs, userVerified: authData.flags.uv };
 }
 
 /**

@@ -1,11 +1,12 @@
+import { sql } from 'kysely';
 import type { Config } from '../config.js';
 import { addSeconds, type Clock } from '../clock.js';
 import { hashToken, newId, newToken } from '../crypto/random.js';
-import type { Database, WebauthnCeremony, WebauthnChallenge, Db } from '../db/schema.js';
+import type { WebauthnCeremony, WebauthnChallenge, Db } from '../db/schema.js';
 import { WartaError } from '../errors.js';
 import { type PeriodicJob, startPeriodicJob } from '../jobs/periodic.js';
 import type { Logger } from '../log.js';
-import { type AnonymousRequest, insertWithinRequestLimit } from '../throttle/requests.js';
+import { openChallenge, sealChallenge, type SealedCeremony } from './sealed-challenge.js';
 
 
 /** What a challenge is bound to besides its ceremony; a field left out must be null on the row. */
@@ -26,14 +27,14 @@ const KEEP_SPENT_SECONDS = 3600;
 
 /**
  * A fresh 256-bit challenge for one ceremony, stored (hashed) in the database so
- * any instance can finish the ceremony and a restart forgets nothing. With
- * `limit` (an anonymous request), the request is counted against its address in
- * the same statement, and past the limit refused with nothing stored.
+ * any instance can finish the ceremony and a restart forgets nothing. For the
+ * ceremonies bound to a session or an invitation; a sign-in's is sealed instead
+ * (issueSealedChallenge).
  */
 export async function issueChallenge(
   db: Db,
-  deps: { clock: Clock; config: Pick<Config, 'webauthn' | 'audit'> },
-  input: { ceremony: WebauthnCeremony; binding?: ChallengeBinding; userHandle?: string; limit?: AnonymousRequest },
+  deps: { clock: Clock; config: Pick<Config, 'webauthn'> },
+  input: { ceremony: WebauthnCeremony; binding?: ChallengeBinding; userHandle?: string },
 ): Promise<IssuedChallenge> {
   const now = deps.clock.now();
   const challenge = newToken(32);
@@ -49,9 +50,17 @@ export async function issueChallenge(
     expires_at: addSeconds(now, deps.config.webauthn.challengeTtlSeconds),
     used_at: null,
   };
-  if (input.limit) await insertWithinRequestLimit({ db, clock: deps.clock, config: deps.config }, input.limit, 'webauthn_challenges', row);
-  else await db.insertInto('webauthn_challenges').values(row).execute();
+  await db.insertInto('webauthn_challenges').values(row).execute();
   return { challenge, row };
+}
+
+/**
+ * A sign-in challenge, sealed (sealed-challenge.ts) and stored nowhere: the
+ * options request writes nothing. Bound to `userId` for a username-first request.
+ */
+export function issueSealedChallenge(deps: { clock: Clock; config: Pick<Config, 'webauthn'>; challengeSealKey: Uint8Array }, input: { ceremony: SealedCeremony; userId?: string | undefined }): string {
+  const expiresAt = addSeconds(deps.clock.now(), deps.config.webauthn.challengeTtlSeconds);
+  return sealChallenge(deps.challengeSealKey, { ceremony: input.ceremony, expiresAt, userId: input.userId });
 }
 
 /**
@@ -75,12 +84,13 @@ export function startChallengeHousekeeping(deps: { db: Db; clock: Clock; log: Lo
  * waits for the first's row lock and then finds `used_at` set. The binding is in
  * the WHERE clause, so nobody can spend (and so cancel) someone else's ceremony.
  * Called outside the ceremony's transaction on purpose: a response that fails
- * verification has still used up its challenge.
+ * verification has still used up its challenge. With `sealKey`, a sign-in's
+ * sealed challenge (never stored) is refused as foreign rather than unknown.
  */
 export async function consumeChallenge(
   db: Db,
   clock: Clock,
-  input: { challenge: string; ceremony: WebauthnCeremony; binding?: ChallengeBinding },
+  input: { challenge: string; ceremony: WebauthnCeremony; binding?: ChallengeBinding; sealKey?: Uint8Array },
 ): Promise<WebauthnChallenge> {
   const now = clock.now();
   const challengeHash = hashToken(input.challenge);
@@ -99,45 +109,89 @@ export async function consumeChallenge(
   if (claimed) return claimed;
 
   const current = await db.selectFrom('webauthn_challenges').selectAll().where('challenge_hash', '=', challengeHash).executeTakeFirst();
+  if (!current && input.sealKey && openChallenge(input.sealKey, input.challenge)) throw challengeForeign();
   throw unusableChallenge(current, input.ceremony, binding, now);
 }
 
+/** A sign-in challenge whose seal holds, for this ceremony, unexpired and not yet spent. */
+export interface SealedChallenge {
+  /** As it came back in clientDataJSON. */
+  challenge: string;
+  ceremony: SealedCeremony;
+  expiresAt: Date;
+  userId: string | null;
+}
+
 /**
- * The challenge a response carries (`row`, read by its hash), not yet spent, for
- * a ceremony that spends it in the statement that completes it (challengeSpend),
- * so that a sign-in commits once. Refused as consumeChallenge would refuse it.
- * Reading is no claim: single-use is the spend's conditional UPDATE, and a
- * response refused on the way must still be spent (spendChallenge).
+ * The sealed challenge a response carries, judged with the answers a stored one
+ * had, in their order: not a seal of this instance's key (`challenge_unknown`; a
+ * stored challenge of another ceremony is `challenge_foreign`), another ceremony's
+ * seal, spent (`spent`: its row, read by its hash; only spending writes one), expired.
+ * Judging is no claim: single use is the spend's insert (sealedChallengeSpend), and
+ * a response refused on the way must still be spent (spendSealedChallenge).
  */
-export function unspentChallenge(row: WebauthnChallenge | undefined, ceremony: WebauthnCeremony, clock: Clock): WebauthnChallenge {
-  const now = clock.now();
-  if (row && row.ceremony === ceremony && row.used_at === null && row.expires_at > now) return row;
-  throw unusableChallenge(row, ceremony, {}, now);
+export function unspentSealedChallenge(
+  deps: { clock: Clock; challengeSealKey: Uint8Array },
+  input: { challenge: string; ceremony: SealedCeremony; spent: WebauthnChallenge | undefined },
+): SealedChallenge {
+  const opened = openChallenge(deps.challengeSealKey, input.challenge);
+  if (!opened) throw input.spent && input.spent.ceremony !== input.ceremony ? challengeForeign() : challengeUnknown();
+  if (opened.ceremony !== input.ceremony) throw challengeForeign();
+  if (input.spent) throw challengeAlreadyUsed();
+  if (opened.expiresAt <= deps.clock.now()) throw challengeExpired();
+  return { challenge: input.challenge, ceremony: input.ceremony, expiresAt: opened.expiresAt, userId: opened.userId };
 }
 
-/** Spends a challenge that unspentChallenge accepted, not yet run: changes its row only if nobody spent it first. */
-export function challengeSpend(db: Db, clock: Clock, challenge: WebauthnChallenge) {
+/**
+ * Spends a sealed challenge, not yet run: inserts its row, spent, unless one is
+ * there. The unique hash is the single-use guarantee: of two concurrent answers,
+ * the second waits for the first's insert to commit and then inserts nothing.
+ * The row lives until the housekeeping purges it an hour after the seal expired,
+ * and an expired seal is refused before it is spent (unspentSealedChallenge), so a
+ * purged row never makes a spent challenge spendable again.
+ */
+export function sealedChallengeSpend(db: Db, clock: Clock, challenge: SealedChallenge) {
   const now = clock.now();
-  return db.updateTable('webauthn_challenges').set({ used_at: now }).where('id', '=', challenge.id).where('used_at', 'is', null).where('expires_at', '>', now).returning('id');
+  return db
+    .insertInto('webauthn_challenges')
+    .values({
+      id: newId(),
+      challenge_hash: hashToken(challenge.challenge),
+      ceremony: challenge.ceremony,
+      // Null if the account was deleted since the options: the row only records the spend.
+      user_id: challenge.userId === null ? null : sql<string | null>`(select id from users where id = ${challenge.userId})`,
+      session_id: null,
+      invitation_id: null,
+      user_handle: null,
+      created_at: now,
+      expires_at: challenge.expiresAt,
+      used_at: now,
+    })
+    .onConflict((oc) => oc.column('challenge_hash').doNothing())
+    .returning('id');
 }
 
-/** Spends a challenge whose response was refused: an answer that failed verification cannot be tried again. */
-export async function spendChallenge(db: Db, clock: Clock, challenge: WebauthnChallenge): Promise<void> {
-  await db.updateTable('webauthn_challenges').set({ used_at: clock.now() }).where('id', '=', challenge.id).where('used_at', 'is', null).execute();
+/** Spends a sealed challenge whose response was refused: an answer that failed verification cannot be tried again. */
+export async function spendSealedChallenge(db: Db, clock: Clock, challenge: SealedChallenge): Promise<void> {
+  await sealedChallengeSpend(db, clock, challenge).execute();
 }
 
 /** The answer to a response whose challenge another answer spent first (challengeSpend changed nothing). */
 export const challengeAlreadyUsed = () => new WartaError(400, 'challenge_used', 'this response was already used; start again');
 
+const challengeUnknown = () => new WartaError(400, 'challenge_unknown', 'this sign-in attempt is not known here; start again');
+const challengeForeign = () => new WartaError(400, 'challenge_foreign', 'this response answers a different ceremony; start again');
+const challengeExpired = () => new WartaError(400, 'challenge_expired', 'this attempt took too long; start again');
+
 function unusableChallenge(row: WebauthnChallenge | undefined, ceremony: WebauthnCeremony, binding: ChallengeBinding, now: Date): WartaError {
-  if (!row) return new WartaError(400, 'challenge_unknown', 'this sign-in attempt is not known here; start again');
+  if (!row) return challengeUnknown();
   const foreign =
     row.ceremony !== ceremony ||
     (binding.userId !== undefined && row.user_id !== binding.userId) ||
     (binding.sessionId !== undefined && row.session_id !== binding.sessionId) ||
     (binding.invitationId !== undefined && row.invitation_id !== binding.invitationId);
-  if (foreign) return new WartaError(400, 'challenge_foreign', 'this response answers a different ceremony; start again');
+  if (foreign) return challengeForeign();
   if (row.used_at) return challengeAlreadyUsed();
-  if (row.expires_at <= now) return new WartaError(400, 'challenge_expired', 'this attempt took too long; start again');
+  if (row.expires_at <= now) return challengeExpired();
   return challengeAlreadyUsed();
 }

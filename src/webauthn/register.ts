@@ -102,7 +102,7 @@ export interface VerifiedCredential {
 export async function verifyNewCredential(deps: Deps, body: unknown, input: { ceremony: WebauthnCeremony; binding: ChallengeBinding; attestation: AttestationPolicy }): Promise<VerifiedCredential> {
   const response = readRegistrationResponse(body);
   const clientData = readClientData(response.response.clientDataJSON);
-  const challenge = await consumeChallenge(deps.db, deps.clock, { challenge: clientData.challenge, ceremony: input.ceremony, binding: input.binding });
+  const challenge = await consumeChallenge(deps.db, deps.clock, { challenge: clientData.challenge, ceremony: input.ceremony, binding: input.binding, sealKey: deps.challengeSealKey });
   checkClientData(clientData, { type: 'webauthn.create', origins: deps.config.webauthn.allowedOrigins });
   const decoded = readAttestationObject(response.response.attestationObject);
   if (Buffer.from(decoded.authData.credentialID!).toString('base64url') !== response.id) throw malformed('credential.id is not the ID of the credential in the attestation');

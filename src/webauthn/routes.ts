@@ -26,7 +26,7 @@ function credentialOf(body: Record<string, unknown>): unknown {
 export function webauthnRoutes(deps: Deps) {
   const app = new Hono<AppEnv>();
 
-  // Anonymous and each stores a challenge: limited per address (src/throttle/requests.ts).
+  // Anonymous and each stores a challenge: limited per address (src/throttle/requests.ts). The sign-in's options store nothing.
   const optionsLimit = anonymousRequestLimit(deps, 'webauthn-options');
 
   app.post('/api/webauthn/enrollment/options', optionsLimit, async (c) => {
@@ -52,11 +52,10 @@ export function webauthnRoutes(deps: Deps) {
     return c.json({ passkey: passkeyView(passkey) }, 201);
   });
 
-  // The sign-in's options count the request in the statement that stores the challenge (one commit, not two).
+  // Writes nothing (the challenge is sealed, not stored), so it is not counted against the address: there is nothing to fill.
   app.post('/api/webauthn/authentication/options', async (c) => {
     const body = await readJsonObject(c);
-    const limit = { endpoint: 'webauthn-options', ip: c.get('clientIp'), perMinute: deps.config.throttle.anonymousRequestsPerMinute };
-    return c.json(await startAuthentication(deps, { username: optionalString(body, 'username', 254), limit }));
+    return c.json(await startAuthentication(deps, { username: optionalString(body, 'username', 254) }));
   });
 
   app.post('/api/webauthn/authentication/verify', async (c) => {

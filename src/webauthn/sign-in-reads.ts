@@ -8,7 +8,7 @@ import { credentialWithOwner, type PasskeyWithOwner, passkeyWithOwner } from './
 export interface SignInReads {
   /** The address's throttle: until when it is backed off or locked (null or past: not). */
   addressBlockedUntil: Date | null;
-  /** The challenge the response carries, whatever its state (unspentChallenge judges it). */
+  /** The row of the challenge the response carries: for a sealed sign-in challenge, there only once spent (unspentSealedChallenge judges it). */
   challenge: WebauthnChallenge | undefined;
   /** The credential the response names, with its owner (unusableCredential judges it). */
   credential: PasskeyWithOwner | undefined;

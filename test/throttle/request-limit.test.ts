@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { basicAuth, pkceRequest, registerWebClient } from '../oidc/support.js';
 import { freshIp } from '../passwords/support.js';
 import { createTestRuntime, testClient, testConfig } from '../support/runtime.js';
+import { inviteTo } from '../webauthn/ceremony.js';
 
 /**
  * Attack 6 of issue 11: anonymous endpoints that store a row (a WebAuthn
- * challenge, an authorization request) let anyone fill the database as fast as
- * they can send. Each address gets WARTA_ANONYMOUS_REQUESTS_PER_MINUTE per endpoint.
+ * enrollment challenge, an authorization request) let anyone fill the database as
+ * fast as they can send. Each address gets WARTA_ANONYMOUS_REQUESTS_PER_MINUTE per
+ * endpoint. Passkey sign-in options store nothing (a sealed challenge) and are not counted.
  */
 const PER_MINUTE = 3;
 const runtime = await createTestRuntime({ env: { WARTA_TRUST_PROXY: 'true', WARTA_ANONYMOUS_REQUESTS_PER_MINUTE: String(PER_MINUTE) } });
@@ -25,10 +27,11 @@ async function expectTooManyRequests(response: Response) {
 }
 
 describe('per-address limits on anonymous endpoints that store rows', () => {
-  it('refuses passkey sign-in options past the limit with 429 and Retry-After, storing no challenge, and counts the first refusal for the audit log', async () => {
+  it('refuses passkey enrollment options past the limit with 429 and Retry-After, storing no challenge, and counts the first refusal for the audit log', async () => {
     const ip = freshIp();
     const countedBefore = (await limitCounts('webauthn-options')).reduce((sum, row) => sum + Number(row.count), 0);
-    const options = (from = ip) => request('/api/webauthn/authentication/options', { method: 'POST', json: {}, headers: { 'x-forwarded-for': from } });
+    const { token } = await inviteTo(runtime);
+    const options = (from = ip) => request('/api/webauthn/enrollment/options', { method: 'POST', json: { invitation: token }, headers: { 'x-forwarded-for': from } });
     for (let i = 0; i < PER_MINUTE; i++) expect((await options()).status).toBe(200);
     const before = await challenges();
     await expectTooManyRequests(await options());
@@ -41,10 +44,22 @@ describe('per-address limits on anonymous endpoints that store rows', () => {
     expect((await options()).status).toBe(200);
   });
 
-  it('shares the budget between the passkey options endpoints', async () => {
+  // Premise changed on purpose: sign-in options used to store a challenge and were limited here; the challenge is now
+  // sealed, not stored (src/webauthn/sealed-challenge.ts), so they write nothing and count nothing.
+  it('does not count passkey sign-in options, which store nothing: no challenge, no counter', async () => {
     const ip = freshIp();
-    for (let i = 0; i < PER_MINUTE; i++) expect((await request('/api/webauthn/authentication/options', { method: 'POST', json: {}, headers: { 'x-forwarded-for': ip } })).status).toBe(200);
+    const counters = () => runtime.db.selectFrom('rate_limits').select('key').where('key', 'like', `requests:%:ip:${ip}`).execute();
+    const before = await challenges();
+    for (let i = 0; i < PER_MINUTE * 3; i++) {
+      const reply = await request('/api/webauthn/authentication/options', { method: 'POST', json: i % 2 ? { username: 'nobody@example.gov' } : {}, headers: { 'x-forwarded-for': ip } });
+      expect(reply.status).toBe(200);
+    }
+    expect(await challenges()).toBe(before);
+    expect(await counters()).toEqual([]);
+    // The other limited endpoints still count this address (an unknown invitation is counted before it is refused).
+    for (let i = 0; i < PER_MINUTE; i++) expect((await request('/api/webauthn/enrollment/options', { method: 'POST', json: { invitation: 'x'.repeat(43) }, headers: { 'x-forwarded-for': ip } })).status).not.toBe(429);
     await expectTooManyRequests(await request('/api/webauthn/enrollment/options', { method: 'POST', json: { invitation: 'x'.repeat(43) }, headers: { 'x-forwarded-for': ip } }));
+    expect(await counters()).toEqual([{ key: `requests:webauthn-options:ip:${ip}` }]);
   });
 
   it('refuses /authorize past the limit, storing no authorization request', async () => {

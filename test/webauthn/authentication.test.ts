@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { sealAuditLog, verifyAuditChain } from '../../src/audit/audit.js';
 import { hashToken } from '../../src/crypto/random.js';
 import { ACR_HARDWARE } from '../../src/sessions/service.js';
+import { openChallenge } from '../../src/webauthn/sealed-challenge.js';
 import { SoftAuthenticator } from '../support/soft-authenticator.js';
 import { createTestRuntime } from '../support/runtime.js';
 import { authenticationOptions, browser, enroll, lastAudit, origin, reauthenticate, reauthenticationOptions, signIn, TEST_ENV } from './ceremony.js';
@@ -10,16 +11,18 @@ import { authenticationOptions, browser, enroll, lastAudit, origin, reauthentica
 const runtime = await createTestRuntime({ env: TEST_ENV });
 
 const credentialRow = (credentialId: string) => runtime.db.selectFrom('webauthn_credentials').selectAll().where('credential_id', '=', credentialId).executeTakeFirstOrThrow();
+const storedChallenge = (challenge: string) => runtime.db.selectFrom('webauthn_challenges').selectAll().where('challenge_hash', '=', hashToken(challenge)).executeTakeFirst();
 const liveSessions = (userId: string) => runtime.db.selectFrom('sessions').selectAll().where('user_id', '=', userId).where('revoked_at', 'is', null).execute();
 
 describe('usernameless sign-in', () => {
-  it('offers options without allowCredentials that require user verification', async () => {
+  it('offers options without allowCredentials that require user verification, with a sealed challenge and nothing stored', async () => {
     const options = await authenticationOptions(browser(runtime));
     expect(options.allowCredentials).toEqual([]);
     expect(options.userVerification).toBe('required');
     expect(options.rpId).toBe('localhost');
-    const row = await runtime.db.selectFrom('webauthn_challenges').selectAll().where('challenge_hash', '=', hashToken(options.challenge)).executeTakeFirstOrThrow();
-    expect(row).toMatchObject({ ceremony: 'authentication', user_id: null, used_at: null });
+    const expiresAt = new Date(runtime.clock.now().getTime() + runtime.config.webauthn.challengeTtlSeconds * 1000);
+    expect(openChallenge(runtime.challengeSealKey, options.challenge)).toEqual({ ceremony: 'authentication', expiresAt, userId: null });
+    expect(await storedChallenge(options.challenge)).toBeUndefined();
   });
 
   it('signs in with a discoverable passkey, records hwk+user, and moves the counter and last-used time', async () => {
@@ -99,10 +102,21 @@ describe('username-first sign-in', () => {
     const client = browser(runtime);
     const options = await authenticationOptions(client, user.username.toUpperCase());
     expect(options.allowCredentials).toEqual([{ id: authenticator.credentials[0]!.id, type: 'public-key', transports: ['internal'] }]);
-    const row = await runtime.db.selectFrom('webauthn_challenges').selectAll().where('challenge_hash', '=', hashToken(options.challenge)).executeTakeFirstOrThrow();
-    expect(row.user_id).toBe(user.id);
+    expect(openChallenge(runtime.challengeSealKey, options.challenge)?.userId).toBe(user.id);
+    expect(await storedChallenge(options.challenge)).toBeUndefined();
     const credential = authenticator.getAssertion(options, { origin: origin(runtime) });
     expect((await client.post('/api/webauthn/authentication/verify', { credential })).status).toBe(200);
+    // Spending the seal is what stores its row.
+    expect(await storedChallenge(options.challenge)).toMatchObject({ ceremony: 'authentication', user_id: user.id, used_at: runtime.clock.now() });
+  });
+
+  it('seals the account into the challenge without showing it: a bound challenge looks like an unknown name’s', async () => {
+    const { user } = await enroll(runtime);
+    const bound = (await authenticationOptions(browser(runtime), user.username)).challenge;
+    const decoy = (await authenticationOptions(browser(runtime), 'nobody@example.gov')).challenge;
+    expect(openChallenge(runtime.challengeSealKey, decoy)?.userId).toBeNull();
+    expect(bound).toHaveLength(decoy.length);
+    expect(Buffer.from(bound, 'base64url').includes(Buffer.from(user.id.replaceAll('-', ''), 'hex'))).toBe(false);
   });
 
   it('answers an unknown username with decoy credentials, the same each time (shapes: decoy.test.ts)', async () => {
@@ -265,7 +279,7 @@ describe('rate limits', () => {
     }
     // Nothing was counted and the challenge was not spent: once the back-off is over, the same answer signs in.
     expect((await runtime.db.selectFrom('rate_limits').select('failures').where('key', '=', `signin:ip:${ip}`).executeTakeFirstOrThrow()).failures).toBe(40);
-    expect((await runtime.db.selectFrom('webauthn_challenges').select('used_at').where('challenge_hash', '=', hashToken(options.challenge)).executeTakeFirstOrThrow()).used_at).toBeNull();
+    expect(await storedChallenge(options.challenge)).toBeUndefined();
     runtime.clock.advance(61);
     expect((await attacker.post('/api/webauthn/authentication/verify', { credential: live })).status).toBe(200);
   });

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/crypto/random.js';
-import { consumeChallenge, issueChallenge, purgeSpentChallenges } from '../../src/webauthn/challenges.js';
+import { consumeChallenge, issueChallenge, issueSealedChallenge, purgeSpentChallenges } from '../../src/webauthn/challenges.js';
+import { openChallenge } from '../../src/webauthn/sealed-challenge.js';
 import { openRuntime } from '../../src/runtime.js';
 import { createTestRuntime, createTestUser, migratedPgliteSnapshot, testConfig } from '../support/runtime.js';
 
@@ -44,17 +45,26 @@ describe('ceremony challenges', () => {
     expect(await stillKept()).toEqual([]);
   });
 
+  it('refuse a sign-in’s sealed challenge as foreign, though it was never stored', async () => {
+    const challenge = issueSealedChallenge(runtime, { ceremony: 'authentication' });
+    await expect(consumeChallenge(runtime.db, runtime.clock, { challenge, ceremony: 'registration', sealKey: runtime.challengeSealKey })).rejects.toMatchObject({ code: 'challenge_foreign' });
+    await expect(consumeChallenge(runtime.db, runtime.clock, { challenge, ceremony: 'registration' })).rejects.toMatchObject({ code: 'challenge_unknown' });
+  });
+
   it('survive a restart: the ceremony finishes after the server process reopens the database', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'warta-restart-'));
     const config = testConfig(runtime.databaseUrl ? { DATABASE_URL: runtime.databaseUrl } : {});
     // The folder starts from the migrated snapshot, as a server would with one shipped; the restart opens it as it is.
     const pgliteSnapshot = await migratedPgliteSnapshot();
     const before = await openRuntime(config, { clock: runtime.clock, pgliteDir: dir, pgliteSnapshot });
-    const { challenge } = await issueChallenge(before.db, before, { ceremony: 'authentication' });
+    const { challenge } = await issueChallenge(before.db, before, { ceremony: 'registration' });
+    const sealed = issueSealedChallenge(before, { ceremony: 'authentication' });
     await before.close();
     const after = await openRuntime(config, { clock: runtime.clock, pgliteDir: dir, pgliteSnapshot });
     try {
-      expect((await consumeChallenge(after.db, after.clock, { challenge, ceremony: 'authentication' })).used_at).toEqual(runtime.clock.now());
+      expect((await consumeChallenge(after.db, after.clock, { challenge, ceremony: 'registration' })).used_at).toEqual(runtime.clock.now());
+      // A sign-in's sealed challenge: the key is an instance secret in the database, not in the process.
+      expect(openChallenge(after.challengeSealKey, sealed)?.ceremony).toBe('authentication');
     } finally {
       await after.close();
       await rm(dir, { recursive: true, force: true });
