@@ -86,10 +86,10 @@ interface Minimum {
  */
 const MINIMUM: Record<string, Minimum> = {
   'passkey sign-in (options + verify)': {
-    roundTrips: 3,
+    roundTrips: 2,
     transactions: 0,
-    rowsWritten: 6,
-    why: 'options: count the address (1 row) and store the challenge (1 row) in one statement. verify: read the address throttle, the challenge, and the credential with its user, user handle, policy and account throttle in one statement; after the signature, one statement spends the challenge (single use), updates the counter and last use, inserts the session and its audit entry (4 rows). 3 round trips; 5 with those last writes as a transaction of three statements.',
+    rowsWritten: 4,
+    why: 'options: nothing (the challenge is sealed with an instance key, not stored). verify: read the address throttle, the challenge, and the credential with its user, user handle, policy and account throttle in one statement; after the signature, one statement stores the spent challenge (single use: its hash is unique), updates the counter and last use, inserts the session and its audit entry (4 rows). 2 round trips, one commit; 4 with those last writes as a transaction of three statements.',
   },
   'authorize (code issued, signed in)': {
     roundTrips: 3,

@@ -1,6 +1,6 @@
 /**
  * Faults, against Warta as `npm start` runs it: PostgreSQL stopped under mixed
- * load (sign-ins, tokens, passkey challenges), and Warta killed with SIGKILL
+ * load (sign-ins, tokens, pushed authorization requests), and Warta killed with SIGKILL
  * mid-load on PostgreSQL and on the embedded database. What must hold: only
  * 503s while the database is away (never a 500, never a sign-in), `/readyz`
  * down, recovery without a restart, no acknowledged write lost, the audit chain
@@ -11,12 +11,12 @@ import { Kysely } from 'kysely';
 import { PGlite } from '@electric-sql/pglite';
 import { describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/schema.js';
-import { databaseOf, dataFolder, lostChallenges, mixedLoad, privateCluster, startWarta, warta } from './support.js';
+import { databaseOf, dataFolder, LOAD_REDIRECT_URI, lostRequests, mixedLoad, privateCluster, startWarta, warta } from './support.js';
 
 const summary = (statuses: Map<number, number>) => [...statuses].sort(([a], [b]) => a - b).map(([s, n]) => `${s === 0 ? 'no answer' : s}×${n}`).join(' ');
 
 function registerLoadClient(env: Record<string, string>) {
-  const client = warta(env, 'client', 'create', '--name', 'Load', '--grant-types', 'client_credentials', '--scope', 'directory:read');
+  const client = warta(env, 'client', 'create', '--name', 'Load', '--grant-types', 'client_credentials,authorization_code', '--redirect-uri', LOAD_REDIRECT_URI, '--scope', 'directory:read');
   return { id: String(client.client_id), secret: String(client.client_secret) };
 }
 
@@ -31,12 +31,13 @@ describe('PostgreSQL stops under mixed load', () => {
     const server = await startWarta(env);
     const base = () => server.url;
 
-    const before = await mixedLoad(base, client, (r) => r.acknowledgedChallenges.length >= 30);
+    const before = await mixedLoad(base, client, (r) => r.acknowledgedRequests.length >= 30);
+    expect(before.acknowledgedRequests.length).toBeGreaterThanOrEqual(30);
     cluster.stop('immediate');
     const outage = await mixedLoad(base, client, (r) => [...r.statuses.values()].reduce((a, b) => a + b, 0) >= 60);
     const readyDuringOutage = await fetch(`${server.url}/readyz`);
     expect(readyDuringOutage.status).toBe(503);
-    expect(outage.acknowledgedChallenges).toEqual([]);
+    expect(outage.acknowledgedRequests).toEqual([]);
     // client_credentials may still be served from the client cache; nothing else succeeds, and nothing is a 500.
     expect([...outage.statuses.keys()].filter((status) => status !== 503 && !(status === 200 && outage.tokens > 0))).toEqual([]);
 
@@ -44,22 +45,23 @@ describe('PostgreSQL stops under mixed load', () => {
     let readyAfter = 0;
     for (let attempt = 0; attempt < 200 && readyAfter !== 200; attempt++) readyAfter = (await fetch(`${server.url}/readyz`)).status;
     expect(readyAfter).toBe(200);
-    const after = await mixedLoad(base, client, (r) => r.acknowledgedChallenges.length >= 30);
+    const after = await mixedLoad(base, client, (r) => r.acknowledgedRequests.length >= 30);
+    expect(after.acknowledgedRequests.length).toBeGreaterThanOrEqual(30);
     expect(after.statuses.get(500)).toBeUndefined();
 
     const db = databaseOf(cluster.url);
-    expect(await lostChallenges(db, [...before.acknowledgedChallenges, ...after.acknowledgedChallenges])).toEqual([]);
+    expect(await lostRequests(db, [...before.acknowledgedRequests, ...after.acknowledgedRequests])).toEqual([]);
     expect(warta(env, 'audit', 'verify', '--seal')).toMatchObject({ ok: true });
     const errorLines = server.logLines.filter((line) => JSON.parse(line).level >= 50);
     console.log(
       `faults, PostgreSQL stop: before ${summary(before.statuses)}; during ${summary(outage.statuses)}; after ${summary(after.statuses)}; ` +
-        `${before.acknowledgedChallenges.length + after.acknowledgedChallenges.length} acknowledged challenges all stored; audit chain verifies; ${errorLines.length} error-level log lines`,
+        `${before.acknowledgedRequests.length + after.acknowledgedRequests.length} acknowledged pushed requests all stored; audit chain verifies; ${errorLines.length} error-level log lines`,
     );
   });
 });
 
 /**
- * Runs mixed load, kills Warta with SIGKILL once 40 challenges were acknowledged
+ * Runs mixed load, kills Warta with SIGKILL once 40 pushed requests were acknowledged
  * (the load goes on into the dead socket), restarts it on the same database and
  * checks it is ready with the same signing keys.
  */
@@ -68,12 +70,13 @@ async function killedMidLoadAndRestarted(env: Record<string, string>, client: { 
   const kids = await jwksKids(server.url);
   let killed = false;
   const load = await mixedLoad(() => server.url, client, (r) => {
-    if (!killed && r.acknowledgedChallenges.length >= 40) {
+    if (!killed && r.acknowledgedRequests.length >= 40) {
       killed = true;
       server.child.kill('SIGKILL');
     }
     return killed && (r.statuses.get(0) ?? 0) >= 4;
   });
+  expect(killed).toBe(true);
   await server.exited;
   server = await startWarta(env);
   expect(await jwksKids(server.url)).toEqual(kids);
@@ -88,9 +91,9 @@ describe('Warta killed with SIGKILL mid-load', () => {
     warta(env, 'migrate');
     const client = registerLoadClient(env);
     const { load, server } = await killedMidLoadAndRestarted(env, client);
-    expect(await lostChallenges(databaseOf(cluster.url), load.acknowledgedChallenges)).toEqual([]);
+    expect(await lostRequests(databaseOf(cluster.url), load.acknowledgedRequests)).toEqual([]);
     expect(warta(env, 'audit', 'verify', '--seal')).toMatchObject({ ok: true });
-    console.log(`faults, SIGKILL on PostgreSQL: ${summary(load.statuses)}; ${load.acknowledgedChallenges.length} acknowledged challenges all stored after restart; same signing keys`);
+    console.log(`faults, SIGKILL on PostgreSQL: ${summary(load.statuses)}; ${load.acknowledgedRequests.length} acknowledged pushed requests all stored after restart; same signing keys`);
   });
 
   it('on the embedded database: reopens cleanly with every acknowledged write and the same signing keys', async () => {
@@ -104,11 +107,11 @@ describe('Warta killed with SIGKILL mid-load', () => {
     const pglite = new PGlite(`${env.WARTA_DATA_DIR}/pglite`);
     const db = new Kysely<Database>({ dialect: new PGliteDialect({ pglite }) });
     try {
-      expect(await lostChallenges(db, load.acknowledgedChallenges)).toEqual([]);
+      expect(await lostRequests(db, load.acknowledgedRequests)).toEqual([]);
     } finally {
       await db.destroy();
     }
     expect(warta(env, 'audit', 'verify', '--seal')).toMatchObject({ ok: true });
-    console.log(`faults, SIGKILL on the embedded database: ${summary(load.statuses)}; ${load.acknowledgedChallenges.length} acknowledged challenges all stored after reopening; same signing keys`);
+    console.log(`faults, SIGKILL on the embedded database: ${summary(load.statuses)}; ${load.acknowledgedRequests.length} acknowledged pushed requests all stored after reopening; same signing keys`);
   });
 });

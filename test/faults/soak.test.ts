@@ -1,5 +1,5 @@
 /**
- * Soak: bounded mixed traffic (passkey options, client-credentials tokens,
+ * Soak: bounded mixed traffic (pushed authorization requests, client-credentials tokens,
  * failed password sign-ins) against Warta on a private PostgreSQL cluster, as
  * `npm start` runs it. What must hold: no 5xx and no error-level log line,
  * resident memory within 10% of what it was after warm-up, and no table growing
@@ -8,14 +8,14 @@
 import { readFileSync } from 'node:fs';
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
-import { databaseOf, dataFolder, mixedLoad, privateCluster, startWarta, warta } from './support.js';
+import { databaseOf, dataFolder, LOAD_REDIRECT_URI, mixedLoad, privateCluster, startWarta, warta } from './support.js';
 
 const WARM_UP_REQUESTS = Number(process.env.WARTA_SOAK_WARM_UP ?? 1500);
 const SOAK_REQUESTS = Number(process.env.WARTA_SOAK_REQUESTS ?? 2500);
 
 /** Tables traffic may grow, and what keeps each bounded. */
 const SWEPT: Record<string, string> = {
-  webauthn_challenges: 'spent and expired challenges are deleted as new ones are stored',
+  oauth_authorization_requests: 'the OIDC housekeeping job deletes expired requests',
   rate_limits: 'the rate-limit housekeeping job',
   anonymous_failure_counts: 'the job that audits each closed window and deletes its counter',
   audit_log: 'anonymous failures aggregated per window; `warta audit archive` for retention',
@@ -30,7 +30,7 @@ describe('soak on PostgreSQL', () => {
     const cluster = privateCluster();
     const env = { DATABASE_URL: cluster.url, WARTA_DATA_DIR: dataFolder() };
     warta(env, 'migrate');
-    const created = warta(env, 'client', 'create', '--name', 'Soak', '--grant-types', 'client_credentials', '--scope', 'directory:read');
+    const created = warta(env, 'client', 'create', '--name', 'Soak', '--grant-types', 'client_credentials,authorization_code', '--redirect-uri', LOAD_REDIRECT_URI, '--scope', 'directory:read');
     const client = { id: String(created.client_id), secret: String(created.client_secret) };
     const server = await startWarta(env);
     const db = databaseOf(cluster.url);

@@ -13,6 +13,7 @@ import pg from 'pg';
 import { afterAll } from 'vitest';
 import { hashToken } from '../../src/crypto/random.js';
 import type { Database } from '../../src/db/schema.js';
+import { REQUEST_URI_PREFIX } from '../../src/oidc/endpoints.js';
 import { startWartaProcess, type WartaProcess } from '../support/warta-process.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
@@ -100,8 +101,8 @@ export function dataFolder(): string {
 }
 
 export interface LoadReport {
-  /** Challenges Warta acknowledged (200 with the challenge): each must be stored. */
-  acknowledgedChallenges: string[];
+  /** Pushed authorization requests Warta acknowledged (201 with a request_uri): each must be stored. */
+  acknowledgedRequests: string[];
   tokens: number;
   statuses: Map<number, number>;
 }
@@ -111,12 +112,14 @@ const MAX_REQUESTS = 3000;
 
 /**
  * Mixed traffic from `workers` concurrent loops until `until()` is true (or
- * MAX_REQUESTS): passkey options (each a stored challenge), client-credentials
- * tokens, and failed password sign-ins. A network error (a killed server) is
- * recorded as status 0.
+ * MAX_REQUESTS): pushed authorization requests (each a stored row, acknowledged
+ * with its request_uri), client-credentials tokens, and failed password sign-ins.
+ * A network error (a killed server) is recorded as status 0. Passkey sign-in
+ * options are not in the mix: their challenge is sealed, not stored, so they
+ * acknowledge no write.
  */
 export async function mixedLoad(base: () => string, client: { id: string; secret: string }, until: (report: LoadReport) => boolean, workers = 4): Promise<LoadReport> {
-  const report: LoadReport = { acknowledgedChallenges: [], tokens: 0, statuses: new Map() };
+  const report: LoadReport = { acknowledgedRequests: [], tokens: 0, statuses: new Map() };
   const basic = `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}`;
   const record = (status: number) => report.statuses.set(status, (report.statuses.get(status) ?? 0) + 1);
   let turn = 0;
@@ -125,10 +128,10 @@ export async function mixedLoad(base: () => string, client: { id: string; secret
       turn += 1;
       try {
         if (turn % 3 === 0) {
-          const response = await fetch(`${base()}/api/webauthn/authentication/options`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+          const response = await fetch(`${base()}/par`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic }, body: pushedRequest(client.id) });
           record(response.status);
-          const body = (await response.json()) as { challenge?: string };
-          if (response.status === 200 && body.challenge) report.acknowledgedChallenges.push(body.challenge);
+          const body = (await response.json()) as { request_uri?: string };
+          if (response.status === 201 && body.request_uri) report.acknowledgedRequests.push(body.request_uri);
         } else if (turn % 3 === 1) {
           const response = await fetch(`${base()}/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: basic }, body: 'grant_type=client_credentials' });
           record(response.status);
@@ -148,9 +151,15 @@ export async function mixedLoad(base: () => string, client: { id: string; secret
   return report;
 }
 
-/** The acknowledged challenges missing from the database. */
-export async function lostChallenges(db: Kysely<Database>, challenges: string[]): Promise<string[]> {
-  const stored = new Set((await db.selectFrom('webauthn_challenges').select('challenge_hash').execute()).map((row) => row.challenge_hash));
-  return challenges.filter((challenge) => !stored.has(hashToken(challenge)));
+/** The load client's redirect URI (registered with `--redirect-uri`). */
+export const LOAD_REDIRECT_URI = 'https://load.example.gov/cb';
+
+const pushedRequest = (clientId: string) =>
+  new URLSearchParams({ response_type: 'code', client_id: clientId, redirect_uri: LOAD_REDIRECT_URI, scope: 'directory:read', code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM', code_challenge_method: 'S256' }).toString();
+
+/** The acknowledged pushed requests (their request_uri) missing from the database. */
+export async function lostRequests(db: Kysely<Database>, requestUris: string[]): Promise<string[]> {
+  const stored = new Set((await db.selectFrom('oauth_authorization_requests').select('id_hash').execute()).map((row) => row.id_hash));
+  return requestUris.filter((uri) => !stored.has(hashToken(uri.slice(REQUEST_URI_PREFIX.length))));
 }
 
