@@ -109,8 +109,9 @@ export async function reserveAttempt(db: Kysely<Database>, clock: Clock, key: st
  *
  * `read`, a SELECT of at most one row, rides in the same statement (one round
  * trip instead of two): what the attempt is to be checked against, read as it
- * was when the statement began. Its columns must not start with `first_` or
- * `second_`; undefined when it found no row, or the reservation was refused.
+ * was when the statement began. None of its columns may be named first_failures,
+ * first_blocked_until, second_failures, second_blocked_until or read_found (the
+ * reservation's own); undefined when it found no row (a refused reservation throws).
  */
 export async function reserveAttempts<Read extends object = Record<string, never>>(
   db: Kysely<Database>,
