@@ -10,7 +10,7 @@ import { reauthenticateSession } from '../sessions/service.js';
 import { completeSignIn, completeSignInWhen, type SignedIn, type SignInRequest } from '../sessions/sign-in.js';
 import type { PasswordSignInInput } from './input.js';
 import { methodRefusal } from '../orgs/method-policy.js';
-import { findPasswordAccount, type PasswordAccount } from './password-account.js';
+import { type PasswordAccount, passwordAccountFrom, passwordAccountQuery } from './password-account.js';
 import { PASSWORD_AMR } from './service.js';
 import {
   type PasswordReservation,
@@ -126,9 +126,11 @@ async function readAttempt<T>(deps: Deps, context: AuditContext, ceremony: Cerem
 export async function signInWithPassword(deps: Deps, request: SignInRequest, input: PasswordSignInInput): Promise<SignedIn> {
   const { context, previousSession } = request;
   const keys = passwordThrottleKeys(deps.tokenHashKey, context.ip ?? null, input.username);
-  const reservation = await reservePasswordAttempt(deps, keys);
+  // The account is read by the statement that counts the attempt (a malformed attempt reads none).
+  const lookup = input.attempt.ok ? passwordAccountQuery(deps.db, { username: input.attempt.value.username }) : undefined;
+  const { reservation, read } = await reservePasswordAttempt(deps, keys, lookup);
   const attempt = await readAttempt(deps, context, 'signin', keys, reservation, input.attempt, previousSession?.user_id);
-  const account = await findPasswordAccount(deps.db, { username: attempt.username });
+  const account = passwordAccountFrom(read);
   const proven = await provePasswordAndCode(deps, context, 'signin', keys, reservation, account, attempt);
   const signIn = { userId: proven.account.user.id, amr: PASSWORD_AMR, method: 'password+totp', organisationPolicy: proven.account.policy };
   // The rare upgrade of a stored hash takes the transaction; otherwise the code's time step is consumed, the session
@@ -143,9 +145,9 @@ export async function signInWithPassword(deps: Deps, request: SignInRequest, inp
 export async function reauthenticateWithPassword(deps: Deps, context: AuditContext, input: { user: User; session: Session; attempt: Parsed<{ password: string; code: string }> }): Promise<Session> {
   const { user, session } = input;
   const keys = passwordThrottleKeys(deps.tokenHashKey, context.ip ?? null, user.username);
-  const reservation = await reservePasswordAttempt(deps, keys);
+  const { reservation, read } = await reservePasswordAttempt(deps, keys, passwordAccountQuery(deps.db, { userId: user.id }));
   const attempt = await readAttempt(deps, context, 'reauth', keys, reservation, input.attempt, user.id);
-  const account = await findPasswordAccount(deps.db, { userId: user.id });
+  const account = passwordAccountFrom(read);
   const proven = await provePasswordAndCode(deps, context, 'reauth', keys, reservation, account, attempt);
   return commitProvenAttempt(deps, context, 'reauth', keys, reservation, proven, async (trx) => {
     const updated = await reauthenticateSession(trx, deps.clock, session, PASSWORD_AMR);

@@ -13,8 +13,11 @@ export interface PasswordAccount {
   totp: TotpCredential | null;
 }
 
-export async function findPasswordAccount(db: Db, by: { username: string } | { userId: string }): Promise<PasswordAccount | undefined> {
-  const row = await db
+export type PasswordAccountLookup = { username: string } | { userId: string };
+
+/** Not run here: it rides in the statement that reserves the attempt (throttle/passwords.ts), read with passwordAccountFrom. */
+export function passwordAccountQuery(db: Db, by: PasswordAccountLookup) {
+  return db
     .selectFrom('users as u')
     .innerJoin('organisations as o', 'o.id', 'u.organisation_id')
     .leftJoin('password_credentials as p', 'p.user_id', 'u.id')
@@ -36,8 +39,12 @@ export async function findPasswordAccount(db: Db, by: { username: string } | { u
     // Any status: a disabled account is told so only once both factors are proven (authenticate.ts).
     .where('u.status', '<>', 'offboarded')
     .$if('username' in by, (qb) => qb.where(sql`lower(u.username)`, '=', 'username' in by ? by.username.trim().toLowerCase() : ''))
-    .$if('userId' in by, (qb) => qb.where('u.id', '=', 'userId' in by ? by.userId : ''))
-    .executeTakeFirst();
+    .$if('userId' in by, (qb) => qb.where('u.id', '=', 'userId' in by ? by.userId : ''));
+}
+
+export type PasswordAccountRow = Awaited<ReturnType<ReturnType<typeof passwordAccountQuery>['executeTakeFirstOrThrow']>>;
+
+export function passwordAccountFrom(row: PasswordAccountRow | undefined): PasswordAccount | undefined {
   if (!row) return undefined;
   const { org_policy, password_hash, roles, totp_id, totp_secret_enc, totp_algorithm, totp_digits, totp_period, totp_last_used_step, totp_created_at, totp_last_used_at, ...user } = row;
   const totp =

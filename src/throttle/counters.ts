@@ -1,4 +1,4 @@
-import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { type Compilable, type Kysely, type RawBuilder, sql } from 'kysely';
 import { addSeconds, type Clock } from '../clock.js';
 import type { Database } from '../db/schema.js';
 import { WartaError } from '../errors.js';
@@ -106,16 +106,30 @@ export async function reserveAttempt(db: Kysely<Database>, clock: Clock, key: st
  * account) is counted only when `first` (an address) was. When `second` is
  * backed off or locked, `first`'s count is given back and the 429 says how long
  * `second` waits, as two reserveAttempt calls in a row would.
+ *
+ * `read`, a SELECT of at most one row, rides in the same statement (one round
+ * trip instead of two): what the attempt is to be checked against, read as it
+ * was when the statement began. None of its columns may be named first_failures,
+ * first_blocked_until, second_failures, second_blocked_until or read_found (the
+ * reservation's own); undefined when it found no row (a refused reservation throws).
  */
-export async function reserveAttempts(db: Kysely<Database>, clock: Clock, first: [string, FailurePolicy], second: [string, FailurePolicy]): Promise<[FailureOutcome, FailureOutcome]> {
+export async function reserveAttempts<Read extends object = Record<string, never>>(
+  db: Kysely<Database>,
+  clock: Clock,
+  first: [string, FailurePolicy],
+  second: [string, FailurePolicy],
+  read?: Compilable<Read>,
+): Promise<[FailureOutcome, FailureOutcome, Read | undefined]> {
   const now = clock.now();
   const [firstKey, firstPolicy] = first;
   const [secondKey, secondPolicy] = second;
-  const { rows } = await sql<{ first_failures: number | null; first_blocked_until: Date | null; second_failures: number | null; second_blocked_until: Date | null }>`
+  const { rows } = await sql<{ first_failures: number | null; first_blocked_until: Date | null; second_failures: number | null; second_blocked_until: Date | null; read_found: boolean | null }>`
     with first as (${reservationUpsert(firstKey, firstPolicy, now, sql`values (${sql.join(reservationValues(firstKey, firstPolicy, now))})`)}),
     second as (${reservationUpsert(secondKey, secondPolicy, now, sql`select ${sql.join(reservationValues(secondKey, secondPolicy, now))} where exists (select 1 from first)`)})
+    ${read ? sql`, attempt_read as (${read})` : sql``}
     select f.failures as first_failures, f.blocked_until as first_blocked_until, s.failures as second_failures, s.blocked_until as second_blocked_until
-    from (select 1) as one left join first as f on true left join second as s on true`.execute(db);
+    ${read ? sql`, r.*, exists (select 1 from attempt_read) as read_found` : sql``}
+    from (select 1) as one left join first as f on true left join second as s on true ${read ? sql`left join attempt_read as r on true` : sql``}`.execute(db);
   const row = rows[0]!;
   if (row.first_failures === null) {
     await assertNotThrottled(db, clock, firstKey);
@@ -126,7 +140,12 @@ export async function reserveAttempts(db: Kysely<Database>, clock: Clock, first:
     await assertNotThrottled(db, clock, secondKey);
     throw tooManyAttempts(1);
   }
-  return [reserved({ failures: row.first_failures, blocked_until: row.first_blocked_until }, firstPolicy), reserved({ failures: row.second_failures, blocked_until: row.second_blocked_until }, secondPolicy)];
+  const { first_failures, first_blocked_until, second_failures, second_blocked_until, read_found, ...readRow } = row;
+  return [
+    reserved({ failures: first_failures, blocked_until: first_blocked_until }, firstPolicy),
+    reserved({ failures: second_failures, blocked_until: second_blocked_until }, secondPolicy),
+    read_found ? (readRow as unknown as Read) : undefined,
+  ];
 }
 
 /** A reservation's upsert over `source` (a VALUES list or a SELECT of reservationValues); no row returned when the key is blocked. */

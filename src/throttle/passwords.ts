@@ -1,5 +1,5 @@
 import type { Config } from '../config.js';
-import type { Expression, Kysely, SqlBool } from 'kysely';
+import type { Compilable, Expression, Kysely, SqlBool } from 'kysely';
 import { type AuditContext } from '../audit/audit.js';
 import { auditFailure } from '../audit/anonymous-failures.js';
 import type { Clock } from '../clock.js';
@@ -46,11 +46,17 @@ type PasswordThrottleDeps = { db: Kysely<Database>; clock: Clock; auditEntryKey:
  * Counts the attempt against the address, then the account, before any hash is
  * verified, in one statement; 429 when either is backed off or locked. An
  * attempt the account refuses gives its address count back: it was never evaluated.
+ * `read` (what the attempt is checked against) rides in the same statement: one
+ * round trip before the hash instead of two. With no account to count (no
+ * username), it runs on its own after the address is counted.
  */
-export async function reservePasswordAttempt(deps: PasswordThrottleDeps, keys: PasswordThrottleKeys): Promise<PasswordReservation> {
-  if (!keys.account) return { ip: await reserveAttempt(deps.db, deps.clock, keys.ip, PER_IP_POLICY), account: undefined };
-  const [ip, account] = await reserveAttempts(deps.db, deps.clock, [keys.ip, PER_IP_POLICY], [keys.account, accountFailurePolicy(deps.config)]);
-  return { ip, account };
+export async function reservePasswordAttempt<Read extends object>(deps: PasswordThrottleDeps, keys: PasswordThrottleKeys, read: Compilable<Read> | undefined): Promise<{ reservation: PasswordReservation; read: Read | undefined }> {
+  if (!keys.account) {
+    const ip = await reserveAttempt(deps.db, deps.clock, keys.ip, PER_IP_POLICY);
+    return { reservation: { ip, account: undefined }, read: read ? (await deps.db.executeQuery(read.compile())).rows[0] : undefined };
+  }
+  const [ip, account, row] = await reserveAttempts(deps.db, deps.clock, [keys.ip, PER_IP_POLICY], [keys.account, accountFailurePolicy(deps.config)], read);
+  return { reservation: { ip, account }, read: row };
 }
 
 /** Both factors were right: the account's failures are forgotten (as before), the address's reservation is given back. */

@@ -37,4 +37,18 @@ describe('reserving an address and an account in one statement', () => {
     await expect(refusal).rejects.toMatchObject({ status: 429, code: 'too_many_attempts', headers: { 'Retry-After': '60' } });
     expect([await failures(address), await failures(account)]).toEqual([1, 200]);
   });
+
+  it('brings back what the attempt is checked against, read in the same statement, and nothing when it finds no row', async () => {
+    const { address, account } = keys();
+    const read = (key: string) => runtime.db.selectFrom('rate_limits').select(['key as read_key', 'failures as read_failures']).where('key', '=', key);
+    const [, , found] = await reserveAttempts(runtime.db, runtime.clock, [address, PER_IP_POLICY], [account, SIGN_IN_POLICY], read(address));
+    // Read as the rows were when the statement began: the address row this reservation inserts is not there yet.
+    expect(found).toBeUndefined();
+    const [ip, , again] = await reserveAttempts(runtime.db, runtime.clock, [address, PER_IP_POLICY], [account, SIGN_IN_POLICY], read(address));
+    expect(ip.failures).toBe(2);
+    expect(again).toEqual({ read_key: address, read_failures: 1 });
+    const [, , none] = await reserveAttempts(runtime.db, runtime.clock, [address, PER_IP_POLICY], [account, SIGN_IN_POLICY], read(`${address}:none`));
+    expect(none).toBeUndefined();
+    expect([await failures(address), await failures(account)]).toEqual([3, 3]);
+  });
 });
