@@ -122,10 +122,10 @@ const MINIMUM: Record<string, Minimum> = {
     why: 'read the address throttle (1); read user, latest approved case, policy and roles (1); one statement moves the case approved → redeemed (single use) and appends its audit entry (2 rows).',
   },
   'password + TOTP sign-in': {
-    roundTrips: 3,
+    roundTrips: 2,
     transactions: 0,
     rowsWritten: 7,
-    why: 'count the attempt against address and account before the argon2 verify (2 rows, 1 statement, so parallel guesses cannot outrun the limit); read user, password, TOTP and policy (1); one statement claims the TOTP step (single use), inserts the session and its audit entry and gives back the two counts (5 rows). 5 round trips with a transaction.',
+    why: 'count the attempt against address and account before the argon2 verify (2 rows, so parallel guesses cannot outrun the limit) and read user, password, TOTP and policy in the same statement (1); one statement claims the TOTP step (single use), inserts the session and its audit entry and gives back the two counts (5 rows). 4 round trips with a transaction.',
   },
 };
 
