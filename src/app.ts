@@ -1,11 +1,11 @@
 import { Hono } from 'hono';
-import { requestId } from 'hono/request-id';
 import { jwksRoutes } from './crypto/routes.js';
 import type { AppEnv } from './http/context.js';
 import { errorResponse } from './http/error-handler.js';
 import { MemoisedRouter } from './http/memoised-router.js';
 import { requestMetrics } from './http/request-metrics.js';
 import { requestLog } from './http/request-log.js';
+import { requestId } from './http/request-id.js';
 import { bodyLimit } from './http/body-limit.js';
 import { wellFormedInput } from './http/well-formed-input.js';
 import { healthRoutes } from './health/routes.js';

@@ -13,9 +13,7 @@ export function jwksRoutes(deps: Deps) {
     const { signingKeys, config } = deps;
     const keys = await signingKeys.jwks();
     if (published?.keys !== keys) published = { keys, document: publishDocument(keys) };
-    c.header('Cache-Control', `public, max-age=${Math.min(config.signingKeys.cacheSeconds, 300)}`);
-    c.header('Access-Control-Allow-Origin', '*');
-    return answerPublishedDocument(c, published.document);
+    return answerPublishedDocument(c, published.document, 'application/json', { 'Cache-Control': `public, max-age=${Math.min(config.signingKeys.cacheSeconds, 300)}`, 'Access-Control-Allow-Origin': '*' });
   });
   return app;
 }

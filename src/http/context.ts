@@ -36,6 +36,10 @@ export interface AppEnv {
     privilegeHold: PrivilegeHold | undefined;
     /** Set by the /api/admin guard (authority/middleware.ts) once it has let the request through. */
     adminActor: AdminActor | undefined;
+    /** The headers securityHeaders adds to every response (http/security-headers.ts). */
+    securityHeaders: Readonly<Record<string, string>>;
+    /** The response completeResponse built with every header already in it, which securityHeaders leaves as it is. */
+    completeResponse: Response | undefined;
   };
 }
 

@@ -25,17 +25,25 @@ export function cors(policy: CorsPolicy): MiddlewareHandler {
     const methods = policy.paths[c.req.path];
     const origin = c.req.header('origin');
     if (methods === undefined || origin === undefined) return next();
-    // The answer depends on the Origin, whatever it is.
-    c.header('Vary', 'Origin');
-    if (!(await policy.isAllowedOrigin(origin))) return next();
-    c.header('Access-Control-Allow-Origin', origin);
-    c.header('Access-Control-Expose-Headers', policy.exposeHeaders.join(', '));
+    const allowed = await policy.isAllowedOrigin(origin);
     if (c.req.method === 'OPTIONS' && c.req.header('access-control-request-method') !== undefined) {
+      c.header('Vary', 'Origin');
+      if (!allowed) return next();
+      c.header('Access-Control-Allow-Origin', origin);
+      c.header('Access-Control-Expose-Headers', policy.exposeHeaders.join(', '));
       c.header('Access-Control-Allow-Methods', methods);
       c.header('Access-Control-Allow-Headers', policy.allowHeaders.join(', '));
       c.header('Access-Control-Max-Age', String(PREFLIGHT_MAX_AGE_SECONDS));
       return c.body(null, 204);
     }
-    return next();
+    await next();
+    // Added to the response the request ends with, not ahead of the handler: the token endpoint
+    // builds its answer in one piece (http/security-headers.ts completeResponse), without headers set ahead.
+    const headers = c.res.headers;
+    // The answer depends on the Origin, whatever it is.
+    headers.append('Vary', 'Origin');
+    if (!allowed) return;
+    headers.set('Access-Control-Allow-Origin', origin);
+    headers.set('Access-Control-Expose-Headers', policy.exposeHeaders.join(', '));
   };
 }

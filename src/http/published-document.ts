@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Context } from 'hono';
+import { completeResponse } from './security-headers.js';
 
 /**
  * A public JSON document (the JWKS, the discovery metadata) serialised once,
@@ -28,10 +29,14 @@ export function ifNoneMatchHolds(header: string | undefined, etag: string): bool
   return false;
 }
 
-/** The document, or 304 Not Modified (no body) when the client already holds this version. Headers set before (Cache-Control) go on both. */
-export function answerPublishedDocument(c: Context, document: PublishedDocument, contentType = 'application/json'): Response {
-  c.header('ETag', document.etag);
-  if (ifNoneMatchHolds(c.req.header('if-none-match'), document.etag)) return c.body(null, 304);
-  c.header('Content-Type', contentType);
-  return c.body(document.body);
+/**
+ * The document, or 304 Not Modified (no body) when the client already holds this version.
+ * `headers` (Cache-Control, CORS) go on both; set them here rather than through c.header() (see completeResponse).
+ */
+export function answerPublishedDocument(c: Context, document: PublishedDocument, contentType = 'application/json', headers: Record<string, string> = {}): Response {
+  const record: Record<string, string> = { ETag: document.etag };
+  for (const name in headers) record[name] = headers[name]!;
+  if (ifNoneMatchHolds(c.req.header('if-none-match'), document.etag)) return completeResponse(c, null, 304, record);
+  record['Content-Type'] = contentType;
+  return completeResponse(c, document.body, 200, record);
 }

@@ -12,7 +12,7 @@ import { type AppContext, type AppEnv } from '../http/context.js';
 import { cors } from '../http/cors.js';
 import { readForm } from '../http/form.js';
 import { answerPublishedDocument, publishDocument } from '../http/published-document.js';
-import { noStoreJson } from '../http/no-store.js';
+import { completeNoStoreJson, noStoreJson } from '../http/no-store.js';
 import type { Deps } from '../deps.js';
 import { loadSession } from '../sessions/middleware.js';
 import { authorizationRoutes } from './authorize/routes.js';
@@ -51,11 +51,7 @@ export function oidcRoutes(deps: Deps) {
   // Discovery (OpenID Connect Discovery 1.0 §4, RFC 8414 §3): one document, built once from the configuration.
   const metadata = publishDocument(providerMetadata({ issuer: deps.config.issuer, clientCertificate: deps.config.http.clientCertificate, oidc: deps.config.oidc }));
   for (const path of [ENDPOINTS.discovery, ENDPOINTS.authorizationServerMetadata])
-    app.get(path, (c) => {
-      c.header('Cache-Control', 'public, max-age=300');
-      c.header('Access-Control-Allow-Origin', '*');
-      return answerPublishedDocument(c, metadata, 'application/json; charset=utf-8');
-    });
+    app.get(path, (c) => answerPublishedDocument(c, metadata, 'application/json; charset=utf-8', { 'Cache-Control': 'public, max-age=300', 'Access-Control-Allow-Origin': '*' }));
 
   app.route('/', authorizationRoutes(deps));
   app.route('/', tokenRoutes(deps, tokens, clients));
@@ -71,7 +67,7 @@ export function oidcRoutes(deps: Deps) {
   app.post(ENDPOINTS.introspection, async (c) => {
     const { form, client } = await clientRequest(c, { allowPublic: false, path: ENDPOINTS.introspection });
     const token = form.require('token');
-    return noStoreJson(c, await introspectToken(deps, tokens, client, { token, tokenTypeHint: form.get('token_type_hint') }));
+    return completeNoStoreJson(c, await introspectToken(deps, tokens, client, { token, tokenTypeHint: form.get('token_type_hint') }));
   });
 
   app.post(ENDPOINTS.revocation, async (c) => {

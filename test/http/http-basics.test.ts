@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { connectDatabase, DatabaseUnavailableError } from '../../src/db/connect.js';
 import type { Database } from '../../src/db/schema.js';
-import { CONTENT_SECURITY_POLICY } from '../../src/http/security-headers.js';
+import { CONTENT_SECURITY_POLICY, securityHeaderRecord } from '../../src/http/security-headers.js';
 import { createTestRuntime, testClient, cleanUpLater } from '../support/runtime.js';
 
 const runtime = await createTestRuntime();
@@ -30,6 +30,35 @@ describe('HTTP basics', () => {
     expect(CONTENT_SECURITY_POLICY).not.toMatch(/https?:|\*/);
     // plain-http issuer: no HSTS
     expect((await request('/healthz')).headers.get('strict-transport-security')).toBeNull();
+  });
+
+  it('sends each security header once, and a handler\'s own value instead of the default', async () => {
+    // Built in one piece (the JWKS) and through hono (the health check, the 404): the same headers either way.
+    for (const path of ['/.well-known/jwks.json', '/healthz', '/no-such-page']) {
+      const res = await request(path);
+      for (const [name, value] of Object.entries(securityHeaderRecord({ hsts: false })))
+        if (name !== 'Cache-Control') expect(res.headers.get(name), `${path} ${name}`).toBe(value);
+      expect(res.headers.get('x-request-id')).toMatch(/^[\w-]+$/);
+    }
+    expect((await request('/.well-known/jwks.json')).headers.get('cache-control')).toMatch(/^public, max-age=\d+$/);
+    expect((await request('/.well-known/openid-configuration')).headers.get('cache-control')).toBe('public, max-age=300');
+    expect((await request('/healthz')).headers.get('cache-control')).toBe('no-store');
+  });
+
+  it('answers with the request id a client sent when it is short and plain, else with its own', async () => {
+    expect((await request('/healthz', { headers: { 'x-request-id': 'trace-42' } })).headers.get('x-request-id')).toBe('trace-42');
+    for (const sent of ['x'.repeat(65), 'two words', 'a;b']) {
+      const own = (await request('/healthz', { headers: { 'x-request-id': sent } })).headers.get('x-request-id');
+      expect(own).not.toBe(sent);
+      expect(own).toMatch(/^[0-9a-f-]{36}$/);
+    }
+  });
+
+  it('puts the security headers on an error a router answers itself (SCIM)', async () => {
+    const res = await request('/scim/v2/Users', { headers: { authorization: 'Bearer not-a-token' } });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    expect(res.headers.get('x-request-id')).toMatch(/^[\w-]+$/);
   });
 
   it('sends HSTS when the issuer is https', async () => {

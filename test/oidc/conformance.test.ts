@@ -8,6 +8,7 @@ import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import * as oauth from 'oauth4webapi';
 import { describe, expect, it } from 'vitest';
 import { OPERATOR, organisationAdmin, registerClient } from '../../src/clients/service.js';
+import { CONTENT_SECURITY_POLICY } from '../../src/http/security-headers.js';
 import { createTestUser } from '../support/runtime.js';
 import { authorizeWithSession, basicAuth, type OidcTestServer, pkceRequest, postForm, REDIRECT_URI, registerWebClient, signedInUser, startOidcServer } from './support.js';
 
@@ -125,6 +126,20 @@ describe('CORS for browser-based public clients', () => {
     expect(answer.status).toBe(400);
     expect(answer.headers.get('access-control-allow-origin')).toBe(ORIGIN);
     expect(answer.headers.get('access-control-expose-headers')).toBe('DPoP-Nonce, WWW-Authenticate');
+  });
+
+  it('lets the registered origin read a token the endpoint issued, with every security header once', async () => {
+    const service = await registerClient(runtime, { actor: 'test' }, { client_name: 'Service', grant_types: ['client_credentials'], scope: 'api' }, { authority: OPERATOR });
+    const answer = await fetch(server.url('/token'), { method: 'POST', headers: { origin: ORIGIN, ...basicAuth(service), 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials&scope=api' });
+    expect(answer.status).toBe(200);
+    expect(answer.headers.get('access-control-allow-origin')).toBe(ORIGIN);
+    expect(answer.headers.get('access-control-expose-headers')).toBe('DPoP-Nonce, WWW-Authenticate');
+    expect(answer.headers.get('vary')).toBe('Origin');
+    expect(answer.headers.get('cache-control')).toBe('no-store');
+    expect(answer.headers.get('pragma')).toBe('no-cache');
+    expect(answer.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    expect(answer.headers.get('x-frame-options')).toBe('DENY');
+    expect(answer.headers.get('x-request-id')).toMatch(/^[\w-]+$/);
   });
 
   it.each(['https://evil.example', 'https://portal.example.gov', `${ORIGIN}.evil.example`, 'null'])('gives no CORS header to the unregistered origin %s', async (origin) => {

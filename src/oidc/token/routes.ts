@@ -9,7 +9,7 @@ import { readBasicCredentials, readDpopProof } from '../../http/authorization.js
 import { readClientCertificate } from '../../http/client-certificate.js';
 import type { AppEnv } from '../../http/context.js';
 import { readForm } from '../../http/form.js';
-import { noStoreJson } from '../../http/no-store.js';
+import { completeNoStoreJson } from '../../http/no-store.js';
 import { invalidRequest, WartaError } from '../../errors.js';
 import type { Deps } from '../../deps.js';
 import { effectiveSecurityProfile } from '../../clients/security-profile.js';
@@ -54,10 +54,8 @@ export function tokenRoutes(deps: Deps, tokens: Tokens, clients: ClientDirectory
     const issued = await grant({ deps, tokens, client, profile, form, jkt, x5t, ip: c.get('clientIp') });
     deps.metrics.recordTokenIssued(grantType as keyof typeof GRANTS);
     // RFC 6749 §5.1: "Cache-Control: no-store" and "Pragma: no-cache".
-    c.header('Pragma', 'no-cache');
     // RFC 9449 §8.2: a fresh nonce with every answer, so the client rarely meets use_dpop_nonce.
-    if (nonceRequired) c.header('DPoP-Nonce', currentDpopNonce(deps));
-    return noStoreJson(c, issued);
+    return completeNoStoreJson(c, issued, nonceRequired ? { Pragma: 'no-cache', 'DPoP-Nonce': currentDpopNonce(deps) } : { Pragma: 'no-cache' });
   });
   return app;
 }
