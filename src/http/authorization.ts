@@ -10,6 +10,9 @@ import { isWellFormedText } from './well-formed-input.js';
 /** Client credentials of an `Authorization: Basic` header, or `malformed` when it is one but cannot be read. */
 export type BasicCredentials = { clientId: string; secret: string } | 'malformed';
 
+/** RFC 6749 §2.3.1: both parts of Basic client credentials are form-urlencoded before Base64. */
+const formDecode = (part: string) => decodeURIComponent(part.replace(/\+/g, ' '));
+
 export function readBasicCredentials(c: Context): BasicCredentials | undefined {
   const authorization = c.req.header('authorization');
   if (authorization === undefined || !/^basic /i.test(authorization)) return undefined;
@@ -17,10 +20,8 @@ export function readBasicCredentials(c: Context): BasicCredentials | undefined {
   const decoded = Buffer.from(encoded, 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   if (!/^[A-Za-z0-9+/]+=*$/.test(encoded) || colon < 1) return 'malformed';
-  // RFC 6749 §2.3.1: both parts are form-urlencoded before Base64.
   try {
-    const decode = (part: string) => decodeURIComponent(part.replace(/\+/g, ' '));
-    const credentials = { clientId: decode(decoded.slice(0, colon)), secret: decode(decoded.slice(colon + 1)) };
+    const credentials = { clientId: formDecode(decoded.slice(0, colon)), secret: formDecode(decoded.slice(colon + 1)) };
     return isWellFormedText(credentials.clientId) && isWellFormedText(credentials.secret) ? credentials : 'malformed';
   } catch {
     return 'malformed';

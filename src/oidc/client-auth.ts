@@ -125,12 +125,15 @@ async function registeredClient(
 /** A secret client whose secret matches; a mismatch is checked once more against the database (the secret may just have been rotated). */
 async function clientWithSecret(deps: Deps, clients: ClientDirectory, clientId: string | undefined, secret: string, method: 'client_secret_basic' | 'client_secret_post', headers?: Record<string, string>): Promise<OAuthClient> {
   const presented = keyedHash(deps.tokenHashKey, secret);
-  const matches = (client: OAuthClient) => client.client_secret_hash !== null && constantTimeEqual(presented, client.client_secret_hash);
   const { client } = await registeredClient(deps, clients, clientId, method, headers);
-  if (matches(client)) return client;
+  if (secretMatches(client, presented)) return client;
   const { client: current } = await registeredClient(deps, clients, clientId, method, headers, true);
-  if (matches(current)) return current;
+  if (secretMatches(current, presented)) return current;
   throw invalidClient('wrong client credentials', headers);
+}
+
+function secretMatches(client: OAuthClient, presentedHash: string): boolean {
+  return client.client_secret_hash !== null && constantTimeEqual(presentedHash, client.client_secret_hash);
 }
 
 function invalidClient(description: string, headers?: Record<string, string>): WartaError {
