@@ -17,6 +17,7 @@ import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { Secret, TOTP } from 'otpauth';
 import { createApp } from '../src/app.js';
+import { startAuditSealer } from '../src/audit/sealer.js';
 import { OPERATOR, registerClient } from '../src/clients/service.js';
 import { loadConfig } from '../src/config.js';
 import { createInvitation, redeemInvitation } from '../src/invitations/service.js';
@@ -83,6 +84,8 @@ const runtime = await openRuntime(config, { pgliteDir: 'memory://' });
 if (process.env.BENCH_TRACE_QUERIES) traceQueries(runtime);
 const app = createApp(runtime);
 handler = (request, env) => app.fetch(request, env as never);
+// As `npm start` runs it: the sealer links each sign-in's audit entry into the chain, a cost of the sign-in.
+startAuditSealer(runtime);
 
 const bench = { actor: 'bench' };
 const organisation = await createOrganisation(runtime, bench, { name: `Bench ${randomBytes(3).toString('hex')}` });
