@@ -60,6 +60,10 @@ export type SecurityEventStepInput = {
  * holds, taking the per-user lock that orders a user's events: later steps that
  * assign outbox ids read from it, so the lock is held before any is.
  * Its rows (`id`, `organisation_id`) are what raiseSecurityEventSteps files the event under.
+ * The lock orders the events, not the reads: a statement that waited for it still sees
+ * the rows as they were when it began (PostgreSQL's read committed), which is safe for
+ * the organisation because a user's `organisation_id` never changes; a receiver
+ * subscribed or removed during the wait may be missed or included once.
  */
 export function lockedSubjectStep(userId: string, condition: RawBuilder<boolean>): RawBuilder<unknown> {
   return sql`select id, organisation_id, pg_advisory_xact_lock(${SUBJECT_ORDER_LOCK}, hashtext(${userId}::text)) as locked
@@ -71,8 +75,8 @@ export function lockedSubjectStep(userId: string, condition: RawBuilder<boolean>
  * and its event commit together in one round trip: the event (CTE `names.event`,
  * returning the stored row) and one SET per subscribed receiver (`names.sets`), for
  * the user the `subject` step (lockedSubjectStep) read, when `condition` holds. The
- * organisation is the user's own, read under the lock, so the event cannot be filed
- * under another one.
+ * organisation is the user's own, read in the same statement, so the event cannot be
+ * filed under another one.
  */
 export function raiseSecurityEventSteps(names: { subject: string; event: string; sets: string }, clock: Clock, input: SecurityEventStepInput, condition: RawBuilder<boolean>): RawBuilder<unknown> {
   const details = checkedDetails(input.type, input.details);
