@@ -176,7 +176,7 @@ export async function spendSealedChallenge(db: Db, clock: Clock, challenge: Seal
   await sealedChallengeSpend(db, clock, challenge).execute();
 }
 
-/** The answer to a response whose challenge another answer spent first (challengeSpend changed nothing). */
+/** The answer to a response whose challenge another answer spent first (sealedChallengeSpend inserted nothing). */
 export const challengeAlreadyUsed = () => new WartaError(400, 'challenge_used', 'this response was already used; start again');
 
 const challengeUnknown = () => new WartaError(400, 'challenge_unknown', 'this sign-in attempt is not known here; start again');
