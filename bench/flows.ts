@@ -46,6 +46,7 @@ import { verifyPassword } from '../src/passwords/hash.js';
 import { createScratchDatabase } from '../test/support/scratch-database.js';
 import { SoftAuthenticator } from '../test/support/soft-authenticator.js';
 import { PostgresCpu } from './cpu.js';
+import { benchPoolSize } from './pool-size.js';
 import type { FlowServerOptions, FlowServerReady } from './flows-server.js';
 
 export interface FlowSettings {
@@ -70,7 +71,7 @@ export function flowSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): FlowS
     duration: number('BENCH_DURATION', 4),
     rounds: number('BENCH_ROUNDS', 2),
     warmup: number('BENCH_WARMUP', 1),
-    dbPool: number('BENCH_DB_POOL', 20),
+    dbPool: benchPoolSize(env),
     concurrency: number('BENCH_FLOW_CONCURRENCY', 16),
     passwordConcurrency: number('BENCH_PASSWORD_CONCURRENCY', 8),
     passkeyUsers: number('BENCH_PASSKEY_USERS', 256),

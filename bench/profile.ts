@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { createScratchDatabase } from '../test/support/scratch-database.js';
 import { processCpuMs } from './cpu.js';
+import { benchPoolSize } from './pool-size.js';
 import type { ServerOptions, ServerReady } from './protocol.js';
 
 interface Profile {
@@ -28,7 +29,7 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const profiles = fileURLToPath(new URL('./profiles/', import.meta.url));
 mkdirSync(profiles, { recursive: true });
 const database = process.env.BENCH_DATABASE_URL ? await createScratchDatabase(process.env.BENCH_DATABASE_URL, 'warta_bench') : undefined;
-const options: ServerOptions = { databaseUrl: database?.url, refreshChains: connections * 4 + 16, peerAdapter: 'memory', dbPoolSize: Number(process.env.BENCH_DB_POOL ?? 20), ...(process.env.BENCH_LOG_LEVEL ? { logLevel: process.env.BENCH_LOG_LEVEL } : {}) };
+const options: ServerOptions = { databaseUrl: database?.url, refreshChains: connections * 4 + 16, peerAdapter: 'memory', dbPoolSize: benchPoolSize(), ...(process.env.BENCH_LOG_LEVEL ? { logLevel: process.env.BENCH_LOG_LEVEL } : {}) };
 const logFile = path.join(os.tmpdir(), `warta-profile-${process.pid}.log`);
 const fd = openSync(logFile, 'w');
 const child = fork(fileURLToPath(new URL('./warta-server.ts', import.meta.url)), [JSON.stringify(options)], {

@@ -17,7 +17,8 @@
  *   BENCH_WARMUP         seconds of warm-up before each run (default 1)
  *   BENCH_CONNECTIONS    concurrent connections (default 32)
  *   BENCH_PEER_ADAPTER   postgres | memory (default postgres with a database URL)
- *   BENCH_DB_POOL        connection pool size of each server (default 20)
+ *   BENCH_DB_POOL        connection pool size of each server (default twice this machine's
+ *                        cores, as for a database server of its size: bench/pool-size.ts)
  *   BENCH_STARTUP_RUNS   runs of each start-up measurement (default 3; 0 skips them)
  *   BENCH_LOG_AB         1: also run a third server, Warta with its request log off
  *                        (WARTA_LOG_LEVEL=warn), to show what the default log costs
@@ -47,6 +48,7 @@ import { measureStartup, startupTable } from './startup.js';
 import { writeChart } from './chart.js';
 import { flowChartBars, flowSettingsFromEnv, flowsMarkdown, runFlowBenchmarks } from './flows.js';
 import { measureDatabaseCost } from './db-cost.js';
+import { benchPoolSize } from './pool-size.js';
 
 const env = process.env;
 const seconds = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
@@ -55,7 +57,7 @@ const settings = {
   rounds: seconds('BENCH_ROUNDS', 2),
   warmup: seconds('BENCH_WARMUP', 1),
   connections: seconds('BENCH_CONNECTIONS', 32),
-  dbPool: seconds('BENCH_DB_POOL', 20),
+  dbPool: benchPoolSize(env),
   databaseUrl: env.BENCH_DATABASE_URL || undefined,
   logAB: env.BENCH_LOG_AB === '1',
   baseline: env.BENCH_WARTA_BASELINE || undefined,
@@ -314,6 +316,7 @@ Notes:
 - refresh_token: every request rotates a family (the response's refresh token goes back into the pool for a later request); Warta does the rotation in one SQL statement, the peer in four adapter calls.
 - introspection: Warta introspects its JWT access token (the signature, checked once per token and process while its key is published, then one query for revocation, grant and client); oidc-provider cannot introspect JWT access tokens it does not store, so it introspects a stored opaque client_credentials token. Both are asked about the same token on every request, as a resource server asks about the token of each call it serves.
 - CPU µs/req: user + system time of the server process per completed request, from /proc around each measured run; PostgreSQL's figure is the CPU of the processes serving the bench database (both servers' connections, autovacuum workers) plus the server's WAL writer, background writer and checkpointer, per process so backends that come and go count only their own share; other databases on the server are left out.
+- Pools: each server gets the same PostgreSQL pool, ${settings.dbPool} connections${env.BENCH_DB_POOL ? ' (BENCH_DB_POOL)' : `: twice this machine's cores, the usual size for a database server of ${os.availableParallelism()} cores, since the bench's PostgreSQL runs here`}.
 - Target (issue #5): Warta ≥ 1.5× the peer on client_credentials and refresh_token with Warta on PostgreSQL.
 
 ![Every ratio of this run against its target](results.svg)

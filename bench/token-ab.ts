@@ -24,6 +24,7 @@ import { pathToFileURL } from 'node:url';
 import { serve } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import { createScratchDatabase } from '../test/support/scratch-database.js';
+import { benchPoolSize } from './pool-size.js';
 
 const rounds = Number(process.env.BENCH_AB_ROUNDS ?? 8);
 const perBurst = Number(process.env.BENCH_AB_REQUESTS ?? 1500);
@@ -55,7 +56,7 @@ for (const arg of process.argv.slice(2)) {
   await new Promise<void>((resolve) => (server.listening ? resolve() : server.once('listening', () => resolve())));
   const port = (server.address() as AddressInfo).port;
   const issuer = `http://127.0.0.1:${port}`;
-  const config = loadConfig({ NODE_ENV: 'production', WARTA_ISSUER: issuer, WARTA_MASTER_KEY: randomBytes(32).toString('base64'), WARTA_ANONYMOUS_REQUESTS_PER_MINUTE: '1000000', WARTA_DB_POOL_SIZE: '20', DATABASE_URL: db.url });
+  const config = loadConfig({ NODE_ENV: 'production', WARTA_ISSUER: issuer, WARTA_MASTER_KEY: randomBytes(32).toString('base64'), WARTA_ANONYMOUS_REQUESTS_PER_MINUTE: '1000000', WARTA_DB_POOL_SIZE: String(benchPoolSize()), DATABASE_URL: db.url });
   const runtime = await openRuntime(config, {});
   handler = createApp(runtime).fetch;
   const organisation = await createOrganisation(runtime, { actor: 'bench' }, { name: `Bench ${randomBytes(3).toString('hex')}` });
