@@ -17,6 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { generateMasterKeyBase64 } from '../src/crypto/master-key.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
+/** What scripts/start.mjs says when the build is older than the sources and it runs those instead. */
+const START_FROM_SOURCES = 'running from the TypeScript sources';
 const runs = Number(process.env.BENCH_STARTUP_RUNS ?? 3);
 
 export interface StartupRow {
@@ -43,6 +45,10 @@ async function start(command: string[], env: Record<string, string | undefined>,
   for (;;) {
     if (exited) throw new Error(`${command.join(' ')} exited before it was ready: ${stderr}`);
     const ready = await fetch(`http://127.0.0.1:${port}${readyPath}`).then((r) => r.ok, () => false);
+    if (ready && stderr.includes(START_FROM_SOURCES)) {
+      await stop(child);
+      throw new Error('npm start ran the TypeScript sources through tsx, not the build: run `npm run build` first (`npm run bench` does), so the start-up measured is the one a deployment gets');
+    }
     if (ready) return { child, readyMs: performance.now() - began };
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
