@@ -92,10 +92,10 @@ const MINIMUM: Record<string, Minimum> = {
     why: 'options: nothing (the challenge is sealed with an instance key, not stored). verify: read the address throttle, the challenge, and the credential with its user, user handle, policy and account throttle in one statement; after the signature, one statement stores the spent challenge (single use: its hash is unique), updates the counter and last use, inserts the session and its audit entry (4 rows). 2 round trips, one commit; 4 with those last writes as a transaction of three statements.',
   },
   'authorize (code issued, signed in)': {
-    roundTrips: 3,
+    roundTrips: 4,
     transactions: 0,
     rowsWritten: 7,
-    why: 'read the session with its user and roles (1); count the address (1 row); one statement inserts the grant, its device, the code, the security event and the two audit entries (6 rows). The client is cached.',
+    why: 'read the session with its user and roles (1); count the address (1 row); read the client (1): the front channel reads it fresh rather than from the per-instance cache the token endpoint uses, so a suspension holds at /authorize on every instance at once (docs/incident-response.md); one statement inserts the grant, its device, the code, the security event and the two audit entries (6 rows).',
   },
   'code → token': {
     roundTrips: 2,
