@@ -92,7 +92,8 @@ export async function verifyDpopProof(options: VerifyDpopProofOptions): Promise<
   }
 
   const { jwk, alg } = checkHeader(proof, algs, fail);
-  const payload = verifyWithJwk(proof, jwk, alg, fail);
+  const members = thumbprintMembers(jwk);
+  const payload = verifyWithJwk(proof, jwk, members, alg, fail);
 
   const claims = readClaims(payload, fail);
 
@@ -127,7 +128,7 @@ export async function verifyDpopProof(options: VerifyDpopProofOptions): Promise<
   const firstUse = await markJtiUsed(claims.jti, new Date((claims.iat + maxAgeSeconds) * 1000));
   if (!firstUse) throw fail.invalid('DPoP proof jti has already been used');
 
-  return { jkt: jwkThumbprint(jwk) };
+  return { jkt: createHash('sha256').update(members).digest('base64url') };
 }
 
 /** What each JWS algorithm (RFC 7518 §3) needs of its key and of node:crypto's verify. */
@@ -154,20 +155,13 @@ const MIN_RSA_MODULUS_BITS = 2048;
  * one-shot verify runs on this thread with no WebCrypto job to schedule; a DPoP proof
  * is checked at every token request. Returns the payload bytes.
  */
-function verifyWithJwk(proof: string, jwk: JWK, alg: string, fail: Failure): Uint8Array {
+function verifyWithJwk(proof: string, jwk: JWK, members: string, alg: string, fail: Failure): Uint8Array {
   const expected = SIGNATURE_ALGS[alg];
   if (!expected || jwk.kty !== expected.kty || (expected.crv !== undefined && jwk.crv !== expected.crv)) throw fail.invalid(`DPoP proof signature does not verify with its jwk header: not a key for ${alg}`);
   // As a WebCrypto import would: a key published for another use does not verify signatures.
   if ((jwk.use !== undefined && jwk.use !== 'sig') || (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))))
     throw fail.invalid('DPoP proof jwk header is not a signature verification key');
-  let key: KeyObject;
-  try {
-    key = createPublicKey({ key: jwk as JsonWebKey, format: 'jwk' });
-  } catch (cause) {
-    throw fail.invalid('DPoP proof jwk header is not a valid public key', cause);
-  }
-  if (key.type !== 'public') throw fail.invalid('DPoP proof jwk header must not contain a private key');
-  if (expected.kty === 'RSA' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_MODULUS_BITS) throw fail.invalid(`DPoP proof RSA key must be at least ${MIN_RSA_MODULUS_BITS} bits`);
+  const key = publicKeys.get(members) ?? importProofKey(jwk, members, expected.kty, fail);
   const [header, payload, signature] = proof.split('.') as [string, string, string];
   const valid = verify(
     expected.hash,
@@ -179,10 +173,36 @@ function verifyWithJwk(proof: string, jwk: JWK, alg: string, fail: Failure): Uin
   return Buffer.from(payload, 'base64url');
 }
 
-/** RFC 7638: the SHA-256 thumbprint of the key's required members, in lexicographic order. */
-function jwkThumbprint(jwk: JWK): string {
+const MAX_CACHED_KEYS = 4096;
+/** Proof keys by their RFC 7638 members, only once they passed importProofKey's checks. */
+const publicKeys = new Map<string, KeyObject>();
+
+/**
+ * The proof key as node:crypto's KeyObject, remembered: a client signs every proof with
+ * the same key, and making the KeyObject costs about as much as the verification
+ * itself. The key is made from exactly the members it is remembered by (createPublicKey
+ * reads no others), so a remembered key is that key, whatever else a later header
+ * carries; what depends on the header rather than the key (`alg`, `use`, `key_ops`) is
+ * checked on every proof before. Oldest entry out first, as for passkeys
+ * (src/crypto/cose-key.ts): anyone may present keys, and a miss costs what it always did.
+ */
+function importProofKey(jwk: JWK, members: string, kty: 'EC' | 'RSA' | 'OKP', fail: Failure): KeyObject {
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: JSON.parse(members) as JsonWebKey, format: 'jwk' });
+  } catch (cause) {
+    throw fail.invalid('DPoP proof jwk header is not a valid public key', cause);
+  }
+  if (kty === 'RSA' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_MODULUS_BITS) throw fail.invalid(`DPoP proof RSA key must be at least ${MIN_RSA_MODULUS_BITS} bits`);
+  if (publicKeys.size >= MAX_CACHED_KEYS) publicKeys.delete(publicKeys.keys().next().value!);
+  publicKeys.set(members, key);
+  return key;
+}
+
+/** RFC 7638 §3.2: the key's required members in lexicographic order, no whitespace; its SHA-256 is the thumbprint (`jkt`). */
+function thumbprintMembers(jwk: JWK): string {
   const required = jwk.kty === 'EC' ? { crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y } : jwk.kty === 'RSA' ? { e: jwk.e, kty: jwk.kty, n: jwk.n } : { crv: jwk.crv, kty: jwk.kty, x: jwk.x };
-  return createHash('sha256').update(JSON.stringify(required)).digest('base64url');
+  return JSON.stringify(required);
 }
 
 /** RFC 9449 §4.3 rules 4, 5 and 7; returns the header's public key and its algorithm. */

@@ -253,6 +253,44 @@ describe('verifyDpopProof (RFC 9449 §4.3)', () => {
       await invalidProof(verifyDpopProof(options(await proof({ ...es256, jwk: { ...es256.jwk, key_ops: ['encrypt'] } }))), /not a signature verification key/);
     });
 
+    describe('the proof key, remembered between proofs', () => {
+      it('verifies with a remembered key only the signatures of that key, and tells other keys apart', async () => {
+        await expect(verifyDpopProof(options(await proof(es256)))).resolves.toEqual({ jkt: await calculateJwkThumbprint(es256.jwk) });
+        await invalidProof(verifyDpopProof(options(await proof(other, { header: { jwk: es256.jwk } }))), /signature does not verify/);
+        await expect(verifyDpopProof(options(await proof(other)))).resolves.toEqual({ jkt: await calculateJwkThumbprint(other.jwk) });
+        await invalidProof(verifyDpopProof(options(await proof(es256, { header: { jwk: other.jwk } }))), /signature does not verify/);
+      });
+
+      it('checks what the header says beside the key on every proof, the key remembered or not', async () => {
+        await verifyDpopProof(options(await proof(es256)));
+        await invalidProof(verifyDpopProof(options(await proof({ ...es256, jwk: { ...es256.jwk, use: 'enc' } }))), /not a signature verification key/);
+        await invalidProof(verifyDpopProof(options(await proof({ ...es256, jwk: { ...es256.jwk, key_ops: ['encrypt'] } }))), /not a signature verification key/);
+        const p384 = generateKeyPairSync('ec', { namedCurve: 'P-384' });
+        const p384Jwk = p384.publicKey.export({ format: 'jwk' });
+        const asEs384 = signedByNode({ alg: 'ES384', typ: 'dpop+jwt', jwk: p384Jwk }, p384.privateKey, { hash: 'sha384', dsaEncoding: 'ieee-p1363' });
+        await verifyDpopProof(options(asEs384, { allowedAlgs: ['ES256', 'ES384'] }));
+        const asEs256 = signedByNode({ alg: 'ES256', typ: 'dpop+jwt', jwk: p384Jwk }, p384.privateKey, { hash: 'sha384', dsaEncoding: 'ieee-p1363' });
+        await invalidProof(verifyDpopProof(options(asEs256, { allowedAlgs: ['ES256', 'ES384'] })), /not a key for ES256/);
+        // Members outside RFC 7638's set change neither the key nor its thumbprint.
+        const labelled = await proof({ ...es256, jwk: { ...es256.jwk, kid: 'device-1', alg: 'ES256' } });
+        await expect(verifyDpopProof(options(labelled))).resolves.toEqual({ jkt: await calculateJwkThumbprint(es256.jwk) });
+      });
+
+      it('remembers no key it refused: a weak or invalid key is refused every time', async () => {
+        const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
+        const weak = () => signedByNode({ alg: 'RS256', typ: 'dpop+jwt', jwk: rsa.publicKey.export({ format: 'jwk' }) }, rsa.privateKey, { hash: 'sha256' });
+        await invalidProof(verifyDpopProof(options(weak())), /at least 2048 bits/);
+        await invalidProof(verifyDpopProof(options(weak())), /at least 2048 bits/);
+        const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+        const jwk = ec.publicKey.export({ format: 'jwk' });
+        const y = Buffer.from(jwk.y!, 'base64url');
+        y[31] ^= 1;
+        const offCurve = () => signedByNode({ alg: 'ES256', typ: 'dpop+jwt', jwk: { ...jwk, y: y.toString('base64url') } }, ec.privateKey, { hash: 'sha256', dsaEncoding: 'ieee-p1363' });
+        await invalidProof(verifyDpopProof(options(offCurve())), /not a valid public key/);
+        await invalidProof(verifyDpopProof(options(offCurve())), /not a valid public key/);
+      });
+    });
+
     it('rejects a critical header extension (RFC 7515 §4.1.11)', async () => {
       const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
       const critical = signedByNode({ alg: 'ES256', typ: 'dpop+jwt', jwk: ec.publicKey.export({ format: 'jwk' }), crit: ['exp'], exp: NOW_SECONDS + 60 }, ec.privateKey, { hash: 'sha256', dsaEncoding: 'ieee-p1363' });
