@@ -284,7 +284,7 @@ describe('verifyDpopProof (RFC 9449 §4.3)', () => {
         const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
         const jwk = ec.publicKey.export({ format: 'jwk' });
         const y = Buffer.from(jwk.y!, 'base64url');
-        y[31] ^= 1;
+        y.writeUInt8(y.readUInt8(31) ^ 1, 31);
         const offCurve = () => signedByNode({ alg: 'ES256', typ: 'dpop+jwt', jwk: { ...jwk, y: y.toString('base64url') } }, ec.privateKey, { hash: 'sha256', dsaEncoding: 'ieee-p1363' });
         await invalidProof(verifyDpopProof(options(offCurve())), /not a valid public key/);
         await invalidProof(verifyDpopProof(options(offCurve())), /not a valid public key/);
