@@ -161,7 +161,7 @@ function verifyWithJwk(proof: string, jwk: JWK, members: string, alg: string, fa
   // As a WebCrypto import would: a key published for another use does not verify signatures.
   if ((jwk.use !== undefined && jwk.use !== 'sig') || (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))))
     throw fail.invalid('DPoP proof jwk header is not a signature verification key');
-  const key = publicKeys.get(members) ?? importProofKey(jwk, members, expected.kty, fail);
+  const key = publicKeys.get(members) ?? importProofKey(members, expected.kty, fail);
   const [header, payload, signature] = proof.split('.') as [string, string, string];
   const valid = verify(
     expected.hash,
@@ -180,13 +180,14 @@ const publicKeys = new Map<string, KeyObject>();
 /**
  * The proof key as node:crypto's KeyObject, remembered: a client signs every proof with
  * the same key, and making the KeyObject costs about as much as the verification
- * itself. The key is made from exactly the members it is remembered by (createPublicKey
- * reads no others), so a remembered key is that key, whatever else a later header
- * carries; what depends on the header rather than the key (`alg`, `use`, `key_ops`) is
- * checked on every proof before. Oldest entry out first, as for passkeys
- * (src/crypto/cose-key.ts): anyone may present keys, and a miss costs what it always did.
+ * itself. The key is made from exactly the members it is remembered by, so a remembered
+ * key is that key, whatever else a later header carries; what depends on the header
+ * rather than the key (`alg`, `use`, `key_ops`) is checked on every proof before. Oldest
+ * entry out first, as for passkeys (src/crypto/cose-key.ts): anyone may present keys
+ * (a valid key with a bad signature is remembered too), and a miss costs what every
+ * proof cost before.
  */
-function importProofKey(jwk: JWK, members: string, kty: 'EC' | 'RSA' | 'OKP', fail: Failure): KeyObject {
+function importProofKey(members: string, kty: 'EC' | 'RSA' | 'OKP', fail: Failure): KeyObject {
   let key: KeyObject;
   try {
     key = createPublicKey({ key: JSON.parse(members) as JsonWebKey, format: 'jwk' });
