@@ -22,7 +22,7 @@ import { Metrics } from './metrics/metrics.js';
 import { Tokens } from './oidc/tokens.js';
 import { loadConfiguredMetadata } from './webauthn/metadata-source.js';
 import { hashPassword } from './passwords/hash.js';
-import { HashGate } from './passwords/hash-gate.js';
+import { HashGate, threadpoolShortfall } from './passwords/hash-gate.js';
 import { loadBlocklist } from './passwords/policy.js';
 
 export interface Runtime extends Deps {
@@ -50,6 +50,9 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   const masterKey = loadMasterKey(config, (file) =>
     log.warn({ file }, 'no WARTA_MASTER_KEY configured: generated a development master key file; set WARTA_MASTER_KEY or WARTA_MASTER_KEY_FILE in production'),
   );
+  const threadpool = threadpoolShortfall(config.passwords.hashing.concurrency);
+  if (threadpool !== undefined)
+    log.warn({ hashConcurrency: config.passwords.hashing.concurrency }, `WARTA_HASH_CONCURRENCY takes all of libuv's threadpool, so token signatures would wait behind password hashes: start Warta with UV_THREADPOOL_SIZE=${threadpool}`);
   const metrics = new Metrics();
   // Before the database: a token that is missing or refuses the PIN stops start-up before anything is migrated or written.
   const providerSettings = config.signingKeys.provider;

@@ -55,3 +55,29 @@ export class HashGate {
 
 export const hashingBusy = () =>
   new WartaError(503, 'temporarily_unavailable', 'the server is busy checking other passwords; try again in a moment', { headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } });
+
+/** Threads kept free of hashing for token signatures (src/crypto/envelope-key-provider.ts) and file writes. */
+const THREADS_BESIDE_HASHING = 2;
+
+/**
+ * argon2 hashes and token signatures share libuv's threadpool. When the hashing
+ * slots fill it, a signature waits for a hash (tens of milliseconds) to finish, so
+ * a burst of password sign-ins would slow every token endpoint. libuv sizes the
+ * pool once, from UV_THREADPOOL_SIZE as the process started with it (module loading
+ * already uses the pool, so Warta cannot set it for itself). Returns the size to set,
+ * or undefined when the pool is large enough.
+ */
+export function threadpoolShortfall(concurrency: number, env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const needed = concurrency + THREADS_BESIDE_HASHING;
+  return libuvThreadpoolSize(env.UV_THREADPOOL_SIZE) < needed && needed <= LIBUV_MAX_THREADS ? needed : undefined;
+}
+
+const LIBUV_MAX_THREADS = 1024;
+
+/** The pool libuv makes of UV_THREADPOOL_SIZE (its threadpool.c): 4 unset, else atoi's number, 0 taken as 1, past the cap (or negative, wrapping) the cap. */
+function libuvThreadpoolSize(value: string | undefined): number {
+  if (value === undefined) return 4;
+  const leading = Number(/^\s*([+-]?\d+)/.exec(value)?.[1] ?? 0);
+  if (leading === 0) return 1;
+  return leading < 0 || leading > LIBUV_MAX_THREADS ? LIBUV_MAX_THREADS : leading;
+}

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WartaError } from '../../src/errors.js';
-import { HashGate } from '../../src/passwords/hash-gate.js';
+import { HashGate, threadpoolShortfall } from '../../src/passwords/hash-gate.js';
 
 /** A hash the test finishes by hand: no timers, no sleeps. */
 function deferred() {
@@ -61,5 +61,25 @@ describe('the argon2 hash gate', () => {
     const gate = new HashGate({ concurrency: 1, queue: 0 });
     await expect(gate.run(() => Promise.reject(new Error('argon2 failed')))).rejects.toThrow('argon2 failed');
     expect(await gate.run(() => Promise.resolve('next'))).toBe('next');
+  });
+});
+
+describe('libuv threadpool beside the hashing slots', () => {
+  it('asks for two threads beyond the hashing slots when UV_THREADPOOL_SIZE leaves fewer', () => {
+    expect(threadpoolShortfall(2, {})).toBeUndefined();
+    expect(threadpoolShortfall(3, {})).toBe(5);
+    expect(threadpoolShortfall(8, {})).toBe(10);
+    expect(threadpoolShortfall(8, { UV_THREADPOOL_SIZE: '10' })).toBeUndefined();
+    expect(threadpoolShortfall(8, { UV_THREADPOOL_SIZE: '9' })).toBe(10);
+  });
+
+  it('reads UV_THREADPOOL_SIZE as libuv does (atoi; 0 is 1 thread; a negative number wraps to the cap of 1024)', () => {
+    for (const value of ['', 'many', '0']) expect(threadpoolShortfall(0, { UV_THREADPOOL_SIZE: value })).toBe(2);
+    expect(threadpoolShortfall(1, { UV_THREADPOOL_SIZE: '2.5' })).toBe(3);
+    expect(threadpoolShortfall(5, { UV_THREADPOOL_SIZE: '7x' })).toBeUndefined();
+    expect(threadpoolShortfall(6, { UV_THREADPOOL_SIZE: '7x' })).toBe(8);
+    expect(threadpoolShortfall(1000, { UV_THREADPOOL_SIZE: '-3' })).toBeUndefined();
+    expect(threadpoolShortfall(1000, { UV_THREADPOOL_SIZE: '5000' })).toBeUndefined();
+    expect(threadpoolShortfall(1023, {})).toBeUndefined();
   });
 });
