@@ -23,7 +23,8 @@
  *   npx tsx bench/flows.ts                      # embedded PGlite (PostgreSQL CPU not separable)
  *   BENCH_DATABASE_URL=postgres://… npx tsx bench/flows.ts
  *
- * Settings (environment), besides bench/run.ts's BENCH_DURATION, BENCH_ROUNDS, BENCH_WARMUP, BENCH_DB_POOL:
+ * Settings (environment), besides bench/run.ts's BENCH_DURATION, BENCH_ROUNDS, BENCH_DB_POOL and
+ * BENCH_FIRST_WARMUP (each scenario's one warm-up here, default 6 s; its figures are printed too):
  *   BENCH_FLOW_CONCURRENCY     concurrent passkey clients (default 16)
  *   BENCH_PASSWORD_CONCURRENCY concurrent password clients (default 8: the hashing gate's
  *                              slots plus its queue is 2 + 8 on two cores; more get 503)
@@ -47,6 +48,7 @@ import { createScratchDatabase } from '../test/support/scratch-database.js';
 import { SoftAuthenticator } from '../test/support/soft-authenticator.js';
 import { PostgresCpu } from './cpu.js';
 import { benchPoolSize } from './pool-size.js';
+import { analyzeDatabase } from './statistics.js';
 import type { FlowServerOptions, FlowServerReady } from './flows-server.js';
 
 export interface FlowSettings {
@@ -70,7 +72,7 @@ export function flowSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): FlowS
     databaseUrl: env.BENCH_DATABASE_URL || undefined,
     duration: number('BENCH_DURATION', 4),
     rounds: number('BENCH_ROUNDS', 2),
-    warmup: number('BENCH_WARMUP', 1),
+    warmup: number('BENCH_FIRST_WARMUP', 6),
     dbPool: benchPoolSize(env),
     concurrency: number('BENCH_FLOW_CONCURRENCY', 16),
     passwordConcurrency: number('BENCH_PASSWORD_CONCURRENCY', 8),
@@ -516,6 +518,7 @@ async function startTarget(settings: FlowSettings, databaseUrl: string | undefin
       }
     }),
   );
+  if (databaseUrl) await analyzeDatabase(databaseUrl);
   const setupStep = Math.floor(Date.now() / TOTP_PERIOD_MS);
   await wartaCounters(child);
   const countersQueries = -(await wartaCounters(child)).queries + (await wartaCounters(child)).queries;
@@ -556,9 +559,10 @@ export async function runFlowBenchmarks(settings: FlowSettings, log: (line: stri
       log(`  ${name.padEnd(26)} ${r.perSecond.toFixed(0).padStart(5)}/s  p50 ${r.p50.toFixed(1)} ms  p99 ${r.p99.toFixed(1)} ms  Warta CPU ${r.wartaCpuMs.toFixed(2)} ms (kernel ${r.wartaSystemMs.toFixed(2)}, main thread ${r.wartaMainThreadMs.toFixed(2)})  PostgreSQL CPU ${r.pgCpuMs === undefined ? 'n/a' : `${r.pgCpuMs.toFixed(2)} ms`}  load generator CPU ${r.loadGeneratorCpuMs.toFixed(2)} ms  ${r.queries.toFixed(1)} queries${r.errors ? `  (${r.errors} errors: ${r.firstError})` : ''}  load ${os.loadavg()[0]!.toFixed(1)}`);
 
     const { scenarios } = settings;
-    // Each scenario warmed up on its own: the first measured round of one that was not ran visibly slower (JIT, plans).
-    if (scenarios.passkeyFlow && settings.warmup > 0) await drive(t, passkeyFlow, settings.concurrency, settings.warmup);
-    if (scenarios.passkeySignIn && settings.warmup > 0) await drive(t, passkeySignIn, settings.concurrency, settings.warmup);
+    // Each scenario warms up on its own, once. With 1 s, its first measured round cost the most: 2.3 ms of Warta CPU
+    // per passkey sign-in against 1.3–1.5 ms from the third round on, the load generator's own CPU falling alike (JIT, heap sizing).
+    if (scenarios.passkeyFlow && settings.warmup > 0) report('passkey: whole flow, warm-up', await drive(t, passkeyFlow, settings.concurrency, settings.warmup));
+    if (scenarios.passkeySignIn && settings.warmup > 0) report('passkey: sign-in, warm-up', await drive(t, passkeySignIn, settings.concurrency, settings.warmup));
     for (let round = 0; round < settings.rounds; round++) {
       // Alternate the order each round, so a drift of the machine hits both alike.
       const order = round % 2 ? (['passkeySignIn', 'passkeyFlow'] as const) : (['passkeyFlow', 'passkeySignIn'] as const);
@@ -569,7 +573,7 @@ export async function runFlowBenchmarks(settings: FlowSettings, log: (line: stri
         report(name === 'passkeyFlow' ? 'passkey: whole flow' : 'passkey: options + verify', run);
       }
     }
-    if (scenarios.password && settings.warmup > 0) await drive(t, passwordSignIn, settings.passwordConcurrency, settings.warmup);
+    if (scenarios.password && settings.warmup > 0) report('password + TOTP, warm-up', await drive(t, passwordSignIn, settings.passwordConcurrency, settings.warmup));
     // The argon2id floor is measured just before each round (Warta idle), so both see the same machine: other
     // people's jobs on the shared cores move the rate of both, and the ratio is taken round by round.
     const argon2Rounds: Argon2Floor[] = [];

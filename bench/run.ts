@@ -14,7 +14,12 @@
  *                        Unset: Warta on embedded PGlite, the peer in memory.
  *   BENCH_DURATION       seconds per measured run (default 4)
  *   BENCH_ROUNDS         rounds; each scenario's median run is reported (default 2)
- *   BENCH_WARMUP         seconds of warm-up before each run (default 1)
+ *   BENCH_FIRST_WARMUP   seconds of warm-up the first time a server runs a scenario
+ *                        (default 6): until its JIT-compiled code and heap have settled.
+ *                        With 1 s, the first measured run of a scenario was the slowest
+ *                        in most runs (Warta's refresh at 553–806/s against 1,229–1,334/s
+ *                        in its second run), so the median mixed warm-up into the figure
+ *   BENCH_WARMUP         seconds of warm-up before each later run (default 1)
  *   BENCH_CONNECTIONS    concurrent connections (default 32)
  *   BENCH_PEER_ADAPTER   postgres | memory (default postgres with a database URL)
  *   BENCH_DB_POOL        connection pool size of each server (default twice this machine's
@@ -33,7 +38,7 @@
  * same set for Warta and the peer, other databases left out), around each measured
  * run: on a shared machine it is a steadier figure than requests/s.
  *   BENCH_DB_COST_REPETITIONS  repetitions of each flow in the database cost table (default 200)
- * Defaults keep a whole run under about two minutes.
+ * Defaults keep the token endpoints' part under about three minutes.
  */
 import { type ChildProcess, fork } from 'node:child_process';
 import { closeSync, existsSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -49,12 +54,14 @@ import { writeChart } from './chart.js';
 import { flowChartBars, flowSettingsFromEnv, flowsMarkdown, runFlowBenchmarks } from './flows.js';
 import { measureDatabaseCost } from './db-cost.js';
 import { benchPoolSize } from './pool-size.js';
+import { analyzeDatabase } from './statistics.js';
 
 const env = process.env;
 const seconds = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
 const settings = {
   duration: seconds('BENCH_DURATION', 4),
   rounds: seconds('BENCH_ROUNDS', 2),
+  firstWarmup: seconds('BENCH_FIRST_WARMUP', 6),
   warmup: seconds('BENCH_WARMUP', 1),
   connections: seconds('BENCH_CONNECTIONS', 32),
   dbPool: benchPoolSize(env),
@@ -158,6 +165,8 @@ interface Target {
   label: string;
   /** The CPU of the PostgreSQL processes serving its database, if it has one. */
   postgres?: PostgresCpu;
+  /** Scenarios it has run, so it has had their first (longer) warm-up. */
+  warmed: Set<string>;
 }
 
 async function prepare(script: string, serverOptions: ServerOptions, logFile?: string, label?: string): Promise<Target> {
@@ -165,12 +174,14 @@ async function prepare(script: string, serverOptions: ServerOptions, logFile?: s
   const { child, ready } = await startServer(script, serverOptions, fd ?? 'inherit').finally(() => fd !== undefined && closeSync(fd));
   const metadata = (await (await fetch(`${ready.url}/.well-known/openid-configuration`)).json()) as Record<string, string>;
   const postgres = serverOptions.databaseUrl ? await PostgresCpu.open(serverOptions.databaseUrl) : undefined;
-  return { ready, child, logFile, postgres, label: label ?? ready.description.split(' (')[0]!, options: new Map(SCENARIOS.map((s) => [s.name, s.options(ready, metadata)])), runs: new Map(SCENARIOS.map((s) => [s.name, []])) };
+  return { ready, child, logFile, postgres, label: label ?? ready.description.split(' (')[0]!, options: new Map(SCENARIOS.map((s) => [s.name, s.options(ready, metadata)])), runs: new Map(SCENARIOS.map((s) => [s.name, []])), warmed: new Set() };
 }
 
 async function measure(target: Target, scenario: Scenario): Promise<void> {
   const run = (duration: number) => autocannon({ connections: settings.connections, duration, ...target.options.get(scenario.name) } as autocannon.Options);
-  if (settings.warmup > 0) await run(settings.warmup);
+  const warmup = target.warmed.has(scenario.name) ? settings.warmup : settings.firstWarmup;
+  target.warmed.add(scenario.name);
+  if (warmup > 0) await run(warmup);
   const cpuBefore = processCpuMs(target.child.pid!)!;
   const pgBefore = await target.postgres?.read();
   const result = await run(settings.duration);
@@ -220,7 +231,7 @@ const database = settings.databaseUrl ? await scratchDatabase(settings.databaseU
 // Each run ends with up to one request per connection in flight, whose rotated token
 // is lost with it; so enough chains for every warm-up and measured run, and spares.
 const serverOptions: ServerOptions = { databaseUrl: database?.url, refreshChains: settings.connections * 2 * settings.rounds + 16, peerAdapter, dbPoolSize: settings.dbPool };
-process.stdout.write(`Benchmark: ${settings.connections} connections, ${settings.rounds} rounds of ${settings.duration} s per run after ${settings.warmup} s warm-up, ${settings.databaseUrl ? 'PostgreSQL' : 'embedded PGlite / in-memory peer'}\n`);
+process.stdout.write(`Benchmark: ${settings.connections} connections, ${settings.rounds} rounds of ${settings.duration} s per run after ${settings.warmup} s warm-up (${settings.firstWarmup} s the first time a server runs a scenario), ${settings.databaseUrl ? 'PostgreSQL' : 'embedded PGlite / in-memory peer'}\n`);
 let warta: { description: string; results: Record<string, Measurement> };
 let peer: typeof warta;
 /** Warta variants run beside the two (BENCH_LOG_AB, BENCH_WARTA_BASELINE), compared with the default Warta. */
@@ -230,7 +241,7 @@ const variants: { label: string; short: string; script: string; options: Partial
 ];
 const variantResults: { label: string; results: Record<string, Measurement> }[] = [];
 let requestLog = '';
-const variantDatabases: { drop(): Promise<void> }[] = [];
+const variantDatabases: { url: string; drop(): Promise<void> }[] = [];
 const logFile = (name: string) => path.join(os.tmpdir(), `warta-bench-${process.pid}-${name}.log`);
 try {
   const targets = [await prepare('./warta-server.ts', serverOptions, logFile('warta')), await prepare('./peer-server.ts', serverOptions, logFile('peer'))];
@@ -240,6 +251,7 @@ try {
     if (variantDatabase) variantDatabases.push(variantDatabase);
     targets.push(await prepare(variant.script, { ...serverOptions, databaseUrl: variantDatabase?.url, ...variant.options }, logFile(`variant-${i}`), variant.short));
   }
+  for (const url of [database?.url, ...variantDatabases.map((d) => d.url)]) if (url) await analyzeDatabase(url);
   try {
     // Both servers stay up (the idle one costs nothing) and take turns, scenario by
     // scenario, the order flipping every round: slow drifts of the machine hit both alike.
@@ -304,7 +316,7 @@ Generated by \`npm run bench\` (bench/run.ts) on ${new Date().toISOString().slic
 
 - **Warta**: ${warta.description}, its default request log on (one JSON line per request, to a file as a deployment's stdout)
 - **Peer**: ${peer.description}, which logs nothing by default (its \`debug\` output is off unless DEBUG is set), configured equivalently: client_secret_basic; client_credentials → ES256 JWT access token (RFC 9068 via resource indicators); refresh tokens rotated on every use; ES256 ID tokens on refresh (scope \`openid offline_access ${'api:read'}\`).
-- Load: autocannon, ${settings.connections} connections, ${settings.rounds} rounds of ${settings.duration} s per scenario after ${settings.warmup} s warm-up (median run shown), each server in its own Node ${process.version} process, the two taking turns.
+- Load: autocannon, ${settings.connections} connections, ${settings.rounds} rounds of ${settings.duration} s per scenario after ${settings.warmup} s warm-up, ${settings.firstWarmup} s the first time a server runs it (median run shown), each server in its own Node ${process.version} process, the two taking turns.
 - Machine: ${cpu}, ${os.cpus().length} logical CPUs, ${Math.round(os.totalmem() / 2 ** 30)} GiB; load generator and PostgreSQL on the same machine; 1-minute load average ${loadAtStart.toFixed(1)} at the start, ${os.loadavg()[0]!.toFixed(1)} at the end (other work on the machine skews both servers).
 
 ${table}
