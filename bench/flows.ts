@@ -48,7 +48,6 @@ import { createScratchDatabase } from '../test/support/scratch-database.js';
 import { SoftAuthenticator } from '../test/support/soft-authenticator.js';
 import { PostgresCpu } from './cpu.js';
 import { benchPoolSize } from './pool-size.js';
-import { analyzeDatabase } from './statistics.js';
 import type { FlowServerOptions, FlowServerReady } from './flows-server.js';
 
 export interface FlowSettings {
@@ -518,7 +517,6 @@ async function startTarget(settings: FlowSettings, databaseUrl: string | undefin
       }
     }),
   );
-  if (databaseUrl) await analyzeDatabase(databaseUrl);
   const setupStep = Math.floor(Date.now() / TOTP_PERIOD_MS);
   await wartaCounters(child);
   const countersQueries = -(await wartaCounters(child)).queries + (await wartaCounters(child)).queries;
