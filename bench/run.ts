@@ -18,7 +18,7 @@
  *                        (default 6): until its JIT-compiled code and heap have settled.
  *                        With 1 s, the first measured run of a scenario was the slowest
  *                        in most runs (Warta's refresh at 553–806/s against 1,229–1,334/s
- *                        in its second run), so the median mixed warm-up into the figure
+ *                        in its second run), so the median mixed warm-up into the figure.
  *   BENCH_WARMUP         seconds of warm-up before each later run (default 1)
  *   BENCH_CONNECTIONS    concurrent connections (default 32)
  *   BENCH_PEER_ADAPTER   postgres | memory (default postgres with a database URL)
