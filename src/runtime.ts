@@ -52,7 +52,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   );
   const threadpool = threadpoolShortfall(config.passwords.hashing.concurrency);
   if (threadpool !== undefined)
-    log.warn({ hashConcurrency: config.passwords.hashing.concurrency }, `WARTA_HASH_CONCURRENCY takes all of libuv's threadpool, so token signatures would wait behind password hashes: start Warta with UV_THREADPOOL_SIZE=${threadpool}`);
+    log.warn({ hashConcurrency: config.passwords.hashing.concurrency }, `WARTA_HASH_CONCURRENCY leaves fewer than two of libuv's threadpool threads free, so token signatures could wait behind password hashes: start Warta with UV_THREADPOOL_SIZE=${threadpool}`);
   const metrics = new Metrics();
   // Before the database: a token that is missing or refuses the PIN stops start-up before anything is migrated or written.
   const providerSettings = config.signingKeys.provider;
