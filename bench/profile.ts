@@ -15,6 +15,7 @@ import autocannon from 'autocannon';
 import { createScratchDatabase } from '../test/support/scratch-database.js';
 import { processCpuMs } from './cpu.js';
 import { benchPoolSize } from './pool-size.js';
+import { analyzeDatabase } from './statistics.js';
 import type { ServerOptions, ServerReady } from './protocol.js';
 
 interface Profile {
@@ -39,6 +40,8 @@ const child = fork(fileURLToPath(new URL('./warta-server.ts', import.meta.url)),
 });
 closeSync(fd);
 const ready = await new Promise<ServerReady>((resolve) => child.once('message', (m) => resolve(m as ServerReady)));
+// As bench/run.ts does: without statistics gathered before the load, a refresh profile can show the plan mid-run statistics give.
+if (database) await analyzeDatabase(database.url);
 const metadata = (await (await fetch(`${ready.url}/.well-known/openid-configuration`)).json()) as Record<string, string>;
 const basic = `Basic ${Buffer.from(`${encodeURIComponent(ready.clientId)}:${encodeURIComponent(ready.clientSecret)}`).toString('base64')}`;
 const FORM = 'application/x-www-form-urlencoded';
