@@ -15,6 +15,8 @@ export default defineConfig({
     globalSetup: ['test/support/migrated-database.ts'],
     // Nothing leaves loopback: a connection or lookup outside it fails the test file.
     setupFiles: ['test/support/no-egress.ts'],
+    // Every statement template is checked against a fresh build of its statement (src/db/statement-template.ts).
+    env: { WARTA_CHECK_STATEMENT_TEMPLATES: '1' },
     projects: [
       {
         extends: true,

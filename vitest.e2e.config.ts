@@ -11,5 +11,6 @@ export default defineConfig({
     fileParallelism: false,
     // Nothing leaves loopback, neither Warta nor the test (Chromium: see launchBrowser).
     setupFiles: ['test/support/no-egress.ts'],
+    env: { WARTA_CHECK_STATEMENT_TEMPLATES: '1' },
   },
 });

@@ -13,5 +13,6 @@ export default defineConfig({
     // The suites stop databases and kill servers: one at a time.
     fileParallelism: false,
     setupFiles: ['test/support/no-egress.ts'],
+    env: { WARTA_CHECK_STATEMENT_TEMPLATES: '1' },
   },
 });
