@@ -5,19 +5,22 @@ import { WartaError } from '../errors.js';
 import { parsedValue, type Parsed } from '../parsed.js';
 import type { Deps } from '../deps.js';
 import { hashPassword, needsRehash, verifyPassword } from './hash.js';
-import { consumeTimeStep, matchCredentialCode, timeStepConsumption } from '../totp/service.js';
+import { consumeTimeStep, matchCredentialCode, timeStepConsumption, type TimeStepUse } from '../totp/service.js';
 import { reauthenticateSession } from '../sessions/service.js';
-import { completeSignIn, completeSignInWhen, type SignedIn, type SignInRequest } from '../sessions/sign-in.js';
+import { completeSignIn, completeSignInWhen, type SignedIn, signInStatement, type SignInRequest } from '../sessions/sign-in.js';
 import type { PasswordSignInInput } from './input.js';
 import { methodRefusal } from '../orgs/method-policy.js';
 import { type PasswordAccount, passwordAccountFrom, passwordAccountQuery } from './password-account.js';
 import { PASSWORD_AMR } from './service.js';
 import {
   type PasswordReservation,
+  type PasswordSettlement,
   type PasswordThrottleKeys,
   passwordSuccessSettlement,
   passwordThrottleKeys,
   recordPasswordFailure,
+  type ReservedKeys,
+  reservedKeys,
   releasePasswordAttempt,
   reservePasswordAttempt,
   settlePasswordSuccess,
@@ -136,10 +139,16 @@ export async function signInWithPassword(deps: Deps, request: SignInRequest, inp
   // The rare upgrade of a stored hash takes the transaction; otherwise the code's time step is consumed, the session
   // started and audited, and the failure counters settled in one statement (one commit).
   if (proven.rehashed) return commitProvenAttempt(deps, context, 'signin', keys, reservation, proven, (trx) => completeSignIn(deps, trx, request, signIn));
-  const outcome = await completeSignInWhen(deps, request, signIn, [() => timeStepConsumption(deps.db, deps.clock, proven.totpId, proven.step)], (sessionStarted) => passwordSuccessSettlement(deps, keys, sessionStarted));
+  const outcome = await completeSignInWhen(deps, request, signIn, PASSWORD_SIGN_IN, { use: { credentialId: proven.totpId, step: proven.step, now: deps.clock.now() }, settled: { ipKey: keys.ip, accountKey: keys.account ?? null, now: deps.clock.now() } }, reservedKeys(keys));
   if ('failedGate' in outcome) throw await refuseAttempt(deps, context, 'signin', keys, reservation, proven.account, 'code_reused');
   return outcome.signedIn;
 }
+
+/** The code's time step is consumed (single use), the session started and audited, and the failure counters settled: one statement. */
+const PASSWORD_SIGN_IN = signInStatement<{ use: TimeStepUse; settled: PasswordSettlement }, ReservedKeys>('password sign-in', (reserved) => ({
+  gates: [(db, values) => timeStepConsumption(db, values.use)],
+  afterwards: (db, values, sessionStarted) => passwordSuccessSettlement(db, values.settled, reserved, sessionStarted),
+}));
 
 /** Fresh proof of presence for the signed-in user, before a sensitive change. Shares the sign-in failure counters. */
 export async function reauthenticateWithPassword(deps: Deps, context: AuditContext, input: { user: User; session: Session; attempt: Parsed<{ password: string; code: string }> }): Promise<Session> {

@@ -180,14 +180,14 @@ function reserved(row: { failures: number; blocked_until: Date | null }, policy:
 
 /** Gives back a reservation whose attempt was never evaluated or succeeded; a back-off it started stays. */
 export async function releaseAttempt(db: Kysely<Database>, clock: Clock, key: string): Promise<void> {
-  await attemptRelease(db, clock, key).execute();
+  await attemptRelease(db, clock.now(), key).execute();
 }
 
 /** releaseAttempt's statement, not yet run (for a sign-in made in one statement). */
-export function attemptRelease(db: Kysely<Database>, clock: Clock, key: string) {
+export function attemptRelease(db: Kysely<Database>, now: Date, key: string) {
   return db
     .updateTable('rate_limits')
-    .set({ failures: sql<number>`greatest(failures - 1, 0)`, updated_at: clock.now() })
+    .set({ failures: sql<number>`greatest(failures - 1, 0)`, updated_at: now })
     .where('key', '=', key);
 }
 

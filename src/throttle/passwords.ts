@@ -65,9 +65,20 @@ export async function settlePasswordSuccess(deps: Pick<PasswordThrottleDeps, 'db
   if (keys.account) await clearFailures(deps.db, keys.account);
 }
 
+/** Which counters a password attempt reserved: the address's always, the account's when it named one. */
+export type ReservedKeys = 'address and account' | 'address';
+export const reservedKeys = (keys: PasswordThrottleKeys): ReservedKeys => (keys.account ? 'address and account' : 'address');
+
+/** The counters a successful attempt settles: the address's reservation is given back, the account's failures forgotten. */
+export interface PasswordSettlement {
+  ipKey: string;
+  accountKey: string | null;
+  now: Date;
+}
+
 /** settlePasswordSuccess's statements, not yet run: for a sign-in made in one statement (sessions/sign-in.ts). */
-export function passwordSuccessSettlement(deps: Pick<PasswordThrottleDeps, 'db' | 'clock'>, keys: PasswordThrottleKeys, when: Expression<SqlBool>) {
-  return [attemptRelease(deps.db, deps.clock, keys.ip).where(when), ...(keys.account ? [failuresClearance(deps.db, keys.account).where(when)] : [])];
+export function passwordSuccessSettlement(db: Kysely<Database>, settled: PasswordSettlement, reserved: ReservedKeys, when: Expression<SqlBool>) {
+  return [attemptRelease(db, settled.now, settled.ipKey).where(when), ...(reserved === 'address and account' ? [failuresClearance(db, settled.accountKey!).where(when)] : [])];
 }
 
 /** The attempt was not evaluated (no hashing capacity) or not a guess (right factors, refused by policy): nothing is counted. */

@@ -191,16 +191,22 @@ export function matchCredentialCode(deps: Pick<TotpDeps, 'box' | 'clock' | 'conf
  * does, however many requests race (the row lock serialises them).
  */
 export async function consumeTimeStep(trx: Transaction<Database>, clock: Clock, credentialId: string, step: number): Promise<boolean> {
-  return (await timeStepConsumption(trx, clock, credentialId, step).executeTakeFirst()) !== undefined;
+  return (await timeStepConsumption(trx, { credentialId, step, now: clock.now() }).executeTakeFirst()) !== undefined;
+}
+
+export interface TimeStepUse {
+  credentialId: string;
+  step: number;
+  now: Date;
 }
 
 /** consumeTimeStep's statement, not yet run: the gate of a sign-in made in one statement (sessions/sign-in.ts). */
-export function timeStepConsumption(db: Kysely<Database>, clock: Clock, credentialId: string, step: number) {
+export function timeStepConsumption(db: Kysely<Database>, use: TimeStepUse) {
   return db
     .updateTable('totp_credentials')
-    .set({ last_used_step: step, last_used_at: clock.now() })
-    .where('id', '=', credentialId)
-    .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', step)]))
+    .set({ last_used_step: use.step, last_used_at: use.now })
+    .where('id', '=', use.credentialId)
+    .where((eb) => eb.or([eb('last_used_step', 'is', null), eb('last_used_step', '<', use.step)]))
     .returning('id');
 }
 

@@ -11,16 +11,16 @@ import { WartaError } from '../errors.js';
 import { assertNotThrottled, clearFailures, refuseWhileBlocked } from '../throttle/counters.js';
 import type { Deps } from '../deps.js';
 import { reauthenticateSession } from '../sessions/service.js';
-import { completeSignInWhen, type SignedIn, type SignInRequest } from '../sessions/sign-in.js';
+import { completeSignInWhen, type SignedIn, signInStatement, type SignInRequest } from '../sessions/sign-in.js';
 import { findUserByUsername } from '../users/service.js';
 import { passkeyAmr } from './amr.js';
 import { passkeyAcrCeiling } from './binding.js';
 import { decoyCredentials, passkeyShapes } from './decoy.js';
-import { type ChallengeBinding, challengeAlreadyUsed, consumeChallenge, issueChallenge, issueSealedChallenge, type SealedChallenge, sealedChallengeSpend, spendSealedChallenge, unspentSealedChallenge } from './challenges.js';
+import { type ChallengeBinding, challengeAlreadyUsed, type ChallengeSpend, challengeSpend, consumeChallenge, issueChallenge, issueSealedChallenge, type SealedChallenge, sealedChallengeSpend, spendSealedChallenge, unspentSealedChallenge } from './challenges.js';
 import type { SealedCeremony } from './sealed-challenge.js';
 import { checkAssertionSignature } from './assertion-signature.js';
 import { checkAuthenticatorData, checkBackupFlags, checkClientData, readAuthenticationResponse, readAuthenticatorData, readClientData } from './checks.js';
-import { activePasskeys, advanceSignCount, blockCredential, credentialBlocked, findCredentialById, findCredentialWithOwner, type PasskeyOwner, type PasskeyWithOwner, signCountAdvance, unusableCredential } from './credentials.js';
+import { activePasskeys, advanceSignCount, blockCredential, credentialBlocked, findCredentialById, findCredentialWithOwner, type PasskeyOwner, type PasskeyWithOwner, type SignCountAdvance, type SignCounter, signCountAdvance, signCounter, unusableCredential } from './credentials.js';
 import { type Attempt, countingSignInFailure, ipKey, USER_KEY_PREFIX, userKey } from '../throttle/sign-in.js';
 import { requestOptions } from './options.js';
 import { readSignIn } from './sign-in-reads.js';
@@ -90,10 +90,9 @@ async function signInWithAssertion(
       deps,
       request,
       { userId: user.id, amr: passkeyAmr(passkey, asserted.userVerified), acrCeiling: passkeyAcrCeiling(passkey), method: 'passkey', organisationPolicy: asserted.owner.organisationPolicy },
-      [
-        () => sealedChallengeSpend(deps.db, deps.clock, challenge),
-        (challengeSpent) => signCountAdvance(deps.db, deps.clock, passkey, { signCount: asserted.signCount, backedUp: asserted.backedUp }).where(challengeSpent),
-      ],
+      PASSKEY_SIGN_IN,
+      { spend: challengeSpend(deps.clock, challenge), advance: { credentialId: passkey.id, signCount: asserted.signCount, backedUp: asserted.backedUp, now: deps.clock.now() } },
+      signCounter(asserted.signCount),
     );
     if ('failedGate' in outcome) {
       // Another answer to the same challenge came first: it alone signs in.
@@ -105,6 +104,11 @@ async function signInWithAssertion(
     return { ...outcome.signedIn, user, passkey };
   });
 }
+
+/** The challenge is spent (single use: its unique hash), then the counter moves forward, then the session starts: one statement. */
+const PASSKEY_SIGN_IN = signInStatement<{ spend: ChallengeSpend; advance: SignCountAdvance }, SignCounter>('passkey sign-in', (counter) => ({
+  gates: [(db, values) => sealedChallengeSpend(db, values.spend), (db, values, challengeSpent) => signCountAdvance(db, values.advance, counter).where(challengeSpent)],
+}));
 
 /** Runs the checks of a response whose challenge is not yet spent; when they refuse it, the challenge is spent first. */
 async function spendingOnRefusal<T>(deps: Deps, challenge: SealedChallenge, check: () => Promise<T>): Promise<T> {

@@ -150,30 +150,43 @@ export function unspentSealedChallenge(
  * and an expired seal is refused before it is spent (unspentSealedChallenge), so a
  * purged row never makes a spent challenge spendable again.
  */
-export function sealedChallengeSpend(db: Db, clock: Clock, challenge: SealedChallenge) {
-  const now = clock.now();
+export function sealedChallengeSpend(db: Db, spend: ChallengeSpend) {
   return db
     .insertInto('webauthn_challenges')
     .values({
-      id: newId(),
-      challenge_hash: hashToken(challenge.challenge),
-      ceremony: challenge.ceremony,
-      // Null if the account was deleted since the options: the row only records the spend.
-      user_id: challenge.userId === null ? null : sql<string | null>`(select id from users where id = ${challenge.userId})`,
+      id: spend.id,
+      challenge_hash: spend.challengeHash,
+      ceremony: spend.ceremony,
+      // Null if the account was deleted since the options (or the seal named none): the row only records the spend.
+      user_id: sql<string | null>`(select id from users where id = ${spend.userId})`,
       session_id: null,
       invitation_id: null,
       user_handle: null,
-      created_at: now,
-      expires_at: challenge.expiresAt,
-      used_at: now,
+      created_at: spend.now,
+      expires_at: spend.expiresAt,
+      used_at: spend.now,
     })
     .onConflict((oc) => oc.column('challenge_hash').doNothing())
     .returning('id');
 }
 
+/** The row sealedChallengeSpend inserts, as values: worked out before, so a statement template can take them (sessions/sign-in.ts). */
+export interface ChallengeSpend {
+  id: string;
+  challengeHash: string;
+  ceremony: SealedCeremony;
+  userId: string | null;
+  expiresAt: Date;
+  now: Date;
+}
+
+export function challengeSpend(clock: Clock, challenge: SealedChallenge): ChallengeSpend {
+  return { id: newId(), challengeHash: hashToken(challenge.challenge), ceremony: challenge.ceremony, userId: challenge.userId, expiresAt: challenge.expiresAt, now: clock.now() };
+}
+
 /** Spends a sealed challenge whose response was refused: an answer that failed verification cannot be tried again. */
 export async function spendSealedChallenge(db: Db, clock: Clock, challenge: SealedChallenge): Promise<void> {
-  await sealedChallengeSpend(db, clock, challenge).execute();
+  await sealedChallengeSpend(db, challengeSpend(clock, challenge)).execute();
 }
 
 /** The answer to a response whose challenge another answer spent first (sealedChallengeSpend inserted nothing). */

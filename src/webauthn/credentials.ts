@@ -127,18 +127,29 @@ export function passkeyName(raw: string | undefined): string {
  * not count (most synced passkeys), which the spec allows.
  */
 export async function advanceSignCount(trx: Transaction<Database>, clock: Clock, credential: WebauthnCredential, input: { signCount: number; backedUp: boolean }): Promise<WebauthnCredential | undefined> {
-  return signCountAdvance(trx, clock, credential, input).executeTakeFirst();
+  return signCountAdvance(trx, { credentialId: credential.id, ...input, now: clock.now() }, signCounter(input.signCount)).executeTakeFirst();
+}
+
+/** Whether the authenticator counts its signatures: one that reports 0 does not, and its stored counter must stay 0. */
+export type SignCounter = 'counting' | 'not counting';
+export const signCounter = (signCount: number): SignCounter => (signCount === 0 ? 'not counting' : 'counting');
+
+export interface SignCountAdvance {
+  credentialId: string;
+  signCount: number;
+  backedUp: boolean;
+  now: Date;
 }
 
 /** advanceSignCount's statement, not yet run: the gate of a sign-in made in one statement (sessions/sign-in.ts). */
-export function signCountAdvance(db: Db, clock: Clock, credential: WebauthnCredential, input: { signCount: number; backedUp: boolean }) {
+export function signCountAdvance(db: Db, advance: SignCountAdvance, counter: SignCounter) {
   return db
     .updateTable('webauthn_credentials')
-    .set({ sign_count: input.signCount, backed_up: input.backedUp, last_used_at: clock.now() })
-    .where('id', '=', credential.id)
+    .set({ sign_count: advance.signCount, backed_up: advance.backedUp, last_used_at: advance.now })
+    .where('id', '=', advance.credentialId)
     .where('revoked_at', 'is', null)
     .where('blocked_at', 'is', null)
-    .where('sign_count', input.signCount === 0 ? '=' : '<', input.signCount)
+    .where('sign_count', counter === 'not counting' ? '=' : '<', advance.signCount)
     .returningAll();
 }
 
