@@ -61,7 +61,7 @@ export async function openRuntime(config: Config, options: RuntimeOptions = {}):
   const handle = await connectDatabase({
     databaseUrl: config.database.url,
     pgliteDir: options.pgliteDir ?? path.join(config.database.dataDir, 'pglite'),
-    pgliteSnapshot: options.pgliteSnapshot ?? (config.database.url === undefined ? installedPgliteSnapshot() : undefined),
+    pgliteSnapshot: options.pgliteSnapshot ?? (config.database.url === undefined ? await installedPgliteSnapshot() : undefined),
     poolSize: config.database.poolSize,
     attempts: config.database.connectAttempts,
     preparedStatements: config.database.preparedStatements,

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openAsBlob, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import type { PGlite } from '@electric-sql/pglite';
@@ -76,7 +76,7 @@ export function snapshotManifest(): Manifest {
  * The installed snapshot, if it was made by this PGlite and holds no migration this code
  * does not know (migrations added since are applied after it is loaded).
  */
-export function installedPgliteSnapshot(): Blob | undefined {
+export async function installedPgliteSnapshot(): Promise<Blob | undefined> {
   if (!existsSync(SNAPSHOT) || !existsSync(MANIFEST)) return undefined;
   let manifest: Manifest;
   try {
@@ -86,7 +86,8 @@ export function installedPgliteSnapshot(): Blob | undefined {
   }
   const known = new Set(snapshotManifest().migrations);
   if (manifest.pglite === undefined || manifest.pglite !== pgliteVersion() || !manifest.migrations.every((name) => known.has(name))) return undefined;
-  return new Blob([readFileSync(SNAPSHOT)], { type: 'application/gzip' });
+  // Backed by the file, read only if the folder holds no database yet: a restart does not read its 5 MB.
+  return openAsBlob(SNAPSHOT, { type: 'application/gzip' });
 }
 
 export const snapshotFiles = { snapshot: SNAPSHOT, manifest: MANIFEST };
