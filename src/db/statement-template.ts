@@ -72,9 +72,10 @@ function valueAt(values: object, path: readonly string[]): unknown {
 
 interface Compiled {
   sql: string;
+  /** The statement's tree, its values still slots: kysely wants it, nothing here reads it. */
   query: CompiledQuery['query'];
-  /** Each parameter: the slot of the value that fills it, or the constant the builder wrote. */
-  parameters: readonly (Slot | unknown)[];
+  /** Each parameter: the path of the value that fills it, or the constant the builder wrote. */
+  parameters: readonly ({ path: readonly string[] } | { constant: unknown })[];
 }
 
 const checking = process.env.WARTA_CHECK_STATEMENT_TEMPLATES === '1';
@@ -86,14 +87,14 @@ export function statementTemplate<Values extends object, Shape extends string, R
   function compile(db: Kysely<Database>, shape: Shape): Compiled {
     const compiled = build(db, slots, shape).compile(db);
     for (const parameter of compiled.parameters) if (!(parameter instanceof Slot) && containsSlot(parameter)) throw new Error(`statement template ${name}: a value is part of a larger parameter; make it a parameter of its own`);
-    return { sql: compiled.sql, query: compiled.query, parameters: compiled.parameters };
+    return { sql: compiled.sql, query: compiled.query, parameters: compiled.parameters.map((parameter) => (parameter instanceof Slot ? { path: pathOf(parameter) } : { constant: parameter })) };
   }
 
   return {
     async execute(db, values, shape = '' as Shape) {
       let compiled = compiledByShape.get(shape);
       if (!compiled) compiledByShape.set(shape, (compiled = compile(db, shape)));
-      const parameters = compiled.parameters.map((parameter) => (parameter instanceof Slot ? valueAt(values, pathOf(parameter)) : parameter));
+      const parameters = compiled.parameters.map((parameter) => ('path' in parameter ? valueAt(values, parameter.path) : parameter.constant));
       if (checking) {
         const fresh = build(db, values, shape).compile(db);
         if (fresh.sql !== compiled.sql || !isDeepStrictEqual(fresh.parameters, parameters))

@@ -56,8 +56,9 @@ type WriteQuery = Compilable<unknown> & OperationNodeSource;
 export interface SignInValues {
   now: Date;
   previousSessionId: string | null;
-  /** The new session's row and its audit entry, as JSON. */
+  /** The new session's row, as JSON. */
   session: string;
+  /** Its `signin.succeeded` audit entry, as JSON. */
   auditEntry: string;
 }
 
