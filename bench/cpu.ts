@@ -9,8 +9,14 @@ import pg from 'pg';
 /** Linux reports utime/stime in clock ticks; USER_HZ is 100 on every mainstream kernel. */
 const TICK_MS = 10;
 
-/** utime + stime in ms of one process, or undefined once it is gone. */
-export function processCpuMs(pid: number): number | undefined {
+/** CPU time of a process in ms: all of it (user + system), and the kernel's part (system). */
+export interface ProcessCpu {
+  ms: number;
+  systemMs: number;
+}
+
+/** utime + stime and stime in ms of one process, or undefined once it is gone. */
+export function processCpu(pid: number): ProcessCpu | undefined {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -19,8 +25,11 @@ export function processCpuMs(pid: number): number | undefined {
   }
   // The command name (field 2) may hold spaces: the fields we want come after its closing parenthesis.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+  return { ms: (Number(fields[11]) + Number(fields[12])) * TICK_MS, systemMs: Number(fields[12]) * TICK_MS };
 }
+
+/** utime + stime in ms of one process, or undefined once it is gone. */
+export const processCpuMs = (pid: number): number | undefined => processCpu(pid)?.ms;
 
 /**
  * PostgreSQL's CPU for one database: its backends (the servers' pools, autovacuum
@@ -44,20 +53,29 @@ export class PostgresCpu {
     return new PostgresCpu(client, new URL(url).pathname.slice(1), sharedPostgresProcesses());
   }
 
-  async read(): Promise<Map<number, number>> {
+  async read(): Promise<Map<number, ProcessCpu>> {
     const { rows } = await this.client.query<{ pid: number }>(`select pid from pg_stat_activity where pid <> pg_backend_pid() and datname = $1`, [this.database]);
-    const cpu = new Map<number, number>();
+    const cpu = new Map<number, ProcessCpu>();
     for (const pid of [...rows.map((row) => row.pid), ...this.shared]) {
-      const ms = processCpuMs(pid);
-      if (ms !== undefined) cpu.set(pid, ms);
+      const used = processCpu(pid);
+      if (used !== undefined) cpu.set(pid, used);
     }
     return cpu;
   }
 
-  static spent(before: Map<number, number>, after: Map<number, number>): number {
-    let total = 0;
-    for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
-    return total;
+  /** CPU ms spent between two readings. */
+  static spent(before: Map<number, ProcessCpu>, after: Map<number, ProcessCpu>): number {
+    return PostgresCpu.spentWithKernel(before, after).ms;
+  }
+
+  /** CPU ms spent between two readings, and the kernel's part of it (sockets, WAL flushes, waking processes). */
+  static spentWithKernel(before: Map<number, ProcessCpu>, after: Map<number, ProcessCpu>): ProcessCpu {
+    const spent = { ms: 0, systemMs: 0 };
+    for (const [pid, used] of after) {
+      spent.ms += used.ms - (before.get(pid)?.ms ?? 0);
+      spent.systemMs += used.systemMs - (before.get(pid)?.systemMs ?? 0);
+    }
+    return spent;
   }
 
   /** A count read on this reader's own connection, whose backend the CPU figures leave out. */

@@ -33,6 +33,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { Secret, TOTP } from 'otpauth';
 import { createApp } from '../src/app.js';
+import { sealAuditLog } from '../src/audit/audit.js';
 import { OPERATOR, registerClient } from '../src/clients/service.js';
 import { ManualClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
@@ -66,6 +67,19 @@ export interface FlowCost {
   /** Mean CPU milliseconds of the PostgreSQL backends serving the runtime, per repetition; undefined on PGlite or a server elsewhere. */
   postgresCpuMs: number | undefined;
   minimum: Minimum;
+}
+
+/**
+ * The audit sealer's work after the flows, per audit entry it linked into the chain: it
+ * runs beside the requests (every second under `npm start`), so a flow's own figures
+ * leave it out, but every audit entry a flow writes costs this too.
+ */
+export interface SealingCost {
+  entries: number;
+  /** Rows the sealer wrote per entry (it updates each entry with its place in the chain). */
+  rowsWritten: number;
+  walBytes: number | undefined;
+  postgresCpuMs: number | undefined;
 }
 
 /** The least a flow needs, and why. */
@@ -237,7 +251,7 @@ const cookiesOf = (response: Response) =>
     .filter((c) => !c.endsWith('='))
     .join('; ');
 
-export async function measureDatabaseCost(options: { databaseUrl?: string | undefined; repetitions?: number } = {}): Promise<{ rows: FlowCost[]; markdown: string }> {
+export async function measureDatabaseCost(options: { databaseUrl?: string | undefined; repetitions?: number } = {}): Promise<{ rows: FlowCost[]; sealing: SealingCost; markdown: string }> {
   const repetitions = options.repetitions ?? 200;
   const scratch = options.databaseUrl ? await createScratchDatabase(options.databaseUrl, 'warta_bench_dbcost') : undefined;
   const counter = new DatabaseCostCounter();
@@ -284,14 +298,14 @@ export async function measureDatabaseCost(options: { databaseUrl?: string | unde
         await flow.run(repetitions + i);
       }
       const walBytes: number[] = [];
-      const backends = walClient ? (await walClient.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()')).rows.map((row) => row.pid) : [];
+      const backends = await backendsOf(walClient);
       let postgresTicks: number | undefined = backends.length ? 0 : undefined;
       const totals = { statements: 0, transactions: 0 };
       const tables = new Map<string, number>();
       for (let i = 0; i < repetitions; i++) {
         await flow.prepare?.(i);
         const before = await rowsWrittenByTable(runtime);
-        const lsn = walClient ? (await walClient.query<{ lsn: string }>('select pg_current_wal_lsn() as lsn')).rows[0]!.lsn : undefined;
+        const lsn = await walPosition(walClient);
         const ticksBefore = postgresTicks === undefined ? undefined : cpuTicksOf(backends);
         counter.reset();
         counter.counting = true;
@@ -305,7 +319,7 @@ export async function measureDatabaseCost(options: { databaseUrl?: string | unde
         const ticksAfter = ticksBefore === undefined ? undefined : cpuTicksOf(backends);
         postgresTicks = ticksBefore === undefined || ticksAfter === undefined || postgresTicks === undefined ? undefined : postgresTicks + ticksAfter - ticksBefore;
         if (traced.length) await printStatements(runtime, flow.name, traced.splice(0));
-        if (walClient) walBytes.push(Number((await walClient.query<{ bytes: string }>('select pg_wal_lsn_diff(pg_current_wal_lsn(), $1) as bytes', [lsn])).rows[0]!.bytes));
+        if (walClient) walBytes.push(await walSince(walClient, lsn!));
         totals.statements += counter.statements;
         totals.transactions += counter.transactions;
         for (const [table, n] of await rowsWrittenByTable(runtime)) {
@@ -329,13 +343,44 @@ export async function measureDatabaseCost(options: { databaseUrl?: string | unde
         minimum: MINIMUM[flow.name]!,
       });
     }
-    return { rows, markdown: databaseCostTable(rows, runtime.dbKind) };
+    const sealing = await measureSealing(runtime, walClient);
+    return { rows, sealing, markdown: databaseCostTable(rows, runtime.dbKind, sealing) };
   } finally {
     await walClient?.end();
     await runtime.close();
     await scratch?.drop();
   }
 }
+
+/** Everything the flows left unsealed, sealed as the audit sealer does it, in its batches. */
+async function measureSealing(runtime: Runtime, walClient: pg.Client | undefined): Promise<SealingCost> {
+  const backends = await backendsOf(walClient);
+  const before = await rowsWrittenByTable(runtime);
+  const lsn = await walPosition(walClient);
+  const ticksBefore = backends.length ? cpuTicksOf(backends) : undefined;
+  let entries = 0;
+  for (let sealed; (sealed = await sealAuditLog(runtime.db, runtime)) > 0; ) entries += sealed;
+  const ticksAfter = ticksBefore === undefined ? undefined : cpuTicksOf(backends);
+  const walBytes = walClient ? await walSince(walClient, lsn!) : undefined;
+  const rowsWritten = [...(await rowsWrittenByTable(runtime))].reduce((sum, [table, n]) => sum + n - (before.get(table) ?? 0), 0);
+  const perEntry = (n: number) => n / Math.max(1, entries);
+  return {
+    entries,
+    rowsWritten: perEntry(rowsWritten),
+    walBytes: walBytes === undefined ? undefined : perEntry(walBytes),
+    postgresCpuMs: ticksBefore === undefined || ticksAfter === undefined ? undefined : perEntry(((ticksAfter - ticksBefore) * 1000) / CLOCK_TICKS_PER_SECOND),
+  };
+}
+
+/** The PostgreSQL backends serving the runtime: every connection to the scratch database but the WAL reader's own. */
+async function backendsOf(walClient: pg.Client | undefined): Promise<number[]> {
+  if (!walClient) return [];
+  return (await walClient.query<{ pid: number }>('select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()')).rows.map((row) => row.pid);
+}
+
+const walPosition = async (walClient: pg.Client | undefined): Promise<string | undefined> => (walClient ? (await walClient.query<{ lsn: string }>('select pg_current_wal_lsn() as lsn')).rows[0]!.lsn : undefined);
+
+const walSince = async (walClient: pg.Client, lsn: string): Promise<number> => Number((await walClient.query<{ bytes: string }>('select pg_wal_lsn_diff(pg_current_wal_lsn(), $1) as bytes', [lsn])).rows[0]!.bytes);
 
 // Linux's USER_HZ, the unit of utime and stime in /proc/<pid>/stat.
 const CLOCK_TICKS_PER_SECOND = 100;
@@ -367,19 +412,27 @@ function median(values: number[]): number {
 
 const fmt = (n: number) => (Number.isInteger(n) ? String(n) : n.toFixed(2));
 
-export function databaseCostTable(rows: FlowCost[], dbKind: 'pg' | 'pglite'): string {
+export function databaseCostTable(rows: FlowCost[], dbKind: 'pg' | 'pglite', sealing?: SealingCost): string {
+  const auditEntries = (r: FlowCost) => r.tables.audit_log ?? 0;
+  const withSealing = (r: FlowCost) => (r.walBytes === undefined || sealing?.walBytes === undefined ? 'n/a' : fmt(Math.round(r.walBytes + auditEntries(r) * sealing.walBytes)));
   return [
     `Database cost per flow (${dbKind === 'pg' ? 'PostgreSQL' : 'embedded PGlite'}; mean of ${rows[0]?.repetitions ?? 0} repetitions each, WAL the median repetition; PostgreSQL CPU from /proc of the backends serving the flow, in 10 ms ticks averaged, and including the bench's row-counting triggers). Minimum: round trips / transactions / rows the flow needs at the least.`,
     '',
-    '| flow | statements | transactions | round trips | rows written | WAL bytes | PostgreSQL CPU ms | minimum (round trips / tx / rows) | rows written by table |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+    '| flow | statements | transactions | round trips | rows written | WAL bytes | WAL bytes with the sealing of its audit entries | PostgreSQL CPU ms | minimum (round trips / tx / rows) | rows written by table |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---|',
     ...rows.map(
       (r) =>
-        `| ${r.flow} | ${fmt(r.statements)} | ${fmt(r.transactions)} | ${fmt(r.roundTrips)} | ${fmt(r.rowsWritten)} | ${r.walBytes === undefined ? 'n/a' : fmt(r.walBytes)} | ${r.postgresCpuMs === undefined ? 'n/a' : r.postgresCpuMs.toFixed(2)} | ${r.minimum.roundTrips} / ${r.minimum.transactions} / ${r.minimum.rowsWritten} | ${Object.entries(r.tables)
+        `| ${r.flow} | ${fmt(r.statements)} | ${fmt(r.transactions)} | ${fmt(r.roundTrips)} | ${fmt(r.rowsWritten)} | ${r.walBytes === undefined ? 'n/a' : fmt(r.walBytes)} | ${withSealing(r)} | ${r.postgresCpuMs === undefined ? 'n/a' : r.postgresCpuMs.toFixed(2)} | ${r.minimum.roundTrips} / ${r.minimum.transactions} / ${r.minimum.rowsWritten} | ${Object.entries(r.tables)
           .map(([table, n]) => `${table} ${fmt(n)}`)
           .join(', ')} |`,
     ),
     '',
+    ...(sealing
+      ? [
+          `Sealing, afterwards: the audit sealer links each new audit entry into the chain, in batches of up to 500, beside the requests (every second under \`npm start\`). Sealing the ${sealing.entries} entries these flows wrote took, per entry, ${fmt(sealing.rowsWritten)} row written (the entry, updated with its place in the chain), ${sealing.walBytes === undefined ? 'n/a' : Math.round(sealing.walBytes)} WAL bytes and ${sealing.postgresCpuMs === undefined ? 'n/a' : sealing.postgresCpuMs.toFixed(2)} ms of PostgreSQL CPU. A flow's own columns leave this out; the column with sealing adds it once per audit entry the flow wrote.`,
+          '',
+        ]
+      : []),
     'Why these minimums:',
     ...rows.map((r) => `- ${r.flow}: ${r.minimum.why}`),
   ].join('\n');
