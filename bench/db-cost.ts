@@ -26,7 +26,6 @@
  * counters start.
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CompiledQuery, type KyselyPlugin, type PluginTransformQueryArgs, type PluginTransformResultArgs, type QueryId, type QueryResult, type RootOperationNode, type UnknownRow } from 'kysely';
 import { sql } from 'kysely';
@@ -51,6 +50,7 @@ import { sessionCookieName } from '../src/http/session-cookie.js';
 import { startSession } from '../src/sessions/service.js';
 import { confirmTotpSetup, startTotpSetup } from '../src/totp/service.js';
 import { createScratchDatabase } from '../test/support/scratch-database.js';
+import { processCpuMs } from './cpu.js';
 import { SoftAuthenticator } from '../test/support/soft-authenticator.js';
 
 export interface FlowCost {
@@ -299,14 +299,14 @@ export async function measureDatabaseCost(options: { databaseUrl?: string | unde
       }
       const walBytes: number[] = [];
       const backends = await backendsOf(walClient);
-      let postgresTicks: number | undefined = backends.length ? 0 : undefined;
+      let postgresMs: number | undefined = backends.length ? 0 : undefined;
       const totals = { statements: 0, transactions: 0 };
       const tables = new Map<string, number>();
       for (let i = 0; i < repetitions; i++) {
         await flow.prepare?.(i);
         const before = await rowsWrittenByTable(runtime);
         const lsn = await walPosition(walClient);
-        const ticksBefore = postgresTicks === undefined ? undefined : cpuTicksOf(backends);
+        const cpuBefore = postgresMs === undefined ? undefined : cpuMsOf(backends);
         counter.reset();
         counter.counting = true;
         tracing = i === 0;
@@ -316,8 +316,8 @@ export async function measureDatabaseCost(options: { databaseUrl?: string | unde
           counter.counting = false;
           tracing = false;
         }
-        const ticksAfter = ticksBefore === undefined ? undefined : cpuTicksOf(backends);
-        postgresTicks = ticksBefore === undefined || ticksAfter === undefined || postgresTicks === undefined ? undefined : postgresTicks + ticksAfter - ticksBefore;
+        const cpuAfter = cpuBefore === undefined ? undefined : cpuMsOf(backends);
+        postgresMs = cpuBefore === undefined || cpuAfter === undefined || postgresMs === undefined ? undefined : postgresMs + cpuAfter - cpuBefore;
         if (traced.length) await printStatements(runtime, flow.name, traced.splice(0));
         if (walClient) walBytes.push(await walSince(walClient, lsn!));
         totals.statements += counter.statements;
@@ -339,7 +339,7 @@ export async function measureDatabaseCost(options: { databaseUrl?: string | unde
         rowsWritten: perRun([...tables.values()].reduce((a, b) => a + b, 0)),
         tables: Object.fromEntries([...tables].sort(([a], [b]) => a.localeCompare(b)).map(([table, n]) => [table, perRun(n)])),
         walBytes: walBytes.length ? median(walBytes) : undefined,
-        postgresCpuMs: postgresTicks === undefined ? undefined : (postgresTicks * 1000) / CLOCK_TICKS_PER_SECOND / repetitions,
+        postgresCpuMs: postgresMs === undefined ? undefined : postgresMs / repetitions,
         minimum: MINIMUM[flow.name]!,
       });
     }
@@ -357,10 +357,10 @@ async function measureSealing(runtime: Runtime, walClient: pg.Client | undefined
   const backends = await backendsOf(walClient);
   const before = await rowsWrittenByTable(runtime);
   const lsn = await walPosition(walClient);
-  const ticksBefore = backends.length ? cpuTicksOf(backends) : undefined;
+  const cpuBefore = backends.length ? cpuMsOf(backends) : undefined;
   let entries = 0;
   for (let sealed; (sealed = await sealAuditLog(runtime.db, runtime)) > 0; ) entries += sealed;
-  const ticksAfter = ticksBefore === undefined ? undefined : cpuTicksOf(backends);
+  const cpuAfter = cpuBefore === undefined ? undefined : cpuMsOf(backends);
   const walBytes = walClient ? await walSince(walClient, lsn!) : undefined;
   const rowsWritten = [...(await rowsWrittenByTable(runtime))].reduce((sum, [table, n]) => sum + n - (before.get(table) ?? 0), 0);
   const perEntry = (n: number) => n / Math.max(1, entries);
@@ -368,7 +368,7 @@ async function measureSealing(runtime: Runtime, walClient: pg.Client | undefined
     entries,
     rowsWritten: perEntry(rowsWritten),
     walBytes: walBytes === undefined ? undefined : perEntry(walBytes),
-    postgresCpuMs: ticksBefore === undefined || ticksAfter === undefined ? undefined : perEntry(((ticksAfter - ticksBefore) * 1000) / CLOCK_TICKS_PER_SECOND),
+    postgresCpuMs: cpuBefore === undefined || cpuAfter === undefined ? undefined : perEntry(cpuAfter - cpuBefore),
   };
 }
 
@@ -382,26 +382,20 @@ const walPosition = async (walClient: pg.Client | undefined): Promise<string | u
 
 const walSince = async (walClient: pg.Client, lsn: string): Promise<number> => Number((await walClient.query<{ bytes: string }>('select pg_wal_lsn_diff(pg_current_wal_lsn(), $1) as bytes', [lsn])).rows[0]!.bytes);
 
-// Linux's USER_HZ, the unit of utime and stime in /proc/<pid>/stat.
-const CLOCK_TICKS_PER_SECOND = 100;
-
 /**
- * CPU ticks (user + system) the processes `pids` have used, from /proc: the PostgreSQL
+ * CPU ms (user + system) the processes `pids` have used, from /proc: the PostgreSQL
  * backends of the runtime's connections when the server runs on this machine;
- * undefined when one cannot be read. A tick is 10 ms, so one repetition reads 0 or 1,
- * and only the mean over many means something.
+ * undefined when one cannot be read. It moves in 10 ms ticks, so one repetition reads
+ * 0 or 10, and only the mean over many means something.
  */
-function cpuTicksOf(pids: number[]): number | undefined {
-  let ticks = 0;
+function cpuMsOf(pids: number[]): number | undefined {
+  let ms = 0;
   for (const pid of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      return undefined;
-    }
+    const used = processCpuMs(pid);
+    if (used === undefined) return undefined;
+    ms += used;
   }
-  return ticks;
+  return ms;
 }
 
 function median(values: number[]): number {
